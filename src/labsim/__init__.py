@@ -1,0 +1,27 @@
+"""labsim: size and design job-placement pilots with private providers before they launch.
+
+The public API loads lazily, so that `labsim --help` and light commands start fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "load_scenario": "labsim.scenario",
+    "parse_scenario": "labsim.scenario",
+    "Scenario": "labsim.scenario",
+    "PilotModel": "labsim.model",
+    "RunResult": "labsim.results",
+    "ScenarioError": "labsim.errors",
+}
+__all__ = [*_API, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        return getattr(import_module(_API[name]), name)
+    raise AttributeError(f"module 'labsim' has no attribute {name!r}")

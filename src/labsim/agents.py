@@ -1,0 +1,126 @@
+"""The model's agents: job seekers, employers, private providers and TE offices.
+
+Job seekers and employers are many, so their numbers live in arrays (`Seekers`, `Vacancies`) that the
+weekly step updates in bulk; each agent here is the person's or firm's face onto its entry, for
+inspection, the interactive page and tests. Providers and offices are few and act each week.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, State
+
+if TYPE_CHECKING:
+    from labsim.model import PilotModel
+
+
+class JobSeeker(mesa.Agent):
+    """A person on the job-seeker register; reads and writes its row of `model.seekers`."""
+
+    def __init__(self, model: PilotModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def state(self) -> State:
+        return State(int(self.model.seekers.state[self.index]))
+
+    @property
+    def weeks_unemployed(self) -> int:
+        return int(self.model.seekers.duration[self.index])
+
+    @property
+    def employability(self) -> float:
+        return float(self.model.employability()[self.index])
+
+    @property
+    def motivation(self) -> float:
+        return float(self.model.seekers.motivation[self.index])
+
+    @property
+    def age_group(self) -> str:
+        return AGE_GROUPS[self.model.seekers.age_group[self.index]]
+
+    @property
+    def education(self) -> str:
+        return EDUCATION_LEVELS[self.model.seekers.education[self.index]]
+
+    @property
+    def sector(self) -> str:
+        return self.model.settings.market.sectors[self.model.seekers.sector[self.index]].name
+
+    @property
+    def arm(self) -> str | None:
+        return {-1: None, 0: "control", 1: "pilot"}[int(self.model.seekers.arm[self.index])]
+
+    def spell_history(self) -> list[tuple[int, str]]:
+        """(week, state) for every change of state since week 0."""
+        person, week, state = self.model.history.log()
+        mine = person == self.index
+        return [(int(w), State(int(s)).name.lower()) for w, s in zip(week[mine], state[mine])]
+
+
+class Employer(mesa.Agent):
+    """A firm in one sector; its open vacancies are its entry in `model.vacancies`."""
+
+    def __init__(self, model: PilotModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def sector(self) -> str:
+        return self.model.settings.market.sectors[self.model.vacancies.market[self.index]].name
+
+    @property
+    def open_vacancies(self) -> int:
+        return int(self.model.vacancies.open[self.index])
+
+    @property
+    def workers(self) -> int:
+        """Job seekers from the register now working here."""
+        return int(np.count_nonzero(self.model.seekers.employer == self.index))
+
+
+class Provider(mesa.Agent):
+    """A private provider: serves the pilot's clients up to its capacity with a service intensity."""
+
+    def __init__(self, model: PilotModel, index: int, capacity: int, effort: float) -> None:
+        super().__init__(model)
+        self.index = index
+        self.capacity = capacity
+        self.service_effort = effort
+        self.clients = 0
+        self.client_weeks = 0
+        self.placements = 0
+
+    @property
+    def free_places(self) -> int:
+        return max(0, self.capacity - self.clients)
+
+    def serve(self, clients: np.ndarray) -> None:
+        """Spend this week's counselling effort on `clients` (indices into the seekers)."""
+        self.model.seekers.effort[clients] = self.service_effort
+        self.clients = clients.size
+        self.client_weeks += clients.size
+
+
+class TEOffice(mesa.Agent):
+    """A public employment office: its counsellors, caseload and the referrals it makes."""
+
+    def __init__(self, model: PilotModel, index: int, counsellors: int, offers_per_week: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.counsellors = counsellors
+        self.offers_per_week = offers_per_week
+        self.caseload = 0
+        self.assigned = 0
+        self.offers = 0
+        self.referrals = 0
+
+    @property
+    def caseload_per_counsellor(self) -> float:
+        return self.caseload / max(self.counsellors, 1)

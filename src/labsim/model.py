@@ -1,0 +1,283 @@
+"""The pilot world as a Mesa model: one step is one week of the labour market and the pilot."""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from labsim.agents import Employer, JobSeeker, Provider, TEOffice
+from labsim.history import History
+from labsim.market import Matching, Vacancies
+from labsim.population import Seekers
+from labsim.referral import ReferralPolicy, ReferralWeek
+from labsim.scenario import Scenario
+from labsim.states import N_STATES, STATE_NAMES, WORK_FORMS, WORK_STATES, State, is_searching
+
+
+class PilotModel(mesa.Model):
+    """A labour market with TE offices, employers and providers, and a pilot randomised in it.
+
+    `PilotModel(scenario, rng=seed)` draws the population and runs the scenario's burn-in weeks (the
+    world without a pilot, so that stocks and durations settle); week 0 is the end of the burn-in.
+    Then `run_for(weeks)` runs the pilot weeks and `results()` gives the run's outputs.
+    """
+
+    def __init__(self, scenario: Scenario, rng=None) -> None:
+        super().__init__(rng=rng)
+        self.settings = scenario
+        self.week = 0
+        self.seekers = Seekers.draw(scenario, self.rng)
+        s = self.seekers
+        n_sectors = len(scenario.market.sectors)
+        by_sector = np.bincount(s.sector, minlength=n_sectors)
+        self.vacancies = Vacancies(scenario.market, by_sector, self.rng)
+        self.matching = Matching(scenario.market, n_sectors)
+        self.referral = ReferralPolicy(scenario)
+        self.history = History()
+
+        self._separation = np.zeros(N_STATES)
+        for form, code in zip(WORK_FORMS, WORK_STATES):
+            self._separation[code] = scenario.market.separation[form]
+        self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
+        self._form_p /= self._form_p.sum()
+
+        JobSeeker.create_agents(self, s.n, index=list(range(s.n)))
+        Employer.create_agents(self, self.vacancies.open.size, index=list(range(self.vacancies.open.size)))
+        p = scenario.providers
+        self.providers = Provider.create_agents(
+            self, p.count, index=list(range(p.count)), capacity=p.capacity, effort=p.effort
+        )
+        counsellors = self._counsellors(scenario)
+        self.offices = TEOffice.create_agents(
+            self,
+            scenario.area.offices,
+            index=list(range(scenario.area.offices)),
+            counsellors=list(counsellors),
+            offers_per_week=[
+                math.floor(c * scenario.referral.offers_per_counsellor_week) for c in counsellors
+            ],
+        )
+        self._offers_per_office = np.array([o.offers_per_week for o in self.offices])
+
+        self._employability = self.employability()
+        self._prev_state = s.state.copy()  # states at the start of the week
+        self.counts: dict[str, float] = {}
+        for _ in range(scenario.area.burn_in_weeks):
+            self._week(pilot=False)
+        self._freeze_market()
+        self.history.record(0, np.arange(s.n), s.state)
+        self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: _reporter(k) for k in self.counts}
+        )
+        self.datacollector.collect(self)
+
+    # -- the week ---------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One week of the pilot: the world's week, then its record."""
+        self.week += 1
+        before = self.seekers.state.copy()
+        referral, placements = self._week(pilot=True)
+        changed = np.flatnonzero(self.seekers.state != before)
+        self.history.record(self.week, changed, self.seekers.state[changed])
+        flows = np.bincount(
+            before[changed].astype(np.int64) * N_STATES + self.seekers.state[changed],
+            minlength=N_STATES * N_STATES,
+        ).reshape(N_STATES, N_STATES)
+        self._count(flows, referral, placements)
+        self.datacollector.collect(self)
+
+    def _week(self, pilot: bool) -> tuple[ReferralWeek, np.ndarray]:
+        """The story of a week, for everyone at once."""
+        rng = self.rng
+        self._end_services()
+        self._employability = self.employability()
+        self.vacancies.post_and_expire(rng)
+        self._routine_services()
+        referral, starts = ReferralWeek(), np.zeros(0, np.int64)
+        if pilot:
+            referral, starts = self.referral.week(
+                self.seekers,
+                self.week,
+                self._employability,
+                self._offers_per_office,
+                sum(p.free_places for p in self.providers),
+                rng,
+            )
+            self._start_with_providers(starts)
+            self._providers_serve()
+        placements = self._hire()
+        self._separate()
+        self._enter_and_leave_register()
+        self._advance_clocks()
+        return referral, placements
+
+    def _end_services(self) -> None:
+        """Activation services and provider spells that have run their time end; clients return."""
+        s, cfg = self.seekers, self.settings
+        done = (s.state == State.ACTIVATION) & (s.state_weeks >= cfg.services.activation_weeks)
+        s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
+        s.state[done] = State.UNEMPLOYED
+        with_provider = s.state == State.WITH_PROVIDER
+        over = self.week >= cfg.pilot.end_week
+        back = with_provider & ((s.state_weeks >= cfg.providers.service_weeks) | over)
+        s.state[back] = State.UNEMPLOYED
+        s.provider[back] = -1
+        s.effort[back] = 0.0
+
+    def _routine_services(self) -> None:
+        """The office's own services: some unemployed start an activation service."""
+        s, svc = self.seekers, self.settings.services
+        idle = np.flatnonzero((s.state == State.UNEMPLOYED) & (s.duration >= 13))
+        go = idle[self.rng.random(idle.size) < svc.activation_rate]
+        s.state[go] = State.ACTIVATION
+
+    def _start_with_providers(self, starts: np.ndarray) -> None:
+        """New participants go to providers with free places, each place equally likely."""
+        if starts.size == 0:
+            return
+        free = np.array([p.free_places for p in self.providers])
+        slots = np.repeat(np.arange(free.size), free)
+        chosen = slots[self.rng.choice(slots.size, starts.size, replace=False)]
+        s = self.seekers
+        s.state[starts] = State.WITH_PROVIDER
+        s.provider[starts] = chosen
+        s.served_by[starts] = chosen
+        for p in self.providers:
+            p.clients += int(np.count_nonzero(chosen == p.index))
+
+    def _providers_serve(self) -> None:
+        s = self.seekers
+        clients = np.flatnonzero(s.state == State.WITH_PROVIDER)
+        who = s.provider[clients]
+        for p in self.providers:
+            p.serve(clients[who == p.index])
+
+    def search_effort(self) -> np.ndarray:
+        """This week's job-search effort: motivation, office meetings, sanctions and provider help."""
+        s, svc, cfg = self.seekers, self.settings.services, self.settings
+        effort = 0.5 + s.motivation
+        meeting = (s.duration % svc.meeting_interval_weeks) == 0
+        effort = effort * np.where(meeting, 1.0 + svc.meeting_effort_gain, 1.0)
+        effort = effort * np.where(s.sanctioned, 1.0 + cfg.referral.sanction_effort_gain, 1.0)
+        effort = effort * np.where(
+            s.state == State.ACTIVATION, svc.activation_search_share, 1.0
+        )
+        return effort * (1.0 + cfg.providers.effort_effect * s.effort)
+
+    def _hire(self) -> np.ndarray:
+        """Matching: searchers are hired in proportion to effort x employability; returns pilot
+        placements by form of work this week."""
+        s, rng = self.seekers, self.rng
+        searching = np.flatnonzero(is_searching(s.state))
+        weight = self.search_effort()[searching] * self._employability[searching]
+        p = self.matching.job_finding(weight, s.market[searching], self.vacancies.by_market())
+        hired = searching[rng.random(searching.size) < p]
+        form = rng.choice(len(WORK_FORMS), hired.size, p=self._form_p)
+        placements = np.bincount(
+            form[s.state[hired] == State.WITH_PROVIDER], minlength=len(WORK_FORMS)
+        )
+        for p_ in self.providers:
+            p_.placements += int(np.count_nonzero(s.provider[hired] == p_.index))
+        employers = self.vacancies.pick_employers(s.market[hired], rng)
+        own_firm = WORK_STATES[form] == State.ENTREPRENEURSHIP
+        employers[own_firm] = -1
+        self.vacancies.fill(employers[~own_firm])
+        s.state[hired] = WORK_STATES[form]
+        s.employer[hired] = employers
+        s.provider[hired] = -1
+        s.effort[hired] = 0.0
+        return placements
+
+    def _separate(self) -> None:
+        """Employment spells end at rates set by the form of work; the person returns to the register."""
+        s = self.seekers
+        rate = self._separation[s.state]
+        working = np.flatnonzero((rate > 0) & (s.state == self._prev_state))
+        ends = working[self.rng.random(working.size) < rate[working]]
+        s.state[ends] = State.UNEMPLOYED
+        s.employer[ends] = -1
+
+    def _enter_and_leave_register(self) -> None:
+        """Unemployed seekers leave for studies or inactivity; others come back to the register."""
+        s, m, rng = self.seekers, self.settings.market, self.rng
+        rate = np.zeros(N_STATES)
+        rate[State.STUDIES], rate[State.INACTIVE] = m.from_studies, m.from_inactivity
+        u = rng.random(s.n)
+        back = (rate[s.state] > u) & (s.state == self._prev_state)
+        leave = (s.state == State.UNEMPLOYED) & (u < m.to_studies + m.to_inactivity)
+        to_studies = leave & (u < m.to_studies)
+        s.state[leave] = State.INACTIVE
+        s.state[to_studies] = State.STUDIES
+        s.state[back] = State.UNEMPLOYED
+
+    def _advance_clocks(self) -> None:
+        """A week passes: spell lengths grow; a new unemployment spell starts at zero."""
+        s = self.seekers
+        prev = self._prev_state
+        changed = s.state != prev
+        new_spell = changed & is_searching(s.state) & ~is_searching(prev)
+        s.duration += is_searching(s.state)
+        s.duration[new_spell] = 0
+        s.sanctioned[new_spell] = False
+        s.state_weeks += 1
+        s.state_weeks[changed] = 0
+        self._prev_state = s.state.copy()
+
+    def _freeze_market(self) -> None:
+        """At week 0, fix job finding per unit of search (used when congestion is switched off)."""
+        s = self.seekers
+        searching = is_searching(s.state)
+        weight = np.where(searching, self.search_effort() * self.employability(), 0.0)
+        search = np.bincount(s.market, weights=weight, minlength=self.matching.n_markets)
+        self.matching.freeze(search, self.vacancies.by_market())
+
+    # -- what is known about the world -----------------------------------------------------------------
+
+    def employability(self) -> np.ndarray:
+        pop = self.settings.population
+        return self.seekers.employability(pop.employability_decay_per_year, pop.employability_floor)
+
+    def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
+        s = self.seekers
+        stock = np.bincount(s.state, minlength=N_STATES)
+        c: dict[str, float] = {"week": self.week}
+        for name, k in zip(STATE_NAMES, stock):
+            c[f"stock_{name}"] = int(k)
+        off = flows - np.diag(np.diag(flows))
+        for name, i, o in zip(STATE_NAMES, off.sum(axis=0), off.sum(axis=1)):
+            c[f"inflow_{name}"] = int(i)
+            c[f"outflow_{name}"] = int(o)
+        c["vacancies"] = int(self.vacancies.open.sum())
+        c["eligible_unassigned"] = int(np.count_nonzero(self.referral.eligible(s)))
+        c["assigned"] = referral.assigned
+        c["offers"] = referral.offers
+        c["accepted"] = referral.accepted
+        c["no_shows"] = referral.no_shows
+        c["referrals"] = referral.starts
+        c["participants"] = int(stock[State.WITH_PROVIDER])
+        for form, k in zip(WORK_FORMS, placements):
+            c[f"placements_{form}"] = int(k)
+        self.counts = c
+        searching = is_searching(s.state)
+        caseload = np.bincount(s.office[searching], minlength=len(self.offices))
+        for office in self.offices:
+            office.caseload = int(caseload[office.index])
+
+    def _counsellors(self, scenario: Scenario) -> np.ndarray:
+        s = self.seekers
+        searching = np.bincount(s.office[is_searching(s.state)], minlength=scenario.area.offices)
+        return np.maximum(1, np.ceil(searching / scenario.area.caseload_per_counsellor)).astype(int)
+
+    def results(self):
+        """The run's outputs: weekly series, individual outcomes of the eligible, headline summary."""
+        from labsim.results import RunResult
+
+        return RunResult.from_model(self)
+
+
+def _reporter(key: str):
+    return lambda m: m.counts[key]

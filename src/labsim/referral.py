@@ -1,0 +1,138 @@
+"""The pilot's referral policy: who is eligible, randomisation, offers or assignment, and starts.
+
+Each week of the intake window the TE offices randomise the newly eligible into pilot and control.
+Under *voluntary* referral counsellors offer the pilot to part of the pilot arm, as their weekly time
+allows, and each seeker accepts with a probability that rises with motivation and employability.
+Under *mandatory* referral everyone in the pilot arm is assigned; some do not show up and are
+sanctioned. Those who accept (or show up) start with a provider when a place is free, until the
+target is reached or intake closes. Everything is done for all seekers at once, with masks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from labsim.population import Seekers
+from labsim.scenario import Scenario
+from labsim.states import AGE_GROUPS, State
+
+
+@dataclass
+class ReferralWeek:
+    """What the offices did this week."""
+
+    assigned: int = 0
+    offers: int = 0
+    accepted: int = 0
+    no_shows: int = 0
+    starts: int = 0
+
+
+def rank_within(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, ... within each group value, in the given order (for per-office quotas)."""
+    order = np.argsort(groups, kind="stable")
+    sorted_groups = groups[order]
+    first = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    rank = np.empty(groups.size, np.int64)
+    rank[order] = np.arange(groups.size) - first
+    return rank
+
+
+class ReferralPolicy:
+    """Eligibility, randomisation and referral of job seekers into the pilot."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        r = scenario.referral
+        self.mode = r.mode
+        self.start_week = r.start_week
+        self.end_intake = r.start_week + r.intake_weeks
+        self.target = r.target_participants
+        self.offer_share = r.offer_share if r.mode == "voluntary" else 1.0
+        self.take_up = r.take_up
+        self.no_show = r.no_show
+        self.sanction_to_inactivity = r.sanction_to_inactivity
+        self.treatment_share = scenario.design.treatment_share
+        e = r.eligibility
+        self.min_weeks, self.max_weeks = e.min_weeks_unemployed, e.max_weeks_unemployed
+        self.ages = np.array([AGE_GROUPS.index(a) for a in e.age_groups])
+        names = [s.name for s in scenario.market.sectors]
+        wanted = e.sectors if e.sectors is not None else names
+        self.sectors = np.array([names.index(s) for s in wanted])
+        self.started = 0
+        self.week_target_reached: int | None = None
+
+    def intake_open(self, week: int) -> bool:
+        return self.start_week <= week < self.end_intake and self.started < self.target
+
+    def eligible(self, s: Seekers) -> np.ndarray:
+        """Unemployed, in the duration band, of an eligible age and sector, not assigned before."""
+        return (
+            (s.state == State.UNEMPLOYED)
+            & (s.arm < 0)
+            & (s.duration >= self.min_weeks)
+            & (s.duration <= self.max_weeks)
+            & np.isin(s.age_group, self.ages)
+            & np.isin(s.sector, self.sectors)
+        )
+
+    def take_up_probability(self, motivation: np.ndarray, employability: np.ndarray) -> np.ndarray:
+        t = self.take_up
+        z = t.intercept + t.motivation * motivation + t.employability * employability
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def week(
+        self,
+        s: Seekers,
+        week: int,
+        employability: np.ndarray,
+        offers_per_office: np.ndarray,
+        free_places: int,
+        rng: np.random.Generator,
+    ) -> tuple[ReferralWeek, np.ndarray]:
+        """Run one week of referral; returns the counts and the indices of those who start now."""
+        out = ReferralWeek()
+        if not self.intake_open(week):
+            return out, np.zeros(0, np.int64)
+        # randomise the newly eligible
+        new = np.flatnonzero(self.eligible(s))
+        arm = (rng.random(new.size) < self.treatment_share).astype(np.int8)
+        s.arm[new] = arm
+        s.assigned_week[new] = week
+        s.assigned_duration[new] = s.duration[new]
+        s.assigned_employability[new] = employability[new]
+        s.to_offer[new] = (arm == 1) & (rng.random(new.size) < self.offer_share)
+        out.assigned = new.size
+
+        # offers (voluntary: as counsellors' time allows) or assignment letters (mandatory)
+        waiting = np.flatnonzero(s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED))
+        if self.mode == "voluntary":
+            waiting = waiting[rng.permutation(waiting.size)]
+            waiting = waiting[rank_within(s.office[waiting]) < offers_per_office[s.office[waiting]]]
+            yes = rng.random(waiting.size) < self.take_up_probability(
+                s.motivation[waiting], employability[waiting]
+            )
+        else:
+            yes = rng.random(waiting.size) >= self.no_show
+            missed = waiting[~yes]
+            s.no_show[missed] = True
+            s.sanctioned[missed] = True
+            leave = missed[rng.random(missed.size) < self.sanction_to_inactivity]
+            s.state[leave] = State.INACTIVE
+            out.no_shows = missed.size
+        s.offer_week[waiting] = week
+        s.accepted[waiting[yes]] = True
+        out.offers, out.accepted = waiting.size, int(yes.sum())
+
+        # starts: accepted seekers still unemployed, as places and the target allow
+        ready = np.flatnonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED))
+        places = min(free_places, self.target - self.started)
+        if ready.size > places:
+            ready = rng.choice(ready, places, replace=False)
+        s.start_week[ready] = week
+        out.starts = ready.size
+        self.started += ready.size
+        if self.started >= self.target and self.week_target_reached is None:
+            self.week_target_reached = week
+        return out, ready

@@ -1,0 +1,131 @@
+"""A run's results: the weekly series, everyone eligible's outcomes, and the headline summary.
+
+Kept apart from the model (scikit-learn style): a `RunResult` is plain data that can be saved,
+compared and summarised without the world that made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from labsim.history import outcomes_after
+from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, STATE_NAMES, WORK_FORMS, is_employed
+
+if TYPE_CHECKING:
+    from labsim.model import PilotModel
+
+HORIZONS = (13, 26, 52)
+
+
+@dataclass
+class RunResult:
+    """Outputs of one simulated pilot."""
+
+    weekly: pd.DataFrame
+    individuals: pd.DataFrame
+    summary: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_model(cls, model: PilotModel) -> RunResult:
+        weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        weekly["week"] = weekly["week"].astype(int)
+        individuals = individual_outcomes(model)
+        return cls(weekly, individuals, summarise(model, weekly, individuals))
+
+
+def individual_outcomes(model: PilotModel) -> pd.DataFrame:
+    """One row per seeker ever assigned to the pilot or control arm, with outcomes after assignment."""
+    s = model.seekers
+    who = np.flatnonzero(s.arm >= 0)
+    timeline = model.history.timeline(who)
+    start = s.assigned_week[who].astype(np.int64)
+    out = outcomes_after(timeline, start, HORIZONS)
+    sectors = [sec.name for sec in model.settings.market.sectors]
+    first_form = np.full(who.size, "", dtype=object)
+    seen = out["first_job_seen"]
+    if seen.any():
+        week = start[seen] + out["weeks_to_first_job"][seen].astype(np.int64)
+        codes = timeline[np.flatnonzero(seen), week]
+        first_form[seen] = np.array(STATE_NAMES, dtype=object)[codes]
+    df = pd.DataFrame(
+        {
+            "person": who,
+            "office": s.office[who],
+            "sector": pd.Categorical.from_codes(s.sector[who], sectors),
+            "age_group": pd.Categorical.from_codes(s.age_group[who], AGE_GROUPS),
+            "education": pd.Categorical.from_codes(s.education[who], EDUCATION_LEVELS),
+            "motivation": s.motivation[who],
+            "employability_at_assignment": s.assigned_employability[who],
+            "weeks_unemployed_at_assignment": s.assigned_duration[who],
+            "arm": pd.Categorical.from_codes(s.arm[who], ["control", "pilot"]),
+            "assigned_week": s.assigned_week[who],
+            "offered": s.offer_week[who] >= 0,
+            "accepted": s.accepted[who],
+            "took_up": s.start_week[who] >= 0,
+            "start_week": s.start_week[who],
+            "no_show": s.no_show[who],
+            "provider": s.served_by[who],
+            **{k: v for k, v in out.items()},
+            "first_job_form": first_form,
+        }
+    )
+    return df
+
+
+def difference(df: pd.DataFrame, column: str) -> dict[str, Any]:
+    """Pilot and control means of an outcome, their difference and its (Neyman) standard error."""
+    res: dict[str, Any] = {}
+    stats = {}
+    for arm in ("pilot", "control"):
+        x = df.loc[df["arm"] == arm, column].dropna().to_numpy(float)
+        stats[arm] = (x.mean() if x.size else float("nan"), x.var(ddof=1) if x.size > 1 else np.nan, x.size)
+        res[arm] = _num(stats[arm][0])
+        res[f"n_{arm}"] = int(x.size)
+    (m1, v1, n1), (m0, v0, n0) = stats["pilot"], stats["control"]
+    res["difference"] = _num(m1 - m0)
+    se = np.sqrt(v1 / n1 + v0 / n0) if n1 > 1 and n0 > 1 else float("nan")
+    res["se"] = _num(se)
+    return res
+
+
+def summarise(model: PilotModel, weekly: pd.DataFrame, ind: pd.DataFrame) -> dict[str, Any]:
+    """Headline figures of a run (what `summary.json` holds)."""
+    ref = model.referral
+    cfg = model.settings
+    pilot = ind["arm"] == "pilot"
+    summary: dict[str, Any] = {
+        "scenario": cfg.name,
+        "weeks": int(model.week),
+        "job_seekers": int(model.seekers.n),
+        "referral_mode": cfg.referral.mode,
+        "participants": {
+            "reached": int(ref.started),
+            "target": int(ref.target),
+            "share_of_target": round(ref.started / ref.target, 4),
+            "week_target_reached": ref.week_target_reached,
+        },
+        "assigned": {"pilot": int(pilot.sum()), "control": int((~pilot).sum())},
+        "take_up_rate": _num(ind.loc[pilot, "took_up"].mean()) if pilot.any() else None,
+        "employment_rate": {f"{h}w": difference(ind, f"employed_{h}w") for h in HORIZONS},
+        "weeks_employed_52w": difference(ind, "weeks_employed_52w"),
+        "placements_by_form": {f: int(weekly[f"placements_{f}"].sum()) for f in WORK_FORMS},
+        "unemployment_stock": {
+            "week_0": int(weekly["stock_unemployed"].iloc[0]),
+            "last_week": int(weekly["stock_unemployed"].iloc[-1]),
+        },
+        "employment_share_last_week": _num(
+            np.mean(is_employed(model.seekers.state))
+        ),
+    }
+    return summary
+
+
+def _num(x: float) -> float | None:
+    """A JSON-safe rounded number (None for NaN)."""
+    x = float(x)
+    return None if np.isnan(x) else round(x, 6)

@@ -1,0 +1,323 @@
+"""Scenario files: the schema of a pilot world, loading, overrides and clear errors.
+
+A scenario is a TOML file that describes one world (area, people, labour market, TE offices) and one
+pilot in it (referral rule, design, providers, payment). The schema below is the single source of
+truth for what a scenario may say; every field has a default a planner can start from, so a scenario
+file only states what differs. Objects here hold parameters only; nothing is computed from them.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from labsim.errors import ScenarioError
+from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # a weekly probability
+PosInt = Annotated[int, Field(ge=1)]
+NonNegInt = Annotated[int, Field(ge=0)]
+Euro = Annotated[float, Field(ge=0.0)]
+
+
+class Part(BaseModel):
+    """Base of every scenario section: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str) -> None:
+    unknown = sorted(set(shares) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; allowed: {list(allowed)}")
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} shares must sum to 1 (they sum to {total:.4f})")
+
+
+class Area(Part):
+    """The employment area: how many people the model follows and how its offices are staffed."""
+
+    job_seekers: PosInt = 12_000
+    offices: PosInt = 4
+    caseload_per_counsellor: PosInt = 120
+    burn_in_weeks: NonNegInt = 52
+
+
+class Population(Part):
+    """Who the job seekers are: composition at the start and for spells that begin later."""
+
+    age_shares: dict[str, Share] = {"under_25": 0.2, "age_25_54": 0.6, "over_55": 0.2}
+    education_shares: dict[str, Share] = {"basic": 0.3, "secondary": 0.45, "tertiary": 0.25}
+    employability_sd: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
+    employability_decay_per_year: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
+    employability_floor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.15
+    motivation_mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    motivation_concentration: Annotated[float, Field(gt=0.0)] = 4.0
+    earnings_related_benefit_share: Share = 0.6
+
+    @model_validator(mode="after")
+    def _shares(self) -> Population:
+        _check_shares(self.age_shares, AGE_GROUPS, "age groups")
+        _check_shares(self.education_shares, EDUCATION_LEVELS, "education levels")
+        return self
+
+
+class Sector(Part):
+    """One sector of the labour market: its share of seekers and how much it hires."""
+
+    name: Annotated[str, Field(min_length=1)]
+    seeker_share: Share
+    vacancies_per_100_seekers: Annotated[float, Field(gt=0.0)] = 4.0
+    employers: PosInt = 20
+
+
+class Market(Part):
+    """Matching, vacancies, jobs and the flows in and out of the register."""
+
+    sectors: list[Sector] = [
+        Sector(name="services", seeker_share=0.35),
+        Sector(name="construction", seeker_share=0.15),
+        Sector(name="technology", seeker_share=0.15),
+        Sector(name="ict", seeker_share=0.10),
+        Sector(name="other", seeker_share=0.25),
+    ]
+    congestion: bool = True
+    elasticity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
+    matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.05
+    vacancy_expiry: Rate = 0.25
+    work_forms: dict[str, Share] = {
+        "permanent_full_time": 0.34,
+        "permanent_part_time": 0.08,
+        "temporary_full_time": 0.25,
+        "temporary_part_time": 0.13,
+        "entrepreneurship": 0.04,
+        "gig_work": 0.10,
+        "light_entrepreneurship": 0.06,
+    }
+    separation: dict[str, Rate] = {
+        "permanent_full_time": 0.01,
+        "permanent_part_time": 0.015,
+        "temporary_full_time": 0.04,
+        "temporary_part_time": 0.05,
+        "entrepreneurship": 0.015,
+        "gig_work": 0.08,
+        "light_entrepreneurship": 0.06,
+    }
+    to_studies: Rate = 0.004
+    to_inactivity: Rate = 0.005
+    from_studies: Rate = 0.02
+    from_inactivity: Rate = 0.01
+
+    @model_validator(mode="after")
+    def _check(self) -> Market:
+        names = [s.name for s in self.sectors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"sector names must be unique (got {names})")
+        total = sum(s.seeker_share for s in self.sectors)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"sectors' seeker_share must sum to 1 (they sum to {total:.4f})")
+        _check_shares(self.work_forms, WORK_FORMS, "work forms")
+        missing = sorted(set(WORK_FORMS) - set(self.separation))
+        extra = sorted(set(self.separation) - set(WORK_FORMS))
+        if missing or extra:
+            raise ValueError(f"separation needs one rate per work form {list(WORK_FORMS)}")
+        return self
+
+
+class Services(Part):
+    """The TE office's routine services, open to everyone unemployed (pilot or not)."""
+
+    activation_rate: Rate = 0.012
+    activation_weeks: PosInt = 12
+    activation_search_share: Share = 0.3
+    activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    meeting_interval_weeks: PosInt = 2
+    meeting_effort_gain: Annotated[float, Field(ge=0.0, le=2.0)] = 0.1
+
+
+class Eligibility(Part):
+    """Who may be referred to the pilot."""
+
+    min_weeks_unemployed: NonNegInt = 13
+    max_weeks_unemployed: NonNegInt = 26
+    age_groups: list[Literal["under_25", "age_25_54", "over_55"]] = list(AGE_GROUPS)
+    sectors: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _band(self) -> Eligibility:
+        if self.max_weeks_unemployed < self.min_weeks_unemployed:
+            raise ValueError(
+                f"max_weeks_unemployed ({self.max_weeks_unemployed}) must not be below "
+                f"min_weeks_unemployed ({self.min_weeks_unemployed})"
+            )
+        if not self.age_groups:
+            raise ValueError("age_groups must name at least one of " + str(list(AGE_GROUPS)))
+        return self
+
+
+class TakeUp(Part):
+    """Voluntary take-up: logit of accepting the offer, rising with motivation and employability."""
+
+    intercept: float = -2.7
+    motivation: float = 2.0
+    employability: float = 1.0
+
+
+class Referral(Part):
+    """How TE offices send eligible job seekers to the pilot."""
+
+    mode: Literal["voluntary", "mandatory"] = "voluntary"
+    start_week: NonNegInt = 0
+    intake_weeks: PosInt = 52
+    target_participants: PosInt = 1_500
+    offer_share: Share = 0.6
+    offers_per_counsellor_week: Annotated[float, Field(ge=0.0)] = 2.0
+    take_up: TakeUp = TakeUp()
+    no_show: Share = 0.15
+    sanction_effort_gain: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
+    sanction_to_inactivity: Share = 0.1
+    eligibility: Eligibility = Eligibility()
+
+
+class Design(Part):
+    """How the pilot is evaluated: individuals randomised among the eligible."""
+
+    randomisation: Literal["individual"] = "individual"
+    treatment_share: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+
+
+class Providers(Part):
+    """Private providers that serve the pilot's clients."""
+
+    count: PosInt = 3
+    capacity: PosInt = 400
+    service_weeks: PosInt = 26
+    effort: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    effort_effect: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
+
+
+class Pilot(Part):
+    """When the pilot runs; at its end the remaining clients return to the office."""
+
+    end_week: PosInt = 104
+
+
+class Scenario(Part):
+    """A whole world and its pilot, as read from one TOML file."""
+
+    name: Annotated[str, Field(min_length=1)] = "unnamed"
+    description: str = ""
+    weeks: PosInt = 104
+    area: Area = Area()
+    population: Population = Population()
+    market: Market = Market()
+    services: Services = Services()
+    referral: Referral = Referral()
+    design: Design = Design()
+    providers: Providers = Providers()
+    pilot: Pilot = Pilot()
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        sectors = {s.name for s in self.market.sectors}
+        wanted = self.referral.eligibility.sectors
+        if wanted is not None:
+            unknown = sorted(set(wanted) - sectors)
+            if unknown or not wanted:
+                raise ValueError(
+                    f"referral.eligibility.sectors names unknown sectors {unknown}; "
+                    f"allowed: {sorted(sectors)}"
+                )
+        if self.pilot.end_week <= self.referral.start_week:
+            raise ValueError(
+                f"pilot.end_week ({self.pilot.end_week}) must come after "
+                f"referral.start_week ({self.referral.start_week})"
+            )
+        return self
+
+
+def _format_validation_error(source: str, err: ValidationError) -> ScenarioError:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling; `docs/model.md` lists every field)"
+    elif "input" in first and first["type"] not in ("missing",) and not isinstance(
+        first["input"], dict
+    ):
+        msg = f"{msg} (got {first['input']!r})"
+    msg = msg.removeprefix("Value error, ")
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ScenarioError(source, field, msg)
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a scenario given as a dict (as read from TOML)."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise _format_validation_error(source, err) from None
+
+
+def read_scenario_dict(path: str | Path) -> dict[str, Any]:
+    """Read a scenario file into a plain dict, with a clear error if it is missing or not TOML."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(str(path), None, "no such scenario file")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), None, f"not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), None, "not a text file in UTF-8") from None
+
+
+def _parse_value(text: str) -> Any:
+    """Read an override's value the way TOML would, falling back to a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
+    """Apply `dotted.path=value` overrides to a scenario dict (a copy is returned)."""
+    data = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ScenarioError(source, item, "an override must read dotted.path=value")
+        key, _, text = item.partition("=")
+        parts = [p.strip() for p in key.strip().split(".")]
+        if not all(parts):
+            raise ScenarioError(source, key, "an override must read dotted.path=value")
+        node = data
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ScenarioError(source, key, f"'{part}' is a value, not a section")
+            node = child
+        node[parts[-1]] = _parse_value(text.strip())
+    return data
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Load and validate a scenario file, applying `dotted.path=value` overrides if given."""
+    source = str(path)
+    data = read_scenario_dict(path)
+    if overrides:
+        data = apply_overrides(data, overrides, source)
+    return parse_scenario(data, source)
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The fully resolved scenario (defaults filled in), as plain data for manifests."""
+    return scenario.model_dump(mode="json")
