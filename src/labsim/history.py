@@ -23,9 +23,9 @@ class History:
 
     def record(self, week: int, persons: np.ndarray, states: np.ndarray) -> None:
         """Log that `persons` entered `states` during `week` (the state they end the week in)."""
-        self._person.append(np.asarray(persons, np.int32))
+        self._person.append(np.array(persons, np.int32))  # copies: the log must not alias live arrays
         self._week.append(np.full(len(persons), week, np.int32))
-        self._state.append(np.asarray(states, np.int8))
+        self._state.append(np.array(states, np.int8))
         self.last_week = week
 
     def log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
