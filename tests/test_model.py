@@ -1,0 +1,205 @@
+"""The pilot world: reproducibility, weekly invariants, steady stocks, referral and history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from labsim import PilotModel
+from labsim.agents import Employer, JobSeeker, Provider, TEOffice
+from labsim.history import History, outcomes_after
+from labsim.market import Matching
+from labsim.scenario import Market
+from labsim.states import N_STATES, STATE_NAMES, State, is_employed
+
+from conftest import small_scenario
+
+
+def run(scenario, seed, weeks=None):
+    model = PilotModel(scenario, rng=seed)
+    model.run_for(weeks if weeks is not None else scenario.weeks)
+    return model
+
+
+def test_model_is_a_mesa_model_with_all_agent_kinds():
+    sc = small_scenario()
+    model = PilotModel(sc, rng=3)
+    assert len(model.agents_by_type[JobSeeker]) == sc.area.job_seekers
+    assert len(model.agents_by_type[Provider]) == sc.providers.count
+    assert len(model.agents_by_type[TEOffice]) == sc.area.offices
+    assert len(model.agents_by_type[Employer]) == sum(s.employers for s in sc.market.sectors)
+    seeker = model.agents_by_type[JobSeeker][17]
+    assert seeker.state == State(int(model.seekers.state[seeker.index]))
+    assert seeker.sector in {s.name for s in sc.market.sectors}
+    offices = list(model.agents_by_type[TEOffice])
+    searching = np.count_nonzero(model.seekers.state <= State.ACTIVATION)
+    assert sum(o.caseload for o in offices) == searching
+
+
+def test_same_seed_same_numbers_and_different_seeds_differ():
+    sc = small_scenario()
+    a, b, c = (run(sc, seed).results() for seed in (11, 11, 12))
+    pd.testing.assert_frame_equal(a.weekly, b.weekly)
+    pd.testing.assert_frame_equal(a.individuals, b.individuals)
+    assert a.summary == b.summary
+    assert not a.weekly.equals(c.weekly)
+
+
+def test_invariants_hold_every_week():
+    """People are conserved, stocks never negative, each person in exactly one consistent state."""
+    sc = small_scenario("referral.mode=mandatory")
+    model = PilotModel(sc, rng=5)
+    s = model.seekers
+    previous = s.state.copy()
+    for week in range(1, sc.weeks + 1):
+        model.run_for(1)
+        stock = np.bincount(s.state, minlength=N_STATES)
+        assert s.state.min() >= 0 and s.state.max() < N_STATES
+        assert stock.sum() == s.n and (stock >= 0).all()
+        # a provider exactly for those with a provider; an employer only for those in paid work
+        assert np.array_equal(s.provider >= 0, s.state == State.WITH_PROVIDER)
+        assert not (s.employer >= 0)[~is_employed(s.state)].any()
+        # flows from the history log (independent of the model's own counters) match the stocks
+        person, logged_week, new_state = model.history.log()
+        this = logged_week == week
+        inflow = np.bincount(new_state[this], minlength=N_STATES)
+        outflow = np.bincount(previous[person[this]], minlength=N_STATES)
+        change = stock - np.bincount(previous, minlength=N_STATES)
+        assert np.array_equal(change, inflow - outflow)
+        row = model.counts
+        for k, name in enumerate(STATE_NAMES):
+            assert row[f"stock_{name}"] == stock[k]
+            assert row[f"inflow_{name}"] - row[f"outflow_{name}"] == change[k]
+        previous = s.state.copy()
+
+
+def test_history_replays_every_week_of_anyone():
+    sc = small_scenario()
+    model = PilotModel(sc, rng=8)
+    snapshots = [model.seekers.state.copy()]
+    for _ in range(30):
+        model.run_for(1)
+        snapshots.append(model.seekers.state.copy())
+    everyone = np.arange(model.seekers.n)
+    timeline = model.history.timeline(everyone)
+    assert np.array_equal(timeline, np.stack(snapshots, axis=1))
+    seeker = model.agents_by_type[JobSeeker][int(np.argmax((timeline != timeline[:, :1]).sum(1)))]
+    history = seeker.spell_history()
+    assert history[0][0] == 0 and len(history) > 1
+    assert history[-1][1] == seeker.state.name.lower()
+
+
+def test_outcomes_after_a_hand_made_timeline():
+    U, P, T = State.UNEMPLOYED, State.PERMANENT_FULL_TIME, State.TEMPORARY_PART_TIME
+    tl = np.full((2, 60), U, np.int8)
+    tl[0, 5:20] = P  # first job 4 weeks after assignment at week 1, 15 weeks in work
+    tl[0, 30:] = T
+    out = outcomes_after(tl, np.array([1, 10]), horizons=(13, 26, 52), window=40)
+    assert out["employed_13w"].tolist() == [1.0, 0.0]
+    assert out["employed_26w"].tolist() == [0.0, 0.0]
+    assert out["employed_52w"][0] == 1.0 and np.isnan(out["employed_52w"][1])  # week 62 not run
+    assert out["weeks_to_first_job"][0] == 4 and np.isnan(out["weeks_to_first_job"][1])
+    assert out["weeks_employed_40w"].tolist() == [15 + 12, 0]  # weeks 5-19 and 30-41
+    late = outcomes_after(tl[:1], np.array([30]), horizons=(13,), window=40)
+    assert np.isnan(late["weeks_employed_40w"][0])  # the run ends before week 70
+
+
+def test_history_log_does_not_alias_its_input():
+    h = History()
+    states = np.zeros(3, np.int8)
+    h.record(0, np.arange(3), states)
+    states[:] = 5
+    h.record(1, np.array([1]), np.array([5], np.int8))
+    assert h.timeline(np.arange(3)).tolist() == [[0, 0], [0, 5], [0, 0]]
+
+
+def test_stock_is_steady_when_nothing_changes():
+    """Without a pilot the unemployed stock has no drift: the mean change between the two halves
+    of a two-year run is zero within its Monte Carlo error across replications."""
+    sc = small_scenario("referral.start_week=500", "pilot.end_week=600", "weeks=104")
+    drift = []
+    for seed in range(6):
+        w = run(sc, seed).results().weekly["stock_unemployed"].to_numpy(float)
+        drift.append((w[53:].mean() - w[1:53].mean()) / w.mean())
+    drift = np.array(drift)
+    se = drift.std(ddof=1) / np.sqrt(drift.size)
+    assert abs(drift.mean()) < stats.t.ppf(0.999, drift.size - 1) * se
+    assert abs(drift).max() < 0.05  # and no replication drifts by more than 5 %
+
+
+def test_mandatory_referral_fills_the_pilot_faster_than_voluntary():
+    common = ["referral.target_participants=5000", "providers.capacity=5000", "weeks=12"]
+    starts = {}
+    for mode in ("voluntary", "mandatory"):
+        sc = small_scenario(f"referral.mode={mode}", *common)
+        starts[mode] = [run(sc, seed).referral.started for seed in (1, 2, 3)]
+    vol, man = np.array(starts["voluntary"]), np.array(starts["mandatory"])
+    # counts are roughly Poisson: demand a gap of many standard errors
+    assert man.sum() - vol.sum() > 5 * np.sqrt(man.sum() + vol.sum())
+
+
+def test_voluntary_take_up_selects_the_motivated_and_employable():
+    sc = small_scenario("referral.target_participants=9000", "providers.capacity=9000",
+                        "area.job_seekers=15000", "referral.offer_share=1.0",
+                        "referral.offers_per_counsellor_week=50", "weeks=30")
+    ind = run(sc, 4).results().individuals
+    offered = ind[ind["offered"]]
+    took, declined = offered[offered["accepted"]], offered[~offered["accepted"]]
+    assert len(took) > 30 and len(declined) > 30
+    for column in ("motivation", "employability_at_assignment"):
+        t = stats.ttest_ind(took[column], declined[column], equal_var=False)
+        assert t.statistic > 3, column  # one-sided, far beyond chance
+
+
+def test_pilot_clients_return_to_the_office_at_the_end():
+    sc = small_scenario("referral.mode=mandatory", "pilot.end_week=20", "weeks=30")
+    model = PilotModel(sc, rng=2)
+    model.run_for(19)
+    assert np.count_nonzero(model.seekers.state == State.WITH_PROVIDER) > 0
+    model.run_for(1)
+    assert np.count_nonzero(model.seekers.state == State.WITH_PROVIDER) == 0
+    model.run_for(10)
+    assert np.count_nonzero(model.seekers.state == State.WITH_PROVIDER) == 0
+
+
+def test_randomisation_balances_the_arms():
+    sc = small_scenario("area.job_seekers=6000", "design.treatment_share=0.5")
+    ind = run(sc, 9).results().individuals
+    n_pilot = int((ind["arm"] == "pilot").sum())
+    assert stats.binomtest(n_pilot, len(ind), 0.5).pvalue > 0.001
+    t = stats.ttest_ind(*(g["motivation"] for _, g in ind.groupby("arm", observed=True)))
+    assert t.pvalue > 0.001
+
+
+@pytest.mark.parametrize("congestion", [True, False])
+def test_congestion_switch_decides_whether_others_effort_matters(congestion):
+    market = Market(congestion=congestion)
+    matching = Matching(market, n_markets=1)
+    weight = np.ones(100)
+    vacancies = np.array([20.0])
+    matching.freeze(np.array([weight.sum()]), vacancies)
+    base = matching.job_finding(weight, np.zeros(100, int), vacancies)[0]
+    weight[1:] *= 2.0  # everyone else searches twice as hard
+    after = matching.job_finding(weight, np.zeros(100, int), vacancies)[0]
+    if congestion:
+        assert after < 0.9 * base
+    else:
+        assert after == pytest.approx(base)
+
+
+def test_results_cover_everyone_eligible_with_outcomes():
+    sc = small_scenario()
+    model = run(sc, 6)
+    res = model.results()
+    assigned = np.count_nonzero(model.seekers.arm >= 0)
+    assert len(res.individuals) == assigned > 100
+    for col in ("arm", "took_up", "employed_13w", "employed_26w", "employed_52w",
+                "weeks_employed_52w", "weeks_to_first_job"):
+        assert col in res.individuals
+    er = res.summary["employment_rate"]["13w"]
+    ind = res.individuals
+    pilot = ind.loc[ind["arm"] == "pilot", "employed_13w"].dropna()
+    assert er["pilot"] == pytest.approx(pilot.mean(), abs=1e-6)
+    assert er["n_pilot"] == len(pilot)
