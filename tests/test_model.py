@@ -156,7 +156,7 @@ def test_voluntary_take_up_selects_the_motivated_and_employable():
 def test_pilot_clients_return_to_the_office_at_the_end():
     sc = small_scenario("referral.mode=mandatory", "pilot.end_week=20", "weeks=30")
     model = PilotModel(sc, rng=2)
-    model.run_for(19)
+    model.run_for(20)  # the pilot runs through week 20
     assert np.count_nonzero(model.seekers.state == State.WITH_PROVIDER) > 0
     model.run_for(1)
     assert np.count_nonzero(model.seekers.state == State.WITH_PROVIDER) == 0

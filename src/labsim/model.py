@@ -122,7 +122,7 @@ class PilotModel(mesa.Model):
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         s.state[done] = State.UNEMPLOYED
         with_provider = s.state == State.WITH_PROVIDER
-        over = self.week >= cfg.pilot.end_week
+        over = self.week > cfg.pilot.end_week
         back = with_provider & ((s.state_weeks >= cfg.providers.service_weeks) | over)
         s.state[back] = State.UNEMPLOYED
         s.provider[back] = -1

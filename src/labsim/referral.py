@@ -47,7 +47,7 @@ class ReferralPolicy:
         r = scenario.referral
         self.mode = r.mode
         self.start_week = r.start_week
-        self.end_intake = min(r.start_week + r.intake_weeks, scenario.pilot.end_week)
+        self.end_intake = min(r.start_week + r.intake_weeks, scenario.pilot.end_week + 1)
         self.target = r.target_participants
         self.offer_share = r.offer_share if r.mode == "voluntary" else 1.0
         self.take_up = r.take_up

@@ -173,7 +173,7 @@ class Referral(Part):
     """How TE offices send eligible job seekers to the pilot."""
 
     mode: Literal["voluntary", "mandatory"] = "voluntary"
-    start_week: NonNegInt = 0
+    start_week: PosInt = 1
     intake_weeks: PosInt = 52
     target_participants: PosInt = 1_500
     offer_share: Share = 0.6
@@ -234,9 +234,9 @@ class Scenario(Part):
                     f"referral.eligibility.sectors names unknown sectors {unknown}; "
                     f"allowed: {sorted(sectors)}"
                 )
-        if self.pilot.end_week <= self.referral.start_week:
+        if self.pilot.end_week < self.referral.start_week:
             raise ValueError(
-                f"pilot.end_week ({self.pilot.end_week}) must come after "
+                f"pilot.end_week ({self.pilot.end_week}) must not come before "
                 f"referral.start_week ({self.referral.start_week})"
             )
         return self
