@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from labsim.provider import choose_effort
 from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, State
 
 if TYPE_CHECKING:
@@ -86,26 +87,59 @@ class Employer(mesa.Agent):
 
 
 class Provider(mesa.Agent):
-    """A private provider: serves the pilot's clients up to its capacity with a service intensity."""
+    """A private provider: serves pilot clients up to its capacity and spends counselling effort on
+    each where the contract's expected payment beats the cost (`provider.py`); may exit at a loss."""
 
-    def __init__(self, model: PilotModel, index: int, capacity: int, effort: float) -> None:
+    def __init__(self, model: PilotModel, index: int, capacity: int) -> None:
         super().__init__(model)
         self.index = index
         self.capacity = capacity
-        self.service_effort = effort
+        self.active = True
         self.clients = 0
         self.client_weeks = 0
         self.placements = 0
 
     @property
     def free_places(self) -> int:
-        return max(0, self.capacity - self.clients)
+        return max(0, self.capacity - self.clients) if self.active else 0
 
-    def serve(self, clients: np.ndarray) -> None:
-        """Spend this week's counselling effort on `clients` (indices into the seekers)."""
-        self.model.seekers.effort[clients] = self.service_effort
+    def serve(self, clients: np.ndarray, rate: np.ndarray, search: np.ndarray) -> None:
+        """Choose and spend this week's effort on `clients` (indices into the seekers), given each
+        client's job-finding rate per unit of search and the effective search the provider observes."""
+        m = self.model
+        s, cfg, contract = m.seekers, m.settings.providers, m.contract
+        if cfg.effort is not None:
+            effort = np.full(clients.size, cfg.effort)
+        else:
+            group = s.pay_group[clients]
+            progress = np.where(s.progress_paid[clients], 0.0, contract.progress(group))
+            effort = choose_effort(
+                rate,
+                search,
+                m.job_value[group],
+                progress,
+                service_norm=contract.service_norm,
+                effort_effect=cfg.effort_effect,
+                progress_rate=cfg.progress_rate,
+                effort_cost=cfg.effort_cost_per_client_week_eur,
+            )
+        s.effort[clients] = effort
+        s.effort_sum[clients] += effort
+        s.client_weeks[clients] += 1
+        cost = cfg.cost_per_client_week_eur + cfg.effort_cost_per_client_week_eur * effort
+        m.accounts.spend(np.full(clients.size, self.index), clients, cost)
         self.clients = clients.size
         self.client_weeks += clients.size
+
+    def exit(self) -> None:
+        """Leave the pilot: current clients return to the office; no new clients."""
+        s = self.model.seekers
+        mine = np.flatnonzero((s.state == State.WITH_PROVIDER) & (s.provider == self.index))
+        s.state[mine] = State.UNEMPLOYED
+        s.provider[mine] = -1
+        s.effort[mine] = 0.0
+        self.active = False
+        self.clients = 0
 
 
 class TEOffice(mesa.Agent):

@@ -32,16 +32,22 @@ class Vacancies:
         self.expiry = market.vacancy_expiry
         steady = self.inflow / max(self.expiry, 1e-9)
         self.open = rng.poisson(steady).astype(np.int64)
+        self.posted = np.zeros_like(self.open)  # opened this week
         self.order = np.argsort(self.market, kind="stable")
         self.first = np.searchsorted(self.market[self.order], np.arange(self.n_markets + 1))
 
     def post_and_expire(self, rng: np.random.Generator) -> None:
         """New vacancies open; some close unfilled or are filled from outside the register."""
         self.open -= rng.binomial(self.open, self.expiry)
-        self.open += rng.poisson(self.inflow)
+        self.posted = rng.poisson(self.inflow)
+        self.open += self.posted
 
     def by_market(self) -> np.ndarray:
         return np.bincount(self.market, weights=self.open, minlength=self.n_markets)
+
+    def posted_by_market(self) -> np.ndarray:
+        """Vacancies opened this week, per market (what providers' employer services hear of first)."""
+        return np.bincount(self.market, weights=self.posted, minlength=self.n_markets)
 
     def pick_employers(self, markets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """An employer for each hire, chosen in its market in proportion to open vacancies."""
@@ -73,6 +79,7 @@ class Matching:
         self.congestion = market.congestion
         self.n_markets = n_markets
         self.rate_per_search: np.ndarray | None = None  # frozen rates when congestion is off
+        self.last_rate = np.zeros(n_markets)  # last week's hires per unit of search, per market
 
     def hires(self, search: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
         """Expected hires per market from effective search and vacancies."""
@@ -99,4 +106,5 @@ class Matching:
             )
         else:
             rate = self.rate_per_search
+        self.last_rate = rate
         return -np.expm1(-rate[market] * weight)

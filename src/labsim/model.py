@@ -10,10 +10,19 @@ import numpy as np
 from labsim.agents import Employer, JobSeeker, Provider, TEOffice
 from labsim.history import History
 from labsim.market import Matching, Vacancies
+from labsim.payment import Contract
 from labsim.population import Seekers
 from labsim.referral import ReferralPolicy, ReferralWeek
 from labsim.scenario import Scenario
-from labsim.states import N_STATES, STATE_NAMES, WORK_FORMS, WORK_STATES, State, is_searching
+from labsim.states import (
+    N_STATES,
+    STATE_NAMES,
+    WORK_FORMS,
+    WORK_STATES,
+    State,
+    is_searching,
+)
+from labsim.viability import Accounts
 
 
 class PilotModel(mesa.Model):
@@ -47,8 +56,10 @@ class PilotModel(mesa.Model):
         Employer.create_agents(self, self.vacancies.open.size, index=list(range(self.vacancies.open.size)))
         p = scenario.providers
         self.providers = Provider.create_agents(
-            self, p.count, index=list(range(p.count)), capacity=p.capacity, effort=p.effort
+            self, p.count, index=list(range(p.count)), capacity=p.capacity
         )
+        self.accounts = Accounts(p.count, s.n, p.setup_cost_eur)
+        self.network_rate = np.zeros((p.count, n_sectors))  # job finding per search via networks
         counsellors = self._counsellors(scenario)
         self.offices = TEOffice.create_agents(
             self,
@@ -67,6 +78,9 @@ class PilotModel(mesa.Model):
         for _ in range(scenario.area.burn_in_weeks):
             self._week(pilot=False)
         self._freeze_market()
+        self.contract = Contract(scenario.payment, self._profiling_cuts())
+        sep = np.array([scenario.market.separation[f] for f in WORK_FORMS])
+        self.job_value = self.contract.job_value(self._form_p, sep)  # per payment group
         self.history.record(0, np.arange(s.n), s.state)
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
         self.datacollector = mesa.DataCollector(
@@ -111,6 +125,9 @@ class PilotModel(mesa.Model):
             self._providers_serve()
         placements = self._hire()
         self._separate()
+        if pilot:
+            self._pay_results()
+            self._review_providers()
         self._enter_and_leave_register()
         self._advance_clocks()
         return referral, placements
@@ -148,16 +165,37 @@ class PilotModel(mesa.Model):
         s.served_by[starts] = chosen
         for p in self.providers:
             p.clients += int(np.count_nonzero(chosen == p.index))
+        cfg = self.settings.providers
+        if cfg.effort is None:  # providers choose effort from what they see of each client
+            s.seen_noise[starts] = self.rng.lognormal(0.0, cfg.observation_noise, starts.size)
+        s.pay_group[starts] = self.contract.group(s.duration[starts], self._employability[starts])
+        self.accounts.pay("attachment", chosen, starts, self.contract.attachment(starts.size))
 
     def _providers_serve(self) -> None:
+        """Each provider sets its clients' effort; some clients reach training or a work trial."""
         s = self.seekers
         clients = np.flatnonzero(s.state == State.WITH_PROVIDER)
         who = s.provider[clients]
+        rate = self.matching.last_rate[s.market[clients]] + self.network_rate[who, s.market[clients]]
+        seen = self.base_search_effort()[clients] * self._employability[clients] * s.seen_noise[clients]
         for p in self.providers:
-            p.serve(clients[who == p.index])
+            mine = who == p.index
+            p.serve(clients[mine], rate[mine], seen[mine])
+        if self.contract.terms.progress.fee_eur > 0:
+            chance = self.settings.providers.progress_rate * s.effort
+            open_ = clients[~s.progress_paid[clients]]
+            event = open_[self.rng.random(open_.size) < chance[open_]]
+            s.progress_paid[event] = True
+            fee = self.contract.progress(s.pay_group[event])
+            self.accounts.pay("progress", s.provider[event], event, fee)
 
     def search_effort(self) -> np.ndarray:
         """This week's job-search effort: motivation, office meetings, sanctions and provider help."""
+        effect = self.settings.providers.effort_effect
+        return self.base_search_effort() * (1.0 + effect * self.seekers.effort)
+
+    def base_search_effort(self) -> np.ndarray:
+        """Job-search effort before any provider's help."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
         effort = 0.5 + s.motivation
         meeting = (s.duration % svc.meeting_interval_weeks) == 0
@@ -166,7 +204,7 @@ class PilotModel(mesa.Model):
         effort = effort * np.where(
             s.state == State.ACTIVATION, svc.activation_search_share, 1.0
         )
-        return effort * (1.0 + cfg.providers.effort_effect * s.effort)
+        return effort
 
     def _hire(self) -> np.ndarray:
         """Matching: searchers are hired in proportion to effort x employability; returns pilot
@@ -174,9 +212,19 @@ class PilotModel(mesa.Model):
         s, rng = self.seekers, self.rng
         searching = np.flatnonzero(is_searching(s.state))
         weight = self.search_effort()[searching] * self._employability[searching]
-        p = self.matching.job_finding(weight, s.market[searching], self.vacancies.by_market())
-        hired = searching[rng.random(searching.size) < p]
+        first = self._network_hires(searching, weight)
+        rest = ~np.isin(searching, first, assume_unique=True)
+        searching, weight = searching[rest], weight[rest]
+        vacancies = np.maximum(
+            self.vacancies.by_market() - np.bincount(s.market[first], minlength=self.matching.n_markets),
+            0,
+        )
+        p = self.matching.job_finding(weight, s.market[searching], vacancies)
+        hired = np.concatenate([first, searching[rng.random(searching.size) < p]])
         form = rng.choice(len(WORK_FORMS), hired.size, p=self._form_p)
+        placed = hired[s.state[hired] == State.WITH_PROVIDER]
+        s.placed_week[placed] = self.week
+        s.placed_form[placed] = form[s.state[hired] == State.WITH_PROVIDER]
         placements = np.bincount(
             form[s.state[hired] == State.WITH_PROVIDER], minlength=len(WORK_FORMS)
         )
@@ -191,6 +239,65 @@ class PilotModel(mesa.Model):
         s.provider[hired] = -1
         s.effort[hired] = 0.0
         return placements
+
+    def _network_hires(self, searching: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """Employer services: a share of each market's new vacancies goes first to providers' clients.
+
+        Each active provider hears of `network_share / count` of the new vacancies in every market
+        and fills them among its own clients there with the matching function; returns who is hired.
+        """
+        s, share = self.seekers, self.settings.providers.network_share
+        n_p, n_m = self.network_rate.shape
+        self.network_rate[:] = 0.0
+        mine = s.state[searching] == State.WITH_PROVIDER
+        if share == 0 or not mine.any():
+            return np.zeros(0, np.int64)
+        clients, w = searching[mine], weight[mine]
+        cell = s.provider[clients] * n_m + s.market[clients]
+        search = np.bincount(cell, weights=w, minlength=n_p * n_m)
+        active = np.array([p.active for p in self.providers], float)
+        posted = share / n_p * active[:, None] * self.vacancies.posted_by_market()[None, :]
+        hires = self.matching.hires(search, posted.ravel())
+        rate = np.divide(hires, search, out=np.zeros_like(search), where=search > 0)
+        self.network_rate[:] = rate.reshape(n_p, n_m)
+        return clients[self.rng.random(clients.size) < -np.expm1(-rate[cell] * w)]
+
+    def _pay_results(self) -> None:
+        """Outcome and sustainment fees for clients who reach a milestone in a job found with a provider.
+
+        A job counts while the person stays in it; the fee goes to the provider that served them,
+        unless it has left the pilot.
+        """
+        s = self.seekers
+        placed = np.flatnonzero(s.placed_week >= 0)
+        kept = s.state[placed] == WORK_STATES[s.placed_form[placed]]
+        s.placed_week[placed[~kept]] = -1
+        placed = placed[kept]
+        active = np.array([p.active for p in self.providers])
+        placed = placed[active[s.served_by[placed]]]
+        outcome, sustained = self.contract.due(self.week - s.placed_week[placed])
+        for term, due in (("outcome", outcome), ("sustainment", sustained)):
+            who = placed[due]
+            fee = getattr(self.contract, term)(s.placed_form[who], s.pay_group[who])
+            self.accounts.pay(term, s.served_by[who], who, fee)
+
+    def _review_providers(self) -> None:
+        """A provider whose losses exceed the tolerance, after the review week, leaves the pilot."""
+        cfg = self.settings
+        tolerance = cfg.providers.exit_loss_eur
+        if tolerance is None or not cfg.providers.exit_review_week <= self.week <= cfg.pilot.end_week:
+            return
+        profit = self.accounts.profit()
+        for p in self.providers:
+            if p.active and profit[p.index] < -tolerance:
+                p.exit()
+
+    def _profiling_cuts(self) -> np.ndarray:
+        """Employability at the tier boundaries of the register's unemployed now, highest first."""
+        tiers = len(self.settings.payment.groups.multipliers)
+        unemployed = self.seekers.state == State.UNEMPLOYED
+        share = 1.0 - np.arange(1, tiers) / tiers
+        return np.quantile(self._employability[unemployed], share)
 
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""

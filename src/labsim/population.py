@@ -49,6 +49,14 @@ class Seekers:
         self.accepted = np.zeros(n, bool)
         self.no_show = np.zeros(n, bool)
         self.start_week = np.full(n, -1, np.int32)
+        # the provider's view and the contract's record
+        self.seen_noise = np.ones(n)  # provider's observed / true employability
+        self.pay_group = np.zeros(n, np.int8)  # payment group at start (easiest 0)
+        self.progress_paid = np.zeros(n, bool)
+        self.placed_week = np.full(n, -1, np.int32)  # start of a job found while with a provider
+        self.placed_form = np.full(n, -1, np.int8)  # its form (index into WORK_FORMS)
+        self.effort_sum = np.zeros(n)  # counselling effort summed over client-weeks
+        self.client_weeks = np.zeros(n, np.int32)
 
     @classmethod
     def draw(cls, scenario: Scenario, rng: np.random.Generator) -> Seekers:

@@ -6,6 +6,7 @@ compared and summarised without the world that made it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,9 @@ import numpy as np
 import pandas as pd
 
 from labsim.history import outcomes_after
+from labsim.payment import TERMS
 from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, STATE_NAMES, WORK_FORMS, is_employed
+from labsim.viability import break_even_clients
 
 if TYPE_CHECKING:
     from labsim.model import PilotModel
@@ -121,8 +124,61 @@ def summarise(model: PilotModel, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "employment_share_last_week": _num(
             np.mean(is_employed(model.seekers.state))
         ),
+        **accounts_summary(model),
+        "effort_by_employability_quintile": effort_by_quintile(model),
     }
     return summary
+
+
+def accounts_summary(model: PilotModel) -> dict[str, Any]:
+    """What the purchaser paid by term, cost per participant and placement, and each provider's books."""
+    s, acc = model.seekers, model.accounts
+    paid = sum(acc.purchaser.values())
+    placements = sum(p.placements for p in model.providers)
+    providers = []
+    for p in model.providers:
+        clients = int(np.count_nonzero(s.served_by == p.index))
+        revenue = acc.revenue[p.index]
+        per_client = (revenue.sum() / clients, acc.running_cost[p.index] / clients) if clients else (0, 0)
+        even = break_even_clients(acc.setup_cost[p.index], *per_client)
+        providers.append(
+            {
+                "provider": p.index,
+                "clients": clients,
+                "client_weeks": int(p.client_weeks),
+                "placements": int(p.placements),
+                "revenue_eur": round(float(revenue.sum()), 2),
+                "revenue_by_term_eur": {k: round(float(v), 2) for k, v in zip(TERMS, revenue)},
+                "cost_eur": round(float(acc.cost()[p.index]), 2),
+                "setup_cost_eur": round(float(acc.setup_cost[p.index]), 2),
+                "profit_eur": round(float(acc.profit()[p.index]), 2),
+                "break_even_clients": None if math.isinf(even) else round(float(even), 1),
+                "exited": not p.active,
+            }
+        )
+    return {
+        "purchaser_paid_eur": {
+            "total": round(paid, 2),
+            **{k: round(v, 2) for k, v in acc.purchaser.items()},
+        },
+        "cost_per_participant_eur": _num(paid / model.referral.started) if model.referral.started else None,
+        "cost_per_placement_eur": _num(paid / placements) if placements else None,
+        "providers": providers,
+    }
+
+
+def effort_by_quintile(model: PilotModel) -> list[float | None]:
+    """Mean counselling effort per client-week in each fifth of clients' employability at assignment,
+    lowest first: rising under outcome pay is cream-skimming, a low bottom fifth is parking."""
+    s = model.seekers
+    clients = np.flatnonzero(s.client_weeks > 0)
+    if clients.size < 5:
+        return [None] * 5
+    emp = s.assigned_employability[clients]
+    fifth = np.searchsorted(np.quantile(emp, [0.2, 0.4, 0.6, 0.8]), emp, side="right")
+    effort = np.bincount(fifth, weights=s.effort_sum[clients], minlength=5)
+    weeks = np.bincount(fifth, weights=s.client_weeks[clients], minlength=5)
+    return [_num(e / w) if w else None for e, w in zip(effort, weeks)]
 
 
 def _num(x: float) -> float | None:

@@ -13,22 +13,12 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from labsim.errors import ScenarioError
+from labsim.parts import Euro, NonNegInt, Part, PosInt, Rate, Share
+from labsim.payment import Payment
 from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS
-
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]  # a weekly probability
-PosInt = Annotated[int, Field(ge=1)]
-NonNegInt = Annotated[int, Field(ge=0)]
-Euro = Annotated[float, Field(ge=0.0)]
-
-
-class Part(BaseModel):
-    """Base of every scenario section: unknown fields are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str) -> None:
@@ -193,13 +183,21 @@ class Design(Part):
 
 
 class Providers(Part):
-    """Private providers that serve the pilot's clients."""
+    """Private providers that serve the pilot's clients: their size, costs, networks and what they see."""
 
     count: PosInt = 3
     capacity: PosInt = 400
     service_weeks: PosInt = 26
-    effort: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    effort: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # None: chosen under the contract
     effort_effect: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
+    cost_per_client_week_eur: Euro = 10.0
+    effort_cost_per_client_week_eur: Euro = 30.0
+    setup_cost_eur: Euro = 30_000.0
+    observation_noise: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
+    progress_rate: Rate = 0.03
+    network_share: Share = 0.0
+    exit_loss_eur: Euro | None = None
+    exit_review_week: NonNegInt = 26
 
 
 class Pilot(Part):
@@ -221,6 +219,7 @@ class Scenario(Part):
     referral: Referral = Referral()
     design: Design = Design()
     providers: Providers = Providers()
+    payment: Payment = Payment()
     pilot: Pilot = Pilot()
 
     @model_validator(mode="after")

@@ -1,0 +1,49 @@
+"""A provider's weekly choice of counselling effort for each client, under its contract.
+
+For every client the provider picks the effort level e that maximises
+
+    p(e) · V + q · e · F − c(e),   p(e) = 1 − exp(−r · w · (1 + k · e)),   c(e) = c0 + c1 · e
+
+where r is last week's job-finding rate per unit of search in the client's market (plus the provider's
+employer network), w the client's search effort times the employability the provider observes (the true
+one times lognormal noise), k the effect of effort on search, V the contract's expected payment for a job
+start for the client's group, q the weekly chance of a training or work-trial referral at full effort and
+F the progress fee (until paid). Levels below the contract's service norm are not allowed. Nothing says
+"favour the easy": with outcome pay, p(e)·V grows fastest with effort for the most employable, so effort
+goes to them (cream-skimming) and the hardest get the minimum (parking); with a fixed fee there is no
+marginal payment and everyone gets the service norm.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The effort levels a provider chooses from (0 = the least the contract allows, 1 = intensive).
+EFFORT_LEVELS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+
+
+def effort_levels(service_norm: float) -> np.ndarray:
+    """The levels open under a contract: the grid, with everything below the norm raised to it."""
+    return np.unique(np.maximum(EFFORT_LEVELS, service_norm))
+
+
+def choose_effort(
+    rate: np.ndarray,
+    search: np.ndarray,
+    job_value: np.ndarray,
+    progress_value: np.ndarray,
+    *,
+    service_norm: float,
+    effort_effect: float,
+    progress_rate: float,
+    effort_cost: float,
+) -> np.ndarray:
+    """Expected-profit-maximising effort for each client (all arrays are per client)."""
+    levels = effort_levels(service_norm)
+    p = -np.expm1(-(rate * search)[:, None] * (1.0 + effort_effect * levels)[None, :])
+    gain = (
+        p * job_value[:, None]
+        + progress_rate * levels[None, :] * progress_value[:, None]
+        - effort_cost * levels[None, :]
+    )
+    return levels[np.argmax(gain, axis=1)]
