@@ -135,10 +135,10 @@ class PilotModel(mesa.Model):
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
         s, cfg = self.seekers, self.settings
-        done = (s.state == State.ACTIVATION) & (s.state_weeks >= cfg.services.activation_weeks)
+        done = (s.state == State.ACTIVATION.value) & (s.state_weeks >= cfg.services.activation_weeks)
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         s.state[done] = State.UNEMPLOYED
-        with_provider = s.state == State.WITH_PROVIDER
+        with_provider = s.state == State.WITH_PROVIDER.value
         over = self.week > cfg.pilot.end_week
         back = with_provider & ((s.state_weeks >= cfg.providers.service_weeks) | over)
         s.state[back] = State.UNEMPLOYED
@@ -148,7 +148,7 @@ class PilotModel(mesa.Model):
     def _routine_services(self) -> None:
         """The office's own services: some unemployed start an activation service."""
         s, svc = self.seekers, self.settings.services
-        idle = np.flatnonzero((s.state == State.UNEMPLOYED) & (s.duration >= 13))
+        idle = np.flatnonzero((s.state == State.UNEMPLOYED.value) & (s.duration >= 13))
         go = idle[self.rng.random(idle.size) < svc.activation_rate]
         s.state[go] = State.ACTIVATION
 
@@ -174,12 +174,16 @@ class PilotModel(mesa.Model):
     def _providers_serve(self) -> None:
         """Each provider sets its clients' effort; some clients reach training or a work trial."""
         s = self.seekers
-        clients = np.flatnonzero(s.state == State.WITH_PROVIDER)
+        clients = np.flatnonzero(s.state == State.WITH_PROVIDER.value)
         who = s.provider[clients]
         rate = self.matching.last_rate[s.market[clients]] + self.network_rate[who, s.market[clients]]
-        seen = self.base_search_effort()[clients] * self._employability[clients] * s.seen_noise[clients]
-        for p in self.providers:
-            mine = who == p.index
+        seen = self.base_search_effort(clients) * self._employability[clients] * s.seen_noise[clients]
+        # each provider's clients as one slice of a stable sort (same order as masks, no full-size masks)
+        order = np.argsort(who, kind="stable")
+        ids = [p.index for p in self.providers]
+        lo, hi = np.searchsorted(who[order], ids, "left"), np.searchsorted(who[order], ids, "right")
+        for p, a, b in zip(self.providers, lo, hi):
+            mine = order[a:b]
             p.serve(clients[mine], rate[mine], seen[mine])
         if self.contract.terms.progress.fee_eur > 0:
             chance = self.settings.providers.progress_rate * s.effort
@@ -189,21 +193,25 @@ class PilotModel(mesa.Model):
             fee = self.contract.progress(s.pay_group[event])
             self.accounts.pay("progress", s.provider[event], event, fee)
 
-    def search_effort(self) -> np.ndarray:
-        """This week's job-search effort: motivation, office meetings, sanctions and provider help."""
+    def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
+        """This week's job-search effort: motivation, office meetings, sanctions and provider help
+        (for everyone, or for the seekers indexed by `who`)."""
         effect = self.settings.providers.effort_effect
-        return self.base_search_effort() * (1.0 + effect * self.seekers.effort)
+        help_ = self.seekers.effort if who is None else self.seekers.effort[who]
+        return self.base_search_effort(who) * (1.0 + effect * help_)
 
-    def base_search_effort(self) -> np.ndarray:
-        """Job-search effort before any provider's help."""
+    def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
+        """Job-search effort before any provider's help (for everyone, or for `who`)."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
-        effort = 0.5 + s.motivation
-        meeting = (s.duration % svc.meeting_interval_weeks) == 0
-        effort = effort * np.where(meeting, 1.0 + svc.meeting_effort_gain, 1.0)
-        effort = effort * np.where(s.sanctioned, 1.0 + cfg.referral.sanction_effort_gain, 1.0)
-        effort = effort * np.where(
-            s.state == State.ACTIVATION, svc.activation_search_share, 1.0
-        )
+        pick = (lambda a: a) if who is None else (lambda a: a[who])
+        duration = pick(s.duration)
+        effort = 0.5 + pick(s.motivation)
+        # meeting weeks from a table by duration (integer % over everyone is slow)
+        k = svc.meeting_interval_weeks
+        meeting = (np.arange(int(duration.max(initial=0)) + 1) % k == 0)[duration]
+        effort *= np.where(meeting, 1.0 + svc.meeting_effort_gain, 1.0)
+        effort *= np.where(pick(s.sanctioned), 1.0 + cfg.referral.sanction_effort_gain, 1.0)
+        effort *= np.where(pick(s.state) == State.ACTIVATION.value, svc.activation_search_share, 1.0)
         return effort
 
     def _hire(self) -> np.ndarray:
@@ -211,10 +219,11 @@ class PilotModel(mesa.Model):
         placements by form of work this week."""
         s, rng = self.seekers, self.rng
         searching = np.flatnonzero(is_searching(s.state))
-        weight = self.search_effort()[searching] * self._employability[searching]
+        weight = self.search_effort(searching) * self._employability[searching]
         first = self._network_hires(searching, weight)
-        rest = ~np.isin(searching, first, assume_unique=True)
-        searching, weight = searching[rest], weight[rest]
+        if first.size:
+            rest = ~np.isin(searching, first, assume_unique=True)
+            searching, weight = searching[rest], weight[rest]
         vacancies = np.maximum(
             self.vacancies.by_market() - np.bincount(s.market[first], minlength=self.matching.n_markets),
             0,
@@ -222,16 +231,16 @@ class PilotModel(mesa.Model):
         p = self.matching.job_finding(weight, s.market[searching], vacancies)
         hired = np.concatenate([first, searching[rng.random(searching.size) < p]])
         form = rng.choice(len(WORK_FORMS), hired.size, p=self._form_p)
-        placed = hired[s.state[hired] == State.WITH_PROVIDER]
+        placed = hired[s.state[hired] == State.WITH_PROVIDER.value]
         s.placed_week[placed] = self.week
-        s.placed_form[placed] = form[s.state[hired] == State.WITH_PROVIDER]
+        s.placed_form[placed] = form[s.state[hired] == State.WITH_PROVIDER.value]
         placements = np.bincount(
-            form[s.state[hired] == State.WITH_PROVIDER], minlength=len(WORK_FORMS)
+            form[s.state[hired] == State.WITH_PROVIDER.value], minlength=len(WORK_FORMS)
         )
         for p_ in self.providers:
             p_.placements += int(np.count_nonzero(s.provider[hired] == p_.index))
         employers = self.vacancies.pick_employers(s.market[hired], rng)
-        own_firm = WORK_STATES[form] == State.ENTREPRENEURSHIP
+        own_firm = WORK_STATES[form] == State.ENTREPRENEURSHIP.value
         employers[own_firm] = -1
         self.vacancies.fill(employers[~own_firm])
         s.state[hired] = WORK_STATES[form]
@@ -249,7 +258,7 @@ class PilotModel(mesa.Model):
         s, share = self.seekers, self.settings.providers.network_share
         n_p, n_m = self.network_rate.shape
         self.network_rate[:] = 0.0
-        mine = s.state[searching] == State.WITH_PROVIDER
+        mine = s.state[searching] == State.WITH_PROVIDER.value
         if share == 0 or not mine.any():
             return np.zeros(0, np.int64)
         clients, w = searching[mine], weight[mine]
@@ -295,16 +304,15 @@ class PilotModel(mesa.Model):
     def _profiling_cuts(self) -> np.ndarray:
         """Employability at the tier boundaries of the register's unemployed now, highest first."""
         tiers = len(self.settings.payment.groups.multipliers)
-        unemployed = self.seekers.state == State.UNEMPLOYED
+        unemployed = self.seekers.state == State.UNEMPLOYED.value
         share = 1.0 - np.arange(1, tiers) / tiers
         return np.quantile(self._employability[unemployed], share)
 
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""
         s = self.seekers
-        rate = self._separation[s.state]
-        working = np.flatnonzero((rate > 0) & (s.state == self._prev_state))
-        ends = working[self.rng.random(working.size) < rate[working]]
+        working = np.flatnonzero((self._separation > 0)[s.state] & (s.state == self._prev_state))
+        ends = working[self.rng.random(working.size) < self._separation[s.state[working]]]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
 
@@ -314,20 +322,25 @@ class PilotModel(mesa.Model):
         rate = np.zeros(N_STATES)
         rate[State.STUDIES], rate[State.INACTIVE] = m.from_studies, m.from_inactivity
         u = rng.random(s.n)
-        back = (rate[s.state] > u) & (s.state == self._prev_state)
-        leave = (s.state == State.UNEMPLOYED) & (u < m.to_studies + m.to_inactivity)
+        out_rate = m.to_studies + m.to_inactivity
+        # every move below needs u < max rate, so only those few draws are looked at (same outcome)
+        few = np.flatnonzero(u < max(rate.max(), out_rate))
+        u, state = u[few], s.state[few]
+        back = (rate[state] > u) & (state == self._prev_state[few])
+        leave = (state == State.UNEMPLOYED.value) & (u < out_rate)
         to_studies = leave & (u < m.to_studies)
-        s.state[leave] = State.INACTIVE
-        s.state[to_studies] = State.STUDIES
-        s.state[back] = State.UNEMPLOYED
+        s.state[few[leave]] = State.INACTIVE
+        s.state[few[to_studies]] = State.STUDIES
+        s.state[few[back]] = State.UNEMPLOYED
 
     def _advance_clocks(self) -> None:
         """A week passes: spell lengths grow; a new unemployment spell starts at zero."""
         s = self.seekers
         prev = self._prev_state
         changed = s.state != prev
-        new_spell = changed & is_searching(s.state) & ~is_searching(prev)
-        s.duration += is_searching(s.state)
+        searching = is_searching(s.state)
+        new_spell = changed & searching & ~is_searching(prev)
+        s.duration += searching
         s.duration[new_spell] = 0
         s.sanctioned[new_spell] = False
         s.state_weeks += 1
@@ -369,7 +382,7 @@ class PilotModel(mesa.Model):
         for form, k in zip(WORK_FORMS, placements):
             c[f"placements_{form}"] = int(k)
         self.counts = c
-        searching = is_searching(s.state)
+        searching = np.flatnonzero(is_searching(s.state))  # indices: a boolean gather is ~7x slower
         caseload = np.bincount(s.office[searching], minlength=len(self.offices))
         for office in self.offices:
             office.caseload = int(caseload[office.index])

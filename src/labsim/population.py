@@ -88,7 +88,11 @@ class Seekers:
 
     def employability(self, decay_per_year: float, floor: float) -> np.ndarray:
         """Latent employability this week: the person's base, falling with the spell's length."""
-        return np.maximum(floor, self.base_employability * np.exp(-decay_per_year * self.duration / 52.0))
+        # exp of a whole-week duration from a small table (same values as exp over everyone, faster)
+        decay = np.exp(-decay_per_year * np.arange(int(self.duration.max(initial=0)) + 1) / 52.0)
+        out = np.take(decay, self.duration)
+        out *= self.base_employability
+        return np.maximum(out, floor, out=out)
 
 
 def _draw_group(rng: np.random.Generator, n: int, shares: dict[str, float], order: tuple[str, ...]):

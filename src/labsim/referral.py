@@ -60,6 +60,9 @@ class ReferralPolicy:
         names = [s.name for s in scenario.market.sectors]
         wanted = e.sectors if e.sectors is not None else names
         self.sectors = np.array([names.index(s) for s in wanted])
+        # lookup tables (code -> eligible?) instead of np.isin over everyone each week
+        self._age_ok = np.isin(np.arange(len(AGE_GROUPS)), self.ages)
+        self._sector_ok = np.isin(np.arange(len(names)), self.sectors)
         self.started = 0
         self.week_target_reached: int | None = None
 
@@ -68,14 +71,21 @@ class ReferralPolicy:
 
     def eligible(self, s: Seekers) -> np.ndarray:
         """Unemployed, in the duration band, of an eligible age and sector, not assigned before."""
-        return (
-            (s.state == State.UNEMPLOYED)
-            & (s.arm < 0)
-            & (s.duration >= self.min_weeks)
-            & (s.duration <= self.max_weeks)
-            & np.isin(s.age_group, self.ages)
-            & np.isin(s.sector, self.sectors)
-        )
+        mask = np.zeros(s.n, bool)
+        mask[self.eligible_index(s)] = True
+        return mask
+
+    def eligible_index(self, s: Seekers) -> np.ndarray:
+        """Indices of the eligible (as `eligible`), in increasing order; works on the unemployed only."""
+        who = np.flatnonzero(s.state == State.UNEMPLOYED.value)
+        who = who[s.arm[who] < 0]
+        d = s.duration[who]
+        who = who[(d >= self.min_weeks) & (d <= self.max_weeks)]
+        if not self._age_ok.all():
+            who = who[self._age_ok[s.age_group[who]]]
+        if not self._sector_ok.all():
+            who = who[self._sector_ok[s.sector[who]]]
+        return who
 
     def take_up_probability(self, motivation: np.ndarray, employability: np.ndarray) -> np.ndarray:
         t = self.take_up
@@ -96,7 +106,7 @@ class ReferralPolicy:
         if not self.intake_open(week):
             return out, np.zeros(0, np.int64)
         # randomise the newly eligible
-        new = np.flatnonzero(self.eligible(s))
+        new = self.eligible_index(s)
         arm = (rng.random(new.size) < self.treatment_share).astype(np.int8)
         s.arm[new] = arm
         s.assigned_week[new] = week
@@ -106,7 +116,7 @@ class ReferralPolicy:
         out.assigned = new.size
 
         # offers (voluntary: as counsellors' time allows) or assignment letters (mandatory)
-        waiting = np.flatnonzero(s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED))
+        waiting = np.flatnonzero(s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED.value))
         if self.mode == "voluntary":
             waiting = waiting[rng.permutation(waiting.size)]
             waiting = waiting[rank_within(s.office[waiting]) < offers_per_office[s.office[waiting]]]
@@ -126,7 +136,7 @@ class ReferralPolicy:
         out.offers, out.accepted = waiting.size, int(yes.sum())
 
         # starts: accepted seekers still unemployed, as places and the target allow
-        ready = np.flatnonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED))
+        ready = np.flatnonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED.value))
         places = min(free_places, self.target - self.started)
         if ready.size > places:
             ready = rng.choice(ready, places, replace=False)

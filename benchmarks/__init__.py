@@ -1,0 +1,1 @@
+"""labsim benchmarks: `python -m benchmarks` (see benchmarks/README.md)."""
