@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up, then run the test suite (arguments go to pytest, e.g. `-m slow`). CI runs exactly this.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+exec .venv/bin/python -m pytest -q "$@"
