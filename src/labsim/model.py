@@ -12,6 +12,7 @@ from labsim.history import History
 from labsim.market import Matching, Vacancies
 from labsim.payment import Contract
 from labsim.population import Seekers
+from labsim.provider import effort_levels, value_of_client
 from labsim.referral import ReferralPolicy, ReferralWeek
 from labsim.scenario import Scenario
 from labsim.states import (
@@ -120,6 +121,7 @@ class PilotModel(mesa.Model):
                 self._offers_per_office,
                 sum(p.free_places for p in self.providers),
                 rng,
+                self._recruit if self.settings.providers.recruitment > 0 else None,
             )
             self._start_with_providers(starts)
             self._providers_serve()
@@ -170,6 +172,32 @@ class PilotModel(mesa.Model):
             s.seen_noise[starts] = self.rng.lognormal(0.0, cfg.observation_noise, starts.size)
         s.pay_group[starts] = self.contract.group(s.duration[starts], self._employability[starts])
         self.accounts.pay("attachment", chosen, starts, self.contract.attachment(starts.size))
+
+    def _recruit(self, declined: np.ndarray) -> np.ndarray:
+        """Providers pitch the pilot to those who declined the office's offer, but only to those
+        worth taking on under the contract; a pitch wins with probability `providers.recruitment`."""
+        s, cfg, contract = self.seekers, self.settings.providers, self.contract
+        group = contract.group(s.duration[declined], self._employability[declined])
+        seen = (
+            self.base_search_effort(declined)
+            * self._employability[declined]
+            * self.rng.lognormal(0.0, cfg.observation_noise, declined.size)
+        )
+        levels = np.array([cfg.effort]) if cfg.effort is not None else effort_levels(contract.service_norm)
+        value = value_of_client(
+            self.matching.last_rate[s.market[declined]],
+            seen,
+            self.job_value[group],
+            contract.progress(group),
+            levels=levels,
+            attachment_fee=contract.terms.attachment_fee_eur,
+            weeks=cfg.service_weeks,
+            running_cost=cfg.cost_per_client_week_eur,
+            effort_effect=cfg.effort_effect,
+            progress_rate=cfg.progress_rate,
+            effort_cost=cfg.effort_cost_per_client_week_eur,
+        )
+        return (value > 0) & (self.rng.random(declined.size) < cfg.recruitment)
 
     def _providers_serve(self) -> None:
         """Each provider sets its clients' effort; some clients reach training or a work trial."""
@@ -377,6 +405,7 @@ class PilotModel(mesa.Model):
         c["offers"] = referral.offers
         c["accepted"] = referral.accepted
         c["no_shows"] = referral.no_shows
+        c["recruited"] = referral.recruited
         c["referrals"] = referral.starts
         c["participants"] = int(stock[State.WITH_PROVIDER])
         for form, k in zip(WORK_FORMS, placements):

@@ -47,6 +47,7 @@ class Seekers:
         self.to_offer = np.zeros(n, bool)
         self.offer_week = np.full(n, -1, np.int32)
         self.accepted = np.zeros(n, bool)
+        self.recruited = np.zeros(n, bool)  # won over by a provider after declining the offer
         self.no_show = np.zeros(n, bool)
         self.start_week = np.full(n, -1, np.int32)
         # the provider's view and the contract's record

@@ -40,10 +40,39 @@ def choose_effort(
 ) -> np.ndarray:
     """Expected-profit-maximising effort for each client (all arrays are per client)."""
     levels = effort_levels(service_norm)
+    gain = weekly_gain(rate, search, job_value, progress_value, levels, effort_effect, progress_rate, effort_cost)
+    return levels[np.argmax(gain, axis=1)]
+
+
+def weekly_gain(rate, search, job_value, progress_value, levels, effort_effect, progress_rate, effort_cost):
+    """Expected payment less effort cost, per client (rows) and effort level (columns)."""
     p = -np.expm1(-(rate * search)[:, None] * (1.0 + effort_effect * levels)[None, :])
-    gain = (
+    return (
         p * job_value[:, None]
         + progress_rate * levels[None, :] * progress_value[:, None]
         - effort_cost * levels[None, :]
     )
-    return levels[np.argmax(gain, axis=1)]
+
+
+def value_of_client(
+    rate: np.ndarray,
+    search: np.ndarray,
+    job_value: np.ndarray,
+    progress_value: np.ndarray,
+    *,
+    levels: np.ndarray,
+    attachment_fee: float,
+    weeks: int,
+    running_cost: float,
+    effort_effect: float,
+    progress_rate: float,
+    effort_cost: float,
+) -> np.ndarray:
+    """Expected profit of taking a client on, used when a provider recruits: the attachment fee plus,
+    at the best effort, each week's gain less running cost for as long as the client is expected to
+    stay (up to `weeks`, shortened by the chance p of placement each week: (1 - (1 - p)^weeks) / p)."""
+    gain = weekly_gain(rate, search, job_value, progress_value, levels, effort_effect, progress_rate, effort_cost)
+    best = np.argmax(gain, axis=1)
+    p = -np.expm1(-rate * search * (1.0 + effort_effect * levels[best]))
+    expected_weeks = np.where(p > 0, -np.expm1(weeks * np.log1p(-np.minimum(p, 1 - 1e-12))) / np.maximum(p, 1e-12), weeks)
+    return attachment_fee + expected_weeks * (gain[np.arange(best.size), best] - running_cost)

@@ -10,6 +10,7 @@ target is reached or intake closes. Everything is done for all seekers at once, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ class ReferralWeek:
     offers: int = 0
     accepted: int = 0
     no_shows: int = 0
+    recruited: int = 0
     starts: int = 0
 
 
@@ -100,8 +102,13 @@ class ReferralPolicy:
         offers_per_office: np.ndarray,
         free_places: int,
         rng: np.random.Generator,
+        recruit: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> tuple[ReferralWeek, np.ndarray]:
-        """Run one week of referral; returns the counts and the indices of those who start now."""
+        """Run one week of referral; returns the counts and the indices of those who start now.
+
+        Under voluntary referral, `recruit(declined)` may win over some who declined the office's
+        offer (providers recruiting among the offered); it returns a mask over `declined`.
+        """
         out = ReferralWeek()
         if not self.intake_open(week):
             return out, np.zeros(0, np.int64)
@@ -123,6 +130,12 @@ class ReferralPolicy:
             yes = rng.random(waiting.size) < self.take_up_probability(
                 s.motivation[waiting], employability[waiting]
             )
+            if recruit is not None:
+                declined = np.flatnonzero(~yes)
+                won = recruit(waiting[declined])
+                yes[declined[won]] = True
+                s.recruited[waiting[declined[won]]] = True
+                out.recruited = int(won.sum())
         else:
             yes = rng.random(waiting.size) >= self.no_show
             missed = waiting[~yes]

@@ -69,6 +69,7 @@ def individual_outcomes(model: PilotModel) -> pd.DataFrame:
             "assigned_week": s.assigned_week[who],
             "offered": s.offer_week[who] >= 0,
             "accepted": s.accepted[who],
+            "recruited_by_provider": s.recruited[who],
             "took_up": s.start_week[who] >= 0,
             "start_week": s.start_week[who],
             "no_show": s.no_show[who],

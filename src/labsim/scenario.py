@@ -196,6 +196,7 @@ class Providers(Part):
     observation_noise: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
     progress_rate: Rate = 0.03
     network_share: Share = 0.0
+    recruitment: Share = 0.0
     exit_loss_eur: Euro | None = None
     exit_review_week: NonNegInt = 26
 
