@@ -17,7 +17,8 @@ from labsim.cli import main
 
 SMALL = ["--set", "area.job_seekers=2000", "--set", "area.burn_in_weeks=10", "--weeks", "30"]
 RUN_FILES = [
-    "weekly.parquet", "weekly.csv", "individuals.parquet", "individuals.csv", "summary.json",
+    "weekly.parquet", "weekly.csv", "individuals.parquet", "individuals.csv", "employment_by_week.csv",
+    "summary.json",
     "manifest.json", "charts/stocks.png", "charts/intake.png", "charts/employment_by_arm.png",
 ]
 

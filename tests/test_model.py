@@ -203,3 +203,14 @@ def test_results_cover_everyone_eligible_with_outcomes():
     pilot = ind.loc[ind["arm"] == "pilot", "employed_13w"].dropna()
     assert er["pilot"] == pytest.approx(pilot.mean(), abs=1e-6)
     assert er["n_pilot"] == len(pilot)
+
+
+def test_weekly_employment_curve_agrees_with_individual_outcomes():
+    res = run(small_scenario(), 6).results()
+    curve, ind = res.employment_by_week, res.individuals
+    for arm in ("pilot", "control"):
+        for h in (13, 26):
+            row = curve[(curve["arm"] == arm) & (curve["weeks_since_assignment"] == h)].iloc[0]
+            x = ind.loc[ind["arm"] == arm, f"employed_{h}w"].dropna()
+            assert row["n"] == len(x) and row["share_employed"] == pytest.approx(x.mean())
+    assert curve["share_employed"].between(0, 1).all() and len(curve) == 2 * 53

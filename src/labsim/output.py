@@ -126,6 +126,7 @@ def write_run(
         result.weekly.to_csv(tmp / "weekly.csv", index=False)
         result.individuals.to_parquet(tmp / "individuals.parquet", index=False)
         result.individuals.to_csv(tmp / "individuals.csv", index=False)
+        result.employment_by_week.to_csv(tmp / "employment_by_week.csv", index=False)
         write_json(tmp / "summary.json", result.summary)
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, weeks, overrides))
         if charts:

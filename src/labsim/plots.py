@@ -78,32 +78,25 @@ def plot_intake(result: RunResult, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
-def _arm_rate(result: RunResult, arm: str, horizon: int) -> tuple[float, float]:
-    """Share employed in one arm at a horizon after assignment, and its standard error."""
-    ind = result.individuals
-    x = ind.loc[ind["arm"] == arm, f"employed_{horizon}w"].dropna().to_numpy(float)
-    if x.size < 2:
-        return np.nan, np.nan
-    return x.mean(), x.std(ddof=1) / np.sqrt(x.size)
-
-
 def plot_employment_by_arm(result: RunResult, path: Path) -> None:
-    """Share employed 13, 26 and 52 weeks after assignment by arm, and the difference, with 95 % CIs.
-
-    Horizons that the run is too short to observe are left empty.
+    """Share employed each week after assignment by arm (95 % bands), and the difference at 13, 26 and
+    52 weeks with 95 % CIs. Weeks and horizons that the run is too short to observe are left empty.
     """
     fig = _figure("Employment after assignment: pilot against control", _subtitle(result))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-    x = np.arange(len(HORIZONS))
-    for shift, arm in ((-0.08, "pilot"), (0.08, "control")):
-        rates = np.array([_arm_rate(result, arm, h) for h in HORIZONS])
-        left.errorbar(
-            x + shift, rates[:, 0] * 100, yerr=Z95 * rates[:, 1] * 100, fmt="o", capsize=4,
-            color=ARM_COLOURS[arm], label=f"{arm.capitalize()} arm",
-        )
+    curve = result.employment_by_week
+    for arm in ("pilot", "control"):
+        c = curve[(curve["arm"] == arm) & (curve["n"] > 1)]
+        k, p = c["weeks_since_assignment"], c["share_employed"] * 100
+        half = Z95 * np.sqrt(c["share_employed"] * (1 - c["share_employed"]) / c["n"]) * 100
+        left.plot(k, p, color=ARM_COLOURS[arm], label=f"{arm.capitalize()} arm")
+        left.fill_between(k, p - half, p + half, color=ARM_COLOURS[arm], alpha=0.2, linewidth=0)
     left.set_ylabel("Share employed (%)")
-    left.set_title("Employment rate by arm (95 % CI)", fontsize=10)
+    left.set_xlabel("Weeks since assignment")
+    left.set_title("Employment rate by arm (95 % band)", fontsize=10)
     left.legend(frameon=False)
+    left.grid(alpha=0.3)
+    x = np.arange(len(HORIZONS))
     rates = result.summary["employment_rate"]
     diff = np.array([np.nan if rates[f"{h}w"]["difference"] is None else rates[f"{h}w"]["difference"] for h in HORIZONS])
     se = np.array([np.nan if rates[f"{h}w"]["se"] is None else rates[f"{h}w"]["se"] for h in HORIZONS])
@@ -111,11 +104,10 @@ def plot_employment_by_arm(result: RunResult, path: Path) -> None:
     right.axhline(0, color="0.3", linewidth=1)
     right.set_ylabel("Pilot minus control (percentage points)")
     right.set_title("Effect estimate (95 % CI)", fontsize=10)
-    for ax in (left, right):
-        ax.set_xticks(x, [f"{h} weeks" for h in HORIZONS])
-        ax.set_xlim(-0.5, len(HORIZONS) - 0.5)
-        ax.set_xlabel("Time since assignment")
-        ax.grid(alpha=0.3, axis="y")
+    right.set_xticks(x, [f"{h} weeks" for h in HORIZONS])
+    right.set_xlim(-0.5, len(HORIZONS) - 0.5)
+    right.set_xlabel("Time since assignment")
+    right.grid(alpha=0.3, axis="y")
     unseen = [h for h, d in zip(HORIZONS, diff) if np.isnan(d)]
     if unseen:
         note = ", ".join(f"{h}" for h in unseen)

@@ -7,7 +7,7 @@ compared and summarised without the world that made it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,23 +30,44 @@ class RunResult:
 
     weekly: pd.DataFrame
     individuals: pd.DataFrame
+    employment_by_week: pd.DataFrame
     summary: dict[str, Any]
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_model(cls, model: PilotModel) -> RunResult:
         weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         weekly["week"] = weekly["week"].astype(int)
-        individuals = individual_outcomes(model)
-        return cls(weekly, individuals, summarise(model, weekly, individuals))
+        s = model.seekers
+        who = np.flatnonzero(s.arm >= 0)
+        timeline = model.history.timeline(who)
+        start = s.assigned_week[who].astype(np.int64)
+        individuals = individual_outcomes(model, who, timeline, start)
+        curve = employment_by_week(timeline, start, s.arm[who])
+        return cls(weekly, individuals, curve, summarise(model, weekly, individuals))
 
 
-def individual_outcomes(model: PilotModel) -> pd.DataFrame:
+def employment_by_week(
+    timeline: np.ndarray, start: np.ndarray, arm: np.ndarray, weeks: int = max(HORIZONS)
+) -> pd.DataFrame:
+    """Share employed k = 0..weeks weeks after assignment, by arm, among those observed at k."""
+    k = np.arange(weeks + 1)
+    col = start[:, None] + k[None, :]
+    seen = col < timeline.shape[1]
+    employed = is_employed(timeline[np.arange(start.size)[:, None], np.minimum(col, timeline.shape[1] - 1)])
+    rows = []
+    for code, name in ((1, "pilot"), (0, "control")):
+        mine = arm == code
+        n = seen[mine].sum(axis=0)
+        share = np.divide((employed & seen)[mine].sum(axis=0), n, out=np.full(k.size, np.nan), where=n > 0)
+        rows.append(pd.DataFrame({"weeks_since_assignment": k, "arm": name, "share_employed": share, "n": n}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def individual_outcomes(
+    model: PilotModel, who: np.ndarray, timeline: np.ndarray, start: np.ndarray
+) -> pd.DataFrame:
     """One row per seeker ever assigned to the pilot or control arm, with outcomes after assignment."""
     s = model.seekers
-    who = np.flatnonzero(s.arm >= 0)
-    timeline = model.history.timeline(who)
-    start = s.assigned_week[who].astype(np.int64)
     out = outcomes_after(timeline, start, HORIZONS)
     sectors = [sec.name for sec in model.settings.market.sectors]
     first_form = np.full(who.size, "", dtype=object)
