@@ -54,7 +54,7 @@ def test_resolved_scenario_round_trips():
         ({"referral": {"mode": "sometimes"}}, "referral.mode", "'voluntary' or 'mandatory'"),
         ({"referral": {"moed": "mandatory"}}, "referral.moed", "unknown field"),
         ({"population": {"age_shares": {"under_25": 0.5, "age_25_54": 0.6, "over_55": 0.2}}},
-         "population", "sum to 1"),
+         "population.age_shares", "sum to 1"),
         ({"referral": {"eligibility": {"min_weeks_unemployed": 30, "max_weeks_unemployed": 10}}},
          "referral.eligibility", "must not be below"),
         ({"referral": {"eligibility": {"sectors": ["fishing"]}}}, None, "unknown sectors"),

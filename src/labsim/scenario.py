@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from labsim.errors import ScenarioError
 from labsim.parts import Euro, NonNegInt, Part, PosInt, Rate, Share
@@ -51,11 +51,17 @@ class Population(Part):
     motivation_concentration: Annotated[float, Field(gt=0.0)] = 4.0
     earnings_related_benefit_share: Share = 0.6
 
-    @model_validator(mode="after")
-    def _shares(self) -> Population:
-        _check_shares(self.age_shares, AGE_GROUPS, "age groups")
-        _check_shares(self.education_shares, EDUCATION_LEVELS, "education levels")
-        return self
+    @field_validator("age_shares")
+    @classmethod
+    def _ages(cls, shares: dict[str, float]) -> dict[str, float]:
+        _check_shares(shares, AGE_GROUPS, "age groups")
+        return shares
+
+    @field_validator("education_shares")
+    @classmethod
+    def _education(cls, shares: dict[str, float]) -> dict[str, float]:
+        _check_shares(shares, EDUCATION_LEVELS, "education levels")
+        return shares
 
 
 class Sector(Part):
