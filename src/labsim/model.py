@@ -204,8 +204,11 @@ class PilotModel(mesa.Model):
         s = self.seekers
         clients = np.flatnonzero(s.state == State.WITH_PROVIDER.value)
         who = s.provider[clients]
-        rate = self.matching.last_rate[s.market[clients]] + self.network_rate[who, s.market[clients]]
-        seen = self.base_search_effort(clients) * self._employability[clients] * s.seen_noise[clients]
+        if self.settings.providers.effort is None:  # what providers weigh when they choose effort
+            rate = self.matching.last_rate[s.market[clients]] + self.network_rate[who, s.market[clients]]
+            seen = self.base_search_effort(clients) * self._employability[clients] * s.seen_noise[clients]
+        else:
+            rate = seen = np.zeros(clients.size)
         # each provider's clients as one slice of a stable sort (same order as masks, no full-size masks)
         order = np.argsort(who, kind="stable")
         ids = [p.index for p in self.providers]
@@ -305,6 +308,8 @@ class PilotModel(mesa.Model):
         A job counts while the person stays in it; the fee goes to the provider that served them,
         unless it has left the pilot.
         """
+        if not self.contract.pays_for_jobs:
+            return
         s = self.seekers
         placed = np.flatnonzero(s.placed_week >= 0)
         kept = s.state[placed] == WORK_STATES[s.placed_form[placed]]

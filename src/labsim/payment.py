@@ -212,9 +212,9 @@ class Contract:
         )
 
     @property
-    def pays_results(self) -> bool:
-        t = self.terms
-        return t.progress.fee_eur > 0 or t.outcome.fee_eur > 0 or t.sustainment.fee_eur > 0
+    def pays_for_jobs(self) -> bool:
+        """Whether any fee depends on a client's job (outcome or sustainment)."""
+        return self.terms.outcome.fee_eur > 0 or self.terms.sustainment.fee_eur > 0
 
     def group(self, weeks_unemployed: np.ndarray, employability: np.ndarray) -> np.ndarray:
         """Each client's payment group at start, easiest first."""
