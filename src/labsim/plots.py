@@ -35,6 +35,15 @@ def _subtitle(result: RunResult) -> str:
     return f"Scenario: {s.get('scenario', '?')}, {s.get('job_seekers', '?'):,} job seekers followed"
 
 
+def _finish_people_axes(ax, xlabel: str) -> None:
+    """Counts of people by week: labels, a zero floor, a light grid, the legend outside on the right."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("People")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
 def plot_stocks(result: RunResult, path: Path) -> None:
     """Weekly stocks of job seekers by state group (all forms of work summed as 'employed')."""
     w = result.weekly
@@ -50,11 +59,7 @@ def plot_stocks(result: RunResult, path: Path) -> None:
     ax = fig.add_subplot()
     for label, series in groups.items():
         ax.plot(w["week"], series, label=label, linewidth=1.8)
-    ax.set_xlabel("Week of the pilot (0 = end of the burn-in, before the pilot opens)")
-    ax.set_ylabel("People")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    _finish_people_axes(ax, "Week of the pilot (0 = end of the burn-in, before the pilot opens)")
     fig.savefig(path, dpi=120)
 
 
@@ -70,11 +75,7 @@ def plot_intake(result: RunResult, path: Path) -> None:
     ax.axhline(target, color="tab:red", linestyle=":", linewidth=1.8, label=f"Target: {target:,} participants")
     reached = result.summary["participants"]["reached"]
     ax.set_title(f"Reached {reached:,} of {target:,} ({reached / target:.0%})", fontsize=10)
-    ax.set_xlabel("Week of the pilot")
-    ax.set_ylabel("People")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    _finish_people_axes(ax, "Week of the pilot")
     fig.savefig(path, dpi=120)
 
 
