@@ -267,6 +267,28 @@ def _noop(_):
     return None
 
 
+def _busy(n: int) -> int:
+    """Pure-Python work with no memory traffic: what perfect parallel scaling looks like here."""
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_scaling(tasks: int = 8, size: int = 3_000_000) -> float:
+    """2-worker / 1-worker throughput of independent pure-Python tasks: this machine's ceiling."""
+    import multiprocessing as mp
+
+    rates = []
+    for workers in (1, 2):
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            list(pool.map(_busy, [1000] * workers))
+            t = time.perf_counter()
+            list(pool.map(_busy, [size] * tasks))
+            rates.append(tasks / (time.perf_counter() - t))
+    return rates[1] / rates[0]
+
+
 def bench_replications(path, weeks: int, n_reps: int, seed: int, fallback: int) -> dict:
     one = replications_per_second(path, weeks, n_reps, 1, seed, fallback)
     two = replications_per_second(path, weeks, n_reps, 2, seed, fallback)
@@ -277,6 +299,7 @@ def bench_replications(path, weeks: int, n_reps: int, seed: int, fallback: int) 
         "per_s_1": one,
         "per_s_2": two,
         "scaling": two / one,
+        "machine_scaling": machine_scaling(tasks=4, size=300_000) if n_reps <= 4 else machine_scaling(),
     }
 
 
@@ -371,6 +394,13 @@ def run(args) -> Report:
             f">= {TARGET_SCALING:g}x",
             None if q else rr["scaling"] >= TARGET_SCALING,
             f"{n_reps} replications each",
+        )
+        rep.add(
+            "machine ceiling: 2 / 1 core, pure-Python tasks",
+            f"{rr['machine_scaling']:.2f}x",
+            "",
+            None,
+            "independent CPU-only tasks; what this machine's 2 cores allow",
         )
 
     if "startup" in args.only:
