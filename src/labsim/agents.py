@@ -143,17 +143,14 @@ class Provider(mesa.Agent):
 
 
 class TEOffice(mesa.Agent):
-    """A public employment office: its counsellors, caseload and the referrals it makes."""
+    """A public employment office: its counsellors, their weekly time for pilot offers, and its caseload."""
 
     def __init__(self, model: PilotModel, index: int, counsellors: int, offers_per_week: int) -> None:
         super().__init__(model)
         self.index = index
         self.counsellors = counsellors
         self.offers_per_week = offers_per_week
-        self.caseload = 0
-        self.assigned = 0
-        self.offers = 0
-        self.referrals = 0
+        self.caseload = 0  # register customers searching this week, updated weekly
 
     @property
     def caseload_per_counsellor(self) -> float:
