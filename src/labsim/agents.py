@@ -96,7 +96,6 @@ class Provider(mesa.Agent):
         self.capacity = capacity
         self.active = True
         self.clients = 0
-        self.client_weeks = 0
         self.placements = 0
 
     @property
@@ -129,7 +128,6 @@ class Provider(mesa.Agent):
         cost = cfg.cost_per_client_week_eur + cfg.effort_cost_per_client_week_eur * effort
         m.accounts.spend(np.full(clients.size, self.index), clients, cost)
         self.clients = clients.size
-        self.client_weeks += clients.size
 
     def exit(self) -> None:
         """Leave the pilot: current clients return to the office; no new clients."""

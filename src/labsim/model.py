@@ -80,8 +80,7 @@ class PilotModel(mesa.Model):
             self._week(pilot=False)
         self._freeze_market()
         self.contract = Contract(scenario.payment, self._profiling_cuts())
-        sep = np.array([scenario.market.separation[f] for f in WORK_FORMS])
-        self.job_value = self.contract.job_value(self._form_p, sep)  # per payment group
+        self.job_value = self.contract.job_value(self._form_p, self._separation[WORK_STATES])
         self.history.record(0, np.arange(s.n), s.state)
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
         self.datacollector = mesa.DataCollector(
@@ -94,9 +93,8 @@ class PilotModel(mesa.Model):
     def step(self) -> None:
         """One week of the pilot: the world's week, then its record."""
         self.week += 1
-        before = self.seekers.state.copy()
-        referral, placements = self._week(pilot=True)
-        changed = np.flatnonzero(self.seekers.state != before)
+        before = self._prev_state  # states at the start of the week (the week keeps this copy)
+        referral, placements, changed = self._week(pilot=True)
         self.history.record(self.week, changed, self.seekers.state[changed])
         flows = np.bincount(
             before[changed].astype(np.int64) * N_STATES + self.seekers.state[changed],
@@ -105,8 +103,9 @@ class PilotModel(mesa.Model):
         self._count(flows, referral, placements)
         self.datacollector.collect(self)
 
-    def _week(self, pilot: bool) -> tuple[ReferralWeek, np.ndarray]:
-        """The story of a week, for everyone at once."""
+    def _week(self, pilot: bool) -> tuple[ReferralWeek, np.ndarray, np.ndarray]:
+        """The story of a week, for everyone at once; returns the referral counts, placements by form
+        of work and who changed state."""
         rng = self.rng
         self._end_services()
         self._employability = self.employability()
@@ -131,8 +130,8 @@ class PilotModel(mesa.Model):
             self._pay_results()
             self._review_providers()
         self._enter_and_leave_register()
-        self._advance_clocks()
-        return referral, placements
+        changed = self._advance_clocks()
+        return referral, placements, changed
 
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
@@ -165,8 +164,9 @@ class PilotModel(mesa.Model):
         s.state[starts] = State.WITH_PROVIDER
         s.provider[starts] = chosen
         s.served_by[starts] = chosen
+        new_clients = np.bincount(chosen, minlength=free.size)
         for p in self.providers:
-            p.clients += int(np.count_nonzero(chosen == p.index))
+            p.clients += int(new_clients[p.index])
         cfg = self.settings.providers
         if cfg.effort is None:  # providers choose effort from what they see of each client
             s.seen_noise[starts] = self.rng.lognormal(0.0, cfg.observation_noise, starts.size)
@@ -178,11 +178,7 @@ class PilotModel(mesa.Model):
         worth taking on under the contract; a pitch wins with probability `providers.recruitment`."""
         s, cfg, contract = self.seekers, self.settings.providers, self.contract
         group = contract.group(s.duration[declined], self._employability[declined])
-        seen = (
-            self.base_search_effort(declined)
-            * self._employability[declined]
-            * self.rng.lognormal(0.0, cfg.observation_noise, declined.size)
-        )
+        seen = self._seen_by_providers(declined, self.rng.lognormal(0.0, cfg.observation_noise, declined.size))
         levels = np.array([cfg.effort]) if cfg.effort is not None else effort_levels(contract.service_norm)
         value = value_of_client(
             self.matching.last_rate[s.market[declined]],
@@ -206,15 +202,11 @@ class PilotModel(mesa.Model):
         who = s.provider[clients]
         if self.settings.providers.effort is None:  # what providers weigh when they choose effort
             rate = self.matching.last_rate[s.market[clients]] + self.network_rate[who, s.market[clients]]
-            seen = self.base_search_effort(clients) * self._employability[clients] * s.seen_noise[clients]
+            seen = self._seen_by_providers(clients, s.seen_noise[clients])
         else:
             rate = seen = np.zeros(clients.size)
-        # each provider's clients as one slice of a stable sort (same order as masks, no full-size masks)
-        order = np.argsort(who, kind="stable")
-        ids = [p.index for p in self.providers]
-        lo, hi = np.searchsorted(who[order], ids, "left"), np.searchsorted(who[order], ids, "right")
-        for p, a, b in zip(self.providers, lo, hi):
-            mine = order[a:b]
+        for p in self.providers:  # a handful of providers, each over the clients only
+            mine = np.flatnonzero(who == p.index)
             p.serve(clients[mine], rate[mine], seen[mine])
         if self.contract.terms.progress.fee_eur > 0:
             chance = self.settings.providers.progress_rate * s.effort
@@ -223,6 +215,10 @@ class PilotModel(mesa.Model):
             s.progress_paid[event] = True
             fee = self.contract.progress(s.pay_group[event])
             self.accounts.pay("progress", s.provider[event], event, fee)
+
+    def _seen_by_providers(self, who: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """A seeker's effective search (effort x employability) as a provider sees it: with noise."""
+        return self.base_search_effort(who) * self._employability[who] * noise
 
     def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """This week's job-search effort: motivation, office meetings, sanctions and provider help
@@ -262,14 +258,14 @@ class PilotModel(mesa.Model):
         p = self.matching.job_finding(weight, s.market[searching], vacancies)
         hired = np.concatenate([first, searching[rng.random(searching.size) < p]])
         form = rng.choice(len(WORK_FORMS), hired.size, p=self._form_p)
-        placed = hired[s.state[hired] == State.WITH_PROVIDER.value]
+        from_pilot = s.state[hired] == State.WITH_PROVIDER.value
+        placed = hired[from_pilot]
         s.placed_week[placed] = self.week
-        s.placed_form[placed] = form[s.state[hired] == State.WITH_PROVIDER.value]
-        placements = np.bincount(
-            form[s.state[hired] == State.WITH_PROVIDER.value], minlength=len(WORK_FORMS)
-        )
-        for p_ in self.providers:
-            p_.placements += int(np.count_nonzero(s.provider[hired] == p_.index))
+        s.placed_form[placed] = form[from_pilot]
+        placements = np.bincount(form[from_pilot], minlength=len(WORK_FORMS))
+        by_provider = np.bincount(s.provider[placed], minlength=len(self.providers))
+        for p in self.providers:
+            p.placements += int(by_provider[p.index])
         employers = self.vacancies.pick_employers(s.market[hired], rng)
         own_firm = WORK_STATES[form] == State.ENTREPRENEURSHIP.value
         employers[own_firm] = -1
@@ -366,19 +362,20 @@ class PilotModel(mesa.Model):
         s.state[few[to_studies]] = State.STUDIES
         s.state[few[back]] = State.UNEMPLOYED
 
-    def _advance_clocks(self) -> None:
-        """A week passes: spell lengths grow; a new unemployment spell starts at zero."""
+    def _advance_clocks(self) -> np.ndarray:
+        """A week passes: spell lengths grow; a new unemployment spell starts at zero. Returns who
+        changed state this week."""
         s = self.seekers
         prev = self._prev_state
-        changed = s.state != prev
-        searching = is_searching(s.state)
-        new_spell = changed & searching & ~is_searching(prev)
-        s.duration += searching
+        changed = np.flatnonzero(s.state != prev)
+        s.duration += is_searching(s.state)
+        new_spell = changed[is_searching(s.state[changed]) & ~is_searching(prev[changed])]
         s.duration[new_spell] = 0
         s.sanctioned[new_spell] = False
         s.state_weeks += 1
         s.state_weeks[changed] = 0
         self._prev_state = s.state.copy()
+        return changed
 
     def _freeze_market(self) -> None:
         """At week 0, fix job finding per unit of search (used when congestion is switched off)."""

@@ -58,13 +58,11 @@ class ReferralPolicy:
         self.treatment_share = scenario.design.treatment_share
         e = r.eligibility
         self.min_weeks, self.max_weeks = e.min_weeks_unemployed, e.max_weeks_unemployed
-        self.ages = np.array([AGE_GROUPS.index(a) for a in e.age_groups])
         names = [s.name for s in scenario.market.sectors]
         wanted = e.sectors if e.sectors is not None else names
-        self.sectors = np.array([names.index(s) for s in wanted])
         # lookup tables (code -> eligible?) instead of np.isin over everyone each week
-        self._age_ok = np.isin(np.arange(len(AGE_GROUPS)), self.ages)
-        self._sector_ok = np.isin(np.arange(len(names)), self.sectors)
+        self._age_ok = np.array([a in e.age_groups for a in AGE_GROUPS])
+        self._sector_ok = np.array([n in wanted for n in names])
         self.started = 0
         self.week_target_reached: int | None = None
 

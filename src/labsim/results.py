@@ -167,7 +167,7 @@ def accounts_summary(model: PilotModel) -> dict[str, Any]:
             {
                 "provider": p.index,
                 "clients": clients,
-                "client_weeks": int(p.client_weeks),
+                "client_weeks": int(s.client_weeks[s.served_by == p.index].sum()),
                 "placements": int(p.placements),
                 "revenue_eur": round(float(revenue.sum()), 2),
                 "revenue_by_term_eur": {k: round(float(v), 2) for k, v in zip(TERMS, revenue)},
