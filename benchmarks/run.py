@@ -41,7 +41,7 @@ TARGET_STARTUP_S = 3.0
 
 def scenario(path: Path | str | None, overrides: list[str], fallback_seekers: int):
     """The scenario at `path` with overrides; `parse_scenario({})` with the size if the file is missing."""
-    from labsim.scenario import apply_overrides, load_scenario, parse_scenario
+    from labsim.config.scenario import apply_overrides, load_scenario, parse_scenario
 
     if path is not None and Path(path).exists():
         return load_scenario(path, overrides)
@@ -94,7 +94,7 @@ def _time_reference(n: int, weeks: int, seed: int) -> float:
 def _time_model(sc, weeks: int, seed: int) -> float:
     """Seconds for `weeks` weeks of a freshly built model; its start-up (population, agents, burn-in)
     is outside the clock, since its noise would swamp the difference of a long and a short run."""
-    from labsim.model import PilotModel
+    from labsim.world.model import PilotModel
 
     m = PilotModel(sc, rng=seed)
     t = time.perf_counter()
@@ -155,7 +155,7 @@ _NATIONAL = """
 import json, resource, time
 t0 = time.perf_counter()
 from benchmarks.run import scenario
-from labsim.model import PilotModel
+from labsim.world.model import PilotModel
 sc = scenario({path!r}, {overrides!r}, {n})
 t1 = time.perf_counter()
 m = PilotModel(sc, rng=1)
@@ -187,8 +187,9 @@ def bench_national(path, n: int, weeks: int) -> dict:
 _STARTUP = """
 import time
 t0 = time.perf_counter()
-from labsim.scenario import load_scenario
-from labsim.model import PilotModel
+from labsim.config.scenario import load_scenario
+from labsim.world.model import PilotModel
+from labsim.results.summary import results_of
 {load}
 m = PilotModel(sc, rng=1)
 print(time.perf_counter() - t0)
@@ -201,7 +202,7 @@ def bench_startup(path, fallback_seekers: int, repeats: int) -> dict:
         load = f"sc = load_scenario({str(path)!r})"
     else:
         load = (
-            "from labsim.scenario import parse_scenario\n"
+            "from labsim.config.scenario import parse_scenario\n"
             f"sc = parse_scenario({{'area': {{'job_seekers': {fallback_seekers}}}}})"
         )
     code = _STARTUP.format(load=load)
@@ -211,7 +212,7 @@ def bench_startup(path, fallback_seekers: int, repeats: int) -> dict:
         walls.append(wall)
         inner.append(float(out.strip().splitlines()[-1]))
     # what dominates: import time of the model alone
-    imp, _, out = _run_child("import time; t=time.perf_counter(); import labsim.model; print(time.perf_counter()-t)")
+    imp, _, out = _run_child("import time; t=time.perf_counter(); import labsim.world.model; print(time.perf_counter()-t)")
     return {
         "scenario": _scenario_label(path),
         "wall": min(walls),
@@ -225,12 +226,12 @@ def bench_startup(path, fallback_seekers: int, repeats: int) -> dict:
 
 def _one_replication(args) -> float:
     path, weeks, fallback, seed_seq = args
-    from labsim.model import PilotModel
+    from labsim.world.model import PilotModel
 
     sc = _cached_scenario(path, fallback)
     m = PilotModel(sc, rng=np.random.default_rng(seed_seq))
     m.run_for(weeks)
-    m.results()  # what the size search reads from each replication
+    results_of(m)  # what the size search reads from each replication
     return float(m.week)
 
 
@@ -245,8 +246,8 @@ def _cached_scenario(path, fallback):
 
 
 def _warm(path, fallback) -> None:
-    import labsim.model  # noqa: F401
-    import labsim.results  # noqa: F401
+    import labsim.world.model  # noqa: F401
+    import labsim.results.summary  # noqa: F401
 
     _cached_scenario(path, fallback)
 
@@ -415,7 +416,7 @@ def run(args) -> Report:
             f"{st['wall']:.2f} s",
             f"< {TARGET_STARTUP_S:g} s",
             st["wall"] < TARGET_STARTUP_S,
-            f"of which import labsim.model {st['import_model']:.2f} s",
+            f"of which import labsim.world.model {st['import_model']:.2f} s",
         )
     return rep
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from labsim.scenario import Scenario, apply_overrides, parse_scenario, read_scenario_dict
+from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, read_scenario_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -110,12 +110,12 @@ def test_force_replaces_an_existing_folder(tmp_path):
 
 
 def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch, capsys):
-    import labsim.plots
+    import labsim.report.plots
 
     def interrupt(*_args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(labsim.plots, "write_charts", interrupt)
+    monkeypatch.setattr(labsim.report.plots, "write_charts", interrupt)
     assert _run(tmp_path / "run", "--weeks", "2") == 130
     assert list(tmp_path.iterdir()) == []
     assert "interrupted" in capsys.readouterr().err
@@ -203,7 +203,7 @@ def test_light_commands_do_not_import_the_model_or_charts():
     code = (
         "import sys; from labsim.cli import main; "
         "assert main(['validate', 'baseline']) == 0; assert main(['scenarios']) == 0; "
-        "heavy = sorted({'mesa', 'matplotlib', 'labsim.model'} & set(sys.modules)); "
+        "heavy = sorted({'mesa', 'matplotlib', 'labsim.world.model'} & set(sys.modules)); "
         "assert not heavy, heavy"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

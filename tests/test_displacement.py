@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from labsim import PilotModel
+from labsim.results.summary import results_of
 
 from conftest import small_scenario
 
@@ -32,7 +33,7 @@ def untreated_employment(congestion: bool, share: float) -> tuple[float, float, 
         )
         model = PilotModel(sc, rng=seed)
         model.run_for(sc.weeks)
-        ind = model.results().individuals
+        ind = results_of(model).individuals
         values.append(ind.loc[ind["arm"] == "control", "employed_13w"].to_numpy(float))
     x = np.concatenate(values)
     return x.mean(), x.var(ddof=1), x.size

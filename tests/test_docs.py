@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from labsim.scenario import Scenario
+from labsim.config.scenario import Scenario
 
 from conftest import ROOT
 

@@ -8,11 +8,12 @@ import pytest
 from scipy import stats
 
 from labsim import PilotModel
-from labsim.agents import Employer, JobSeeker, Provider, TEOffice
-from labsim.history import History, outcomes_after
-from labsim.market import Matching
-from labsim.scenario import Market
-from labsim.states import N_STATES, STATE_NAMES, State, is_employed
+from labsim.world.agents import Employer, JobSeeker, Provider, TEOffice
+from labsim.world.history import History, outcomes_after
+from labsim.world.market import Matching
+from labsim.config.scenario import Market
+from labsim.config.states import N_STATES, STATE_NAMES, State, is_employed
+from labsim.results.summary import results_of
 
 from conftest import small_scenario
 
@@ -40,7 +41,7 @@ def test_model_is_a_mesa_model_with_all_agent_kinds():
 
 def test_same_seed_same_numbers_and_different_seeds_differ():
     sc = small_scenario()
-    a, b, c = (run(sc, seed).results() for seed in (11, 11, 12))
+    a, b, c = (results_of(run(sc, seed)) for seed in (11, 11, 12))
     pd.testing.assert_frame_equal(a.weekly, b.weekly)
     pd.testing.assert_frame_equal(a.individuals, b.individuals)
     assert a.summary == b.summary
@@ -121,7 +122,7 @@ def test_stock_is_steady_when_nothing_changes():
     sc = small_scenario("referral.start_week=500", "pilot.end_week=600", "weeks=104")
     drift = []
     for seed in range(6):
-        w = run(sc, seed).results().weekly["stock_unemployed"].to_numpy(float)
+        w = results_of(run(sc, seed)).weekly["stock_unemployed"].to_numpy(float)
         drift.append((w[53:].mean() - w[1:53].mean()) / w.mean())
     drift = np.array(drift)
     se = drift.std(ddof=1) / np.sqrt(drift.size)
@@ -144,7 +145,7 @@ def test_voluntary_take_up_selects_the_motivated_and_employable():
     sc = small_scenario("referral.target_participants=9000", "providers.capacity=9000",
                         "area.job_seekers=15000", "referral.offer_share=1.0",
                         "referral.offers_per_counsellor_week=50", "weeks=30")
-    ind = run(sc, 4).results().individuals
+    ind = results_of(run(sc, 4)).individuals
     offered = ind[ind["offered"]]
     took, declined = offered[offered["accepted"]], offered[~offered["accepted"]]
     assert len(took) > 30 and len(declined) > 30
@@ -166,7 +167,7 @@ def test_pilot_clients_return_to_the_office_at_the_end():
 
 def test_randomisation_balances_the_arms():
     sc = small_scenario("area.job_seekers=6000", "design.treatment_share=0.5")
-    ind = run(sc, 9).results().individuals
+    ind = results_of(run(sc, 9)).individuals
     n_pilot = int((ind["arm"] == "pilot").sum())
     assert stats.binomtest(n_pilot, len(ind), 0.5).pvalue > 0.001
     t = stats.ttest_ind(*(g["motivation"] for _, g in ind.groupby("arm", observed=True)))
@@ -192,7 +193,7 @@ def test_congestion_switch_decides_whether_others_effort_matters(congestion):
 def test_results_cover_everyone_eligible_with_outcomes():
     sc = small_scenario()
     model = run(sc, 6)
-    res = model.results()
+    res = results_of(model)
     assigned = np.count_nonzero(model.seekers.arm >= 0)
     assert len(res.individuals) == assigned > 100
     for col in ("arm", "took_up", "employed_13w", "employed_26w", "employed_52w",
@@ -206,7 +207,7 @@ def test_results_cover_everyone_eligible_with_outcomes():
 
 
 def test_weekly_employment_curve_agrees_with_individual_outcomes():
-    res = run(small_scenario(), 6).results()
+    res = results_of(run(small_scenario(), 6))
     curve, ind = res.employment_by_week, res.individuals
     for arm in ("pilot", "control"):
         for h in (13, 26):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.model import PilotModel
+from labsim.world.model import PilotModel
+from labsim.results.summary import results_of
 
 from conftest import small_scenario
 
@@ -19,7 +20,7 @@ def arm_outcome(network_share: float, arm: str) -> np.ndarray:
         sc = small_scenario(*COMMON, f"providers.network_share={network_share}")
         model = PilotModel(sc, rng=seed)
         model.run_for(sc.weeks)
-        ind = model.results().individuals
+        ind = results_of(model).individuals
         values.append(ind.loc[(ind["arm"] == arm) & ind["took_up"] if arm == "pilot"
                               else ind["arm"] == arm, "employed_13w"].dropna().to_numpy(float))
     return np.concatenate(values)

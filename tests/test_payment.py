@@ -11,12 +11,13 @@ import math
 import numpy as np
 import pytest
 
-from labsim.errors import ScenarioError
-from labsim.model import PilotModel
-from labsim.payment import PRESETS, TERMS
-from labsim.scenario import parse_scenario, scenario_to_dict
-from labsim.states import State
-from labsim.viability import break_even_clients
+from labsim.config.errors import ScenarioError
+from labsim.world.model import PilotModel
+from labsim.config.payment import PRESETS, TERMS
+from labsim.config.scenario import parse_scenario, scenario_to_dict
+from labsim.config.states import State
+from labsim.world.accounts import break_even_clients
+from labsim.results.summary import results_of
 
 from conftest import small_scenario
 
@@ -79,7 +80,7 @@ def test_purchaser_payments_equal_provider_revenues_term_by_term():
         assert acc.purchaser[term] > 0, f"no {term} paid: the test would not test it"
         assert acc.purchaser[term] == pytest.approx(by_term[k], rel=1e-12)
     assert acc.client_revenue.sum() == pytest.approx(sum(acc.purchaser.values()), rel=1e-12)
-    summary = m.results().summary
+    summary = results_of(m).summary
     assert summary["purchaser_paid_eur"]["total"] == pytest.approx(
         sum(p["revenue_eur"] for p in summary["providers"]), abs=0.01 * len(summary["providers"])
     )
@@ -91,7 +92,7 @@ def test_a_salaried_only_contract_pays_nothing_for_other_forms_of_work():
     salaried = "{permanent_full_time=1.0, permanent_part_time=1.0, temporary_full_time=1.0, temporary_part_time=1.0}"
     m = run(*MANY, "payment.preset=outcome_only", "payment.outcome.fee_eur=1000",
             f"payment.outcome.forms={salaried}")
-    placed = m.results().summary["placements_by_form"]
+    placed = results_of(m).summary["placements_by_form"]
     other = placed["entrepreneurship"] + placed["gig_work"] + placed["light_entrepreneurship"]
     assert other > 0, "no non-salaried starts: the test would not test it"
     counted = sum(placed[f] for f in ("permanent_full_time", "permanent_part_time",
@@ -114,7 +115,7 @@ def quintile_gap(m: PilotModel) -> tuple[float, float]:
         r = e.sum() / w.sum()
         est.append(r)
         var.append(((e - r * w) ** 2).sum() / w.sum() ** 2 * e.size / (e.size - 1))
-    reported = m.results().summary["effort_by_employability_quintile"]
+    reported = results_of(m).summary["effort_by_employability_quintile"]
     assert reported[4] == pytest.approx(est[0], abs=1e-6) and reported[0] == pytest.approx(est[1], abs=1e-6)
     return est[0] - est[1], math.sqrt(sum(var))
 
@@ -152,7 +153,7 @@ def profit_and_se(m: PilotModel) -> list[tuple[float, float, int, float]]:
     """Per provider: profit, its standard error from the client-level margins, clients, break-even."""
     s, acc = m.seekers, m.accounts
     out = []
-    for p, rec in zip(m.providers, m.results().summary["providers"]):
+    for p, rec in zip(m.providers, results_of(m).summary["providers"]):
         mine = s.served_by == p.index
         margin = acc.client_revenue[mine] - acc.client_cost[mine]
         out.append((acc.profit()[p.index], math.sqrt(mine.sum()) * margin.std(ddof=1),
@@ -176,4 +177,4 @@ def test_providers_beyond_their_loss_tolerance_exit_and_clients_return():
     assert not any(p.active for p in m.providers)
     assert all(p.free_places == 0 for p in m.providers)
     assert np.count_nonzero(s.state == State.WITH_PROVIDER) == 0
-    assert all(rec["exited"] for rec in m.results().summary["providers"])
+    assert all(rec["exited"] for rec in results_of(m).summary["providers"])

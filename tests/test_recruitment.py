@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from labsim.model import PilotModel
+from labsim.world.model import PilotModel
+from labsim.results.summary import results_of
 
 from conftest import small_scenario
 
@@ -19,7 +20,7 @@ def individuals(*overrides: str, seed: int = 3):
     sc = small_scenario(*VOLUNTARY, *overrides)
     model = PilotModel(sc, rng=seed)
     model.run_for(sc.weeks)
-    return model.results()
+    return results_of(model)
 
 
 def test_no_recruitment_unless_switched_on():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from labsim.errors import ScenarioError
-from labsim.scenario import apply_overrides, load_scenario, parse_scenario, scenario_to_dict
+from labsim.config.errors import ScenarioError
+from labsim.config.scenario import apply_overrides, load_scenario, parse_scenario, scenario_to_dict
 
 from conftest import SCENARIOS
 

@@ -11,12 +11,13 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "load_scenario": "labsim.scenario",
-    "parse_scenario": "labsim.scenario",
-    "Scenario": "labsim.scenario",
-    "PilotModel": "labsim.model",
-    "RunResult": "labsim.results",
-    "ScenarioError": "labsim.errors",
+    "load_scenario": "labsim.config.scenario",
+    "parse_scenario": "labsim.config.scenario",
+    "Scenario": "labsim.config.scenario",
+    "PilotModel": "labsim.world.model",
+    "RunResult": "labsim.results.summary",
+    "results_of": "labsim.results.summary",
+    "ScenarioError": "labsim.config.errors",
 }
 __all__ = [*_API, "__version__"]
 

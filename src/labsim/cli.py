@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from labsim import __version__
-from labsim.errors import LabsimError
+from labsim.config.errors import LabsimError
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors; bad scenarios and options use it too
 
@@ -45,7 +45,7 @@ def resolve_scenario(name: str) -> Path:
 
 
 def _load(name: str, overrides: list[str]):
-    from labsim.scenario import load_scenario
+    from labsim.config.scenario import load_scenario
 
     path = resolve_scenario(name)
     return path, load_scenario(path, overrides)
@@ -95,22 +95,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     weeks = args.weeks if args.weeks is not None else scenario.weeks
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-seed{args.seed}"
 
-    from labsim.output import check_out_dir, write_json, write_run
+    from labsim.results.output import check_out_dir, write_json, write_run
 
     check_out_dir(out, args.force)  # refuse before a long run, not after it
 
     from tqdm import tqdm
 
-    from labsim.model import PilotModel
+    from labsim.report.plots import write_charts
+    from labsim.results.summary import results_of
+    from labsim.world.model import PilotModel
 
     quiet = args.json or not sys.stderr.isatty()
     model = PilotModel(scenario, rng=args.seed)
     for _ in tqdm(range(weeks), desc=path.stem, unit="week", file=sys.stderr, disable=quiet):
         model.run_for(1)
-    result = model.results()
+    result = results_of(model)
     write_run(
         result, scenario, source=str(path), seed=args.seed, weeks=weeks, overrides=args.overrides,
-        out_dir=out, force=args.force, charts=not args.no_charts,
+        out_dir=out, force=args.force,
+        also=None if args.no_charts else (lambda folder: write_charts(result, folder / "charts")),
     )
     if args.json:
         print((out / "summary.json").read_text(encoding="utf-8"), end="")

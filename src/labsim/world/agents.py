@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from labsim.provider import choose_effort
-from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, State
+from labsim.world.provider import choose_effort
+from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, State
 
 if TYPE_CHECKING:
-    from labsim.model import PilotModel
+    from labsim.world.model import PilotModel
 
 
 class JobSeeker(mesa.Agent):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.scenario import Market
+from labsim.config.scenario import Market
 
 
 class Vacancies:

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from labsim.history import outcomes_after
-from labsim.payment import TERMS
-from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, STATE_NAMES, WORK_FORMS, is_employed
-from labsim.viability import break_even_clients
-
-if TYPE_CHECKING:
-    from labsim.model import PilotModel
+from labsim.world.history import outcomes_after
+from labsim.config.payment import TERMS
+from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, STATE_NAMES, WORK_FORMS, is_employed
+from labsim.world.accounts import break_even_clients
+from labsim.world.record import RunRecord
 
 HORIZONS = (13, 26, 52)
 
@@ -34,16 +32,18 @@ class RunResult:
     summary: dict[str, Any]
 
     @classmethod
-    def from_model(cls, model: PilotModel) -> RunResult:
-        weekly = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    def from_record(cls, record: RunRecord) -> RunResult:
+        weekly = record.weekly.copy()
         weekly["week"] = weekly["week"].astype(int)
-        s = model.seekers
-        who = np.flatnonzero(s.arm >= 0)
-        timeline = model.history.timeline(who)
-        start = s.assigned_week[who].astype(np.int64)
-        individuals = individual_outcomes(model, who, timeline, start)
-        curve = employment_by_week(timeline, start, s.arm[who])
-        return cls(weekly, individuals, curve, summarise(model, weekly, individuals))
+        start = record.people["assigned_week"].astype(np.int64)
+        individuals = individual_outcomes(record, start)
+        curve = employment_by_week(record.timeline, start, record.people["arm"])
+        return cls(weekly, individuals, curve, summarise(record, weekly, individuals))
+
+
+def results_of(model) -> RunResult:
+    """The results of a model run so far (a shorthand for `RunResult.from_record(model.record())`)."""
+    return RunResult.from_record(model.record())
 
 
 def employment_by_week(
@@ -63,14 +63,12 @@ def employment_by_week(
     return pd.concat(rows, ignore_index=True)
 
 
-def individual_outcomes(
-    model: PilotModel, who: np.ndarray, timeline: np.ndarray, start: np.ndarray
-) -> pd.DataFrame:
+def individual_outcomes(record: RunRecord, start: np.ndarray) -> pd.DataFrame:
     """One row per seeker ever assigned to the pilot or control arm, with outcomes after assignment."""
-    s = model.seekers
+    p, timeline = record.people, record.timeline
     out = outcomes_after(timeline, start, HORIZONS)
-    sectors = [sec.name for sec in model.settings.market.sectors]
-    first_form = np.full(who.size, "", dtype=object)
+    sectors = [sec.name for sec in record.scenario.market.sectors]
+    first_form = np.full(record.person.size, "", dtype=object)
     seen = out["first_job_seen"]
     if seen.any():
         week = start[seen] + out["weeks_to_first_job"][seen].astype(np.int64)
@@ -78,23 +76,23 @@ def individual_outcomes(
         first_form[seen] = np.array(STATE_NAMES, dtype=object)[codes]
     df = pd.DataFrame(
         {
-            "person": who,
-            "office": s.office[who],
-            "sector": pd.Categorical.from_codes(s.sector[who], sectors),
-            "age_group": pd.Categorical.from_codes(s.age_group[who], AGE_GROUPS),
-            "education": pd.Categorical.from_codes(s.education[who], EDUCATION_LEVELS),
-            "motivation": s.motivation[who],
-            "employability_at_assignment": s.assigned_employability[who],
-            "weeks_unemployed_at_assignment": s.assigned_duration[who],
-            "arm": pd.Categorical.from_codes(s.arm[who], ["control", "pilot"]),
-            "assigned_week": s.assigned_week[who],
-            "offered": s.offer_week[who] >= 0,
-            "accepted": s.accepted[who],
-            "recruited_by_provider": s.recruited[who],
-            "took_up": s.start_week[who] >= 0,
-            "start_week": s.start_week[who],
-            "no_show": s.no_show[who],
-            "provider": s.served_by[who],
+            "person": record.person,
+            "office": p["office"],
+            "sector": pd.Categorical.from_codes(p["sector"], sectors),
+            "age_group": pd.Categorical.from_codes(p["age_group"], AGE_GROUPS),
+            "education": pd.Categorical.from_codes(p["education"], EDUCATION_LEVELS),
+            "motivation": p["motivation"],
+            "employability_at_assignment": p["assigned_employability"],
+            "weeks_unemployed_at_assignment": p["assigned_duration"],
+            "arm": pd.Categorical.from_codes(p["arm"], ["control", "pilot"]),
+            "assigned_week": p["assigned_week"],
+            "offered": p["offer_week"] >= 0,
+            "accepted": p["accepted"],
+            "recruited_by_provider": p["recruited"],
+            "took_up": p["start_week"] >= 0,
+            "start_week": p["start_week"],
+            "no_show": p["no_show"],
+            "provider": p["served_by"],
             **{k: v for k, v in out.items()},
             "first_job_form": first_form,
         }
@@ -118,21 +116,21 @@ def difference(df: pd.DataFrame, column: str) -> dict[str, Any]:
     return res
 
 
-def summarise(model: PilotModel, weekly: pd.DataFrame, ind: pd.DataFrame) -> dict[str, Any]:
+def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dict[str, Any]:
     """Headline figures of a run (what `summary.json` holds)."""
-    ref = model.referral
-    cfg = model.settings
+    cfg = record.scenario
     pilot = ind["arm"] == "pilot"
+    reached, target = record.participants_reached, record.participants_target
     summary: dict[str, Any] = {
         "scenario": cfg.name,
-        "weeks": int(model.week),
-        "job_seekers": int(model.seekers.n),
+        "weeks": int(record.weeks),
+        "job_seekers": int(record.job_seekers),
         "referral_mode": cfg.referral.mode,
         "participants": {
-            "reached": int(ref.started),
-            "target": int(ref.target),
-            "share_of_target": round(ref.started / ref.target, 4),
-            "week_target_reached": ref.week_target_reached,
+            "reached": int(reached),
+            "target": int(target),
+            "share_of_target": round(reached / target, 4),
+            "week_target_reached": record.week_target_reached,
         },
         "assigned": {"pilot": int(pilot.sum()), "control": int((~pilot).sum())},
         "take_up_rate": _num(ind.loc[pilot, "took_up"].mean()) if pilot.any() else None,
@@ -143,63 +141,64 @@ def summarise(model: PilotModel, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
             "week_0": int(weekly["stock_unemployed"].iloc[0]),
             "last_week": int(weekly["stock_unemployed"].iloc[-1]),
         },
-        "employment_share_last_week": _num(
-            np.mean(is_employed(model.seekers.state))
-        ),
-        **accounts_summary(model),
-        "effort_by_employability_quintile": effort_by_quintile(model),
+        "employment_share_last_week": _num(record.employed_share_last_week),
+        **accounts_summary(record),
+        "effort_by_employability_quintile": effort_by_quintile(record),
     }
     return summary
 
 
-def accounts_summary(model: PilotModel) -> dict[str, Any]:
+def accounts_summary(record: RunRecord) -> dict[str, Any]:
     """What the purchaser paid by term, cost per participant and placement, and each provider's books."""
-    s, acc = model.seekers, model.accounts
-    paid = sum(acc.purchaser.values())
-    placements = sum(p.placements for p in model.providers)
+    paid = sum(record.purchaser_paid.values())
+    placements = int(record.provider_placements.sum())
+    served_by, client_weeks = record.clients["served_by"], record.clients["client_weeks"]
+    clients_of = np.bincount(served_by, minlength=record.provider_active.size)
+    weeks_of = np.bincount(served_by, weights=client_weeks, minlength=record.provider_active.size)
+    cost = record.provider_running_cost + record.provider_setup_cost
     providers = []
-    for p in model.providers:
-        clients = int(np.count_nonzero(s.served_by == p.index))
-        revenue = acc.revenue[p.index]
-        per_client = (revenue.sum() / clients, acc.running_cost[p.index] / clients) if clients else (0, 0)
-        even = break_even_clients(acc.setup_cost[p.index], *per_client)
+    for k in range(record.provider_active.size):
+        clients = int(clients_of[k])
+        revenue = record.provider_revenue[k]
+        per_client = (revenue.sum() / clients, record.provider_running_cost[k] / clients) if clients else (0, 0)
+        even = break_even_clients(record.provider_setup_cost[k], *per_client)
         providers.append(
             {
-                "provider": p.index,
+                "provider": k,
                 "clients": clients,
-                "client_weeks": int(s.client_weeks[s.served_by == p.index].sum()),
-                "placements": int(p.placements),
+                "client_weeks": int(weeks_of[k]),
+                "placements": int(record.provider_placements[k]),
                 "revenue_eur": round(float(revenue.sum()), 2),
-                "revenue_by_term_eur": {k: round(float(v), 2) for k, v in zip(TERMS, revenue)},
-                "cost_eur": round(float(acc.cost()[p.index]), 2),
-                "setup_cost_eur": round(float(acc.setup_cost[p.index]), 2),
-                "profit_eur": round(float(acc.profit()[p.index]), 2),
+                "revenue_by_term_eur": {t: round(float(v), 2) for t, v in zip(TERMS, revenue)},
+                "cost_eur": round(float(cost[k]), 2),
+                "setup_cost_eur": round(float(record.provider_setup_cost[k]), 2),
+                "profit_eur": round(float(revenue.sum() - cost[k]), 2),
                 "break_even_clients": None if math.isinf(even) else round(float(even), 1),
-                "exited": not p.active,
+                "exited": not bool(record.provider_active[k]),
             }
         )
+    started = record.participants_reached
     return {
         "purchaser_paid_eur": {
             "total": round(paid, 2),
-            **{k: round(v, 2) for k, v in acc.purchaser.items()},
+            **{k: round(v, 2) for k, v in record.purchaser_paid.items()},
         },
-        "cost_per_participant_eur": _num(paid / model.referral.started) if model.referral.started else None,
+        "cost_per_participant_eur": _num(paid / started) if started else None,
         "cost_per_placement_eur": _num(paid / placements) if placements else None,
         "providers": providers,
     }
 
 
-def effort_by_quintile(model: PilotModel) -> list[float | None]:
+def effort_by_quintile(record: RunRecord) -> list[float | None]:
     """Mean counselling effort per client-week in each fifth of clients' employability at assignment,
     lowest first: rising under outcome pay is cream-skimming, a low bottom fifth is parking."""
-    s = model.seekers
-    clients = np.flatnonzero(s.client_weeks > 0)
-    if clients.size < 5:
+    c = record.clients
+    if c["client_weeks"].size < 5:
         return [None] * 5
-    emp = s.assigned_employability[clients]
+    emp = c["assigned_employability"]
     fifth = np.searchsorted(np.quantile(emp, [0.2, 0.4, 0.6, 0.8]), emp, side="right")
-    effort = np.bincount(fifth, weights=s.effort_sum[clients], minlength=5)
-    weeks = np.bincount(fifth, weights=s.client_weeks[clients], minlength=5)
+    effort = np.bincount(fifth, weights=c["effort_sum"], minlength=5)
+    weeks = np.bincount(fifth, weights=c["client_weeks"], minlength=5)
     return [_num(e / w) if w else None for e, w in zip(effort, weeks)]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.states import is_employed
+from labsim.config.states import is_employed
 
 
 class History:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.scenario import Scenario
-from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS, WORK_STATES, State
+from labsim.config.scenario import Scenario
+from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS, WORK_STATES, State
 
 #: Log-employability shifts by age group and education (relative; the scale is set by matching).
 AGE_EMPLOYABILITY = np.array([0.0, 0.1, -0.35])

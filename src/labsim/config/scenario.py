@@ -15,10 +15,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from labsim.errors import ScenarioError
-from labsim.parts import Euro, NonNegInt, Part, PosInt, Rate, Share
-from labsim.payment import Payment
-from labsim.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS
+from labsim.config.errors import ScenarioError
+from labsim.config.parts import Euro, NonNegInt, Part, PosInt, Rate, Share
+from labsim.config.payment import Payment
+from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS
 
 
 def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str) -> None:

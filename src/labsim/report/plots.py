@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from labsim.results import HORIZONS, RunResult  # noqa: E402
-from labsim.states import WORK_FORMS  # noqa: E402
+from labsim.results.summary import HORIZONS, RunResult  # noqa: E402
+from labsim.config.states import WORK_FORMS  # noqa: E402
 
 ARM_COLOURS = {"pilot": "tab:orange", "control": "tab:blue"}
 Z95 = 1.959964

@@ -1,7 +1,7 @@
 """A run folder: everything one simulated pilot produced, written atomically.
 
 `write_run` puts the weekly series, the individual outcomes, the summary, a manifest (what was run, with
-which software) and the charts into a temporary sibling folder and renames it into place only when all
+which software) and any charts into a temporary sibling folder and renames it into place only when all
 of it is written, so a reader (or a sweep that resumes) never sees half a run. Kept apart from the
 command line so that sweeps can write the same folders.
 """
@@ -13,7 +13,7 @@ import os
 import platform
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labsim import __version__
-from labsim.errors import LabsimError
+from labsim.config.errors import LabsimError
 
 if TYPE_CHECKING:
-    from labsim.results import RunResult
-    from labsim.scenario import Scenario
+    from labsim.results.summary import RunResult
+    from labsim.config.scenario import Scenario
 
 #: Libraries whose versions decide the numbers and charts, recorded in every manifest.
 RECORDED_PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "pyarrow", "pydantic")
@@ -69,7 +69,7 @@ def manifest(
     scenario: Scenario, source: str, seed: int, weeks: int, overrides: list[str]
 ) -> dict[str, Any]:
     """What was run and with which software, so that a run folder can be reproduced and audited."""
-    from labsim.scenario import scenario_to_dict
+    from labsim.config.scenario import scenario_to_dict
 
     versions = {}
     for name in RECORDED_PACKAGES:
@@ -113,12 +113,13 @@ def write_run(
     overrides: list[str],
     out_dir: Path,
     force: bool = False,
-    charts: bool = True,
+    also: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write one run's folder atomically and return its path.
 
     Files: weekly.parquet/.csv, individuals.parquet/.csv (CSV so Excel users can open them),
-    summary.json, manifest.json and, unless `charts` is false, charts/*.png.
+    summary.json, manifest.json, and whatever `also(folder)` writes into the staged folder (the
+    command line passes the charts), all renamed into place together.
     """
     out_dir = Path(out_dir)
     with staged_dir(out_dir, force) as tmp:
@@ -129,8 +130,6 @@ def write_run(
         result.employment_by_week.to_csv(tmp / "employment_by_week.csv", index=False)
         write_json(tmp / "summary.json", result.summary)
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, weeks, overrides))
-        if charts:
-            from labsim.plots import write_charts
-
-            write_charts(result, tmp / "charts")
+        if also is not None:
+            also(tmp)
     return out_dir

@@ -7,23 +7,25 @@ import math
 import mesa
 import numpy as np
 
-from labsim.agents import Employer, JobSeeker, Provider, TEOffice
-from labsim.history import History
-from labsim.market import Matching, Vacancies
-from labsim.payment import Contract
-from labsim.population import Seekers
-from labsim.provider import effort_levels, value_of_client
-from labsim.referral import ReferralPolicy, ReferralWeek
-from labsim.scenario import Scenario
-from labsim.states import (
+from labsim.world.agents import Employer, JobSeeker, Provider, TEOffice
+from labsim.world.history import History
+from labsim.world.market import Matching, Vacancies
+from labsim.world.contract import Contract
+from labsim.world.population import Seekers
+from labsim.world.provider import effort_levels, value_of_client
+from labsim.world.record import CLIENT_FIELDS, PEOPLE_FIELDS, RunRecord
+from labsim.world.referral import ReferralPolicy, ReferralWeek
+from labsim.config.scenario import Scenario
+from labsim.config.states import (
     N_STATES,
     STATE_NAMES,
     WORK_FORMS,
     WORK_STATES,
     State,
+    is_employed,
     is_searching,
 )
-from labsim.viability import Accounts
+from labsim.world.accounts import Accounts
 
 
 class PilotModel(mesa.Model):
@@ -31,7 +33,8 @@ class PilotModel(mesa.Model):
 
     `PilotModel(scenario, rng=seed)` draws the population and runs the scenario's burn-in weeks (the
     world without a pilot, so that stocks and durations settle); week 0 is the end of the burn-in.
-    Then `run_for(weeks)` runs the pilot weeks and `results()` gives the run's outputs.
+    Then `run_for(weeks)` runs the pilot weeks and `record()` hands the run over as plain data
+    (`labsim.results` computes every figure from it).
     """
 
     def __init__(self, scenario: Scenario, rng=None) -> None:
@@ -423,11 +426,31 @@ class PilotModel(mesa.Model):
         searching = np.bincount(s.office[is_searching(s.state)], minlength=scenario.area.offices)
         return np.maximum(1, np.ceil(searching / scenario.area.caseload_per_counsellor)).astype(int)
 
-    def results(self):
-        """The run's outputs: weekly series, individual outcomes of the eligible, headline summary."""
-        from labsim.results import RunResult
-
-        return RunResult.from_model(self)
+    def record(self) -> RunRecord:
+        """The run so far as plain data, for `labsim.results` (which never reads a live model)."""
+        s, acc = self.seekers, self.accounts
+        person = np.flatnonzero(s.arm >= 0)
+        clients = np.flatnonzero(s.client_weeks > 0)
+        return RunRecord(
+            scenario=self.settings,
+            weeks=self.week,
+            job_seekers=s.n,
+            weekly=self.datacollector.get_model_vars_dataframe().reset_index(drop=True),
+            person=person,
+            people={f: getattr(s, f)[person].copy() for f in PEOPLE_FIELDS},
+            timeline=self.history.timeline(person),
+            clients={f: getattr(s, f)[clients].copy() for f in CLIENT_FIELDS},
+            provider_active=np.array([p.active for p in self.providers]),
+            provider_placements=np.array([p.placements for p in self.providers], np.int64),
+            purchaser_paid=dict(acc.purchaser),
+            provider_revenue=acc.revenue.copy(),
+            provider_running_cost=acc.running_cost.copy(),
+            provider_setup_cost=acc.setup_cost.copy(),
+            participants_reached=int(self.referral.started),
+            participants_target=int(self.referral.target),
+            week_target_reached=self.referral.week_target_reached,
+            employed_share_last_week=float(np.mean(is_employed(s.state))),
+        )
 
 
 def _reporter(key: str):

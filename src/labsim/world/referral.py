@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labsim.population import Seekers
-from labsim.scenario import Scenario
-from labsim.states import AGE_GROUPS, State
+from labsim.world.population import Seekers
+from labsim.config.scenario import Scenario
+from labsim.config.states import AGE_GROUPS, State
 
 
 @dataclass

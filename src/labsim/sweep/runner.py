@@ -1,0 +1,135 @@
+"""The replication runner: many independent simulated pilots, in parallel, reproducibly.
+
+Every command that simulates more than one pilot (`labsim sweep`, `diagnose`, `size`) goes through
+`run_tasks`. A task is a small picklable value with a `key` (a tuple of whole numbers, such as
+(point, replication) or (size, replication)); its random numbers come from
+`SeedSequence(root_seed, spawn_key=key)`, so a task's result depends only on the root seed and its key,
+never on how many workers ran it, in which order, or on which engine. Workers get the task and return a
+small record (a dict of numbers or a small frame), never a model.
+
+Engines: `local` runs in this process (1 worker) or on a pool of local processes; `dask` runs on a
+`dask.distributed` cluster (the scheduler at an address, or a local cluster) through
+`Client.get_executor()`, the same `concurrent.futures` interface.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from labsim.config.errors import LabsimError
+
+Engine = Literal["local", "dask"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One replication to run: `key` decides its seed; `payload` is what the function needs."""
+
+    key: tuple[int, ...]
+    payload: Any = None
+
+
+def seed_for(root_seed: int, key: tuple[int, ...]) -> np.random.SeedSequence:
+    """The seed of the task with this key: independent streams for every key, from one root."""
+    return np.random.SeedSequence(root_seed, spawn_key=tuple(int(k) for k in key))
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def executor(engine: Engine = "local", workers: int | None = None, scheduler: str | None = None):
+    """An executor for the engine: None for a single local worker (run in this process)."""
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise LabsimError(f"--workers must be 1 or more (got {workers})")
+    if engine == "local":
+        if workers == 1:
+            yield None
+            return
+        # forkserver: fresh workers (fork from a threaded parent can deadlock); each imports labsim once
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["labsim.world.model", "labsim.results.summary"])
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield pool
+        return
+    if engine != "dask":
+        raise LabsimError(f"--engine must be 'local' or 'dask' (got {engine!r})")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise LabsimError(
+            "the dask engine needs dask.distributed: pip install 'labsim[dask]'"
+        ) from None
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client.get_executor()
+    else:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client.get_executor()
+
+
+def _call(fn: Callable[[Task, np.random.SeedSequence], Any], task: Task, root_seed: int) -> Any:
+    return fn(task, seed_for(root_seed, task.key))
+
+
+def run_tasks(
+    fn: Callable[[Task, np.random.SeedSequence], Any],
+    tasks: Iterable[Task],
+    *,
+    root_seed: int,
+    pool: Executor | None = None,
+    progress: str | None = None,
+    total: int | None = None,
+) -> Iterator[tuple[Task, Any]]:
+    """Run `fn(task, seed)` for every task; yield (task, result) as each finishes (any order).
+
+    `fn` must be a module-level function (workers import it). At most a few tasks per worker are in
+    flight, so memory stays bounded however many tasks there are. `progress` names a progress bar
+    (with time left) shown on an interactive terminal.
+    """
+    from tqdm import tqdm
+
+    tasks = iter(tasks)
+    bar = tqdm(total=total, desc=progress, unit="pilot", file=sys.stderr,
+               disable=progress is None or not sys.stderr.isatty())
+    try:
+        if pool is None:
+            for task in tasks:
+                result = _call(fn, task, root_seed)
+                bar.update()
+                yield task, result
+            return
+        ahead = 2 * max(getattr(pool, "_max_workers", 0) or default_workers(), 1)
+        running: dict[Future, Task] = {}
+        for task in tasks:
+            running[pool.submit(_call, fn, task, root_seed)] = task
+            if len(running) >= ahead:
+                yield from _drain(running, bar, FIRST_COMPLETED)
+        while running:
+            yield from _drain(running, bar, FIRST_COMPLETED)
+    finally:
+        bar.close()
+
+
+def _drain(running: dict[Future, Task], bar, when) -> Iterator[tuple[Task, Any]]:
+    done, _ = wait(running, return_when=when)
+    for future in done:
+        task = running.pop(future)
+        bar.update()
+        yield task, future.result()
