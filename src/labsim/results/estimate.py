@@ -1,0 +1,66 @@
+"""Estimators of a pilot's effect from one run's individual outcomes, with honest standard errors.
+
+The intention-to-treat (ITT) effect is the difference in an outcome between those randomised to the pilot
+arm and to the control arm, whether or not they took part. It is estimated by least squares of the outcome
+on the arm, with heteroskedasticity-robust (HC2) standard errors when individuals are randomised, and
+cluster-robust ones when whole clusters (offices, markets) are, so that the interval reflects how the
+design assigned people (statsmodels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimated effect: the number, its standard error, 95 % interval and two-sided p-value."""
+
+    estimate: float
+    se: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+    clusters: int | None = None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+NAN_ESTIMATE = Estimate(np.nan, np.nan, np.nan, np.nan, np.nan, 0, None)
+
+
+def itt(individuals: pd.DataFrame, outcome: str, cluster: str | None = None, alpha: float = 0.05) -> Estimate:
+    """ITT effect on `outcome` (pilot minus control) among those with the outcome observed.
+
+    `cluster` names the column of the randomisation unit for cluster designs (None: individuals);
+    with clusters the test uses a t distribution with (clusters - 1) degrees of freedom.
+    """
+    df = individuals.loc[individuals[outcome].notna()]
+    treated = (df["arm"] == "pilot").to_numpy(float)
+    y = df[outcome].to_numpy(float)
+    if treated.sum() < 2 or (1 - treated).sum() < 2:
+        return NAN_ESTIMATE
+    x = sm.add_constant(treated, has_constant="add")
+    if cluster is None:
+        fit = sm.OLS(y, x).fit(cov_type="HC2")
+        dist, clusters = stats.norm, None
+    else:
+        groups = pd.factorize(df[cluster])[0]
+        clusters = int(groups.max()) + 1
+        if clusters < 2:
+            return NAN_ESTIMATE
+        fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        dist = stats.t(df=clusters - 1)
+    b, se = float(fit.params[1]), float(fit.bse[1])
+    if not np.isfinite(se) or se == 0:
+        return Estimate(b, se, np.nan, np.nan, np.nan, int(y.size), clusters)
+    z = dist.ppf(1 - alpha / 2)
+    p = float(2 * dist.sf(abs(b / se)))
+    return Estimate(b, se, b - z * se, b + z * se, p, int(y.size), clusters)
