@@ -27,3 +27,10 @@ def test_seed_depends_on_root_and_key():
     }
     assert len(set(draws.values())) == len(draws)
     assert np.random.default_rng(seed_for(1, (0, 1))).random() == draws[(1, (0, 1))]
+
+
+def test_flat_summary_joins_keys_and_positions():
+    from labsim.results.summary import flat_summary
+
+    row = flat_summary({"a": {"b": 1, "c": [2, {"d": None}]}, "e": "x"})
+    assert row == {"a.b": 1, "a.c.0": 2, "a.c.1.d": None, "e": "x"}

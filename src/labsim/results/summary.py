@@ -206,3 +206,17 @@ def _num(x: float) -> float | None:
     """A JSON-safe rounded number (None for NaN)."""
     x = float(x)
     return None if np.isnan(x) else round(x, 6)
+
+
+def flat_summary(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A summary as one flat row for tables of many runs: nested keys joined with '.', list items by
+    position (e.g. `employment_rate.26w.difference`, `providers.0.profit_eur`)."""
+    row: dict[str, Any] = {}
+    items = summary.items() if isinstance(summary, dict) else enumerate(summary)
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, dict | list | tuple):
+            row.update(flat_summary(value, f"{name}."))
+        else:
+            row[name] = value
+    return row
