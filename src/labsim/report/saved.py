@@ -1,0 +1,150 @@
+"""Saved results read back from an output folder, whatever command wrote it.
+
+A folder's kind is told by its files: a run (`summary.json`, `weekly.parquet`, `individuals.parquet`),
+a size search (`size.json`), a diagnosis (`diagnosis.json`), a sweep (`results.parquet`), or a folder of
+run folders (e.g. `runs/` holding a voluntary and a mandatory run). Charts and reports are drawn from
+these files only, never by simulating again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from labsim.config.errors import LabsimError
+from labsim.config.scenario import Scenario
+from labsim.results.summary import RunResult
+
+RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
+KINDS = ("run", "size", "diagnose", "sweep", "runs")
+
+
+@dataclass
+class Saved:
+    """One output folder: its kind, its manifest and the tables a chart needs."""
+
+    path: Path
+    kind: str
+    manifest: dict[str, Any]
+    tables: dict[str, Any] = field(default_factory=dict)
+    runs: list[Saved] = field(default_factory=list)  # a folder of run folders
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        """The resolved scenario the folder was made from (empty if the manifest lacks it)."""
+        return self.manifest.get("scenario") or {}
+
+    @property
+    def scenario_name(self) -> str:
+        if self.kind == "runs":
+            return ", ".join(sorted({r.scenario_name for r in self.runs}))
+        return str(self.scenario.get("name") or self.tables.get("summary", {}).get("scenario") or self.path.name)
+
+    @property
+    def result(self) -> RunResult:
+        """A run folder's results as the `RunResult` the simulation made."""
+        t = self.tables
+        return RunResult(t["weekly"], t["individuals"], t["employment_by_week"], t["summary"])
+
+
+def kind_of(folder: Path) -> str:
+    """The kind of output folder, told by its files; a clear error if it is none of them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise LabsimError(f"{folder}: no such folder")
+    if all((folder / f).is_file() for f in RUN_FILES):
+        return "run"
+    for kind, marker in (("size", "size.json"), ("diagnose", "diagnosis.json"), ("sweep", "results.parquet")):
+        if (folder / marker).is_file():
+            return kind
+    if any(all((sub / f).is_file() for f in RUN_FILES) for sub in folder.iterdir() if sub.is_dir()):
+        return "runs"
+    raise LabsimError(
+        f"{folder}: not a labsim output folder (expected {', '.join(RUN_FILES)} of a run, size.json, "
+        "diagnosis.json, results.parquet, or run folders inside it)"
+    )
+
+
+def load(folder: Path) -> Saved:
+    """Read an output folder of any kind."""
+    folder = Path(folder)
+    kind = kind_of(folder)
+    if kind == "runs":
+        subs = sorted(s for s in folder.iterdir() if s.is_dir() and kind_of_or_none(s) == "run")
+        return Saved(folder, kind, {}, runs=[load(s) for s in subs])
+    manifest = _json(folder / "manifest.json") if (folder / "manifest.json").is_file() else {}
+    tables: dict[str, Any] = {}
+    if kind == "run":
+        tables["summary"] = _json(folder / "summary.json")
+        tables["weekly"] = _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"])
+        tables["individuals"] = _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"])
+        curve = folder / "employment_by_week.csv"
+        tables["employment_by_week"] = pd.read_csv(curve) if curve.is_file() else None
+    elif kind == "size":
+        tables["size"] = _json(folder / "size.json", ["minimum_size", "power_curve"])
+        tables["curve"] = _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"])
+        tables["replications"] = _optional_parquet(folder / "replications.parquet")
+    elif kind == "diagnose":
+        tables["diagnosis"] = _json(folder / "diagnosis.json", ["power"])
+        tables["replications"] = _optional_parquet(folder / "replications.parquet")
+    else:
+        tables["results"] = _parquet(folder / "results.parquet", ["point", "replication"])
+    return Saved(folder, kind, manifest, tables)
+
+
+def kind_of_or_none(folder: Path) -> str | None:
+    try:
+        return kind_of(folder)
+    except LabsimError:
+        return None
+
+
+def varied_parameters(results: pd.DataFrame) -> list[str]:
+    """A sweep's varied scenario fields: columns named by a dotted scenario path (not a summary figure)."""
+    return [
+        c for c in results.columns
+        if "." in c and c.split(".")[0] in Scenario.model_fields and not re.match(r"providers\.\d+\.", c)
+    ]
+
+
+def _json(path: Path, required: list[str] = ()) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise LabsimError(f"{path}: cannot read JSON ({err})") from None
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise LabsimError(f"{path}: missing key(s) {', '.join(missing)}")
+    return data
+
+
+def _check_columns(path: Path, df: pd.DataFrame, required: list[str]) -> pd.DataFrame:
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise LabsimError(f"{path}: missing column(s) {', '.join(missing)}")
+    return df
+
+
+def _parquet(path: Path, required: list[str]) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except (OSError, ValueError) as err:
+        raise LabsimError(f"{path}: cannot read Parquet ({err})") from None
+    return _check_columns(path, df, required)
+
+
+def _optional_parquet(path: Path) -> pd.DataFrame | None:
+    return _parquet(path, []) if path.is_file() else None
+
+
+def _csv(path: Path, required: list[str]) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise LabsimError(f"{path}: cannot read CSV ({err})") from None
+    return _check_columns(path, df, required)

@@ -1,0 +1,126 @@
+"""Charts of a size search and a diagnosis: how large the pilot must be, and what it would report.
+
+Drawn from `size.json`, `power_curve.csv`, `diagnosis.json` and `replications.parquet` (one row per
+simulated pilot), never by simulating again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy.stats import norm
+
+from labsim.report.i18n import number, percent, text
+from labsim.report.plots import Z95
+from labsim.report.style import OKABE_ITO, SERIES, TARGET_COLOUR, finish, new_figure
+
+DEFAULT_POWER, DEFAULT_ALPHA = 0.8, 0.05
+
+
+def targets(size: dict[str, Any]) -> tuple[float, float]:
+    """The target power and significance level the search used."""
+    power = size.get("target_power", size.get("power", DEFAULT_POWER))
+    return float(power), float(size.get("alpha", DEFAULT_ALPHA))
+
+
+def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str = "en") -> Figure:
+    """Simulated power against pilot size with its 95 % Monte Carlo band, the analytic curve beside it,
+    the target power, and the minimum size with its interval."""
+    power, _ = targets(size)
+    c = curve.sort_values("size")
+    fig, ax = new_figure(text("power_title", lang), note)
+    p, half = c["power"] * 100, Z95 * c["power_se"] * 100
+    ax.plot(c["size"], p, color=SERIES[0], marker="o", linewidth=2, label=text("simulated_power", lang))
+    ax.fill_between(c["size"], (p - half).clip(0), (p + half).clip(upper=100), color=SERIES[0], alpha=0.2,
+                    linewidth=0)
+    analytic = c.dropna(subset=["analytic_power"])
+    if not analytic.empty:
+        label = text("analytic_power", lang)
+        if size.get("analytic_size") is not None:
+            label += f" ({number(size['analytic_size'], lang)})"
+        ax.plot(analytic["size"], analytic["analytic_power"] * 100, color=SERIES[1], linestyle="--",
+                linewidth=2, label=label)
+    ax.axhline(power * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
+               label=text("target_power", lang, p=percent(power, lang)))
+    _mark_minimum(ax, size, lang)
+    ax.set_ylim(0, 102)
+    ax.set_xlim(left=0)
+    ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
+    finish(ax, text("pilot_size", lang), text("power_y", lang), legend="outside")
+    return fig
+
+
+def _mark_minimum(ax, size: dict[str, Any], lang: str) -> None:
+    """The minimum size as a vertical line, its interval shaded."""
+    n = size.get("minimum_size")
+    if n is None:
+        return
+    lo, hi = (size.get("minimum_size_ci") or [n, n])[:2]
+    ax.axvspan(lo, hi, color=OKABE_ITO["green"], alpha=0.15, linewidth=0)
+    ax.axvline(n, color=OKABE_ITO["green"], linewidth=2,
+               label=text("minimum_size", lang, n=number(n, lang), lo=number(lo, lang), hi=number(hi, lang)))
+
+
+def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFrame | None, note: str,
+              lang: str = "en") -> Figure:
+    """Minimum detectable effect, (z_{1-alpha/2} + z_power) x SE, against pilot size, with the
+    roll-out effect the pilot is meant to detect: the curves cross near the minimum size."""
+    power, alpha = targets(size)
+    c = curve.sort_values("size")
+    mde = (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * c["mean_se"] * 100
+    fig, ax = new_figure(text("mde_title", lang), note)
+    ax.plot(c["size"], mde, color=SERIES[0], marker="o", linewidth=2,
+            label=text("mde_label", lang, p=percent(power, lang), a=number(alpha, lang, 2)))
+    effect = _rollout_effect(replications)
+    if effect is not None:
+        ax.axhline(effect * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
+                   label=text("rollout_effect", lang, e=number(effect * 100, lang, 1)))
+    _mark_minimum(ax, size, lang)
+    ax.set_xlim(left=0)
+    ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
+    finish(ax, text("pilot_size", lang), text("mde_y", lang), legend="outside", zero=True)
+    return fig
+
+
+def _rollout_effect(replications: pd.DataFrame | None) -> float | None:
+    if replications is None or "rollout_effect" not in replications:
+        return None
+    value = pd.to_numeric(replications["rollout_effect"], errors="coerce").mean()
+    return None if np.isnan(value) else float(value)
+
+
+def estimates_chart(replications: pd.DataFrame, note: str, lang: str = "en") -> Figure | None:
+    """The distribution of the effect estimate over simulated pilots, significant ones apart, against
+    the roll-out effect: bias, spread and power at a glance."""
+    r = replications.dropna(subset=["estimate"])
+    if r.empty:
+        return None
+    fig, ax = new_figure(text("estimates_title", lang), note)
+    est = r["estimate"] * 100
+    bins = np.histogram_bin_edges(est, bins=min(30, max(8, int(np.sqrt(len(r))))))
+    reject = r["reject"].astype(bool) if "reject" in r else pd.Series(False, index=r.index)
+    ax.hist([est[reject], est[~reject]], bins=bins, stacked=True, color=[SERIES[2], "0.7"],
+            label=[text("significant", lang), text("not_significant", lang)])
+    effect = _rollout_effect(r)
+    if effect is not None:
+        ax.axvline(effect * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2.2,
+                   label=text("rollout_effect", lang, e=number(effect * 100, lang, 1)))
+    ax.axvline(est.mean(), color=SERIES[0], linewidth=2,
+               label=text("mean_estimate", lang, e=number(est.mean(), lang, 1)))
+    ax.axvline(0, color="0.2", linewidth=1)
+    finish(ax, text("estimate_pp", lang), text("pilots", lang), legend="outside")
+    return fig
+
+
+def near_minimum(size: dict[str, Any], replications: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The replications at the simulated size nearest the minimum size (all of them if no size column)."""
+    if replications is None or replications.empty:
+        return None
+    if "size" not in replications or size.get("minimum_size") is None:
+        return replications
+    sizes = replications["size"].unique()
+    nearest = sizes[np.argmin(np.abs(sizes - size["minimum_size"]))]
+    return replications[replications["size"] == nearest]

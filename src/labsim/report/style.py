@@ -1,0 +1,96 @@
+"""The house style of labsim's charts: one look for every memo and slide.
+
+Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), a bold title, labelled
+axes with units, type large enough to read on a projected slide (the figure is drawn at 10 x 5.6 in,
+16:9), a light grid, the legend outside the data, and a footnote naming the source and the scenario.
+Figures are built without pyplot's global state (the Agg backend, no window), so charts can be drawn in
+worker processes and tests, and every chart function returns its `Figure` for inspection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from labsim import __version__  # noqa: E402
+from labsim.report.i18n import text  # noqa: E402
+
+#: Okabe & Ito (2008), "Color Universal Design": black first, then the eight hues in their order.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+#: Colours in the order series take them (yellow last: it is faint on white).
+SERIES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+ARM_COLOURS = {"pilot": OKABE_ITO["orange"], "control": OKABE_ITO["blue"]}
+TARGET_COLOUR = OKABE_ITO["vermillion"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]  # a second cue beside colour
+
+FIGSIZE = (10, 5.6)  # inches; 16:9 like a slide
+DPI = 110
+RC = {
+    "font.size": 12,
+    "axes.titlesize": 12,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",  # SVG text stays text: searchable, small, translatable
+}
+matplotlib.rcParams.update(RC)
+
+
+def footnote(scenario: str, detail: str, lang: str) -> str:
+    """The source line under every chart: labsim's version, the scenario, and the run's detail."""
+    return text("footnote", lang, version=__version__, scenario=scenario, detail=detail).strip()
+
+
+def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] | None = None):
+    """A titled figure with `ncols` axes side by side and the footnote at the bottom left."""
+    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))  # room for the footnote below the axes
+    fig.suptitle(title, fontsize=15, fontweight="bold", x=0.01, ha="left")
+    fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=9, color="0.3")
+    axes = fig.subplots(1, ncols, gridspec_kw={"width_ratios": width_ratios} if width_ratios else None)
+    return fig, axes
+
+
+def finish(ax: Axes, xlabel: str, ylabel: str, legend: str | None = "outside", zero: bool = False) -> None:
+    """Label the axes, add the light grid and the legend (`outside` right, `inside` best, None)."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if zero:
+        ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    if legend == "outside":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    elif legend == "inside":
+        ax.legend(loc="best", frameon=False)
+
+
+def note_on(ax: Axes, note: str) -> None:
+    """A small reading note inside the axes, at the bottom."""
+    ax.text(0.01, 0.015, note, transform=ax.transAxes, fontsize=9, color="0.35", va="bottom")
+
+
+def save(fig: Figure, folder: Path, name: str) -> list[Path]:
+    """Write the figure as `name.png` and `name.svg` into `folder`; return both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    for path in paths:
+        fig.savefig(path, dpi=DPI, metadata={"Date": None} if path.suffix == ".svg" else None)
+    return paths
