@@ -42,7 +42,7 @@ def make_size(out: Path, run: Path, seed: int = 3) -> Path:
     """A size folder: power rising with size (Monte Carlo noise of `sims` pilots), its analytic twin."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True)
-    effect, sd, sims = 0.06, 0.48, 200
+    effect, sd, sims = 0.09, 0.48, 200
     sizes = np.array([200, 400, 600, 800, 1000, 1400, 1800])
     mean_se = sd * np.sqrt(4 / sizes) * 1.05
     true_power = norm.cdf(effect / mean_se - norm.ppf(0.975))

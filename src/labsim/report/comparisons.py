@@ -47,7 +47,8 @@ def variant_label(values: dict[str, Any], lang: str) -> str:
             shown = percent(float(value), lang)
         else:
             shown = str(value)
-        parts.append(shown if len(values) == 1 else f"{path.split('.')[-1]}: {shown}")
+        named = len(values) > 1 or isinstance(value, bool | np.bool_)  # a bare True/False says nothing
+        parts.append(f"{path.split('.')[-1]}: {shown}" if named else shown)
     return ", ".join(parts) or "-"
 
 
@@ -177,7 +178,7 @@ def displacement_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, la
         for arm, style in (("control", "-"), ("pilot", "--")):
             points = [(s * 100, *mean_interval(r[f"employment_rate.{h}w.{arm}"])) for s, r in rows.groupby(share)]
             x, m, half = (np.array(v, dtype=float) for v in zip(*points))
-            colour = SERIES[(2 * i + (arm == "pilot")) % len(SERIES)]
+            colour = SERIES[i % len(SERIES)]
             name = text("untreated" if arm == "control" else "treated", lang)
             ax.plot(x, m * 100, style, color=colour, marker=MARKERS[i % len(MARKERS)], linewidth=2,
                     label=name if label == "-" else f"{name}, {label}")

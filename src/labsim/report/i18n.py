@@ -188,6 +188,8 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "simulated_power": ("Simulated power (95 % Monte Carlo band)", "Simuloitu voima (95 %:n Monte Carlo -vyö)",
                         "Simulerad styrka (95 % Monte Carlo-band)"),
     "analytic_power": ("Analytic formula", "Analyyttinen kaava", "Analytisk formel"),
+    "analytic_minimum": ("Analytic formula (minimum {n})", "Analyyttinen kaava (vähintään {n})",
+                         "Analytisk formel (minst {n})"),
     "target_power": ("Target power {p}", "Tavoitevoima {p}", "Målstyrka {p}"),
     "minimum_size": ("Minimum size {n} ({lo}-{hi})", "Vähimmäiskoko {n} ({lo}-{hi})", "Minsta storlek {n} ({lo}-{hi})"),
     "mde_title": (

@@ -38,9 +38,8 @@ def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str 
                     linewidth=0)
     analytic = c.dropna(subset=["analytic_power"])
     if not analytic.empty:
-        label = text("analytic_power", lang)
-        if size.get("analytic_size") is not None:
-            label += f" ({number(size['analytic_size'], lang)})"
+        n = size.get("analytic_size")
+        label = text("analytic_power", lang) if n is None else text("analytic_minimum", lang, n=number(n, lang))
         ax.plot(analytic["size"], analytic["analytic_power"] * 100, color=SERIES[1], linestyle="--",
                 linewidth=2, label=label)
     ax.axhline(power * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,

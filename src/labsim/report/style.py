@@ -62,7 +62,7 @@ def footnote(scenario: str, detail: str, lang: str) -> str:
 def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] | None = None):
     """A titled figure with `ncols` axes side by side and the footnote at the bottom left."""
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))  # room for the footnote below the axes
+    fig.get_layout_engine().set(rect=(0, 0.075, 1, 0.925))  # room for the reading note and footnote
     fig.suptitle(title, fontsize=15, fontweight="bold", x=0.01, ha="left")
     fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=9, color="0.3")
     axes = fig.subplots(1, ncols, gridspec_kw={"width_ratios": width_ratios} if width_ratios else None)
@@ -83,8 +83,8 @@ def finish(ax: Axes, xlabel: str, ylabel: str, legend: str | None = "outside", z
 
 
 def note_on(ax: Axes, note: str) -> None:
-    """A small reading note inside the axes, at the bottom."""
-    ax.text(0.01, 0.015, note, transform=ax.transAxes, fontsize=9, color="0.35", va="bottom")
+    """A reading note (how to read the chart) on the line above the footnote, clear of the data."""
+    ax.figure.text(0.01, 0.042, note, ha="left", va="bottom", fontsize=9.5, color="0.2", style="italic")
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
