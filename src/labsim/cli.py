@@ -1,4 +1,4 @@
-"""The `labsim` command: list, validate and run scenarios.
+"""The `labsim` command: list, validate and run scenarios; redraw charts and write reports.
 
 Bad input (a missing file, a wrong field, a bad option) is reported on one line naming the file and the
 field, with exit code 2 and no traceback. Heavy libraries (numpy's model, mesa, matplotlib) are
@@ -101,7 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from labsim.report.plots import write_charts
+    from labsim.report.charts import write_charts_for
     from labsim.results.summary import results_of
     from labsim.world.model import PilotModel
 
@@ -113,12 +113,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     write_run(
         result, scenario, source=str(path), seed=args.seed, weeks=weeks, overrides=args.overrides,
         out_dir=out, force=args.force,
-        also=None if args.no_charts else (lambda folder: write_charts(result, folder / "charts")),
+        also=None if args.no_charts else write_charts_for,  # drawn from the files just written
     )
     if args.json:
         print((out / "summary.json").read_text(encoding="utf-8"), end="")
     else:
         print(headline(result.summary, path, args.seed, out))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Redraw an output folder's charts from its saved results (no simulation)."""
+    from labsim.report.charts import write_charts_for
+
+    paths = write_charts_for(Path(args.folder), lang=args.lang)
+    if not paths:
+        print(f"{args.folder}: no charts apply to this folder", file=sys.stderr)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the planner's report of an output folder as one self-contained HTML file."""
+    from labsim.report.report import write_report
+    from labsim.report.saved import kind_of
+
+    kind_of(Path(args.folder))  # a clear error before any drawing
+    if args.out and not Path(args.out).parent.is_dir():
+        raise LabsimError(f"{args.out}: the folder to write the report into does not exist")
+    print(write_report(Path(args.folder), lang=args.lang, out=Path(args.out) if args.out else None))
     return 0
 
 
@@ -198,9 +222,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-seed<N>)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
-    p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    p.add_argument("--no-charts", action="store_true", help="skip the charts (PNG and SVG)")
     _add_overrides(p)
     p.set_defaults(func=cmd_run)
+
+    langs = ["en", "fi", "sv"]
+    p = sub.add_parser("plot", help="redraw an output folder's charts from its saved results")
+    p.add_argument("folder", metavar="DIR", help="a run, size, diagnose or sweep folder (or a folder of runs)")
+    p.add_argument("--lang", choices=langs, default="en", help="language of the chart texts (default en)")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("report", help="write a self-contained HTML report of an output folder")
+    p.add_argument("folder", metavar="DIR", help="a run, size, diagnose or sweep folder (or a folder of runs)")
+    p.add_argument("--lang", choices=langs, default="en", help="language: en, fi (suomi) or sv (svenska)")
+    p.add_argument("--out", metavar="FILE.html", help="report file (default DIR/report-<lang>.html)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -240,3 +240,207 @@ def percent(x: float | None, lang: str = "en", decimals: int = 0) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return number(100 * x, lang, decimals) + ("%" if lang == "en" else "\u00a0%")
+
+
+#: The report's own texts (headings, questions, the answer's rows, captions, caveats).
+TEXTS.update({
+    "r_title": ("Pilot plan: {scenario}", "Kokeilusuunnitelma: {scenario}", "Försöksplan: {scenario}"),
+    "r_made": (
+        "Made with labsim {version} from the results in {folder}, {date}. Simulated data: every figure is a model result, not an observation.",
+        "Tehty labsim {version} -ohjelmalla kansion {folder} tuloksista, {date}. Simuloitua aineistoa: luvut ovat mallin tuloksia, eivät havaintoja.",
+        "Gjord med labsim {version} utifrån resultaten i {folder}, {date}. Simulerade data: alla siffror är modellresultat, inte observationer.",
+    ),
+    "r_question": ("The question", "Kysymys", "Frågan"),
+    "r_assumptions": ("The scenario's assumptions", "Skenaarion oletukset", "Scenariots antaganden"),
+    "r_answer": ("The answer", "Vastaus", "Svaret"),
+    "r_charts": ("Charts", "Kuviot", "Diagram"),
+    "r_caveats": ("What the model leaves out", "Mitä malli jättää huomiotta", "Vad modellen utelämnar"),
+    "r_all_fields": ("All scenario fields", "Kaikki skenaarion kentät", "Alla fält i scenariot"),
+    "q_size": (
+        "How many job seekers must the pilot (kokeilu) randomise so that it finds the employment effect a full roll-out would have, with {power} power at significance level {alpha}?",
+        "Kuinka monta työnhakijaa kokeiluun on satunnaistettava, jotta se havaitsee laajan käyttöönoton työllisyysvaikutuksen {power}:n voimalla merkitsevyystasolla {alpha}?",
+        "Hur många arbetssökande måste försöket lotta för att påvisa den sysselsättningseffekt som en full utrullning skulle ha, med {power} styrka på signifikansnivån {alpha}?",
+    ),
+    "q_run": (
+        "Will a pilot with {target} places and {mode} fill, and what would it show about employment?",
+        "Täyttyykö kokeilu, jossa on {target} paikkaa ja {mode}, ja mitä se kertoisi työllisyydestä?",
+        "Fylls ett försök med {target} platser och {mode}, och vad skulle det visa om sysselsättningen?",
+    ),
+    "q_diagnose": (
+        "How well would this pilot design estimate the effect a full roll-out would have?",
+        "Kuinka hyvin tämä kokeiluasetelma arvioisi laajan käyttöönoton vaikutuksen?",
+        "Hur väl skulle denna försöksdesign skatta effekten av en full utrullning?",
+    ),
+    "q_sweep": (
+        "How do volume, effect and cost change with {varied}?",
+        "Miten volyymi, vaikutus ja kustannukset muuttuvat, kun {varied} vaihtelee?",
+        "Hur förändras volym, effekt och kostnad med {varied}?",
+    ),
+    "q_runs": (
+        "How do these pilots compare: {names}?",
+        "Miten nämä kokeilut eroavat toisistaan: {names}?",
+        "Hur skiljer sig dessa försök åt: {names}?",
+    ),
+    # assumptions
+    "a_description": ("Description", "Kuvaus", "Beskrivning"),
+    "a_area": ("Area", "Alue", "Område"),
+    "a_area_v": ("{seekers} registered job seekers (työnhakija), {offices} TE offices",
+                 "{seekers} rekisteröityä työnhakijaa, {offices} TE-toimistoa",
+                 "{seekers} registrerade arbetssökande, {offices} TE-byråer"),
+    "a_eligible": ("Who is eligible", "Kohderyhmä", "Målgrupp"),
+    "a_eligible_v": ("unemployed {lo}-{hi} weeks", "työttömänä {lo}-{hi} viikkoa", "arbetslösa {lo}-{hi} veckor"),
+    "a_referral": ("Referral by the TE office", "TE-toimiston ohjaus", "TE-byråns anvisning"),
+    "a_referral_v": ("{mode}; intake open {weeks} weeks; target {target} participants",
+                     "{mode}; haku auki {weeks} viikkoa; tavoite {target} osallistujaa",
+                     "{mode}; intag öppet {weeks} veckor; mål {target} deltagare"),
+    "a_design": ("Design", "Asetelma", "Design"),
+    "a_design_v": ("{randomisation} randomisation, {share} of the eligible to the pilot arm",
+                   "satunnaistus: {randomisation}, {share} kohderyhmästä kokeiluryhmään",
+                   "lottning: {randomisation}, {share} av målgruppen till försöksgruppen"),
+    "a_providers": ("Service providers", "Palveluntuottajat", "Serviceproducenter"),
+    "a_providers_v": ("{count} service providers, {capacity} clients each at a time, {weeks} weeks of service",
+                      "{count} palveluntuottajaa, kullakin {capacity} asiakasta kerrallaan, palvelu {weeks} viikkoa",
+                      "{count} serviceproducenter, {capacity} kunder var åt gången, {weeks} veckors tjänst"),
+    "a_payment": ("Payment model", "Maksumalli", "Ersättningsmodell"),
+    "a_payment_v": ("{preset}: attachment fee {attach} EUR, outcome fee (tulosperusteinen palkkio) {outcome} EUR",
+                    "{preset}: aloituspalkkio {attach} euroa, tulosperusteinen palkkio {outcome} euroa",
+                    "{preset}: startersättning {attach} euro, resultatbaserad ersättning {outcome} euro"),
+    "a_market": ("Labour market", "Työmarkkinat", "Arbetsmarknad"),
+    "a_market_on": ("jobs shared among competing seekers (displacement possible)",
+                    "työpaikat jaetaan kilpailevien hakijoiden kesken (syrjäytysvaikutus mahdollinen)",
+                    "jobben delas mellan konkurrerande sökande (undanträngning möjlig)"),
+    "a_market_off": ("no competition for jobs (no displacement)", "ei kilpailua työpaikoista (ei syrjäytysvaikutusta)",
+                     "ingen konkurrens om jobben (ingen undanträngning)"),
+    "a_weeks": ("Weeks simulated", "Simuloidut viikot", "Simulerade veckor"),
+    # answer rows
+    "n_minimum_size": ("Minimum pilot size", "Kokeilun vähimmäiskoko", "Försökets minsta storlek"),
+    "n_minimum_size_v": ("{n} job seekers randomised (95 % interval {lo}-{hi})",
+                         "{n} satunnaistettua työnhakijaa (95 %:n väli {lo}-{hi})",
+                         "{n} lottade arbetssökande (95 %-intervall {lo}-{hi})"),
+    "n_not_found": ("not reached within the sizes simulated", "ei saavutettu simuloiduilla koilla",
+                    "inte nådd inom de simulerade storlekarna"),
+    "n_analytic": ("Classical formula gives", "Klassinen kaava antaa", "Klassisk formel ger"),
+    "n_eligible": ("Eligible job seekers needed", "Tarvittavat kohderyhmän työnhakijat", "Arbetssökande i målgruppen som behövs"),
+    "n_intake_weeks": ("Intake weeks needed", "Tarvittava hakuaika (viikkoa)", "Intagsveckor som behövs"),
+    "n_participants": ("Participants (with a service provider)", "Osallistujat (palveluntuottajalla)",
+                       "Deltagare (hos en serviceproducent)"),
+    "n_participants_v": ("{reached} of target {target} ({share})", "{reached}/{target} tavoitteesta ({share})",
+                         "{reached} av målet {target} ({share})"),
+    "n_mean_participants": ("Participants, mean per pilot", "Osallistujia keskimäärin", "Deltagare, medel per försök"),
+    "n_take_up": ("Take-up in the pilot arm", "Osallistumisaste kokeiluryhmässä", "Deltagandegrad i försöksgruppen"),
+    "n_effect": ("Employment effect, {h} weeks", "Työllisyysvaikutus, {h} viikkoa", "Sysselsättningseffekt, {h} veckor"),
+    "n_effect_v": ("{d} percentage points (95 % CI {lo} to {hi})", "{d} prosenttiyksikköä (95 %:n luottamusväli {lo}...{hi})",
+                   "{d} procentenheter (95 % konfidensintervall {lo} till {hi})"),
+    "n_paid": ("Purchaser paid", "Tilaaja maksoi", "Beställaren betalade"),
+    "n_paid_v": ("{total} EUR ({per} EUR per participant)", "{total} euroa ({per} euroa osallistujaa kohden)",
+                 "{total} euro ({per} euro per deltagare)"),
+    "n_cost_job": ("Cost per extra job", "Kustannus lisätyöllistynyttä kohden", "Kostnad per extra jobb"),
+    "n_cost_job_v": ("{c} EUR (95 % interval {lo}-{hi})", "{c} euroa (95 %:n väli {lo}-{hi})", "{c} euro (95 %-intervall {lo}-{hi})"),
+    "n_providers_viable": ("Service providers breaking even, mean", "Kannattavat palveluntuottajat, keskimäärin",
+                           "Serviceproducenter med vinst, medel"),
+    "n_power": ("Power", "Voima", "Styrka"),
+    "n_bias": ("Bias against the roll-out effect", "Harha suhteessa laajan käyttöönoton vaikutukseen",
+               "Bias mot effekten vid full utrullning"),
+    "n_rmse": ("Root mean squared error", "Keskineliövirheen neliöjuuri", "Kvadratroten ur medelkvadratfelet"),
+    "n_coverage": ("Coverage of the 95 % interval", "95 %:n luottamusvälin kattavuus", "Täckning för 95 %-intervallet"),
+    "n_type_s": ("Wrong sign among significant results", "Väärä etumerkki merkitsevissä tuloksissa",
+                 "Fel tecken bland signifikanta resultat"),
+    "n_pp_se": ("{v} percentage points (Monte Carlo SE {se})", "{v} prosenttiyksikköä (Monte Carlo -keskivirhe {se})",
+                "{v} procentenheter (Monte Carlo-medelfel {se})"),
+    "n_share_se": ("{v} (Monte Carlo SE {se})", "{v} (Monte Carlo -keskivirhe {se})", "{v} (Monte Carlo-medelfel {se})"),
+    "t_variant": ("Variant", "Vaihtoehto", "Variant"),
+    "t_pilots": ("Pilots", "Kokeiluja", "Försök"),
+    "t_reached": ("Participants", "Osallistujat", "Deltagare"),
+    "t_effect": ("Effect at {h} weeks (pp)", "Vaikutus {h} vk (%-yks.)", "Effekt efter {h} veckor (procentenheter)"),
+    "t_paid": ("Purchaser paid (EUR)", "Tilaaja maksoi (euroa)", "Beställaren betalade (euro)"),
+    "t_cost_job": ("Cost per extra job (EUR)", "Kustannus / lisätyöllistynyt (euroa)", "Kostnad per extra jobb (euro)"),
+    "caveats": (
+        "Wages, prices and the number of vacancies do not respond to the pilot; only the sharing of a fixed flow of hires does.|"
+        "One employment area is modelled: movers, commuters and effects on other areas are left out.|"
+        "Service providers choose effort each week from how they are paid; they do not learn, merge or enter during the pilot, and their costs are assumptions.|"
+        "Counsellors at the TE office follow fixed rules for offers and referrals; their own judgement and caseload pressure beyond that are not modelled.|"
+        "Outcomes are employment spells only: earnings, benefits paid, wellbeing and the quality of work beyond its form are not modelled.|"
+        "The TE office's own administration and the cost of running the evaluation are not in the costs.|"
+        "Parameters marked as assumptions in the scenario have no published source; the answer is only as good as they are.|"
+        "Each result comes from simulated pilots: intervals show Monte Carlo and sampling uncertainty, not the uncertainty of the model's assumptions.",
+        "Palkat, hinnat ja avoimien työpaikkojen määrä eivät reagoi kokeiluun; vain kiinteän rekrytointivirran jakautuminen muuttuu.|"
+        "Mallissa on yksi työllisyysalue: muuttajat, pendelöijät ja vaikutukset muille alueille jäävät pois.|"
+        "Palveluntuottajat valitsevat panostuksensa viikoittain maksutavan mukaan; ne eivät opi, yhdisty eikä uusia tule kokeilun aikana, ja niiden kustannukset ovat oletuksia.|"
+        "TE-toimiston virkailijat noudattavat kiinteitä sääntöjä tarjouksissa ja ohjauksessa; heidän omaa harkintaansa ja asiakasmäärän painetta ei mallinneta.|"
+        "Tuloksina ovat vain työjaksot: ansioita, maksettuja etuuksia, hyvinvointia ja työn laatua muodon lisäksi ei mallinneta.|"
+        "TE-toimiston oma hallinto ja arvioinnin kustannukset eivät sisälly kustannuksiin.|"
+        "Skenaariossa oletuksiksi merkityillä parametreilla ei ole julkaistua lähdettä; vastaus on vain niin hyvä kuin ne.|"
+        "Tulokset tulevat simuloiduista kokeiluista: välit kuvaavat Monte Carlo- ja otantaepävarmuutta, eivät mallin oletusten epävarmuutta.",
+        "Löner, priser och antalet lediga jobb reagerar inte på försöket; bara fördelningen av ett fast flöde av anställningar gör det.|"
+        "Ett sysselsättningsområde modelleras: flyttare, pendlare och effekter på andra områden utelämnas.|"
+        "Serviceproducenterna väljer sin insats varje vecka utifrån hur de får betalt; de lär sig inte, går inte samman och nya tillkommer inte under försöket, och deras kostnader är antaganden.|"
+        "Handläggarna vid TE-byrån följer fasta regler för erbjudanden och anvisningar; deras eget omdöme och trycket från antalet kunder modelleras inte.|"
+        "Utfallen är enbart anställningsperioder: inkomster, utbetalda förmåner, välbefinnande och arbetets kvalitet utöver dess form modelleras inte.|"
+        "TE-byråns egen administration och kostnaden för utvärderingen ingår inte i kostnaderna.|"
+        "Parametrar som i scenariot anges som antaganden saknar publicerad källa; svaret är bara så bra som de.|"
+        "Varje resultat kommer från simulerade försök: intervallen visar Monte Carlo- och urvalsosäkerhet, inte osäkerheten i modellens antaganden.",
+    ),
+    # how to read each chart (also in docs/charts.md)
+    "read_volume": (
+        "Read: the green line is people who started with a service provider; where it meets the red dotted target, the pilot is full.",
+        "Lue: vihreä viiva on palveluntuottajalla aloittaneet; kun se kohtaa punaisen pisteviivan, kokeilu on täynnä.",
+        "Läs: den gröna linjen är de som börjat hos en serviceproducent; där den möter den röda prickade mållinjen är försöket fullt.",
+    ),
+    "read_stocks": (
+        "Read: flat lines mean a steady labour market; the pilot's clients appear as the 'with a service provider' line.",
+        "Lue: tasaiset viivat tarkoittavat vakaita työmarkkinoita; kokeilun asiakkaat näkyvät palveluntuottajan viivana.",
+        "Läs: plana linjer betyder en stabil arbetsmarknad; försökets kunder syns som linjen 'hos en serviceproducent'.",
+    ),
+    "read_employment_by_arm": (
+        "Read: the gap between the arms is the pilot's effect; an interval on the right that crosses zero means the pilot cannot tell.",
+        "Lue: ryhmien välinen ero on kokeilun vaikutus; jos oikealla luottamusväli ylittää nollan, kokeilu ei pysty erottamaan vaikutusta.",
+        "Läs: skillnaden mellan grupperna är försökets effekt; ett intervall till höger som korsar noll betyder att försöket inte kan avgöra.",
+    ),
+    "read_survival_by_arm": (
+        "Read: the lower curve finds work faster; the horizontal gap is how many weeks sooner.",
+        "Lue: alempi käyrä työllistyy nopeammin; vaakasuora ero kertoo, kuinka monta viikkoa aikaisemmin.",
+        "Läs: den lägre kurvan hittar arbete snabbare; det vågräta avståndet är hur många veckor tidigare.",
+    ),
+    "read_provider_profit": (
+        "Read: a provider to the right of its break-even mark covers its costs; one left of it, or never crossing zero, will want out.",
+        "Lue: kannattavuusrajan oikealla puolella oleva palveluntuottaja kattaa kulunsa; vasemmalla oleva tai nollaa ylittämätön haluaa lopettaa.",
+        "Läs: en serviceproducent till höger om sin nollpunkt täcker sina kostnader; en till vänster, eller som aldrig når noll, vill lämna.",
+    ),
+    "read_effort_by_employability": (
+        "Read: a flat line treats all clients alike; a line rising to the right means the easiest clients get the most help.",
+        "Lue: tasainen viiva kohtelee kaikkia asiakkaita samoin; oikealle nouseva viiva tarkoittaa, että helpoimmat saavat eniten apua.",
+        "Läs: en plan linje behandlar alla kunder lika; en linje som stiger åt höger betyder att de lättaste kunderna får mest hjälp.",
+    ),
+    "read_cost_per_extra_job": (
+        "Read: lower bars buy extra jobs more cheaply; long whiskers mean the pilot cannot pin the cost down.",
+        "Lue: matalampi pylväs tuottaa lisätyöllistyneitä edullisemmin; pitkät janat tarkoittavat, ettei kustannusta voida määrittää tarkasti.",
+        "Läs: lägre staplar ger extra jobb billigare; långa streck betyder att försöket inte kan fastställa kostnaden.",
+    ),
+    "read_displacement": (
+        "Read: a solid line falling to the right means those outside the pilot lose jobs to participants: part of the measured effect is displacement.",
+        "Lue: oikealle laskeva yhtenäinen viiva tarkoittaa, että kokeilun ulkopuoliset menettävät työpaikkoja osallistujille: osa mitatusta vaikutuksesta on syrjäytystä.",
+        "Läs: en heldragen linje som faller åt höger betyder att de utanför försöket förlorar jobb till deltagarna: en del av den uppmätta effekten är undanträngning.",
+    ),
+    "read_volume_by_referral": (
+        "Read: dots below the red target line are pilots that did not fill.",
+        "Lue: punaisen tavoiteviivan alapuolella olevat pisteet ovat kokeiluja, jotka eivät täyttyneet.",
+        "Läs: punkter under den röda mållinjen är försök som inte fylldes.",
+    ),
+    "read_power_curve": (
+        "Read: the pilot needs the size where the blue curve crosses the target line; the shaded band is the uncertainty of that size.",
+        "Lue: kokeilu tarvitsee koon, jossa sininen käyrä ylittää tavoiteviivan; varjostettu alue on koon epävarmuus.",
+        "Läs: försöket behöver den storlek där den blå kurvan korsar mållinjen; det skuggade bandet är osäkerheten i den storleken.",
+    ),
+    "read_minimum_detectable_effect": (
+        "Read: a pilot can only detect effects above the curve; it is large enough where the curve drops below the roll-out effect.",
+        "Lue: kokeilu havaitsee vain käyrän yläpuolella olevat vaikutukset; se on riittävän suuri, kun käyrä laskee laajan käyttöönoton vaikutuksen alle.",
+        "Läs: ett försök kan bara påvisa effekter ovanför kurvan; det är stort nog där kurvan sjunker under effekten vid full utrullning.",
+    ),
+    "read_estimates": (
+        "Read: the spread is what a single pilot might report; the gap between the mean and the roll-out effect is the design's bias.",
+        "Lue: hajonta kertoo, mitä yksittäinen kokeilu voisi raportoida; keskiarvon ja laajan käyttöönoton vaikutuksen ero on asetelman harha.",
+        "Läs: spridningen är vad ett enskilt försök kan rapportera; avståndet mellan medelvärdet och effekten vid full utrullning är designens bias.",
+    ),
+    "individual": ("individual", "yksilötason", "individnivå"),
+    "office": ("by TE office", "TE-toimistoittain", "per TE-byrå"),
+})
