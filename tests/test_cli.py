@@ -19,7 +19,8 @@ SMALL = ["--set", "area.job_seekers=2000", "--set", "area.burn_in_weeks=10", "--
 RUN_FILES = [
     "weekly.parquet", "weekly.csv", "individuals.parquet", "individuals.csv", "employment_by_week.csv",
     "summary.json",
-    "manifest.json", "charts/stocks.png", "charts/intake.png", "charts/employment_by_arm.png",
+    "manifest.json", "charts/stocks.png", "charts/volume.png", "charts/employment_by_arm.png",
+    "charts/survival_by_arm.png", "charts/volume.svg",
 ]
 
 
@@ -110,12 +111,12 @@ def test_force_replaces_an_existing_folder(tmp_path):
 
 
 def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch, capsys):
-    import labsim.report.plots
+    import labsim.report.charts
 
     def interrupt(*_args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(labsim.report.plots, "write_charts", interrupt)
+    monkeypatch.setattr(labsim.report.charts, "write_charts_for", interrupt)
     assert _run(tmp_path / "run", "--weeks", "2") == 130
     assert list(tmp_path.iterdir()) == []
     assert "interrupted" in capsys.readouterr().err
