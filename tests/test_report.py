@@ -278,3 +278,27 @@ def test_report_opens_in_chromium_without_errors_or_requests(folders, tmp_path, 
     if name == "evil":
         assert "<script>window.__pwned = 1</script>" in state["text"]
     assert text("r_caveats", lang) in state["text"]
+
+
+@pytest.mark.parametrize("lang", ["en", "fi", "sv"])
+def test_chart_texts_stay_inside_the_figure_and_clear_of_the_axes(folders, lang):
+    """Long Finnish and Swedish titles wrap instead of running off the page; the reading note and the
+    footnote sit below every axes (tick labels and axis labels included), not on top of them."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    for name in ("run", "runs", "size", "payment", "saturation", "referral"):
+        for chart, fig in figures_for(load(folders[name]), lang).items():
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            fig.draw(renderer)
+            page = fig.bbox
+            title = [t for t in fig.findobj(Text) if t.get_text() == fig.get_suptitle()]
+            drawn = [ax.get_tightbbox(renderer) for ax in fig.axes]  # ticks, labels, titles, legends
+            drawn += [t.get_window_extent(renderer) for t in [*title, *fig.texts]]
+            for box in drawn:
+                assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, (lang, chart, box)
+                assert page.y0 - 1 <= box.y0 and box.y1 <= page.y1 + 1, (lang, chart, box)
+            axes_boxes = [ax.get_tightbbox(renderer) for ax in fig.axes]
+            for t in fig.texts:  # figure-level texts: the reading note and the footnote
+                box = t.get_window_extent(renderer)
+                assert not any(box.overlaps(a) for a in axes_boxes), (lang, chart, t.get_text())

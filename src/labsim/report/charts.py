@@ -34,7 +34,7 @@ def detail(saved: Saved, lang: str) -> str:
     if saved.kind == "sweep":
         r = t["results"]
         return text("sweep_detail", lang, points=r["point"].nunique(), reps=r["replication"].nunique())
-    return ""
+    return text("runs_detail", lang, n=len(saved.runs))
 
 
 def figures_for(saved: Saved, lang: str = "en") -> dict[str, Figure]:

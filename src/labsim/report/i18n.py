@@ -42,6 +42,7 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "{points} vaihtoehtoa x {reps} toistoa",
         "{points} varianter x {reps} upprepningar",
     ),
+    "runs_detail": ("{n} runs", "{n} ajoa", "{n} körningar"),
     "horizon": ("{h} weeks after assignment", "{h} viikkoa ryhmään osoittamisesta", "{h} veckor efter tilldelningen"),
     # run charts
     "stocks_title": (

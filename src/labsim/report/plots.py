@@ -53,9 +53,9 @@ def volume_chart(panels: Sequence[tuple[str, pd.DataFrame, int]], note: str, lan
     top = max(max(w["offers"].sum(), target) for _, w, target in panels) * 1.08
     for ax, (label, w, target) in zip(axes, panels):
         ax.plot(w["week"], w["offers"].cumsum(), label=text("offered_cum", lang), color=SERIES[0], linewidth=2)
-        ax.plot(w["week"], w["accepted"].cumsum(), label=text("accepted_cum", lang), color=SERIES[1], linewidth=2)
         ax.plot(w["week"], w["referrals"].cumsum(), label=text("started_cum", lang), color=SERIES[2],
-                linewidth=2.4)
+                linewidth=4)  # wide and under the acceptances, which it often equals
+        ax.plot(w["week"], w["accepted"].cumsum(), label=text("accepted_cum", lang), color=SERIES[1], linewidth=1.8)
         ax.plot(w["week"], w["participants"], label=text("participants_now", lang), color=SERIES[4],
                 linestyle="--", linewidth=2)
         ax.axhline(target, color=TARGET_COLOUR, linestyle=":", linewidth=2,

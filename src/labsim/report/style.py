@@ -9,6 +9,7 @@ worker processes and tests, and every chart function returns its `Figure` for in
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -39,6 +40,8 @@ TARGET_COLOUR = OKABE_ITO["vermillion"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]  # a second cue beside colour
 
 FIGSIZE = (10, 5.6)  # inches; 16:9 like a slide
+TITLE_WIDTH = 78  # characters of the bold title per line before it wraps
+YLABEL_WIDTH = 36  # characters of a y-axis label per line: longer ones would outgrow the axes' height
 DPI = 110
 RC = {
     "font.size": 12,
@@ -63,7 +66,7 @@ def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] 
     """A titled figure with `ncols` axes side by side and the footnote at the bottom left."""
     fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
     fig.get_layout_engine().set(rect=(0, 0.075, 1, 0.925))  # room for the reading note and footnote
-    fig.suptitle(title, fontsize=15, fontweight="bold", x=0.01, ha="left")
+    fig.suptitle(textwrap.fill(title, TITLE_WIDTH), fontsize=15, fontweight="bold", x=0.01, ha="left")
     fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=9, color="0.3")
     axes = fig.subplots(1, ncols, gridspec_kw={"width_ratios": width_ratios} if width_ratios else None)
     return fig, axes
@@ -72,7 +75,7 @@ def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] 
 def finish(ax: Axes, xlabel: str, ylabel: str, legend: str | None = "outside", zero: bool = False) -> None:
     """Label the axes, add the light grid and the legend (`outside` right, `inside` best, None)."""
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_ylabel(textwrap.fill(ylabel, YLABEL_WIDTH))
     if zero:
         ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
