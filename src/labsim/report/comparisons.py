@@ -199,7 +199,7 @@ def referral_volume_chart(frame: pd.DataFrame, varied: Sequence[str], note: str,
         y = rows["participants.reached"].to_numpy(float)
         colour = SERIES[i % len(SERIES)]
         ax.scatter(i + jitter.uniform(-0.15, 0.15, y.size), y, color=colour, alpha=0.6, s=30,
-                   marker=MARKERS[i % len(MARKERS)], label=f"{label} ({text('replication_dots', lang).lower()})")
+                   marker=MARKERS[i % len(MARKERS)], label=label)
         ax.hlines(y.mean(), i - 0.3, i + 0.3, color=colour, linewidth=3)
     target = float(frame["participants.target"].max())
     ax.axhline(target, color=TARGET_COLOUR, linestyle=":", linewidth=2, label=text("target", lang, n=number(target, lang)))
@@ -209,6 +209,7 @@ def referral_volume_chart(frame: pd.DataFrame, varied: Sequence[str], note: str,
     finish(ax, legend_title(varied, lang) or text("referral_rule", lang), text("participants_reached", lang),
            legend="outside")
     ax.grid(False, axis="x")
+    note_on(ax, text("dots_note", lang))
     return fig
 
 
@@ -234,5 +235,5 @@ def profit_comparison_chart(frame: pd.DataFrame, varied: Sequence[str], note: st
         labels.append(label)
     if not lines:
         return None
-    return profit_chart(lines, labels, note, lang)
+    return profit_chart(lines, labels, note, lang, legend_title(varied, lang))
 

@@ -175,7 +175,8 @@ TEXTS: dict[str, tuple[str, str, str]] = {
     "participants_reached": ("Participants reached (people)", "Saavutetut osallistujat (henkilöä)",
                              "Nådda deltagare (personer)"),
     "referral_rule": ("Referral rule", "Ohjaustapa", "Anvisningsregel"),
-    "replication_dots": ("One dot per simulated pilot", "Piste = yksi simuloitu kokeilu", "En punkt per simulerat försök"),
+    "dots_note": ("One dot per simulated pilot; the bar is their mean", "Piste = yksi simuloitu kokeilu; jana = keskiarvo",
+                  "En punkt per simulerat försök; strecket är medelvärdet"),
     # size and diagnosis
     "power_title": (
         "How large must the pilot be? Power against pilot size",

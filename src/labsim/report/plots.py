@@ -158,7 +158,8 @@ def provider_lines(summary: dict) -> list[dict]:
     return lines
 
 
-def profit_chart(lines: Sequence[dict], labels: Sequence[str], note: str, lang: str = "en") -> Figure:
+def profit_chart(lines: Sequence[dict], labels: Sequence[str], note: str, lang: str = "en",
+                 legend_title: str | None = None) -> Figure:
     """Provider profit against clients served: a line per provider (or payment model), the simulated
     outcome as dots, and the break-even caseload marked where the line crosses zero."""
     fig, ax = new_figure(text("profit_title", lang), note)
@@ -176,7 +177,8 @@ def profit_chart(lines: Sequence[dict], labels: Sequence[str], note: str, lang: 
             ax.plot([even], [0], marker="|", markersize=18, color=colour, markeredgewidth=2.5)
     ax.axhline(0, color="0.2", linewidth=1)
     ax.set_xlim(0, right)
-    finish(ax, text("clients", lang), text("profit_eur", lang), legend="outside")
+    finish(ax, text("clients", lang), text("profit_eur", lang), legend=None)
+    ax.legend(loc="upper left", frameon=True, framealpha=0.9, edgecolor="none", title=legend_title)  # lines rise
     ax.yaxis.set_major_formatter(lambda v, _: number(v, lang))
     note_on(ax, text("profit_line_note", lang))
     return fig
