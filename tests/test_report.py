@@ -215,6 +215,10 @@ def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, m
             assert "<svg" in (folder / "charts" / f"{chart}.svg").read_text()[:500]
     assert main(["plot", str(tmp_path / "nothing")]) == 2
     assert "nothing: no such folder" in capsys.readouterr().err
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "no" / "r.html")]) == 2  # not an output folder
+    assert "not a labsim output folder" in capsys.readouterr().err
+    assert main(["report", str(folders["diagnose"]), "--out", str(tmp_path / "no" / "r.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_write_charts_for_is_what_commands_call(folders, tmp_path):

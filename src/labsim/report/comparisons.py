@@ -135,7 +135,8 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
         return None
     groups = variants(frame, varied, lang)
     stats = np.array([cost_per_extra_job(rows, h) for _, rows in groups])
-    fig, ax = new_figure(text("cost_title", lang), note)
+    by_payment = list(varied) == ["payment.preset"]
+    fig, ax = new_figure(text("cost_title" if by_payment else "cost_title_plain", lang), note)
     x = np.arange(len(groups))
     finite_top = np.nanmax(np.where(np.isfinite(stats), stats, np.nan)) if np.isfinite(stats).any() else 1.0
     top = finite_top * 1.25

@@ -142,6 +142,9 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Kustannus lisätyöllistynyttä kohden maksumalleittain",
         "Kostnad per extra jobb per ersättningsmodell",
     ),
+    "cost_title_plain": ("Cost per extra job: what one more person in work costs the purchaser",
+                         "Kustannus lisätyöllistynyttä kohden: mitä yksi lisätyöllinen maksaa tilaajalle",
+                         "Kostnad per extra jobb: vad en person till i arbete kostar beställaren"),
     "cost_y": ("Purchaser's cost per extra job (EUR)", "Tilaajan kustannus lisätyöllistynyttä kohden (euroa)",
                "Beställarens kostnad per extra jobb (euro)"),
     "cost_note": (
