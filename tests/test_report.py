@@ -242,6 +242,16 @@ def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tm
     assert "outcome_only" in out.read_text()
 
 
+def test_scenario_names_with_dollar_signs_are_drawn_as_text(folders, tmp_path):
+    folder = tmp_path / "dollars"
+    shutil.copytree(folders["run"], folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["scenario"]["name"] = r"pilot $\nosuchcommand^^$ 2026"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    paths = write_charts_for(folder)  # unescaped, matplotlib would parse "$...$" as (broken) maths
+    assert len(paths) == 2 * len(EXPECTED["run"])
+
+
 def test_report_escapes_scenario_texts(folders):
     html = render(folders["evil"], "en")
     assert "<script" not in html.lower()

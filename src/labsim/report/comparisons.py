@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from labsim.report.i18n import number, percent, text
 from labsim.report.plots import Z95, profit_chart
-from labsim.report.style import MARKERS, SERIES, TARGET_COLOUR, finish, new_figure, note_on
+from labsim.report.style import MARKERS, SERIES, TARGET_COLOUR, finish, new_figure, note_on, plain
 from labsim.results.summary import flat_summary
 
 QUINTILES = [f"effort_by_employability_quintile.{q}" for q in range(5)]
@@ -46,7 +46,7 @@ def variant_label(values: dict[str, Any], lang: str) -> str:
         elif path == "design.treatment_share":
             shown = percent(float(value), lang)
         else:
-            shown = str(value)
+            shown = plain(value)
         named = len(values) > 1 or isinstance(value, bool | np.bool_)  # a bare True/False says nothing
         parts.append(f"{path.split('.')[-1]}: {shown}" if named else shown)
     return ", ".join(parts) or "-"

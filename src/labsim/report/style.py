@@ -57,9 +57,14 @@ RC = {
 matplotlib.rcParams.update(RC)
 
 
+def plain(label: str) -> str:
+    """A label from a scenario file as literal text: a '$' would otherwise start matplotlib's maths."""
+    return str(label).replace("$", r"\$")
+
+
 def footnote(scenario: str, detail: str, lang: str) -> str:
     """The source line under every chart: labsim's version, the scenario, and the run's detail."""
-    return text("footnote", lang, version=__version__, scenario=scenario, detail=detail).strip()
+    return text("footnote", lang, version=__version__, scenario=plain(scenario), detail=detail).strip()
 
 
 def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] | None = None):
