@@ -195,6 +195,14 @@ def test_charts_in_finnish_and_swedish_use_the_ministrys_terms(folders):
     assert "serviceproducent" in sv["provider_profit"].get_suptitle().lower()
     assert fi["survival_by_arm"].axes[0].get_xlabel() == "Viikkoa ryhmään osoittamisesta"
     assert all(len(v) == 3 and all(v) for v in TEXTS.values())
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    mde = figures_for(load(folders["size"]), "fi")["minimum_detectable_effect"]
+    FigureCanvasAgg(mde).draw()
+    ticks = [t.get_text() for t in mde.axes[0].get_yticklabels() if t.get_text()]
+    assert any("," in t for t in ticks) and not any("." in t for t in ticks), ticks  # 2,5 not 2.5
+    sizes = [t.get_text() for t in mde.axes[0].get_xticklabels() if t.get_text()]
+    assert "1\u202f000" in sizes, sizes  # 1 000 with a thin space, as Finnish writes it
 
 
 def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, monkeypatch, capsys):

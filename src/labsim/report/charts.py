@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from labsim.report import comparisons, plots, sizing
 from labsim.report.i18n import number, text
 from labsim.report.saved import Saved, load, varied_parameters
-from labsim.report.style import footnote, save
+from labsim.report.style import footnote, localise_ticks, save
 
 
 def detail(saved: Saved, lang: str) -> str:
@@ -81,6 +81,9 @@ def figures_for(saved: Saved, lang: str = "en") -> dict[str, Figure]:
         reps = t["replications"]
         if reps is not None and "estimate" in reps:
             figs["estimates"] = sizing.estimates_chart(reps, note, lang)
+    for fig in figs.values():
+        if fig is not None:
+            localise_ticks(fig, lang)
     return {name: fig for name, fig in figs.items() if fig is not None}
 
 

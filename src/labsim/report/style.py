@@ -16,11 +16,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import Formatter, ScalarFormatter  # noqa: E402
 
 from labsim import __version__  # noqa: E402
-from labsim.report.i18n import text  # noqa: E402
+from labsim.report.i18n import number, text  # noqa: E402
 
 #: Okabe & Ito (2008), "Color Universal Design": black first, then the eight hues in their order.
 OKABE_ITO = {
@@ -93,6 +95,34 @@ def finish(ax: Axes, xlabel: str, ylabel: str, legend: str | None = "outside", z
 def note_on(ax: Axes, note: str) -> None:
     """A reading note (how to read the chart) on the line above the footnote, clear of the data."""
     ax.figure.text(0.01, 0.042, note, ha="left", va="bottom", fontsize=9.5, color="0.2", style="italic")
+
+
+class LocalNumbers(Formatter):
+    """Tick labels written as `lang` writes numbers (decimal comma, thin-space thousands in fi and sv),
+    with as many decimals as the tick spacing needs."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.decimals = 0
+
+    def set_locs(self, locs) -> None:
+        super().set_locs(locs)
+        locs = np.asarray(locs, dtype=float)
+        scale = max(np.abs(locs).max(initial=0.0), 1e-12)
+        self.decimals = next((d for d in range(6) if np.allclose(np.round(locs, d), locs, rtol=0, atol=1e-9 * scale)), 6)
+
+    def __call__(self, x, pos=None) -> str:
+        return number(x, self.lang, self.decimals).replace("-", "\N{MINUS SIGN}")
+
+
+def localise_ticks(fig: Figure, lang: str) -> None:
+    """Write every numeric axis's default tick labels in `lang` (English keeps matplotlib's own)."""
+    if lang == "en":
+        return
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is ScalarFormatter:  # not categories or our own labels
+                axis.set_major_formatter(LocalNumbers(lang))
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
