@@ -55,8 +55,6 @@ def figures_for(saved: Saved, lang: str = "en") -> dict[str, Figure]:
         if lines:
             names = [text("provider_n", lang, n=line["provider"] + 1) for line in lines]
             figs["provider_profit"] = plots.profit_chart(lines, names, note, lang)
-        preset = saved.scenario.get("payment", {}).get("preset", "-")
-        frame["payment.preset"] = preset
         figs["effort_by_employability"] = comparisons.effort_chart(frame, ["payment.preset"], note, lang)
         figs["cost_per_extra_job"] = comparisons.cost_chart(frame, ["payment.preset"], note, lang)
     elif saved.kind == "runs":

@@ -160,7 +160,7 @@ def answer(saved: Saved, lang: str) -> tuple[list[tuple[str, str]], dict[str, An
         return rows, variants_table(t["results"], varied_parameters(t["results"]), lang)
     if saved.kind == "runs":
         frame, varied = comparisons.frame_of_runs([r.tables["summary"] for r in saved.runs], [r.scenario for r in saved.runs])
-        return rows, variants_table(frame, varied or ["point"], lang)
+        return rows, variants_table(frame, varied, lang)  # runs of one scenario pool as replications
     return rows, None
 
 
