@@ -324,3 +324,14 @@ def test_chart_texts_stay_inside_the_figure_and_clear_of_the_axes(folders, lang)
             for t in fig.texts:  # figure-level texts: the reading note and the footnote
                 box = t.get_window_extent(renderer)
                 assert not any(box.overlaps(a) for a in axes_boxes), (lang, chart, t.get_text())
+
+
+def test_size_search_that_found_no_minimum_still_draws_and_says_so(folders, tmp_path):
+    folder = tmp_path / "no_minimum"
+    shutil.copytree(folders["size"], folder)
+    size = json.loads((folder / "size.json").read_text())
+    size.update(minimum_size=None, minimum_size_ci=None)
+    (folder / "size.json").write_text(json.dumps(size))
+    figs = figures_for(load(folder))
+    assert not _lines(figs["power_curve"].axes[0], "Minimum size")
+    assert "not reached within the sizes simulated" in render(folder, "en")

@@ -57,8 +57,9 @@ def _mark_minimum(ax, size: dict[str, Any], lang: str) -> None:
     n = size.get("minimum_size")
     if n is None:
         return
-    lo, hi = (size.get("minimum_size_ci") or [n, n])[:2]
-    ax.axvspan(lo, hi, color=OKABE_ITO["green"], alpha=0.15, linewidth=0)
+    lo, hi = (size.get("minimum_size_ci") or [None, None])[:2]
+    if lo is not None and hi is not None:
+        ax.axvspan(lo, hi, color=OKABE_ITO["green"], alpha=0.15, linewidth=0)
     ax.axvline(n, color=OKABE_ITO["green"], linewidth=2,
                label=text("minimum_size", lang, n=number(n, lang), lo=number(lo, lang), hi=number(hi, lang)))
 
@@ -100,7 +101,7 @@ def estimates_chart(replications: pd.DataFrame, note: str, lang: str = "en") -> 
     fig, ax = new_figure(text("estimates_title", lang), note)
     est = r["estimate"] * 100
     bins = np.histogram_bin_edges(est, bins=min(30, max(8, int(np.sqrt(len(r))))))
-    reject = r["reject"].astype(bool) if "reject" in r else pd.Series(False, index=r.index)
+    reject = r["reject"].fillna(False).astype(bool) if "reject" in r else pd.Series(False, index=r.index)
     ax.hist([est[reject], est[~reject]], bins=bins, stacked=True, color=[SERIES[2], "0.7"],
             label=[text("significant", lang), text("not_significant", lang)])
     effect = _rollout_effect(r)
