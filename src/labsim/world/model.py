@@ -404,6 +404,17 @@ class PilotModel(mesa.Model):
         for name, i, o in zip(STATE_NAMES, off.sum(axis=0), off.sum(axis=1)):
             c[f"inflow_{name}"] = int(i)
             c[f"outflow_{name}"] = int(o)
+        # the unemployed as the statistics count them: on the register, not in a service (with a
+        # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
+        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
+        spell = s.duration[unemployed]
+        c["unemployed"] = int(spell.size)
+        c["unemployed_52w_plus"] = int(np.count_nonzero(spell >= 52))
+        c["unemployed_mean_weeks"] = float(spell.mean()) if spell.size else 0.0
+        was = np.zeros(N_STATES, bool)
+        was[[State.UNEMPLOYED, State.WITH_PROVIDER]] = True
+        c["unemployment_started"] = int(flows[~was][:, was].sum())
+        c["unemployment_ended"] = int(flows[was][:, ~was].sum())
         c["vacancies"] = int(self.vacancies.open.sum())
         c["eligible_unassigned"] = int(np.count_nonzero(self.referral.eligible(s)))
         c["assigned"] = referral.assigned
@@ -431,6 +442,7 @@ class PilotModel(mesa.Model):
         s, acc = self.seekers, self.accounts
         person = np.flatnonzero(s.arm >= 0)
         clients = np.flatnonzero(s.client_weeks > 0)
+        left, left_week = self.history.left(State.ACTIVATION.value)
         return RunRecord(
             scenario=self.settings,
             weeks=self.week,
@@ -450,6 +462,8 @@ class PilotModel(mesa.Model):
             participants_target=int(self.referral.target),
             week_target_reached=self.referral.week_target_reached,
             employed_share_last_week=float(np.mean(is_employed(s.state))),
+            services_left_week=left_week,
+            services_timeline=self.history.timeline(left),
         )
 
 
