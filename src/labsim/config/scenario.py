@@ -130,6 +130,7 @@ class Services(Part):
     """The TE office's routine services, open to everyone unemployed (pilot or not)."""
 
     activation_rate: Rate = 0.012
+    activation_after_weeks: NonNegInt = 13
     activation_weeks: PosInt = 12
     activation_search_share: Share = 0.3
     activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05

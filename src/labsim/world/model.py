@@ -150,11 +150,21 @@ class PilotModel(mesa.Model):
         s.effort[back] = 0.0
 
     def _routine_services(self) -> None:
-        """The office's own services: some unemployed start an activation service."""
+        """The office's own services: some unemployed start an activation service, pilot clients as
+        everyone else (a client who starts one leaves the provider, as on leaving the register)."""
         s, svc = self.seekers, self.settings.services
-        idle = np.flatnonzero((s.state == State.UNEMPLOYED.value) & (s.duration >= 13))
+        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
+        idle = np.flatnonzero(unemployed & (s.duration >= svc.activation_after_weeks))
         go = idle[self.rng.random(idle.size) < svc.activation_rate]
+        self._leave_provider(go)
         s.state[go] = State.ACTIVATION
+
+    def _leave_provider(self, who: np.ndarray) -> None:
+        """Those of `who` who are a provider's clients stop being served (they leave for a service,
+        studies or inactivity); their provider is paid nothing more for them."""
+        s = self.seekers
+        s.provider[who] = -1
+        s.effort[who] = 0.0
 
     def _start_with_providers(self, starts: np.ndarray) -> None:
         """New participants go to providers with free places, each place equally likely."""
@@ -349,7 +359,8 @@ class PilotModel(mesa.Model):
         s.employer[ends] = -1
 
     def _enter_and_leave_register(self) -> None:
-        """Unemployed seekers leave for studies or inactivity; others come back to the register."""
+        """Register customers (unemployed, with a provider or in a service: the same rates for all) leave
+        for studies or inactivity; others come back to the register."""
         s, m, rng = self.seekers, self.settings.market, self.rng
         rate = np.zeros(N_STATES)
         rate[State.STUDIES], rate[State.INACTIVE] = m.from_studies, m.from_inactivity
@@ -359,8 +370,9 @@ class PilotModel(mesa.Model):
         few = np.flatnonzero(u < max(rate.max(), out_rate))
         u, state = u[few], s.state[few]
         back = (rate[state] > u) & (state == self._prev_state[few])
-        leave = (state == State.UNEMPLOYED.value) & (u < out_rate)
+        leave = is_searching(state) & (u < out_rate)
         to_studies = leave & (u < m.to_studies)
+        self._leave_provider(few[leave])
         s.state[few[leave]] = State.INACTIVE
         s.state[few[to_studies]] = State.STUDIES
         s.state[few[back]] = State.UNEMPLOYED
