@@ -192,7 +192,7 @@ class PilotModel(mesa.Model):
         s, cfg, contract = self.seekers, self.settings.providers, self.contract
         group = contract.group(s.duration[declined], self._employability[declined])
         seen = self._seen_by_providers(declined, self.rng.lognormal(0.0, cfg.observation_noise, declined.size))
-        levels = np.array([cfg.effort]) if cfg.effort is not None else effort_levels(contract.service_norm)
+        levels = np.array([cfg.effort]) if cfg.effort is not None else effort_levels(cfg.effort_levels, contract.service_norm)
         value = value_of_client(
             self.matching.last_rate[s.market[declined]],
             seen,
@@ -245,7 +245,7 @@ class PilotModel(mesa.Model):
         s, svc, cfg = self.seekers, self.settings.services, self.settings
         pick = (lambda a: a) if who is None else (lambda a: a[who])
         duration = pick(s.duration)
-        effort = 0.5 + pick(s.motivation)
+        effort = cfg.population.base_search_effort + pick(s.motivation)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         k = svc.meeting_interval_weeks
         meeting = (np.arange(int(duration.max(initial=0)) + 1) % k == 0)[duration]

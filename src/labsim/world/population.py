@@ -11,10 +11,6 @@ import numpy as np
 from labsim.config.scenario import Scenario
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS, WORK_STATES, State
 
-#: Log-employability shifts by age group and education (relative; the scale is set by matching).
-AGE_EMPLOYABILITY = np.array([0.0, 0.1, -0.35])
-EDUCATION_EMPLOYABILITY = np.array([-0.3, 0.0, 0.25])
-
 
 class Seekers:
     """Struct of arrays: every job seeker's characteristics, state and pilot record."""
@@ -72,7 +68,10 @@ class Seekers:
         s.age_group[:] = _draw_group(rng, n, pop.age_shares, AGE_GROUPS)
         s.education[:] = _draw_group(rng, n, pop.education_shares, EDUCATION_LEVELS)
         z = rng.standard_normal(n)
-        log_emp = AGE_EMPLOYABILITY[s.age_group] + EDUCATION_EMPLOYABILITY[s.education]
+        # log-employability shifts by age group and education (relative; the scale is set by matching)
+        age_shift = np.array([pop.age_employability[a] for a in AGE_GROUPS])
+        education_shift = np.array([pop.education_employability[e] for e in EDUCATION_LEVELS])
+        log_emp = age_shift[s.age_group] + education_shift[s.education]
         s.base_employability[:] = np.exp(log_emp + pop.employability_sd * z)
         a = pop.motivation_mean * pop.motivation_concentration
         b = (1 - pop.motivation_mean) * pop.motivation_concentration
