@@ -7,6 +7,8 @@ in how the world treats clients and controls (leaving the register, activation, 
 pilot-control difference in employment 26 weeks after assignment must then be 0 within 2 standard
 errors. The estimate is pooled over seeds (mean of the per-seed differences) and its standard error is
 the across-seed standard deviation / sqrt(seeds), so it does not lean on the per-run SE formula.
+On the code before clients could leave the register or start activation, the fast test gave about
++4.8 pp (SE 0.9 pp with 6 seeds of 6,000 seekers).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def pooled_difference(seekers: int, seeds: range, weeks: int) -> tuple[float, fl
 
 
 def test_zero_help_gives_zero_effect():
-    diff, se = pooled_difference(6000, range(6), 60)
+    diff, se = pooled_difference(3000, range(24), 60)
     assert abs(diff) < 2 * se, f"zero help moved employment by {diff:+.4f} (SE {se:.4f})"
 
 

@@ -55,7 +55,7 @@ class Population(Part):
         "under_25": 0.0, "age_25_54": 0.1, "over_55": -0.35}
     education_employability: dict[str, Annotated[float, Field(ge=-5.0, le=5.0)]] = {
         "basic": -0.3, "secondary": 0.0, "tertiary": 0.25}
-    employability_sd: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
+    employability_sd: Annotated[float, Field(ge=0.0, le=3.0)] = 0.4
     employability_decay_per_year: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
     employability_floor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.15
     motivation_mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
@@ -107,7 +107,7 @@ class Market(Part):
     ]
     congestion: bool = True
     elasticity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
-    matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.05
+    matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.024
     vacancy_expiry: Rate = 0.25
     work_forms: dict[str, Share] = {
         "permanent_full_time": 0.34,
@@ -127,8 +127,9 @@ class Market(Part):
         "gig_work": 0.08,
         "light_entrepreneurship": 0.06,
     }
-    to_studies: Rate = 0.004
-    to_inactivity: Rate = 0.005
+    to_studies: Rate = 0.0095
+    to_inactivity: Rate = 0.0125
+    exit_decay_per_year: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
     from_studies: Rate = 0.02
     from_inactivity: Rate = 0.01
 
@@ -151,11 +152,11 @@ class Market(Part):
 class Services(Part):
     """The TE office's routine services, open to everyone unemployed (pilot or not)."""
 
-    activation_rate: Rate = 0.012
+    activation_rate: Rate = 0.008
     activation_after_weeks: NonNegInt = 13
     activation_weeks: PosInt = 12
     activation_search_share: Share = 0.3
-    activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     meeting_interval_weeks: PosInt = 2
     meeting_effort_gain: Annotated[float, Field(ge=0.0, le=2.0)] = 0.1
 

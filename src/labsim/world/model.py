@@ -370,8 +370,11 @@ class PilotModel(mesa.Model):
         few = np.flatnonzero(u < max(rate.max(), out_rate))
         u, state = u[few], s.state[few]
         back = (rate[state] > u) & (state == self._prev_state[few])
-        leave = is_searching(state) & (u < out_rate)
-        to_studies = leave & (u < m.to_studies)
+        # exits fall with the spell's length (market.exit_decay_per_year): compare u / exp(-decay·d)
+        d = s.duration[few]
+        scaled = u * np.exp(m.exit_decay_per_year * d / 52.0)
+        leave = is_searching(state) & (scaled < out_rate)
+        to_studies = leave & (scaled < m.to_studies)
         self._leave_provider(few[leave])
         s.state[few[leave]] = State.INACTIVE
         s.state[few[to_studies]] = State.STUDIES
