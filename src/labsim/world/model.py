@@ -360,7 +360,8 @@ class PilotModel(mesa.Model):
 
     def _enter_and_leave_register(self) -> None:
         """Register customers (unemployed, with a provider or in a service: the same rates for all) leave
-        for studies or inactivity; others come back to the register."""
+        for studies or inactivity; others come back to the register. Only those who were in the state
+        at the start of the week move (a job that ended this week is not left the same week)."""
         s, m, rng = self.seekers, self.settings.market, self.rng
         rate = np.zeros(N_STATES)
         rate[State.STUDIES], rate[State.INACTIVE] = m.from_studies, m.from_inactivity
@@ -373,7 +374,7 @@ class PilotModel(mesa.Model):
         # exits fall with the spell's length (market.exit_decay_per_year): compare u / exp(-decay·d)
         d = s.duration[few]
         scaled = u * np.exp(m.exit_decay_per_year * d / 52.0)
-        leave = is_searching(state) & (scaled < out_rate)
+        leave = is_searching(state) & is_searching(self._prev_state[few]) & (scaled < out_rate)
         to_studies = leave & (scaled < m.to_studies)
         self._leave_provider(few[leave])
         s.state[few[leave]] = State.INACTIVE
