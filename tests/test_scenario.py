@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from labsim.config.errors import ScenarioError
 from labsim.config.scenario import apply_overrides, load_scenario, parse_scenario, scenario_to_dict
+from labsim.results.summary import results_of
+from labsim.world.model import PilotModel
 
 from conftest import SCENARIOS
 
@@ -28,9 +31,32 @@ def test_bundled_scenarios_validate_and_say_what_they_are(path):
     assert not bare, f"uncommented parameters in {path.name}: {bare}"
 
 
-def test_regional_experiments_have_about_41400_customers():
-    sc = load_scenario(SCENARIOS / "fi_2017_regional_experiments.toml")
-    assert sc.area.job_seekers == 41_400 and sc.referral.mode == "mandatory"
+def participants_reached(scale: float, seeds: range) -> tuple[float, float]:
+    """Customers who started in the regional experiments, scaled back to the full register: mean and
+    Monte Carlo SE over seeds (the world shrunk by `scale`, participants counted and divided by it)."""
+    path = SCENARIOS / "fi_2017_regional_experiments.toml"
+    n = load_scenario(path).area.job_seekers
+    sc = load_scenario(path, [f"area.job_seekers={round(n * scale)}"])
+    reached = []
+    for seed in seeds:
+        m = PilotModel(sc, rng=seed)
+        m.run_for(sc.referral.start_week + sc.referral.intake_weeks)
+        reached.append(results_of(m).summary["participants"]["reached"] / scale)
+    x = np.array(reached)
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
+
+
+def test_regional_experiments_reach_about_41400_customers():
+    """"About 41,400": within 5 % of it, beyond the Monte Carlo error. A tenth of the register gives a
+    tenth of the participants (the places never bind), so the fast check runs a world of 7,400."""
+    mean, se = participants_reached(0.1, range(3))
+    assert abs(mean - 41_400) <= 0.05 * 41_400 + 2 * se, (mean, se)
+
+
+@pytest.mark.slow
+def test_regional_experiments_reach_about_41400_customers_at_full_size():
+    mean, se = participants_reached(1.0, range(2))
+    assert abs(mean - 41_400) <= 0.05 * 41_400 + 2 * se, (mean, se)
 
 
 def test_overrides_reach_nested_fields_and_keep_types():
