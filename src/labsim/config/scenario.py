@@ -220,7 +220,7 @@ class Providers(Part):
     service_weeks: PosInt = 26
     effort: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # None: chosen under the contract
     effort_effect: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
-    cost_per_client_week_eur: Euro = 10.0
+    cost_per_client_week_eur: Euro = 35.0
     effort_cost_per_client_week_eur: Euro = 30.0
     setup_cost_eur: Euro = 30_000.0
     observation_noise: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
