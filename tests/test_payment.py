@@ -129,7 +129,7 @@ def quintile_gap(m: PilotModel) -> tuple[float, float]:
 @pytest.fixture(scope="module")
 def gaps():
     return {name: quintile_gap(run(*MANY, f"payment.preset={name}", "area.job_seekers=6000", seed=7))
-            for name in ("outcome_only", "fixed_fee", "differential")}
+            for name in ("outcome_only", "differential")}
 
 
 def test_outcome_pay_makes_providers_cream_skim_and_park(gaps):
