@@ -8,7 +8,7 @@ pilot-control difference in employment 26 weeks after assignment must then be 0 
 errors. The estimate is pooled over seeds (mean of the per-seed differences) and its standard error is
 the across-seed standard deviation / sqrt(seeds), so it does not lean on the per-run SE formula.
 With clients unable to leave the register or start activation (the code before issue 7), the fast
-test gives +3.8 pp (SE 0.7 pp) and fails; now it gives -0.4 pp (SE 0.6 pp).
+test gives +3.8 pp (SE 0.7 pp) and fails; now it gives -0.8 pp (SE 0.6 pp).
 """
 
 from __future__ import annotations
