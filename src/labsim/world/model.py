@@ -192,7 +192,10 @@ class PilotModel(mesa.Model):
         s, cfg, contract = self.seekers, self.settings.providers, self.contract
         group = contract.group(s.duration[declined], self._employability[declined])
         seen = self._seen_by_providers(declined, self.rng.lognormal(0.0, cfg.observation_noise, declined.size))
-        levels = np.array([cfg.effort]) if cfg.effort is not None else effort_levels(cfg.effort_levels, contract.service_norm)
+        if cfg.effort is not None:
+            levels = np.array([cfg.effort])
+        else:
+            levels = effort_levels(cfg.effort_levels, contract.service_norm)
         value = value_of_client(
             self.matching.last_rate[s.market[declined]],
             seen,

@@ -128,11 +128,14 @@ class SteadyState:
         count = np.maximum(np.bincount(self.kind, minlength=k), 1)
         base = np.bincount(self.kind, weights=s.base_employability, minlength=k) / count
         meeting = 1.0 + svc.meeting_effort_gain / svc.meeting_interval_weeks  # the average week
-        effort = (pop.base_search_effort + np.bincount(self.kind, weights=s.motivation, minlength=k) / count) * meeting
+        motivation = np.bincount(self.kind, weights=s.motivation, minlength=k) / count
+        effort = (pop.base_search_effort + motivation) * meeting
         d = np.arange(self.MAX_WEEKS)
         emp = np.maximum(base[:, None] * np.exp(-pop.employability_decay_per_year * d / 52.0)[None, :],
                          pop.employability_floor)
-        other = (m.to_studies + m.to_inactivity) * np.exp(-m.exit_decay_per_year * d / 52.0)
+        out = m.to_studies + m.to_inactivity
+        other = out * np.exp(-m.exit_decay_per_year * d / 52.0)
+        studies = m.to_studies / out if out > 0 else 0.0  # share of non-work exits that go to studies
         weight = count / count.sum()
         form = np.array([m.work_forms[f] for f in WORK_FORMS])
         sep = np.array([m.separation[f] for f in WORK_FORMS])
@@ -150,16 +153,16 @@ class SteadyState:
             time = np.column_stack([
                 spell,
                 ends_in_work[:, None] * (form / sep)[None, :],
-                ends_other * m.to_studies / (m.to_studies + m.to_inactivity) / m.from_studies,
-                ends_other * m.to_inactivity / (m.to_studies + m.to_inactivity) / m.from_inactivity,
+                ends_other * studies / m.from_studies,
+                ends_other * (1.0 - studies) / m.from_inactivity,
             ])
             state_p = time / time.sum(axis=1, keepdims=True)
             search = n * (weight * state_p[:, 0] * ((survival * emp).sum(axis=1) / spell) * effort).sum()
-            hires = min(m.matching_efficiency * search**m.elasticity * vacancies ** (1 - m.elasticity), vacancies)
+            hires = min(m.matching_efficiency * search**m.elasticity * vacancies ** (1 - m.elasticity),
+                        vacancies)
             vacancies = max(inflow - hires, 0.0) / expiry + hires
             rate = 0.5 * rate + 0.5 * hires / search
-        self.state_p = state_p
-        self.rate = rate
+        self.state_p = state_p  # kind x (unemployed, each form of work, studies, inactive)
         self._cdf = np.cumsum(survival, axis=1) / spell[:, None]
 
     def draw_duration(self, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
