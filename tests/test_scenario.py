@@ -96,6 +96,12 @@ def test_resolved_scenario_round_trips():
         ({"referral": {"eligibility": {"sectors": ["fishing"]}}}, None, "unknown sectors"),
         ({"market": {"elasticity": 1.5}}, "market.elasticity", "less than 1"),
         ({"design": {"treatment_share": 0}}, "design.treatment_share", "greater than 0"),
+        ({"population": {"age_employability": {"under_25": 0.0}}}, "population.age_employability",
+         "one shift for each of the age groups"),
+        ({"population": {"education_employability": {"basic": 0, "secondary": 0, "phd": 1}}},
+         "population.education_employability", "one shift for each of the education levels"),
+        ({"providers": {"effort_levels": [0.5, 0.25]}}, "providers.effort_levels", "increasing"),
+        ({"providers": {"effort_levels": [0.0, 1.5]}}, "providers.effort_levels.1", "less than or equal to 1"),
     ],
 )
 def test_bad_scenarios_name_the_file_field_and_what_is_allowed(data, field, words):
