@@ -212,3 +212,10 @@ def test_providers_beyond_their_loss_tolerance_exit_and_clients_return():
     assert all(p.free_places == 0 for p in m.providers)
     assert np.count_nonzero(s.state == State.WITH_PROVIDER) == 0
     assert all(rec["exited"] for rec in results_of(m).summary["providers"])
+
+
+def test_providers_choose_from_the_scenarios_effort_grid():
+    m = run(*MANY, "payment.preset=outcome_only", "providers.effort_levels=[0.0, 0.6]", "weeks=20")
+    s = m.seekers
+    effort = s.effort[s.state == State.WITH_PROVIDER]
+    assert set(np.unique(effort)) == {0.0, 0.6}
