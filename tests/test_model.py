@@ -215,3 +215,26 @@ def test_weekly_employment_curve_agrees_with_individual_outcomes():
             x = ind.loc[ind["arm"] == arm, f"employed_{h}w"].dropna()
             assert row["n"] == len(x) and row["share_employed"] == pytest.approx(x.mean())
     assert curve["share_employed"].between(0, 1).all() and len(curve) == 2 * 53
+
+
+def test_former_constants_are_read_from_the_scenario():
+    """Activation threshold, base search effort and employability shifts come from the scenario."""
+    sc = small_scenario("services.activation_after_weeks=40", "services.activation_rate=0.2",
+                        "referral.start_week=500", "pilot.end_week=600", "weeks=10")
+    model = PilotModel(sc, rng=3)
+    s = model.seekers
+    for _ in range(10):
+        before = s.state.copy()
+        model.run_for(1)
+        started = (s.state == State.ACTIVATION) & (before != State.ACTIVATION)
+        assert started.any() and s.duration[started].min() >= 40
+    model = PilotModel(small_scenario("population.base_search_effort=2.0"), rng=3)
+    s = model.seekers
+    alone = np.flatnonzero(s.state == State.UNEMPLOYED)
+    ratio = model.base_search_effort(alone) / (2.0 + s.motivation[alone])  # 1, or a meeting week's boost
+    gain = 1.0 + model.settings.services.meeting_effort_gain
+    assert np.all(np.isclose(ratio, 1.0) | np.isclose(ratio, gain)) and np.isclose(ratio, 1.0).any()
+    shift = "population.age_employability={under_25=0.0, age_25_54=0.0, over_55=-3.0}"
+    s = PilotModel(small_scenario(shift, "population.employability_sd=0"), rng=3).seekers
+    old = s.age_group == 2
+    assert np.exp(-3.0) * 0.5 < s.base_employability[old].max() < np.exp(-3.0) * 2.0

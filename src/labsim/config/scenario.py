@@ -30,6 +30,13 @@ def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str)
         raise ValueError(f"{what} shares must sum to 1 (they sum to {total:.4f})")
 
 
+def _check_shifts(shifts: dict[str, float], allowed: tuple[str, ...], what: str) -> dict[str, float]:
+    """One log-employability shift per group, every group named."""
+    if set(shifts) != set(allowed):
+        raise ValueError(f"give one shift for each of the {what} {list(allowed)} (got {sorted(shifts)})")
+    return {k: shifts[k] for k in allowed}
+
+
 class Area(Part):
     """The employment area: how many people the model follows and how its offices are staffed."""
 
@@ -44,11 +51,16 @@ class Population(Part):
 
     age_shares: dict[str, Share] = {"under_25": 0.2, "age_25_54": 0.6, "over_55": 0.2}
     education_shares: dict[str, Share] = {"basic": 0.3, "secondary": 0.45, "tertiary": 0.25}
-    employability_sd: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
+    age_employability: dict[str, Annotated[float, Field(ge=-5.0, le=5.0)]] = {
+        "under_25": 0.0, "age_25_54": 0.1, "over_55": -0.35}
+    education_employability: dict[str, Annotated[float, Field(ge=-5.0, le=5.0)]] = {
+        "basic": -0.3, "secondary": 0.0, "tertiary": 0.25}
+    employability_sd: Annotated[float, Field(ge=0.0, le=3.0)] = 0.4
     employability_decay_per_year: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
     employability_floor: Annotated[float, Field(gt=0.0, le=1.0)] = 0.15
     motivation_mean: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
     motivation_concentration: Annotated[float, Field(gt=0.0)] = 4.0
+    base_search_effort: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     earnings_related_benefit_share: Share = 0.6
 
     @field_validator("age_shares")
@@ -62,6 +74,16 @@ class Population(Part):
     def _education(cls, shares: dict[str, float]) -> dict[str, float]:
         _check_shares(shares, EDUCATION_LEVELS, "education levels")
         return shares
+
+    @field_validator("age_employability")
+    @classmethod
+    def _age_shifts(cls, shifts: dict[str, float]) -> dict[str, float]:
+        return _check_shifts(shifts, AGE_GROUPS, "age groups")
+
+    @field_validator("education_employability")
+    @classmethod
+    def _education_shifts(cls, shifts: dict[str, float]) -> dict[str, float]:
+        return _check_shifts(shifts, EDUCATION_LEVELS, "education levels")
 
 
 class Sector(Part):
@@ -85,7 +107,7 @@ class Market(Part):
     ]
     congestion: bool = True
     elasticity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
-    matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.05
+    matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.024
     vacancy_expiry: Rate = 0.25
     work_forms: dict[str, Share] = {
         "permanent_full_time": 0.34,
@@ -105,8 +127,9 @@ class Market(Part):
         "gig_work": 0.08,
         "light_entrepreneurship": 0.06,
     }
-    to_studies: Rate = 0.004
-    to_inactivity: Rate = 0.005
+    to_studies: Rate = 0.0095
+    to_inactivity: Rate = 0.0125
+    exit_decay_per_year: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
     from_studies: Rate = 0.02
     from_inactivity: Rate = 0.01
 
@@ -129,10 +152,11 @@ class Market(Part):
 class Services(Part):
     """The TE office's routine services, open to everyone unemployed (pilot or not)."""
 
-    activation_rate: Rate = 0.012
+    activation_rate: Rate = 0.008
+    activation_after_weeks: NonNegInt = 13
     activation_weeks: PosInt = 12
     activation_search_share: Share = 0.3
-    activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     meeting_interval_weeks: PosInt = 2
     meeting_effort_gain: Annotated[float, Field(ge=0.0, le=2.0)] = 0.1
 
@@ -196,15 +220,23 @@ class Providers(Part):
     service_weeks: PosInt = 26
     effort: Annotated[float, Field(ge=0.0, le=1.0)] | None = None  # None: chosen under the contract
     effort_effect: Annotated[float, Field(ge=0.0, le=5.0)] = 0.6
-    cost_per_client_week_eur: Euro = 10.0
+    cost_per_client_week_eur: Euro = 35.0
     effort_cost_per_client_week_eur: Euro = 30.0
     setup_cost_eur: Euro = 30_000.0
     observation_noise: Annotated[float, Field(ge=0.0, le=3.0)] = 0.3
+    effort_levels: list[Share] = [0.0, 0.25, 0.5, 0.75, 1.0]
     progress_rate: Rate = 0.03
     network_share: Share = 0.0
     recruitment: Share = 0.0
     exit_loss_eur: Euro | None = None
     exit_review_week: NonNegInt = 26
+
+    @field_validator("effort_levels")
+    @classmethod
+    def _grid(cls, levels: list[float]) -> list[float]:
+        if not levels or levels != sorted(set(levels)):
+            raise ValueError("effort_levels must list at least one level, increasing, each 0-1")
+        return levels
 
 
 class Pilot(Part):

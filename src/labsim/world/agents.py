@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from labsim.world.provider import choose_effort
+from labsim.world.provider import choose_effort, effort_levels
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, State
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class Provider(mesa.Agent):
                 search,
                 m.job_value[group],
                 progress,
-                service_norm=contract.service_norm,
+                levels=effort_levels(cfg.effort_levels, contract.service_norm),
                 effort_effect=cfg.effort_effect,
                 progress_rate=cfg.progress_rate,
                 effort_cost=cfg.effort_cost_per_client_week_eur,

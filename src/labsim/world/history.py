@@ -39,6 +39,15 @@ class History:
         self._person, self._week, self._state = [person], [week], [state]
         return person, week, state
 
+    def left(self, state: int) -> tuple[np.ndarray, np.ndarray]:
+        """Who left `state` and in which week (one row per departure), from the log."""
+        person, week, new = self.log()
+        order = np.argsort(person, kind="stable")  # the log is in week order: keeps it per person
+        person, week, new = person[order], week[order], new[order]
+        same = person[1:] == person[:-1]
+        out = np.flatnonzero(same & (new[:-1] == state) & (new[1:] != state)) + 1
+        return person[out].astype(np.int64), week[out].astype(np.int64)
+
     def timeline(self, persons: np.ndarray) -> np.ndarray:
         """States of `persons` (rows) in weeks 0..last_week (columns); -1 before their first record."""
         persons = np.asarray(persons, np.int64)

@@ -150,11 +150,21 @@ class PilotModel(mesa.Model):
         s.effort[back] = 0.0
 
     def _routine_services(self) -> None:
-        """The office's own services: some unemployed start an activation service."""
+        """The office's own services: some unemployed start an activation service, pilot clients as
+        everyone else (a client who starts one leaves the provider, as on leaving the register)."""
         s, svc = self.seekers, self.settings.services
-        idle = np.flatnonzero((s.state == State.UNEMPLOYED.value) & (s.duration >= 13))
+        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
+        idle = np.flatnonzero(unemployed & (s.duration >= svc.activation_after_weeks))
         go = idle[self.rng.random(idle.size) < svc.activation_rate]
+        self._leave_provider(go)
         s.state[go] = State.ACTIVATION
+
+    def _leave_provider(self, who: np.ndarray) -> None:
+        """Those of `who` who are a provider's clients stop being served (they leave for a service,
+        studies or inactivity); their provider is paid nothing more for them."""
+        s = self.seekers
+        s.provider[who] = -1
+        s.effort[who] = 0.0
 
     def _start_with_providers(self, starts: np.ndarray) -> None:
         """New participants go to providers with free places, each place equally likely."""
@@ -182,7 +192,10 @@ class PilotModel(mesa.Model):
         s, cfg, contract = self.seekers, self.settings.providers, self.contract
         group = contract.group(s.duration[declined], self._employability[declined])
         seen = self._seen_by_providers(declined, self.rng.lognormal(0.0, cfg.observation_noise, declined.size))
-        levels = np.array([cfg.effort]) if cfg.effort is not None else effort_levels(contract.service_norm)
+        if cfg.effort is not None:
+            levels = np.array([cfg.effort])
+        else:
+            levels = effort_levels(cfg.effort_levels, contract.service_norm)
         value = value_of_client(
             self.matching.last_rate[s.market[declined]],
             seen,
@@ -235,7 +248,7 @@ class PilotModel(mesa.Model):
         s, svc, cfg = self.seekers, self.settings.services, self.settings
         pick = (lambda a: a) if who is None else (lambda a: a[who])
         duration = pick(s.duration)
-        effort = 0.5 + pick(s.motivation)
+        effort = cfg.population.base_search_effort + pick(s.motivation)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         k = svc.meeting_interval_weeks
         meeting = (np.arange(int(duration.max(initial=0)) + 1) % k == 0)[duration]
@@ -349,7 +362,9 @@ class PilotModel(mesa.Model):
         s.employer[ends] = -1
 
     def _enter_and_leave_register(self) -> None:
-        """Unemployed seekers leave for studies or inactivity; others come back to the register."""
+        """Register customers (unemployed, with a provider or in a service: the same rates for all) leave
+        for studies or inactivity; others come back to the register. Only those who were in the state
+        at the start of the week move (a job that ended this week is not left the same week)."""
         s, m, rng = self.seekers, self.settings.market, self.rng
         rate = np.zeros(N_STATES)
         rate[State.STUDIES], rate[State.INACTIVE] = m.from_studies, m.from_inactivity
@@ -359,8 +374,12 @@ class PilotModel(mesa.Model):
         few = np.flatnonzero(u < max(rate.max(), out_rate))
         u, state = u[few], s.state[few]
         back = (rate[state] > u) & (state == self._prev_state[few])
-        leave = (state == State.UNEMPLOYED.value) & (u < out_rate)
-        to_studies = leave & (u < m.to_studies)
+        # exits fall with the spell's length (market.exit_decay_per_year): compare u / exp(-decay·d)
+        d = s.duration[few]
+        scaled = u * np.exp(m.exit_decay_per_year * d / 52.0)
+        leave = is_searching(state) & is_searching(self._prev_state[few]) & (scaled < out_rate)
+        to_studies = leave & (scaled < m.to_studies)
+        self._leave_provider(few[leave])
         s.state[few[leave]] = State.INACTIVE
         s.state[few[to_studies]] = State.STUDIES
         s.state[few[back]] = State.UNEMPLOYED
@@ -404,6 +423,17 @@ class PilotModel(mesa.Model):
         for name, i, o in zip(STATE_NAMES, off.sum(axis=0), off.sum(axis=1)):
             c[f"inflow_{name}"] = int(i)
             c[f"outflow_{name}"] = int(o)
+        # the unemployed as the statistics count them: on the register, not in a service (with a
+        # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
+        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
+        spell = s.duration[unemployed]
+        c["unemployed"] = int(spell.size)
+        c["unemployed_52w_plus"] = int(np.count_nonzero(spell >= 52))
+        c["unemployed_mean_weeks"] = float(spell.mean()) if spell.size else 0.0
+        was = np.zeros(N_STATES, bool)
+        was[[State.UNEMPLOYED, State.WITH_PROVIDER]] = True
+        c["unemployment_started"] = int(flows[~was][:, was].sum())
+        c["unemployment_ended"] = int(flows[was][:, ~was].sum())
         c["vacancies"] = int(self.vacancies.open.sum())
         c["eligible_unassigned"] = int(np.count_nonzero(self.referral.eligible(s)))
         c["assigned"] = referral.assigned
@@ -431,6 +461,7 @@ class PilotModel(mesa.Model):
         s, acc = self.seekers, self.accounts
         person = np.flatnonzero(s.arm >= 0)
         clients = np.flatnonzero(s.client_weeks > 0)
+        left, left_week = self.history.left(State.ACTIVATION.value)
         return RunRecord(
             scenario=self.settings,
             weeks=self.week,
@@ -450,6 +481,8 @@ class PilotModel(mesa.Model):
             participants_target=int(self.referral.target),
             week_target_reached=self.referral.week_target_reached,
             employed_share_last_week=float(np.mean(is_employed(s.state))),
+            services_left_week=left_week,
+            services_timeline=self.history.timeline(left),
         )
 
 

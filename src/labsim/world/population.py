@@ -11,10 +11,6 @@ import numpy as np
 from labsim.config.scenario import Scenario
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS, WORK_STATES, State
 
-#: Log-employability shifts by age group and education (relative; the scale is set by matching).
-AGE_EMPLOYABILITY = np.array([0.0, 0.1, -0.35])
-EDUCATION_EMPLOYABILITY = np.array([-0.3, 0.0, 0.25])
-
 
 class Seekers:
     """Struct of arrays: every job seeker's characteristics, state and pilot record."""
@@ -72,18 +68,23 @@ class Seekers:
         s.age_group[:] = _draw_group(rng, n, pop.age_shares, AGE_GROUPS)
         s.education[:] = _draw_group(rng, n, pop.education_shares, EDUCATION_LEVELS)
         z = rng.standard_normal(n)
-        log_emp = AGE_EMPLOYABILITY[s.age_group] + EDUCATION_EMPLOYABILITY[s.education]
+        # log-employability shifts by age group and education (relative; the scale is set by matching)
+        age_shift = np.array([pop.age_employability[a] for a in AGE_GROUPS])
+        education_shift = np.array([pop.education_employability[e] for e in EDUCATION_LEVELS])
+        log_emp = age_shift[s.age_group] + education_shift[s.education]
         s.base_employability[:] = np.exp(log_emp + pop.employability_sd * z)
         a = pop.motivation_mean * pop.motivation_concentration
         b = (1 - pop.motivation_mean) * pop.motivation_concentration
         s.motivation[:] = rng.beta(a, b, n)
         s.earnings_related[:] = rng.random(n) < pop.earnings_related_benefit_share
 
-        shares, exit_rate = steady_state_shares(scenario, s.base_employability.mean())
+        steady = SteadyState(scenario, s)
         codes = np.concatenate([[State.UNEMPLOYED], WORK_STATES, [State.STUDIES, State.INACTIVE]])
-        s.state[:] = codes[rng.choice(codes.size, n, p=shares)]
-        unemployed = s.state == State.UNEMPLOYED
-        s.duration[unemployed] = rng.geometric(exit_rate, unemployed.sum()) - 1
+        u = rng.random(n)
+        pick = (u[:, None] > np.cumsum(steady.state_p, axis=1)[steady.kind]).sum(axis=1)
+        s.state[:] = codes[np.minimum(pick, codes.size - 1)]
+        unemployed = np.flatnonzero(s.state == State.UNEMPLOYED)
+        s.duration[unemployed] = steady.draw_duration(steady.kind[unemployed], rng)
         s.state_weeks[unemployed] = s.duration[unemployed]
         return s
 
@@ -101,24 +102,80 @@ def _draw_group(rng: np.random.Generator, n: int, shares: dict[str, float], orde
     return rng.choice(len(order), n, p=p / p.sum()).astype(np.int8)
 
 
-def steady_state_shares(scenario: Scenario, mean_employability: float) -> tuple[np.ndarray, float]:
-    """Approximate steady-state shares of (unemployed, each work form, studies, inactive).
+class SteadyState:
+    """Where each kind of person spends their time when nothing changes, to start the world there.
 
-    Solves the aggregate flow balance with the matching function's job-finding rate, so that the
-    world starts close to its steady state and the burn-in only has to settle the details.
-    Returns the shares and the weekly rate of leaving unemployment (for drawing spell lengths).
+    People are grouped into kinds by base employability and motivation (quantile bins). For each kind
+    the weekly chance of leaving unemployment at each spell length d is worked out as the model
+    does it: a job with 1 - exp(-r · effort · employability(d)), else studies or inactivity at the
+    register-exit rates (falling with d); r, the hires per unit of search, solves the matching function
+    at the resulting stock. A spell's survival S(d) then gives the kind's expected spell, where it ends,
+    the share of time in each state (unemployment, each form of work, studies, inactivity) and the
+    elapsed spell lengths of the unemployed (in proportion to S(d)), so that the long-term unemployed
+    are there at the start and the burn-in only settles the details (activation services are left out).
     """
-    m, n = scenario.market, scenario.area.job_seekers
-    form = np.array([m.work_forms[f] for f in WORK_FORMS])
-    sep = np.array([m.separation[f] for f in WORK_FORMS])
-    inflow = sum(s.vacancies_per_100_seekers * s.seeker_share for s in m.sectors) / 100.0 * n
-    u_share, vacancies = 0.5, inflow / max(m.vacancy_expiry, 1e-9)
-    for _ in range(50):
-        search = 0.7 * mean_employability * u_share * n  # effort ~1, employability falls with duration
-        hires = min(m.matching_efficiency * search**m.elasticity * vacancies ** (1 - m.elasticity), vacancies)
-        f = hires / (u_share * n)
-        vacancies = max(inflow - hires, 0.0) / max(m.vacancy_expiry, 1e-9) + hires
-        ratio = np.concatenate([f * form / sep, [m.to_studies / m.from_studies, m.to_inactivity / m.from_inactivity]])
-        u_share = 0.5 * u_share + 0.5 / (1.0 + ratio.sum())
-    shares = np.concatenate([[1.0], ratio]) / (1.0 + ratio.sum())
-    return shares, min(1.0, f + m.to_studies + m.to_inactivity)
+
+    MAX_WEEKS = 1040
+    BINS = (16, 4)  # base employability x motivation
+
+    def __init__(self, scenario: Scenario, s: Seekers) -> None:
+        m, pop, svc = scenario.market, scenario.population, scenario.services
+        nb, ne = self.BINS
+        b_bin = _quantile_bin(s.base_employability, nb)
+        e_bin = _quantile_bin(s.motivation, ne)
+        self.kind = (b_bin * ne + e_bin).astype(np.int64)
+        k = nb * ne
+        count = np.maximum(np.bincount(self.kind, minlength=k), 1)
+        base = np.bincount(self.kind, weights=s.base_employability, minlength=k) / count
+        meeting = 1.0 + svc.meeting_effort_gain / svc.meeting_interval_weeks  # the average week
+        motivation = np.bincount(self.kind, weights=s.motivation, minlength=k) / count
+        effort = (pop.base_search_effort + motivation) * meeting
+        d = np.arange(self.MAX_WEEKS)
+        emp = np.maximum(base[:, None] * np.exp(-pop.employability_decay_per_year * d / 52.0)[None, :],
+                         pop.employability_floor)
+        out = m.to_studies + m.to_inactivity
+        other = out * np.exp(-m.exit_decay_per_year * d / 52.0)
+        studies = m.to_studies / out if out > 0 else 0.0  # share of non-work exits that go to studies
+        weight = count / count.sum()
+        form = np.array([m.work_forms[f] for f in WORK_FORMS])
+        sep = np.array([m.separation[f] for f in WORK_FORMS])
+        n = scenario.area.job_seekers
+        inflow = sum(sec.vacancies_per_100_seekers * sec.seeker_share for sec in m.sectors) / 100.0 * n
+        expiry = max(m.vacancy_expiry, 1e-9)
+        rate, vacancies = 0.05, inflow / expiry
+        for _ in range(60):  # hires per unit of search at the stock it gives (damped fixed point)
+            work = -np.expm1(-rate * effort[:, None] * emp)
+            leave = work + (1.0 - work) * other[None, :]
+            survival = np.concatenate([np.ones((k, 1)), np.cumprod(1.0 - leave, axis=1)[:, :-1]], axis=1)
+            spell = survival.sum(axis=1)
+            ends_in_work = (survival * work).sum(axis=1)
+            ends_other = (survival * (1.0 - work) * other[None, :]).sum(axis=1)
+            time = np.column_stack([
+                spell,
+                ends_in_work[:, None] * (form / sep)[None, :],
+                ends_other * studies / m.from_studies,
+                ends_other * (1.0 - studies) / m.from_inactivity,
+            ])
+            state_p = time / time.sum(axis=1, keepdims=True)
+            search = n * (weight * state_p[:, 0] * ((survival * emp).sum(axis=1) / spell) * effort).sum()
+            hires = min(m.matching_efficiency * search**m.elasticity * vacancies ** (1 - m.elasticity),
+                        vacancies)
+            vacancies = max(inflow - hires, 0.0) / expiry + hires
+            rate = 0.5 * rate + 0.5 * hires / search
+        self.state_p = state_p  # kind x (unemployed, each form of work, studies, inactive)
+        self._cdf = np.cumsum(survival, axis=1) / spell[:, None]
+
+    def draw_duration(self, kind: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Elapsed spell lengths of unemployed people of the given kinds, from their kinds' S(d)."""
+        u = rng.random(kind.size)
+        out = np.empty(kind.size, np.int64)
+        for k in np.unique(kind):  # a loop over the few kinds, not over seekers
+            mine = kind == k
+            out[mine] = np.searchsorted(self._cdf[k], u[mine], side="right")
+        return np.minimum(out, self.MAX_WEEKS - 1)
+
+
+def _quantile_bin(x: np.ndarray, bins: int) -> np.ndarray:
+    """Each value's quantile bin 0..bins-1."""
+    cuts = np.quantile(x, np.arange(1, bins) / bins)
+    return np.searchsorted(cuts, x, side="right")

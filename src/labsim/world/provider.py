@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: The effort levels a provider chooses from (0 = the least the contract allows, 1 = intensive).
-EFFORT_LEVELS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
-
-
-def effort_levels(service_norm: float) -> np.ndarray:
-    """The levels open under a contract: the grid, with everything below the norm raised to it."""
-    return np.unique(np.maximum(EFFORT_LEVELS, service_norm))
+def effort_levels(grid: list[float], service_norm: float) -> np.ndarray:
+    """The levels open under a contract: the provider's grid (`providers.effort_levels`, 0 = the least
+    the contract allows, 1 = intensive), with everything below the norm raised to it."""
+    return np.unique(np.maximum(np.asarray(grid, float), service_norm))
 
 
 def choose_effort(
@@ -33,13 +30,12 @@ def choose_effort(
     job_value: np.ndarray,
     progress_value: np.ndarray,
     *,
-    service_norm: float,
+    levels: np.ndarray,
     effort_effect: float,
     progress_rate: float,
     effort_cost: float,
 ) -> np.ndarray:
-    """Expected-profit-maximising effort for each client (all arrays are per client)."""
-    levels = effort_levels(service_norm)
+    """Expected-profit-maximising effort for each client among `levels` (all arrays are per client)."""
     gain = weekly_gain(rate, search, job_value, progress_value, levels, effort_effect, progress_rate, effort_cost)
     return levels[np.argmax(gain, axis=1)]
 

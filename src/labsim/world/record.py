@@ -7,7 +7,7 @@ scenario, so it can be pickled to a worker's parent, saved, or rebuilt in a test
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,10 @@ class RunRecord:
     participants_target: int
     week_target_reached: int | None
     employed_share_last_week: float
+    # everyone who left an activation service during the run: the week they left and their states
+    # in weeks 0..weeks (for the published "after services" employment rates; docs/model.md)
+    services_left_week: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    services_timeline: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))
 
     def __post_init__(self) -> None:
         if self.timeline.shape != (self.person.size, self.weeks + 1):
