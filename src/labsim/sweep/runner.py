@@ -14,8 +14,10 @@ Engines: `local` runs in this process (1 worker) or on a pool of local processes
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -61,11 +63,17 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
         if workers == 1:
             yield None
             return
-        # forkserver: fresh workers (fork from a threaded parent can deadlock); each imports labsim once
+        # forkserver: fresh workers (fork from a threaded parent can deadlock); each imports labsim once.
+        # Workers ignore Ctrl-C: the parent alone stops, cancelling what has not started.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["labsim.world.model", "labsim.results.summary"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_sigint)
+        try:
             yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return
     if engine != "dask":
         raise LabsimError(f"--engine must be 'local' or 'dask' (got {engine!r})")
@@ -75,13 +83,35 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
         raise LabsimError(
             "the dask engine needs dask.distributed: pip install 'labsim[dask]'"
         ) from None
+    # pure=False: every task runs, even two with equal arguments (keys differ anyway)
     if scheduler:
-        with Client(scheduler) as client:
-            yield client.get_executor()
+        try:
+            client = Client(scheduler, timeout=30)
+        except OSError as err:
+            raise LabsimError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
+        with client:
+            yield client.get_executor(pure=False)
     else:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            yield client.get_executor()
+                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as client:
+            yield client.get_executor(pure=False)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def slots(pool: Executor | None) -> int:
+    """How many tasks the pool runs at once: its processes, or the Dask cluster's worker threads now."""
+    if pool is None:
+        return 1
+    if isinstance(pool, ProcessPoolExecutor):
+        return pool._max_workers
+    client = getattr(pool, "_client", None)  # a Dask ClientExecutor
+    if client is not None:
+        return max(sum(client.nthreads().values()), 1)
+    return default_workers()
 
 
 def _call(fn: Callable[[Task, np.random.SeedSequence], Any], task: Task, root_seed: int) -> Any:
@@ -96,18 +126,22 @@ def run_tasks(
     pool: Executor | None = None,
     progress: str | None = None,
     total: int | None = None,
+    ahead: int | None = None,
 ) -> Iterator[tuple[Task, Any]]:
     """Run `fn(task, seed)` for every task; yield (task, result) as each finishes (any order).
 
-    `fn` must be a module-level function (workers import it). At most a few tasks per worker are in
-    flight, so memory stays bounded however many tasks there are. `progress` names a progress bar
-    (with time left) shown on an interactive terminal.
+    `fn` must be a module-level function (workers import it). At most `ahead` tasks are in flight
+    (default: twice the pool's `slots`), so memory stays bounded however many tasks there are; `tasks`
+    may be a lazy iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks
+    not yet started are cancelled. `progress` names a progress bar (with time left) shown on an
+    interactive terminal.
     """
     from tqdm import tqdm
 
     tasks = iter(tasks)
     bar = tqdm(total=total, desc=progress, unit="pilot", file=sys.stderr,
                disable=progress is None or not sys.stderr.isatty())
+    running: dict[Future, Task] = {}
     try:
         if pool is None:
             for task in tasks:
@@ -115,8 +149,7 @@ def run_tasks(
                 bar.update()
                 yield task, result
             return
-        ahead = 2 * max(getattr(pool, "_max_workers", 0) or default_workers(), 1)
-        running: dict[Future, Task] = {}
+        ahead = ahead or 2 * slots(pool)
         for task in tasks:
             running[pool.submit(_call, fn, task, root_seed)] = task
             if len(running) >= ahead:
@@ -124,6 +157,8 @@ def run_tasks(
         while running:
             yield from _drain(running, bar, FIRST_COMPLETED)
     finally:
+        for future in running:
+            future.cancel()
         bar.close()
 
 
