@@ -188,6 +188,13 @@ class Store:
         shutil.rmtree(self.parts, ignore_errors=True)
         return rows
 
+    def columns(self) -> list[str]:
+        """The names of the columns stored so far."""
+        if self.finished():
+            return pq.read_schema(self.folder / RESULTS).names
+        files = sorted(self.parts.glob("p*.parquet"))
+        return self._tables(files)[0].names if files else []
+
     def read(self, columns: list[str] | None = None) -> pa.Table:
         """All rows so far (from results.parquet, or the parts of an unfinished sweep)."""
         if self.finished():
