@@ -165,10 +165,18 @@ class Store:
         _replace_atomically(self.parts / chunk.file, lambda fh: pq.write_table(table, fh))
 
     def _tables(self, files: list[Path], columns: list[str] | None = None):
-        schema = pa.unify_schemas([pq.read_schema(f) for f in files], promote_options="permissive")
+        """The parts' common schema (a column missing from a part, e.g. one whose runs all failed, is
+        null there; an integer column that is fractional elsewhere becomes float) and the parts in it,
+        read one at a time."""
+        schemas = [pq.read_schema(f) for f in files]
+        schema = pa.unify_schemas(schemas, promote_options="permissive")
         if columns is not None:
             schema = pa.schema([f for f in schema if f.name in columns])
-        return schema, (_conform(pq.read_table(f, columns=schema.names), schema) for f in files)
+        tables = (
+            _conform(pq.read_table(f, columns=[n for n in schema.names if n in own.names]), schema)
+            for f, own in zip(files, schemas)
+        )
+        return schema, tables
 
     def compact(self, chunks: list[Chunk]) -> int:
         """Stream every chunk's part, in point and replication order, into results.parquet; remove the
