@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,23 +52,53 @@ def test_serial_two_workers_and_dask_give_identical_rows(tmp_path):
     pd.testing.assert_frame_equal(serial, rows(tmp_path / "dask2"))
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc (Linux)."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
 def test_killed_sweep_resumes_to_exactly_the_rows_of_an_uninterrupted_run(tmp_path):
     body = 'chunk = 2\n[levers.grid]\n"referral.mode" = ["voluntary", "mandatory"]\n' \
            '"design.treatment_share" = [0.3, 0.5, 0.7]\n'
     path = experiment(tmp_path, body, head=f'scenario = "{BASE}"\nset = {SMALL}\nreplications = 6\n')
     out = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "labsim", "sweep", str(path), "--out", str(out),
-                             "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not list((out / "parts").glob("p*.parquet")) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    helpers = descendants(proc.pid)  # its worker processes (and their forkserver)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     parts = list((out / "parts").glob("p*.parquet"))
     assert parts and not (out / "results.parquet").exists(), "killed too late: the sweep had finished"
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in helpers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in helpers if alive(p)], "worker processes outlived the killed sweep"
 
-    assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "2"]) == 0
+    assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1"]) == 0
     uninterrupted = tmp_path / "whole"
     run_sweep(load_experiment(path), uninterrupted, workers=1)
     resumed = rows(out)
