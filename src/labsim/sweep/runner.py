@@ -17,8 +17,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -63,11 +66,11 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
         if workers == 1:
             yield None
             return
-        # forkserver: fresh workers (fork from a threaded parent can deadlock); each imports labsim once.
-        # Workers ignore Ctrl-C: the parent alone stops, cancelling what has not started.
+        # forkserver: fresh workers (fork from a threaded parent can deadlock); each imports labsim once
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["labsim.world.model", "labsim.results.summary"])
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_sigint)
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
+                                   initargs=(os.getpid(),))
         try:
             yield pool
         except BaseException:
@@ -98,8 +101,29 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
             yield client.get_executor(pure=False)
 
 
-def _ignore_sigint() -> None:
+def _worker_start(parent: int) -> None:
+    """A local worker ignores Ctrl-C (the parent alone stops, cancelling what has not started) and
+    exits when the parent dies, even by kill -9, instead of lingering."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        handle = os.pidfd_open(parent)  # Linux: readable once the parent has ended
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # elsewhere: look every second
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+    select.select([handle], [], [])
+    os._exit(1)
 
 
 def slots(pool: Executor | None) -> int:
