@@ -162,6 +162,7 @@ def run_tasks(
     """
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: this process stays single-threaded, safe to fork
     tasks = iter(tasks)
     bar = tqdm(total=total, desc=progress, unit="pilot", file=sys.stderr,
                disable=progress is None or not sys.stderr.isatty())
