@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labsim.config.errors import LabsimError
-from labsim.results.output import _json_default
+from labsim.results.output import _json_default, staged_dir
 
 MANIFEST = "manifest.json"
 STATUS = "status.jsonl"
@@ -115,11 +115,12 @@ class Store:
             )
 
     def create(self, manifest: dict[str, Any]) -> None:
-        """Start a new sweep folder with its manifest."""
+        """Start a new sweep folder with its manifest, made aside and renamed: whole or absent."""
         self.check_new()
-        self.parts.mkdir(parents=True)
         text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
-        _replace_atomically(self.folder / MANIFEST, lambda fh: fh.write(text.encode()))
+        with staged_dir(self.folder) as tmp:
+            (tmp / PARTS).mkdir()
+            _replace_atomically(tmp / MANIFEST, lambda fh: fh.write(text.encode()))
 
     def manifest(self) -> dict[str, Any]:
         """The sweep's manifest; a clear error if the folder is not a sweep."""

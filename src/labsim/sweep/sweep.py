@@ -22,7 +22,7 @@ import numpy as np
 from labsim import __version__
 from labsim.config.errors import ScenarioError
 from labsim.config.experiment import ExperimentPlan
-from labsim.config.scenario import Scenario, scenario_to_dict
+from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, scenario_to_dict
 from labsim.results.output import RECORDED_PACKAGES, package_versions
 from labsim.sweep.runner import Engine, Task, executor, run_tasks, slots
 from labsim.sweep.store import Chunk, Store, chunk_key
@@ -112,32 +112,29 @@ def _cell(value: Any) -> Any:
     return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
 
 
-class _Rows:
-    """Turns finished replications into rows, keeping the outputs the experiment asks for."""
+def _row(plan: ExperimentPlan, point: int, replication: int, result: dict[str, Any]) -> dict[str, Any]:
+    """A finished replication as a row, with the outputs the experiment keeps."""
+    keep = plan.experiment.outputs.keep
+    kept = {k: v for k, v in result.items() if k != "error" and any(fnmatchcase(k, p) for p in keep)}
+    values = {p: _cell(v) for p, v in plan.points[point].values.items()}
+    return {"point": point, "replication": replication, "seed_key": f"{point},{replication}",
+            **values, "error": result.get("error"), **kept}
 
-    def __init__(self, plan: ExperimentPlan) -> None:
-        self.plan = plan
-        self.keep = plan.experiment.outputs.keep
-        self.checked = False
 
-    def row(self, point: int, replication: int, result: dict[str, Any]) -> dict[str, Any]:
-        summary = {k: v for k, v in result.items() if k != "error"}
-        if summary and not self.checked:
-            self._check_keep(summary)
-        kept = {k: v for k, v in summary.items() if any(fnmatchcase(k, p) for p in self.keep)}
-        values = {p: _cell(v) for p, v in self.plan.points[point].values.items()}
-        return {"point": point, "replication": replication, "seed_key": f"{point},{replication}",
-                **values, "error": result.get("error"), **kept}
-
-    def _check_keep(self, summary: dict[str, Any]) -> None:
-        self.checked = True
-        for pattern in self.keep:
-            if not any(fnmatchcase(k, pattern) for k in summary):
-                tops = sorted({k.split(".")[0] for k in summary})
-                raise ScenarioError(
-                    self.plan.source, "outputs.keep",
-                    f"'{pattern}' matches no output of a run; outputs start with: {', '.join(tops)}",
-                )
+def check_outputs(plan: ExperimentPlan) -> None:
+    """Refuse `outputs.keep` patterns that match no figure, before anything runs: a tiny run of the base
+    scenario (a few hundred people, two weeks) shows the figures a run gives."""
+    keep = plan.experiment.outputs.keep
+    if keep == ["*"]:
+        return
+    small = ["area.job_seekers=300", "area.burn_in_weeks=0", "weeks=2"]
+    tiny = parse_scenario(apply_overrides(scenario_to_dict(plan.base), small, plan.source), plan.source)
+    figures = [k for k in run_replication(Task((0, 0), tiny), np.random.SeedSequence(0)) if k != "error"]
+    for pattern in keep:
+        if figures and not any(fnmatchcase(k, pattern) for k in figures):
+            tops = sorted({k.split(".")[0] for k in figures})
+            raise ScenarioError(plan.source, "outputs.keep",
+                                f"'{pattern}' matches no output of a run; outputs start with: {', '.join(tops)}")
 
 
 def run_sweep(
@@ -169,6 +166,7 @@ def run_sweep(
         store.clean()
     else:
         store.check_new()
+    check_outputs(plan)
 
     todo = [c for c in chunks if not resume or not store.done(c)]
     with executor(engine, workers, scheduler) as pool:  # a bad engine or scheduler stops here, folder untouched
@@ -195,7 +193,6 @@ def _run_chunks(plan: ExperimentPlan, store: Store, todo: list[Chunk], pool, pro
     exp = plan.experiment
     of = {(c.point, c.start): c for c in todo}
     waiting: dict[Chunk, dict[int, dict[str, Any]]] = {}
-    rows = _Rows(plan)
     tasks = (
         Task((c.point, r), plan.points[c.point].scenario) for c in todo for r in range(c.start, c.stop)
     )
@@ -205,7 +202,7 @@ def _run_chunks(plan: ExperimentPlan, store: Store, todo: list[Chunk], pool, pro
         point, rep = task.key
         chunk = of[(point, rep - rep % exp.chunk)]
         got = waiting.setdefault(chunk, {})
-        got[rep] = rows.row(point, rep, result)
+        got[rep] = _row(plan, point, rep, result)
         if result.get("error"):
             store.log("failed", point=point, replication=rep, error=result["error"])
         if len(got) == chunk.stop - chunk.start:
