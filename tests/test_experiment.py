@@ -143,3 +143,21 @@ def test_bundled_experiments_are_valid(path):
     assert plan.experiment.name == path.stem
     assert len(plan.points) > 1 and plan.experiment.replications >= 10
     assert plan.experiment.description
+
+
+def test_every_experiment_key_is_documented():
+    from pydantic import BaseModel
+
+    from labsim.config.experiment import Experiment
+
+    def keys(model, prefix=""):
+        for name, info in model.model_fields.items():
+            sub = info.annotation
+            if isinstance(sub, type) and issubclass(sub, BaseModel):
+                yield from keys(sub, f"{prefix}{name}.")
+            else:
+                yield f"{prefix}{name}"
+
+    docs = (ROOT / "docs" / "experiments.md").read_text(encoding="utf-8")
+    missing = [k for k in keys(Experiment) if f"| `{k}` |" not in docs]
+    assert not missing, f"experiment keys missing from docs/experiments.md: {missing}"

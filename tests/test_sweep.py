@@ -77,7 +77,7 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
-def test_killed_sweep_resumes_to_exactly_the_rows_of_an_uninterrupted_run(tmp_path):
+def test_killed_sweep_resumes_to_exactly_the_rows_of_an_uninterrupted_run(tmp_path, capsys):
     body = 'chunk = 2\n[levers.grid]\n"referral.mode" = ["voluntary", "mandatory"]\n' \
            '"design.treatment_share" = [0.3, 0.5, 0.7]\n'
     path = experiment(tmp_path, body, head=f'scenario = "{BASE}"\nset = {SMALL}\nreplications = 6\n')
@@ -97,6 +97,9 @@ def test_killed_sweep_resumes_to_exactly_the_rows_of_an_uninterrupted_run(tmp_pa
     while any(alive(p) for p in helpers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [p for p in helpers if alive(p)], "worker processes outlived the killed sweep"
+    assert main(["results", str(out), "--json"]) == 0  # what is in so far
+    so_far = json.loads(capsys.readouterr().out)
+    assert not so_far["finished"] and sum(p["replications"] for p in so_far["points"]) == 2 * len(parts)
 
     assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1"]) == 0
     uninterrupted = tmp_path / "whole"
