@@ -27,7 +27,7 @@ from labsim.results.output import RECORDED_PACKAGES, package_versions
 from labsim.sweep.runner import Engine, Task, executor, run_tasks, slots
 from labsim.sweep.store import Chunk, Store, chunk_key
 
-#: Columns every row has before the varied fields and the summary.
+#: Columns every row has before the varied fields, `error` and the summary.
 ID_COLUMNS = ("point", "replication", "seed_key")
 
 
@@ -117,8 +117,8 @@ def _row(plan: ExperimentPlan, point: int, replication: int, result: dict[str, A
     keep = plan.experiment.outputs.keep
     kept = {k: v for k, v in result.items() if k != "error" and any(fnmatchcase(k, p) for p in keep)}
     values = {p: _cell(v) for p, v in plan.points[point].values.items()}
-    return {"point": point, "replication": replication, "seed_key": f"{point},{replication}",
-            **values, "error": result.get("error"), **kept}
+    ids = dict(zip(ID_COLUMNS, (point, replication, f"{point},{replication}")))
+    return {**ids, **values, "error": result.get("error"), **kept}
 
 
 def check_outputs(plan: ExperimentPlan) -> None:
