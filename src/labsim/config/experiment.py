@@ -296,6 +296,8 @@ def load_experiment(
                             "experiment file, or a bundled scenario's name)")
     base_source = f"{source} (base {base_path})"
     for item in exp.set:
+        if "=" not in item:
+            raise ScenarioError(source, f"set ({item})", "each change must read dotted.path=value")
         check_path(item.partition("=")[0].strip(), source, f"set ({item})")
     base_data = apply_overrides(read_scenario_dict(base_path), exp.set, source)
     base = parse_scenario(base_data, base_source)
