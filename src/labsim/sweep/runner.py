@@ -155,8 +155,8 @@ def run_tasks(
     """Run `fn(task, seed)` for every task; yield (task, result) as each finishes (any order).
 
     `fn` must be a module-level function (workers import it). At most `ahead` tasks are in flight
-    (default: twice the pool's `slots`), so memory stays bounded however many tasks there are; `tasks`
-    may be a lazy iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks
+    (default: twice the pool's `slots`, looked up again every few seconds as a cluster may grow), so
+    memory stays bounded however many tasks there are; `tasks` may be a lazy iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks
     not yet started are cancelled. `progress` names a progress bar (with time left) shown on an
     interactive terminal.
     """
@@ -174,11 +174,13 @@ def run_tasks(
                 bar.update()
                 yield task, result
             return
-        ahead = ahead or 2 * slots(pool)
+        limit, looked = ahead or 2 * slots(pool), time.monotonic()
         for task in tasks:
             running[pool.submit(_call, fn, task, root_seed)] = task
-            if len(running) >= ahead:
+            if len(running) >= limit:
                 yield from _drain(running, bar, FIRST_COMPLETED)
+                if ahead is None and time.monotonic() - looked > 5:  # a cluster may grow or shrink
+                    limit, looked = 2 * slots(pool), time.monotonic()
         while running:
             yield from _drain(running, bar, FIRST_COMPLETED)
     finally:
