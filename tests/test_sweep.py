@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,6 +101,10 @@ def test_killed_sweep_resumes_to_exactly_the_rows_of_an_uninterrupted_run(tmp_pa
     assert main(["results", str(out), "--json"]) == 0  # what is in so far
     so_far = json.loads(capsys.readouterr().out)
     assert not so_far["finished"] and sum(p["replications"] for p in so_far["points"]) == 2 * len(parts)
+    assert main(["results", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"{len(parts)} of 18 chunks in" in text
+    assert re.search(r"point 0  referral.mode=voluntary  design.treatment_share=0.3  \(\d+ runs\)", text)
 
     assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1"]) == 0
     uninterrupted = tmp_path / "whole"

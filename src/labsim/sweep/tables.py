@@ -101,7 +101,7 @@ def as_text(t: PointTable) -> str:
     lines = [f"{t.name}: {len(t.frame)} points, {runs:,} runs ({failed:,} failed); {state}",
              "mean over runs [95% CI of the mean]; middle 95% of single runs"]
     width = max((len(f) for f in t.figures), default=0)
-    for _, rec in t.frame.iterrows():
+    for rec in t.frame.to_dict("records"):
         values = "  ".join(f"{f}={rec[f]}" for f in t.factors)
         lines += ["", f"point {rec['point']}  {values}  ({rec['replications']} runs"
                   + (f", {rec['failed']} failed)" if rec["failed"] else ")")]
@@ -123,7 +123,7 @@ def _plain(x: Any) -> Any:
 def as_json(t: PointTable) -> dict[str, Any]:
     """The table as plain data: a record per point with its values and each figure's statistics."""
     points = []
-    for _, rec in t.frame.iterrows():
+    for rec in t.frame.to_dict("records"):
         points.append({
             "point": int(rec["point"]),
             "values": {f: _plain(rec[f]) for f in t.factors},
