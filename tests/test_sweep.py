@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -217,3 +218,14 @@ def test_stopping_early_cancels_tasks_not_yet_started():
         gate.set()
     assert first.key == (0,)
     assert (2,) not in started and (3,) not in started  # queued, never run
+
+
+def test_text_table_keeps_whole_numbers_whole_when_every_column_is_numeric():
+    from labsim.sweep.tables import STATS, PointTable, as_text, describe
+
+    stats = describe(np.array([0.1, 0.2, 0.3]))
+    frame = pd.DataFrame([{"point": 0, "design.treatment_share": 0.1, "replications": 3, "failed": 0,
+                           **{f"x.{k}": stats[k] for k in STATS}}])
+    text = as_text(PointTable("t", ["design.treatment_share"], ["x"], frame, None, 1))
+    assert "point 0  design.treatment_share=0.1  (3 runs)" in text
+    assert "0.2 [" in text  # the mean
