@@ -229,3 +229,16 @@ def test_text_table_keeps_whole_numbers_whole_when_every_column_is_numeric():
     text = as_text(PointTable("t", ["design.treatment_share"], ["x"], frame, None, 1))
     assert "point 0  design.treatment_share=0.1  (3 runs)" in text
     assert "0.2 [" in text  # the mean
+
+
+def test_interval_of_the_mean_agrees_with_statsmodels():
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    from labsim.sweep.tables import describe
+
+    x = np.random.default_rng(3).normal(0.05, 0.02, 40)
+    got = describe(x)
+    low, high = DescrStatsW(x).tconfint_mean(alpha=0.05)
+    assert (got["ci_low"], got["ci_high"]) == pytest.approx((low, high), rel=1e-12)
+    assert (got["p2_5"], got["p97_5"]) == pytest.approx(tuple(np.percentile(x, [2.5, 97.5])))
+    assert got["n"] == 40 and describe(np.empty(0))["mean"] is None
