@@ -90,7 +90,7 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
     if scheduler:
         try:
             client = Client(scheduler, timeout=30)
-        except OSError as err:
+        except (OSError, ValueError) as err:  # unreachable, timed out, or not an address
             raise LabsimError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
         with client:
             yield client.get_executor(pure=False)
