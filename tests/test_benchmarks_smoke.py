@@ -32,4 +32,4 @@ def test_sweep_benchmark_times_one_and_two_workers():
     out = bench_sweep(BASELINE, 1, ["area.job_seekers=1000", "area.burn_in_weeks=2", "weeks=4"], 1, 10_000)
     assert out["runs"] == 2  # two points, one replication each
     assert out["seconds_1"] > 0 and out["seconds_2"] > 0
-    assert out["speedup"] == out["seconds_1"] / out["seconds_2"]
+    assert out["speedup"] == out["seconds_1"] / out["seconds_2"] and len(out["ceiling_range"]) == 2
