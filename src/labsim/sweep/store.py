@@ -35,6 +35,7 @@ MANIFEST = "manifest.json"
 STATUS = "status.jsonl"
 PARTS = "parts"
 RESULTS = "results.parquet"
+ROW_GROUP = 50_000  # rows gathered from the parts before results.parquet writes them (bounds memory)
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,16 @@ class Store:
 
         def write(fh) -> None:
             nonlocal rows
+            batch: list[pa.Table] = []
             with pq.ParquetWriter(fh, schema) as writer:
                 for table in tables:
-                    writer.write_table(table)
+                    batch.append(table)
                     rows += table.num_rows
+                    if sum(t.num_rows for t in batch) >= ROW_GROUP:
+                        writer.write_table(pa.concat_tables(batch))
+                        batch = []
+                if batch or not rows:
+                    writer.write_table(pa.concat_tables(batch) if batch else schema.empty_table())
 
         _replace_atomically(self.folder / RESULTS, write)
         shutil.rmtree(self.parts, ignore_errors=True)
