@@ -11,8 +11,8 @@
 
 A chunk's file name carries a key hashing (labsim version, root seed, the point's resolved scenario,
 the replication block), so resuming skips exactly the chunks whose part exists. Results are never held
-in memory beyond the chunks in flight; compaction reads the parts
-one at a time and writes row groups of at most `ROW_GROUP` rows.
+in memory beyond the chunks in flight; compaction reads the parts one at a time and writes row groups
+of at most `ROW_GROUP` rows.
 """
 
 from __future__ import annotations
