@@ -281,14 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")
     p.add_argument("--out", metavar="DIR", required=True, help="results folder (new, or with --resume)")
-    p.add_argument("--workers", type=int, default=None,
+    p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="worker processes (default: every core; 1 runs in this process)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local processes (default) or a Dask cluster")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler, e.g. tcp://10.0.0.1:8786 (default: a local Dask cluster)")
     p.add_argument("--resume", action="store_true", help="continue the sweep in DIR where it stopped")
-    p.add_argument("--replications", type=int, default=None,
+    p.add_argument("--replications", type=int, default=None, metavar="N",
                    help="replications per point instead of the file's (a quick first look)")
     p.set_defaults(func=cmd_sweep)
 
