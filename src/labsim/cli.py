@@ -156,8 +156,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         report = run_sweep(plan, args.out, engine=args.engine, workers=args.workers,
                            scheduler=args.scheduler, resume=args.resume, progress=True)
     except KeyboardInterrupt:
-        print(f"labsim: interrupted; finished chunks are kept in {args.out}/: continue with "
-              f"`labsim sweep {args.experiment} --out {args.out} --resume`", file=sys.stderr)
+        if (Path(args.out) / "manifest.json").is_file():
+            print(f"labsim: interrupted; finished chunks are kept in {args.out}/: continue with "
+                  f"`labsim sweep {args.experiment} --out {args.out} --resume`", file=sys.stderr)
+        else:
+            print("labsim: interrupted; nothing written", file=sys.stderr)
         return 130
     if report.already_finished:
         print(f"{args.out}: sweep already finished ({report.rows:,} rows); nothing to do")
