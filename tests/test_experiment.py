@@ -121,9 +121,12 @@ def test_replications_below_one_and_a_missing_base_are_refused(tmp_path):
         load_experiment(experiment(tmp_path, "", head=f'scenario = "{BASE}"\n', name="r"))
 
 
-@pytest.mark.parametrize("case", ["unknown field path", "empty grid", "unknown section"])
+@pytest.mark.parametrize("case", ["unknown field path", "empty grid", "unknown section", "no replications"])
 def test_cli_reports_a_bad_experiment_on_one_line_with_exit_2_and_writes_nothing(tmp_path, capsys, case):
-    path = experiment(tmp_path, BAD[case][0])
+    if case == "no replications":
+        path = experiment(tmp_path, "", head=f'scenario = "{BASE}"\nreplications = 0\n')
+    else:
+        path = experiment(tmp_path, BAD[case][0])
     out = tmp_path / "out"
     assert main(["sweep", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
