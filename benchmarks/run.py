@@ -1,4 +1,5 @@
-"""labsim benchmarks: step cost against a numpy floor, national scale, replication throughput, start-up.
+"""labsim benchmarks: step cost against a numpy floor, national scale, replication throughput, a sweep on
+1 and 2 workers, start-up.
 
 Run from the repository root:
 
@@ -307,6 +308,49 @@ def bench_replications(path, weeks: int, n_reps: int, seed: int, fallback: int) 
     }
 
 
+# -- 4. a sweep on 1 and 2 local workers --------------------------------------------------------------
+
+_SWEEP = """name = "benchmark"
+scenario = "{base}"
+set = {overrides!r}
+seed = 1
+replications = {reps}
+chunk = {chunk}
+[levers.grid]
+"referral.mode" = ["voluntary", "mandatory"]
+"""
+
+
+def bench_sweep(path, reps: int, overrides: list[str], repeats: int, ceiling_size: int) -> dict:
+    """Wall time of `labsim sweep`'s whole run (pool start-up, parts, compaction included) with 1 and 2
+    local workers, and this machine's own 2-core ceiling right after, in each of `repeats` rounds. The
+    speed-up is the ratio of the best times (the least disturbed on a shared machine); the median of the
+    rounds' paired ratios and the ceilings' range show how much the machine moved meanwhile."""
+    import tempfile
+
+    from labsim.config.experiment import load_experiment
+    from labsim.sweep.sweep import run_sweep
+
+    times: dict[int, list[float]] = {1: [], 2: []}
+    ceilings = []
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = Path(tmp) / "benchmark.toml"
+        exp.write_text(_SWEEP.format(base=Path(path).resolve(), overrides=overrides, reps=reps,
+                                     chunk=max(reps // 4, 1)))
+        plan = load_experiment(exp)
+        for r in range(repeats):
+            for workers in (1, 2):
+                t = time.perf_counter()
+                run_sweep(plan, Path(tmp) / f"w{workers}-{r}", workers=workers)
+                times[workers].append(time.perf_counter() - t)
+            ceilings.append(machine_scaling(tasks=4, size=ceiling_size))
+    ratios = np.array(times[1]) / np.array(times[2])
+    return {"scenario": Path(path).name, "runs": len(plan.points) * reps, "seconds_1": min(times[1]),
+            "seconds_2": min(times[2]), "speedup": min(times[1]) / min(times[2]),
+            "paired_median": float(np.median(ratios)), "ceiling_range": [min(ceilings), max(ceilings)],
+            "rounds": {"seconds": times, "ceiling": ceilings}}
+
+
 # -- the table --------------------------------------------------------------------------------------
 
 
@@ -408,6 +452,24 @@ def run(args) -> Report:
             "independent CPU-only tasks; what this machine's 2 cores allow",
         )
 
+    if "sweep" in args.only:
+        if q:
+            sw = bench_sweep(baseline, 2, ["area.job_seekers=2000", "area.burn_in_weeks=4", "weeks=10"], 1,
+                             300_000)
+        else:
+            sw = bench_sweep(baseline, args.replications, [], args.repeats, 3_000_000)
+        rep.raw["sweep"] = sw
+        rep.add(f"sweep: wall time, 1 worker ({sw['runs']} runs of {sw['scenario']})", f"{sw['seconds_1']:.1f} s")
+        rep.add("sweep: wall time, 2 workers", f"{sw['seconds_2']:.1f} s")
+        rep.add(
+            "sweep: 2 workers / 1 worker",
+            f"{sw['speedup']:.2f}x",
+            f">= {TARGET_SCALING:g}x",
+            None if q else sw["speedup"] >= TARGET_SCALING,
+            "best times; whole `labsim sweep` (start-up, parts, compaction); paired rounds' median "
+            "{:.2f}x, machine ceiling meanwhile {:.2f}x-{:.2f}x".format(sw["paired_median"], *sw["ceiling_range"]),
+        )
+
     if "startup" in args.only:
         path = baseline if baseline.exists() else None
         st = bench_startup(path, 10_000, 1 if q else 3)
@@ -429,7 +491,7 @@ def bench_step_quick(path) -> dict:
     return {"scenario": _scenario_label(path), "seekers": n, "weeks": 6, **paired_step(sc, n, 2, 6, 1)}
 
 
-PARTS = ("step", "national", "replications", "startup")
+PARTS = ("step", "national", "replications", "sweep", "startup")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,3 +24,12 @@ def test_quick_step_benchmark_reports_both_costs():
     assert out["seekers"] == 2000
     assert set(out) >= {"model_ns", "reference_ns", "ratio"}
     assert np.isfinite(out["model_ns"]) and np.isfinite(out["reference_ns"])
+
+
+def test_sweep_benchmark_times_one_and_two_workers():
+    from benchmarks.run import BASELINE, bench_sweep
+
+    out = bench_sweep(BASELINE, 1, ["area.job_seekers=1000", "area.burn_in_weeks=2", "weeks=4"], 1, 10_000)
+    assert out["runs"] == 2  # two points, one replication each
+    assert out["seconds_1"] > 0 and out["seconds_2"] > 0
+    assert out["speedup"] == out["seconds_1"] / out["seconds_2"] and len(out["ceiling_range"]) == 2

@@ -1,4 +1,5 @@
-"""The `labsim` command: list, validate and run scenarios; redraw charts and write reports.
+"""The `labsim` command: list, validate and run scenarios; sweep experiments and summarise them;
+redraw charts and write reports.
 
 Bad input (a missing file, a wrong field, a bad option) is reported on one line naming the file and the
 field, with exit code 2 and no traceback. Heavy libraries (numpy's model, mesa, matplotlib) are
@@ -42,6 +43,24 @@ def resolve_scenario(name: str) -> Path:
         return found[name]
     names = ", ".join(found) or f"none in {scenarios_dir()}"
     raise LabsimError(f"{name}: no such scenario file or bundled scenario (bundled: {names})")
+
+
+def experiments_dir() -> Path:
+    """The bundled experiments: `$LABSIM_EXPERIMENTS`, else `experiments/` at the repository root."""
+    env = os.environ.get("LABSIM_EXPERIMENTS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "experiments"
+
+
+def resolve_experiment(name: str) -> Path:
+    """An experiment given as a path, or as the name of a bundled experiment."""
+    path = Path(name)
+    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path  # a missing path is reported by the loader, naming the file
+    found = experiments_dir() / f"{name}.toml"
+    if found.is_file():
+        return found
+    names = ", ".join(p.stem for p in sorted(experiments_dir().glob("*.toml"))) or "none"
+    raise LabsimError(f"{name}: no such experiment file or bundled experiment (bundled: {names})")
 
 
 def _load(name: str, overrides: list[str]):
@@ -146,6 +165,70 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run every point x replication of an experiment into a resumable results folder."""
+    if args.scheduler and args.engine != "dask":
+        raise LabsimError("--scheduler needs --engine dask")
+    from labsim.config.experiment import load_experiment
+    from labsim.sweep.sweep import run_sweep
+
+    path = resolve_experiment(args.experiment)
+    plan = load_experiment(path, replications=args.replications, find_scenario=resolve_scenario)
+    exp = plan.experiment
+    print(f"{exp.name}: {len(plan.points)} points x {exp.replications} replications, root seed {exp.seed}"
+          f" -> {args.out}/", file=sys.stderr)
+    try:
+        report = run_sweep(plan, args.out, engine=args.engine, workers=args.workers,
+                           scheduler=args.scheduler, resume=args.resume, progress=True)
+    except KeyboardInterrupt:
+        if (Path(args.out) / "manifest.json").is_file():
+            print(f"labsim: interrupted; finished chunks are kept in {args.out}/: continue with "
+                  f"`labsim sweep {args.experiment} --out {args.out} --resume`", file=sys.stderr)
+        else:
+            print("labsim: interrupted; nothing written", file=sys.stderr)
+        return 130
+    if report.already_finished:
+        print(f"{args.out}: sweep already finished ({report.rows:,} rows); nothing to do")
+        return 0
+    from labsim.report.charts import write_charts_for
+
+    write_charts_for(Path(args.out))
+    print(f"{report.rows:,} runs ({report.failed:,} failed) in {report.seconds:,.1f} s; ran "
+          f"{report.chunks_run} of {report.chunks_total} chunks -> {args.out}/results.parquet and charts/\n"
+          f"Summary by point: labsim results {args.out}")
+    return 0
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Write a file through `write(tmp_path)` and rename it into place: never a half-written export."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    """A sweep's summary table by point: print it, or export it to CSV / Excel."""
+    import json
+
+    from labsim.sweep.store import Store
+    from labsim.sweep.tables import as_json, as_text, point_table
+
+    table = point_table(Store(args.dir))
+    for option, target in (("--csv", args.csv), ("--xlsx", args.xlsx)):
+        if target and not Path(target).parent.is_dir():
+            raise LabsimError(f"{option} {target}: no such folder {Path(target).parent}")
+    if args.csv:
+        _write_atomically(Path(args.csv), lambda p: table.frame.to_csv(p, index=False))
+    if args.xlsx:
+        _write_atomically(Path(args.xlsx), lambda p: table.frame.to_excel(
+            p, index=False, sheet_name="by point", engine="openpyxl"))
+    print(json.dumps(as_json(table), indent=2) if args.json else as_text(table))
+    return 0
+
+
 # -- the readable summary -----------------------------------------------------------------------------
 
 
@@ -237,6 +320,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=langs, default="en", help="language: en, fi (suomi) or sv (svenska)")
     p.add_argument("--out", metavar="FILE.html", help="report file (default DIR/report-<lang>.html)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
+    p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")
+    p.add_argument("--out", metavar="DIR", required=True, help="results folder (new, or with --resume)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes (default: every core; 1 runs in this process)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local processes (default) or a Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://10.0.0.1:8786 (default: a local Dask cluster)")
+    p.add_argument("--resume", action="store_true", help="continue the sweep in DIR where it stopped")
+    p.add_argument("--replications", type=int, default=None, metavar="N",
+                   help="replications per point instead of the file's (a quick first look)")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("results", help="a sweep's summary by point (means and intervals)")
+    p.add_argument("dir", metavar="DIR", help="the sweep's results folder")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--xlsx", metavar="FILE", help="also write the table as an Excel workbook")
+    p.set_defaults(func=cmd_results)
     return parser
 
 

@@ -334,17 +334,22 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
         if "=" not in item:
             raise ScenarioError(source, item, "an override must read dotted.path=value")
         key, _, text = item.partition("=")
-        parts = [p.strip() for p in key.strip().split(".")]
-        if not all(parts):
-            raise ScenarioError(source, key, "an override must read dotted.path=value")
-        node = data
-        for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ScenarioError(source, key, f"'{part}' is a value, not a section")
-            node = child
-        node[parts[-1]] = _parse_value(text.strip())
+        set_field(data, key, _parse_value(text.strip()), source)
     return data
+
+
+def set_field(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+    """Set the field at a dotted path of a scenario dict in place (sections created as needed)."""
+    parts = [p.strip() for p in key.strip().split(".")]
+    if not all(parts):
+        raise ScenarioError(source, key, "an override must read dotted.path=value")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ScenarioError(source, key, f"'{part}' is a value, not a section")
+        node = child
+    node[parts[-1]] = copy.deepcopy(value)
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:

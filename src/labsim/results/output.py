@@ -65,18 +65,23 @@ def staged_dir(out_dir: Path, force: bool = False) -> Iterator[Path]:
         raise
 
 
+def package_versions(names: tuple[str, ...] = RECORDED_PACKAGES) -> dict[str, str | None]:
+    """Installed versions of these packages (None if one is missing)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def manifest(
     scenario: Scenario, source: str, seed: int, weeks: int, overrides: list[str]
 ) -> dict[str, Any]:
     """What was run and with which software, so that a run folder can be reproduced and audited."""
     from labsim.config.scenario import scenario_to_dict
 
-    versions = {}
-    for name in RECORDED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
     return {
         "labsim_version": __version__,
         "source": source,
@@ -86,7 +91,7 @@ def manifest(
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "packages": versions,
+        "packages": package_versions(),
         "scenario": scenario_to_dict(scenario),
     }
 

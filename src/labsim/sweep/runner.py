@@ -14,9 +14,14 @@ Engines: `local` runs in this process (1 worker) or on a pool of local processes
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import select
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -64,8 +69,14 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
         # forkserver: fresh workers (fork from a threaded parent can deadlock); each imports labsim once
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["labsim.world.model", "labsim.results.summary"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
+                                   initargs=(os.getpid(),))
+        try:
             yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return
     if engine != "dask":
         raise LabsimError(f"--engine must be 'local' or 'dask' (got {engine!r})")
@@ -75,13 +86,56 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
         raise LabsimError(
             "the dask engine needs dask.distributed: pip install 'labsim[dask]'"
         ) from None
+    # pure=False: every task runs, even two with equal arguments (keys differ anyway)
     if scheduler:
-        with Client(scheduler) as client:
-            yield client.get_executor()
+        try:
+            client = Client(scheduler, timeout=30)
+        except (OSError, ValueError) as err:  # unreachable, timed out, or not an address
+            raise LabsimError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
+        with client:
+            yield client.get_executor(pure=False)
     else:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
-            yield client.get_executor()
+                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                Client(cluster) as client:
+            yield client.get_executor(pure=False)
+
+
+def _worker_start(parent: int) -> None:
+    """A local worker ignores Ctrl-C (the parent alone stops, cancelling what has not started) and
+    exits when the parent dies, even by kill -9, instead of lingering."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        handle = os.pidfd_open(parent)  # Linux: readable once the parent has ended
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # elsewhere: look every second
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+    select.select([handle], [], [])
+    os._exit(1)
+
+
+def slots(pool: Executor | None) -> int:
+    """How many tasks the pool runs at once: its processes, or the Dask cluster's worker threads now."""
+    if pool is None:
+        return 1
+    if isinstance(pool, ProcessPoolExecutor):
+        return pool._max_workers
+    client = getattr(pool, "_client", None)  # a Dask ClientExecutor
+    if client is not None:
+        return max(sum(client.nthreads().values()), 1)
+    return default_workers()
 
 
 def _call(fn: Callable[[Task, np.random.SeedSequence], Any], task: Task, root_seed: int) -> Any:
@@ -96,18 +150,23 @@ def run_tasks(
     pool: Executor | None = None,
     progress: str | None = None,
     total: int | None = None,
+    ahead: int | None = None,
 ) -> Iterator[tuple[Task, Any]]:
     """Run `fn(task, seed)` for every task; yield (task, result) as each finishes (any order).
 
-    `fn` must be a module-level function (workers import it). At most a few tasks per worker are in
-    flight, so memory stays bounded however many tasks there are. `progress` names a progress bar
-    (with time left) shown on an interactive terminal.
+    `fn` must be a module-level function (workers import it). At most `ahead` tasks are in flight
+    (default: twice the pool's `slots`, looked up again every few seconds as a cluster may grow), so
+    memory stays bounded however many tasks there are; `tasks` may be a lazy iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks
+    not yet started are cancelled. `progress` names a progress bar (with time left) shown on an
+    interactive terminal.
     """
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: this process stays single-threaded, safe to fork
     tasks = iter(tasks)
     bar = tqdm(total=total, desc=progress, unit="pilot", file=sys.stderr,
                disable=progress is None or not sys.stderr.isatty())
+    running: dict[Future, Task] = {}
     try:
         if pool is None:
             for task in tasks:
@@ -115,15 +174,18 @@ def run_tasks(
                 bar.update()
                 yield task, result
             return
-        ahead = 2 * max(getattr(pool, "_max_workers", 0) or default_workers(), 1)
-        running: dict[Future, Task] = {}
+        limit, looked = ahead or 2 * slots(pool), time.monotonic()
         for task in tasks:
             running[pool.submit(_call, fn, task, root_seed)] = task
-            if len(running) >= ahead:
+            if len(running) >= limit:
                 yield from _drain(running, bar, FIRST_COMPLETED)
+                if ahead is None and time.monotonic() - looked > 5:  # a cluster may grow or shrink
+                    limit, looked = 2 * slots(pool), time.monotonic()
         while running:
             yield from _drain(running, bar, FIRST_COMPLETED)
     finally:
+        for future in running:
+            future.cancel()
         bar.close()
 
 

@@ -1,0 +1,313 @@
+"""Experiment files: many variants of one base scenario, each replicated, for `labsim sweep`.
+
+An experiment names a base scenario, the planner's choices to compare (`[levers]`) and the unknowns about
+the world to test them against (`[uncertainties]`), each by the dotted path of a scenario field
+(`referral.mode`, `design.treatment_share`). Values come as a grid (every combination), zipped lists
+(varied together, position by position) or, for uncertainties, ranges sampled by a Latin hypercube. The
+points of the experiment are every combination of these factors, levers first; each point is run
+`replications` times. `load_experiment` validates the file and resolves every point into a validated
+scenario before anything runs, so a bad value stops the sweep at once, naming the file, the point and
+the field. Parameters only: running is `labsim.sweep`'s job.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from labsim.config.errors import LabsimError, ScenarioError
+from labsim.config.parts import NonNegInt, Part, PosInt
+from labsim.config.scenario import (
+    Scenario,
+    apply_overrides,
+    parse_scenario,
+    read_scenario_dict,
+    set_field,
+)
+
+#: Spawn key of the Latin hypercube's random stream: apart from every replication's (point, replication).
+LHS_STREAM = (0x4C4853,)
+
+Values = Annotated[list[Any], Field(min_length=1)]
+
+
+def _flatten(table: Any, prefix: str = "") -> Any:
+    """`{"referral": {"mode": [...]}}` (TOML's unquoted dotted keys) as `{"referral.mode": [...]}`."""
+    if not isinstance(table, dict):
+        return table
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+class Levers(Part):
+    """The planner's choices to compare: a grid (every combination) and zipped lists (side by side)."""
+
+    grid: dict[str, Values] = {}
+    zip: list[dict[str, Values]] = []
+
+    @field_validator("grid", mode="before")
+    @classmethod
+    def _flat_grid(cls, table: Any) -> Any:
+        return _flatten(table)
+
+    @field_validator("zip", mode="before")
+    @classmethod
+    def _flat_zip(cls, groups: Any) -> Any:
+        groups = [groups] if isinstance(groups, dict) else groups
+        return [_flatten(g) for g in groups] if isinstance(groups, list) else groups
+
+    @field_validator("zip")
+    @classmethod
+    def _same_lengths(cls, groups: list[dict[str, list[Any]]]) -> list[dict[str, list[Any]]]:
+        for group in groups:
+            lengths = {path: len(values) for path, values in group.items()}
+            if len(set(lengths.values())) > 1:
+                raise ValueError(f"zipped lists must have the same length (got {lengths})")
+        return [g for g in groups if g]
+
+
+class Uncertainties(Levers):
+    """Unknowns about the world: a grid, zipped lists, and ranges sampled by a Latin hypercube."""
+
+    samples: PosInt | None = None
+    ranges: dict[str, tuple[int, int] | tuple[float, float]] = {}
+
+    @field_validator("ranges", mode="before")
+    @classmethod
+    def _flat_ranges(cls, table: Any) -> Any:
+        return _flatten(table)
+
+    @model_validator(mode="after")
+    def _sampled(self) -> Uncertainties:
+        for path, (low, high) in self.ranges.items():
+            if not low < high:
+                raise ValueError(f"range of '{path}' must be [low, high] with low < high (got {[low, high]})")
+        if self.ranges and self.samples is None:
+            raise ValueError("ranges need `samples`: how many Latin hypercube draws to take")
+        if self.samples is not None and not self.ranges:
+            raise ValueError("`samples` needs `ranges` to draw from")
+        return self
+
+
+class Outputs(Part):
+    """Which run summaries to keep: patterns of summary columns (`*` any text), e.g. `employment_rate.*`."""
+
+    keep: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] = ["*"]
+
+
+class Experiment(Part):
+    """A sweep as read from one TOML file: base scenario, what varies, replications, seed, outputs."""
+
+    name: Annotated[str, Field(min_length=1)] = "unnamed"
+    description: str = ""
+    scenario: Annotated[str, Field(min_length=1)]
+    set: list[str] = []
+    seed: NonNegInt = 1
+    replications: PosInt
+    chunk: PosInt = 10
+    levers: Levers = Levers()
+    uncertainties: Uncertainties = Uncertainties()
+    outputs: Outputs = Outputs()
+
+
+@dataclass(frozen=True)
+class Point:
+    """One combination of lever and uncertainty values and the scenario it gives."""
+
+    index: int
+    values: dict[str, Any]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """A validated experiment with its resolved base scenario and every point, ready to run."""
+
+    source: str
+    experiment: Experiment
+    base: Scenario
+    points: list[Point]
+
+    @property
+    def factors(self) -> list[str]:
+        """The dotted paths that vary, levers first: one column each in the results."""
+        return list(self.points[0].values) if self.points else []
+
+
+# -- loading ----------------------------------------------------------------------------------------
+
+
+def _allowed(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = Experiment
+    for part in loc:
+        sub = model.model_fields.get(str(part))
+        if sub is None or not (isinstance(sub.annotation, type) and issubclass(sub.annotation, BaseModel)):
+            return []
+        model = sub.annotation
+    return list(model.model_fields)
+
+
+def _error(source: str, err: ValidationError) -> ScenarioError:
+    first = err.errors()[0]
+    loc = first["loc"]
+    field = ".".join(str(p) for p in loc) or None
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed(loc[:-1])
+        msg = f"unknown field; allowed: {', '.join(allowed)} (docs/experiments.md)"
+    elif first["type"] == "too_short":
+        msg = "an empty list: give at least one value"
+    elif first["type"] == "missing":
+        msg = "missing: every experiment must give it"
+    else:
+        msg = first["msg"].removeprefix("Value error, ")
+        if "input" in first and not isinstance(first["input"], dict):
+            msg += f" (got {first['input']!r})"
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ScenarioError(source, field, msg)
+
+
+def check_path(path: str, source: str, field: str) -> None:
+    """Refuse a dotted path that is not a field of the scenario schema, saying what is allowed there."""
+    model: type[BaseModel] = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        where = ".".join(parts[:i]) or "the scenario"
+        fields = model.model_fields
+        if part not in fields:
+            raise ScenarioError(
+                source, field, f"'{path}' is not a scenario field: {where} has no '{part}'; "
+                f"allowed: {', '.join(fields)}"
+            )
+        sub = fields[part].annotation
+        if i < len(parts) - 1 and not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            value = ".".join(parts[: i + 1])
+            raise ScenarioError(
+                source, field, f"'{path}' is not a scenario field: '{value}' is a value, not a section "
+                "(vary it as a whole)"
+            )
+        model = sub
+
+
+def _factors(exp: Experiment, source: str) -> list[list[dict[str, Any]]]:
+    """Each factor as its list of settings (one dict of path -> value per level), levers first."""
+    factors: list[list[dict[str, Any]]] = []
+    seen: dict[str, str] = {}
+    for section, part in (("levers", exp.levers), ("uncertainties", exp.uncertainties)):
+        named = [(f"{section}.grid", {p: v}) for p, v in part.grid.items()]
+        named += [(f"{section}.zip", group) for group in part.zip]
+        if isinstance(part, Uncertainties) and part.ranges:
+            named.append((f"{section}.ranges", part.ranges))
+        for where, table in named:
+            for path in table:
+                field = f"{where}.{path}"
+                check_path(path, source, field)
+                if path in seen:
+                    raise ScenarioError(source, field, f"'{path}' is varied twice (also in {seen[path]})")
+                seen[path] = where
+            if where.endswith(".ranges"):
+                factors.append(latin_hypercube(table, part.samples, exp.seed))
+            else:
+                n = len(next(iter(table.values())))
+                factors.append([{p: values[i] for p, values in table.items()} for i in range(n)])
+    return factors
+
+
+def latin_hypercube(ranges: dict[str, tuple[Any, Any]], samples: int, seed: int) -> list[dict[str, Any]]:
+    """`samples` draws over the ranges, one in each of `samples` equal slices of every range (Latin
+    hypercube, scipy.stats.qmc). A range of whole numbers gives whole numbers, each equally likely."""
+    from scipy.stats import qmc
+
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=LHS_STREAM))
+    unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(samples)
+    draws = []
+    for row in unit:
+        draw = {}
+        for u, (path, (low, high)) in zip(row, ranges.items()):
+            if isinstance(low, int) and isinstance(high, int):
+                draw[path] = min(low + int(u * (high - low + 1)), high)
+            else:
+                draw[path] = float(low + u * (high - low))
+        draws.append(draw)
+    return draws
+
+
+def _describe(values: dict[str, Any]) -> str:
+    return ", ".join(f"{p}={v!r}" for p, v in values.items())
+
+
+def read_experiment_dict(path: Path) -> dict[str, Any]:
+    """Read an experiment file, with a clear error if it is missing or not TOML."""
+    if not path.is_file():
+        raise ScenarioError(str(path), None, "no such experiment file")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(str(path), None, f"not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), None, "not a text file in UTF-8") from None
+
+
+def load_experiment(
+    path: str | Path,
+    *,
+    replications: int | None = None,
+    find_scenario: Callable[[str], Path] | None = None,
+) -> ExperimentPlan:
+    """Load and validate an experiment file and resolve every point into a validated scenario.
+
+    The base `scenario` is a path relative to the experiment file or, through `find_scenario`, the name
+    of a bundled scenario. `replications` overrides the file's count (a quick first look).
+    """
+    path = Path(path)
+    source = str(path)
+    data = read_experiment_dict(path)
+    data.setdefault("name", path.stem)
+    try:
+        exp = Experiment.model_validate(data)
+    except ValidationError as err:
+        raise _error(source, err) from None
+    if replications is not None:
+        if replications < 1:
+            raise LabsimError(f"--replications must be a whole number 1 or more (got {replications})")
+        exp = exp.model_copy(update={"replications": replications})
+
+    base_path = path.parent / exp.scenario
+    if not base_path.is_file() and find_scenario is not None and Path(exp.scenario).suffix != ".toml":
+        base_path = find_scenario(exp.scenario)
+    if not base_path.is_file():
+        raise ScenarioError(source, "scenario", f"no scenario file {base_path} (a path relative to the "
+                            "experiment file, or a bundled scenario's name)")
+    base_source = f"{source} (base {base_path})"
+    for item in exp.set:
+        if "=" not in item:
+            raise ScenarioError(source, f"set ({item})", "each change must read dotted.path=value")
+        check_path(item.partition("=")[0].strip(), source, f"set ({item})")
+    base_data = apply_overrides(read_scenario_dict(base_path), exp.set, source)
+    base = parse_scenario(base_data, base_source)
+
+    points = []
+    for index, combo in enumerate(itertools.product(*_factors(exp, source))):
+        values = {p: v for level in combo for p, v in level.items()}
+        data = copy.deepcopy(base_data)
+        for p, v in values.items():
+            set_field(data, p, v, source)
+        scenario = parse_scenario(data, f"{source} (point {index}: {_describe(values)})")
+        points.append(Point(index, values, scenario))
+    return ExperimentPlan(source, exp, base, points)

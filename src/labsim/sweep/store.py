@@ -1,0 +1,248 @@
+"""A sweep's results store: a folder that fills chunk by chunk and survives any interruption.
+
+    DIR/manifest.json     what is run: the experiment, the resolved base scenario, the points, the root
+                          seed, labsim's and its dependencies' versions; checked again on --resume
+    DIR/status.jsonl      one JSON line per event: start, each finished chunk, each failed replication,
+                          finish (a torn last line from a kill is ignored)
+    DIR/parts/*.parquet   one file per finished chunk (a block of one point's replications), written to a
+                          temporary name and renamed, so a part is either whole or absent
+    DIR/results.parquet   every row in point and replication order, written when the last chunk is in;
+                          the parts are removed after it
+
+A chunk's file name carries a key hashing (labsim version, root seed, the point's resolved scenario,
+the replication block), so resuming skips exactly the chunks whose part exists. Results are never held
+in memory beyond the chunks in flight; compaction reads the parts one at a time and writes row groups
+of at most `ROW_GROUP` rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from labsim.config.errors import LabsimError
+from labsim.results.output import _json_default, staged_dir
+
+MANIFEST = "manifest.json"
+STATUS = "status.jsonl"
+PARTS = "parts"
+RESULTS = "results.parquet"
+ROW_GROUP = 50_000  # rows gathered from the parts before results.parquet writes them (bounds memory)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Replications `start` to `stop - 1` of one point, stored together as one part."""
+
+    point: int
+    start: int
+    stop: int
+    key: str
+
+    @property
+    def file(self) -> str:
+        return f"p{self.point:06d}-r{self.start:06d}-{self.key}.parquet"
+
+
+def chunk_key(labsim_version: str, root_seed: int, scenario: dict[str, Any], point: int,
+              start: int, stop: int) -> str:
+    """A short hash of everything that decides a chunk's rows."""
+    text = json.dumps(
+        {"labsim": labsim_version, "seed": root_seed, "scenario": scenario, "point": point,
+         "replications": [start, stop]},
+        sort_keys=True, default=_json_default,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _replace_atomically(path: Path, write) -> None:
+    """Write through `write(file)` to a temporary sibling, flush it to disk, rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def rows_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows (dicts that may lack some keys) as an Arrow table, columns in first-seen order."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    return pa.table({c: pa.array([row.get(c) for row in rows]) for c in columns})
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The table with the schema's columns and types (absent columns all null)."""
+    arrays = [
+        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+class Store:
+    """The folder of one sweep."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.parts = self.folder / PARTS
+
+    # -- the manifest --------------------------------------------------------------------------------
+
+    def check_new(self) -> None:
+        """Refuse a folder that already exists (a new sweep never writes into one)."""
+        if self.folder.exists():
+            raise LabsimError(
+                f"{self.folder}: folder already exists (add --resume to continue that sweep, or choose "
+                "another --out)"
+            )
+
+    def create(self, manifest: dict[str, Any]) -> None:
+        """Start a new sweep folder with its manifest, made aside and renamed: whole or absent."""
+        self.check_new()
+        text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
+        with staged_dir(self.folder) as tmp:
+            (tmp / PARTS).mkdir()
+            _replace_atomically(tmp / MANIFEST, lambda fh: fh.write(text.encode()))
+
+    def manifest(self) -> dict[str, Any]:
+        """The sweep's manifest; a clear error if the folder is not a sweep."""
+        path = self.folder / MANIFEST
+        if not path.is_file():
+            raise LabsimError(f"{self.folder}: not a sweep folder (no {MANIFEST}); run `labsim sweep` "
+                              "without --resume to start one")
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise LabsimError(f"{path}: not a readable manifest ({err})") from None
+
+    def check_same(self, identity: dict[str, Any]) -> None:
+        """Refuse to resume a sweep that was started from a different experiment or labsim."""
+        old = self.manifest().get("identity", {})
+        new = json.loads(json.dumps(identity, default=_json_default))
+        changed = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+        if changed:
+            raise LabsimError(
+                f"{self.folder}: this sweep was started from a different experiment "
+                f"({', '.join(changed)} changed since); resume it with the experiment file as it was, "
+                "or sweep into a new folder"
+            )
+
+    # -- parts ---------------------------------------------------------------------------------------
+
+    def finished(self) -> bool:
+        return (self.folder / RESULTS).is_file()
+
+    def done(self, chunk: Chunk) -> bool:
+        return (self.parts / chunk.file).is_file()
+
+    def clean(self) -> None:
+        """Remove temporary files a killed sweep left behind."""
+        for tmp in self.parts.glob(".*.tmp-*"):
+            tmp.unlink(missing_ok=True)
+        for tmp in self.folder.glob(".*.tmp-*"):
+            tmp.unlink(missing_ok=True)
+
+    def write_part(self, chunk: Chunk, rows: list[dict[str, Any]]) -> None:
+        """Store a finished chunk's rows as one part, atomically."""
+        table = rows_table(rows)
+        _replace_atomically(self.parts / chunk.file, lambda fh: pq.write_table(table, fh))
+
+    def _tables(self, files: list[Path], columns: list[str] | None = None):
+        """The parts' common schema (a column missing from a part, e.g. one whose runs all failed, is
+        null there; an integer column that is fractional elsewhere becomes float) and the parts in it,
+        read one at a time."""
+        schemas = [pq.read_schema(f) for f in files]
+        schema = pa.unify_schemas(schemas, promote_options="permissive")
+        if columns is not None:
+            schema = pa.schema([f for f in schema if f.name in columns])
+        tables = (
+            _conform(pq.read_table(f, columns=[n for n in schema.names if n in own.names]), schema)
+            for f, own in zip(files, schemas)
+        )
+        return schema, tables
+
+    def compact(self, chunks: list[Chunk]) -> int:
+        """Stream every chunk's part, in point and replication order, into results.parquet; remove the
+        parts. Returns the number of rows."""
+        files = [self.parts / c.file for c in sorted(chunks, key=lambda c: (c.point, c.start))]
+        schema, tables = self._tables(files)
+        rows = 0
+
+        def write(fh) -> None:
+            nonlocal rows
+            batch: list[pa.Table] = []
+            with pq.ParquetWriter(fh, schema) as writer:
+                for table in tables:
+                    batch.append(table)
+                    rows += table.num_rows
+                    if sum(t.num_rows for t in batch) >= ROW_GROUP:
+                        writer.write_table(pa.concat_tables(batch))
+                        batch = []
+                if batch or not rows:
+                    writer.write_table(pa.concat_tables(batch) if batch else schema.empty_table())
+
+        _replace_atomically(self.folder / RESULTS, write)
+        shutil.rmtree(self.parts, ignore_errors=True)
+        return rows
+
+    def columns(self) -> list[str]:
+        """The names of the columns stored so far."""
+        if self.finished():
+            return pq.read_schema(self.folder / RESULTS).names
+        files = sorted(self.parts.glob("p*.parquet"))
+        return self._tables(files)[0].names if files else []
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        """All rows so far (from results.parquet, or the parts of an unfinished sweep)."""
+        if self.finished():
+            path = self.folder / RESULTS
+            names = pq.read_schema(path).names
+            return pq.read_table(path, columns=None if columns is None else [c for c in names if c in columns])
+        files = sorted(self.parts.glob("p*.parquet"))
+        if not files:
+            return pa.table({})
+        schema, tables = self._tables(files, columns)
+        return pa.concat_tables(tables).sort_by([("point", "ascending"), ("replication", "ascending")])
+
+    # -- the status log ------------------------------------------------------------------------------
+
+    def log(self, event: str, **fields: Any) -> None:
+        """Append one event to the status log (a single write, so lines never interleave)."""
+        line = json.dumps({"time": _now(), "event": event, **fields}, default=_json_default) + "\n"
+        fd = os.open(self.folder / STATUS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+    def status(self) -> list[dict[str, Any]]:
+        """The events logged so far (a torn last line, from a kill mid-write, is skipped)."""
+        path = self.folder / STATUS
+        events = []
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    events.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return events

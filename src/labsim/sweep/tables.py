@@ -1,0 +1,134 @@
+"""A sweep's results by point: means and intervals of the headline figures (`labsim results`).
+
+For each point and figure: the mean over replications with the 95 % confidence interval of that mean
+(Student t: how precisely the sweep pins the point down; narrows with more replications), and the
+middle 95 % of single runs (2.5th to 97.5th percentile: what one pilot of this design might show;
+does not narrow). Replications that failed, or whose figure is undefined (e.g. a 52-week rate in a
+shorter run), are left out of that figure's `n`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labsim.sweep.store import Store
+
+#: Figures shown by default, when the sweep kept them.
+HEADLINE = (
+    "participants.share_of_target",
+    "take_up_rate",
+    "employment_rate.13w.difference",
+    "employment_rate.26w.difference",
+    "employment_rate.52w.difference",
+    "purchaser_paid_eur.total",
+    "cost_per_participant_eur",
+)
+STATS = ("mean", "ci_low", "ci_high", "sd", "p2_5", "p97_5", "n")
+NOT_FIGURES = ("point", "replication", "seed_key", "error")
+
+
+@dataclass(frozen=True)
+class PointTable:
+    """One row per point: its varied fields, replications, failures and each figure's statistics."""
+
+    name: str
+    factors: list[str]
+    figures: list[str]
+    frame: pd.DataFrame
+    chunks_done: int | None  # None once the sweep has finished
+    chunks_total: int
+
+
+def describe(x: np.ndarray) -> dict[str, float | int | None]:
+    """Mean, its 95 % t-interval, sd, the middle 95 % of values and n (None where undefined)."""
+    from scipy import stats
+
+    n = int(x.size)
+    if n == 0:
+        return {k: (0 if k == "n" else None) for k in STATS}
+    mean = float(x.mean())
+    sd = float(x.std(ddof=1)) if n > 1 else math.nan
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n) if n > 1 else math.nan
+    low, high = np.percentile(x, [2.5, 97.5])
+    out = {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd,
+           "p2_5": float(low), "p97_5": float(high), "n": n}
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
+
+
+def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
+    """The sweep's statistics by point (finished or not: an unfinished sweep shows what is in)."""
+    manifest = store.manifest()
+    factors = list(manifest.get("factors", []))
+    if figures is None:
+        names = store.columns()
+        figures = [f for f in HEADLINE if f in names] or [
+            n for n in names if n not in NOT_FIGURES and n not in factors
+        ]
+    table = store.read(columns=[*NOT_FIGURES, *factors, *figures]).to_pandas()
+    records = []
+    if len(table):
+        for point, rows in table.groupby("point", sort=True):
+            rec: dict[str, Any] = {"point": int(point)}
+            rec.update({f: rows[f].iloc[0] for f in factors})
+            rec["replications"] = len(rows)
+            rec["failed"] = int(rows["error"].notna().sum()) if "error" in rows else 0
+            for fig in figures:
+                x = pd.to_numeric(rows[fig], errors="coerce").dropna().to_numpy(float) if fig in rows \
+                    else np.empty(0)
+                rec.update({f"{fig}.{k}": v for k, v in describe(x).items()})
+            records.append(rec)
+    done = None if store.finished() else len(list(store.parts.glob("p*.parquet")))
+    return PointTable(manifest.get("name", store.folder.name), factors, figures, pd.DataFrame(records),
+                      done, int(manifest.get("chunks", 0)))
+
+
+def _num(x: Any) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+
+
+def as_text(t: PointTable) -> str:
+    """The table for a terminal: a block per point."""
+    runs = int(t.frame["replications"].sum()) if len(t.frame) else 0
+    failed = int(t.frame["failed"].sum()) if len(t.frame) else 0
+    state = "finished" if t.chunks_done is None else f"unfinished: {t.chunks_done} of {t.chunks_total} chunks in"
+    lines = [f"{t.name}: {len(t.frame)} points, {runs:,} runs ({failed:,} failed); {state}",
+             "mean over runs [95% CI of the mean]; middle 95% of single runs"]
+    width = max((len(f) for f in t.figures), default=0)
+    for rec in t.frame.to_dict("records"):
+        values = "  ".join(f"{f}={rec[f]}" for f in t.factors)
+        lines += ["", f"point {rec['point']}  {values}  ({rec['replications']} runs"
+                  + (f", {rec['failed']} failed)" if rec["failed"] else ")")]
+        for fig in t.figures:
+            s = {k: rec[f"{fig}.{k}"] for k in STATS}
+            lines.append(
+                f"  {fig:<{width}}  {_num(s['mean']):>9} [{_num(s['ci_low'])}, {_num(s['ci_high'])}]"
+                f"  runs {_num(s['p2_5'])} to {_num(s['p97_5'])}"
+            )
+    return "\n".join(lines)
+
+
+def _plain(x: Any) -> Any:
+    if hasattr(x, "item"):
+        x = x.item()
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def as_json(t: PointTable) -> dict[str, Any]:
+    """The table as plain data: a record per point with its values and each figure's statistics."""
+    points = []
+    for rec in t.frame.to_dict("records"):
+        points.append({
+            "point": int(rec["point"]),
+            "values": {f: _plain(rec[f]) for f in t.factors},
+            "replications": int(rec["replications"]),
+            "failed": int(rec["failed"]),
+            "figures": {fig: {k: _plain(rec[f"{fig}.{k}"]) for k in STATS} for fig in t.figures},
+        })
+    return {"name": t.name, "finished": t.chunks_done is None, "factors": t.factors, "points": points}
