@@ -95,7 +95,7 @@ def test_resolved_scenario_round_trips():
          "referral.eligibility", "must not be below"),
         ({"referral": {"eligibility": {"sectors": ["fishing"]}}}, None, "unknown sectors"),
         ({"market": {"elasticity": 1.5}}, "market.elasticity", "less than 1"),
-        ({"design": {"treatment_share": 0}}, "design.treatment_share", "greater than 0"),
+        ({"design": {"treatment_share": 1.5}}, "design.treatment_share", "less than or equal to 1"),
         ({"population": {"age_employability": {"under_25": 0.0}}}, "population.age_employability",
          "one shift for each of the age groups"),
         ({"population": {"education_employability": {"basic": 0, "secondary": 0, "phd": 1}}},

@@ -206,10 +206,27 @@ class Referral(Part):
 
 
 class Design(Part):
-    """How the pilot is evaluated: individuals randomised among the eligible."""
+    """How the pilot is evaluated: who is randomised to the pilot arm, and in what units.
 
-    randomisation: Literal["individual"] = "individual"
-    treatment_share: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.5
+    `individual`: each newly eligible seeker is randomised with probability `treatment_share`.
+    `office`: whole TE offices are randomised (cluster design): a share `treatment_share` of the offices
+    (at least one in each arm) refers all its eligible to the pilot, the others none.
+    `saturation`: each labour market (sector) draws a treated share from `saturation_shares` (randomised
+    saturation, Crepon et al. 2013), then individuals within it are randomised at that share; the
+    untreated in highly treated markets against those in untreated markets measure displacement.
+    `treatment_share` 0 (nobody referred) and 1 (everyone eligible referred) give the no-pilot and
+    roll-out worlds the diagnosis compares the pilot with.
+    """
+
+    randomisation: Literal["individual", "office", "saturation"] = "individual"
+    treatment_share: Share = 0.5
+    saturation_shares: list[Share] = [0.0, 0.25, 0.5, 0.75, 1.0]
+
+    @model_validator(mode="after")
+    def _shares(self) -> Design:
+        if self.randomisation == "saturation" and not self.saturation_shares:
+            raise ValueError("saturation_shares must list at least one treated share")
+        return self
 
 
 class Providers(Part):

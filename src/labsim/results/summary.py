@@ -126,6 +126,7 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "weeks": int(record.weeks),
         "job_seekers": int(record.job_seekers),
         "referral_mode": cfg.referral.mode,
+        "design": cfg.design.randomisation,
         "participants": {
             "reached": int(reached),
             "target": int(target),

@@ -55,7 +55,12 @@ class ReferralPolicy:
         self.take_up = r.take_up
         self.no_show = r.no_show
         self.sanction_to_inactivity = r.sanction_to_inactivity
+        self.design = scenario.design
         self.treatment_share = scenario.design.treatment_share
+        self._units = scenario.area.offices if scenario.design.randomisation == "office" else len(
+            scenario.market.sectors
+        )
+        self._unit_share: np.ndarray | None = None  # treated share per office or market, once drawn
         e = r.eligibility
         self.min_weeks, self.max_weeks = e.min_weeks_unemployed, e.max_weeks_unemployed
         names = [s.name for s in scenario.market.sectors]
@@ -87,6 +92,25 @@ class ReferralPolicy:
             who = who[self._sector_ok[s.sector[who]]]
         return who
 
+    def share_of(self, s: Seekers, who: np.ndarray, rng: np.random.Generator) -> np.ndarray | float:
+        """Each newly eligible seeker's chance of the pilot arm under the design.
+
+        Offices (cluster design) and markets (saturation design) get their treated share once, at the
+        first intake week, by a random permutation, so the pilot arm's units are fixed for the pilot."""
+        d = self.design
+        if d.randomisation == "individual":
+            return self.treatment_share
+        if self._unit_share is None:
+            n = self._units
+            if d.randomisation == "office":
+                treated = min(max(round(self.treatment_share * n), 1), n - 1) if n > 1 else 1
+                shares = (np.arange(n) < treated).astype(float)
+            else:
+                shares = np.resize(np.array(d.saturation_shares, float), n)
+            self._unit_share = shares[rng.permutation(n)]
+        unit = s.office if d.randomisation == "office" else s.market
+        return self._unit_share[unit[who]]
+
     def take_up_probability(self, motivation: np.ndarray, employability: np.ndarray) -> np.ndarray:
         t = self.take_up
         z = t.intercept + t.motivation * motivation + t.employability * employability
@@ -112,7 +136,7 @@ class ReferralPolicy:
             return out, np.zeros(0, np.int64)
         # randomise the newly eligible
         new = self.eligible_index(s)
-        arm = (rng.random(new.size) < self.treatment_share).astype(np.int8)
+        arm = (rng.random(new.size) < self.share_of(s, new, rng)).astype(np.int8)
         s.arm[new] = arm
         s.assigned_week[new] = week
         s.assigned_duration[new] = s.duration[new]

@@ -1,0 +1,154 @@
+"""Diagnosis of a pilot design by simulation (DeclareDesign's diagnosands, for a planner).
+
+The pilot is simulated R times in worlds drawn from the scenario. For the first K of them the same world
+(same seed) is also run with no pilot and with the pilot rolled out to everyone eligible, which gives:
+- the pilot's own effect: employment of the pilot arm against the same weeks' eligible in a world with
+  no pilot (what the pilot did to its own people, displacement of the controls excluded);
+- the roll-out effect: everyone eligible referred against nobody, same weeks: what the pilot is meant
+  to predict.
+Each diagnosand comes with its Monte Carlo standard error: analytic where there is a formula
+(sqrt(p(1-p)/R) for shares, SD/sqrt(R) for means), a bootstrap over replications otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labsim.config.scenario import Scenario
+from labsim.design.replicate import Job, cohort_mean, simulate
+from labsim.design.worlds import no_pilot, roll_out
+from labsim.sweep.runner import Task, executor, run_tasks
+
+BOOTSTRAP = 500
+
+
+def _share(x: np.ndarray) -> tuple[float, float]:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return math.nan, math.nan
+    p = float(x.mean())
+    return p, math.sqrt(p * (1 - p) / x.size)
+
+
+def _mean(x: np.ndarray) -> tuple[float, float]:
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return math.nan, math.nan
+    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
+
+
+def _bootstrap(stat, *arrays: np.ndarray, seed: int = 0) -> float:
+    """SD of a statistic over resamples of the replications."""
+    rng = np.random.default_rng(seed)
+    n = arrays[0].size
+    if n < 2:
+        return math.nan
+    draws = []
+    for _ in range(BOOTSTRAP):
+        idx = rng.integers(0, n, n)
+        draws.append(stat(*(a[idx] for a in arrays)))
+    draws = np.asarray(draws, float)
+    draws = draws[np.isfinite(draws)]
+    return float(draws.std(ddof=1)) if draws.size > 1 else math.nan
+
+
+def counterfactual_effects(pilots: pd.DataFrame, nones: dict[int, dict], rollouts: dict[int, dict]) -> pd.DataFrame:
+    """Per replication with counterfactual runs: the pilot's own effect and the roll-out effect, both
+    over the weeks the pilot's intake was open."""
+    rows = []
+    for _, p in pilots.iterrows():
+        rep = int(p["replication"])
+        if rep not in nones or rep not in rollouts or p["last_intake_week"] < 0:
+            continue
+        first, last = int(p["first_intake_week"]), int(p["last_intake_week"])
+        base = cohort_mean(nones[rep], first, last)
+        rows.append({
+            "replication": rep,
+            "pilot_effect": cohort_mean(p.to_dict(), first, last) - base,
+            "rollout_effect": cohort_mean(rollouts[rep], first, last) - base,
+        })
+    return pd.DataFrame(rows, columns=["replication", "pilot_effect", "rollout_effect"])
+
+
+def diagnosands(pilots: pd.DataFrame, effects: pd.DataFrame) -> dict[str, Any]:
+    """The diagnosands and their Monte Carlo SEs from the replications' records."""
+    est = pilots["estimate"].to_numpy(float)
+    ok = np.isfinite(est)
+    est_ok = est[ok]
+    lo, hi = pilots["ci_low"].to_numpy(float)[ok], pilots["ci_high"].to_numpy(float)[ok]
+    reject = pilots["reject"].to_numpy(float)[ok]
+    rollout, rollout_se = _mean(effects["rollout_effect"].to_numpy(float))
+    own, own_se = _mean(effects["pilot_effect"].to_numpy(float))
+    mean_est, mean_est_se = _mean(est_ok)
+    sd = float(est_ok.std(ddof=1)) if est_ok.size > 1 else math.nan
+    out: dict[str, Any] = {"sims": int(pilots.shape[0]), "sims_with_estimate": int(ok.sum()),
+                           "counterfactual_sims": int(effects.shape[0])}
+
+    def put(name: str, value: float, se: float) -> None:
+        out[name], out[f"{name}_se"] = value, se
+
+    put("mean_estimate", mean_est, mean_est_se)
+    put("sd_estimate", sd, sd / math.sqrt(2 * (est_ok.size - 1)) if est_ok.size > 1 else math.nan)
+    put("mean_se", *_mean(pilots["se"].to_numpy(float)[ok]))
+    put("power", *_share(reject))
+    # the design's own estimand is the expected pilot-minus-control difference; its interval should cover
+    # it 95 % of the time (leave-one-out mean, so a replication is not judged against itself)
+    loo = (est_ok.sum() - est_ok) / max(est_ok.size - 1, 1)
+    put("coverage", *_share(((lo <= loo) & (loo <= hi)).astype(float)))
+    put("pilot_effect", own, own_se)
+    put("rollout_effect", rollout, rollout_se)
+    put("bias_vs_pilot_effect", mean_est - own, math.hypot(mean_est_se, own_se))
+    put("bias_vs_rollout", mean_est - rollout, math.hypot(mean_est_se, rollout_se))
+    r = rollout if np.isfinite(rollout) else mean_est
+    put("rmse", float(np.sqrt(np.mean((est_ok - r) ** 2))),
+        _bootstrap(lambda e: np.sqrt(np.mean((e - r) ** 2)), est_ok))
+    sig = reject.astype(bool)
+
+    def type_s(e, s):
+        return float(np.mean(np.sign(e[s]) != np.sign(r))) if s.any() else math.nan
+
+    def exaggeration(e, s):
+        return float(np.mean(np.abs(e[s])) / abs(r)) if s.any() and r != 0 else math.nan
+
+    put("type_s", type_s(est_ok, sig), _bootstrap(type_s, est_ok, sig))
+    put("exaggeration", exaggeration(est_ok, sig), _bootstrap(exaggeration, est_ok, sig))
+    put("participants_mean", *_mean(pilots["participants"].to_numpy(float)))
+    out["target"] = int(pilots["target"].iloc[0]) if len(pilots) else None
+    put("take_up", *_mean(pilots["take_up"].to_numpy(float)))
+    put("late", *_mean(pilots["late"].to_numpy(float)))
+    put("providers_viable", *_mean(pilots["providers_viable"].to_numpy(float)))
+    put("purchaser_paid", *_mean(pilots["purchaser_paid"].to_numpy(float)))
+    paid, extra = pilots["purchaser_paid"].to_numpy(float), pilots["extra_jobs"].to_numpy(float)
+    ratio = (lambda p, x: float(p.mean() / x.mean()) if x.mean() > 0 else math.nan)
+    put("cost_per_extra_job", ratio(paid, extra), _bootstrap(ratio, paid, extra))
+    return out
+
+
+def diagnose(
+    scenario: Scenario, *, sims: int = 200, counterfactual_sims: int | None = None, horizon: int = 26,
+    alpha: float = 0.05, seed: int = 1, workers: int | None = None, progress: bool = False,
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Simulate the pilot `sims` times (and its no-pilot and roll-out worlds for the first
+    `counterfactual_sims`, default min(sims, 50)); return the diagnosis and one row per pilot."""
+    k = min(sims, 50) if counterfactual_sims is None else min(counterfactual_sims, sims)
+    variants = {"pilot": scenario, "none": no_pilot(scenario), "rollout": roll_out(scenario)}
+    tasks = [Task((rep,), Job(variants["pilot"], "pilot", horizon, alpha)) for rep in range(sims)]
+    tasks += [Task((rep,), Job(variants[kind], kind, horizon, alpha)) for rep in range(k) for kind in ("none", "rollout")]
+    started = time.perf_counter()
+    records: dict[str, dict[int, dict]] = {"pilot": {}, "none": {}, "rollout": {}}
+    with executor("local", workers) as pool:
+        for task, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool,
+                                   progress="diagnose" if progress else None, total=len(tasks)):
+            records[rec["kind"]][rec["replication"]] = rec
+    pilots = pd.DataFrame([records["pilot"][r] for r in sorted(records["pilot"])])
+    effects = counterfactual_effects(pilots, records["none"], records["rollout"])
+    pilots = pilots.merge(effects, on="replication", how="left")
+    out = diagnosands(pilots, effects)
+    out.update({"horizon_weeks": horizon, "alpha": alpha, "seed": seed, "design": scenario.design.randomisation,
+                "seconds": round(time.perf_counter() - started, 1)})
+    return out, pilots.drop(columns=["cohort_employed", "cohort_n"])

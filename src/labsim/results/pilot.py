@@ -1,0 +1,109 @@
+"""What one simulated pilot would have told its evaluators: its estimates, and what it cost.
+
+`pilot_estimates` reads a run's results as an evaluator would read the pilot's register data: the
+intention-to-treat (ITT) effect on employment at a horizon, on weeks employed in 52 and on finding a
+first job within the horizon; the effect on participants with assignment as the instrument; the volume
+reached; whether the providers were viable; and the purchaser's cost per extra job. Cluster designs are
+analysed with standard errors clustered by the randomised unit (office or market).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labsim.results.estimate import itt
+from labsim.results.summary import RunResult
+
+#: The column a design's randomised unit is recorded in (None: individuals).
+CLUSTER_OF = {"individual": None, "office": "office", "saturation": "sector"}
+
+
+def analysis_frame(result: RunResult, horizon: int) -> pd.DataFrame:
+    """The individuals with `found_job_<h>w` (a first job within h weeks of assignment; NaN when the
+    run ended before h weeks had passed) added."""
+    ind = result.individuals.copy()
+    observed = ind[f"employed_{horizon}w"].notna()
+    found = ind["weeks_to_first_job"].le(horizon).astype(float)
+    ind[f"found_job_{horizon}w"] = found.where(observed)
+    return ind
+
+
+def wald_late(ind: pd.DataFrame, outcome: str) -> tuple[float, float]:
+    """Effect on participants (complier average effect): the ITT over the difference in take-up, with
+    its delta-method standard error (assignment as the instrument for taking part)."""
+    df = ind.loc[ind[outcome].notna()]
+    pilot = (df["arm"] == "pilot").to_numpy()
+    y, d = df[outcome].to_numpy(float), df["took_up"].to_numpy(float)
+    if pilot.sum() < 2 or (~pilot).sum() < 2:
+        return np.nan, np.nan
+    first_stage = d[pilot].mean() - d[~pilot].mean()
+    if first_stage <= 0:
+        return np.nan, np.nan
+    beta = (y[pilot].mean() - y[~pilot].mean()) / first_stage
+    u = y - beta * d
+    var = u[pilot].var(ddof=1) / pilot.sum() + u[~pilot].var(ddof=1) / (~pilot).sum()
+    return float(beta), float(np.sqrt(var) / first_stage)
+
+
+def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -> dict[str, Any]:
+    """The pilot's headline estimates as one flat record (what a replication of a diagnosis returns)."""
+    design = result.summary.get("design", "individual")
+    cluster = CLUSTER_OF.get(design)
+    ind = analysis_frame(result, horizon)
+    if design == "saturation":  # the ITT is read inside markets that have both arms
+        both = ind.groupby("sector", observed=True)["arm"].transform(lambda a: a.nunique() == 2)
+        ind_itt = ind.loc[both]
+    else:
+        ind_itt = ind
+    main = itt(ind_itt, f"employed_{horizon}w", cluster=cluster, alpha=alpha)
+    weeks = itt(ind_itt, "weeks_employed_52w", cluster=cluster, alpha=alpha)
+    found = itt(ind_itt, f"found_job_{horizon}w", cluster=cluster, alpha=alpha)
+    late, late_se = wald_late(ind_itt, f"employed_{horizon}w")
+    s = result.summary
+    pilot = ind["arm"] == "pilot"
+    observed = ind[f"employed_{horizon}w"].notna()
+    providers = s["providers"]
+    paid = s["purchaser_paid_eur"]["total"]
+    extra_jobs = main.estimate * int((pilot & observed).sum()) if np.isfinite(main.estimate) else np.nan
+    return {
+        "estimate": main.estimate,
+        "se": main.se,
+        "ci_low": main.ci_low,
+        "ci_high": main.ci_high,
+        "p_value": main.p_value,
+        "reject": bool(main.p_value < alpha) if np.isfinite(main.p_value) else False,
+        "clusters": main.clusters,
+        "n": main.n,
+        "n_pilot": int((pilot & observed).sum()),
+        "n_control": int((~pilot & observed).sum()),
+        "control_mean": float(ind.loc[~pilot & observed, f"employed_{horizon}w"].mean()),
+        "weeks_employed_estimate": weeks.estimate,
+        "weeks_employed_se": weeks.se,
+        "found_job_estimate": found.estimate,
+        "found_job_se": found.se,
+        "late": late,
+        "late_se": late_se,
+        "take_up": float(ind.loc[pilot, "took_up"].mean()) if pilot.any() else np.nan,
+        "assigned": int(ind.shape[0]),
+        "participants": int(s["participants"]["reached"]),
+        "target": int(s["participants"]["target"]),
+        "week_target_reached": s["participants"]["week_target_reached"],
+        "providers_viable": float(np.mean([p["profit_eur"] >= 0 and not p["exited"] for p in providers]))
+        if providers else np.nan,
+        "break_even_clients": float(np.nanmean([np.nan if p["break_even_clients"] is None
+                                                else p["break_even_clients"] for p in providers]))
+        if providers and any(p["break_even_clients"] is not None for p in providers) else np.nan,
+        "purchaser_paid": float(paid),
+        "extra_jobs": float(extra_jobs),
+        "cost_per_extra_job": float(paid / extra_jobs) if np.isfinite(extra_jobs) and extra_jobs > 0 else np.nan,
+    }
+
+
+def outcome_by_person(result: RunResult, horizon: int) -> pd.Series:
+    """Each assigned person's employment h weeks after assignment, indexed by person (for comparing the
+    same people across counterfactual runs of one world)."""
+    ind = result.individuals
+    return ind.set_index("person")[f"employed_{horizon}w"]
