@@ -9,6 +9,7 @@ imported inside the commands that need them, so `labsim scenarios` and `labsim v
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tomllib
@@ -229,6 +230,131 @@ def cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _design_scenario(args: argparse.Namespace):
+    """The scenario of `diagnose` / `size`, with `--design` applied."""
+    overrides = list(args.overrides)
+    if args.design:
+        overrides.append(f"design.randomisation={args.design}")
+    path, scenario = _load(args.scenario, overrides)
+    return path, scenario, overrides
+
+
+def _check_counts(**counts: int | None) -> None:
+    for name, value in counts.items():
+        if value is not None and value < 1:
+            raise LabsimError(f"--{name.replace('_', '-')} must be a whole number 1 or more (got {value})")
+
+
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    """Simulate the pilot many times and report its diagnosands with Monte Carlo SEs."""
+    _check_counts(sims=args.sims, workers=args.workers, horizon=args.horizon)
+    path, scenario, overrides = _design_scenario(args)
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-diagnose"
+    from labsim.results.output import check_out_dir
+
+    check_out_dir(out, args.force)
+    from labsim.design.diagnose import diagnose
+    from labsim.design.output import as_json, write_design_folder
+    from labsim.report.charts import write_charts_for
+
+    answer, rows = diagnose(scenario, sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed,
+                            workers=args.workers, progress=not args.json)
+    answer["scenario"] = scenario.name
+    write_design_folder(out, "diagnosis", answer, rows, scenario, source=str(path), seed=args.seed,
+                        overrides=overrides, force=args.force, also=write_charts_for)
+    if args.json:
+        print(json.dumps(as_json(answer), indent=2))
+    else:
+        print(diagnosis_table(as_json(answer), out))
+    return 0
+
+
+def cmd_size(args: argparse.Namespace) -> int:
+    """Find the smallest pilot that reaches the target power, with its interval and the analytic size."""
+    _check_counts(workers=args.workers, horizon=args.horizon, batch=args.batch, budget=args.budget,
+                  max_size=args.max_size)
+    path, scenario, overrides = _design_scenario(args)
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
+    from labsim.design.size import SizeSearch
+
+    search = SizeSearch(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
+                        budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers)
+    search.check()
+    from labsim.results.output import check_out_dir
+
+    check_out_dir(out, args.force)
+    from labsim.design.output import as_json, write_design_folder
+    from labsim.design.size import search_size
+    from labsim.report.charts import write_charts_for
+
+    answer, rows = search_size(scenario, search, progress=not args.json)
+    answer["scenario"] = scenario.name
+    write_design_folder(out, "size", answer, rows, scenario, source=str(path), seed=args.seed,
+                        overrides=overrides, force=args.force, also=write_charts_for)
+    if args.json:
+        print(json.dumps(as_json(answer), indent=2))
+    else:
+        print(size_table(as_json(answer), out))
+    return 0
+
+
+def _pm(value, se, fmt="{:.1%}") -> str:
+    if value is None:
+        return "-"
+    return fmt.format(value) + ("" if se is None else " +- " + fmt.format(se))
+
+
+def diagnosis_table(d: dict[str, Any], out: Path) -> str:
+    """The diagnosis as a planner reads it."""
+    pp = "{:+.2%}"
+    rows = [
+        ("Power", _pm(d["power"], d["power_se"])),
+        ("Mean estimate (ITT)", _pm(d["mean_estimate"], d["mean_estimate_se"], pp)),
+        ("Pilot's own effect (vs no pilot)", _pm(d["pilot_effect"], d["pilot_effect_se"], pp)),
+        ("Roll-out effect", _pm(d["rollout_effect"], d["rollout_effect_se"], pp)),
+        ("Bias vs roll-out", _pm(d["bias_vs_rollout"], d["bias_vs_rollout_se"], pp)),
+        ("RMSE vs roll-out", _pm(d["rmse"], d["rmse_se"], "{:.2%}")),
+        ("Coverage of 95 % intervals", _pm(d["coverage"], d["coverage_se"])),
+        ("Type-S rate (significant, wrong sign)", _pm(d["type_s"], d["type_s_se"])),
+        ("Exaggeration ratio (significant)", _pm(d["exaggeration"], d["exaggeration_se"], "{:.2f}")),
+        ("Participants (target {:,})".format(d["target"] or 0), _pm(d["participants_mean"], d["participants_mean_se"], "{:,.0f}")),
+        ("Providers viable", _pm(d["providers_viable"], d["providers_viable_se"])),
+        ("Cost per extra job", _pm(d["cost_per_extra_job"], d["cost_per_extra_job_se"], "{:,.0f} EUR")),
+    ]
+    head = (f"{d.get('scenario', '')}: {d['sims']} simulated pilots ({d['counterfactual_sims']} with no-pilot "
+            f"and roll-out worlds), design {d['design']}, employment {d['horizon_weeks']} weeks after assignment")
+    width = max(len(k) for k, _ in rows)
+    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows), f"Written to {out}/"])
+
+
+def size_table(a: dict[str, Any], out: Path) -> str:
+    """The size answer as a planner reads it."""
+    lines = [f"{a.get('scenario', '')}: smallest pilot ({a['by']}) for power {a['target_power']:.0%} at alpha "
+             f"{a['alpha']}, design {a['design']}, {a['referral_mode']} referral"]
+    if a["minimum_size"] is not None:
+        ci = a["minimum_size_ci"]
+        lines.append(f"  Minimum size (simulated)   {a['minimum_size']:,}  (95 % interval {ci[0]:,} - "
+                     f"{ci[1]:,})" if ci and ci[1] is not None else f"  Minimum size (simulated)   {a['minimum_size']:,}")
+    else:
+        lines.append(f"  Minimum size (simulated)   not found: {a['message']}")
+    lines.append(f"  Analytic size (2 proportions{', DEFF' if a['design'] == 'office' else ''})   "
+                 + (f"{a['analytic_size']:,}" if a["analytic_size"] else "none (no positive effect to detect)"))
+    if a["eligible_needed"]:
+        lines.append(f"  Eligible job seekers to randomise   {a['eligible_needed']:,}")
+    if a["intake_weeks_needed"]:
+        lines.append(f"  Intake weeks needed        {a['intake_weeks_needed']:,}")
+    if a["break_even_clients"]:
+        lines.append(f"  Providers' break-even      {a['break_even_clients']:,.0f} clients each")
+    if a["type_i_error"]:
+        t = a["type_i_error"]
+        lines.append(f"  Type-I error (no effect)   {t['rate']:.1%} +- {t['se']:.1%} ({t['sims']} pilots)")
+    if a["status"] == "budget":
+        lines.append(f"  Note: {a['message']}")
+    lines.append("  Power by size: " + ", ".join(f"{p['size']:,}: {p['power']:.0%}" for p in a["power_curve"]))
+    lines.append(f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
+    return "\n".join(lines)
+
+
 # -- the readable summary -----------------------------------------------------------------------------
 
 
@@ -320,6 +446,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=langs, default="en", help="language: en, fi (suomi) or sv (svenska)")
     p.add_argument("--out", metavar="FILE.html", help="report file (default DIR/report-<lang>.html)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("diagnose", help="simulate the pilot many times: power, bias, coverage, costs")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
+    p.add_argument("--sims", type=int, default=200, help="simulated pilots (default 200)")
+    p.add_argument("--design", choices=("individual", "office", "saturation"), help="randomisation design")
+    p.add_argument("--horizon", type=int, default=26, help="weeks after assignment employment is measured (default 26)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-diagnose)")
+    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    p.add_argument("--json", action="store_true", help="print diagnosis.json instead of the table")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_diagnose)
+
+    p = sub.add_parser("size", help="find the smallest pilot that reaches the target power")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
+    p.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--design", choices=("individual", "office", "saturation"), help="randomisation design")
+    p.add_argument("--by", choices=("participants", "offices", "intake-weeks"), default="participants",
+                   help="the lever that sets the pilot's size (default participants)")
+    p.add_argument("--horizon", type=int, default=26, help="weeks after assignment employment is measured (default 26)")
+    p.add_argument("--batch", type=int, default=40, help="simulated pilots per size tried (default 40)")
+    p.add_argument("--budget", type=int, default=400, help="most simulated pilots in the search (default 400)")
+    p.add_argument("--max-size", type=int, default=None, help="largest size to try (default 20x the scenario's)")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-size)")
+    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    p.add_argument("--json", action="store_true", help="print size.json instead of the table")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_size)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")

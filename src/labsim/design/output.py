@@ -1,0 +1,48 @@
+"""Output folders of `labsim diagnose` and `labsim size`: the answer as JSON, every replication as
+Parquet, the power curve as CSV, and the manifest, written atomically (all or nothing)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from labsim.config.scenario import Scenario
+from labsim.results.output import manifest, staged_dir, write_json
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_design_folder(
+    out_dir: Path, name: str, answer: dict[str, Any], rows: pd.DataFrame, scenario: Scenario, *,
+    source: str, seed: int, overrides: list[str], force: bool = False,
+    also: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write `<name>.json`, replications.parquet (+ power_curve.csv for a size search) and manifest.json."""
+    with staged_dir(Path(out_dir), force) as tmp:
+        write_json(tmp / f"{name}.json", _clean(answer))
+        rows.to_parquet(tmp / "replications.parquet", index=False)
+        if "power_curve" in answer:
+            pd.DataFrame(answer["power_curve"]).to_csv(tmp / "power_curve.csv", index=False)
+        write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
+        if also is not None:
+            also(tmp)
+    return Path(out_dir)
+
+
+def as_json(answer: dict[str, Any]) -> dict[str, Any]:
+    return _clean(answer)

@@ -1,0 +1,159 @@
+"""Designs, diagnosis and the size search: what issue 8 says must hold.
+
+Stochastic checks use fixed seeds and tolerances of a few Monte Carlo standard errors, computed from the
+replications themselves (sqrt(p(1-p)/R) for a share, SD/sqrt(R) for a mean).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from labsim.cli import main
+from labsim.config.errors import LabsimError
+from labsim.design.analytic import design_effect, icc_oneway, pilot_arm_needed, two_proportion_power
+from labsim.design.diagnose import diagnose
+from labsim.design.size import SizeSearch, search_size
+from labsim.design.worlds import at_size, no_pilot, roll_out, zero_help
+
+from conftest import small_scenario
+
+# a constant-intensity service in a world without congestion: the textbook case of the analytic formula
+TEXTBOOK = ("referral.mode=mandatory", "referral.no_show=0", "referral.sanction_effort_gain=0",
+            "providers.effort=1.0", "market.congestion=false")
+
+
+def test_simulated_power_and_coverage_agree_with_the_two_proportion_formula():
+    sc = small_scenario(*TEXTBOOK, "referral.target_participants=300")
+    d, rows = diagnose(sc, sims=60, counterfactual_sims=0, workers=2, seed=3)
+    analytic = two_proportion_power(rows["control_mean"].mean(), rows["estimate"].mean(),
+                                    rows["n_pilot"].mean(), rows["n_control"].mean(), 0.05)
+    mc = math.sqrt(analytic * (1 - analytic) / d["sims"])
+    assert abs(d["power"] - analytic) < 3 * mc + 0.02, (d["power"], analytic)
+    assert abs(d["coverage"] - 0.95) < 3 * math.sqrt(0.95 * 0.05 / d["sims"])
+
+
+def test_take_up_dilutes_the_itt_and_the_size_grows_as_one_over_take_up_squared():
+    # no-shows without sanctions: a random half takes part, so the ITT halves and the size quadruples
+    full = small_scenario(*TEXTBOOK)
+    half = small_scenario(*TEXTBOOK, "referral.no_show=0.5")
+    _, a = diagnose(full, sims=30, counterfactual_sims=0, workers=2, seed=5)
+    _, b = diagnose(half, sims=30, counterfactual_sims=0, workers=2, seed=5)
+    ratio_take_up = b["take_up"].mean() / a["take_up"].mean()
+    ea, eb = a["estimate"].mean(), b["estimate"].mean()
+    se = math.hypot(eb / ea**2 * a["estimate"].std() / math.sqrt(30), b["estimate"].std() / math.sqrt(30) / ea)
+    assert abs(eb / ea - ratio_take_up) < 3 * se, (eb / ea, ratio_take_up, se)
+    n_full = pilot_arm_needed(0.3, 0.04, 0.05, 0.8)
+    n_half = pilot_arm_needed(0.3, 0.02, 0.05, 0.8)
+    assert 3.6 < n_half / n_full < 4.4  # 1/p^2 with p = 1/2 (not exactly 4: the variance moves with the rate)
+
+
+def test_design_effect_and_icc_estimator():
+    assert design_effect(100, 0.0) == 1.0
+    assert design_effect(101, 0.01) == pytest.approx(2.0)
+    assert design_effect(101, 0.01, cv=0.5) > design_effect(101, 0.01)
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(200), 50)
+    y = rng.normal(0, math.sqrt(0.2), 200)[groups] + rng.normal(0, math.sqrt(0.8), groups.size)
+    assert icc_oneway(y, groups) == pytest.approx(0.2, abs=0.04)  # SE of the ANOVA ICC here is about 0.015
+
+
+def test_office_randomisation_treats_whole_offices():
+    from labsim import PilotModel, results_of
+
+    sc = small_scenario("design.randomisation=office", "area.offices=6", "referral.mode=mandatory")
+    ind = results_of(_run(PilotModel(sc, rng=2), sc)).individuals
+    arms_per_office = ind.groupby("office", observed=True)["arm"].nunique()
+    assert (arms_per_office == 1).all()
+    assert ind.groupby("office", observed=True)["arm"].first().nunique() == 2
+
+
+def test_saturation_design_gives_markets_their_shares():
+    from labsim import PilotModel, results_of
+
+    sc = small_scenario("design.randomisation=saturation", "area.job_seekers=6000",
+                        "design.saturation_shares=[0.0, 0.5, 1.0]")
+    ind = results_of(_run(PilotModel(sc, rng=4), sc)).individuals
+    share = ind.assign(p=ind["arm"] == "pilot").groupby("sector", observed=True)["p"].mean()
+    assert set(np.round(share[share.isin([0.0, 1.0])], 1)) <= {0.0, 1.0}
+    middle = share[(share > 0) & (share < 1)]
+    n = ind.groupby("sector", observed=True).size()[middle.index]
+    assert (abs(middle - 0.5) < 3 * np.sqrt(0.25 / n)).all()  # binomial SE of a share of 1/2
+
+
+def _run(model, sc):
+    model.run_for(sc.weeks)
+    return model
+
+
+def test_counterfactual_worlds():
+    sc = small_scenario()
+    assert no_pilot(sc).design.treatment_share == 0 and roll_out(sc).design.treatment_share == 1
+    assert roll_out(sc).referral.target_participants >= sc.area.job_seekers
+    assert zero_help(sc).providers.effort == 0
+    assert at_size(sc, "participants", 900).referral.target_participants == 900
+    assert at_size(sc, "offices", 4).area.job_seekers == 2 * sc.area.job_seekers  # 2 offices in the base
+    with pytest.raises(LabsimError, match="--by"):
+        at_size(sc, "months", 3)
+
+
+def test_results_do_not_depend_on_the_number_of_workers():
+    sc = small_scenario("referral.mode=mandatory")
+    _, one = diagnose(sc, sims=4, counterfactual_sims=2, workers=1, seed=9)
+    _, two = diagnose(sc, sims=4, counterfactual_sims=2, workers=2, seed=9)
+    assert one.equals(two)
+
+
+def test_impossible_targets_get_an_answer():
+    with pytest.raises(LabsimError, match="power"):
+        SizeSearch(power=1.0).check()
+    sc = zero_help(small_scenario("referral.mode=mandatory"))
+    answer, rows = search_size(sc, SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200))
+    assert answer["status"] == "not_reachable" and answer["minimum_size"] is None
+    assert len(rows) <= 40 and answer["message"]
+
+
+def _small_file(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text('name = "small"\nweeks = 60\n[area]\njob_seekers = 2500\nburn_in_weeks = 26\n'
+                    '[referral]\nmode = "mandatory"\ntarget_participants = 200\n', encoding="utf-8")
+    return path
+
+
+def test_diagnose_command_writes_its_folder_and_json(tmp_path, capsys):
+    out = tmp_path / "diag"
+    assert main(["diagnose", str(_small_file(tmp_path)), "--sims", "6", "--workers", "1", "--out", str(out),
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("power", "bias_vs_rollout", "rmse", "coverage", "type_s", "mean_estimate", "rollout_effect",
+                "participants_mean"):
+        assert key in d and f"{key}_se" in d
+    assert {"diagnosis.json", "replications.parquet", "manifest.json", "charts"} <= {p.name for p in out.iterdir()}
+
+
+def test_size_command_refuses_power_one(tmp_path, capsys):
+    assert main(["size", str(_small_file(tmp_path)), "--power", "1.0", "--out", str(tmp_path / "s")]) == 2
+    assert "power" in capsys.readouterr().err and not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+def test_congestion_makes_the_pilot_overstate_the_roll_out_more_in_slack_markets():
+    base = ("referral.mode=mandatory", "referral.no_show=0", "providers.effort=1.0", "area.job_seekers=6000",
+            "referral.target_participants=600", "providers.capacity=400")
+    slack = small_scenario(*base, "market.matching_efficiency=0.015")
+    tight = small_scenario(*base, "market.matching_efficiency=0.04")
+    ds, _ = diagnose(slack, sims=60, counterfactual_sims=60, workers=2, seed=11)
+    dt, _ = diagnose(tight, sims=60, counterfactual_sims=60, workers=2, seed=11)
+    assert ds["bias_vs_rollout"] > 2 * ds["bias_vs_rollout_se"]
+    gap = ds["bias_vs_rollout"] - dt["bias_vs_rollout"]
+    assert gap > 2 * math.hypot(ds["bias_vs_rollout_se"], dt["bias_vs_rollout_se"]), (ds, dt)
+
+
+@pytest.mark.slow
+def test_type_i_error_at_zero_effect():
+    sc = zero_help(small_scenario("referral.mode=mandatory"))
+    d, _ = diagnose(sc, sims=200, counterfactual_sims=0, workers=2, seed=13)
+    assert abs(d["power"] - 0.05) < 3 * math.sqrt(0.05 * 0.95 / 200)
