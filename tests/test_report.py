@@ -238,11 +238,11 @@ def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tm
     html = render(folders["size"], "en")
     for heading in ("The question", "The scenario&#39;s assumptions", "The answer", "Charts", "What the model leaves out"):
         assert heading in html, heading
-    assert "1,040 job seekers randomised (95 % interval 930-1,160)" in html
+    assert "1,040 participants (95 % interval 930-1,160)" in html
     assert html.count("data:image/png;base64,") == len(EXPECTED["size"])
     assert "http://" not in html and "https://" not in html
     fi = render(folders["size"], "fi")
-    assert "1\u202f040 satunnaistettua työnhakijaa" in fi and "TE-toimisto" in fi and "Palveluntuottajat" in fi
+    assert "1\u202f040 osallistujaa" in fi and "TE-toimisto" in fi and "Palveluntuottajat" in fi
     sv = render(folders["run"], "sv")
     assert "TE-byrå" in sv and "arbetssökande" in sv and "Serviceproducenter" in sv
     out = tmp_path / "r.html"

@@ -301,7 +301,7 @@ def cmd_size(args: argparse.Namespace) -> int:
 def _pm(value, se, fmt="{:.1%}") -> str:
     if value is None:
         return "-"
-    return fmt.format(value) + ("" if se is None else " +- " + fmt.format(se))
+    return fmt.format(value) + ("" if se is None else " +- " + fmt.replace("+", "").format(se))
 
 
 def diagnosis_table(d: dict[str, Any], out: Path) -> str:

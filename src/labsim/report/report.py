@@ -117,7 +117,8 @@ def answer(saved: Saved, lang: str) -> tuple[list[tuple[str, str]], dict[str, An
         else:
             lo, hi = (s.get("minimum_size_ci") or [n, n])[:2]
             rows.append((text("n_minimum_size", lang),
-                         text("n_minimum_size_v", lang, n=number(n, lang), lo=number(lo, lang), hi=number(hi, lang))))
+                         text("n_minimum_size_v", lang, n=number(n, lang), lo=number(lo, lang), hi=number(hi, lang),
+                              unit=text(f"unit_{s.get('by', 'participants')}", lang))))
         for key, field in (("n_analytic", "analytic_size"), ("n_eligible", "eligible_needed"),
                            ("n_intake_weeks", "intake_weeks_needed")):
             if s.get(field) is not None:

@@ -26,6 +26,11 @@ def targets(size: dict[str, Any]) -> tuple[float, float]:
     return float(power), float(size.get("alpha", DEFAULT_ALPHA))
 
 
+def size_axis(size: dict[str, Any], lang: str) -> str:
+    """The size axis names the lever the search varied (places, offices or weeks of intake)."""
+    return text(f"pilot_size_{size.get('by', 'participants')}", lang)
+
+
 def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str = "en") -> Figure:
     """Simulated power against pilot size with its 95 % Monte Carlo band, the analytic curve beside it,
     the target power, and the minimum size with its interval."""
@@ -48,7 +53,7 @@ def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str 
     ax.set_ylim(0, 102)
     ax.set_xlim(left=0)
     ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-    finish(ax, text("pilot_size", lang), text("power_y", lang), legend="outside")
+    finish(ax, size_axis(size, lang), text("power_y", lang), legend="outside")
     return fig
 
 
@@ -81,7 +86,7 @@ def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFr
     _mark_minimum(ax, size, lang)
     ax.set_xlim(left=0)
     ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-    finish(ax, text("pilot_size", lang), text("mde_y", lang), legend="outside", zero=True)
+    finish(ax, size_axis(size, lang), text("mde_y", lang), legend="outside", zero=True)
     return fig
 
 
