@@ -24,6 +24,8 @@ MAX_OFFICES = 1_000
 MAX_PROVIDERS = 1_000
 MAX_EMPLOYERS_PER_SECTOR = 100_000
 MAX_SECTORS = 100
+#: New vacancies a week per 100 seekers of a sector (numpy cannot draw Poisson counts beyond ~1e18).
+MAX_VACANCIES_PER_100_SEEKERS = 1_000
 LIMITS_DOC = "see 'Limits' in docs/model.md"
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -23,6 +23,7 @@ from labsim.config.parts import (
     MAX_OFFICES,
     MAX_PROVIDERS,
     MAX_SECTORS,
+    MAX_VACANCIES_PER_100_SEEKERS,
     MAX_WEEKS,
     Euro,
     NonNegInt,
@@ -101,6 +102,11 @@ class Sector(Part):
     seeker_share: Share
     vacancies_per_100_seekers: Annotated[float, Field(gt=0.0)] = 4.0
     employers: PosInt = 20
+
+    @field_validator("vacancies_per_100_seekers", mode="before")
+    @classmethod
+    def _vacancies_fit(cls, v: Any) -> Any:
+        return at_most(v, MAX_VACANCIES_PER_100_SEEKERS, "new vacancies a week, per 100 seekers")
 
     @field_validator("employers", mode="before")
     @classmethod
