@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import json
+import math
 import os
 import platform
 import re
@@ -229,9 +230,23 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def _finite(data: Any) -> Any:
+    """`data` with NaN and infinities as None: JSON has no such numbers (Python would write `NaN`)."""
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    if hasattr(data, "item") and not hasattr(data, "__len__"):  # a numpy scalar
+        data = data.item()
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    return data
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Pretty JSON, UTF-8, numpy scalars allowed."""
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    """Pretty, valid JSON (NaN and infinities written as null), UTF-8, numpy scalars allowed."""
+    text = json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def write_run(
