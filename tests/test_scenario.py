@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from labsim.config.errors import ScenarioError
-from labsim.config.scenario import apply_overrides, load_scenario, parse_scenario, scenario_to_dict
+from labsim.config.parts import MAX_BURN_IN_WEEKS, MAX_JOB_SEEKERS, MAX_WEEKS
+from labsim.config.scenario import (
+    Market,
+    apply_overrides,
+    load_scenario,
+    parse_scenario,
+    scenario_to_dict,
+)
 
-from conftest import SCENARIOS
+from conftest import ROOT, SCENARIOS
 
 BUNDLED = sorted(SCENARIOS.glob("*.toml"))
 
@@ -60,6 +67,41 @@ def test_resolved_scenario_round_trips():
         ({"referral": {"eligibility": {"sectors": ["fishing"]}}}, None, "unknown sectors"),
         ({"market": {"elasticity": 1.5}}, "market.elasticity", "less than 1"),
         ({"design": {"treatment_share": 0}}, "design.treatment_share", "greater than 0"),
+        # values the model cannot run: non-finite numbers, anywhere (plain, in a table, in a list)
+        ({"referral": {"take_up": {"intercept": float("nan")}}}, "referral.take_up.intercept", "finite"),
+        ({"payment": {"outcome": {"fee_eur": float("inf")}}}, "payment.outcome.fee_eur", "finite"),
+        ({"population": {"age_shares": {"under_25": float("nan"), "age_25_54": 0.8, "over_55": 0.2}}},
+         "population.age_shares.under_25", "finite"),
+        ({"payment": {"preset": "differential", "groups": {"multipliers": [1.0, float("inf"), 1.0]}}},
+         "payment.groups.multipliers.1", "finite"),
+        # ... jobs that never end, people who never come back, no payment group
+        ({"market": {"separation": {**Market().separation, "gig_work": 0.0}}}, "market.separation",
+         "above 0 (got 0 for ['gig_work'])"),
+        ({"market": {"from_studies": 0.0}}, "market.from_studies", "above 0"),
+        ({"market": {"from_inactivity": 0.0}}, "market.from_inactivity", "above 0"),
+        ({"payment": {"preset": "differential", "groups": {"multipliers": []}}}, "payment.groups",
+         "at least one multiplier"),
+        # ... a bool, a decimal or text where a number belongs (TOML's `weeks = true` used to be 1)
+        ({"weeks": True}, "weeks", "valid integer (got True)"),
+        ({"weeks": 2.5}, "weeks", "valid integer"),
+        ({"area": {"offices": 2.0}}, "area.offices", "valid integer"),
+        ({"payment": {"attachment_fee_eur": True}}, "payment.attachment_fee_eur", "valid number"),
+        ({"payment": {"attachment_fee_eur": "500"}}, "payment.attachment_fee_eur", "valid number"),
+        ({"market": {"congestion": 1}}, "market.congestion", "valid boolean"),
+        # ... and sizes beyond what one run can hold or finish (docs/model.md, "Limits")
+        ({"weeks": 10**9}, "weeks", f"at most {MAX_WEEKS}"),
+        ({"area": {"job_seekers": 2**40}}, "area.job_seekers", f"at most {MAX_JOB_SEEKERS:,}"),
+        ({"area": {"burn_in_weeks": MAX_BURN_IN_WEEKS + 1}}, "area.burn_in_weeks", "at most"),
+        ({"area": {"offices": 10**6}}, "area.offices", "at most"),
+        ({"providers": {"count": 10**6}}, "providers.count", "at most"),
+        ({"market": {"sectors": [{"name": "all", "seeker_share": 1.0, "employers": 10**6}]}},
+         "market.sectors.0.employers", "at most"),
+        ({"market": {"sectors": [{"name": "all", "seeker_share": 1.0, "vacancies_per_100_seekers": 1e300}]}},
+         "market.sectors.0.vacancies_per_100_seekers", "at most"),
+        ({"market": {"sectors": [{"name": f"s{i}", "seeker_share": 1 / 128} for i in range(128)]}},
+         "market.sectors", "at most"),
+        ({"payment": {"sustainment": {"fee_eur": 1.0, "horizon_weeks": 2**40}}},
+         "payment.sustainment.horizon_weeks", "less than or equal to"),
     ],
 )
 def test_bad_scenarios_name_the_file_field_and_what_is_allowed(data, field, words):
@@ -87,3 +129,24 @@ def test_malformed_override():
         apply_overrides({}, ["referral.mode"], "x.toml")
     with pytest.raises(ScenarioError, match="is a value, not a section"):
         apply_overrides({"weeks": 5}, ["weeks.n=3"], "x.toml")
+
+
+def test_ceilings_are_said_in_the_docs():
+    limits = (ROOT / "docs" / "model.md").read_text().split("## Limits", 1)[-1]
+    for ceiling in (MAX_JOB_SEEKERS, MAX_WEEKS, MAX_BURN_IN_WEEKS):
+        assert f"{ceiling:,}" in limits, ceiling
+
+
+def test_work_forms_left_out_get_no_jobs(small):
+    """A scenario may name only some forms of work: the others get share 0, in the schema and the world."""
+    from labsim.config.states import WORK_FORMS, WORK_STATES, is_employed
+    from labsim.world.model import PilotModel
+
+    sc = small("market.work_forms={permanent_full_time=0.7, gig_work=0.3}", "weeks=10")
+    assert sc.market.work_forms == {f: {"permanent_full_time": 0.7, "gig_work": 0.3}.get(f, 0.0)
+                                    for f in WORK_FORMS}
+    model = PilotModel(sc, rng=3)
+    model.run_for(10)
+    state = model.seekers.state
+    named = {WORK_STATES[WORK_FORMS.index(f)] for f in ("permanent_full_time", "gig_work")}
+    assert set(state[is_employed(state)]) == named  # both named forms occur, no other does
