@@ -83,7 +83,6 @@ def test_resolved_scenario_round_trips():
          "at least one multiplier"),
         # ... a bool, a decimal or text where a number belongs (TOML's `weeks = true` used to be 1)
         ({"weeks": True}, "weeks", "valid integer (got True)"),
-        ({"weeks": 2.5}, "weeks", "valid integer"),
         ({"area": {"offices": 2.0}}, "area.offices", "valid integer"),
         ({"payment": {"attachment_fee_eur": True}}, "payment.attachment_fee_eur", "valid number"),
         ({"payment": {"attachment_fee_eur": "500"}}, "payment.attachment_fee_eur", "valid number"),
@@ -150,3 +149,27 @@ def test_work_forms_left_out_get_no_jobs(small):
     state = model.seekers.state
     named = {WORK_STATES[WORK_FORMS.index(f)] for f in ("permanent_full_time", "gig_work")}
     assert set(state[is_employed(state)]) == named  # both named forms occur, no other does
+
+
+EXTREMES = {
+    "nobody searches (all leave for inactivity at once)": ["market.to_inactivity=1.0"],
+    "vacancies never expire": ["market.vacancy_expiry=0.0"],
+    "nobody unemployed at week 0, profiled payment groups": [
+        "market.from_studies=1e-12", "payment.preset='differential'"],
+    "every client a job, every fee huge": ["market.matching_efficiency=1e300", "payment.outcome.fee_eur=1e300"],
+}
+
+
+@pytest.mark.parametrize("overrides", EXTREMES.values(), ids=EXTREMES.keys())
+def test_accepted_extremes_run_and_give_finite_summaries(overrides):
+    """Values at the edge of what the schema accepts run to the end (each crashed the world once)."""
+    import json
+
+    from labsim.results.summary import results_of
+    from labsim.world.model import PilotModel
+
+    data = apply_overrides({}, ["area.job_seekers=300", "area.burn_in_weeks=3", "weeks=6",
+                                "referral.mode='mandatory'", *overrides], "extreme")
+    model = PilotModel(parse_scenario(data, "extreme"), rng=1)
+    model.run_for(6)
+    json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
