@@ -6,8 +6,11 @@ Runs use a small world (2,000 seekers, 10 burn-in weeks, 30 pilot weeks) so the 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -145,6 +148,22 @@ BAD_RUNS = {
     "negative seed": (["run", "baseline", "--seed", "-3"], ["--seed", "0 or more"]),
     "negative weeks": (["run", "baseline", "--weeks", "-1"], ["--weeks", "1 or more"]),
     "validate": (["validate", "baseline", "--set", "referral.mode=sometimes"], [BASE, "referral.mode"]),
+    # values the schema used to accept but the model cannot run
+    "NaN take-up": (["run", "baseline", "--set", "referral.take_up.intercept=nan"],
+                    [BASE, "referral.take_up.intercept", "finite"]),
+    "infinite fee": (["run", "baseline", "--set", "payment.outcome.fee_eur=inf"],
+                     [BASE, "payment.outcome.fee_eur", "finite"]),
+    "bool for weeks": (["run", "baseline", "--set", "weeks=true"], [BASE, "'weeks'", "integer", "True"]),
+    "zero separation": (["run", "baseline", "--set", "market.separation.gig_work=0"],
+                        [BASE, "market.separation", "above 0"]),
+    "zero return": (["run", "baseline", "--set", "market.from_inactivity=0"],
+                    [BASE, "market.from_inactivity", "above 0"]),
+    "no multipliers": (["run", "baseline", "--set", "payment.preset='differential'",
+                        "--set", "payment.groups.multipliers=[]"], [BASE, "payment.groups", "multiplier"]),
+    "too many seekers": (["run", "baseline", "--set", f"area.job_seekers={2**40}"],
+                         [BASE, "area.job_seekers", "1,000,000", "Limits"]),
+    "too many weeks": (["run", "baseline", "--set", "weeks=1000000000"], [BASE, "'weeks'", "520"]),
+    "too many --weeks": (["run", "baseline", "--weeks", "1000000000"], ["--weeks", "520", "Limits"]),
 }
 
 
@@ -208,3 +227,150 @@ def test_light_commands_do_not_import_the_model_or_charts():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+# -- failures that are not bad input -----------------------------------------------------------------
+
+
+@pytest.fixture
+def broken_model(monkeypatch):
+    """The model fails with an unexpected error (a bug), with a message on two lines."""
+    import labsim.world.model
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(labsim.world.model, "PilotModel", boom)
+
+
+def test_unexpected_error_is_one_line_asking_for_a_report(broken_model, tmp_path, capsys):
+    assert _run(tmp_path / "run") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("labsim: internal error in 'run': RuntimeError: boom second line; please report")
+    assert "--debug" in err
+    assert list(tmp_path.iterdir()) == []  # no folder, no temporary folder, no lock
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(broken_model, tmp_path, capsys, where):
+    argv = ["run", "baseline", *SMALL, "--out", str(tmp_path / "run")]
+    assert main(["--debug", *argv] if where == "before" else [*argv, "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: boom" in err and "internal error in 'run'" in err
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Fail the test (exit 1, not 2) if the model is ever built."""
+    import labsim.world.model
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("simulated although the output folder cannot be written")
+
+    monkeypatch.setattr(labsim.world.model, "PilotModel", never)
+
+
+def test_unwritable_output_folder_is_refused_before_simulating(no_simulation, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert _run(blocker / "run") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(blocker) in err and "is a file" in err, err
+    if Path("/proc/self").is_dir():  # a folder nobody can write in, even root
+        assert _run(Path("/proc/labsim-test/run")) == 2
+        assert "cannot write in /proc" in capsys.readouterr().err
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_leftovers_of_killed_runs_are_cleaned_by_the_next_run(tmp_path):
+    from labsim.results.output import MARK
+
+    dead = _dead_pid()
+    for name in (f"run.tmp-{dead}", f"older.old-{dead}", f"gone.old-{dead}"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / MARK).touch()
+        (tmp_path / name / "summary.json").write_text(name)
+    (tmp_path / "older").mkdir()  # the swap was done: the old copy is garbage
+    (tmp_path / f"other.lock-{dead}").write_text(f"{MARK} {dead}\n")
+    (tmp_path / f"notes.old-{dead}").mkdir()  # not labsim's: kept
+    (tmp_path / f"live.tmp-{os.getpid()}").mkdir()  # a live process's: kept
+    (tmp_path / f"live.tmp-{os.getpid()}" / MARK).touch()
+
+    assert _run(tmp_path / "run", "--weeks", "2", "--no-charts") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["run", "older", "gone", f"notes.old-{dead}", f"live.tmp-{os.getpid()}"])
+    # a replaced run caught mid-swap is put back where it was, without the marker
+    assert sorted(p.name for p in (tmp_path / "gone").iterdir()) == ["summary.json"]
+
+
+def _spawn(out: Path, *extra: str, seekers: int = 20_000, weeks: int = 60) -> subprocess.Popen:
+    """A run in its own process (mandatory referral: about 0.1 s a week for 40,000 seekers)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "labsim", "run", "baseline", "--set", f"area.job_seekers={seekers}",
+         "--set", "area.burn_in_weeks=10", "--set", "referral.mode='mandatory'", "--weeks", str(weeks),
+         "--no-charts", "--out", str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for_lock(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Until `proc` has claimed its output folder (its lock file exists), i.e. is simulating."""
+    deadline = time.monotonic() + timeout
+    while not any(".lock-" in p.name for p in folder.iterdir()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run never claimed its output folder"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_a_run_stops_it_cleanly(tmp_path, signum, code):
+    """A second run into the same folder is refused while the first runs (even with --force); a
+    signal then stops the first with its exit code, one line, and nothing written."""
+    out = tmp_path / "run"
+    first = _spawn(out, seekers=40_000, weeks=520)  # a minute: it is stopped long before it ends
+    try:
+        _wait_for_lock(tmp_path, first)
+        assert _run(out, "--force") == 2  # the pytest process is the second run
+        time.sleep(2)  # into the simulation (start-up takes about a second)
+        first.send_signal(signum)
+        _, err = first.communicate(timeout=60)
+    finally:
+        first.kill()
+    assert first.returncode == code, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "no half-written output" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_while_writing_leaves_nothing(tmp_path):
+    """SIGTERM in the middle of writing the folder: the temporary folder goes, no half run is left."""
+    code = (
+        "import os, signal, sys; import labsim.report.plots as plots; from labsim.cli import main\n"
+        "plots.write_charts = lambda *a: os.kill(os.getpid(), signal.SIGTERM)\n"
+        f"sys.exit(main(['run', 'baseline', *{SMALL!r}, '--weeks', '2', '--out', {str(tmp_path / 'run')!r}]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 143, proc.stderr
+    assert "stopped by SIGTERM" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_runs_into_one_folder_cannot_both_succeed(tmp_path):
+    """Started together, with --force: at most one reports success; the other is refused on one line."""
+    out = tmp_path / "run"
+    runs = [_spawn(out, "--force", "--json") for _ in range(2)]
+    results = [(r.wait(timeout=300), *r.communicate()) for r in runs]
+    codes = sorted(code for code, _, _ in results)
+    print("exit codes", codes)
+    assert codes in ([0, 2], [2, 2]), results
+    for code, stdout, err in results:
+        if code == 2:
+            assert "another labsim process" in err and err.count("\n") == 1, err
+        else:
+            assert json.loads(stdout) == json.loads((out / "summary.json").read_text())
+    assert _leftovers(tmp_path) == [] and not any(".lock-" in p.name for p in tmp_path.iterdir())

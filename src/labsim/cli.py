@@ -274,10 +274,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"labsim: error: {' '.join(str(err).split())}", file=sys.stderr)
         return EXIT_INPUT
     except Terminated:
-        print(f"labsim: '{command}' stopped by SIGTERM; unfinished output removed", file=sys.stderr)
+        print(f"labsim: '{command}' stopped by SIGTERM; no half-written output is left", file=sys.stderr)
         return EXIT_TERMINATED
     except KeyboardInterrupt:
-        print(f"labsim: '{command}' interrupted; unfinished output removed", file=sys.stderr)
+        print(f"labsim: '{command}' interrupted; no half-written output is left", file=sys.stderr)
         return EXIT_INTERRUPTED
     except MemoryError:
         if debug:
