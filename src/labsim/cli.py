@@ -47,7 +47,8 @@ def scenarios_dir() -> Path:
 def bundled() -> dict[str, Path]:
     """Bundled scenario files by name (file stem), sorted."""
     folder = scenarios_dir()
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+    # resolved, so that in a checkout the path shown is the file to edit (scenarios/ at the root)
+    return {p.stem: p.resolve() for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
 
 def resolve_scenario(name: str) -> Path:
