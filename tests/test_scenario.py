@@ -8,6 +8,7 @@ from labsim.config.errors import ScenarioError
 from labsim.config.parts import MAX_BURN_IN_WEEKS, MAX_JOB_SEEKERS, MAX_WEEKS
 from labsim.config.scenario import (
     Market,
+    Scenario,
     apply_overrides,
     load_scenario,
     parse_scenario,
@@ -173,3 +174,58 @@ def test_accepted_extremes_run_and_give_finite_summaries(overrides):
     model = PilotModel(parse_scenario(data, "extreme"), rng=1)
     model.run_for(6)
     json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
+
+
+def _numeric_fields(model, prefix=""):
+    """(dotted name, annotated type, bounds) of every plain number in the schema, nested sections too."""
+    import annotated_types as at
+    from pydantic import BaseModel
+
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _numeric_fields(kind, f"{prefix}{name}.")
+            continue
+        if kind not in (int, float, int | None, float | None):
+            continue
+        bounds = {type(m).__name__: getattr(m, type(m).__name__.lower()) for m in info.metadata
+                  if isinstance(m, at.Ge | at.Gt | at.Le | at.Lt)}
+        yield f"{prefix}{name}", int if kind in (int, int | None) else float, bounds
+
+
+def _edges(kind, bounds):
+    """The smallest and largest values a number field accepts (1e300 stands for an unbounded float)."""
+    if kind is int:
+        return [bounds.get("Ge", 0), bounds["Le"]]
+    low = bounds["Ge"] if "Ge" in bounds else bounds["Gt"] + 1e-12 if "Gt" in bounds else -1e300
+    high = bounds["Le"] if "Le" in bounds else bounds["Lt"] - 1e-9 if "Lt" in bounds else 1e300
+    return [low, high]
+
+
+EDGES = [f"{name}={value!r}" for name, kind, bounds in _numeric_fields(Scenario)
+         for value in _edges(kind, bounds)]
+EDGES += ["providers.effort=0.0", "providers.effort=1.0", "providers.exit_loss_eur=0.0",
+          "providers.exit_loss_eur=1e300"]  # optional numbers, which the walk above skips
+
+
+@pytest.mark.parametrize("override", EDGES)
+def test_every_accepted_edge_value_runs(override):
+    """Each number at the edge of what the schema accepts (one at a time, in a tiny mandatory world)
+    either is refused with a ScenarioError or runs to the end with a finite summary."""
+    import json
+    import warnings
+
+    from labsim.results.summary import results_of
+    from labsim.world.model import PilotModel
+
+    data = apply_overrides({}, ["area.job_seekers=300", "area.burn_in_weeks=3", "weeks=6",
+                                "referral.mode='mandatory'", override], "edge")
+    try:
+        scenario = parse_scenario(data, "edge")
+    except ScenarioError:
+        return  # refused with the usual one-line message (a cross-field rule)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = PilotModel(scenario, rng=1)
+        model.run_for(min(scenario.weeks, 6))
+        json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
