@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: The largest count or number of weeks any field may hold (well inside numpy's 64-bit integers).
 MAX_COUNT = 10_000_000
-#: Job seekers a run may follow: about 0.6 KB each, plus 16 bytes per seeker and pilot week.
+#: Job seekers a run may follow: about 0.6 KB each, plus 17 bytes per seeker and pilot week.
 MAX_JOB_SEEKERS = 1_000_000
 #: Pilot weeks a run may simulate (10 years); with MAX_JOB_SEEKERS a run peaks near 10 GB.
 MAX_WEEKS = 520

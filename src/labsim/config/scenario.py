@@ -57,7 +57,7 @@ class Area(Part):
     @field_validator("job_seekers", mode="before")
     @classmethod
     def _seekers_fit(cls, n: Any) -> Any:
-        return at_most(n, MAX_JOB_SEEKERS, "a run needs about 0.6 KB per seeker and 16 bytes per seeker-week")
+        return at_most(n, MAX_JOB_SEEKERS, "a run needs about 0.6 KB per seeker and 17 bytes per seeker and pilot week")
 
     @field_validator("burn_in_weeks", mode="before")
     @classmethod
@@ -310,7 +310,7 @@ class Scenario(Part):
     @field_validator("weeks", mode="before")
     @classmethod
     def _weeks_fit(cls, weeks: Any) -> Any:
-        return at_most(weeks, MAX_WEEKS, "a run keeps 16 bytes per seeker and week for its outcomes")
+        return at_most(weeks, MAX_WEEKS, "a run keeps 17 bytes per seeker and pilot week for its outcomes")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:

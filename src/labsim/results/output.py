@@ -193,6 +193,7 @@ def staged_dir(out_dir: Path, force: bool = False) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
             if old.is_dir() and not out_dir.exists():  # stopped mid-swap: put the old run back
                 old.rename(out_dir)
+            if out_dir.is_dir():  # the old run's marker (a new run never has one)
                 (out_dir / MARK).unlink(missing_ok=True)
             raise
 
