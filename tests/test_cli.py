@@ -309,42 +309,62 @@ def test_leftovers_of_killed_runs_are_cleaned_by_the_next_run(tmp_path):
     assert sorted(p.name for p in (tmp_path / "gone").iterdir()) == ["summary.json"]
 
 
-def _spawn(out: Path, *extra: str, seekers: int = 20_000, weeks: int = 60) -> subprocess.Popen:
-    """A run in its own process (mandatory referral: about 0.1 s a week for 40,000 seekers)."""
+GATED = """
+import os, sys, time
+from pathlib import Path
+import labsim.world.model as world
+from labsim.cli import main
+
+gate, argv = Path(sys.argv[1]), sys.argv[2:]
+run_for = world.PilotModel.run_for
+
+def gated(self, n):
+    # the first week waits, while the run holds its output folder, until the test says go
+    (gate / f"started-{os.getpid()}").touch()
+    while not (gate / "go").exists():
+        time.sleep(0.02)
+    world.PilotModel.run_for = run_for
+    return run_for(self, n)
+
+world.PilotModel.run_for = gated
+sys.exit(main(argv))
+"""
+
+
+def _spawn(out: Path, gate: Path, *extra: str) -> subprocess.Popen:
+    """`labsim run` in its own process, which waits in its first week until `gate/go` exists."""
+    gate.mkdir(exist_ok=True)
     return subprocess.Popen(
-        [sys.executable, "-m", "labsim", "run", "baseline", "--set", f"area.job_seekers={seekers}",
-         "--set", "area.burn_in_weeks=10", "--set", "referral.mode='mandatory'", "--weeks", str(weeks),
-         "--no-charts", "--out", str(out), *extra],
+        [sys.executable, "-c", GATED, str(gate), "run", "baseline", *SMALL, "--no-charts",
+         "--out", str(out), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
-def _wait_for_lock(folder: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
-    """Until `proc` has claimed its output folder (its lock file exists), i.e. is simulating."""
+def _wait(until, procs: list[subprocess.Popen], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while not any(".lock-" in p.name for p in folder.iterdir()):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the run never claimed its output folder"
-        time.sleep(0.05)
+    while not until():
+        assert time.monotonic() < deadline, [p.poll() for p in procs]
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_during_a_run_stops_it_cleanly(tmp_path, signum, code):
     """A second run into the same folder is refused while the first runs (even with --force); a
     signal then stops the first with its exit code, one line, and nothing written."""
-    out = tmp_path / "run"
-    first = _spawn(out, seekers=40_000, weeks=520)  # a minute: it is stopped long before it ends
+    out, gate = tmp_path / "runs" / "run", tmp_path / "gate"
+    first = _spawn(out, gate)
     try:
-        _wait_for_lock(tmp_path, first)
+        _wait(lambda: any(gate.glob("started-*")) or first.poll() is not None, [first])
+        assert first.poll() is None, first.communicate()
         assert _run(out, "--force") == 2  # the pytest process is the second run
-        time.sleep(2)  # into the simulation (start-up takes about a second)
         first.send_signal(signum)
         _, err = first.communicate(timeout=60)
     finally:
         first.kill()
     assert first.returncode == code, err
     assert err.count("\n") == 1 and "Traceback" not in err and "no half-written output" in err, err
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.parent.iterdir()) == []
 
 
 def test_sigterm_while_writing_leaves_nothing(tmp_path):
@@ -361,16 +381,21 @@ def test_sigterm_while_writing_leaves_nothing(tmp_path):
 
 
 def test_two_runs_into_one_folder_cannot_both_succeed(tmp_path):
-    """Started together, with --force: at most one reports success; the other is refused on one line."""
-    out = tmp_path / "run"
-    runs = [_spawn(out, "--force", "--json") for _ in range(2)]
-    results = [(r.wait(timeout=300), *r.communicate()) for r in runs]
-    codes = sorted(code for code, _, _ in results)
-    print("exit codes", codes)
-    assert codes in ([0, 2], [2, 2]), results
-    for code, stdout, err in results:
-        if code == 2:
-            assert "another labsim process" in err and err.count("\n") == 1, err
-        else:
-            assert json.loads(stdout) == json.loads((out / "summary.json").read_text())
-    assert _leftovers(tmp_path) == [] and not any(".lock-" in p.name for p in tmp_path.iterdir())
+    """Started together, with --force: one is refused on one line while the other holds the folder
+    (both wait in their first week until one has ended), then the other finishes."""
+    out, gate = tmp_path / "runs" / "run", tmp_path / "gate"
+    runs = [_spawn(out, gate, "--force", "--json") for _ in range(2)]
+    try:
+        _wait(lambda: any(r.poll() is not None for r in runs), runs)  # a run that held the folder
+        (loser,) = [r for r in runs if r.poll() is not None]         # too would still be waiting
+        (winner,) = [r for r in runs if r is not loser]
+        _, err = loser.communicate()
+        assert loser.returncode == 2 and "another labsim process" in err and err.count("\n") == 1, err
+        (gate / "go").touch()
+        stdout, err = winner.communicate(timeout=120)
+    finally:
+        for r in runs:
+            r.kill()
+    assert winner.returncode == 0, err
+    assert json.loads(stdout) == json.loads((out / "summary.json").read_text())
+    assert [p.name for p in out.parent.iterdir()] == ["run"]  # no temporary folder, no lock
