@@ -260,6 +260,19 @@ def test_debug_shows_the_traceback(broken_model, tmp_path, capsys, where):
     assert "Traceback" in err and "RuntimeError: boom" in err and "internal error in 'run'" in err
 
 
+def test_out_of_memory_says_what_to_do(monkeypatch, tmp_path, capsys):
+    import labsim.world.model
+
+    def too_big(*_args, **_kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(labsim.world.model, "PilotModel", too_big)
+    assert _run(tmp_path / "run") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err and "Limits" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.fixture
 def no_simulation(monkeypatch):
     """Fail the test (exit 1, not 2) if the model is ever built."""
