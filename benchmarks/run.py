@@ -226,6 +226,7 @@ def bench_startup(path, fallback_seekers: int, repeats: int) -> dict:
 
 def _one_replication(args) -> float:
     path, weeks, fallback, seed_seq = args
+    from labsim.results.summary import results_of
     from labsim.world.model import PilotModel
 
     sc = _cached_scenario(path, fallback)
