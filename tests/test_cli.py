@@ -6,8 +6,11 @@ Runs use a small world (2,000 seekers, 10 burn-in weeks, 30 pilot weeks) so the 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -146,6 +149,22 @@ BAD_RUNS = {
     "negative seed": (["run", "baseline", "--seed", "-3"], ["--seed", "0 or more"]),
     "negative weeks": (["run", "baseline", "--weeks", "-1"], ["--weeks", "1 or more"]),
     "validate": (["validate", "baseline", "--set", "referral.mode=sometimes"], [BASE, "referral.mode"]),
+    # values the schema used to accept but the model cannot run
+    "NaN take-up": (["run", "baseline", "--set", "referral.take_up.intercept=nan"],
+                    [BASE, "referral.take_up.intercept", "finite"]),
+    "infinite fee": (["run", "baseline", "--set", "payment.outcome.fee_eur=inf"],
+                     [BASE, "payment.outcome.fee_eur", "finite"]),
+    "bool for weeks": (["run", "baseline", "--set", "weeks=true"], [BASE, "'weeks'", "integer", "True"]),
+    "zero separation": (["run", "baseline", "--set", "market.separation.gig_work=0"],
+                        [BASE, "market.separation", "above 0"]),
+    "zero return": (["run", "baseline", "--set", "market.from_inactivity=0"],
+                    [BASE, "market.from_inactivity", "above 0"]),
+    "no multipliers": (["run", "baseline", "--set", "payment.preset='differential'",
+                        "--set", "payment.groups.multipliers=[]"], [BASE, "payment.groups", "multiplier"]),
+    "too many seekers": (["run", "baseline", "--set", f"area.job_seekers={2**40}"],
+                         [BASE, "area.job_seekers", "1,000,000", "Limits"]),
+    "too many weeks": (["run", "baseline", "--set", "weeks=1000000000"], [BASE, "'weeks'", "520"]),
+    "too many --weeks": (["run", "baseline", "--weeks", "1000000000"], ["--weeks", "520", "Limits"]),
 }
 
 
@@ -209,3 +228,188 @@ def test_light_commands_do_not_import_the_model_or_charts():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+# -- failures that are not bad input -----------------------------------------------------------------
+
+
+@pytest.fixture
+def broken_model(monkeypatch):
+    """The model fails with an unexpected error (a bug), with a message on two lines."""
+    import labsim.world.model
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(labsim.world.model, "PilotModel", boom)
+
+
+def test_unexpected_error_is_one_line_asking_for_a_report(broken_model, tmp_path, capsys):
+    assert _run(tmp_path / "run") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("labsim: internal error in 'run': RuntimeError: boom second line; please report")
+    assert "--debug" in err
+    assert list(tmp_path.iterdir()) == []  # no folder, no temporary folder, no lock
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(broken_model, tmp_path, capsys, where):
+    argv = ["run", "baseline", *SMALL, "--out", str(tmp_path / "run")]
+    assert main(["--debug", *argv] if where == "before" else [*argv, "--debug"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: boom" in err and "internal error in 'run'" in err
+
+
+def test_out_of_memory_says_what_to_do(monkeypatch, tmp_path, capsys):
+    import labsim.world.model
+
+    def too_big(*_args, **_kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(labsim.world.model, "PilotModel", too_big)
+    assert _run(tmp_path / "run") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err and "Limits" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Fail the test (exit 1, not 2) if the model is ever built."""
+    import labsim.world.model
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("simulated although the output folder cannot be written")
+
+    monkeypatch.setattr(labsim.world.model, "PilotModel", never)
+
+
+def test_unwritable_output_folder_is_refused_before_simulating(no_simulation, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert _run(blocker / "run") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(blocker) in err and "is a file" in err, err
+    if Path("/proc/self").is_dir():  # a folder nobody can write in, even root
+        assert _run(Path("/proc/labsim-test/run")) == 2
+        assert "cannot write in /proc" in capsys.readouterr().err
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_leftovers_of_killed_runs_are_cleaned_by_the_next_run(tmp_path):
+    from labsim.results.output import MARK
+
+    dead = _dead_pid()
+    for name in (f"run.tmp-{dead}", f"older.old-{dead}", f"gone.old-{dead}"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / MARK).touch()
+        (tmp_path / name / "summary.json").write_text(name)
+    (tmp_path / "older").mkdir()  # the swap was done: the old copy is garbage
+    (tmp_path / f"other.lock-{dead}").write_text(f"{MARK} {dead}\n")
+    (tmp_path / f"notes.old-{dead}").mkdir()  # not labsim's: kept
+    (tmp_path / f"live.tmp-{os.getpid()}").mkdir()  # a live process's: kept
+    (tmp_path / f"live.tmp-{os.getpid()}" / MARK).touch()
+
+    assert _run(tmp_path / "run", "--weeks", "2", "--no-charts") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["run", "older", "gone", f"notes.old-{dead}", f"live.tmp-{os.getpid()}"])
+    # a replaced run caught mid-swap is put back where it was, without the marker
+    assert sorted(p.name for p in (tmp_path / "gone").iterdir()) == ["summary.json"]
+
+
+GATED = """
+import os, sys, time
+from pathlib import Path
+import labsim.world.model as world
+from labsim.cli import main
+
+gate, argv = Path(sys.argv[1]), sys.argv[2:]
+run_for = world.PilotModel.run_for
+
+def gated(self, n):
+    # the first week waits, while the run holds its output folder, until the test says go
+    (gate / f"started-{os.getpid()}").touch()
+    while not (gate / "go").exists():
+        time.sleep(0.02)
+    world.PilotModel.run_for = run_for
+    return run_for(self, n)
+
+world.PilotModel.run_for = gated
+sys.exit(main(argv))
+"""
+
+
+def _spawn(out: Path, gate: Path, *extra: str) -> subprocess.Popen:
+    """`labsim run` in its own process, which waits in its first week until `gate/go` exists."""
+    gate.mkdir(exist_ok=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", GATED, str(gate), "run", "baseline", *SMALL, "--no-charts",
+         "--out", str(out), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait(until, procs: list[subprocess.Popen], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not until():
+        assert time.monotonic() < deadline, [p.poll() for p in procs]
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_a_run_stops_it_cleanly(tmp_path, signum, code):
+    """A second run into the same folder is refused while the first runs (even with --force); a
+    signal then stops the first with its exit code, one line, and nothing written."""
+    out, gate = tmp_path / "runs" / "run", tmp_path / "gate"
+    first = _spawn(out, gate)
+    try:
+        _wait(lambda: any(gate.glob("started-*")) or first.poll() is not None, [first])
+        assert first.poll() is None, first.communicate()
+        assert _run(out, "--force") == 2  # the pytest process is the second run
+        first.send_signal(signum)
+        _, err = first.communicate(timeout=60)
+    finally:
+        first.kill()
+    assert first.returncode == code, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "no half-written output" in err, err
+    assert list(out.parent.iterdir()) == []
+
+
+def test_sigterm_while_writing_leaves_nothing(tmp_path):
+    """SIGTERM in the middle of writing the folder: the temporary folder goes, no half run is left."""
+    code = (
+        "import os, signal, sys; import labsim.report.charts as charts; from labsim.cli import main\n"
+        "charts.write_charts_for = lambda *a, **k: os.kill(os.getpid(), signal.SIGTERM)\n"
+        f"sys.exit(main(['run', 'baseline', *{SMALL!r}, '--weeks', '2', '--out', {str(tmp_path / 'run')!r}]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 143, proc.stderr
+    assert "stopped by SIGTERM" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_runs_into_one_folder_cannot_both_succeed(tmp_path):
+    """Started together, with --force: one is refused on one line while the other holds the folder
+    (both wait in their first week until one has ended), then the other finishes."""
+    out, gate = tmp_path / "runs" / "run", tmp_path / "gate"
+    runs = [_spawn(out, gate, "--force", "--json") for _ in range(2)]
+    try:
+        _wait(lambda: any(r.poll() is not None for r in runs), runs)  # a run that held the folder
+        (loser,) = [r for r in runs if r.poll() is not None]         # too would still be waiting
+        (winner,) = [r for r in runs if r is not loser]
+        _, err = loser.communicate()
+        assert loser.returncode == 2 and "another labsim process" in err and err.count("\n") == 1, err
+        (gate / "go").touch()
+        stdout, err = winner.communicate(timeout=120)
+    finally:
+        for r in runs:
+            r.kill()
+    assert winner.returncode == 0, err
+    assert json.loads(stdout) == json.loads((out / "summary.json").read_text())
+    assert [p.name for p in out.parent.iterdir()] == ["run"]  # no temporary folder, no lock

@@ -8,11 +8,19 @@ import numpy as np
 import pytest
 
 from labsim.config.errors import ScenarioError
-from labsim.config.scenario import apply_overrides, load_scenario, parse_scenario, scenario_to_dict
+from labsim.config.parts import MAX_BURN_IN_WEEKS, MAX_JOB_SEEKERS, MAX_WEEKS
+from labsim.config.scenario import (
+    Market,
+    Scenario,
+    apply_overrides,
+    load_scenario,
+    parse_scenario,
+    scenario_to_dict,
+)
 from labsim.results.summary import results_of
 from labsim.world.model import PilotModel
 
-from conftest import SCENARIOS
+from conftest import ROOT, SCENARIOS
 
 BUNDLED = sorted(SCENARIOS.glob("*.toml"))
 #: What a scenario comment must contain: a source from FACTS.md, or an honest label.
@@ -102,6 +110,40 @@ def test_resolved_scenario_round_trips():
          "population.education_employability", "one shift for each of the education levels"),
         ({"providers": {"effort_levels": [0.5, 0.25]}}, "providers.effort_levels", "increasing"),
         ({"providers": {"effort_levels": [0.0, 1.5]}}, "providers.effort_levels.1", "less than or equal to 1"),
+        # values the model cannot run: non-finite numbers, anywhere (plain, in a table, in a list)
+        ({"referral": {"take_up": {"intercept": float("nan")}}}, "referral.take_up.intercept", "finite"),
+        ({"payment": {"outcome": {"fee_eur": float("inf")}}}, "payment.outcome.fee_eur", "finite"),
+        ({"population": {"age_shares": {"under_25": float("nan"), "age_25_54": 0.8, "over_55": 0.2}}},
+         "population.age_shares.under_25", "finite"),
+        ({"payment": {"preset": "differential", "groups": {"multipliers": [1.0, float("inf"), 1.0]}}},
+         "payment.groups.multipliers.1", "finite"),
+        # ... jobs that never end, people who never come back, no payment group
+        ({"market": {"separation": {**Market().separation, "gig_work": 0.0}}}, "market.separation",
+         "above 0 (got 0 for ['gig_work'])"),
+        ({"market": {"from_studies": 0.0}}, "market.from_studies", "above 0"),
+        ({"market": {"from_inactivity": 0.0}}, "market.from_inactivity", "above 0"),
+        ({"payment": {"preset": "differential", "groups": {"multipliers": []}}}, "payment.groups",
+         "at least one multiplier"),
+        # ... a bool, a decimal or text where a number belongs (TOML's `weeks = true` used to be 1)
+        ({"weeks": True}, "weeks", "valid integer (got True)"),
+        ({"area": {"offices": 2.0}}, "area.offices", "valid integer"),
+        ({"payment": {"attachment_fee_eur": True}}, "payment.attachment_fee_eur", "valid number"),
+        ({"payment": {"attachment_fee_eur": "500"}}, "payment.attachment_fee_eur", "valid number"),
+        ({"market": {"congestion": 1}}, "market.congestion", "valid boolean"),
+        # ... and sizes beyond what one run can hold or finish (docs/model.md, "Limits")
+        ({"weeks": 10**9}, "weeks", f"at most {MAX_WEEKS}"),
+        ({"area": {"job_seekers": 2**40}}, "area.job_seekers", f"at most {MAX_JOB_SEEKERS:,}"),
+        ({"area": {"burn_in_weeks": MAX_BURN_IN_WEEKS + 1}}, "area.burn_in_weeks", "at most"),
+        ({"area": {"offices": 10**6}}, "area.offices", "at most"),
+        ({"providers": {"count": 10**6}}, "providers.count", "at most"),
+        ({"market": {"sectors": [{"name": "all", "seeker_share": 1.0, "employers": 10**6}]}},
+         "market.sectors.0.employers", "at most"),
+        ({"market": {"sectors": [{"name": "all", "seeker_share": 1.0, "vacancies_per_100_seekers": 1e300}]}},
+         "market.sectors.0.vacancies_per_100_seekers", "at most"),
+        ({"market": {"sectors": [{"name": f"s{i}", "seeker_share": 1 / 128} for i in range(128)]}},
+         "market.sectors", "at most"),
+        ({"payment": {"sustainment": {"fee_eur": 1.0, "horizon_weeks": 2**40}}},
+         "payment.sustainment.horizon_weeks", "less than or equal to"),
     ],
 )
 def test_bad_scenarios_name_the_file_field_and_what_is_allowed(data, field, words):
@@ -129,3 +171,103 @@ def test_malformed_override():
         apply_overrides({}, ["referral.mode"], "x.toml")
     with pytest.raises(ScenarioError, match="is a value, not a section"):
         apply_overrides({"weeks": 5}, ["weeks.n=3"], "x.toml")
+
+
+def test_ceilings_are_said_in_the_docs():
+    limits = (ROOT / "docs" / "model.md").read_text().split("## Limits", 1)[-1]
+    for ceiling in (MAX_JOB_SEEKERS, MAX_WEEKS, MAX_BURN_IN_WEEKS):
+        assert f"{ceiling:,}" in limits, ceiling
+
+
+def test_work_forms_left_out_get_no_jobs(small):
+    """A scenario may name only some forms of work: the others get share 0, in the schema and the world."""
+    from labsim.config.states import WORK_FORMS, WORK_STATES, is_employed
+    from labsim.world.model import PilotModel
+
+    sc = small("market.work_forms={permanent_full_time=0.7, gig_work=0.3}", "weeks=10")
+    assert sc.market.work_forms == {f: {"permanent_full_time": 0.7, "gig_work": 0.3}.get(f, 0.0)
+                                    for f in WORK_FORMS}
+    model = PilotModel(sc, rng=3)
+    model.run_for(10)
+    state = model.seekers.state
+    named = {WORK_STATES[WORK_FORMS.index(f)] for f in ("permanent_full_time", "gig_work")}
+    assert set(state[is_employed(state)]) == named  # both named forms occur, no other does
+
+
+EXTREMES = {
+    "nobody searches (all leave for inactivity at once)": ["market.to_inactivity=1.0"],
+    "vacancies never expire": ["market.vacancy_expiry=0.0"],
+    "nobody unemployed at week 0, profiled payment groups": [
+        "market.from_studies=1e-12", "payment.preset='differential'"],
+    "every client a job, every fee huge": ["market.matching_efficiency=1e300", "payment.outcome.fee_eur=1e300"],
+}
+
+
+@pytest.mark.parametrize("overrides", EXTREMES.values(), ids=EXTREMES.keys())
+def test_accepted_extremes_run_and_give_finite_summaries(overrides):
+    """Values at the edge of what the schema accepts run to the end (each crashed the world once)."""
+    import json
+
+    from labsim.results.summary import results_of
+    from labsim.world.model import PilotModel
+
+    data = apply_overrides({}, ["area.job_seekers=300", "area.burn_in_weeks=3", "weeks=6",
+                                "referral.mode='mandatory'", *overrides], "extreme")
+    model = PilotModel(parse_scenario(data, "extreme"), rng=1)
+    model.run_for(6)
+    json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
+
+
+def _numeric_fields(model, prefix=""):
+    """(dotted name, annotated type, bounds) of every plain number in the schema, nested sections too."""
+    import annotated_types as at
+    from pydantic import BaseModel
+
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from _numeric_fields(kind, f"{prefix}{name}.")
+            continue
+        if kind not in (int, float, int | None, float | None):
+            continue
+        bounds = {type(m).__name__: getattr(m, type(m).__name__.lower()) for m in info.metadata
+                  if isinstance(m, at.Ge | at.Gt | at.Le | at.Lt)}
+        yield f"{prefix}{name}", int if kind in (int, int | None) else float, bounds
+
+
+def _edges(kind, bounds):
+    """The smallest and largest values a number field accepts (1e300 stands for an unbounded float)."""
+    if kind is int:
+        return [bounds.get("Ge", 0), bounds["Le"]]
+    low = bounds["Ge"] if "Ge" in bounds else bounds["Gt"] + 1e-12 if "Gt" in bounds else -1e300
+    high = bounds["Le"] if "Le" in bounds else bounds["Lt"] - 1e-9 if "Lt" in bounds else 1e300
+    return [low, high]
+
+
+EDGES = [f"{name}={value!r}" for name, kind, bounds in _numeric_fields(Scenario)
+         for value in _edges(kind, bounds)]
+EDGES += ["providers.effort=0.0", "providers.effort=1.0", "providers.exit_loss_eur=0.0",
+          "providers.exit_loss_eur=1e300"]  # optional numbers, which the walk above skips
+
+
+@pytest.mark.parametrize("override", EDGES)
+def test_every_accepted_edge_value_runs(override):
+    """Each number at the edge of what the schema accepts (one at a time, in a tiny mandatory world)
+    either is refused with a ScenarioError or runs to the end with a finite summary."""
+    import json
+    import warnings
+
+    from labsim.results.summary import results_of
+    from labsim.world.model import PilotModel
+
+    data = apply_overrides({}, ["area.job_seekers=300", "area.burn_in_weeks=3", "weeks=6",
+                                "referral.mode='mandatory'", override], "edge")
+    try:
+        scenario = parse_scenario(data, "edge")
+    except ScenarioError:
+        return  # refused with the usual one-line message (a cross-field rule)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = PilotModel(scenario, rng=1)
+        model.run_for(min(scenario.weeks, 6))
+        json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())

@@ -5,10 +5,13 @@ The public API loads lazily, so that `labsim --help` and light commands start fa
 
 from __future__ import annotations
 
-from importlib import import_module
+from importlib import import_module, metadata
 from typing import Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = metadata.version("labsim")  # one source of truth: pyproject.toml
+except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 
 _API = {
     "load_scenario": "labsim.config.scenario",

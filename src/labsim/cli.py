@@ -1,9 +1,13 @@
 """The `labsim` command: list, validate and run scenarios; sweep experiments and summarise them;
 redraw charts and write reports.
 
-Bad input (a missing file, a wrong field, a bad option) is reported on one line naming the file and the
-field, with exit code 2 and no traceback. Heavy libraries (numpy's model, mesa, matplotlib) are
-imported inside the commands that need them, so `labsim scenarios` and `labsim validate` start fast.
+Every command runs inside `main`, which turns what can go wrong into one line on stderr and an exit
+code, never a traceback: bad input (a missing file, a wrong field, a bad option) names the file and the
+field (exit 2); a file system error says what failed (exit 1); Ctrl-C (exit 130) and SIGTERM (exit 143)
+stop the command, and output folders written with `labsim.results.output` are left as they were; any
+other exception is a bug, reported as such (exit 1; `--debug` shows its traceback). Heavy libraries
+(the model, mesa, matplotlib) are imported inside the commands that need them, so `labsim scenarios`
+and `labsim validate` start fast.
 """
 
 from __future__ import annotations
@@ -11,8 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tomllib
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +29,28 @@ from labsim import __version__
 from labsim.config.errors import LabsimError
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors; bad scenarios and options use it too
+EXIT_FAILED = 1  # the command could not finish: a file system error, or a bug in labsim
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), e.g. from `kill` or a batch system's time limit
 
 
 def scenarios_dir() -> Path:
-    """The bundled scenarios: `$LABSIM_SCENARIOS`, else `scenarios/` at the repository root."""
+    """The bundled scenarios: `$LABSIM_SCENARIOS`, else the `scenarios` package data installed with
+    labsim (in a checkout, `src/labsim/scenarios` is a link to `scenarios/` at the root)."""
     env = os.environ.get("LABSIM_SCENARIOS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "scenarios"
+    if env:
+        return Path(env)
+    folder = resources.files("labsim") / "scenarios"
+    if not isinstance(folder, Path):  # labsim is installed as files, never inside a zip
+        raise LabsimError(f"bundled scenarios are not in a folder ({folder}); set LABSIM_SCENARIOS")
+    return folder
 
 
 def bundled() -> dict[str, Path]:
     """Bundled scenario files by name (file stem), sorted."""
     folder = scenarios_dir()
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
+    # resolved, so that in a checkout the path shown is the file to edit (scenarios/ at the root)
+    return {p.stem: p.resolve() for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
 
 def resolve_scenario(name: str) -> Path:
@@ -109,32 +128,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario week by week and write its run folder; print its headline figures."""
     if args.seed < 0:
         raise LabsimError(f"--seed must be a whole number 0 or more (got {args.seed})")
-    if args.weeks is not None and args.weeks < 1:
-        raise LabsimError(f"--weeks must be a whole number 1 or more (got {args.weeks})")
+    from labsim.config.parts import LIMITS_DOC, MAX_WEEKS
+
+    if args.weeks is not None and not 1 <= args.weeks <= MAX_WEEKS:
+        raise LabsimError(
+            f"--weeks must be a whole number 1 or more and at most {MAX_WEEKS} (got {args.weeks}); "
+            f"{LIMITS_DOC}"
+        )
     path, scenario = _load(args.scenario, args.overrides)
     weeks = args.weeks if args.weeks is not None else scenario.weeks
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-seed{args.seed}"
 
-    from labsim.results.output import check_out_dir, write_json, write_run
+    from labsim.results.output import claim_out_dir, write_run
 
-    check_out_dir(out, args.force)  # refuse before a long run, not after it
+    with claim_out_dir(out, args.force):  # refused before a long run, not after it; held until written
+        from tqdm import tqdm
 
-    from tqdm import tqdm
+        from labsim.report.charts import write_charts_for
+        from labsim.results.summary import results_of
+        from labsim.world.model import PilotModel
 
-    from labsim.report.charts import write_charts_for
-    from labsim.results.summary import results_of
-    from labsim.world.model import PilotModel
-
-    quiet = args.json or not sys.stderr.isatty()
-    model = PilotModel(scenario, rng=args.seed)
-    for _ in tqdm(range(weeks), desc=path.stem, unit="week", file=sys.stderr, disable=quiet):
-        model.run_for(1)
-    result = results_of(model)
-    write_run(
-        result, scenario, source=str(path), seed=args.seed, weeks=weeks, overrides=args.overrides,
-        out_dir=out, force=args.force,
-        also=None if args.no_charts else write_charts_for,  # drawn from the files just written
-    )
+        quiet = args.json or not sys.stderr.isatty()
+        model = PilotModel(scenario, rng=args.seed)
+        for _ in tqdm(range(weeks), desc=path.stem, unit="week", file=sys.stderr, disable=quiet):
+            model.run_for(1)
+        result = results_of(model)
+        write_run(
+            result, scenario, source=str(path), seed=args.seed, weeks=weeks, overrides=args.overrides,
+            out_dir=out, force=args.force,
+            also=None if args.no_charts else write_charts_for,  # drawn from the files just written
+        )
     if args.json:
         print((out / "summary.json").read_text(encoding="utf-8"), end="")
     else:
@@ -414,6 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="labsim", description="Simulate a job-placement pilot before it is launched."
     )
     parser.add_argument("--version", action="version", version=f"labsim {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true",
+        help="show the traceback of an unexpected error (may also follow the command)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("scenarios", help="list the bundled scenarios")
@@ -503,17 +530,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `labsim` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds like Ctrl-C (temporary output removed)."""
+
+
+@contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    """While a command runs, SIGTERM raises `Terminated` (only the main thread can handle signals)."""
+    def stop(signum, frame):
+        raise Terminated
+
     try:
-        return args.func(args)
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `labsim` console script; returns the exit code (see the module's docstring).
+
+    Every subcommand gets the same handling, so a new one only has to raise `LabsimError` for bad
+    input and write its folders with `labsim.results.output.staged_dir` / `claim_out_dir`.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # anywhere on the line, before or after the command
+    argv = [a for a in argv if a != "--debug"]
+    args = build_parser().parse_args(argv)
+    command = args.command
+    try:
+        with _sigterm_as_exception():
+            return args.func(args)
     except LabsimError as err:
-        print(f"labsim: error: {err}", file=sys.stderr)
+        print(f"labsim: error: {' '.join(str(err).split())}", file=sys.stderr)
         return EXIT_INPUT
-    except OSError as err:  # e.g. no permission or no space in the output folder
-        print(f"labsim: error: {err}", file=sys.stderr)
-        return 1
+    except Terminated:
+        print(f"labsim: '{command}' stopped by SIGTERM; no half-written output is left", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
-        print("labsim: interrupted; no output written", file=sys.stderr)
-        return 130
+        print(f"labsim: '{command}' interrupted; no half-written output is left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        if debug:
+            traceback.print_exc()
+        print(
+            f"labsim: error: '{command}' ran out of memory; use a smaller world or fewer weeks "
+            "(see 'Limits' in docs/model.md)", file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except OSError as err:  # e.g. no permission or no space in the output folder
+        if debug:
+            traceback.print_exc()
+        print(f"labsim: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug else " (rerun with --debug to see the traceback)"
+        print(
+            f"labsim: internal error in '{command}': {_one_line(err)}; please report this{hint}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED

@@ -24,7 +24,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from labsim.config.errors import LabsimError, ScenarioError
-from labsim.config.parts import NonNegInt, Part, PosInt
+from labsim.config.parts import NonNegInt, Part, PosInt, Seed
 from labsim.config.scenario import (
     Scenario,
     apply_overrides,
@@ -89,7 +89,9 @@ class Uncertainties(Levers):
     @field_validator("ranges", mode="before")
     @classmethod
     def _flat_ranges(cls, table: Any) -> Any:
-        return _flatten(table)
+        # TOML has arrays, not tuples: [low, high] becomes a pair (types stay strict otherwise)
+        flat = _flatten(table)
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in flat.items()} if isinstance(flat, dict) else flat
 
     @model_validator(mode="after")
     def _sampled(self) -> Uncertainties:
@@ -116,7 +118,7 @@ class Experiment(Part):
     description: str = ""
     scenario: Annotated[str, Field(min_length=1)]
     set: list[str] = []
-    seed: NonNegInt = 1
+    seed: Seed = 1
     replications: PosInt
     chunk: PosInt = 10
     levers: Levers = Levers()

@@ -140,6 +140,8 @@ class Groups(Part):
 
     @model_validator(mode="after")
     def _sizes(self) -> Groups:
+        if not self.multipliers:
+            raise ValueError("give at least one multiplier (one per group, the easiest group first)")
         if self.by == "none" and len(self.multipliers) != 1:
             raise ValueError("without groups (by = 'none') give exactly one multiplier")
         if self.by == "duration":

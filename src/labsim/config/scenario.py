@@ -16,7 +16,23 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from labsim.config.errors import ScenarioError
-from labsim.config.parts import Euro, NonNegInt, Part, PosInt, Rate, Share
+from labsim.config.parts import (
+    MAX_BURN_IN_WEEKS,
+    MAX_EMPLOYERS_PER_SECTOR,
+    MAX_JOB_SEEKERS,
+    MAX_OFFICES,
+    MAX_PROVIDERS,
+    MAX_SECTORS,
+    MAX_VACANCIES_PER_100_SEEKERS,
+    MAX_WEEKS,
+    Euro,
+    NonNegInt,
+    Part,
+    PosInt,
+    Rate,
+    Share,
+    at_most,
+)
 from labsim.config.payment import Payment
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS
 
@@ -44,6 +60,21 @@ class Area(Part):
     offices: PosInt = 4
     caseload_per_counsellor: PosInt = 120
     burn_in_weeks: NonNegInt = 52
+
+    @field_validator("job_seekers", mode="before")
+    @classmethod
+    def _seekers_fit(cls, n: Any) -> Any:
+        return at_most(n, MAX_JOB_SEEKERS, "a run needs about 0.6 KB per seeker and 17 bytes per seeker and pilot week")
+
+    @field_validator("burn_in_weeks", mode="before")
+    @classmethod
+    def _burn_in_fits(cls, weeks: Any) -> Any:
+        return at_most(weeks, MAX_BURN_IN_WEEKS, "20 years settle any world; more only takes time")
+
+    @field_validator("offices", mode="before")
+    @classmethod
+    def _offices_fit(cls, n: Any) -> Any:
+        return at_most(n, MAX_OFFICES, "offices are stepped one by one every week")
 
 
 class Population(Part):
@@ -94,6 +125,16 @@ class Sector(Part):
     vacancies_per_100_seekers: Annotated[float, Field(gt=0.0)] = 4.0
     employers: PosInt = 20
 
+    @field_validator("vacancies_per_100_seekers", mode="before")
+    @classmethod
+    def _vacancies_fit(cls, v: Any) -> Any:
+        return at_most(v, MAX_VACANCIES_PER_100_SEEKERS, "new vacancies a week, per 100 seekers")
+
+    @field_validator("employers", mode="before")
+    @classmethod
+    def _employers_fit(cls, n: Any) -> Any:
+        return at_most(n, MAX_EMPLOYERS_PER_SECTOR, "each employer is an agent of the model")
+
 
 class Market(Part):
     """Matching, vacancies, jobs and the flows in and out of the register."""
@@ -133,6 +174,39 @@ class Market(Part):
     from_studies: Rate = 0.02
     from_inactivity: Rate = 0.01
 
+    @field_validator("sectors", mode="before")
+    @classmethod
+    def _sectors_fit(cls, sectors: Any) -> Any:
+        return at_most(sectors, MAX_SECTORS, "each sector is a labour market of its own")
+
+    @field_validator("work_forms")
+    @classmethod
+    def _all_forms(cls, shares: dict[str, float]) -> dict[str, float]:
+        """Forms of work a scenario leaves out get no jobs (share 0); the named ones must sum to 1."""
+        _check_shares(shares, WORK_FORMS, "work forms")
+        return {f: shares.get(f, 0.0) for f in WORK_FORMS}
+
+    @field_validator("separation")
+    @classmethod
+    def _jobs_end(cls, rates: dict[str, float]) -> dict[str, float]:
+        never = sorted(f for f, rate in rates.items() if rate <= 0)
+        if never:
+            raise ValueError(
+                f"every form of work needs a separation rate above 0 (got 0 for {never}): a job that "
+                "never ends would absorb the whole register; to leave a form out, give it work_forms share 0"
+            )
+        return rates
+
+    @field_validator("from_studies", "from_inactivity")
+    @classmethod
+    def _people_return(cls, rate: float) -> float:
+        if rate <= 0:
+            raise ValueError(
+                "must be above 0: people who leave the register must be able to come back, or they "
+                "pile up outside it; to switch the flow off, set to_studies or to_inactivity to 0"
+            )
+        return rate
+
     @model_validator(mode="after")
     def _check(self) -> Market:
         names = [s.name for s in self.sectors]
@@ -141,7 +215,6 @@ class Market(Part):
         total = sum(s.seeker_share for s in self.sectors)
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"sectors' seeker_share must sum to 1 (they sum to {total:.4f})")
-        _check_shares(self.work_forms, WORK_FORMS, "work forms")
         missing = sorted(set(WORK_FORMS) - set(self.separation))
         extra = sorted(set(self.separation) - set(WORK_FORMS))
         if missing or extra:
@@ -255,6 +328,11 @@ class Providers(Part):
             raise ValueError("effort_levels must list at least one level, increasing, each 0-1")
         return levels
 
+    @field_validator("count", mode="before")
+    @classmethod
+    def _providers_fit(cls, n: Any) -> Any:
+        return at_most(n, MAX_PROVIDERS, "providers are stepped one by one every week")
+
 
 class Pilot(Part):
     """When the pilot runs; at its end the remaining clients return to the office."""
@@ -277,6 +355,11 @@ class Scenario(Part):
     providers: Providers = Providers()
     payment: Payment = Payment()
     pilot: Pilot = Pilot()
+
+    @field_validator("weeks", mode="before")
+    @classmethod
+    def _weeks_fit(cls, weeks: Any) -> Any:
+        return at_most(weeks, MAX_WEEKS, "a run keeps 17 bytes per seeker and pilot week for its outcomes")
 
     @model_validator(mode="after")
     def _cross(self) -> Scenario:
@@ -306,7 +389,8 @@ def _format_validation_error(source: str, err: ValidationError) -> ScenarioError
     elif "input" in first and first["type"] not in ("missing",) and not isinstance(
         first["input"], dict
     ):
-        msg = f"{msg} (got {first['input']!r})"
+        got = repr(first["input"])
+        msg = f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"
     msg = msg.removeprefix("Value error, ")
     more = len(err.errors()) - 1
     if more:

@@ -8,11 +8,15 @@ command line so that sweeps can write the same folders.
 
 from __future__ import annotations
 
+import glob
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,30 +43,159 @@ def check_out_dir(out_dir: Path, force: bool) -> None:
         raise LabsimError(f"{out_dir}: exists and is not a folder")
 
 
+def check_writable(out_dir: Path) -> None:
+    """Refuse an output folder that could not be written: its nearest existing parent must be a folder
+    in which a file can really be created (tried, not guessed from permission bits)."""
+    parent = Path(os.path.abspath(out_dir)).parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LabsimError(f"{out_dir}: cannot be created, {parent} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".labsim-probe-", dir=parent)
+    except OSError as err:
+        raise LabsimError(f"{out_dir}: cannot write in {parent} ({err.strerror or err})") from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a reused id counts as alive: kept, not lost)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_LEFTOVER = re.compile(r"^(?P<name>.+)\.(?P<kind>tmp|old|lock)-(?P<pid>\d+)$")
+#: Written into every folder or file this module leaves beside an output folder while it works, so
+#: that only those (never a planner's own `notes.old-2023`) are cleaned up after a killed run.
+MARK = ".labsim-leftover"
+
+
+def _marked(path: Path) -> bool:
+    try:
+        if path.is_dir():
+            return (path / MARK).is_file()
+        return path.is_file() and path.read_text(encoding="utf-8").startswith(MARK)
+    except OSError:
+        return False
+
+
+def clean_stale(parent: Path) -> list[Path]:
+    """Remove what killed runs left in `parent` and return it: `X.tmp-PID` (an unfinished run),
+    `X.old-PID` (a replaced run; moved back to `X` if the swap stopped before the new run arrived) and
+    `X.lock-PID` files, for every PID that no longer runs. Only this module's own leftovers (marked
+    with MARK) are touched."""
+    cleaned: list[Path] = []
+    if not parent.is_dir():
+        return cleaned
+    for path in sorted(parent.iterdir()):
+        match = _LEFTOVER.match(path.name)
+        if not match or _alive(int(match["pid"])) or not _marked(path):
+            continue
+        target = parent / match["name"]
+        try:
+            if match["kind"] == "lock":
+                path.unlink()
+            elif match["kind"] == "old" and not target.exists():
+                (path / MARK).unlink()
+                path.rename(target)
+            else:
+                shutil.rmtree(path)
+        except FileNotFoundError:
+            continue  # another run cleaned it first
+        cleaned.append(path)
+    return cleaned
+
+
+def _beside(out_dir: Path, kind: str) -> Path:
+    return out_dir.with_name(f"{out_dir.name}.{kind}-{os.getpid()}")
+
+
+@contextmanager
+def out_dir_lock(out_dir: Path) -> Iterator[None]:
+    """Hold `out_dir` for this process: its own `X.lock-PID` file, and no other live process's lock on X.
+
+    Each process creates its lock file (O_EXCL) before it looks for the others', so of two runs into
+    the same folder the second is always refused, and they cannot both succeed (two that start in
+    the same instant may both be refused). Taking the lock again in the same process is a no-op: the
+    command line claims the folder before simulating and `write_run` then writes it.
+    """
+    out_dir = Path(out_dir)
+    mine = _beside(out_dir, "lock")
+    if mine.exists():
+        yield
+        return
+    mine.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(mine, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"{MARK} {os.getpid()}\n")
+    try:
+        for other in out_dir.parent.glob(f"{glob.escape(out_dir.name)}.lock-*"):
+            match = _LEFTOVER.match(other.name)
+            if other == mine or not match or match["name"] != out_dir.name:
+                continue
+            if _alive(int(match["pid"])) and _marked(other):
+                raise LabsimError(
+                    f"{out_dir}: another labsim process (PID {match['pid']}) is writing this folder; "
+                    "wait for it to finish or choose another output folder"
+                )
+        yield
+    finally:
+        mine.unlink(missing_ok=True)
+
+
+@contextmanager
+def claim_out_dir(out_dir: Path, force: bool = False) -> Iterator[Path]:
+    """Claim an output folder before a long job, for the whole job: refuse it if it exists (unless
+    `force`), cannot be written, or another live process writes it; remove stale leftovers of killed
+    runs beside it. Any command that writes a folder should wrap its work in this."""
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir, force)
+    check_writable(out_dir)
+    clean_stale(out_dir.parent)
+    with out_dir_lock(out_dir):
+        check_out_dir(out_dir, force)  # a stale `.old-PID` may just have been moved back
+        yield out_dir
+
+
 @contextmanager
 def staged_dir(out_dir: Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling folder `DIR.tmp-<pid>`; on success it becomes `out_dir`.
 
-    On any error or Ctrl-C the temporary folder is removed and `out_dir` is left as it was.
+    On any error, Ctrl-C or SIGTERM (which the command line turns into an exception) the temporary
+    folder is removed and `out_dir` is left as it was. The folder is claimed (`claim_out_dir`) for
+    the time of writing unless this process has claimed it already.
     """
     out_dir = Path(out_dir)
-    check_out_dir(out_dir, force)
-    tmp = out_dir.with_name(f"{out_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        yield tmp
-        check_out_dir(out_dir, force)
-        if out_dir.exists():  # replace: move the old run aside first, so the swap is two renames
-            old = out_dir.with_name(f"{out_dir.name}.old-{os.getpid()}")
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out_dir)
-    except BaseException:
+    with claim_out_dir(out_dir, force):
+        tmp = _beside(out_dir, "tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        tmp.mkdir(parents=True)
+        (tmp / MARK).touch()
+        old = _beside(out_dir, "old")
+        try:
+            yield tmp
+            check_out_dir(out_dir, force)
+            (tmp / MARK).unlink()
+            if out_dir.exists():  # replace: move the old run aside first, so the swap is two renames
+                (out_dir / MARK).touch()
+                out_dir.rename(old)
+                tmp.rename(out_dir)
+                shutil.rmtree(old)
+            else:
+                tmp.rename(out_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if old.is_dir() and not out_dir.exists():  # stopped mid-swap: put the old run back
+                old.rename(out_dir)
+            if out_dir.is_dir():  # the old run's marker (a new run never has one)
+                (out_dir / MARK).unlink(missing_ok=True)
+            raise
 
 
 def package_versions(names: tuple[str, ...] = RECORDED_PACKAGES) -> dict[str, str | None]:
@@ -103,9 +236,23 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
+def _finite(data: Any) -> Any:
+    """`data` with NaN and infinities as None: JSON has no such numbers (Python would write `NaN`)."""
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    if hasattr(data, "item") and not hasattr(data, "__len__"):  # a numpy scalar
+        data = data.item()
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    return data
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Pretty JSON, UTF-8, numpy scalars allowed."""
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    """Pretty, valid JSON (NaN and infinities written as null), UTF-8, numpy scalars allowed."""
+    text = json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def write_run(

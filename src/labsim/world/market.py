@@ -99,7 +99,8 @@ class Matching:
 
         `weight` is search effort x employability for the searchers, `market` their labour market.
         """
-        search = np.bincount(market, weights=weight, minlength=self.n_markets)
+        # as float even when nobody searches (bincount of nothing is an integer array)
+        search = np.bincount(market, weights=weight, minlength=self.n_markets).astype(float)
         if self.congestion or self.rate_per_search is None:
             rate = np.divide(
                 self.hires(search, vacancies), search, out=np.zeros_like(search), where=search > 0

@@ -351,7 +351,8 @@ class PilotModel(mesa.Model):
         tiers = len(self.settings.payment.groups.multipliers)
         unemployed = self.seekers.state == State.UNEMPLOYED.value
         share = 1.0 - np.arange(1, tiers) / tiers
-        return np.quantile(self._employability[unemployed], share)
+        pool = self._employability[unemployed] if unemployed.any() else self._employability
+        return np.quantile(pool, share)
 
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""
