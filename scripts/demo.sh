@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job: set up, then run the bundled baseline scenario and write numbers and charts to runs/baseline/.
+# The main job: set up, run one pilot of the baseline scenario (runs/baseline/), then the size search on
+# the 2019 growth-services pilot with its charts and an HTML report (runs/fi_2019-size/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$ROOT/scripts/setup.sh"
 cd "$ROOT"
-exec .venv/bin/labsim run baseline --seed 1 --out runs/baseline --force "$@"
+.venv/bin/labsim run baseline --seed 1 --out runs/baseline --force
+.venv/bin/labsim size fi_2019_growth_services --out runs/fi_2019-size --force "$@"
+.venv/bin/labsim report runs/fi_2019-size --lang en --out runs/fi_2019-size/report-en.html
