@@ -432,6 +432,19 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -> None:
+    """Options `diagnose` and `size` share: design, horizon, alpha, seed, workers, output."""
+    p.add_argument("--design", choices=("individual", "office", "saturation"), help="randomisation design")
+    p.add_argument("--horizon", type=int, default=26, help="weeks after assignment employment is measured (default 26)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--out", metavar="DIR", help=f"output folder (default runs/<name>-{command})")
+    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
+    p.add_argument("--json", action="store_true", help=f"print {answer} instead of the table")
+    _add_overrides(p)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="labsim", description="Simulate a job-placement pilot before it is launched."
@@ -477,34 +490,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("diagnose", help="simulate the pilot many times: power, bias, coverage, costs")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     p.add_argument("--sims", type=int, default=200, help="simulated pilots (default 200)")
-    p.add_argument("--design", choices=("individual", "office", "saturation"), help="randomisation design")
-    p.add_argument("--horizon", type=int, default=26, help="weeks after assignment employment is measured (default 26)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-diagnose)")
-    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
-    p.add_argument("--json", action="store_true", help="print diagnosis.json instead of the table")
-    _add_overrides(p)
+    _add_design_options(p, "diagnose", "diagnosis.json")
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("size", help="find the smallest pilot that reaches the target power")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     p.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    p.add_argument("--design", choices=("individual", "office", "saturation"), help="randomisation design")
     p.add_argument("--by", choices=("participants", "offices", "intake-weeks"), default="participants",
                    help="the lever that sets the pilot's size (default participants)")
-    p.add_argument("--horizon", type=int, default=26, help="weeks after assignment employment is measured (default 26)")
     p.add_argument("--batch", type=int, default=40, help="simulated pilots per size tried (default 40)")
     p.add_argument("--budget", type=int, default=400, help="most simulated pilots in the search (default 400)")
     p.add_argument("--max-size", type=int, default=None, help="largest size to try (default 20x the scenario's)")
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-size)")
-    p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
-    p.add_argument("--json", action="store_true", help="print size.json instead of the table")
-    _add_overrides(p)
+    _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")

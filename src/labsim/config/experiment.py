@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from labsim.config.scenario import (
     apply_overrides,
     parse_scenario,
     read_scenario_dict,
+    read_toml,
     set_field,
 )
 
@@ -255,15 +255,7 @@ def _describe(values: dict[str, Any]) -> str:
 
 def read_experiment_dict(path: Path) -> dict[str, Any]:
     """Read an experiment file, with a clear error if it is missing or not TOML."""
-    if not path.is_file():
-        raise ScenarioError(str(path), None, "no such experiment file")
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), None, f"not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(str(path), None, "not a text file in UTF-8") from None
+    return read_toml(path, "experiment")
 
 
 def load_experiment(

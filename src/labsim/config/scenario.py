@@ -408,9 +408,15 @@ def parse_scenario(data: dict[str, Any], source: str = "<scenario>") -> Scenario
 
 def read_scenario_dict(path: str | Path) -> dict[str, Any]:
     """Read a scenario file into a plain dict, with a clear error if it is missing or not TOML."""
+    return read_toml(path, "scenario")
+
+
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """Read a TOML file (a scenario or an experiment) into a dict; a missing file, bad TOML or bad
+    encoding is a one-line error naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise ScenarioError(str(path), None, "no such scenario file")
+        raise ScenarioError(str(path), None, f"no such {what} file")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -102,8 +102,15 @@ def diagnosands(pilots: pd.DataFrame, effects: pd.DataFrame) -> dict[str, Any]:
     put("coverage", *_share(((lo <= loo) & (loo <= hi)).astype(float)))
     put("pilot_effect", own, own_se)
     put("rollout_effect", rollout, rollout_se)
-    put("bias_vs_pilot_effect", mean_est - own, math.hypot(mean_est_se, own_se))
-    put("bias_vs_rollout", mean_est - rollout, math.hypot(mean_est_se, rollout_se))
+    # biases are paired by replication (the same world with and without the pilot: common random
+    # numbers), which removes the world-to-world spread from their Monte Carlo error
+    paired = pilots.dropna(subset=["estimate", "rollout_effect", "pilot_effect"]) if "rollout_effect" in pilots else pilots.iloc[:0]
+    if len(paired) > 1:
+        put("bias_vs_pilot_effect", *_mean((paired["estimate"] - paired["pilot_effect"]).to_numpy(float)))
+        put("bias_vs_rollout", *_mean((paired["estimate"] - paired["rollout_effect"]).to_numpy(float)))
+    else:
+        put("bias_vs_pilot_effect", mean_est - own, math.hypot(mean_est_se, own_se))
+        put("bias_vs_rollout", mean_est - rollout, math.hypot(mean_est_se, rollout_se))
     r = rollout if np.isfinite(rollout) else mean_est
     put("rmse", float(np.sqrt(np.mean((est_ok - r) ** 2))),
         _bootstrap(lambda e: np.sqrt(np.mean((e - r) ** 2)), est_ok))
