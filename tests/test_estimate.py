@@ -41,3 +41,21 @@ def test_cluster_robust_intervals_cover_under_clustered_assignment():
         cover_naive.append(naive.ci_low <= 0.05 <= naive.ci_high)
     assert np.mean(cover_cluster) > 0.89
     assert np.mean(cover_naive) < 0.85  # ignoring the clusters is overconfident here
+
+
+def test_did_recovers_the_interaction_not_the_area_gap_or_the_trend():
+    # an area gap of 5 pp, a time trend of 8 pp and a pilot effect of 3 pp: the DiD estimate is the 3 pp
+    # within 3 SE, and its interval is wider than ignoring the 20 office clusters would make it
+    from labsim.results.estimate import did
+
+    rng = np.random.default_rng(11)
+    n = 40_000
+    office = rng.integers(0, 20, n)
+    area = office < 10
+    after = rng.random(n) < 0.5
+    p = 0.3 + 0.05 * area + 0.08 * after + 0.03 * (area & after) + rng.normal(0, 0.01, 20)[office]
+    df = pd.DataFrame({"arm": np.where(area, "pilot", "control"), "before_pilot": ~after,
+                       "y": (rng.random(n) < p).astype(float), "office": office})
+    e = did(df, "y")
+    assert abs(e.estimate - 0.03) < 3 * e.se
+    assert e.clusters == 20 and e.ci_low < 0.03 < e.ci_high

@@ -434,7 +434,7 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
 
 def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -> None:
     """Options `diagnose` and `size` share: design, horizon, alpha, seed, workers, output."""
-    p.add_argument("--design", choices=("individual", "office", "saturation"), help="randomisation design")
+    p.add_argument("--design", choices=("individual", "office", "saturation", "area"), help="evaluation design")
     p.add_argument("--horizon", type=int, default=26, help="weeks after assignment employment is measured (default 26)")
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
     p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")

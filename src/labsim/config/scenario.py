@@ -287,11 +287,14 @@ class Design(Part):
     `saturation`: each labour market (sector) draws a treated share from `saturation_shares` (randomised
     saturation, Crepon et al. 2013), then individuals within it are randomised at that share; the
     untreated in highly treated markets against those in untreated markets measure displacement.
+    `area`: pilot and non-pilot areas (offices chosen as for `office`) compared by difference in
+    differences: those who become eligible in the weeks before the intake opens (weeks 1 to
+    `referral.start_week - 1`) are recorded in both areas as the "before" cohorts, nobody referred.
     `treatment_share` 0 (nobody referred) and 1 (everyone eligible referred) give the no-pilot and
     roll-out worlds the diagnosis compares the pilot with.
     """
 
-    randomisation: Literal["individual", "office", "saturation"] = "individual"
+    randomisation: Literal["individual", "office", "saturation", "area"] = "individual"
     treatment_share: Share = 0.5
     saturation_shares: list[Share] = [0.0, 0.25, 0.5, 0.75, 1.0]
 
@@ -372,6 +375,12 @@ class Scenario(Part):
                     f"referral.eligibility.sectors names unknown sectors {unknown}; "
                     f"allowed: {sorted(sectors)}"
                 )
+        if self.design.randomisation == "area" and (self.referral.start_week < 2 or self.area.offices < 2):
+            raise ValueError(
+                "design.randomisation = 'area' compares pilot and non-pilot offices before and after the "
+                "intake opens: it needs area.offices >= 2 and referral.start_week >= 2 (the weeks before it "
+                f"give the 'before' cohorts; got {self.area.offices} offices, start_week {self.referral.start_week})"
+            )
         if self.pilot.end_week < self.referral.start_week:
             raise ValueError(
                 f"pilot.end_week ({self.pilot.end_week}) must not come before "

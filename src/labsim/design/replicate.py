@@ -32,6 +32,7 @@ def cohort_totals(result: RunResult, horizon: int, arm: str | None = None) -> di
     """Employed-at-horizon counts and people observed, by week of assignment (so that a comparison can be
     restricted to the weeks another run's intake was open)."""
     ind = result.individuals
+    ind = ind.loc[~ind["before_pilot"]]
     if arm is not None:
         ind = ind.loc[ind["arm"] == arm]
     y = ind[f"employed_{horizon}w"]
@@ -54,7 +55,7 @@ def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     if job.kind == "pilot":
         record.update(pilot_estimates(result, job.horizon, job.alpha))
         record.update(cohort_totals(result, job.horizon, arm="pilot"))
-        weeks = result.individuals["assigned_week"]
+        weeks = result.individuals.loc[~result.individuals["before_pilot"], "assigned_week"]
         record["last_intake_week"] = int(weeks.max()) if len(weeks) else -1
         record["first_intake_week"] = int(weeks.min()) if len(weeks) else -1
     else:

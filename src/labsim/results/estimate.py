@@ -44,10 +44,28 @@ def itt(individuals: pd.DataFrame, outcome: str, cluster: str | None = None, alp
     """
     df = individuals.loc[individuals[outcome].notna()]
     treated = (df["arm"] == "pilot").to_numpy(float)
-    y = df[outcome].to_numpy(float)
     if treated.sum() < 2 or (1 - treated).sum() < 2:
         return NAN_ESTIMATE
     x = sm.add_constant(treated, has_constant="add")
+    return _fit(df, outcome, x, 1, cluster, alpha)
+
+
+def did(individuals: pd.DataFrame, outcome: str, cluster: str = "office", alpha: float = 0.05) -> Estimate:
+    """Difference in differences of pilot and non-pilot areas, before and after the intake opens: the
+    coefficient of area x period in y = a + b area + c after + d area x after, SEs clustered by `cluster`
+    (the offices that make up the areas)."""
+    df = individuals.loc[individuals[outcome].notna()]
+    area = (df["arm"] == "pilot").to_numpy(float)
+    after = (~df["before_pilot"].to_numpy(bool)).astype(float)
+    if min(((area == a) & (after == b)).sum() for a in (0, 1) for b in (0, 1)) < 2:
+        return NAN_ESTIMATE
+    x = np.column_stack([np.ones_like(area), area, after, area * after])
+    return _fit(df, outcome, x, 3, cluster, alpha)
+
+
+def _fit(df: pd.DataFrame, outcome: str, x: np.ndarray, coef: int, cluster: str | None, alpha: float) -> Estimate:
+    """Least squares with robust (HC2) or cluster-robust SEs; the estimate is coefficient `coef`."""
+    y = df[outcome].to_numpy(float)
     if cluster is None:
         fit = sm.OLS(y, x).fit(cov_type="HC2")
         dist, clusters = stats.norm, None
@@ -58,7 +76,7 @@ def itt(individuals: pd.DataFrame, outcome: str, cluster: str | None = None, alp
             return NAN_ESTIMATE
         fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
         dist = stats.t(df=clusters - 1)
-    b, se = float(fit.params[1]), float(fit.bse[1])
+    b, se = float(fit.params[coef]), float(fit.bse[coef])
     if not np.isfinite(se) or se == 0:
         return Estimate(b, se, np.nan, np.nan, np.nan, int(y.size), clusters)
     z = dist.ppf(1 - alpha / 2)

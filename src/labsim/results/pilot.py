@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labsim.results.estimate import itt
+from labsim.results.estimate import did, itt
 from labsim.results.summary import RunResult
 
 #: The column a design's randomised unit is recorded in (None: individuals).
-CLUSTER_OF = {"individual": None, "office": "office", "saturation": "sector"}
+CLUSTER_OF = {"individual": None, "office": "office", "saturation": "sector", "area": "office"}
 
 
 def analysis_frame(result: RunResult, horizon: int) -> pd.DataFrame:
@@ -52,15 +52,22 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
     """The pilot's headline estimates as one flat record (what a replication of a diagnosis returns)."""
     design = result.summary.get("design", "individual")
     cluster = CLUSTER_OF.get(design)
-    ind = analysis_frame(result, horizon)
+    ind_all = analysis_frame(result, horizon)
+    ind = ind_all.loc[~ind_all["before_pilot"]]  # the pilot's own cohorts
     if design == "saturation":  # the ITT is read inside markets that have both arms
         both = ind.groupby("sector", observed=True)["arm"].transform(lambda a: a.nunique() == 2)
         ind_itt = ind.loc[both]
     else:
         ind_itt = ind
-    main = itt(ind_itt, f"employed_{horizon}w", cluster=cluster, alpha=alpha)
-    weeks = itt(ind_itt, "weeks_employed_52w", cluster=cluster, alpha=alpha)
-    found = itt(ind_itt, f"found_job_{horizon}w", cluster=cluster, alpha=alpha)
+    if design == "area":  # pilot against non-pilot areas, after against before the intake opened
+        def effect(col):
+            return did(ind_all, col, cluster=cluster, alpha=alpha)
+    else:
+        def effect(col):
+            return itt(ind_itt, col, cluster=cluster, alpha=alpha)
+    main = effect(f"employed_{horizon}w")
+    weeks = effect("weeks_employed_52w")
+    found = effect(f"found_job_{horizon}w")
     late, late_se = wald_late(ind_itt, f"employed_{horizon}w")
     s = result.summary
     pilot = ind["arm"] == "pilot"

@@ -92,6 +92,7 @@ def individual_outcomes(record: RunRecord, start: np.ndarray) -> pd.DataFrame:
             "took_up": p["start_week"] >= 0,
             "start_week": p["start_week"],
             "no_show": p["no_show"],
+            "before_pilot": p["before_pilot"],
             "provider": p["served_by"],
             **{k: v for k, v in out.items()},
             "first_job_form": first_form,
@@ -119,6 +120,7 @@ def difference(df: pd.DataFrame, column: str) -> dict[str, Any]:
 def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dict[str, Any]:
     """Headline figures of a run (what `summary.json` holds)."""
     cfg = record.scenario
+    ind = ind.loc[~ind["before_pilot"]]  # the "before" cohorts of an area design are not in the pilot
     pilot = ind["arm"] == "pilot"
     reached, target = record.participants_reached, record.participants_target
     summary: dict[str, Any] = {

@@ -38,6 +38,7 @@ class Seekers:
         # the pilot record
         self.arm = np.full(n, -1, np.int8)  # -1 never assigned, 0 control, 1 pilot
         self.assigned_week = np.full(n, -1, np.int32)
+        self.before_pilot = np.zeros(n, bool)  # a "before" cohort of a difference-in-differences design
         self.assigned_duration = np.full(n, -1, np.int32)
         self.assigned_employability = np.full(n, np.nan)
         self.to_offer = np.zeros(n, bool)

@@ -18,7 +18,7 @@ from labsim.config.scenario import Scenario
 PEOPLE_FIELDS = (
     "office", "sector", "market", "age_group", "education", "motivation", "assigned_employability",
     "assigned_duration", "arm", "assigned_week", "offer_week", "accepted", "recruited", "start_week",
-    "no_show", "served_by",
+    "no_show", "served_by", "before_pilot",
 )
 #: Per-person fields kept for everyone who was ever a provider's client (effort and money).
 CLIENT_FIELDS = ("assigned_employability", "effort_sum", "client_weeks", "served_by")

@@ -57,8 +57,8 @@ class ReferralPolicy:
         self.sanction_to_inactivity = r.sanction_to_inactivity
         self.design = scenario.design
         self.treatment_share = scenario.design.treatment_share
-        self._units = scenario.area.offices if scenario.design.randomisation == "office" else len(
-            scenario.market.sectors
+        self._units = len(scenario.market.sectors) if scenario.design.randomisation == "saturation" else (
+            scenario.area.offices
         )
         self._unit_share: np.ndarray | None = None  # treated share per office or market, once drawn
         e = r.eligibility
@@ -102,13 +102,13 @@ class ReferralPolicy:
             return self.treatment_share
         if self._unit_share is None:
             n = self._units
-            if d.randomisation == "office":
+            if d.randomisation in ("office", "area"):
                 treated = min(max(round(self.treatment_share * n), 1), n - 1) if n > 1 else 1
                 shares = (np.arange(n) < treated).astype(float)
             else:
                 shares = np.resize(np.array(d.saturation_shares, float), n)
             self._unit_share = shares[rng.permutation(n)]
-        unit = s.office if d.randomisation == "office" else s.market
+        unit = s.market if d.randomisation == "saturation" else s.office
         return self._unit_share[unit[who]]
 
     def take_up_probability(self, motivation: np.ndarray, employability: np.ndarray) -> np.ndarray:
@@ -132,17 +132,21 @@ class ReferralPolicy:
         offer (providers recruiting among the offered); it returns a mask over `declined`.
         """
         out = ReferralWeek()
-        if not self.intake_open(week):
+        before = self.design.randomisation == "area" and 1 <= week < self.start_week
+        if not (self.intake_open(week) or before):
             return out, np.zeros(0, np.int64)
-        # randomise the newly eligible
+        # randomise the newly eligible (before the intake of an area design: record them, refer nobody)
         new = self.eligible_index(s)
         arm = (rng.random(new.size) < self.share_of(s, new, rng)).astype(np.int8)
         s.arm[new] = arm
         s.assigned_week[new] = week
         s.assigned_duration[new] = s.duration[new]
         s.assigned_employability[new] = employability[new]
-        s.to_offer[new] = (arm == 1) & (rng.random(new.size) < self.offer_share)
         out.assigned = new.size
+        if before:
+            s.before_pilot[new] = True
+            return out, np.zeros(0, np.int64)
+        s.to_offer[new] = (arm == 1) & (rng.random(new.size) < self.offer_share)
 
         # offers (voluntary: as counsellors' time allows) or assignment letters (mandatory)
         waiting = np.flatnonzero(s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED.value))
