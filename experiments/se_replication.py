@@ -41,12 +41,48 @@ def one_pilot(task: Task, seed: np.random.SeedSequence) -> dict:
     row = {"world": w, "pilot": task.key[1]}
     d = res.summary["employment_rate"]["26w"]
     row["estimate"], row["se_summary"] = d["difference"], d["se"]
-    row["se_hc2"] = itt(ind, y).se
     row["se_week"] = itt(ind, y, cluster="assigned_week").se
     row["se_office"] = itt(ind, y, cluster="office").se
     row["n"] = int(ind[y].notna().sum())
     row["starts"] = int(ind["took_up"].sum())
     return row
+
+
+def replicate(
+    scenario_name: str, overrides: list[str], worlds: int, pilots: int, root_seed: int = 2026,
+    workers: int = 1, csv: str | None = None,
+) -> dict:
+    """Run the grid and return its figures (see `spread`)."""
+    data = read_scenario_dict(ROOT / "scenarios" / f"{scenario_name}.toml")
+    scenario = parse_scenario(apply_overrides(data, overrides, scenario_name), scenario_name)
+    tasks = [Task((w, p), (scenario, root_seed)) for w in range(worlds) for p in range(pilots)]
+    with executor("local", workers) as pool:
+        rows = [r for _, r in run_tasks(one_pilot, tasks, root_seed=root_seed, pool=pool)]
+    df = pd.DataFrame(rows).sort_values(["world", "pilot"])
+    if csv:
+        df.to_csv(csv, index=False)
+    return spread(df)
+
+
+def spread(df: pd.DataFrame) -> dict:
+    """Within-world SD (pooled), SD of the worlds' own effects (between-world variance of the world
+    means less the within part), their total (one pilot in a fresh world), the root-mean-square of
+    each reported SE, and how often +-1.96 SE covers the world's mean estimate."""
+    g = df.groupby("world")["estimate"]
+    p = int(g.size().iloc[0])
+    within_var = g.var(ddof=1).mean()
+    world_var = max(g.mean().var(ddof=1) - within_var / p, 0.0)
+    z = (df["estimate"] - g.transform("mean")).abs() / df["se_summary"] * np.sqrt(p / (p - 1))
+    out = {
+        "worlds": int(df["world"].nunique()), "pilots": p, "mean_estimate": df["estimate"].mean(),
+        "sd_within": np.sqrt(within_var), "sd_worlds": np.sqrt(world_var),
+        "sd_total": np.sqrt(within_var + world_var), "coverage": float((z < 1.96).mean()),
+        "mean_starts": df["starts"].mean(), "mean_n": df["n"].mean(),
+    }
+    for col in ("se_summary", "se_week", "se_office"):
+        out[col] = float(np.sqrt((df[col] ** 2).mean()))
+    out["se"] = out["se_summary"]
+    return out
 
 
 def main(argv=None) -> None:
@@ -59,34 +95,15 @@ def main(argv=None) -> None:
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--csv", default=None)
     a = ap.parse_args(argv)
-    data = read_scenario_dict(ROOT / "scenarios" / f"{a.scenario}.toml")
-    scenario = parse_scenario(apply_overrides(data, a.set, a.scenario), a.scenario)
-    tasks = [Task((w, p), (scenario, a.seed)) for w in range(a.worlds) for p in range(a.pilots)]
-    with executor("local", a.workers) as pool:
-        rows = [r for _, r in run_tasks(one_pilot, tasks, root_seed=a.seed, pool=pool)]
-    df = pd.DataFrame(rows).sort_values(["world", "pilot"])
-    if a.csv:
-        df.to_csv(a.csv, index=False)
-    report(df)
-
-
-def report(df: pd.DataFrame) -> None:
-    g = df.groupby("world")["estimate"]
-    p = g.size().iloc[0]
-    within_var = g.var(ddof=1).mean()
-    between_var_means = g.mean().var(ddof=1)
-    world_var = max(between_var_means - within_var / p, 0.0)  # variance of the worlds' own effects
-    sd_within, sd_world = np.sqrt(within_var), np.sqrt(world_var)
-    sd_total = np.sqrt(within_var + world_var)  # one pilot in a fresh world
-    print(f"{df['world'].nunique()} worlds x {p} pilots; mean estimate {df['estimate'].mean():.4f}")
-    print(f"SD within a world {sd_within:.4f}; SD of worlds' effects {sd_world:.4f}; total {sd_total:.4f}")
-    for col in ("se_summary", "se_hc2", "se_week", "se_office"):
-        se = np.sqrt((df[col] ** 2).mean())
-        print(f"  {col:11s} rms {se:.4f}  / within {se / sd_within:.3f}  / total {se / sd_total:.3f}")
-    world_mean = g.transform("mean")
-    z = (df["estimate"] - world_mean).abs() / df["se_summary"] * np.sqrt(p / (p - 1))
-    print(f"  coverage of the world's mean effect by +-1.96 se_summary: {(z < 1.96).mean():.3f}")
-    print(f"  mean starts {df['starts'].mean():.0f}, n {df['n'].mean():.0f}")
+    r = replicate(a.scenario, a.set, a.worlds, a.pilots, a.seed, a.workers, a.csv)
+    print(f"{r['worlds']} worlds x {r['pilots']} pilots; mean estimate {r['mean_estimate']:.4f}; "
+          f"mean n {r['mean_n']:.0f}, starts {r['mean_starts']:.0f}")
+    print(f"SD within a world {r['sd_within']:.4f}; SD of worlds' effects {r['sd_worlds']:.4f}; "
+          f"total {r['sd_total']:.4f}")
+    for col in ("se_summary", "se_week", "se_office"):
+        print(f"  {col:11s} rms {r[col]:.4f}  / within {r[col] / r['sd_within']:.3f}"
+              f"  / total {r[col] / r['sd_total']:.3f}")
+    print(f"  coverage of the world's mean effect by +-1.96 SE: {r['coverage']:.3f}")
 
 
 if __name__ == "__main__":
