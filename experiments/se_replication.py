@@ -9,6 +9,10 @@ Runs a grid of W worlds x P pilots: world seed w draws the population, employers
 - the mean reported SE (summary.json's, Neyman/HC2) and cluster-robust SEs by intake week and office.
 
     nice -n 10 .venv/bin/python experiments/se_replication.py --worlds 20 --pilots 20 --set referral.mode=mandatory
+    nice -n 10 .venv/bin/python experiments/se_replication.py --fresh 400 --set referral.mode=mandatory
+
+(the second is the audit's check: seeds 0..R-1 as `labsim run --seed`, each its own world; it prints the
+ratio over all R seeds and per block of 20 seeds.)
 """
 
 from __future__ import annotations
@@ -42,10 +46,36 @@ def one_pilot(task: Task, seed: np.random.SeedSequence) -> dict:
     d = res.summary["employment_rate"]["26w"]
     row["estimate"], row["se_summary"] = d["difference"], d["se"]
     row["se_week"] = itt(ind, y, cluster="assigned_week").se
-    row["se_office"] = itt(ind, y, cluster="office").se
+    with np.errstate(invalid="ignore"):  # two offices: the cluster-robust variance can be degenerate
+        row["se_office"] = itt(ind, y, cluster="office").se
     row["n"] = int(ind[y].notna().sum())
     row["starts"] = int(ind["took_up"].sum())
     return row
+
+
+def fresh_world(task: Task, seed: np.random.SeedSequence) -> tuple[float, float]:
+    """One pilot in a world of its own, as `labsim run --seed N` draws it (world and pilot from N)."""
+    scenario = task.payload
+    model = PilotModel(scenario, rng=task.key[0])
+    model.run_for(scenario.weeks)
+    d = results_of(model).summary["employment_rate"]["26w"]
+    return d["difference"], d["se"]
+
+
+def audit(scenario, seeds: int, block: int = 20, workers: int = 1) -> None:
+    """The audit's check, `labsim run --seed 0..seeds-1`: SE / SD over all seeds and per block of 20."""
+    tasks = [Task((k,), scenario) for k in range(seeds)]
+    with executor("local", workers) as pool:
+        got = dict((t.key[0], r) for t, r in run_tasks(fresh_world, tasks, root_seed=0, pool=pool))
+    est, se = (np.array([got[k][i] for k in range(seeds)]) for i in (0, 1))
+    ratio = np.sqrt((se**2).mean()) / est.std(ddof=1)
+    cover = (np.abs(est - est.mean()) < 1.96 * se).mean()
+    print(f"{seeds} fresh worlds: mean {est.mean():.4f}, SD {est.std(ddof=1):.4f}, "
+          f"rms SE {np.sqrt((se**2).mean()):.4f}, SE/SD {ratio:.3f}, coverage {cover:.3f}")
+    blocks = [np.sqrt((se[i:i + block] ** 2).mean()) / est[i:i + block].std(ddof=1)
+              for i in range(0, seeds - block + 1, block)]
+    print(f"  SE/SD per block of {block} seeds (0-{block - 1} first): "
+          + " ".join(f"{b:.2f}" for b in blocks))
 
 
 def replicate(
@@ -94,7 +124,14 @@ def main(argv=None) -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--csv", default=None)
+    ap.add_argument("--fresh", type=int, default=0, metavar="R",
+                    help="instead: R seeds 0..R-1, each its own world (labsim run --seed)")
     a = ap.parse_args(argv)
+    if a.fresh:
+        data = read_scenario_dict(ROOT / "scenarios" / f"{a.scenario}.toml")
+        audit(parse_scenario(apply_overrides(data, a.set, a.scenario), a.scenario), a.fresh,
+              workers=a.workers)
+        return
     r = replicate(a.scenario, a.set, a.worlds, a.pilots, a.seed, a.workers, a.csv)
     print(f"{r['worlds']} worlds x {r['pilots']} pilots; mean estimate {r['mean_estimate']:.4f}; "
           f"mean n {r['mean_n']:.0f}, starts {r['mean_starts']:.0f}")
