@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labsim.results.estimate import itt
 from labsim.world.history import outcomes_after
 from labsim.config.payment import TERMS
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, STATE_NAMES, WORK_FORMS, is_employed
@@ -102,18 +103,19 @@ def individual_outcomes(record: RunRecord, start: np.ndarray) -> pd.DataFrame:
 
 
 def difference(df: pd.DataFrame, column: str) -> dict[str, Any]:
-    """Pilot and control means of an outcome, their difference and its (Neyman) standard error."""
+    """Pilot and control means of an outcome, their difference (the ITT effect), its robust standard
+    error, 95 % interval and p-value (`labsim.results.estimate.itt`; the estimand: docs/estimand.md)."""
     res: dict[str, Any] = {}
-    stats = {}
+    means = {}
     for arm in ("pilot", "control"):
         x = df.loc[df["arm"] == arm, column].dropna().to_numpy(float)
-        stats[arm] = (x.mean() if x.size else float("nan"), x.var(ddof=1) if x.size > 1 else np.nan, x.size)
-        res[arm] = _num(stats[arm][0])
+        means[arm] = x.mean() if x.size else float("nan")
+        res[arm] = _num(means[arm])
         res[f"n_{arm}"] = int(x.size)
-    (m1, v1, n1), (m0, v0, n0) = stats["pilot"], stats["control"]
-    res["difference"] = _num(m1 - m0)
-    se = np.sqrt(v1 / n1 + v0 / n0) if n1 > 1 and n0 > 1 else float("nan")
-    res["se"] = _num(se)
+    res["difference"] = _num(means["pilot"] - means["control"])
+    e = itt(df, column)
+    for key in ("se", "ci_low", "ci_high", "p_value"):
+        res[key] = _num(getattr(e, key))
     return res
 
 

@@ -35,10 +35,17 @@ class PilotModel(mesa.Model):
     world without a pilot, so that stocks and durations settle); week 0 is the end of the burn-in.
     Then `run_for(weeks)` runs the pilot weeks and `record()` hands the run over as plain data
     (`labsim.results` computes every figure from it).
+
+    `world=seed` draws the world (population, employers, burn-in) from its own seed and leaves `rng` to
+    the pilot (randomisation and every later draw): one world with many pilot seeds replicates the
+    pilot in one fixed area (docs/estimand.md). Without it, world and pilot share `rng`.
     """
 
-    def __init__(self, scenario: Scenario, rng=None) -> None:
+    def __init__(self, scenario: Scenario, rng=None, world=None) -> None:
         super().__init__(rng=rng)
+        pilot_rng = self.rng
+        if world is not None:
+            self.rng = np.random.default_rng(world)
         self.settings = scenario
         self.week = 0
         self.seekers = Seekers.draw(scenario, self.rng)
@@ -82,6 +89,7 @@ class PilotModel(mesa.Model):
         for _ in range(scenario.area.burn_in_weeks):
             self._week(pilot=False)
         self._freeze_market()
+        self.rng = pilot_rng
         self.contract = Contract(scenario.payment, self._profiling_cuts())
         self.job_value = self.contract.job_value(self._form_p, self._separation[WORK_STATES])
         self.history.record(0, np.arange(s.n), s.state)

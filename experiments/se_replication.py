@@ -1,0 +1,147 @@
+"""Does the reported SE of the 26-week employment difference match replication? (issue 7)
+
+Runs a grid of W worlds x P pilots: world seed w draws the population, employers and burn-in
+(`PilotModel(world=...)`), pilot seed p the randomisation and every later draw. From the grid:
+- within-world SD: SD of the estimate across pilot seeds in one world, pooled over worlds (the spread of
+  a pilot in one fixed area);
+- between-world SD of the world means (minus the within part): how much the effect itself differs from
+  area to area drawn from the scenario;
+- the mean reported SE (summary.json's, Neyman/HC2) and cluster-robust SEs by intake week and office.
+
+    nice -n 10 .venv/bin/python experiments/se_replication.py --worlds 20 --pilots 20 --set referral.mode=mandatory
+    nice -n 10 .venv/bin/python experiments/se_replication.py --fresh 400 --set referral.mode=mandatory
+
+(the second is the audit's check: seeds 0..R-1 as `labsim run --seed`, each its own world; it prints the
+ratio over all R seeds and per block of 20 seeds.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
+from labsim.results.estimate import itt
+from labsim.results.summary import results_of
+from labsim.sweep.runner import Task, executor, run_tasks
+from labsim.world.model import PilotModel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_pilot(task: Task, seed: np.random.SeedSequence) -> dict:
+    scenario, root = task.payload
+    w, _ = task.key
+    world = np.random.SeedSequence(root, spawn_key=(10_000 + w,))  # world seed: by world index only
+    model = PilotModel(scenario, rng=seed, world=world)
+    model.run_for(scenario.weeks)
+    res = results_of(model)
+    ind = res.individuals
+    y = "employed_26w"
+    row = {"world": w, "pilot": task.key[1]}
+    d = res.summary["employment_rate"]["26w"]
+    row["estimate"], row["se_summary"] = d["difference"], d["se"]
+    row["se_week"] = itt(ind, y, cluster="assigned_week").se
+    with np.errstate(invalid="ignore"):  # two offices: the cluster-robust variance can be degenerate
+        row["se_office"] = itt(ind, y, cluster="office").se
+    row["n"] = int(ind[y].notna().sum())
+    row["starts"] = int(ind["took_up"].sum())
+    return row
+
+
+def fresh_world(task: Task, seed: np.random.SeedSequence) -> tuple[float, float]:
+    """One pilot in a world of its own, as `labsim run --seed N` draws it (world and pilot from N)."""
+    scenario = task.payload
+    model = PilotModel(scenario, rng=task.key[0])
+    model.run_for(scenario.weeks)
+    d = results_of(model).summary["employment_rate"]["26w"]
+    return d["difference"], d["se"]
+
+
+def audit(scenario, seeds: int, block: int = 20, workers: int = 1) -> None:
+    """The audit's check, `labsim run --seed 0..seeds-1`: SE / SD over all seeds and per block of 20."""
+    tasks = [Task((k,), scenario) for k in range(seeds)]
+    with executor("local", workers) as pool:
+        got = dict((t.key[0], r) for t, r in run_tasks(fresh_world, tasks, root_seed=0, pool=pool))
+    est, se = (np.array([got[k][i] for k in range(seeds)]) for i in (0, 1))
+    ratio = np.sqrt((se**2).mean()) / est.std(ddof=1)
+    cover = (np.abs(est - est.mean()) < 1.96 * se).mean()
+    print(f"{seeds} fresh worlds: mean {est.mean():.4f}, SD {est.std(ddof=1):.4f}, "
+          f"rms SE {np.sqrt((se**2).mean()):.4f}, SE/SD {ratio:.3f}, coverage {cover:.3f}")
+    blocks = [np.sqrt((se[i:i + block] ** 2).mean()) / est[i:i + block].std(ddof=1)
+              for i in range(0, seeds - block + 1, block)]
+    print(f"  SE/SD per block of {block} seeds (0-{block - 1} first): "
+          + " ".join(f"{b:.2f}" for b in blocks))
+
+
+def replicate(
+    scenario_name: str, overrides: list[str], worlds: int, pilots: int, root_seed: int = 2026,
+    workers: int = 1, csv: str | None = None,
+) -> dict:
+    """Run the grid and return its figures (see `spread`)."""
+    data = read_scenario_dict(ROOT / "scenarios" / f"{scenario_name}.toml")
+    scenario = parse_scenario(apply_overrides(data, overrides, scenario_name), scenario_name)
+    tasks = [Task((w, p), (scenario, root_seed)) for w in range(worlds) for p in range(pilots)]
+    with executor("local", workers) as pool:
+        rows = [r for _, r in run_tasks(one_pilot, tasks, root_seed=root_seed, pool=pool)]
+    df = pd.DataFrame(rows).sort_values(["world", "pilot"])
+    if csv:
+        df.to_csv(csv, index=False)
+    return spread(df)
+
+
+def spread(df: pd.DataFrame) -> dict:
+    """Within-world SD (pooled), SD of the worlds' own effects (between-world variance of the world
+    means less the within part), their total (one pilot in a fresh world), the root-mean-square of
+    each reported SE, and how often +-1.96 SE covers the world's mean estimate."""
+    g = df.groupby("world")["estimate"]
+    p = int(g.size().iloc[0])
+    within_var = g.var(ddof=1).mean()
+    world_var = max(g.mean().var(ddof=1) - within_var / p, 0.0)
+    z = (df["estimate"] - g.transform("mean")).abs() / df["se_summary"] * np.sqrt(p / (p - 1))
+    out = {
+        "worlds": int(df["world"].nunique()), "pilots": p, "mean_estimate": df["estimate"].mean(),
+        "sd_within": np.sqrt(within_var), "sd_worlds": np.sqrt(world_var),
+        "sd_total": np.sqrt(within_var + world_var), "coverage": float((z < 1.96).mean()),
+        "mean_starts": df["starts"].mean(), "mean_n": df["n"].mean(),
+    }
+    for col in ("se_summary", "se_week", "se_office"):
+        out[col] = float(np.sqrt((df[col] ** 2).mean()))
+    out["se"] = out["se_summary"]
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="baseline")
+    ap.add_argument("--worlds", type=int, default=20)
+    ap.add_argument("--pilots", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--csv", default=None)
+    ap.add_argument("--fresh", type=int, default=0, metavar="R",
+                    help="instead: R seeds 0..R-1, each its own world (labsim run --seed)")
+    a = ap.parse_args(argv)
+    if a.fresh:
+        data = read_scenario_dict(ROOT / "scenarios" / f"{a.scenario}.toml")
+        audit(parse_scenario(apply_overrides(data, a.set, a.scenario), a.scenario), a.fresh,
+              workers=a.workers)
+        return
+    r = replicate(a.scenario, a.set, a.worlds, a.pilots, a.seed, a.workers, a.csv)
+    print(f"{r['worlds']} worlds x {r['pilots']} pilots; mean estimate {r['mean_estimate']:.4f}; "
+          f"mean n {r['mean_n']:.0f}, starts {r['mean_starts']:.0f}")
+    print(f"SD within a world {r['sd_within']:.4f}; SD of worlds' effects {r['sd_worlds']:.4f}; "
+          f"total {r['sd_total']:.4f}")
+    for col in ("se_summary", "se_week", "se_office"):
+        print(f"  {col:11s} rms {r[col]:.4f}  / within {r[col] / r['sd_within']:.3f}"
+              f"  / total {r[col] / r['sd_total']:.3f}")
+    print(f"  coverage of the world's mean effect by +-1.96 SE: {r['coverage']:.3f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
