@@ -187,3 +187,48 @@ def test_area_design_records_before_cohorts_and_its_did_vanishes_without_help():
 def test_area_design_needs_a_before_period():
     with pytest.raises(Exception, match="start_week >= 2"):
         small_scenario("design.randomisation=area")
+
+
+def test_counted_employment_follows_the_contracts_forms():
+    # fi_2017_ely pays for salaried and entrepreneurship jobs only: counted employment is employment in
+    # those forms, recomputed here from the run's timeline independently of the results code
+    from labsim import PilotModel, results_of
+    from labsim.config.states import WORK_FORMS, WORK_STATES
+
+    sc = small_scenario("payment.preset=fi_2017_ely", "referral.mode=mandatory")
+    model = _run(PilotModel(sc, rng=8), sc)
+    record, ind = model.record(), results_of(model).individuals
+    paid = {int(WORK_STATES[i]) for i, f in enumerate(WORK_FORMS) if sc.payment.outcome.forms[f] > 0}
+    assert 0 < len(paid) < len(WORK_FORMS)
+    col = record.people["assigned_week"] + 13
+    seen = col < record.timeline.shape[1]
+    expected = np.isin(record.timeline[np.flatnonzero(seen), col[seen]], list(paid)).astype(float)
+    np.testing.assert_array_equal(ind["employed_counted_13w"].to_numpy()[seen], expected)
+    assert (ind["employed_counted_13w"] <= ind["employed_13w"]).where(seen).dropna().all()
+    assert ind["employed_counted_13w"].sum() < ind["employed_13w"].sum()  # gig work etc. not counted
+
+
+@pytest.mark.slow
+def test_office_clusters_need_more_people_in_line_with_the_design_effect():
+    # the same pilot randomised by office (8 offices) and by individual: the spread of the office design's
+    # estimates over the individual design's is the design effect, within the F-distribution's Monte
+    # Carlo error (log of a variance ratio over 2 x 80 runs: SD about sqrt(2/79 + 2/79) = 0.22); the
+    # office design is never more powerful beyond noise
+    from labsim.design.analytic import design_effect, icc_oneway
+
+    base = (*TEXTBOOK, "area.offices=8", "area.job_seekers=6000", "referral.target_participants=900",
+            "providers.capacity=600")
+    di, ri = diagnose(small_scenario(*base), sims=80, counterfactual_sims=0, workers=2, seed=17)
+    do, ro = diagnose(small_scenario(*base, "design.randomisation=office"), sims=80, counterfactual_sims=0,
+                      workers=2, seed=17)
+    ratio = do["sd_estimate"] ** 2 / di["sd_estimate"] ** 2
+    m = (ro["n_pilot"] + ro["n_control"]).mean() / 8
+    # the ICC of the outcome between offices, from the office design's own control arms (one per run)
+    from labsim import PilotModel, results_of
+
+    sc = small_scenario(*base)
+    ind = results_of(_run(PilotModel(sc, rng=3), sc)).individuals.dropna(subset=["employed_26w"])
+    deff = design_effect(m, icc_oneway(ind["employed_26w"].to_numpy(), ind["office"].to_numpy()))
+    assert abs(math.log(ratio) - math.log(deff)) < 3 * 0.22, (ratio, deff)
+    assert do["mean_se"] > di["mean_se"] * 0.9
+    assert do["power"] <= di["power"] + 3 * math.hypot(do["power_se"], di["power_se"])

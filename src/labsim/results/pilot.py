@@ -66,6 +66,7 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
         def effect(col):
             return itt(ind_itt, col, cluster=cluster, alpha=alpha)
     main = effect(f"employed_{horizon}w")
+    counted = effect(f"employed_counted_{horizon}w")  # in the forms of work the contract pays for
     weeks = effect("weeks_employed_52w")
     found = effect(f"found_job_{horizon}w")
     late, late_se = wald_late(ind_itt, f"employed_{horizon}w")
@@ -87,6 +88,8 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
         "n_pilot": int((pilot & observed).sum()),
         "n_control": int((~pilot & observed).sum()),
         "control_mean": float(ind.loc[~pilot & observed, f"employed_{horizon}w"].mean()),
+        "counted_estimate": counted.estimate,
+        "counted_se": counted.se,
         "weeks_employed_estimate": weeks.estimate,
         "weeks_employed_se": weeks.se,
         "found_job_estimate": found.estimate,

@@ -16,7 +16,14 @@ import pandas as pd
 from labsim.results.estimate import itt
 from labsim.world.history import outcomes_after
 from labsim.config.payment import TERMS
-from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, STATE_NAMES, WORK_FORMS, is_employed
+from labsim.config.states import (
+    AGE_GROUPS,
+    EDUCATION_LEVELS,
+    STATE_NAMES,
+    WORK_FORMS,
+    WORK_STATES,
+    is_employed,
+)
 from labsim.world.accounts import break_even_clients
 from labsim.world.record import RunRecord
 
@@ -68,6 +75,7 @@ def individual_outcomes(record: RunRecord, start: np.ndarray) -> pd.DataFrame:
     """One row per seeker ever assigned to the pilot or control arm, with outcomes after assignment."""
     p, timeline = record.people, record.timeline
     out = outcomes_after(timeline, start, HORIZONS)
+    out.update(counted_employment(record, start))
     sectors = [sec.name for sec in record.scenario.market.sectors]
     first_form = np.full(record.person.size, "", dtype=object)
     seen = out["first_job_seen"]
@@ -100,6 +108,21 @@ def individual_outcomes(record: RunRecord, start: np.ndarray) -> pd.DataFrame:
         }
     )
     return df
+
+
+def counted_employment(record: RunRecord, start: np.ndarray) -> dict[str, np.ndarray]:
+    """`employed_counted_<h>w`: in a form of work the contract pays an outcome fee for (its
+    `payment.outcome.forms` weight above 0), h weeks after assignment (NaN when the run ended first)."""
+    forms = record.scenario.payment.outcome.forms
+    counted = np.array([int(WORK_STATES[i]) for i, f in enumerate(WORK_FORMS) if forms.get(f, 0.0) > 0])
+    rows, weeks = np.arange(start.size), record.timeline.shape[1]
+    out = {}
+    for h in HORIZONS:
+        at, ok = start + h, start + h < weeks
+        value = np.full(start.size, np.nan)
+        value[ok] = np.isin(record.timeline[rows[ok], at[ok]], counted)
+        out[f"employed_counted_{h}w"] = value
+    return out
 
 
 def difference(df: pd.DataFrame, column: str) -> dict[str, Any]:
