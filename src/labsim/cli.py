@@ -277,19 +277,10 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
     check_out_dir(out, args.force)
     from labsim.design.diagnose import diagnose
-    from labsim.design.output import as_json, write_design_folder
-    from labsim.report.charts import write_charts_for
 
     answer, rows = diagnose(scenario, sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed,
                             workers=args.workers, progress=not args.json)
-    answer["scenario"] = scenario.name
-    write_design_folder(out, "diagnosis", answer, rows, scenario, source=str(path), seed=args.seed,
-                        overrides=overrides, force=args.force, also=write_charts_for)
-    if args.json:
-        print(json.dumps(as_json(answer), indent=2))
-    else:
-        print(diagnosis_table(as_json(answer), out))
-    return 0
+    return _write_answer(args, "diagnosis", answer, rows, scenario, path, overrides, out, diagnosis_table)
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -306,18 +297,21 @@ def cmd_size(args: argparse.Namespace) -> int:
     from labsim.results.output import check_out_dir
 
     check_out_dir(out, args.force)
-    from labsim.design.output import as_json, write_design_folder
     from labsim.design.size import search_size
-    from labsim.report.charts import write_charts_for
 
     answer, rows = search_size(scenario, search, progress=not args.json)
+    return _write_answer(args, "size", answer, rows, scenario, path, overrides, out, size_table)
+
+
+def _write_answer(args, name, answer, rows, scenario, path, overrides, out, table) -> int:
+    """Write a diagnose/size folder (answer, replications, manifest, charts) and print the answer."""
+    from labsim.design.output import as_json, write_design_folder
+    from labsim.report.charts import write_charts_for
+
     answer["scenario"] = scenario.name
-    write_design_folder(out, "size", answer, rows, scenario, source=str(path), seed=args.seed,
+    write_design_folder(out, name, answer, rows, scenario, source=str(path), seed=args.seed,
                         overrides=overrides, force=args.force, also=write_charts_for)
-    if args.json:
-        print(json.dumps(as_json(answer), indent=2))
-    else:
-        print(size_table(as_json(answer), out))
+    print(json.dumps(as_json(answer), indent=2) if args.json else table(as_json(answer), out))
     return 0
 
 

@@ -17,6 +17,7 @@ reach (no effect, or power still short at the largest size allowed) gets an answ
 from __future__ import annotations
 
 import math
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class SizeSearch:
     type_i_sims: int = 40
     seed: int = 1
     workers: int | None = None
+    progress: bool = False  # print each step and show a progress bar per batch (on a terminal)
 
     def check(self) -> None:
         if not self.alpha < self.power < 1:
@@ -128,7 +130,8 @@ def _run(scenario: Scenario, s: SizeSearch, trials: Trials, size: int, pool, kin
     start = trials.next_rep.get(size, 0) if kind == "pilot" else 0
     job = Job(at_size(scenario, s.by, size) if kind == "pilot" else scenario, "pilot", s.horizon, s.alpha, size)
     tasks = [Task((rep,), job) for rep in range(start, start + s.batch)]
-    rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool)]
+    bar = f"{s.by} = {size}" if s.progress else None  # a bar with time left for each batch
+    rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar, total=len(tasks))]
     for rec in rows:
         rec.pop("cohort_employed", None), rec.pop("cohort_n", None)
     if kind == "pilot":
@@ -168,7 +171,8 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tu
     if s.by == "offices":
         high = s.max_size or max(4 * base, 40)
     trials = Trials()
-    say = (lambda msg: print(f"size: {msg}", flush=True)) if progress else (lambda msg: None)
+    s.progress = s.progress or progress
+    say = (lambda msg: print(f"size: {msg}", file=sys.stderr, flush=True)) if s.progress else (lambda msg: None)
     status, message = "found", ""
     with executor("local", s.workers) as pool:
         say(f"reference batch of {s.batch} pilots at {s.by} = {base}")
