@@ -60,8 +60,8 @@ def make_size(out: Path, run: Path, seed: int = 3) -> Path:
             "size": n, "replication": np.arange(sims), "estimate": est, "se": se,
             "p_value": 2 * norm.sf(np.abs(est / se)), "reject": np.abs(est / se) > norm.ppf(0.975),
             "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se, "estimand": "employed_26w",
-            "rollout_effect": effect, "participants": (0.8 * n / 2).astype(int), "take_up": 0.8,
-            "providers_viable": 2, "purchaser_paid": 1100.0 * 0.8 * n / 2,
+            "participants": (0.8 * n / 2).astype(int), "take_up": 0.8,
+            "providers_viable": 0.9, "purchaser_paid": 1100.0 * 0.8 * n / 2,
         }))
     pd.concat(reps, ignore_index=True).to_parquet(out / "replications.parquet", index=False)
     write_json(out / "size.json", {
@@ -83,7 +83,7 @@ def make_diagnose(out: Path, run: Path, seed: int = 4) -> Path:
     pd.DataFrame({
         "size": 800, "replication": np.arange(300), "estimate": est, "se": se, "p_value": 2 * norm.sf(np.abs(est / se)),
         "reject": reject, "ci_low": est - 1.96 * se, "ci_high": est + 1.96 * se, "estimand": "employed_26w",
-        "rollout_effect": effect, "participants": 320, "take_up": 0.8, "providers_viable": 2, "purchaser_paid": 350_000.0,
+        "rollout_effect": effect, "participants": 320, "take_up": 0.8, "providers_viable": 0.75, "purchaser_paid": 350_000.0,
     }).to_parquet(out / "replications.parquet", index=False)
     d = {"power": reject.mean(), "bias_vs_rollout": est.mean() - effect, "rmse": np.sqrt(((est - effect) ** 2).mean()),
          "coverage": (np.abs(est - effect) < 1.96 * se).mean(), "type_s": (reject & (est < 0)).mean(),

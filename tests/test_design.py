@@ -232,3 +232,14 @@ def test_office_clusters_need_more_people_in_line_with_the_design_effect():
     assert abs(math.log(ratio) - math.log(deff)) < 3 * 0.22, (ratio, deff)
     assert do["mean_se"] > di["mean_se"] * 0.9
     assert do["power"] <= di["power"] + 3 * math.hypot(do["power_se"], di["power_se"])
+
+
+def test_type_i_check_reports_an_exact_interval_not_a_zero_se():
+    """0 rejections in 40 null pilots: rate 0, yet the rate could be up to 1 - 0.025**(1/40) (about 8.8 %)."""
+    from labsim.design.size import _type_i_error
+
+    none = _type_i_error(500, np.zeros(40, bool))
+    assert none["rate"] == 0 and none["ci"][0] == 0
+    assert none["ci"][1] == pytest.approx(1 - 0.025 ** (1 / 40), rel=1e-9)
+    some = _type_i_error(500, np.arange(40) < 2)
+    assert some["ci"][0] < some["rate"] == 0.05 < some["ci"][1]

@@ -9,6 +9,7 @@ a scenario description holding `<script>` shown as text without running.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -248,6 +249,19 @@ def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tm
     out = tmp_path / "r.html"
     assert main(["report", str(folders["payment"]), "--lang", "sv", "--out", str(out)]) == 0
     assert "outcome_only" in out.read_text()
+
+
+def test_captions_mention_the_roll_out_effect_only_where_it_was_simulated(folders):
+    """A size search does not simulate the roll-out: its captions must not send the reader to a missing line."""
+    size, diagnose = render(folders["size"], "en"), render(folders["diagnose"], "en")
+    assert "roll-out effect" not in size.split("What the model leaves out")[0].split("Charts")[-1]
+    assert "the effect you expect" in size and "grey bars are pilots" in size
+    assert "the gap between the mean and the roll-out effect" in diagnose
+
+
+def test_providers_breaking_even_is_shown_as_a_share(folders):
+    assert re.search(r"breaking even \(share\)</td><td>90%", render(folders["size"], "en"))
+    assert re.search(r"breaking even \(share\)</td><td>75%", render(folders["diagnose"], "en"))
 
 
 def test_scenario_names_with_dollar_signs_are_drawn_as_text(folders, tmp_path):

@@ -364,7 +364,8 @@ def size_table(a: dict[str, Any], out: Path) -> str:
         lines.append(f"  Providers' break-even      {a['break_even_clients']:,.0f} clients each")
     if a["type_i_error"]:
         t = a["type_i_error"]
-        lines.append(f"  Type-I error (no effect)   {t['rate']:.1%} +- {t['se']:.1%} ({t['sims']} pilots)")
+        lines.append(f"  Type-I error (no effect)   {t['rate']:.1%} (95 % interval {t['ci'][0]:.1%} - {t['ci'][1]:.1%}, "
+                     f"{t['sims']} pilots)")
     if a["status"] == "budget":
         lines.append(f"  Note: {a['message']}")
     lines.append("  Power by size: " + ", ".join(f"{p['size']:,}: {p['power']:.0%}" for p in a["power_curve"]))

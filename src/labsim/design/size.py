@@ -223,9 +223,7 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tu
             say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size} with providers that do nothing")
             null = zero_help(at_size(scenario, s.by, size))
             rows = _run(null, SizeSearch(**{**s.__dict__, "batch": s.type_i_sims}), Trials(), size, pool, kind="null")
-            rej = np.array([r["reject"] for r in rows], float)
-            type_i = {"size": size, "rate": float(rej.mean()), "se": float(math.sqrt(rej.mean() * (1 - rej.mean()) / rej.size)),
-                      "sims": int(rej.size)}
+            type_i = _type_i_error(size, np.array([r["reject"] for r in rows], bool))
     rows = trials.frame()
     curve["analytic_power"] = [analytic_power(ref, n, s.alpha) for n in curve["size"]]
     near = rows.loc[(rows["size"] - (found[0] if found else rows["size"].max())).abs().idxmin(), "size"]
@@ -234,6 +232,15 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tu
     answer["sims_total"] = int(len(rows)) + (type_i["sims"] if type_i else 0)
     answer["seconds"] = round(time.perf_counter() - started, 1)
     return answer, rows
+
+
+def _type_i_error(size: int, reject: np.ndarray) -> dict[str, Any]:
+    """The rejection rate with no effect, and its exact (Clopper-Pearson) 95 % interval: with 40 pilots
+    and no rejection the rate is 0 but could be as high as 9 %, which a binomial SE of 0 would hide."""
+    ci = stats.binomtest(int(reject.sum()), reject.size).proportion_ci(0.95, method="exact")
+    rate = float(reject.mean())
+    return {"size": size, "rate": rate, "se": float(math.sqrt(rate * (1 - rate) / reject.size)),
+            "ci": [float(ci.low), float(ci.high)], "sims": int(reject.size)}
 
 
 def _answer(scenario, s, ref, curve, found, at, near, status, message, type_i) -> dict[str, Any]:

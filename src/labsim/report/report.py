@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from labsim import __version__
 from labsim.report import comparisons, sizing
 from labsim.report.charts import figures_for
-from labsim.report.i18n import LANGS, number, percent, text
+from labsim.report.i18n import LANGS, TEXTS, number, percent, text
 from labsim.report.plots import Z95
 from labsim.report.saved import Saved, load, varied_parameters
 from labsim.results.summary import HORIZONS, flat_summary
@@ -179,7 +179,7 @@ def _replication_rows(reps: pd.DataFrame | None, lang: str) -> list[tuple[str, s
         per = paid / reps["participants"].mean() if "participants" in reps and reps["participants"].mean() else None
         rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang), per=number(per, lang))))
     if "providers_viable" in reps:
-        rows.append((text("n_providers_viable", lang), number(reps["providers_viable"].mean(), lang, 1)))
+        rows.append((text("n_providers_viable", lang), percent(reps["providers_viable"].mean(), lang, 0)))
     return rows
 
 
@@ -206,6 +206,14 @@ def all_fields(scenario: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, "-" if v is None else str(v)) for k, v in flat_summary(scenario).items()]
 
 
+def reading_key(chart: str, saved: Saved) -> str:
+    """The caption of a chart; charts that compare with the roll-out effect say so only when it was simulated."""
+    key = f"read_{chart}"
+    if f"{key}_no_rollout" in TEXTS and sizing.rollout_effect(saved.tables.get("replications")) is None:
+        return f"{key}_no_rollout"
+    return key
+
+
 def render(folder: Path, lang: str = "en") -> str:
     """The report of an output folder as one HTML page."""
     if lang not in LANGS:
@@ -214,7 +222,7 @@ def render(folder: Path, lang: str = "en") -> str:
     scenario = saved.scenario or (saved.runs[0].scenario if saved.runs else {})
     rows, table = answer(saved, lang)
     charts = [
-        {"src": png_data_uri(fig), "title": fig.get_suptitle(), "read": text(f"read_{name}", lang)}
+        {"src": png_data_uri(fig), "title": fig.get_suptitle(), "read": text(reading_key(name, saved), lang)}
         for name, fig in figures_for(saved, lang).items()
     ]
     created = saved.manifest.get("created_utc") or datetime.now(UTC).isoformat(timespec="seconds")

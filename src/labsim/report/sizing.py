@@ -79,7 +79,7 @@ def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFr
     fig, ax = new_figure(text("mde_title", lang), note)
     ax.plot(c["size"], mde, color=SERIES[0], marker="o", linewidth=2,
             label=text("mde_label", lang, p=percent(power, lang), a=number(alpha, lang, 2)))
-    effect = _rollout_effect(replications)
+    effect = rollout_effect(replications)
     if effect is not None:
         ax.axhline(effect * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
                    label=text("rollout_effect", lang, e=number(effect * 100, lang, 1)))
@@ -90,7 +90,8 @@ def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFr
     return fig
 
 
-def _rollout_effect(replications: pd.DataFrame | None) -> float | None:
+def rollout_effect(replications: pd.DataFrame | None) -> float | None:
+    """The mean roll-out effect over the saved pilots, or None when it was not simulated (as in a size search)."""
     if replications is None or "rollout_effect" not in replications:
         return None
     value = pd.to_numeric(replications["rollout_effect"], errors="coerce").mean()
@@ -109,7 +110,7 @@ def estimates_chart(replications: pd.DataFrame, note: str, lang: str = "en") -> 
     reject = r["reject"].fillna(False).astype(bool) if "reject" in r else pd.Series(False, index=r.index)
     ax.hist([est[reject], est[~reject]], bins=bins, stacked=True, color=[SERIES[2], "0.7"],
             label=[text("significant", lang), text("not_significant", lang)])
-    effect = _rollout_effect(r)
+    effect = rollout_effect(r)
     if effect is not None:
         ax.axvline(effect * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2.2,
                    label=text("rollout_effect", lang, e=number(effect * 100, lang, 1)))
