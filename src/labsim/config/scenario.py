@@ -60,6 +60,7 @@ class Area(Part):
     offices: PosInt = 4
     caseload_per_counsellor: PosInt = 120
     burn_in_weeks: NonNegInt = 52
+    office_spread: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
 
     @field_validator("job_seekers", mode="before")
     @classmethod

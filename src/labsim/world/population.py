@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labsim.config.scenario import Scenario
+from labsim.config.scenario import Area, Scenario
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS, WORK_STATES, State
 
 
@@ -74,6 +74,9 @@ class Seekers:
         education_shift = np.array([pop.education_employability[e] for e in EDUCATION_LEVELS])
         log_emp = age_shift[s.age_group] + education_shift[s.education]
         s.base_employability[:] = np.exp(log_emp + pop.employability_sd * z)
+        if scenario.area.office_spread > 0:
+            local = office_factors(scenario.area, rng)[s.office]
+            s.base_employability *= local / local.mean()
         a = pop.motivation_mean * pop.motivation_concentration
         b = (1 - pop.motivation_mean) * pop.motivation_concentration
         s.motivation[:] = rng.beta(a, b, n)
@@ -96,6 +99,14 @@ class Seekers:
         out = np.take(decay, self.duration)
         out *= self.base_employability
         return np.maximum(out, floor, out=out)
+
+
+def office_factors(area: Area, rng: np.random.Generator) -> np.ndarray:
+    """Each office's factor on its seekers' employability: the local labour market and the counsellors'
+    practice make an office's seekers find work faster or slower than the area's average (which
+    `Seekers.draw` keeps, by scaling the factors to a mean of 1 over seekers), so that outcomes cluster
+    by office as they do between real offices."""
+    return np.exp(area.office_spread * rng.standard_normal(area.offices))
 
 
 def _draw_group(rng: np.random.Generator, n: int, shares: dict[str, float], order: tuple[str, ...]):
