@@ -219,6 +219,27 @@ def test_scenarios_lists_names_and_first_line_of_description(tmp_path, monkeypat
     assert main(["validate", "small_town"]) == 0
 
 
+def test_experiments_are_listed_and_validated_like_scenarios(tmp_path, monkeypatch, capsys):
+    (tmp_path / "base.toml").write_text('name = "base"\n')
+    (tmp_path / "sizes.toml").write_text(
+        'description = """Three sizes.\nMore."""\nscenario = "base.toml"\nreplications = 2\n'
+        '[levers.grid]\n"referral.target_participants" = [100, 200, 300]\n')
+    (tmp_path / "empty_grid.toml").write_text(
+        'scenario = "base.toml"\nreplications = 2\n[levers.grid]\n"referral.target_participants" = []\n')
+    monkeypatch.setenv("LABSIM_EXPERIMENTS", str(tmp_path))
+    assert main(["experiments"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["base", "empty_grid", "sizes"]
+    assert lines[2].endswith("Three sizes.")
+    assert main(["validate", "sizes", str(tmp_path / "sizes.toml")]) == 0  # by name and by path
+    assert capsys.readouterr().out.splitlines() == ["ok: sizes", f"ok: {tmp_path / 'sizes.toml'}"]
+    assert main(["validate", "empty_grid"]) == 2  # judged as an experiment, not as a scenario
+    err = capsys.readouterr().err
+    assert "empty_grid.toml" in err and "referral.target_participants" in err
+    assert main(["validate", "sizes", "--set", "weeks=3"]) == 2
+    assert "--set applies to scenarios" in capsys.readouterr().err
+
+
 def test_light_commands_do_not_import_the_model_or_charts():
     code = (
         "import sys; from labsim.cli import main; "

@@ -39,7 +39,7 @@ def installed(tmp_path_factory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("install")
     source = base / "source"
     tracked = subprocess.run(
-        ["git", "ls-files", "-z", "pyproject.toml", "README.md", "src", "scenarios"],
+        ["git", "ls-files", "-z", "pyproject.toml", "README.md", "src", "scenarios", "experiments"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split("\0")
     for name in filter(None, tracked):
@@ -73,6 +73,15 @@ def test_the_wheel_ships_every_bundled_scenario(installed):
     assert listed == {p.stem for p in (ROOT / "scenarios").glob("*.toml")}
     where = _run(env / "bin" / "python", "-c", "import labsim; print(labsim.__file__)", cwd=elsewhere)
     assert Path(where.stdout.strip()).is_relative_to(env), "labsim was imported from the checkout"
+
+
+def test_the_wheel_ships_every_bundled_experiment_with_its_base_scenario(installed):
+    env, elsewhere = installed
+    proc = _run(env / "bin" / "labsim", "experiments", cwd=elsewhere)
+    names = {p.stem for p in (ROOT / "experiments").glob("*.toml")}
+    assert {line.split()[0] for line in proc.stdout.splitlines()} == names
+    proc = _run(env / "bin" / "labsim", "validate", *sorted(names), cwd=elsewhere)  # base scenarios resolve
+    assert proc.stdout.splitlines() == [f"ok: {name}" for name in sorted(names)]
 
 
 def test_the_installed_command_runs_a_bundled_scenario(installed):

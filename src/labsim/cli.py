@@ -37,18 +37,28 @@ EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), e.g. from `kill` or a batch sy
 def scenarios_dir() -> Path:
     """The bundled scenarios: `$LABSIM_SCENARIOS`, else the `scenarios` package data installed with
     labsim (in a checkout, `src/labsim/scenarios` is a link to `scenarios/` at the root)."""
-    env = os.environ.get("LABSIM_SCENARIOS")
+    return _package_folder("scenarios", "LABSIM_SCENARIOS")
+
+
+def experiments_dir() -> Path:
+    """The bundled experiments: `$LABSIM_EXPERIMENTS`, else the `experiments` package data (in a
+    checkout, a link to `experiments/` at the root)."""
+    return _package_folder("experiments", "LABSIM_EXPERIMENTS")
+
+
+def _package_folder(name: str, env_var: str) -> Path:
+    env = os.environ.get(env_var)
     if env:
         return Path(env)
-    folder = resources.files("labsim") / "scenarios"
+    folder = resources.files("labsim") / name
     if not isinstance(folder, Path):  # labsim is installed as files, never inside a zip
-        raise LabsimError(f"bundled scenarios are not in a folder ({folder}); set LABSIM_SCENARIOS")
+        raise LabsimError(f"bundled {name} are not in a folder ({folder}); set {env_var}")
     return folder
 
 
-def bundled() -> dict[str, Path]:
-    """Bundled scenario files by name (file stem), sorted."""
-    folder = scenarios_dir()
+def bundled(folder: Path | None = None) -> dict[str, Path]:
+    """Bundled scenario (or, given their folder, experiment) files by name (file stem), sorted."""
+    folder = scenarios_dir() if folder is None else folder
     # resolved, so that in a checkout the path shown is the file to edit (scenarios/ at the root)
     return {p.stem: p.resolve() for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
 
@@ -65,22 +75,36 @@ def resolve_scenario(name: str) -> Path:
     raise LabsimError(f"{name}: no such scenario file or bundled scenario (bundled: {names})")
 
 
-def experiments_dir() -> Path:
-    """The bundled experiments: `$LABSIM_EXPERIMENTS`, else `experiments/` at the repository root."""
-    env = os.environ.get("LABSIM_EXPERIMENTS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "experiments"
-
-
 def resolve_experiment(name: str) -> Path:
     """An experiment given as a path, or as the name of a bundled experiment."""
     path = Path(name)
     if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
         return path  # a missing path is reported by the loader, naming the file
-    found = experiments_dir() / f"{name}.toml"
-    if found.is_file():
-        return found
-    names = ", ".join(p.stem for p in sorted(experiments_dir().glob("*.toml"))) or "none"
+    found = bundled(experiments_dir())
+    if name in found:
+        return found[name]
+    names = ", ".join(found) or f"none in {experiments_dir()}"
     raise LabsimError(f"{name}: no such experiment file or bundled experiment (bundled: {names})")
+
+
+def _is_experiment(name: str) -> bool:
+    """An experiment is named as a bundled one, or is a TOML file naming its base `scenario`."""
+    path = Path(name)
+    if not path.is_file():
+        return name in bundled(experiments_dir()) and name not in bundled()
+    try:
+        with path.open("rb") as fh:
+            return "scenario" in tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False  # the scenario loader reports it, naming the file
+
+
+def _load_experiment(name: str, overrides: list[str], replications: int | None = None):
+    from labsim.config.experiment import load_experiment
+
+    if overrides:
+        raise LabsimError(f"{name}: --set applies to scenarios; change an experiment in its file (`set = [...]`)")
+    return load_experiment(resolve_experiment(name), replications=replications, find_scenario=resolve_scenario)
 
 
 def _load(name: str, overrides: list[str]):
@@ -95,9 +119,18 @@ def _load(name: str, overrides: list[str]):
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """One line per bundled scenario: its name and the first line of its description."""
-    found = bundled()
+    return _list_bundled(scenarios_dir(), "scenarios")
+
+
+def cmd_experiments(args: argparse.Namespace) -> int:
+    """One line per bundled experiment: its name and the first line of its description."""
+    return _list_bundled(experiments_dir(), "experiments")
+
+
+def _list_bundled(folder: Path, what: str) -> int:
+    found = bundled(folder)
     if not found:
-        print(f"no scenarios in {scenarios_dir()}", file=sys.stderr)
+        print(f"no {what} in {folder}", file=sys.stderr)
         return 0
     width = max(map(len, found))
     for name, path in found.items():
@@ -115,7 +148,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            _load(name, args.overrides)
+            if _is_experiment(name):
+                _load_experiment(name, args.overrides)
+            else:
+                _load(name, args.overrides)
         except LabsimError as err:
             print(f"labsim: error: {err}", file=sys.stderr)
             failed = True
@@ -193,11 +229,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Run every point x replication of an experiment into a resumable results folder."""
     if args.scheduler and args.engine != "dask":
         raise LabsimError("--scheduler needs --engine dask")
-    from labsim.config.experiment import load_experiment
     from labsim.sweep.sweep import run_sweep
 
-    path = resolve_experiment(args.experiment)
-    plan = load_experiment(path, replications=args.replications, find_scenario=resolve_scenario)
+    plan = _load_experiment(args.experiment, [], args.replications)
     exp = plan.experiment
     print(f"{exp.name}: {len(plan.points)} points x {exp.replications} replications, root seed {exp.seed}"
           f" -> {args.out}/", file=sys.stderr)
@@ -454,8 +488,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the bundled scenarios")
     p.set_defaults(func=cmd_scenarios)
 
-    p = sub.add_parser("validate", help="check scenario files against the schema")
-    p.add_argument("files", nargs="+", metavar="FILE", help="scenario file or bundled scenario name")
+    p = sub.add_parser("experiments", help="list the bundled experiments (for labsim sweep)")
+    p.set_defaults(func=cmd_experiments)
+
+    p = sub.add_parser("validate", help="check scenario and experiment files against their schemas")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="scenario or experiment file, or a bundled scenario's or experiment's name")
     _add_overrides(p)
     p.set_defaults(func=cmd_validate)
 
