@@ -66,6 +66,7 @@ def make_size(out: Path, run: Path, seed: int = 3) -> Path:
     pd.concat(reps, ignore_index=True).to_parquet(out / "replications.parquet", index=False)
     write_json(out / "size.json", {
         "minimum_size": 1040, "minimum_size_ci": [930, 1160], "analytic_size": 880,
+        "analytic_size_ci": [700, 1200],
         "power_curve": curve[["size", "power", "power_se"]].to_dict("records"),
         "eligible_needed": 1040, "intake_weeks_needed": 31, "target_power": 0.8, "alpha": 0.05,
     })

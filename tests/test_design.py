@@ -249,3 +249,27 @@ def test_type_i_check_reports_an_exact_interval_not_a_zero_se():
     assert none["ci"][1] == pytest.approx(1 - 0.025 ** (1 / 40), rel=1e-9)
     some = _type_i_error(500, np.arange(40) < 2)
     assert some["ci"][0] < some["rate"] == 0.05 < some["ci"][1]
+
+
+def test_analytic_size_carries_the_range_of_the_reference_effect():
+    """The formula is given the reference batch's mean ITT; over that mean's 95 % interval its size
+    spans a range (larger effect, smaller pilot), open above when the effect may be zero."""
+    from labsim.design.size import reference
+
+    sc, s = small_scenario(), SizeSearch()
+    rng = np.random.default_rng(1)
+
+    def rows(effect_mean: float) -> list[dict]:
+        est = rng.normal(effect_mean, 0.02, 40)
+        return [{"n_pilot": 500, "n_control": 500, "control_mean": 0.2, "estimate": e, "take_up": 0.9,
+                 "late": e / 0.9} for e in est]
+
+    ref = reference(rows(0.04), sc, s, 1000)
+    lo, hi = ref["analytic_size_range"]
+    se = ref["itt_se"]
+    assert se == pytest.approx(0.02 / np.sqrt(40), rel=0.35)  # SD / sqrt(R), SD estimated from 40 draws
+    per_arm = [pilot_arm_needed(0.2, ref["itt"] + z * se, 0.05, 0.8) for z in (1.96, 0, -1.96)]
+    assert [lo, ref["analytic_size"], hi] == pytest.approx([2 * n for n in per_arm])  # 1,000 = 2 x 500 per arm
+    assert lo < ref["analytic_size"] < hi
+    weak = reference(rows(0.004), sc, s, 1000)  # an effect within 2 SE of zero: no upper end
+    assert math.isfinite(weak["analytic_size_range"][0]) and weak["analytic_size_range"][1] == math.inf

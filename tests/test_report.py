@@ -240,6 +240,7 @@ def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tm
     for heading in ("The question", "The scenario&#39;s assumptions", "The answer", "Charts", "What the model leaves out"):
         assert heading in html, heading
     assert "1,040 participants (95 % interval 930-1,160)" in html
+    assert "880 (for the effect&#39;s 95 % interval: 700-1,200)" in html
     assert html.count("data:image/png;base64,") == len(EXPECTED["size"])
     assert "http://" not in html and "https://" not in html
     fi = render(folders["size"], "fi")

@@ -225,6 +225,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analytic_range(ci: list[int | None] | None) -> str:
+    """The formula's size over the reference effect's 95 % interval (no upper end if it may be 0)."""
+    if not ci or ci[0] is None:
+        return ""
+    return f"  (for the reference effect's 95 % interval: {ci[0]:,} - {f'{ci[1]:,}' if ci[1] else 'no limit'})"
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run every point x replication of an experiment into a resumable results folder."""
     if args.scheduler and args.engine != "dask":
@@ -380,31 +387,35 @@ def diagnosis_table(d: dict[str, Any], out: Path) -> str:
 
 def size_table(a: dict[str, Any], out: Path) -> str:
     """The size answer as a planner reads it."""
-    lines = [f"{a.get('scenario', '')}: smallest pilot ({a['by']}) for power {a['target_power']:.0%} at alpha "
-             f"{a['alpha']}, design {a['design']}, {a['referral_mode']} referral"]
-    if a["minimum_size"] is not None:
-        ci = a["minimum_size_ci"]
-        lines.append(f"  Minimum size (simulated)   {a['minimum_size']:,}  (95 % interval {ci[0]:,} - "
-                     f"{ci[1]:,})" if ci and ci[1] is not None else f"  Minimum size (simulated)   {a['minimum_size']:,}")
+    head = (f"{a.get('scenario', '')}: smallest pilot ({a['by']}) for power {a['target_power']:.0%} at alpha "
+            f"{a['alpha']}, design {a['design']}, {a['referral_mode']} referral")
+    rows: list[tuple[str, str]] = []
+    ci = a["minimum_size_ci"]
+    if a["minimum_size"] is None:
+        rows.append(("Minimum size (simulated)", f"not found: {a['message']}"))
+    elif ci and ci[1] is not None:
+        rows.append(("Minimum size (simulated)", f"{a['minimum_size']:,}  (95 % interval {ci[0]:,} - {ci[1]:,})"))
     else:
-        lines.append(f"  Minimum size (simulated)   not found: {a['message']}")
-    lines.append(f"  Analytic size (2 proportions{', DEFF' if a['design'] == 'office' else ''})   "
-                 + (f"{a['analytic_size']:,}" if a["analytic_size"] else "none (no positive effect to detect)"))
+        rows.append(("Minimum size (simulated)", f"{a['minimum_size']:,}"))
+    rows.append((f"Analytic size (2 proportions{', DEFF' if a['design'] == 'office' else ''})",
+                 (f"{a['analytic_size']:,}" if a["analytic_size"] else "none (no positive effect to detect)")
+                 + _analytic_range(a.get("analytic_size_ci"))))
     if a["eligible_needed"]:
-        lines.append(f"  Eligible job seekers to randomise   {a['eligible_needed']:,}")
+        rows.append(("Eligible job seekers to randomise", f"{a['eligible_needed']:,}"))
     if a["intake_weeks_needed"]:
-        lines.append(f"  Intake weeks needed        {a['intake_weeks_needed']:,}")
+        rows.append(("Intake weeks needed", f"{a['intake_weeks_needed']:,}"))
     if a["break_even_clients"]:
-        lines.append(f"  Providers' break-even      {a['break_even_clients']:,.0f} clients each")
+        rows.append(("Providers' break-even", f"{a['break_even_clients']:,.0f} clients each"))
     if a["type_i_error"]:
         t = a["type_i_error"]
-        lines.append(f"  Type-I error (no effect)   {t['rate']:.1%} (95 % interval {t['ci'][0]:.1%} - {t['ci'][1]:.1%}, "
-                     f"{t['sims']} pilots)")
+        within = f"95 % interval {t['ci'][0]:.1%} - {t['ci'][1]:.1%}, " if t.get("ci") else ""
+        rows.append(("Type-I error (no effect)", f"{t['rate']:.1%} ({within}{t['sims']} pilots)"))
     if a["status"] == "budget":
-        lines.append(f"  Note: {a['message']}")
-    lines.append("  Power by size: " + ", ".join(f"{p['size']:,}: {p['power']:.0%}" for p in a["power_curve"]))
-    lines.append(f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
-    return "\n".join(lines)
+        rows.append(("Note", a["message"]))
+    rows.append(("Power by size", ", ".join(f"{p['size']:,}: {p['power']:.0%}" for p in a["power_curve"])))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows),
+                      f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/"])
 
 
 # -- the readable summary -----------------------------------------------------------------------------

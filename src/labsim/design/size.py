@@ -152,8 +152,13 @@ def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) ->
         m = (n_pilot + n_control) / scenario.area.offices
         ref["icc"] = float(df["icc"].mean()) if "icc" in df else 0.0
         ref["design_effect"] = design_effect(m, ref["icc"])
-    need = pilot_arm_needed(p0, itt, s.alpha, s.power, ratio=n_control / max(n_pilot, 1))
-    ref["analytic_size"] = (size * need * ref["design_effect"] / n_pilot) if math.isfinite(need) and n_pilot else math.inf
+    def on_lever(effect: float) -> float:  # the formula's size for an effect, from arm size to the lever
+        need = pilot_arm_needed(p0, effect, s.alpha, s.power, ratio=n_control / max(n_pilot, 1))
+        return size * need * ref["design_effect"] / n_pilot if math.isfinite(need) and n_pilot else math.inf
+
+    ref["analytic_size"] = on_lever(itt)
+    # the formula is only as sure as the effect it is given: the reference batch's mean ITT +- 1.96 SE
+    ref["analytic_size_range"] = [on_lever(itt + 1.96 * ref["itt_se"]), on_lever(itt - 1.96 * ref["itt_se"])]
     return ref
 
 
@@ -267,6 +272,7 @@ def _answer(scenario, s, ref, curve, found, at, near, status, message, type_i) -
         "minimum_size_ci": [math.floor(found[1][0]), math.ceil(found[1][1]) if math.isfinite(found[1][1]) else None]
         if found else None,
         "analytic_size": math.ceil(ref["analytic_size"]) if math.isfinite(ref["analytic_size"]) else None,
+        "analytic_size_ci": [math.ceil(x) if math.isfinite(x) else None for x in ref["analytic_size_range"]],
         "reference": ref,
         "power_curve": [
             {"size": int(r["size"]), "power": float(r["power"]), "power_se": float(r["power_se"]),

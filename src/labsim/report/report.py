@@ -119,8 +119,9 @@ def answer(saved: Saved, lang: str) -> tuple[list[tuple[str, str]], dict[str, An
             rows.append((text("n_minimum_size", lang),
                          text("n_minimum_size_v", lang, n=number(n, lang), lo=number(lo, lang), hi=number(hi, lang),
                               unit=text(f"unit_{s.get('by', 'participants')}", lang))))
-        for key, field in (("n_analytic", "analytic_size"), ("n_eligible", "eligible_needed"),
-                           ("n_intake_weeks", "intake_weeks_needed")):
+        if s.get("analytic_size") is not None:
+            rows.append((text("n_analytic", lang), _analytic_value(s, lang)))
+        for key, field in (("n_eligible", "eligible_needed"), ("n_intake_weeks", "intake_weeks_needed")):
             if s.get(field) is not None:
                 rows.append((text(key, lang), number(s[field], lang)))
         rows += _replication_rows(sizing.near_minimum(s, t["replications"]), lang)
@@ -204,6 +205,15 @@ def variants_table(frame: pd.DataFrame, varied: list[str], lang: str) -> dict[st
 
 def all_fields(scenario: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, "-" if v is None else str(v)) for k, v in flat_summary(scenario).items()]
+
+
+def _analytic_value(size: dict[str, Any], lang: str) -> str:
+    """The formula's size, with its range over the reference effect's 95 % interval when saved."""
+    n = number(size["analytic_size"], lang)
+    lo, hi = (size.get("analytic_size_ci") or [None, None])[:2]
+    if lo is None:
+        return n
+    return text("n_analytic_v", lang, n=n, lo=number(lo, lang), hi=number(hi, lang) if hi else text("n_no_limit", lang))
 
 
 def reading_key(chart: str, saved: Saved) -> str:
