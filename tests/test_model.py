@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -259,3 +261,25 @@ def test_offices_differ_by_the_scenarios_office_spread():
     emp = flat.base_employability
     tolerance = 3 * np.sqrt(2) * emp.std() / emp.mean() / np.sqrt(emp.size)
     assert spread.base_employability.mean() == pytest.approx(emp.mean(), rel=tolerance)
+
+
+def test_mandatory_referral_randomises_only_as_many_as_the_places_need():
+    """A target below the eligible stock: the offices randomise a sample just large enough to fill the
+    places (target / (1 - no_show) in the pilot arm), not the whole stock, so take-up in the pilot arm
+    stays 1 - no_show instead of being diluted by people who never get a place."""
+    sc = small_scenario("referral.mode=mandatory", "referral.target_participants=60", "providers.capacity=400",
+                        "area.job_seekers=6000")
+    fresh = PilotModel(sc, rng=2)  # the same world at week 0, before any intake
+    stock = fresh.referral.eligible_index(fresh.seekers).size
+    show = 1 - sc.referral.no_show
+    cap = math.ceil(60 / show / sc.design.treatment_share)
+    assert stock > 2 * cap
+    m = PilotModel(sc, rng=2)
+    m.run_for(sc.weeks)
+    res = results_of(m)
+    ind = res.individuals
+    assert res.summary["participants"]["reached"] == 60
+    assert (ind["assigned_week"] == sc.referral.start_week).sum() == cap  # a sample of the stock
+    pilot = ind.loc[ind["arm"] == "pilot"]
+    n = len(pilot)
+    assert abs(pilot["took_up"].mean() - show) < 3 * math.sqrt(show * (1 - show) / n), (n, pilot["took_up"].mean())

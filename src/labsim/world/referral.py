@@ -111,6 +111,19 @@ class ReferralPolicy:
         unit = s.market if d.randomisation == "saturation" else s.office
         return self._unit_share[unit[who]]
 
+    def as_places_allow(self, s: Seekers, new: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Under mandatory referral with individual randomisation, the offices randomise no more of the
+        eligible than the places left can take: a random sample, the rest staying eligible for later
+        weeks. Otherwise a target smaller than the eligible stock would fill the pilot arm with people
+        who never get a place and dilute the effect the pilot measures."""
+        if self.mode != "mandatory" or self.design.randomisation != "individual":
+            return new
+        waiting = int(np.count_nonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED.value)))
+        places = self.target - self.started - waiting
+        shows = (1.0 - self.no_show) * self.treatment_share
+        enough = int(np.ceil(max(places, 0) / shows)) if shows > 0 else new.size
+        return new if new.size <= enough else np.sort(rng.choice(new, enough, replace=False))
+
     def take_up_probability(self, motivation: np.ndarray, employability: np.ndarray) -> np.ndarray:
         t = self.take_up
         z = t.intercept + t.motivation * motivation + t.employability * employability
@@ -137,6 +150,8 @@ class ReferralPolicy:
             return out, np.zeros(0, np.int64)
         # randomise the newly eligible (before the intake of an area design: record them, refer nobody)
         new = self.eligible_index(s)
+        if not before:
+            new = self.as_places_allow(s, new, rng)
         arm = (rng.random(new.size) < self.share_of(s, new, rng)).astype(np.int8)
         s.arm[new] = arm
         s.assigned_week[new] = week
