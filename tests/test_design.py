@@ -14,7 +14,8 @@ import pytest
 
 from labsim.cli import main
 from labsim.config.errors import LabsimError
-from labsim.design.analytic import design_effect, icc_oneway, pilot_arm_needed, two_proportion_power
+from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
+from labsim.results.estimate import icc_oneway
 from labsim.design.diagnose import diagnose
 from labsim.design.size import SizeSearch, search_size
 from labsim.design.worlds import at_size, no_pilot, roll_out, zero_help
@@ -216,7 +217,6 @@ def test_office_clusters_need_more_people_in_line_with_the_design_effect():
     # ICC of employment between offices, pooled over 8 worlds, by the delta method); offices differ
     # (area.office_spread), so the office design needs clearly more people for the same precision
     from labsim import PilotModel, results_of
-    from labsim.design.analytic import design_effect, icc_oneway
 
     base = (*TEXTBOOK, "area.offices=8", "area.job_seekers=6000", "referral.target_participants=900",
             "providers.capacity=600")
@@ -273,3 +273,23 @@ def test_analytic_size_carries_the_range_of_the_reference_effect():
     assert lo < ref["analytic_size"] < hi
     weak = reference(rows(0.004), sc, s, 1000)  # an effect within 2 SE of zero: no upper end
     assert math.isfinite(weak["analytic_size_range"][0]) and weak["analytic_size_range"][1] == math.inf
+
+
+def test_office_designs_size_the_formula_with_the_design_effect_they_measure():
+    """Each office-design pilot records the ICC of its outcome between offices (net of the arms); the
+    size search's reference turns it into the design effect the formula uses. Offices that differ a lot
+    (spread 1.0) give a design effect well above 1; interchangeable offices (spread 0) about none."""
+    from labsim.design.size import reference
+
+    def ref(spread: float) -> dict:
+        sc = small_scenario("design.randomisation=office", "area.offices=6", "referral.mode=mandatory",
+                            f"area.office_spread={spread}")
+        _, rows = diagnose(sc, sims=6, counterfactual_sims=0, workers=2, seed=5)
+        pilots = rows.loc[rows["kind"] == "pilot"]
+        assert pilots["icc"].notna().all()
+        return reference(pilots.to_dict("records"), sc, SizeSearch(), 600)
+
+    differing, alike = ref(1.0), ref(0.0)
+    m = (differing["n_pilot"] + differing["n_control"]) / 6
+    assert differing["design_effect"] == pytest.approx(design_effect(m, differing["icc"]))
+    assert differing["design_effect"] > 2 > alike["design_effect"]

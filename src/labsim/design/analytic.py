@@ -37,20 +37,3 @@ def two_proportion_power(control_rate: float, itt: float, n_pilot: float, n_cont
 def design_effect(mean_cluster_size: float, icc: float, cv: float = 0.0) -> float:
     """Variance inflation of a cluster-randomised design over an individual one."""
     return 1.0 + ((1.0 + cv**2) * mean_cluster_size - 1.0) * max(icc, 0.0)
-
-
-def icc_oneway(y: np.ndarray, groups: np.ndarray) -> float:
-    """One-way ANOVA estimate of the intra-cluster correlation of `y` within `groups` (0 if negative)."""
-    y = np.asarray(y, float)
-    codes = np.unique(groups, return_inverse=True)[1]
-    counts = np.bincount(codes)
-    k, n = counts.size, y.size
-    if k < 2 or n <= k:
-        return 0.0
-    means = np.bincount(codes, weights=y) / counts
-    ss_between = float((counts * (means - y.mean()) ** 2).sum())
-    ss_within = float(((y - means[codes]) ** 2).sum())
-    ms_between, ms_within = ss_between / (k - 1), ss_within / (n - k)
-    m0 = (n - (counts**2).sum() / n) / (k - 1)
-    denom = ms_between + (m0 - 1) * ms_within
-    return max(0.0, (ms_between - ms_within) / denom) if denom > 0 else 0.0

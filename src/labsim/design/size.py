@@ -30,7 +30,7 @@ from scipy import stats
 
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario
-from labsim.design.analytic import design_effect, icc_oneway, pilot_arm_needed, two_proportion_power
+from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
 from labsim.design.replicate import Job, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
 from labsim.sweep.runner import Task, executor, run_tasks
@@ -150,7 +150,7 @@ def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) ->
            "n_pilot": float(n_pilot), "n_control": float(n_control), "design_effect": 1.0, "icc": 0.0}
     if scenario.design.randomisation == "office":
         m = (n_pilot + n_control) / scenario.area.offices
-        ref["icc"] = float(df["icc"].mean()) if "icc" in df else 0.0
+        ref["icc"] = float(df["icc"].mean())
         ref["design_effect"] = design_effect(m, ref["icc"])
     def on_lever(effect: float) -> float:  # the formula's size for an effect, from arm size to the lever
         need = pilot_arm_needed(p0, effect, s.alpha, s.power, ratio=n_control / max(n_pilot, 1))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labsim.results.estimate import did, itt
+from labsim.results.estimate import did, icc_oneway, itt
 from labsim.results.summary import RunResult
 
 #: The column a design's randomised unit is recorded in (None: individuals).
@@ -46,6 +46,17 @@ def wald_late(ind: pd.DataFrame, outcome: str) -> tuple[float, float]:
     u = y - beta * d
     var = u[pilot].var(ddof=1) / pilot.sum() + u[~pilot].var(ddof=1) / (~pilot).sum()
     return float(beta), float(np.sqrt(var) / first_stage)
+
+
+def cluster_icc(ind: pd.DataFrame, outcome: str, cluster: str | None) -> float:
+    """The outcome's intra-cluster correlation between the randomised units, net of the arms (whose
+    effect would otherwise count as a difference between clusters); NaN for individual designs."""
+    if cluster is None:
+        return np.nan
+    df = ind.loc[ind[outcome].notna()]
+    y = df[outcome].to_numpy(float)
+    net = y - df.groupby("arm", observed=True)[outcome].transform("mean").to_numpy(float)
+    return icc_oneway(net, df[cluster].to_numpy())
 
 
 def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -> dict[str, Any]:
@@ -84,6 +95,7 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
         "p_value": main.p_value,
         "reject": bool(main.p_value < alpha) if np.isfinite(main.p_value) else False,
         "clusters": main.clusters,
+        "icc": cluster_icc(ind_itt, f"employed_{horizon}w", cluster),
         "n": main.n,
         "n_pilot": int((pilot & observed).sum()),
         "n_control": int((~pilot & observed).sum()),
