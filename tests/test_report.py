@@ -179,6 +179,17 @@ def test_effort_and_cost_charts_by_payment_model_recompute_from_the_sweep(folder
     assert outcome > fixed  # the fixture's cream-skimming shows as the steeper line
 
 
+def test_cost_chart_without_extra_jobs_says_so_and_shows_no_euro_scale(folders):
+    from labsim.report import comparisons
+
+    rows = pd.read_parquet(folders["payment"] / "results.parquet")
+    rows["employment_rate.26w.difference"] = -0.01  # no variant helped
+    fig = comparisons.cost_chart(rows, ["payment.preset"], "note")
+    ax = fig.axes[0]
+    assert list(ax.get_yticks()) == []
+    assert all("no extra jobs" in label for label in ax.get_legend_handles_labels()[1])
+
+
 def test_displacement_chart_plots_the_untreated_against_the_treated_share(folders):
     ax = figures_for(load(folders["saturation"]))["displacement"].axes[0]
     rows = pd.read_parquet(folders["saturation"] / "results.parquet")

@@ -159,6 +159,8 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
     finish(ax, legend_title(varied, lang) or text("payment_model", lang), text("cost_y", lang), legend=None)
     ax.grid(False, axis="x")
     ax.yaxis.set_major_formatter(lambda v, _: number(v, lang))
+    if not np.isfinite(stats[:, 0]).any():
+        ax.set_yticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     note_on(ax, text("cost_note", lang, h=h))
     if len(groups) > 3:
