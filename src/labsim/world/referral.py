@@ -42,6 +42,11 @@ def rank_within(groups: np.ndarray) -> np.ndarray:
     return rank
 
 
+def waiting_for_place(s: Seekers) -> np.ndarray:
+    """Indices of those who accepted (or showed up) and, still unemployed, wait for a provider's place."""
+    return np.flatnonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED.value))
+
+
 class ReferralPolicy:
     """Eligibility, randomisation and referral of job seekers into the pilot."""
 
@@ -118,8 +123,7 @@ class ReferralPolicy:
         who never get a place and dilute the effect the pilot measures."""
         if self.mode != "mandatory" or self.design.randomisation != "individual":
             return new
-        waiting = int(np.count_nonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED.value)))
-        places = self.target - self.started - waiting
+        places = self.target - self.started - waiting_for_place(s).size
         shows = (1.0 - self.no_show) * self.treatment_share
         enough = int(np.ceil(max(places, 0) / shows)) if shows > 0 else new.size
         return new if new.size <= enough else np.sort(rng.choice(new, enough, replace=False))
@@ -190,7 +194,7 @@ class ReferralPolicy:
         out.offers, out.accepted = waiting.size, int(yes.sum())
 
         # starts: accepted seekers still unemployed, as places and the target allow
-        ready = np.flatnonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED.value))
+        ready = waiting_for_place(s)
         places = min(free_places, self.target - self.started)
         if ready.size > places:
             ready = rng.choice(ready, places, replace=False)
