@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from labsim.config.assumptions import Assumption, value_at
 from labsim.config.errors import ScenarioError
 from labsim.config.parts import (
     MAX_BURN_IN_WEEKS,
@@ -359,6 +360,7 @@ class Scenario(Part):
     providers: Providers = Providers()
     payment: Payment = Payment()
     pilot: Pilot = Pilot()
+    assumptions: list[Assumption] = []
 
     @field_validator("weeks", mode="before")
     @classmethod
@@ -387,7 +389,27 @@ class Scenario(Part):
                 f"pilot.end_week ({self.pilot.end_week}) must not come before "
                 f"referral.start_week ({self.referral.start_week})"
             )
+        self._check_assumptions()
         return self
+
+    def _check_assumptions(self) -> None:
+        """Each assumption names a numeric field once, and the scenario's value lies in its range."""
+        seen: set[str] = set()
+        for a in self.assumptions:
+            try:
+                value = value_at(self, a.path)
+            except KeyError:
+                raise ValueError(f"assumptions: {a.path} is not a scenario field") from None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"assumptions: {a.path} is not a number (it holds {value!r})")
+            if a.path in seen:
+                raise ValueError(f"assumptions: {a.path} is named twice")
+            seen.add(a.path)
+            if not a.low <= value <= a.high:
+                raise ValueError(
+                    f"assumptions: the scenario's {a.path} = {value} lies outside its evidence range "
+                    f"{a.low}-{a.high}"
+                )
 
 
 def _format_validation_error(source: str, err: ValidationError) -> ScenarioError:

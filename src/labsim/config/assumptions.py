@@ -1,0 +1,49 @@
+"""Assumptions with an evidence range: the scenario's `[[assumptions]]` table.
+
+Some parameters decide the answer and no published figure pins them down (above all how much provider
+help raises job finding). A scenario states, for each such parameter, the low and high ends of what the
+evidence allows; the scenario's own value at that path is the central one. `labsim size` reports the
+size at each end and the assurance over the range; `labsim sensitivity` ranks them; `labsim calibrate`
+writes them. Only parameters are held here; nothing is computed.
+
+    [[assumptions]]
+    path = "providers.effort_effect"   # a numeric scenario field, dotted
+    low = 0.3
+    high = 1.0
+    distribution = "uniform"           # or "triangular" (peak at the scenario's value)
+    source = "provider_effects.toml: Behaghel et al. 2014, Hernaes 2025 (calibrate, 2026-11-29)"
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from labsim.config.parts import Part
+
+
+class Assumption(Part):
+    """One parameter's evidence range: where the evidence puts it, and where that comes from."""
+
+    path: Annotated[str, Field(min_length=1, pattern=r"^[a-z_]+(\.[a-z_]+)+$")]
+    low: float
+    high: float
+    distribution: Literal["uniform", "triangular"] = "uniform"
+    source: Annotated[str, Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Assumption:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high}) for {self.path}")
+        return self
+
+
+def value_at(data: Any, path: str) -> Any:
+    """The value at a dotted path of a scenario (a model or a dict); KeyError if there is none."""
+    node = data
+    for part in path.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part, KeyError)
+        if node is KeyError:
+            raise KeyError(path)
+    return node
