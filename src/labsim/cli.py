@@ -197,7 +197,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print((out / "summary.json").read_text(encoding="utf-8"), end="")
     else:
-        print(headline(result.summary, path, args.seed, out))
+        from labsim.report.answers import run_text
+
+        print(run_text(result.summary, path, args.seed, out))
     return 0
 
 
@@ -223,13 +225,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise LabsimError(f"{args.out}: the folder to write the report into does not exist")
     print(write_report(Path(args.folder), lang=args.lang, out=Path(args.out) if args.out else None))
     return 0
-
-
-def _analytic_range(ci: list[int | None] | None) -> str:
-    """The formula's size over the reference effect's 95 % interval (no upper end if it may be 0)."""
-    if not ci or ci[0] is None:
-        return ""
-    return f"  (for the reference effect's 95 % interval: {ci[0]:,} - {f'{ci[1]:,}' if ci[1] else 'no limit'})"
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -319,9 +314,11 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     check_out_dir(out, args.force)
     from labsim.design.diagnose import diagnose
 
+    from labsim.report.answers import diagnosis_text
+
     answer, rows = diagnose(scenario, sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed,
                             workers=args.workers, progress=not args.json)
-    return _write_answer(args, "diagnosis", answer, rows, scenario, path, overrides, out, diagnosis_table)
+    return _write_answer(args, "diagnosis", answer, rows, scenario, path, overrides, out, diagnosis_text)
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -340,8 +337,10 @@ def cmd_size(args: argparse.Namespace) -> int:
     check_out_dir(out, args.force)
     from labsim.design.size import search_size
 
+    from labsim.report.answers import size_text
+
     answer, rows = search_size(scenario, search, progress=not args.json)
-    return _write_answer(args, "size", answer, rows, scenario, path, overrides, out, size_table)
+    return _write_answer(args, "size", answer, rows, scenario, path, overrides, out, size_text)
 
 
 def _write_answer(args, name, answer, rows, scenario, path, overrides, out, table) -> int:
@@ -350,116 +349,11 @@ def _write_answer(args, name, answer, rows, scenario, path, overrides, out, tabl
     from labsim.report.charts import write_charts_for
 
     answer["scenario"] = scenario.name
+    answer.setdefault("referral_mode", scenario.referral.mode)
     write_design_folder(out, name, answer, rows, scenario, source=str(path), seed=args.seed,
                         overrides=overrides, force=args.force, also=write_charts_for)
     print(json.dumps(as_json(answer), indent=2) if args.json else table(as_json(answer), out))
     return 0
-
-
-def _pm(value, se, fmt="{:.1%}") -> str:
-    if value is None:
-        return "-"
-    return fmt.format(value) + ("" if se is None else " +- " + fmt.replace("+", "").format(se))
-
-
-def diagnosis_table(d: dict[str, Any], out: Path) -> str:
-    """The diagnosis as a planner reads it."""
-    pp = "{:+.2%}"
-    rows = [
-        ("Power", _pm(d["power"], d["power_se"])),
-        ("Mean estimate (ITT)", _pm(d["mean_estimate"], d["mean_estimate_se"], pp)),
-        ("Pilot's own effect (vs no pilot)", _pm(d["pilot_effect"], d["pilot_effect_se"], pp)),
-        ("Roll-out effect", _pm(d["rollout_effect"], d["rollout_effect_se"], pp)),
-        ("Bias vs roll-out", _pm(d["bias_vs_rollout"], d["bias_vs_rollout_se"], pp)),
-        ("RMSE vs roll-out", _pm(d["rmse"], d["rmse_se"], "{:.2%}")),
-        ("Coverage of 95 % intervals", _pm(d["coverage"], d["coverage_se"])),
-        ("Type-S rate (significant, wrong sign)", _pm(d["type_s"], d["type_s_se"])),
-        ("Exaggeration ratio (significant)", _pm(d["exaggeration"], d["exaggeration_se"], "{:.2f}")),
-        ("Participants (target {:,})".format(d["target"] or 0), _pm(d["participants_mean"], d["participants_mean_se"], "{:,.0f}")),
-        ("Providers viable", _pm(d["providers_viable"], d["providers_viable_se"])),
-        ("Cost per extra job", _pm(d["cost_per_extra_job"], d["cost_per_extra_job_se"], "{:,.0f} EUR")),
-    ]
-    head = (f"{d.get('scenario', '')}: {d['sims']} simulated pilots ({d['counterfactual_sims']} with no-pilot "
-            f"and roll-out worlds), design {d['design']}, employment {d['horizon_weeks']} weeks after assignment")
-    width = max(len(k) for k, _ in rows)
-    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows), f"Written to {out}/"])
-
-
-def size_table(a: dict[str, Any], out: Path) -> str:
-    """The size answer as a planner reads it."""
-    head = (f"{a.get('scenario', '')}: smallest pilot ({a['by']}) for power {a['target_power']:.0%} at alpha "
-            f"{a['alpha']}, design {a['design']}, {a['referral_mode']} referral")
-    rows: list[tuple[str, str]] = []
-    ci = a["minimum_size_ci"]
-    if a["minimum_size"] is None:
-        rows.append(("Minimum size (simulated)", f"not found: {a['message']}"))
-    elif ci and ci[1] is not None:
-        rows.append(("Minimum size (simulated)", f"{a['minimum_size']:,}  (95 % interval {ci[0]:,} - {ci[1]:,})"))
-    else:
-        rows.append(("Minimum size (simulated)", f"{a['minimum_size']:,}"))
-    rows.append((f"Analytic size (2 proportions{', DEFF' if a['design'] == 'office' else ''})",
-                 (f"{a['analytic_size']:,}" if a["analytic_size"] else "none (no positive effect to detect)")
-                 + _analytic_range(a.get("analytic_size_ci"))))
-    if a["eligible_needed"]:
-        rows.append(("Eligible job seekers to randomise", f"{a['eligible_needed']:,}"))
-    if a["intake_weeks_needed"]:
-        rows.append(("Intake weeks needed", f"{a['intake_weeks_needed']:,}"))
-    if a["break_even_clients"]:
-        rows.append(("Providers' break-even", f"{a['break_even_clients']:,.0f} clients each"))
-    if a["type_i_error"]:
-        t = a["type_i_error"]
-        within = f"95 % interval {t['ci'][0]:.1%} - {t['ci'][1]:.1%}, " if t.get("ci") else ""
-        rows.append(("Type-I error (no effect)", f"{t['rate']:.1%} ({within}{t['sims']} pilots)"))
-    if a["status"] == "budget":
-        rows.append(("Note", a["message"]))
-    rows.append(("Power by size", ", ".join(f"{p['size']:,}: {p['power']:.0%}" for p in a["power_curve"])))
-    width = max(len(k) for k, _ in rows)
-    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows),
-                      f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/"])
-
-
-# -- the readable summary -----------------------------------------------------------------------------
-
-
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1%}"
-
-
-def _pp(x: float | None, sign: bool = False) -> str:
-    return "-" if x is None else f"{x * 100:{'+' if sign else ''}.1f} pp"
-
-
-def headline(summary: dict[str, Any], path: Path, seed: int, out: Path) -> str:
-    """The run's headline figures as a small table: volume, take-up, employment effects by horizon."""
-    p = summary["participants"]
-    when = (
-        f"reached in week {p['week_target_reached']}" if p["week_target_reached"] is not None
-        else "target not reached"
-    )
-    lines = [
-        f"{summary['scenario']} ({path}), seed {seed}, {summary['weeks']} weeks; "
-        f"{summary['referral_mode']} referral",
-        f"Participants reached  {p['reached']:,} of target {p['target']:,} "
-        f"({p['share_of_target']:.0%}); {when}",
-        f"Take-up (pilot arm)   {_pct(summary['take_up_rate'])}",
-        f"Assigned              {summary['assigned']['pilot']:,} pilot, "
-        f"{summary['assigned']['control']:,} control",
-        "",
-        f"{'Employed after assignment':<29} {'pilot':>7} {'control':>9} {'difference':>12}"
-        f" {'SE':>9}   n pilot/control",
-    ]
-    for horizon, e in summary["employment_rate"].items():
-        lines.append(
-            f"  {horizon.removesuffix('w') + ' weeks':<27} {_pct(e['pilot']):>7} {_pct(e['control']):>9}"
-            f" {_pp(e['difference'], sign=True):>12} {_pp(e['se']):>9}   {e['n_pilot']:,}/{e['n_control']:,}"
-        )
-    paid = summary.get("purchaser_paid_eur", {}).get("total")
-    if paid is not None:
-        per = summary.get("cost_per_participant_eur")
-        lines += ["", f"Purchaser paid        {paid:,.0f} EUR"
-                  + (f" ({per:,.0f} EUR per participant)" if per is not None else "")]
-    lines += ["", f"Written to {out}/"]
-    return "\n".join(lines)
 
 
 # -- parser and entry point -----------------------------------------------------------------------------

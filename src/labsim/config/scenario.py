@@ -350,6 +350,8 @@ class Scenario(Part):
 
     name: Annotated[str, Field(min_length=1)] = "unnamed"
     description: str = ""
+    description_fi: str = ""  # the description in Finnish and Swedish, for reports in those languages
+    description_sv: str = ""
     weeks: PosInt = 104
     area: Area = Area()
     population: Population = Population()

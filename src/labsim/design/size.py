@@ -101,6 +101,15 @@ def _probit(df: pd.DataFrame):
     return fit if np.all(np.isfinite(fit.params)) and fit.params[1] > 0 else None
 
 
+def fitted_power(df: pd.DataFrame, sizes: np.ndarray) -> np.ndarray | None:
+    """The probit's power at `sizes`: the curve the minimum size is read from (None if it cannot be fitted)."""
+    fit = _probit(df)
+    if fit is None:
+        return None
+    a, b = fit.params
+    return stats.norm.cdf(a + b * np.sqrt(np.asarray(sizes, float)))
+
+
 def _fills(trials: Trials, by: str) -> bool:
     """Whether the largest pilot tried filled its places (always true for levers other than places)."""
     df = trials.frame()

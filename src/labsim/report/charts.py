@@ -27,10 +27,8 @@ def detail(saved: Saved, lang: str) -> str:
     if saved.kind in ("size", "diagnose"):
         reps = t.get("replications")
         if saved.kind == "size" and "sims" in t["curve"]:
-            sims = int(t["curve"]["sims"].max())
-        else:
-            sims = 0 if reps is None else len(reps)
-        return text("sims_detail", lang, sims=number(sims, lang))
+            return text("sims_detail", lang, sims=number(int(t["curve"]["sims"].max()), lang))
+        return text("sims_detail_diagnose", lang, sims=number(0 if reps is None else len(reps), lang))
     if saved.kind == "sweep":
         r = t["results"]
         return text("sweep_detail", lang, points=r["point"].nunique(), reps=r["replication"].nunique())
@@ -70,7 +68,7 @@ def figures_for(saved: Saved, lang: str = "en") -> dict[str, Figure]:
         results = t["results"]
         figs.update(_comparisons(results, varied_parameters(results), note, lang))
     elif saved.kind == "size":
-        figs["power_curve"] = sizing.power_chart(t["size"], t["curve"], note, lang)
+        figs["power_curve"] = sizing.power_chart(t["size"], t["curve"], note, lang, t["replications"])
         figs["minimum_detectable_effect"] = sizing.mde_chart(t["size"], t["curve"], t["replications"], note, lang)
         reps = sizing.near_minimum(t["size"], t["replications"])
         if reps is not None and "estimate" in reps:

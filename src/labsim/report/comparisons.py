@@ -10,19 +10,18 @@ or, for a single run, from the run's own standard error.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from labsim.report.i18n import number, percent, text
+from labsim.report.i18n import number, text
+from labsim.report.levers import lever_name, variant_label
 from labsim.report.plots import Z95, profit_chart
 from labsim.report.style import MARKERS, SERIES, TARGET_COLOUR, finish, new_figure, note_on, plain
 from labsim.results.summary import flat_summary
 
 QUINTILES = [f"effort_by_employability_quintile.{q}" for q in range(5)]
-LEGEND_TITLES = {"payment.preset": "payment_model", "referral.mode": "referral_rule"}
 
 
 def frame_of_runs(summaries: Sequence[dict], scenarios: Sequence[dict]) -> tuple[pd.DataFrame, list[str]]:
@@ -37,21 +36,6 @@ def frame_of_runs(summaries: Sequence[dict], scenarios: Sequence[dict]) -> tuple
     return frame, varied
 
 
-def variant_label(values: dict[str, Any], lang: str) -> str:
-    """A short readable name for a variant: its varied values (referral rules and shares translated)."""
-    parts = []
-    for path, value in values.items():
-        if path == "referral.mode" and value in ("voluntary", "mandatory"):
-            shown = text(value, lang)
-        elif path == "design.treatment_share":
-            shown = percent(float(value), lang)
-        else:
-            shown = plain(value)
-        named = len(values) > 1 or isinstance(value, bool | np.bool_)  # a bare True/False says nothing
-        parts.append(f"{path.split('.')[-1]}: {shown}" if named else shown)
-    return ", ".join(parts) or "-"
-
-
 def variants(frame: pd.DataFrame, varied: Sequence[str], lang: str) -> list[tuple[str, pd.DataFrame]]:
     """The rows grouped by the varied parameters' values, with each group's label, in sweep order."""
     if not varied:
@@ -59,13 +43,15 @@ def variants(frame: pd.DataFrame, varied: Sequence[str], lang: str) -> list[tupl
     out = []
     for key, rows in frame.groupby(list(varied), sort=False, dropna=False):
         key = key if isinstance(key, tuple) else (key,)
-        out.append((variant_label(dict(zip(varied, key)), lang), rows))
+        out.append((plain(variant_label(dict(zip(varied, key)), lang)), rows))
     return out
 
 
 def legend_title(varied: Sequence[str], lang: str) -> str | None:
+    """The legend's title when one lever varies: its name, capitalised."""
     if len(varied) == 1:
-        return text(LEGEND_TITLES[varied[0]], lang) if varied[0] in LEGEND_TITLES else varied[0]
+        name = lever_name(varied[0], lang)
+        return name[:1].upper() + name[1:]
     return None
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
-from labsim.report.i18n import number, percent, text
+from labsim.design.size import analytic_power, fitted_power
+from labsim.report.i18n import number, percent, span, text
 from labsim.report.plots import Z95
 from labsim.report.style import OKABE_ITO, SERIES, TARGET_COLOUR, finish, new_figure
 
@@ -31,22 +32,34 @@ def size_axis(size: dict[str, Any], lang: str) -> str:
     return text(f"pilot_size_{size.get('by', 'participants')}", lang)
 
 
-def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str = "en") -> Figure:
-    """Simulated power against pilot size with its 95 % Monte Carlo band, the analytic curve beside it,
-    the target power, and the minimum size with its interval."""
-    power, _ = targets(size)
+def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str = "en",
+                replications: pd.DataFrame | None = None) -> Figure:
+    """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted probit the minimum
+    size is read from, the analytic curve, the target power, and the minimum size with its interval
+    (the one shaded band)."""
+    power, alpha = targets(size)
     c = curve.sort_values("size")
     fig, ax = new_figure(text("power_title", lang), note)
     p, half = c["power"] * 100, Z95 * c["power_se"] * 100
-    ax.plot(c["size"], p, color=SERIES[0], marker="o", linewidth=2, label=text("simulated_power", lang))
-    ax.fill_between(c["size"], (p - half).clip(0), (p + half).clip(upper=100), color=SERIES[0], alpha=0.2,
-                    linewidth=0)
-    analytic = c.dropna(subset=["analytic_power"])
-    if not analytic.empty:
-        n = size.get("analytic_size")
-        label = text("analytic_power", lang) if n is None else text("analytic_minimum", lang, n=number(n, lang))
-        ax.plot(analytic["size"], analytic["analytic_power"] * 100, color=SERIES[1], linestyle="--",
+    ax.errorbar(c["size"], p, yerr=[p - (p - half).clip(0), (p + half).clip(upper=100) - p], fmt="o",
+                color=SERIES[0], ecolor=SERIES[0], elinewidth=1.5, capsize=4, markersize=6,
+                label=text("simulated_power", lang))
+    grid = np.linspace(max(1.0, c["size"].min() * 0.5), c["size"].max() * 1.05, 200)
+    fitted = fitted_power(replications, grid) if replications is not None and {"size", "reject"} <= set(replications) \
+        else None
+    if fitted is not None:
+        ax.plot(grid, fitted * 100, color=SERIES[0], linewidth=2.2, label=text("fitted_power", lang))
+    n = size.get("analytic_size")
+    label = text("analytic_power", lang) if n is None else text("analytic_minimum", lang, n=number(n, lang))
+    ref = size.get("reference") or {}
+    if {"size", "control_rate", "itt", "n_pilot", "n_control", "design_effect"} <= set(ref):
+        ax.plot(grid, [analytic_power(ref, g, alpha) * 100 for g in grid], color=SERIES[1], linestyle="--",
                 linewidth=2, label=label)
+    else:
+        analytic = c.dropna(subset=["analytic_power"])
+        if not analytic.empty:
+            ax.plot(analytic["size"], analytic["analytic_power"] * 100, color=SERIES[1], linestyle="--",
+                    linewidth=2, label=label)
     ax.axhline(power * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
                label=text("target_power", lang, p=percent(power, lang)))
     _mark_minimum(ax, size, lang)
@@ -66,7 +79,18 @@ def _mark_minimum(ax, size: dict[str, Any], lang: str) -> None:
     if lo is not None and hi is not None:
         ax.axvspan(lo, hi, color=OKABE_ITO["green"], alpha=0.15, linewidth=0)
     ax.axvline(n, color=OKABE_ITO["green"], linewidth=2,
-               label=text("minimum_size", lang, n=number(n, lang), lo=number(lo, lang), hi=number(hi, lang)))
+               label=text("minimum_size", lang, n=number(n, lang),
+                          range=span(number(lo, lang), number(hi, lang) if hi is not None else "∞")))
+
+
+def expected_effect(size: dict[str, Any], replications: pd.DataFrame | None) -> float | None:
+    """The effect the pilot is sized for: the roll-out effect where simulated, else the reference
+    batch's ITT (the effect the search sized the pilot to detect)."""
+    effect = rollout_effect(replications)
+    if effect is None:
+        itt = (size.get("reference") or {}).get("itt")
+        effect = float(itt) if itt is not None and np.isfinite(itt) else None
+    return effect
 
 
 def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFrame | None, note: str,
@@ -79,10 +103,11 @@ def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFr
     fig, ax = new_figure(text("mde_title", lang), note)
     ax.plot(c["size"], mde, color=SERIES[0], marker="o", linewidth=2,
             label=text("mde_label", lang, p=percent(power, lang), a=number(alpha, lang, 2)))
-    effect = rollout_effect(replications)
+    effect = expected_effect(size, replications)
     if effect is not None:
+        key = "rollout_effect" if rollout_effect(replications) is not None else "expected_effect"
         ax.axhline(effect * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
-                   label=text("rollout_effect", lang, e=number(effect * 100, lang, 1)))
+                   label=text(key, lang, e=number(effect * 100, lang, 1)))
     _mark_minimum(ax, size, lang)
     ax.set_xlim(left=0)
     ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))

@@ -94,6 +94,7 @@ def sweep_manifest(plan: ExperimentPlan, chunks: list[Chunk]) -> dict[str, Any]:
         "name": exp.name,
         "description": exp.description,
         "base_scenario_file": exp.scenario,
+        "scenario": scenario_to_dict(plan.base),  # the base world as resolved: the report's assumptions
         "root_seed": exp.seed,
         "seeds": "replication r of point p: numpy SeedSequence(root_seed, spawn_key=(p, r))",
         "replications": exp.replications,

@@ -1,0 +1,383 @@
+"""The answer of every command, built once: a verdict in plain words and the rows behind it.
+
+`labsim run`, `diagnose`, `size` and a sweep's report each answer a planner's question. The answer is
+built here, in the chosen language, from the same saved figures (summary.json, diagnosis.json,
+size.json, results.parquet), and rendered twice: as the terminal table the command prints
+(`as_text`, English) and as the report's answer section (report.py). The verdict comes first: filled
+or not, significant or not, enough power or not, and the next step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labsim.report import comparisons
+from labsim.report.sizing import near_minimum
+from labsim.report.i18n import number, percent, signed, span, text
+from labsim.report.plots import Z95
+from labsim.results.summary import HORIZONS, flat_summary
+
+ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
+
+
+@dataclass
+class Table:
+    """A table of the answer: a title, column labels and rows of formatted cells."""
+
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Answer:
+    """A verdict (plain sentences), the labelled rows behind it, and tables where one row is not enough."""
+
+    verdict: list[str]
+    rows: list[tuple[str, str]]
+    tables: list[Table] = field(default_factory=list)
+
+
+def _ok(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def _pp(x: float | None, lang: str, sign: bool = True) -> str:
+    """A difference of shares in percentage points (the number only)."""
+    if not _ok(x):
+        return "-"
+    return signed(x * 100, lang, 1) if sign else number(x * 100, lang, 1)
+
+
+def _pm_share(value, se, lang: str, decimals: int = 1) -> str:
+    if not _ok(value):
+        return "-"
+    return text("n_share_se", lang, v=percent(value, lang, decimals), se=percent(se, lang, decimals)) if _ok(se) \
+        else percent(value, lang, decimals)
+
+
+def _pm_pp(value, se, lang: str, sign: bool = True) -> str:
+    if not _ok(value):
+        return "-"
+    v = _pp(value, lang, sign)
+    return text("pp_se", lang, v=v, se=_pp(se, lang, sign=False)) if _ok(se) else text("pp_v", lang, v=v)
+
+
+def _mode(mode: str | None, lang: str) -> str:
+    return text(mode, lang).lower() if mode in ("voluntary", "mandatory") else str(mode or "-")
+
+
+def _unit(by: str | None, lang: str) -> str:
+    return text(f"unit_{by or 'participants'}", lang)
+
+
+# -- one run ------------------------------------------------------------------------------------------
+
+
+def effect_at(summary: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """The horizon a run's verdict is read at: 26 weeks if observed, else 13, else 52."""
+    for h in (26, 13, 52):
+        e = summary.get("employment_rate", {}).get(f"{h}w")
+        if e and _ok(e.get("difference")) and _ok(e.get("se")):
+            return h, e
+    return None
+
+
+def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
+    """Filled or not, significant or not at the horizon; then volume, take-up, effects by arm, costs."""
+    p = summary["participants"]
+    reached, target = number(p["reached"], lang), number(p["target"], lang)
+    verdict = [text("v_run_filled", lang, reached=reached, target=target, week=p["week_target_reached"])
+               if p.get("week_target_reached") is not None
+               else text("v_run_not_filled", lang, reached=reached, target=target)]
+    found = effect_at(summary)
+    if found is None:
+        verdict.append(text("v_run_no_effect", lang))
+    else:
+        h, e = found
+        d, half = e["difference"], Z95 * e["se"]
+        key = "v_run_significant" if abs(d) > half else "v_run_not_significant"
+        verdict.append(text(key, lang, h=h, d=_pp(d, lang), range=span(_pp(d - half, lang), _pp(d + half, lang))))
+    rows = [(text("n_participants", lang), text("n_participants_v", lang, reached=reached, target=target,
+                                                 share=percent(p["share_of_target"], lang)))]
+    rows.append((text("n_take_up", lang), percent(summary.get("take_up_rate"), lang, 1)))
+    a = summary.get("assigned", {})
+    if a:
+        rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.get("pilot"), lang),
+                                                     control=number(a.get("control"), lang))))
+    for h in HORIZONS:
+        e = summary["employment_rate"].get(f"{h}w", {})
+        if not (_ok(e.get("difference")) and _ok(e.get("se"))):
+            continue
+        d, half = e["difference"], Z95 * e["se"]
+        rows.append((text("n_effect", lang, h=h), text(
+            "n_effect_arms_v", lang, d=_pp(d, lang), range=span(_pp(d - half, lang), _pp(d + half, lang)),
+            pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1))))
+    paid = summary.get("purchaser_paid_eur", {}).get("total")
+    if paid is not None:
+        rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang),
+                                                per=number(summary.get("cost_per_participant_eur"), lang))))
+    cost = cost_row(pd.DataFrame([flat_summary(summary)]), lang)
+    if cost:
+        rows.append(cost)
+    return Answer(verdict, rows)
+
+
+def cost_row(rows: pd.DataFrame, lang: str) -> tuple[str, str] | None:
+    """Cost per extra job with its 95 % interval (no upper end when the effect may be zero)."""
+    h = comparisons.observed_horizon(rows)
+    if h is None or "purchaser_paid_eur.total" not in rows:
+        return None
+    est, lo, hi = comparisons.cost_per_extra_job(rows, h)
+    if np.isnan(est):
+        return text("n_cost_job", lang), text("no_effect", lang)
+    return text("n_cost_job", lang), text("n_cost_job_v", lang, c=number(est, lang),
+                                          range=span(number(lo, lang), number(hi, lang)))
+
+
+# -- a diagnosis --------------------------------------------------------------------------------------
+
+
+def diagnose_answer(d: dict[str, Any], replications: pd.DataFrame | None = None, lang: str = "en",
+                    scenario: str | None = None, mode: str | None = None) -> Answer:
+    """Power and the next step first; then bias, precision and the costs over the simulated pilots."""
+    name = scenario or d.get("scenario") or "SCENARIO"
+    mode = mode or d.get("referral_mode")
+    power = d.get("power")
+    target = number(d.get("target"), lang) if d.get("target") else "?"
+    if _ok(power):
+        key = "v_diag_ok" if power >= ENOUGH_POWER else "v_diag_low"
+        verdict = [text(key, lang, target=target, mode=_mode(mode, lang), power=percent(power, lang))]
+        if power < ENOUGH_POWER:
+            verdict.append(text("v_diag_next", lang, scenario=name))
+    else:
+        verdict = []
+    rows = [(text("n_power", lang), _pm_share(power, d.get("power_se"), lang))]
+    for key, field in (("n_mean_estimate", "mean_estimate"), ("n_pilot_effect", "pilot_effect"),
+                       ("n_rollout", "rollout_effect"), ("n_bias", "bias_vs_rollout")):
+        if _ok(d.get(field)):
+            rows.append((text(key, lang), _pm_pp(d[field], d.get(f"{field}_se"), lang)))
+    if _ok(d.get("rmse")):
+        rows.append((text("n_rmse", lang), _pm_pp(d["rmse"], d.get("rmse_se"), lang, sign=False)))
+    for key, field in (("n_coverage", "coverage"), ("n_type_s", "type_s")):
+        if _ok(d.get(field)):
+            rows.append((text(key, lang), _pm_share(d[field], d.get(f"{field}_se"), lang)))
+    if _ok(d.get("exaggeration")):
+        rows.append((text("n_exaggeration", lang), text("n_exaggeration_v", lang, v=number(d["exaggeration"], lang, 1))))
+    if _ok(d.get("participants_mean")):
+        se = d.get("participants_mean_se")
+        v = number(d["participants_mean"], lang) + (f" ± {number(se, lang)}" if _ok(se) else "")
+        rows.append((text("n_participants_target", lang, target=target), v))
+    if _ok(d.get("take_up")):
+        rows.append((text("n_take_up", lang), _pm_share(d["take_up"], d.get("take_up_se"), lang)))
+    if _ok(d.get("providers_viable")):
+        rows.append((text("n_providers_viable", lang), _pm_share(d["providers_viable"], d.get("providers_viable_se"), lang, 0)))
+    if _ok(d.get("purchaser_paid")):
+        rows.append((text("n_paid", lang), number(d["purchaser_paid"], lang) + " EUR"))
+    if _ok(d.get("cost_per_extra_job")):
+        se = d.get("cost_per_extra_job_se")
+        rows.append((text("n_cost_job", lang), text("n_cost_job_se", lang, v=number(d["cost_per_extra_job"], lang),
+                                                    se=number(se, lang)) if _ok(se) else number(d["cost_per_extra_job"], lang)))
+    elif replications is not None:
+        rows += replication_rows(replications, lang, with_take_up=not _ok(d.get("take_up")))
+    return Answer(verdict, rows)
+
+
+def replication_rows(reps: pd.DataFrame | None, lang: str, at: str | None = None,
+                     with_take_up: bool = True) -> list[tuple[str, str]]:
+    """Volumes and costs as means over simulated pilots; `at` names the size they were simulated at."""
+    if reps is None or reps.empty:
+        return []
+    def label(key: str) -> str:
+        return text("n_at_size", lang, label=text(key, lang), size=at) if at else text(key, lang)
+
+    rows = []
+    if "participants" in reps:
+        rows.append((label("n_mean_participants"), number(reps["participants"].mean(), lang)))
+    if with_take_up and "take_up" in reps:
+        rows.append((label("n_take_up"), percent(reps["take_up"].mean(), lang, 1)))
+    if "purchaser_paid" in reps:
+        paid = reps["purchaser_paid"].mean()
+        people = reps["participants"].mean() if "participants" in reps else 0
+        rows.append((label("n_paid"), text("n_paid_v", lang, total=number(paid, lang),
+                                           per=number(paid / people if people else None, lang))))
+    if "providers_viable" in reps:
+        rows.append((label("n_providers_viable"), percent(reps["providers_viable"].mean(), lang, 0)))
+    return rows
+
+
+# -- a size search ------------------------------------------------------------------------------------
+
+
+def _interval(ci, lang: str, fmt=None) -> str:
+    fmt = fmt or (lambda x: number(x, lang))
+    lo, hi = (list(ci or []) + [None, None])[:2]
+    return span(fmt(lo) if lo is not None else "-", fmt(hi) if hi is not None else text("n_no_limit", lang))
+
+
+def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lang: str = "en") -> Answer:
+    """The minimum size and its interval first; then the effect it is sized for, the formula's size,
+    intake, providers' break-even, the type-I check, figures at the minimum size and power by size."""
+    unit, power = _unit(s.get("by"), lang), s.get("target_power", s.get("power", 0.8))
+    ref = s.get("reference") or {}
+    h = s.get("horizon_weeks", 26)
+    n = s.get("minimum_size")
+    curve = s.get("power_curve") or []
+    if n is not None:
+        verdict = [text("v_size_found", lang, n=number(n, lang), unit=unit, range=_interval(s.get("minimum_size_ci"), lang),
+                        power=percent(power, lang), effect=_pp(ref.get("itt"), lang, sign=False), h=h)]
+    else:
+        largest = max((p["size"] for p in curve), default=None)
+        verdict = [text("v_size_not_found", lang, n=number(largest, lang), unit=unit, power=percent(power, lang))]
+    rows = [(text("n_minimum_size", lang),
+             text("n_minimum_size_v", lang, n=number(n, lang), unit=unit, range=_interval(s.get("minimum_size_ci"), lang))
+             if n is not None else text("n_not_found", lang))]
+    if _ok(ref.get("itt")):
+        half = Z95 * ref.get("itt_se", math.nan)
+        rows.append((text("n_effect_sized", lang), text(
+            "n_effect_sized_v", lang, d=_pp(ref["itt"], lang), h=h, size=number(ref.get("size"), lang), unit=unit,
+            range=span(_pp(ref["itt"] - half, lang), _pp(ref["itt"] + half, lang)))))
+    if s.get("analytic_size") is not None:
+        value = number(s["analytic_size"], lang)
+        if (s.get("analytic_size_ci") or [None])[0] is not None:
+            value = text("n_analytic_v", lang, n=value, range=_interval(s["analytic_size_ci"], lang))
+        rows.append((text("n_analytic", lang), value))
+    for key, name in (("n_eligible", "eligible_needed"), ("n_intake_weeks", "intake_weeks_needed")):
+        if s.get(name) is not None:
+            rows.append((text(key, lang), number(s[name], lang, 1 if name == "intake_weeks_needed" else 0)))
+    if s.get("break_even_clients") is not None:
+        rows.append((text("n_break_even", lang), text("n_break_even_v", lang, n=number(s["break_even_clients"], lang))))
+    t = s.get("type_i_error")
+    if t:
+        rows.append((text("n_type_i", lang), text(
+            "n_type_i_v", lang, rate=percent(t["rate"], lang, 1), n=t["sims"], size=number(t.get("size"), lang),
+            range=_interval(t.get("ci"), lang, lambda x: percent(x, lang, 1)))))
+    at = near_minimum(s, replications)
+    if at is not None:
+        size = at["size"].iloc[0] if "size" in at else None
+        rows += replication_rows(at, lang, at=f"{number(size, lang)} {unit}" if size is not None else None)
+    if s.get("status") == "budget":
+        rows.append((text("n_note", lang), text("n_budget", lang)))
+    elif s.get("message") and lang == "en":
+        rows.append((text("n_note", lang), s["message"]))
+    rows += _uncertainty_rows(s, lang)
+    if curve:
+        rows.append((text("n_power_by_size", lang),
+                     ", ".join(f"{number(p['size'], lang)}: {percent(p['power'], lang)}" for p in curve)))
+    return Answer(verdict, rows, _size_tables(s, lang))
+
+
+def _uncertainty_rows(s: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """Assurance and the pilot's overstatement of the roll-out effect, where the search saved them."""
+    rows = []
+    if s.get("assurance_curve"):
+        rows.append((text("n_assurance", lang), ", ".join(
+            f"{number(p['size'], lang)}: {percent(p['assurance'], lang)}" for p in s["assurance_curve"])))
+    if s.get("size_for_assurance") is not None:
+        rows.append((text("n_size_for_assurance", lang), text(
+            "n_minimum_size_v", lang, n=number(s["size_for_assurance"], lang), unit=_unit(s.get("by"), lang),
+            range=_interval(s.get("size_for_assurance_ci"), lang))))
+    o = s.get("overstatement")
+    if o and _ok(o.get("ratio")):
+        rows.append((text("n_overstatement", lang), text(
+            "n_overstatement_v", lang, ratio=number(o["ratio"], lang, 2), itt=_pp(o.get("itt"), lang),
+            rollout=_pp(o.get("rollout"), lang), n=o.get("worlds", "?"),
+            range=_interval(o.get("ratio_ci"), lang, lambda x: number(x, lang, 2)))))
+    return rows
+
+
+def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
+    tables = []
+    curve = s.get("power_curve") or []
+    if curve:
+        tables.append(Table(text("r_power_table", lang),
+                            [text("t_size", lang), text("t_power", lang), text("t_power_se", lang),
+                             text("t_sims", lang), text("t_analytic_power", lang)],
+                            [[number(p["size"], lang), percent(p["power"], lang), percent(p.get("power_se"), lang, 1),
+                              number(p.get("sims"), lang), percent(p.get("analytic_power"), lang)] for p in curve]))
+    by = s.get("minimum_size_by_assumption") or []
+    if by:
+        tables.append(Table(text("r_by_assumption", lang),
+                            [text("t_assumption", lang), text("t_value", lang), text("t_minimum", lang),
+                             text("t_interval", lang), text("t_status", lang)],
+                            [[str(r.get("path")), number(r.get("value"), lang, 3).rstrip("0").rstrip(",.") or "0",
+                              number(r.get("minimum_size"), lang), _interval(r.get("minimum_size_ci"), lang),
+                              str(r.get("status", ""))] for r in by]))
+    return tables
+
+
+# -- variants (a sweep, or a folder of runs) -----------------------------------------------------------
+
+
+def significant_share(rows: pd.DataFrame, h: int) -> float:
+    """Power of a variant: the share of its runs whose difference at `h` weeks is significant (|d| > 1.96 SE)."""
+    d = pd.to_numeric(rows.get(f"employment_rate.{h}w.difference"), errors="coerce")
+    se = pd.to_numeric(rows.get(f"employment_rate.{h}w.se"), errors="coerce")
+    ok = d.notna() & se.notna()
+    return float((d[ok].abs() > Z95 * se[ok]).mean()) if ok.any() else math.nan
+
+
+def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") -> Answer:
+    """How many variants fill and how many answer; then one row per variant."""
+    h = comparisons.observed_horizon(frame) or 26
+    header = [text("t_variant", lang), text("t_pilots", lang), text("t_reached", lang), text("t_effect", lang, h=h),
+              text("t_power_col", lang), text("t_paid", lang), text("t_cost_job", lang)]
+    body, powers, filled = [], [], 0
+    for label, rows in comparisons.variants(frame, varied, lang):
+        effect = pd.to_numeric(rows.get(f"employment_rate.{h}w.difference"), errors="coerce").mean()
+        power = significant_share(rows, h)
+        powers.append((power, label))
+        if "participants.reached" in rows and "participants.target" in rows:
+            filled += rows["participants.reached"].mean() >= 0.95 * rows["participants.target"].mean()
+        cost = cost_row(rows, lang)
+        body.append([
+            label.replace("\\$", "$"), str(len(rows)),
+            number(rows["participants.reached"].mean(), lang) if "participants.reached" in rows else "-",
+            _pp(effect, lang), percent(power, lang),
+            number(rows["purchaser_paid_eur.total"].mean(), lang) if "purchaser_paid_eur.total" in rows else "-",
+            cost[1] if cost else "-",
+        ])
+    known = [(p, label) for p, label in powers if _ok(p)]
+    verdict = [text("v_sweep", lang, points=len(body), filled=int(filled),
+                    powered=sum(p >= ENOUGH_POWER for p, _ in known), power=percent(ENOUGH_POWER, lang))]
+    if known:
+        best = max(known, key=lambda x: x[0])
+        verdict.append(text("v_sweep_best", lang, label=best[1].replace("\\$", "$"), power=percent(best[0], lang)))
+    return Answer(verdict, [], [Table("", header, body)])
+
+
+# -- the terminal -------------------------------------------------------------------------------------
+
+
+def as_text(head: str, answer: Answer, tail: str = "") -> str:
+    """The answer for a terminal: the head line, the verdict, the rows aligned, then `tail`."""
+    width = max((len(k) for k, _ in answer.rows), default=0)
+    lines = [head, *answer.verdict, *(f"  {k:<{width}}  {v}" for k, v in answer.rows)]
+    return "\n".join([*lines, tail] if tail else lines)
+
+
+def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path) -> str:
+    """What `labsim run` prints."""
+    head = (f"{summary['scenario']} ({path}), seed {seed}, {summary['weeks']} weeks; "
+            f"{summary['referral_mode']} referral")
+    return as_text(head, run_answer(summary), f"Written to {out}/")
+
+
+def diagnosis_text(d: dict[str, Any], out: Path) -> str:
+    """What `labsim diagnose` prints."""
+    head = (f"{d.get('scenario', '')}: {d['sims']} simulated pilots ({d['counterfactual_sims']} with no-pilot "
+            f"and roll-out worlds), design {d['design']}, employment {d['horizon_weeks']} weeks after assignment")
+    return as_text(head, diagnose_answer(d), f"Written to {out}/")
+
+
+def size_text(a: dict[str, Any], out: Path) -> str:
+    """What `labsim size` prints."""
+    head = (f"{a.get('scenario', '')}: smallest pilot ({a['by']}) for power {a['target_power']:.0%} at alpha "
+            f"{a['alpha']}, design {a['design']}, {a['referral_mode']} referral")
+    return as_text(head, size_answer(a), f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
