@@ -95,6 +95,8 @@ def make_diagnose(out: Path, run: Path, seed: int = 4) -> Path:
     return out
 
 
+ALL_PRESETS = ("fixed_fee", "outcome_only", "hybrid", "differential", "fi_2017_ely", "uk_work_programme",
+               "fr_private_2007")
 PRESET_SHAPES = {  # effort by employability fifth, lowest first: flat, cream-skimming, in between
     "fixed_fee": [0.5, 0.5, 0.5, 0.5, 0.5],
     "outcome_only": [0.15, 0.35, 0.6, 0.8, 0.9],
@@ -113,6 +115,9 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
     elif kind == "saturation":
         points = [{"design.treatment_share": s, "market.congestion": c} for c in (True, False)
                   for s in (0.25, 0.5, 0.75)]
+    elif kind == "referral_and_payment":  # the bundled experiment's 42 variants (2 x 7 x 3)
+        points = [{"referral.mode": m, "payment.preset": p, "referral.target_participants": n, "providers.capacity": n // 2}
+                  for m in ("voluntary", "mandatory") for p in ALL_PRESETS for n in (300, 600, 1200)]
     else:
         points = [{"referral.mode": m} for m in ("voluntary", "mandatory")]
     rows = []
@@ -122,9 +127,9 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
             n = 600
             row["assigned.pilot"] = n
             preset = point.get("payment.preset", "hybrid")
-            for q, e in enumerate(PRESET_SHAPES[preset]):
+            for q, e in enumerate(PRESET_SHAPES.get(preset, PRESET_SHAPES["hybrid"])):
                 row[f"effort_by_employability_quintile.{q}"] = e + rng.normal(0, 0.02)
-            effect = {"fixed_fee": 0.03, "outcome_only": 0.07, "hybrid": 0.06}[preset]
+            effect = {"fixed_fee": 0.03, "outcome_only": 0.07, "hybrid": 0.06}.get(preset, 0.05)
             share = point.get("design.treatment_share", 0.5)
             loss = 0.08 * share if point.get("market.congestion", True) else 0.0
             for h in (13, 26, 52):
@@ -133,19 +138,20 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
                 row[f"employment_rate.{h}w.pilot"] = control + effect + rng.normal(0, 0.01)
                 row[f"employment_rate.{h}w.difference"] = row[f"employment_rate.{h}w.pilot"] - control
                 row[f"employment_rate.{h}w.se"] = 0.025
-            paid = {"fixed_fee": 480_000, "outcome_only": 260_000, "hybrid": 380_000}[preset] * (1 + rng.normal(0, 0.05))
+            paid = {"fixed_fee": 480_000, "outcome_only": 260_000, "hybrid": 380_000}.get(preset, 400_000) * (1 + rng.normal(0, 0.05))
             row["purchaser_paid_eur.total"] = paid
             for k in range(2):
                 clients = int(rng.integers(150, 260))
                 setup = 20_000.0
-                margin = {"fixed_fee": 400, "outcome_only": 60, "hybrid": 180}[preset]
+                margin = {"fixed_fee": 400, "outcome_only": 60, "hybrid": 180}.get(preset, 150)
                 cost = clients * 700.0 + setup
                 row.update({f"providers.{k}.clients": clients, f"providers.{k}.setup_cost_eur": setup,
                             f"providers.{k}.cost_eur": cost, f"providers.{k}.revenue_eur": cost - setup + clients * margin,
                             f"providers.{k}.profit_eur": clients * margin - setup + rng.normal(0, 3000)})
-            reached = {"voluntary": 280, "mandatory": 600}[point.get("referral.mode", "mandatory")]
-            row["participants.reached"] = int(min(600, reached + rng.normal(0, 25)))
-            row["participants.target"] = 600
+            target = point.get("referral.target_participants", 600)
+            reached = {"voluntary": 280, "mandatory": target}[point.get("referral.mode", "mandatory")]
+            row["participants.reached"] = int(min(target, reached + rng.normal(0, 25)))
+            row["participants.target"] = target
             rows.append(row)
     pd.DataFrame(rows).to_parquet(out / "results.parquet", index=False)
     write_json(out / "manifest.json", _manifest_of(run))

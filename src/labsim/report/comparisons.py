@@ -9,16 +9,20 @@ or, for a single run, from the run's own standard error.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from labsim.report.i18n import number, text
 from labsim.report.levers import lever_name, variant_label
 from labsim.report.plots import Z95, profit_chart
-from labsim.report.style import MARKERS, SERIES, TARGET_COLOUR, finish, new_figure, note_on, plain
+from labsim.report.style import (
+    MARKERS, SERIES, TARGET_COLOUR, YLABEL_WIDTH, finish, new_figure, note_on, plain, shared_legend,
+)
 from labsim.results.summary import flat_summary
 
 QUINTILES = [f"effort_by_employability_quintile.{q}" for q in range(5)]
@@ -55,6 +59,46 @@ def legend_title(varied: Sequence[str], lang: str) -> str | None:
     return None
 
 
+#: Which lever a chart separates first: lines or bars by the first varied one, panels by the next.
+PRIORITY = ("payment.preset", "referral.mode", "referral.target_participants", "design.treatment_share",
+            "market.matching_efficiency", "market.congestion")
+MOST_SERIES = 8  # colours and markers a chart can tell apart; beyond that, levers become panels
+MOST_PANELS = 8
+
+
+def layout(frame: pd.DataFrame, varied: Sequence[str]) -> tuple[list[str], str | None]:
+    """(series levers, panel lever) for a sweep's chart: every lever as one series while the variants
+    are few; otherwise series by the most telling lever, small multiples by the next, the rest pooled
+    (their replications together), so that 100 variants still read."""
+    order = sorted(varied, key=lambda p: PRIORITY.index(p) if p in PRIORITY else len(PRIORITY))
+    if not order:
+        return [], None
+    if frame.groupby(order, dropna=False).ngroups <= MOST_SERIES and len(order) <= 2 and \
+            not (len(order) == 2 and set(order) <= {"payment.preset", "referral.mode"}):
+        return order, None
+    panel = next((p for p in order[1:] if frame[p].nunique() <= MOST_PANELS), None)
+    return [order[0]], panel
+
+
+def panels(frame: pd.DataFrame, panel: str | None, lang: str) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of each small multiple, titled `lever: value` (one untitled panel without a lever)."""
+    if panel is None:
+        return [("", frame)]
+    return [(plain(variant_label({panel: v}, lang, named=True)), rows)
+            for v, rows in frame.groupby(panel, sort=False, dropna=False)]
+
+
+def panel_axes(title: str, note: str, count: int, **kw):
+    """A figure with `count` panels, at most four a row, sharing their axes; unused cells hidden."""
+    ncols = min(count, 4)
+    nrows = -(-count // ncols)
+    fig, axes = new_figure(title, note, ncols=ncols, nrows=nrows, squeeze=False, **kw)
+    flat = list(axes.ravel())
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return fig, flat[:count]
+
+
 def mean_interval(x: pd.Series) -> tuple[float, float]:
     """Mean of the replications and the half-width of its 95 % interval (NaN with one replication)."""
     x = pd.to_numeric(x, errors="coerce").dropna()
@@ -66,22 +110,30 @@ def mean_interval(x: pd.Series) -> tuple[float, float]:
 
 def effort_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str = "en") -> Figure | None:
     """Providers' counselling effort per client-week by fifth of client employability, a line per
-    variant: rising lines are cream-skimming, a low first fifth is parking."""
+    payment model (or variant), a panel per value of the next lever: rising lines are cream-skimming,
+    a low first fifth is parking."""
     if not set(QUINTILES) <= set(frame.columns) or frame[QUINTILES].isna().all().all():
         return None
-    fig, ax = new_figure(text("effort_title", lang), note)
+    series, panel = layout(frame, varied)
+    groups = panels(frame, panel, lang)
+    fig, axes = panel_axes(text("effort_title", lang), note, len(groups), sharey=True)
     x = np.arange(1, 6)
-    for i, (label, rows) in enumerate(variants(frame, varied, lang)):
-        stats = np.array([mean_interval(rows[q]) for q in QUINTILES])
-        colour = SERIES[i % len(SERIES)]
-        ax.plot(x, stats[:, 0], color=colour, marker=MARKERS[i % len(MARKERS)], linewidth=2, label=label)
-        ax.fill_between(x, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=colour, alpha=0.18,
-                        linewidth=0)
-    ax.set_xticks(x, [text("fifth_n", lang, n=q) for q in x])
-    ax.set_ylim(0, 1.05)
-    finish(ax, text("employability_fifth", lang), text("effort_y", lang), legend=None)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=legend_title(varied, lang))
-    note_on(ax, text("effort_note", lang))
+    for ax, (title, part) in zip(axes, groups):
+        for i, (label, rows) in enumerate(variants(part, series, lang)):
+            stats = np.array([mean_interval(rows[q]) for q in QUINTILES])
+            colour = SERIES[i % len(SERIES)]
+            ax.plot(x, stats[:, 0], color=colour, marker=MARKERS[i % len(MARKERS)], linewidth=2, label=label)
+            ax.fill_between(x, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=colour, alpha=0.18,
+                            linewidth=0)
+        ax.set_xticks(x, [text("fifth_n", lang, n=q) for q in x])
+        ax.set_ylim(0, 1.05)
+        ax.set_title(title, fontsize=11)
+        ax.grid(alpha=0.3)
+    for ax in axes:
+        ax.set_xlabel(textwrap.fill(text("employability_fifth", lang), 34))
+    axes[0].set_ylabel(textwrap.fill(text("effort_y", lang), YLABEL_WIDTH))
+    shared_legend(fig, legend_title(series, lang))
+    note_on(axes[0], text("effort_note", lang))
     return fig
 
 
@@ -115,42 +167,54 @@ def observed_horizon(frame: pd.DataFrame, column: str = "employment_rate.{h}w.di
 
 
 def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str = "en") -> Figure | None:
-    """Cost per extra job by variant (payment model), bars with 95 % intervals."""
+    """Cost per extra job, a horizontal bar per payment model (or variant) with its 95 % interval,
+    grouped by a further lever's values (a bar colour each) and a panel per value of the next."""
     h = observed_horizon(frame)
     if h is None or "purchaser_paid_eur.total" not in frame:
         return None
-    groups = variants(frame, varied, lang)
-    stats = np.array([cost_per_extra_job(rows, h) for _, rows in groups])
-    by_payment = list(varied) == ["payment.preset"]
-    fig, ax = new_figure(text("cost_title" if by_payment else "cost_title_plain", lang), note)
-    x = np.arange(len(groups))
-    finite_top = np.nanmax(np.where(np.isfinite(stats), stats, np.nan)) if np.isfinite(stats).any() else 1.0
-    top = finite_top * 1.25
-    for i, ((label, _), (est, lo, hi)) in enumerate(zip(groups, stats)):
-        colour = SERIES[i % len(SERIES)]
-        if np.isnan(est):
-            ax.bar(i, 0, color=colour, label=f"{label}: {text('no_effect', lang)}")
-            ax.text(i, top * 0.03, text("no_effect", lang), ha="center", va="bottom", fontsize=10, rotation=90)
-            continue
-        ax.bar(i, est, color=colour, alpha=0.85, width=0.6, label=f"{label}: {number(est, lang)} EUR")
-        upper = min(hi, top * 0.97)
-        ax.errorbar(i, est, yerr=[[est - lo], [upper - est]], color="0.15", capsize=6, linewidth=1.8)
-        if not np.isfinite(hi):
-            ax.annotate("", xy=(i, top), xytext=(i, upper - top * 0.05),
-                        arrowprops={"arrowstyle": "->", "color": "0.15", "linewidth": 1.8})
-            ax.text(i + 0.08, top * 0.9, text("open_upper", lang), fontsize=9, color="0.3")
-    ax.set_xticks(x, [label for label, _ in groups])
-    ax.set_xlim(-0.6, len(groups) - 0.4)
-    ax.set_ylim(0, top)
-    finish(ax, legend_title(varied, lang) or text("payment_model", lang), text("cost_y", lang), legend=None)
-    ax.grid(False, axis="x")
-    ax.yaxis.set_major_formatter(lambda v, _: number(v, lang))
-    if not np.isfinite(stats[:, 0]).any():
-        ax.set_yticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    note_on(ax, text("cost_note", lang, h=h))
-    if len(groups) > 3:
-        ax.tick_params(axis="x", labelrotation=20)
+    series, panel = layout(frame, varied)
+    rest = [v for v in varied if v not in series and v != panel]
+    hue = rest[:1] if rest and frame.groupby(rest[:1]).ngroups <= 4 else []
+    groups = panels(frame, panel, lang)
+    by_payment = series == ["payment.preset"]
+    fig, axes = panel_axes(text("cost_title" if by_payment else "cost_title_plain", lang), note, len(groups),
+                           sharey=True, sharex=True)
+    parts = [[(label, variants(rows, hue, lang) if hue else [("", rows)]) for label, rows in variants(part, series, lang)]
+             for _, part in groups]
+    stats = [[[cost_per_extra_job(r, h) for _, r in bars] for _, bars in part] for part in parts]
+    flat = np.array([c for part in stats for bars in part for c in bars], dtype=float).reshape(-1, 3)
+    finite = flat[np.isfinite(flat)]
+    top = finite.max() * 1.15 if finite.size else 1.0
+    hues = [name for name, _ in parts[0][0][1]]
+    height = 0.8 / max(len(hues), 1)
+    for ax, (title, _), part, part_stats in zip(axes, groups, parts, stats):
+        for i, ((label, bars), costs) in enumerate(zip(part, part_stats)):
+            for j, ((name, _), (est, lo, hi)) in enumerate(zip(bars, costs)):
+                y = i - 0.4 + height * (j + 0.5)
+                colour = SERIES[j % len(SERIES)] if hue else SERIES[i % len(SERIES)]
+                if np.isnan(est):
+                    ax.plot([0], [y], marker="x", color="0.3", markersize=8, linestyle="none",
+                            label=text("no_effect", lang))
+                    continue
+                ax.barh(y, est, height=height * 0.9, color=colour, alpha=0.85, label=name or None)
+                upper = hi if np.isfinite(hi) else top
+                ax.errorbar(est, y, xerr=[[est - lo], [upper - est]], color="0.15", capsize=3, linewidth=1.4)
+                if not np.isfinite(hi):
+                    ax.plot([top], [y], marker=">", color="0.15", markersize=7, linestyle="none",
+                            label=text("open_upper", lang))
+        ax.set_yticks(range(len(part)), [label for label, _ in part])
+        ax.set_xlim(0, top * 1.03)
+        ax.invert_yaxis()
+        ax.set_title(title, fontsize=11)
+        ax.grid(alpha=0.3, axis="x")
+        ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
+        if not finite.size:
+            ax.set_xticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
+    for ax in axes:
+        ax.set_xlabel(textwrap.fill(text("cost_y", lang), 34))
+        ax.xaxis.set_major_locator(MaxNLocator(3 if len(axes) > 1 else 5))
+    shared_legend(fig, legend_title(hue, lang) if hues and hues[0] else None)
+    note_on(axes[0], text("cost_note", lang, h=h))
     return fig
 
 
@@ -163,7 +227,8 @@ def displacement_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, la
         return None
     others = [v for v in varied if v != share]
     fig, ax = new_figure(text("displacement_title", lang), note)
-    for i, (label, rows) in enumerate(variants(frame, others, lang)):
+    for i, (_, rows) in enumerate(variants(frame, others, lang)):
+        label = plain(variant_label(dict(zip(others, rows[others].iloc[0])), lang, named=True)) if others else "-"
         for arm, style in (("control", "-"), ("pilot", "--")):
             points = [(s * 100, *mean_interval(r[f"employment_rate.{h}w.{arm}"])) for s, r in rows.groupby(share)]
             x, m, half = (np.array(v, dtype=float) for v in zip(*points))
@@ -178,27 +243,34 @@ def displacement_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, la
 
 
 def referral_volume_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str = "en") -> Figure | None:
-    """Participants reached by each simulated pilot under each referral rule, against the target."""
+    """Participants reached by each simulated pilot under each referral rule, against the target: a
+    group per rule (other levers pooled), a panel per number of places bought, each with its target."""
     if "referral.mode" not in varied or "participants.reached" not in frame:
         return None
-    groups = variants(frame, varied, lang)
-    fig, ax = new_figure(text("volume_mode_title", lang), note)
+    size = "referral.target_participants"
+    groups = panels(frame, size if size in varied else None, lang)
+    fig, axes = panel_axes(text("volume_mode_title", lang), note, len(groups), sharey=True)
     jitter = np.random.default_rng(0)  # fixed: the same folder always gives the same picture
-    for i, (label, rows) in enumerate(groups):
-        y = rows["participants.reached"].to_numpy(float)
-        colour = SERIES[i % len(SERIES)]
-        ax.scatter(i + jitter.uniform(-0.15, 0.15, y.size), y, color=colour, alpha=0.6, s=30,
-                   marker=MARKERS[i % len(MARKERS)], label=label)
-        ax.hlines(y.mean(), i - 0.3, i + 0.3, color=colour, linewidth=3)
-    target = float(frame["participants.target"].max())
-    ax.axhline(target, color=TARGET_COLOUR, linestyle=":", linewidth=2, label=text("target", lang, n=number(target, lang)))
-    ax.set_xticks(range(len(groups)), [label for label, _ in groups])
-    ax.set_xlim(-0.6, len(groups) - 0.4)
-    ax.set_ylim(0, max(target, frame["participants.reached"].max()) * 1.1)
-    finish(ax, legend_title(varied, lang) or text("referral_rule", lang), text("participants_reached", lang),
-           legend="outside")
-    ax.grid(False, axis="x")
-    note_on(ax, text("dots_note", lang))
+    for ax, (title, part) in zip(axes, groups):
+        modes = variants(part, ["referral.mode"], lang)
+        for i, (label, rows) in enumerate(modes):
+            y = rows["participants.reached"].to_numpy(float)
+            colour = SERIES[i % len(SERIES)]
+            ax.scatter(i + jitter.uniform(-0.18, 0.18, y.size), y, color=colour, alpha=0.5, s=22,
+                       marker=MARKERS[i % len(MARKERS)])
+            ax.hlines(y.mean(), i - 0.3, i + 0.3, color="0.1", linewidth=3)
+        target = float(part["participants.target"].max())
+        ax.axhline(target, color=TARGET_COLOUR, linestyle=":", linewidth=2,
+                   label=text("target", lang, n=number(target, lang)))
+        ax.set_xticks(range(len(modes)), [textwrap.fill(label, 11) for label, _ in modes])
+        ax.set_xlim(-0.6, len(modes) - 0.4)
+        ax.set_ylim(0, max(frame["participants.target"].max(), frame["participants.reached"].max()) * 1.1)
+        ax.set_title(title, fontsize=11)
+        ax.grid(alpha=0.3, axis="y")
+        ax.yaxis.set_major_formatter(lambda v, _: number(v, lang))
+    axes[0].set_ylabel(textwrap.fill(text("participants_reached", lang), YLABEL_WIDTH))
+    shared_legend(fig)
+    note_on(axes[0], text("dots_note", lang))
     return fig
 
 
@@ -208,8 +280,9 @@ def profit_comparison_chart(frame: pd.DataFrame, varied: Sequence[str], note: st
     cols = [c for c in frame.columns if c.startswith("providers.") and c.endswith(".clients")]
     if not cols:
         return None
+    series, _ = layout(frame, varied)  # a line per payment model (other levers pooled): lines stay few
     lines, labels = [], []
-    for label, rows in variants(frame, varied, lang):
+    for label, rows in variants(frame, series, lang):
         books = pd.concat(
             [rows[[c.replace(".clients", f".{k}") for k in ("clients", "revenue_eur", "cost_eur", "setup_cost_eur", "profit_eur")]]
              .set_axis(["clients", "revenue", "cost", "setup", "profit"], axis=1) for c in cols]
@@ -224,5 +297,5 @@ def profit_comparison_chart(frame: pd.DataFrame, varied: Sequence[str], note: st
         labels.append(label)
     if not lines:
         return None
-    return profit_chart(lines, labels, note, lang, legend_title(varied, lang))
+    return profit_chart(lines, labels, note, lang, legend_title(series, lang))
 

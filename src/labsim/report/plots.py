@@ -7,6 +7,7 @@ taken from one) and returns its matplotlib `Figure`; `charts.write_charts_for` s
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -170,7 +171,8 @@ def profit_chart(lines: Sequence[dict], labels: Sequence[str], note: str, lang: 
         colour, marker = SERIES[i % len(SERIES)], MARKERS[i % len(MARKERS)]
         even = line["break_even"]
         tail = text("break_even_at", lang, n=number(even, lang)) if even else text("never_breaks_even", lang)
-        ax.plot(n, n * line["margin"] - line["setup"], color=colour, linewidth=2, label=f"{label}: {tail}")
+        ax.plot(n, n * line["margin"] - line["setup"], color=colour, linewidth=2,
+                label=textwrap.fill(f"{label}: {tail}", 44))
         ax.scatter(line["x"], line["y"], color=colour, marker=marker, s=50, zorder=3, edgecolor="white")
         if even:
             ax.axvline(even, color=colour, linestyle=":", linewidth=1.5)
@@ -178,7 +180,7 @@ def profit_chart(lines: Sequence[dict], labels: Sequence[str], note: str, lang: 
     ax.axhline(0, color="0.2", linewidth=1)
     ax.set_xlim(0, right)
     finish(ax, text("clients", lang), text("profit_eur", lang), legend=None)
-    ax.legend(loc="upper left", frameon=True, framealpha=0.9, edgecolor="none", title=legend_title)  # lines rise
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title=legend_title)  # beside the data
     ax.yaxis.set_major_formatter(lambda v, _: number(v, lang))
     note_on(ax, text("profit_line_note", lang))
     return fig

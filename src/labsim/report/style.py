@@ -44,6 +44,7 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]  # a second cue beside colour
 FIGSIZE = (10, 5.6)  # inches; 16:9 like a slide
 TITLE_WIDTH = 78  # characters of the bold title per line before it wraps
 YLABEL_WIDTH = 36  # characters of a y-axis label per line: longer ones would outgrow the axes' height
+LEGEND_WIDTH = 34  # characters of a legend entry per line: a long one would squeeze the panels
 DPI = 110
 RC = {
     "font.size": 12,
@@ -69,14 +70,27 @@ def footnote(scenario: str, detail: str, lang: str) -> str:
     return text("footnote", lang, version=__version__, scenario=plain(scenario), detail=detail).strip()
 
 
-def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] | None = None):
-    """A titled figure with `ncols` axes side by side and the footnote at the bottom left."""
-    fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] | None = None, nrows: int = 1,
+               **subplots):
+    """A titled figure with `nrows` x `ncols` axes and the footnote at the bottom left (taller per extra row)."""
+    fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[1] + 3.2 * (nrows - 1)), dpi=DPI, layout="constrained")
     fig.get_layout_engine().set(rect=(0, 0.075, 1, 0.925))  # room for the reading note and footnote
     fig.suptitle(textwrap.fill(title, TITLE_WIDTH), fontsize=15, fontweight="bold", x=0.01, ha="left")
     fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=9, color="0.3")
-    axes = fig.subplots(1, ncols, gridspec_kw={"width_ratios": width_ratios} if width_ratios else None)
+    axes = fig.subplots(nrows, ncols, gridspec_kw={"width_ratios": width_ratios} if width_ratios else None,
+                        **subplots)
     return fig, axes
+
+
+def shared_legend(fig: Figure, title: str | None = None) -> None:
+    """One legend for every panel, right of the panels (never over the data); a label shown once."""
+    seen: dict[str, object] = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    if seen:
+        labels = [textwrap.fill(label, LEGEND_WIDTH) for label in seen]
+        fig.legend(list(seen.values()), labels, loc="outside right center", frameon=False, title=title)
 
 
 def finish(ax: Axes, xlabel: str, ylabel: str, legend: str | None = "outside", zero: bool = False) -> None:
