@@ -283,8 +283,9 @@ def cmd_results(args: argparse.Namespace) -> int:
     if args.csv:
         _write_atomically(Path(args.csv), lambda p: table.frame.to_csv(p, index=False))
     if args.xlsx:
-        _write_atomically(Path(args.xlsx), lambda p: table.frame.to_excel(
-            p, index=False, sheet_name="by point", engine="openpyxl"))
+        from labsim.report.workbook import write_workbook
+
+        _write_atomically(Path(args.xlsx), lambda p: write_workbook(table, p, args.lang))
     print(json.dumps(as_json(table), indent=2) if args.json else as_text(table))
     return 0
 
@@ -460,7 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", metavar="DIR", help="the sweep's results folder")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
-    p.add_argument("--xlsx", metavar="FILE", help="also write the table as an Excel workbook")
+    p.add_argument("--xlsx", metavar="FILE", help="also write the table as an Excel workbook (labelled, explained)")
+    p.add_argument("--lang", choices=langs, default="en", help="language of the workbook's labels (default en)")
     p.set_defaults(func=cmd_results)
     return parser
 

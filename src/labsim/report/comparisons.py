@@ -212,7 +212,7 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
             ax.set_xticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
     for ax in axes:
         ax.set_xlabel(textwrap.fill(text("cost_y", lang), 34))
-        ax.xaxis.set_major_locator(MaxNLocator(3 if len(axes) > 1 else 5))
+        ax.xaxis.set_major_locator(MaxNLocator(3, prune="upper") if len(axes) > 1 else MaxNLocator(5))
     shared_legend(fig, legend_title(hue, lang) if hues and hues[0] else None)
     note_on(axes[0], text("cost_note", lang, h=h))
     return fig

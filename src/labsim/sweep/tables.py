@@ -18,16 +18,28 @@ import pandas as pd
 
 from labsim.sweep.store import Store
 
-#: Figures shown by default, when the sweep kept them.
+#: Figures shown by default, when the sweep kept them: volume, then employment by arm, the effect and
+#: the power (share of runs whose difference is significant at 5 %) at each horizon, then costs.
 HEADLINE = (
     "participants.share_of_target",
     "take_up_rate",
-    "employment_rate.13w.difference",
-    "employment_rate.26w.difference",
-    "employment_rate.52w.difference",
+    *(f"employment_rate.{h}w.{k}" for h in (13, 26, 52) for k in ("pilot", "control", "difference", "significant")),
     "purchaser_paid_eur.total",
     "cost_per_participant_eur",
 )
+Z95 = 1.959963984540054
+
+
+def with_significance(table: pd.DataFrame) -> pd.DataFrame:
+    """Add `employment_rate.<h>w.significant` (1 if |difference| > 1.96 SE, else 0; empty where either is
+    missing): its mean over a point's runs is the point's power."""
+    for h in (13, 26, 52):
+        d, se = f"employment_rate.{h}w.difference", f"employment_rate.{h}w.se"
+        if d in table and se in table:
+            diff, err = pd.to_numeric(table[d], errors="coerce"), pd.to_numeric(table[se], errors="coerce")
+            table[f"employment_rate.{h}w.significant"] = (diff.abs() > Z95 * err).astype(float).where(
+                diff.notna() & err.notna())
+    return table
 STATS = ("mean", "ci_low", "ci_high", "sd", "p2_5", "p97_5", "n")
 NOT_FIGURES = ("point", "replication", "seed_key", "error")
 
@@ -64,12 +76,17 @@ def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
     """The sweep's statistics by point (finished or not: an unfinished sweep shows what is in)."""
     manifest = store.manifest()
     factors = list(manifest.get("factors", []))
+    names = store.columns()
+    derived = {f"employment_rate.{h}w.{k}" for h in (13, 26, 52) for k in ("difference", "se")} & set(names)
     if figures is None:
-        names = store.columns()
-        figures = [f for f in HEADLINE if f in names] or [
+        known = {*names, *(c.replace(".difference", ".significant") for c in derived if c.endswith(".difference")
+                           if c.replace(".difference", ".se") in derived)}
+        figures = [f for f in HEADLINE if f in known] or [
             n for n in names if n not in NOT_FIGURES and n not in factors
         ]
-    table = store.read(columns=[*NOT_FIGURES, *factors, *figures]).to_pandas()
+    stored = [f for f in figures if f in names]
+    table = with_significance(store.read(columns=list(dict.fromkeys([*NOT_FIGURES, *factors, *stored, *derived])))
+                              .to_pandas())
     records = []
     if len(table):
         for point, rows in table.groupby("point", sort=True):

@@ -1,0 +1,118 @@
+"""A sweep's results by point as a spreadsheet a planner can use (`labsim results --xlsx`).
+
+Three sheets: the means by point with their 95 % confidence intervals, what single runs show (spread,
+percentiles, n), and one explaining every column. Columns are labelled in the chosen language with
+their unit in the header; shares are stored as fractions and formatted as percentages, effects in
+percentage points, money in euros; the header row and the point's columns stay frozen, and columns
+are wide enough to read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from labsim.report.i18n import TEXTS, text
+from labsim.report.levers import lever_name, lever_value
+from labsim.sweep.tables import PointTable
+
+MEAN_STATS = ("mean", "ci_low", "ci_high")
+SPREAD_STATS = ("sd", "p2_5", "p97_5", "n")
+FORMATS = {"share": "0.0%", "pp": "0.00", "eur": "#,##0", "count": "0", "number": "0.000"}
+
+
+def figure_kind(figure: str) -> str:
+    """How a figure is shown: a share (as %), a difference in percentage points, euros, or a number."""
+    if figure.endswith(".difference"):
+        return "pp"
+    if figure.endswith((".pilot", ".control", ".significant", "share_of_target", "_rate")):
+        return "share"
+    if "_eur" in figure:
+        return "eur"
+    return "number"
+
+
+def figure_label(figure: str, lang: str) -> str:
+    """`employment_rate.26w.pilot` -> "Employed 26 weeks after assignment, pilot arm" (else the path)."""
+    m = re.fullmatch(r"employment_rate\.(\d+)w\.(pilot|control|difference|significant)", figure)
+    if m:
+        return text(f"x_{m.group(2)}", lang, h=m.group(1))
+    key = "x_" + figure.replace(".", "_")
+    return text(key, lang) if key in TEXTS else figure
+
+
+def _unit(kind: str, lang: str) -> str:
+    return {"share": "u_share", "pp": "u_pp", "eur": "u_eur"}.get(kind, "")
+
+
+def _header(figure: str, stat: str, lang: str) -> str:
+    kind = "count" if stat == "n" else figure_kind(figure)
+    unit = _unit(kind, lang)
+    head = f"{figure_label(figure, lang)}: {text(f's_{stat}', lang)}"
+    return f"{head} ({text(unit, lang)})" if unit else head
+
+
+def _value(figure: str, stat: str, x):
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return None
+    return float(x) * 100 if stat != "n" and figure_kind(figure) == "pp" else x
+
+
+def write_workbook(table: PointTable, path: Path, lang: str = "en") -> None:
+    """Write the table as an .xlsx workbook at `path`."""
+    wb = Workbook()
+    explained: list[tuple[str, str, str]] = []
+    sheets = [(text("sh_summary", lang), MEAN_STATS), (text("sh_spread", lang), SPREAD_STATS)]
+    for i, (title, stats) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = title[:31]
+        columns = [(text("x_point", lang), "count", text("e_point", lang))]
+        columns += [(lever_name(f, lang)[:1].upper() + lever_name(f, lang)[1:], "text", text("e_lever", lang, path=f))
+                    for f in table.factors]
+        columns += [(f"{text('x_replications', lang)} ({text('u_count', lang)})", "count", text("e_replications", lang)),
+                    (f"{text('x_failed', lang)} ({text('u_count', lang)})", "count", text("e_failed", lang))]
+        cells = []
+        for fig in table.figures:
+            for stat in stats:
+                kind = "count" if stat == "n" else figure_kind(fig)
+                columns.append((_header(fig, stat, lang), kind,
+                                text(f"e_{stat}", lang, figure=figure_label(fig, lang))))
+                cells.append((fig, stat))
+        ws.append([c[0] for c in columns])
+        for rec in table.frame.to_dict("records"):
+            row = [int(rec["point"])]
+            row += [lever_value(f, rec[f], lang) for f in table.factors]
+            row += [int(rec["replications"]), int(rec["failed"])]
+            row += [_value(fig, stat, rec.get(f"{fig}.{stat}")) for fig, stat in cells]
+            ws.append(row)
+        _style(ws, columns, frozen=1 + len(table.factors))  # the point and its levers stay in view
+        explained += [(name, ws.title, meaning) for name, _, meaning in columns]
+    ws = wb.create_sheet(text("sh_columns", lang)[:31])
+    columns = [(text("c_column", lang), "text", ""), (text("c_sheet", lang), "text", ""),
+               (text("c_meaning", lang), "text", "")]
+    ws.append([c[0] for c in columns])
+    for row in explained:
+        ws.append(list(row))
+    _style(ws, columns, frozen=1, widest=90)
+    wb.save(path)
+
+
+def _style(ws, columns: list[tuple[str, str, str]], frozen: int, widest: int = 28) -> None:
+    """Bold wrapped header, frozen header row and first columns, number formats, readable widths."""
+    for j, (name, kind, _) in enumerate(columns, start=1):
+        letter = get_column_letter(j)
+        head = ws.cell(row=1, column=j)
+        head.font = Font(bold=True)
+        head.alignment = Alignment(wrap_text=True, vertical="top")
+        values = [len(str(c.value)) for c in ws[letter][1:] if c.value is not None]
+        ws.column_dimensions[letter].width = min(widest, max([12, min(len(name), 40) * 0.6, *(v + 2 for v in values)]))
+        if kind in FORMATS:
+            for cell in ws[letter][1:]:
+                cell.number_format = FORMATS[kind]
+    ws.row_dimensions[1].height = 64
+    ws.freeze_panes = ws.cell(row=2, column=frozen + 1)

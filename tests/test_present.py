@@ -1,0 +1,205 @@
+"""Answers a planner can read (issue 16): the verdict first, sweeps that scale to 42 variants, the
+spreadsheet, and native Finnish and Swedish texts.
+
+Charts are measured from matplotlib's text extents after drawing: tick labels must not overlap each
+other, and a legend must sit beside the panels, never over them, and be no larger than a panel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import string
+
+import numpy as np
+import pytest
+
+from labsim.report import answers
+from labsim.report.charts import figures_for
+from labsim.report.i18n import LANGS, TEXTS, catalogue, number, percent, span, text
+from labsim.report.saved import load
+
+from report_fixtures import make_run, make_sweep
+
+
+@pytest.fixture(scope="module")
+def big_sweep(tmp_path_factory):
+    """The bundled referral_and_payment experiment's 42 variants, as a synthetic results table."""
+    root = tmp_path_factory.mktemp("present")
+    run = make_run(root / "run", "referral.mode=mandatory")
+    return make_sweep(root / "rp", run, "referral_and_payment", reps=3)
+
+
+# -- the catalogue ------------------------------------------------------------------------------------
+
+
+def _fields(value) -> set[str]:
+    forms = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name}
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv"])
+def test_every_key_is_translated_with_the_same_fields(lang):
+    english, other = catalogue("en"), catalogue(lang)
+    assert set(other) == set(english), set(english) ^ set(other)
+    for key, value in english.items():
+        assert _fields(other[key]) == _fields(value), (lang, key)
+        assert other[key], (lang, key)
+
+
+def test_numbers_ranges_plurals_and_ordinals_follow_each_language():
+    assert number(-1234.5, "fi", 1) == "\N{MINUS SIGN}1\u00a0234,5"
+    assert number(-1234.5, "en", 1) == "-1,234.5"
+    assert span(number(4955, "en"), number(6577, "en")) == "4,955\N{EN DASH}6,577"
+    assert percent(0.025, "sv", 1) == "2,5\u00a0%"
+    assert text("runs_detail", "fi", n=1) == "1 ajo" and text("runs_detail", "fi", n=3) == "3 ajoa"
+    assert [text("fifth_n", "sv", n=q) for q in range(1, 6)] == ["1:a", "2:a", "3:e", "4:e", "5:e"]
+
+
+def test_the_examples_a_native_reader_stopped_at_are_fixed():
+    fi = {k: v[1] for k, v in TEXTS.items()}
+    sv = {k: v[2] for k, v in TEXTS.items()}
+    every_fi = " ".join(str(v) for v in fi.values())
+    assert "vyö" not in every_fi and "ylittää nollan" not in every_fi
+    assert not re.search(r"\bVoima\b", every_fi)
+    assert "sisältää nollan" in fi["read_employment_by_arm"]
+    assert "utrullning" not in " ".join(str(v) for v in sv.values())
+    assert "satunnaistus: " not in fi["a_design_v"]
+
+
+# -- verdicts ------------------------------------------------------------------------------------------
+
+
+def _summary(difference: float, se: float, reached: int = 337, week=None) -> dict:
+    e = {"pilot": 0.4 + difference, "control": 0.4, "difference": difference, "se": se, "n_pilot": 300, "n_control": 300}
+    return {"participants": {"reached": reached, "target": 600, "share_of_target": reached / 600,
+                             "week_target_reached": week},
+            "take_up_rate": 0.2, "assigned": {"pilot": 300, "control": 300},
+            "employment_rate": {"13w": e, "26w": e, "52w": e}}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_run_verdict_says_filled_or_not_and_significant_or_not(lang):
+    weak = answers.run_answer(_summary(0.012, 0.014), lang).verdict
+    strong = answers.run_answer(_summary(0.05, 0.014, reached=600, week=17), lang).verdict
+    assert weak[0] == text("v_run_not_filled", lang, reached="337", target="600")
+    assert weak[1].startswith(text("v_run_not_significant", lang, h=26, d="", range="")[:30])
+    assert strong[0].startswith(text("v_run_filled", lang, reached="600", target="600", week=17)[:20])
+    assert strong[1].startswith(text("v_run_significant", lang, h=26, d="", range="")[:30])
+
+
+def test_diagnose_verdict_gives_the_power_and_the_next_step():
+    low = answers.diagnose_answer({"power": 0.03, "power_se": 0.017, "target": 600, "rmse": 0.01}, lang="en",
+                                  scenario="baseline", mode="voluntary")
+    assert low.verdict == ["A 600-place pilot (voluntary referral) would not give an answer: 3% power.",
+                           "Find the size it needs with `labsim size baseline`."]
+    assert dict(low.rows)["Root mean squared error"].startswith("1.0 percentage points")  # no plus sign
+    high = answers.diagnose_answer({"power": 0.85, "target": 600}, lang="en", scenario="b", mode="mandatory")
+    assert len(high.verdict) == 1 and "would give an answer: 85% power" in high.verdict[0]
+
+
+# -- 42 variants ---------------------------------------------------------------------------------------
+
+
+def _overlap(a, b, pad: float = 0.5) -> bool:
+    return a.x0 + pad < b.x1 and b.x0 + pad < a.x1 and a.y0 + pad < b.y1 and b.y0 + pad < a.y1
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_42_variant_charts_have_no_overlapping_ticks_and_legends_beside_the_panels(big_sweep, lang):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figs = figures_for(load(big_sweep), lang)
+    assert {"volume_by_referral", "effort_by_employability", "provider_profit", "cost_per_extra_job"} <= set(figs)
+    for name, fig in figs.items():
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        fig.draw(renderer)
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        ticks = []
+        for ax in axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                boxes = [t.get_window_extent(renderer) for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+                for a, b in itertools.combinations(boxes, 2):
+                    assert not _overlap(a, b), (lang, name, "tick labels overlap", a, b)
+                ticks += boxes
+        for a, b in itertools.combinations(ticks, 2):  # across panels too
+            assert not _overlap(a, b), (lang, name, "tick labels of two panels overlap", a, b)
+        legends = [*fig.legends, *(ax.get_legend() for ax in axes if ax.get_legend())]
+        assert legends, name
+        smallest = min(ax.get_window_extent(renderer).width * ax.get_window_extent(renderer).height for ax in axes)
+        for legend in legends:
+            box = legend.get_window_extent(renderer)
+            assert box.width * box.height <= smallest, (lang, name, "legend larger than a panel")
+            for ax in axes:
+                assert not _overlap(box, ax.get_window_extent(renderer)), (lang, name, "legend over the plot")
+            assert fig.bbox.x0 - 1 <= box.x0 and box.x1 <= fig.bbox.x1 + 1, (lang, name, "legend off the figure")
+
+
+def test_volume_chart_has_a_panel_and_a_target_per_size(big_sweep):
+    fig = figures_for(load(big_sweep))["volume_by_referral"]
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in axes] == ["places: 300", "places: 600", "places: 1,200"]
+    for ax, target in zip(axes, (300, 600, 1200)):
+        (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("Target")]
+        assert line.get_ydata()[0] == target
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["voluntary\nreferral", "mandatory\nreferral"]
+
+
+def test_effort_chart_draws_a_line_per_payment_model_in_each_referral_panel(big_sweep):
+    import pandas as pd
+
+    fig = figures_for(load(big_sweep))["effort_by_employability"]
+    rows = pd.read_parquet(big_sweep / "results.parquet")
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 2
+    for ax, (mode, part) in zip(axes, rows.groupby("referral.mode", sort=False)):
+        lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+        assert len(lines) == 7
+        means = part[part["payment.preset"] == "outcome_only"][[f"effort_by_employability_quintile.{q}" for q in range(5)]].mean()
+        (outcome,) = [ln for ln in lines if ln.get_label() == "outcome fee only"]
+        np.testing.assert_allclose(outcome.get_ydata(), means)
+
+
+# -- the spreadsheet -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fi"])
+def test_workbook_round_trips_labels_formats_and_the_explanation_sheet(big_sweep, tmp_path, lang, capsys):
+    import json
+
+    import openpyxl
+    import pandas as pd
+
+    from labsim.cli import main
+
+    manifest = json.loads((big_sweep / "manifest.json").read_text())
+    manifest.update(name="referral_and_payment", chunks=1, factors=["referral.mode", "payment.preset",
+                                                                     "referral.target_participants", "providers.capacity"])
+    (big_sweep / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "rp.xlsx"
+    assert main(["results", str(big_sweep), "--xlsx", str(out), "--lang", lang]) == 0
+    capsys.readouterr()
+    wb = openpyxl.load_workbook(out)
+    summary, spread, columns = (wb[text(k, lang)[:31]] for k in ("sh_summary", "sh_spread", "sh_columns"))
+    header = [c.value for c in summary[1]]
+    rows = pd.read_parquet(big_sweep / "results.parquet")
+    assert len(list(summary.iter_rows(min_row=2))) == rows["point"].nunique() == 42
+    assert header[:3] == [text("x_point", lang), "Ohjaustapa" if lang == "fi" else "Referral rule",
+                          "Maksumalli" if lang == "fi" else "Payment model"]
+    power = header.index(f"{text('x_significant', lang, h=26)}: {text('s_mean', lang)} (%)")
+    effect = header.index(f"{text('x_difference', lang, h=26)}: {text('s_mean', lang)} ({text('u_pp', lang)})")
+    pilot = header.index(f"{text('x_pilot', lang, h=26)}: {text('s_mean', lang)} (%)")
+    first = rows[rows["point"] == 0]
+    cell = summary.cell(row=2, column=power + 1)
+    assert cell.number_format == "0.0%"
+    assert cell.value == pytest.approx((first["employment_rate.26w.difference"].abs()
+                                        > 1.959963984540054 * first["employment_rate.26w.se"]).mean())
+    assert summary.cell(row=2, column=effect + 1).value == pytest.approx(first["employment_rate.26w.difference"].mean() * 100)
+    assert summary.cell(row=2, column=pilot + 1).value == pytest.approx(first["employment_rate.26w.pilot"].mean())
+    assert summary.cell(row=2, column=2).value == ("vapaaehtoinen ohjaus" if lang == "fi" else "voluntary referral")
+    assert summary.freeze_panes == "F2" and spread.freeze_panes == "F2"
+    assert all(summary.column_dimensions[c.column_letter].width >= 12 for c in summary[1])
+    explained = {(r[0].value, r[1].value) for r in columns.iter_rows(min_row=2)}
+    for sheet in (summary, spread):
+        assert {(c.value, sheet.title) for c in sheet[1]} <= explained
+    assert all(r[2].value for r in columns.iter_rows(min_row=2))
