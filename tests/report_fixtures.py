@@ -69,6 +69,7 @@ def make_size(out: Path, run: Path, seed: int = 3) -> Path:
         "analytic_size_ci": [700, 1200],
         "power_curve": curve[["size", "power", "power_se"]].to_dict("records"),
         "eligible_needed": 1040, "intake_weeks_needed": 31, "target_power": 0.8, "alpha": 0.05,
+        "reference": {"size": 600, "itt": 0.081, "itt_se": 0.012},
     })
     write_json(out / "manifest.json", _manifest_of(run))
     return out

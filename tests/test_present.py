@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 import string
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -203,3 +204,48 @@ def test_workbook_round_trips_labels_formats_and_the_explanation_sheet(big_sweep
     for sheet in (summary, spread):
         assert {(c.value, sheet.title) for c in sheet[1]} <= explained
     assert all(r[2].value for r in columns.iter_rows(min_row=2))
+
+
+# -- the report: verdict and answer first, in every language -------------------------------------------
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def report_folders(tmp_path_factory, big_sweep):
+    from report_fixtures import make_diagnose, make_size
+
+    root = tmp_path_factory.mktemp("present_reports")
+    run = make_run(root / "run", "referral.mode=mandatory")
+    return {"run": run, "size": make_size(root / "size", run), "diagnose": make_diagnose(root / "diagnose", run),
+            "sweep": big_sweep}
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed at "
+                    "/usr/bin/chromium (as root: apt-get install chromium; CI installs it)")
+@pytest.mark.parametrize("lang", LANGS)
+def test_report_shows_the_verdict_and_answer_before_the_assumptions_in_chromium(report_folders, tmp_path, lang):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the test extra) is not installed")
+    from labsim.report.report import answer_of, write_report
+
+    pages = {name: write_report(folder, lang, tmp_path / f"{name}.html") for name, folder in report_folders.items()}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            for name, path in pages.items():
+                page.goto(path.resolve().as_uri(), wait_until="load")
+                state = page.evaluate("""() => {
+                    const top = s => document.querySelector(s).getBoundingClientRect().top;
+                    const sections = [...document.querySelectorAll('body > section')].map(s => s.id);
+                    return {sections, verdict: top('#verdict'), answer: top('#answer table'),
+                            assumptions: top('#assumptions'), height: window.innerHeight,
+                            said: [...document.querySelectorAll('#verdict p')].map(p => p.innerText)};
+                }""")
+                assert state["sections"][:2] == ["answer", "assumptions"], (name, state["sections"])
+                assert state["verdict"] < state["answer"] < state["assumptions"], (name, state)
+                assert state["verdict"] < state["height"], (name, "the verdict is below the first screen")
+                assert state["said"] == answer_of(load(report_folders[name]), lang).verdict, name
+        finally:
+            browser.close()

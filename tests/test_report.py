@@ -81,10 +81,12 @@ def test_every_chart_has_title_labelled_axes_legend_data_and_footnote(folders, n
         assert fig.get_suptitle(), chart
         notes = [t.get_text() for t in fig.texts]
         assert any("Source: labsim" in n and "Scenario: baseline" in n for n in notes), (chart, notes)
-        legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+        legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
         assert legends and all(leg.get_texts() for leg in legends), chart
-        for ax in fig.axes:
-            assert ax.get_xlabel() and ax.get_ylabel(), (chart, ax.get_xlabel(), ax.get_ylabel())
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert panels[0].get_ylabel(), chart  # panels side by side share the first one's y label
+        for ax in panels:
+            assert ax.get_xlabel() or len(panels) > 1, (chart, ax.get_xlabel())
             drawn = len(ax.get_lines()) + len(ax.collections) + len(ax.patches)
             assert drawn > 0, f"{chart}: empty panel"
 
@@ -94,17 +96,30 @@ def test_power_chart_shows_the_saved_curve_band_target_minimum_and_analytic(fold
     ax = fig.axes[0]
     curve = pd.read_csv(folders["size"] / "power_curve.csv").sort_values("size")
     size = json.loads((folders["size"] / "size.json").read_text())
-    (sim,) = _lines(ax, "Simulated power")
-    np.testing.assert_allclose(sim.get_ydata(), curve["power"] * 100)
+    (sim,) = [c for c in ax.containers if c.get_label().startswith("Simulated power")]  # dots with bars
+    np.testing.assert_allclose(np.asarray(sim.lines[0].get_ydata(), float), curve["power"] * 100)
+    bars = sim.lines[2][0].get_segments()  # power +- 1.96 SE, within 0-100
+    np.testing.assert_allclose([b[1, 1] for b in bars], np.minimum(100, (curve["power"] + 1.959964 * curve["power_se"]) * 100))
+    import statsmodels.api as sm
+
+    reps = pd.read_parquet(folders["size"] / "replications.parquet")
+    fit = sm.Probit(reps["reject"].astype(float), sm.add_constant(np.sqrt(reps["size"].astype(float)))).fit(disp=0)
+    (probit,) = _lines(ax, "Fitted probit")  # the curve the minimum size is read from, not joined dots
+    np.testing.assert_allclose(probit.get_ydata(), norm.cdf(fit.params.iloc[0] + fit.params.iloc[1] * np.sqrt(probit.get_xdata())) * 100,
+                               rtol=1e-4)
     (analytic,) = _lines(ax, "Analytic formula")
     np.testing.assert_allclose(analytic.get_ydata(), curve["analytic_power"] * 100)
     (target,) = _lines(ax, "Target power")
     assert target.get_ydata()[0] == pytest.approx(size["target_power"] * 100)
     (minimum,) = _lines(ax, "Minimum size")
     assert minimum.get_xdata()[0] == size["minimum_size"]
-    assert "930" in minimum.get_label() and "1,160" in minimum.get_label()
-    band = ax.collections[0].get_paths()[0].vertices[:, 1]  # the Monte Carlo band spans power +- 1.96 SE
-    assert band.max() == pytest.approx(min(100, (curve["power"] + 1.959964 * curve["power_se"]).max() * 100))
+    assert "(930\N{EN DASH}1,160)" in minimum.get_label()
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Rectangle
+
+    assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # one band: the minimum's interval
+    (band,) = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert band.get_x() == 930 and band.get_x() + band.get_width() == 1160
 
 
 def test_mde_chart_is_z_sum_times_the_simulated_se(folders):
@@ -112,6 +127,9 @@ def test_mde_chart_is_z_sum_times_the_simulated_se(folders):
     curve = pd.read_csv(folders["size"] / "power_curve.csv").sort_values("size")
     (mde,) = _lines(ax, "MDE")
     np.testing.assert_allclose(mde.get_ydata(), (norm.ppf(0.975) + norm.ppf(0.8)) * curve["mean_se"] * 100)
+    (effect,) = _lines(ax, "Effect the pilot is sized for")  # the note's dotted line is drawn
+    itt = json.loads((folders["size"] / "size.json").read_text())["reference"]["itt"]
+    assert effect.get_ydata()[0] == pytest.approx(itt * 100)
 
 
 def test_volume_chart_compares_voluntary_and_mandatory_week_by_week(folders):
@@ -168,14 +186,14 @@ def test_effort_and_cost_charts_by_payment_model_recompute_from_the_sweep(folder
     rows = pd.read_parquet(folders["payment"] / "results.parquet")
     ax = figs["effort_by_employability"].axes[0]
     cost_ax = figs["cost_per_extra_job"].axes[0]
-    heights = [bar.get_height() for bar in cost_ax.patches]
+    heights = [bar.get_width() for bar in cost_ax.patches]  # horizontal bars: the cost is the width
     for i, (preset, r) in enumerate(rows.groupby("payment.preset", sort=False)):
-        (line,) = _lines(ax, preset)
+        (line,) = _lines(ax, text(f"preset_{preset}"))
         means = r[[f"effort_by_employability_quintile.{q}" for q in range(5)]].mean()
         np.testing.assert_allclose(line.get_ydata(), means)
         extra = (r["employment_rate.26w.difference"] * r["assigned.pilot"]).mean()
         assert heights[i] == pytest.approx(r["purchaser_paid_eur.total"].mean() / extra)
-    outcome, fixed = (np.ptp(_lines(ax, p)[0].get_ydata()) for p in ("outcome_only", "fixed_fee"))
+    outcome, fixed = (np.ptp(_lines(ax, text(f"preset_{p}"))[0].get_ydata()) for p in ("outcome_only", "fixed_fee"))
     assert outcome > fixed  # the fixture's cream-skimming shows as the steeper line
 
 
@@ -186,15 +204,15 @@ def test_cost_chart_without_extra_jobs_says_so_and_shows_no_euro_scale(folders):
     rows["employment_rate.26w.difference"] = -0.01  # no variant helped
     fig = comparisons.cost_chart(rows, ["payment.preset"], "note")
     ax = fig.axes[0]
-    assert list(ax.get_yticks()) == []
-    assert all("no extra jobs" in label for label in ax.get_legend_handles_labels()[1])
+    assert list(ax.get_xticks()) == []
+    assert all("no extra jobs" in t.get_text() for t in fig.legends[0].get_texts())
 
 
 def test_displacement_chart_plots_the_untreated_against_the_treated_share(folders):
     ax = figures_for(load(folders["saturation"]))["displacement"].axes[0]
     rows = pd.read_parquet(folders["saturation"] / "results.parquet")
     on = rows[rows["market.congestion"]]
-    (line,) = _lines(ax, "Control arm (untreated), congestion: True")
+    (line,) = _lines(ax, "Control arm (untreated), competition for jobs: yes")
     np.testing.assert_allclose(line.get_xdata(), [25, 50, 75])
     np.testing.assert_allclose(line.get_ydata(), on.groupby("design.treatment_share")["employment_rate.26w.control"].mean() * 100)
     assert ax.get_xlabel() == "Share of the eligible in the pilot arm (%)"
@@ -214,7 +232,7 @@ def test_charts_in_finnish_and_swedish_use_the_ministrys_terms(folders):
     ticks = [t.get_text() for t in mde.axes[0].get_yticklabels() if t.get_text()]
     assert any("," in t for t in ticks) and not any("." in t for t in ticks), ticks  # 2,5 not 2.5
     sizes = [t.get_text() for t in mde.axes[0].get_xticklabels() if t.get_text()]
-    assert "1\u202f000" in sizes, sizes  # 1 000 with a thin space, as Finnish writes it
+    assert "1\u00a0000" in sizes, sizes  # 1 000 with a no-break space, as Finnish writes it (CLDR)
 
 
 def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, monkeypatch, capsys):
@@ -248,31 +266,32 @@ def test_write_charts_for_is_what_commands_call(folders, tmp_path):
 
 def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tmp_path):
     html = render(folders["size"], "en")
-    for heading in ("The question", "The scenario&#39;s assumptions", "The answer", "Charts", "What the model leaves out"):
+    for heading in ("The scenario&#39;s assumptions", "The answer", "Charts", "What the model leaves out"):
         assert heading in html, heading
-    assert "1,040 participants (95 % interval 930-1,160)" in html
-    assert "880 (for the effect&#39;s 95 % interval: 700-1,200)" in html
+    assert "How many job seekers must the pilot" in html
+    assert "1,040 participants (95 % interval 930\N{EN DASH}1,160)" in html
+    assert "880 (for the effect&#39;s 95 % interval: 700\N{EN DASH}1,200)" in html
     assert html.count("data:image/png;base64,") == len(EXPECTED["size"])
     assert "http://" not in html and "https://" not in html
     fi = render(folders["size"], "fi")
-    assert "1\u202f040 osallistujaa" in fi and "TE-toimisto" in fi and "Palveluntuottajat" in fi
+    assert "1\u00a0040 osallistujaa" in fi and "TE-toimisto" in fi and "Palveluntuottajat" in fi
     sv = render(folders["run"], "sv")
     assert "TE-byrå" in sv and "arbetssökande" in sv and "Serviceproducenter" in sv
     out = tmp_path / "r.html"
     assert main(["report", str(folders["payment"]), "--lang", "sv", "--out", str(out)]) == 0
-    assert "outcome_only" in out.read_text()
+    assert "enbart resultatbaserad ersättning" in out.read_text() and "outcome_only" not in out.read_text()
 
 
 def test_captions_mention_the_roll_out_effect_only_where_it_was_simulated(folders):
     """A size search does not simulate the roll-out: its captions must not send the reader to a missing line."""
     size, diagnose = render(folders["size"], "en"), render(folders["diagnose"], "en")
     assert "roll-out effect" not in size.split("What the model leaves out")[0].split("Charts")[-1]
-    assert "the effect you expect" in size and "grey bars are pilots" in size
+    assert "the effect it is sized for" in size and "grey bars are pilots" in size
     assert "the gap between the mean and the roll-out effect" in diagnose
 
 
 def test_providers_breaking_even_is_shown_as_a_share(folders):
-    assert re.search(r"breaking even \(share\)</td><td>90%", render(folders["size"], "en"))
+    assert re.search(r"breaking even \(share\), at 800 participants</td><td>90%", render(folders["size"], "en"))
     assert re.search(r"breaking even \(share\)</td><td>75%", render(folders["diagnose"], "en"))
 
 

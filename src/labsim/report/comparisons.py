@@ -198,7 +198,8 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
                     continue
                 ax.barh(y, est, height=height * 0.9, color=colour, alpha=0.85, label=name or None)
                 upper = hi if np.isfinite(hi) else top
-                ax.errorbar(est, y, xerr=[[est - lo], [upper - est]], color="0.15", capsize=3, linewidth=1.4)
+                ax.errorbar(est, y, xerr=[[est - lo], [upper - est]], color="0.15", capsize=3, linewidth=1.4,
+                            label=text("interval_95", lang))
                 if not np.isfinite(hi):
                     ax.plot([top], [y], marker=">", color="0.15", markersize=7, linestyle="none",
                             label=text("open_upper", lang))
@@ -208,11 +209,12 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
         ax.set_title(title, fontsize=11)
         ax.grid(alpha=0.3, axis="x")
         ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-        if not finite.size:
-            ax.set_xticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
-    for ax in axes:
         ax.set_xlabel(textwrap.fill(text("cost_y", lang), 34))
         ax.xaxis.set_major_locator(MaxNLocator(3, prune="upper") if len(axes) > 1 else MaxNLocator(5))
+        if not finite.size:
+            ax.set_xticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
+    name = legend_title(series, lang) if series else None
+    axes[0].set_ylabel(name or text("payment_model", lang))
     shared_legend(fig, legend_title(hue, lang) if hues and hues[0] else None)
     note_on(axes[0], text("cost_note", lang, h=h))
     return fig
@@ -266,6 +268,7 @@ def referral_volume_chart(frame: pd.DataFrame, varied: Sequence[str], note: str,
         ax.set_xlim(-0.6, len(modes) - 0.4)
         ax.set_ylim(0, max(frame["participants.target"].max(), frame["participants.reached"].max()) * 1.1)
         ax.set_title(title, fontsize=11)
+        ax.set_xlabel(text("referral_rule", lang))
         ax.grid(alpha=0.3, axis="y")
         ax.yaxis.set_major_formatter(lambda v, _: number(v, lang))
     axes[0].set_ylabel(textwrap.fill(text("participants_reached", lang), YLABEL_WIDTH))
