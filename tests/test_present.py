@@ -249,3 +249,35 @@ def test_report_shows_the_verdict_and_answer_before_the_assumptions_in_chromium(
                 assert state["said"] == answer_of(load(report_folders[name]), lang).verdict, name
         finally:
             browser.close()
+
+
+# -- feedback on every wait ----------------------------------------------------------------------------
+
+
+def _square(task, seed):
+    return task.key[0] ** 2
+
+
+def test_one_progress_bar_counts_across_several_batches():
+    from labsim.sweep.runner import Progress, Task, run_tasks
+
+    bar = Progress(10, "size", enabled=False)
+    for start in (0, 4):
+        got = [r for _, r in run_tasks(_square, [Task((k,), None) for k in range(start, start + 4)], root_seed=1,
+                                       progress=bar)]
+        assert sorted(got) == [k * k for k in range(start, start + 4)]
+    assert bar.done == 8  # both batches counted on the one bar, which run_tasks did not close
+    bar.finish()
+    assert bar.bar.total == 8
+
+
+def test_sigterm_during_a_sweep_exits_143(monkeypatch, tmp_path, capsys):
+    import labsim.sweep.sweep
+    from labsim import cli
+
+    def terminated(*args, **kwargs):
+        raise cli.Terminated
+
+    monkeypatch.setattr(labsim.sweep.sweep, "run_sweep", terminated)
+    assert cli.main(["sweep", "referral_and_payment", "--out", str(tmp_path / "rp"), "--replications", "1"]) == 143
+    assert "nothing written" in capsys.readouterr().err

@@ -185,10 +185,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         from labsim.world.model import PilotModel
 
         quiet = args.json or not sys.stderr.isatty()
+        if not quiet:
+            print(f"{path.stem}: drawing the area and running its burn-in ...", file=sys.stderr, flush=True)
         model = PilotModel(scenario, rng=args.seed)
         for _ in tqdm(range(weeks), desc=path.stem, unit="week", file=sys.stderr, disable=quiet):
             model.run_for(1)
         result = results_of(model)
+        if not quiet:
+            print(f"{path.stem}: writing results{'' if args.no_charts else ' and drawing charts'} ...",
+                  file=sys.stderr, flush=True)
         write_run(
             result, scenario, source=str(path), seed=args.seed, weeks=weeks, overrides=args.overrides,
             out_dir=out, force=args.force,
@@ -240,18 +245,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         report = run_sweep(plan, args.out, engine=args.engine, workers=args.workers,
                            scheduler=args.scheduler, resume=args.resume, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         if (Path(args.out) / "manifest.json").is_file():
             print(f"labsim: interrupted; finished chunks are kept in {args.out}/: continue with "
                   f"`labsim sweep {args.experiment} --out {args.out} --resume`", file=sys.stderr)
         else:
             print("labsim: interrupted; nothing written", file=sys.stderr)
-        return 130
+        return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
     if report.already_finished:
         print(f"{args.out}: sweep already finished ({report.rows:,} rows); nothing to do")
         return 0
     from labsim.report.charts import write_charts_for
 
+    print("drawing the charts ...", file=sys.stderr, flush=True)
     write_charts_for(Path(args.out))
     print(f"{report.rows:,} runs ({report.failed:,} failed) in {report.seconds:,.1f} s; ran "
           f"{report.chunks_run} of {report.chunks_total} chunks -> {args.out}/results.parquet and charts/\n"
@@ -351,6 +357,8 @@ def _write_answer(args, name, answer, rows, scenario, path, overrides, out, tabl
 
     answer["scenario"] = scenario.name
     answer.setdefault("referral_mode", scenario.referral.mode)
+    if not args.json:
+        print("drawing the charts ...", file=sys.stderr, flush=True)
     write_design_folder(out, name, answer, rows, scenario, source=str(path), seed=args.seed,
                         overrides=overrides, force=args.force, also=write_charts_for)
     print(json.dumps(as_json(answer), indent=2) if args.json else table(as_json(answer), out))

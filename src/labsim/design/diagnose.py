@@ -149,8 +149,9 @@ def diagnose(
     started = time.perf_counter()
     records: dict[str, dict[int, dict]] = {"pilot": {}, "none": {}, "rollout": {}}
     with executor("local", workers) as pool:
-        for task, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool,
-                                   progress="diagnose" if progress else None, total=len(tasks)):
+        bar = f"diagnose: {sims} pilots, {k} no-pilot and {k} roll-out worlds" if progress else None
+        for task, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool, progress=bar, total=len(tasks),
+                                   unit="run"):
             records[rec["kind"]][rec["replication"]] = rec
     pilots = pd.DataFrame([records["pilot"][r] for r in sorted(records["pilot"])])
     effects = counterfactual_effects(pilots, records["none"], records["rollout"])

@@ -17,9 +17,10 @@ reach (no effect, or power still short at the largest size allowed) gets an answ
 from __future__ import annotations
 
 import math
-import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
 from labsim.design.replicate import Job, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
-from labsim.sweep.runner import Task, executor, run_tasks
+from labsim.sweep.runner import Progress, Task, executor, run_tasks
 
 
 @dataclass
@@ -51,7 +52,7 @@ class SizeSearch:
     type_i_sims: int = 40
     seed: int = 1
     workers: int | None = None
-    progress: bool = False  # print each step and show a progress bar per batch (on a terminal)
+    progress: bool = False  # print each step, and one progress bar for the whole search (on a terminal)
 
     def check(self) -> None:
         if not self.alpha < self.power < 1:
@@ -135,11 +136,13 @@ def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> tuple[float, 
     return float(_n_star(np.array(a), np.array(b), power)), (float(lo), float(hi))
 
 
-def _run(scenario: Scenario, s: SizeSearch, trials: Trials, size: int, pool, kind="pilot") -> list[dict]:
+def _run(scenario: Scenario, s: SizeSearch, trials: Trials, size: int, pool, kind="pilot",
+         bar: Progress | None = None) -> list[dict]:
     start = trials.next_rep.get(size, 0) if kind == "pilot" else 0
     job = Job(at_size(scenario, s.by, size) if kind == "pilot" else scenario, "pilot", s.horizon, s.alpha, size)
     tasks = [Task((rep,), job) for rep in range(start, start + s.batch)]
-    bar = f"{s.by} = {size}" if s.progress else None  # a bar with time left for each batch
+    if bar is not None:
+        bar.describe(f"size: {s.by} = {size:,}")
     rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar, total=len(tasks))]
     for rec in rows:
         rec.pop("cohort_employed", None), rec.pop("cohort_n", None)
@@ -186,25 +189,27 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tu
         high = s.max_size or max(4 * base, 40)
     trials = Trials()
     s.progress = s.progress or progress
-    say = (lambda msg: print(f"size: {msg}", file=sys.stderr, flush=True)) if s.progress else (lambda msg: None)
+    # one bar for the whole search, with time left against its budget (the most it can simulate)
+    bar = Progress(s.budget + s.type_i_sims, "size", enabled=s.progress) if s.progress else None
+    say = (lambda msg: bar.status(f"size: {msg}")) if bar else (lambda msg: None)
     status, message = "found", ""
-    with executor("local", s.workers) as pool:
+    with executor("local", s.workers) as pool, _closing(bar):
         say(f"reference batch of {s.batch} pilots at {s.by} = {base}")
-        ref = reference(_run(scenario, s, trials, base, pool), scenario, s, base)
+        ref = reference(_run(scenario, s, trials, base, pool, bar=bar), scenario, s, base)
         start = ref["analytic_size"] if math.isfinite(ref["analytic_size"]) else base
         start = int(min(max(round(start), low), high))
         for size in sorted({max(low, start // 2), start, min(high, 2 * start)} - {base}):
             if len(trials.rows) + s.batch > s.budget:
                 break
             say(f"bracketing: {s.batch} pilots at {s.by} = {size}")
-            _run(scenario, s, trials, size, pool)
+            _run(scenario, s, trials, size, pool, bar=bar)
         # widen upwards until some size reaches the target, within the largest size allowed and while a
         # larger pilot still fills (beyond what the catchment fills, a larger target adds nobody)
         while trials.curve()["power"].max() < s.power and trials.curve()["size"].max() < high \
                 and _fills(trials, s.by) and len(trials.rows) + s.batch <= s.budget:
             size = int(min(high, 4 * trials.curve()["size"].max()))
             say(f"widening: {s.batch} pilots at {s.by} = {size}")
-            _run(scenario, s, trials, size, pool)
+            _run(scenario, s, trials, size, pool, bar=bar)
         found = minimum_size(trials.frame(), s.power, s.seed)
         while found is not None and len(trials.rows) + s.batch <= s.budget:
             n_star, (lo, hi) = found
@@ -212,7 +217,7 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tu
                 break
             size = int(min(max(round(n_star), low), high))
             say(f"refining: {s.batch} pilots at {s.by} = {size} (N* ~ {n_star:,.0f})")
-            _run(scenario, s, trials, size, pool)
+            _run(scenario, s, trials, size, pool, bar=bar)
             found = minimum_size(trials.frame(), s.power, s.seed)
         curve = trials.curve()
         best = curve["power"].max()
@@ -236,7 +241,8 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tu
             size = int(min(max(math.ceil(found[0]), low), high))
             say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size} with providers that do nothing")
             null = zero_help(at_size(scenario, s.by, size))
-            rows = _run(null, SizeSearch(**{**s.__dict__, "batch": s.type_i_sims}), Trials(), size, pool, kind="null")
+            rows = _run(null, SizeSearch(**{**s.__dict__, "batch": s.type_i_sims}), Trials(), size, pool, kind="null",
+                        bar=bar)
             type_i = _type_i_error(size, np.array([r["reject"] for r in rows], bool))
     rows = trials.frame()
     curve["analytic_power"] = [analytic_power(ref, n, s.alpha) for n in curve["size"]]
@@ -246,6 +252,18 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tu
     answer["sims_total"] = int(len(rows)) + (type_i["sims"] if type_i else 0)
     answer["seconds"] = round(time.perf_counter() - started, 1)
     return answer, rows
+
+
+@contextmanager
+def _closing(bar: Progress | None) -> Iterator[None]:
+    """Close the search's bar at its end, filled to what was simulated (the budget is only a ceiling)."""
+    try:
+        yield
+        if bar is not None:
+            bar.finish()
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _type_i_error(size: int, reject: np.ndarray) -> dict[str, Any]:

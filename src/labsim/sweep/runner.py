@@ -142,30 +142,66 @@ def _call(fn: Callable[[Task, np.random.SeedSequence], Any], task: Task, root_se
     return fn(task, seed_for(root_seed, task.key))
 
 
+class Progress:
+    """One progress bar, with time left, over work done in several calls of `run_tasks` (a size
+    search's batches, or a sweep's chunks); status lines are printed above it without breaking it.
+    Shown only on an interactive terminal."""
+
+    def __init__(self, total: int | None, desc: str, unit: str = "pilot", enabled: bool = True) -> None:
+        from tqdm import tqdm
+
+        tqdm.monitor_interval = 0  # no monitor thread: this process stays single-threaded, safe to fork
+        self.shown = enabled and sys.stderr.isatty()
+        self.bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not self.shown)
+        self.done = 0  # counted here too: a hidden tqdm bar counts nothing
+
+    def describe(self, desc: str) -> None:
+        """What the work now under way is (e.g. the size being tried)."""
+        self.bar.set_description_str(desc)
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        self.bar.update(n)
+
+    def finish(self) -> None:
+        """The work is done: the total becomes what was done (a search that stops before its budget
+        ends at 100 %)."""
+        self.bar.total = self.done
+        self.bar.refresh()
+
+    def status(self, message: str) -> None:
+        """A status line above the bar (on stderr, also when the bar is hidden)."""
+        if self.shown:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 def run_tasks(
     fn: Callable[[Task, np.random.SeedSequence], Any],
     tasks: Iterable[Task],
     *,
     root_seed: int,
     pool: Executor | None = None,
-    progress: str | None = None,
+    progress: str | Progress | None = None,
     total: int | None = None,
     ahead: int | None = None,
+    unit: str = "pilot",
 ) -> Iterator[tuple[Task, Any]]:
     """Run `fn(task, seed)` for every task; yield (task, result) as each finishes (any order).
 
     `fn` must be a module-level function (workers import it). At most `ahead` tasks are in flight
     (default: twice the pool's `slots`, looked up again every few seconds as a cluster may grow), so
     memory stays bounded however many tasks there are; `tasks` may be a lazy iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks
-    not yet started are cancelled. `progress` names a progress bar (with time left) shown on an
-    interactive terminal.
+    not yet started are cancelled. `progress` names a progress bar of `total` `unit`s (with time left)
+    shown on an interactive terminal, or is a `Progress` the caller keeps across calls.
     """
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: this process stays single-threaded, safe to fork
     tasks = iter(tasks)
-    bar = tqdm(total=total, desc=progress, unit="pilot", file=sys.stderr,
-               disable=progress is None or not sys.stderr.isatty())
+    own = not isinstance(progress, Progress)
+    bar = Progress(total, progress or "", unit, enabled=progress is not None) if own else progress
     running: dict[Future, Task] = {}
     try:
         if pool is None:
@@ -186,7 +222,8 @@ def run_tasks(
     finally:
         for future in running:
             future.cancel()
-        bar.close()
+        if own:
+            bar.close()
 
 
 def _drain(running: dict[Future, Task], bar, when) -> Iterator[tuple[Task, Any]]:
