@@ -20,6 +20,7 @@ import pandas as pd
 from labsim.report import comparisons
 from labsim.report.sizing import near_minimum
 from labsim.report.i18n import number, percent, signed, span, text
+from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
 from labsim.results.summary import HORIZONS, flat_summary
 
@@ -103,7 +104,7 @@ def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
         h, e = found
         d, half = e["difference"], Z95 * e["se"]
         key = "v_run_significant" if abs(d) > half else "v_run_not_significant"
-        verdict.append(text(key, lang, h=h, d=_pp(d, lang), range=span(_pp(d - half, lang), _pp(d + half, lang))))
+        verdict.append(text(key, lang, h=h, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False))))
     rows = [(text("n_participants", lang), text("n_participants_v", lang, reached=reached, target=target,
                                                  share=percent(p["share_of_target"], lang)))]
     rows.append((text("n_take_up", lang), percent(summary.get("take_up_rate"), lang, 1)))
@@ -117,7 +118,7 @@ def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
             continue
         d, half = e["difference"], Z95 * e["se"]
         rows.append((text("n_effect", lang, h=h), text(
-            "n_effect_arms_v", lang, d=_pp(d, lang), range=span(_pp(d - half, lang), _pp(d + half, lang)),
+            "n_effect_arms_v", lang, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False)),
             pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1))))
     paid = summary.get("purchaser_paid_eur", {}).get("total")
     if paid is not None:
@@ -145,12 +146,13 @@ def cost_row(rows: pd.DataFrame, lang: str) -> tuple[str, str] | None:
 
 
 def diagnose_answer(d: dict[str, Any], replications: pd.DataFrame | None = None, lang: str = "en",
-                    scenario: str | None = None, mode: str | None = None) -> Answer:
-    """Power and the next step first; then bias, precision and the costs over the simulated pilots."""
+                    scenario: str | None = None, mode: str | None = None, target: int | None = None) -> Answer:
+    """Power and the next step first; then bias, precision and the costs over the simulated pilots
+    (`scenario`, `mode` and `target` where diagnosis.json does not hold them)."""
     name = scenario or d.get("scenario") or "SCENARIO"
     mode = mode or d.get("referral_mode")
     power = d.get("power")
-    target = number(d.get("target"), lang) if d.get("target") else "?"
+    target = number(d.get("target") or target, lang) if d.get("target") or target else "?"
     if _ok(power):
         key = "v_diag_ok" if power >= ENOUGH_POWER else "v_diag_low"
         verdict = [text(key, lang, target=target, mode=_mode(mode, lang), power=percent(power, lang))]
@@ -184,8 +186,10 @@ def diagnose_answer(d: dict[str, Any], replications: pd.DataFrame | None = None,
         se = d.get("cost_per_extra_job_se")
         rows.append((text("n_cost_job", lang), text("n_cost_job_se", lang, v=number(d["cost_per_extra_job"], lang),
                                                     se=number(se, lang)) if _ok(se) else number(d["cost_per_extra_job"], lang)))
-    elif replications is not None:
-        rows += replication_rows(replications, lang, with_take_up=not _ok(d.get("take_up")))
+    elif replications is not None:  # what diagnosis.json lacks, from the simulated pilots
+        shown = {label for label, _ in rows}
+        rows += [r for r in replication_rows(replications, lang) if r[0] not in shown
+                 and not (r[0] == text("n_mean_participants", lang) and _ok(d.get("participants_mean")))]
     return Answer(verdict, rows)
 
 
@@ -242,7 +246,7 @@ def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lan
         half = Z95 * ref.get("itt_se", math.nan)
         rows.append((text("n_effect_sized", lang), text(
             "n_effect_sized_v", lang, d=_pp(ref["itt"], lang), h=h, size=number(ref.get("size"), lang), unit=unit,
-            range=span(_pp(ref["itt"] - half, lang), _pp(ref["itt"] + half, lang)))))
+            range=span(_pp(ref["itt"] - half, lang, sign=False), _pp(ref["itt"] + half, lang, sign=False)))))
     if s.get("analytic_size") is not None:
         value = number(s["analytic_size"], lang)
         if (s.get("analytic_size_ci") or [None])[0] is not None:
@@ -267,9 +271,6 @@ def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lan
     elif s.get("message") and lang == "en":
         rows.append((text("n_note", lang), s["message"]))
     rows += _uncertainty_rows(s, lang)
-    if curve:
-        rows.append((text("n_power_by_size", lang),
-                     ", ".join(f"{number(p['size'], lang)}: {percent(p['power'], lang)}" for p in curve)))
     return Answer(verdict, rows, _size_tables(s, lang))
 
 
@@ -326,7 +327,8 @@ def significant_share(rows: pd.DataFrame, h: int) -> float:
 def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") -> Answer:
     """How many variants fill and how many answer; then one row per variant."""
     h = comparisons.observed_horizon(frame) or 26
-    header = [text("t_variant", lang), text("t_pilots", lang), text("t_reached", lang), text("t_effect", lang, h=h),
+    names = [lever_name(p, lang) for p in varied] or [text("t_variant", lang)]
+    header = [*(n[:1].upper() + n[1:] for n in names), text("t_pilots", lang), text("t_reached", lang), text("t_effect", lang, h=h),
               text("t_power_col", lang), text("t_paid", lang), text("t_cost_job", lang)]
     body, powers, filled = [], [], 0
     for label, rows in comparisons.variants(frame, varied, lang):
@@ -336,8 +338,9 @@ def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") ->
         if "participants.reached" in rows and "participants.target" in rows:
             filled += rows["participants.reached"].mean() >= 0.95 * rows["participants.target"].mean()
         cost = cost_row(rows, lang)
+        levers = [lever_value(p, rows[p].iloc[0], lang) for p in varied] or [label.replace("\\$", "$")]
         body.append([
-            label.replace("\\$", "$"), str(len(rows)),
+            *levers, str(len(rows)),
             number(rows["participants.reached"].mean(), lang) if "participants.reached" in rows else "-",
             _pp(effect, lang), percent(power, lang),
             number(rows["purchaser_paid_eur.total"].mean(), lang) if "purchaser_paid_eur.total" in rows else "-",
@@ -356,9 +359,16 @@ def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") ->
 
 
 def as_text(head: str, answer: Answer, tail: str = "") -> str:
-    """The answer for a terminal: the head line, the verdict, the rows aligned, then `tail`."""
+    """The answer for a terminal: the head line, the verdict, the rows aligned, each table with its
+    columns aligned, then `tail`."""
     width = max((len(k) for k, _ in answer.rows), default=0)
     lines = [head, *answer.verdict, *(f"  {k:<{width}}  {v}" for k, v in answer.rows)]
+    for table in answer.tables:
+        cells = [table.header, *table.rows]
+        widths = [max(len(row[j]) for row in cells) for j in range(len(table.header))]
+        lines += [table.title] if table.title else []
+        lines += ["  " + "  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip()
+                  for row in cells]
     return "\n".join([*lines, tail] if tail else lines)
 
 

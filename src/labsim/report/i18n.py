@@ -2,7 +2,7 @@
 
 The texts live in one catalogue file per language, `locales/en.toml`, `fi.toml` and `sv.toml`
 (`key = "text"`, a key per line), which translators edit directly; every key is in every file
-(tests/test_i18n.py checks it). Finnish and Swedish follow the words TEM and the TE offices use in their
+(tests/test_present.py checks it). Finnish and Swedish follow the words TEM and the TE offices use in their
 pilots' documents: TE-toimisto / TE-byrå, työnhakija / arbetssökande, palveluntuottaja /
 serviceproducent, kokeilu / försök, tulosperusteinen palkkio / resultatbaserad ersättning.
 Numbers, percentages and plural forms follow each language's CLDR rules through Babel (Finnish and

@@ -107,8 +107,9 @@ def answer_of(saved: Saved, lang: str) -> Answer:
     if saved.kind == "size":
         return answers.size_answer(t["size"], t["replications"], lang)
     if saved.kind == "diagnose":
-        mode = (saved.scenario.get("referral") or {}).get("mode")
-        return answers.diagnose_answer(t["diagnosis"], t["replications"], lang, saved.scenario_name, mode)
+        referral = saved.scenario.get("referral") or {}
+        return answers.diagnose_answer(t["diagnosis"], t["replications"], lang, saved.scenario_name,
+                                       referral.get("mode"), referral.get("target_participants"))
     if saved.kind == "run":
         return answers.run_answer(t["summary"], lang)
     if saved.kind == "sweep":

@@ -100,8 +100,10 @@ def finish(ax: Axes, xlabel: str, ylabel: str, legend: str | None = "outside", z
     if zero:
         ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    if legend == "outside":
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    if legend == "outside":  # entries wrapped, so that a long one does not squeeze the data
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles, [textwrap.fill(label, LEGEND_WIDTH) for label in labels], loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), frameon=False)
     elif legend == "inside":
         ax.legend(loc="best", frameon=False)
 
