@@ -25,9 +25,8 @@ WANTED = {  # folder -> charts to show from it
     "runs": ["volume"],
     "runs/mandatory": ["employment_by_arm", "survival_by_arm", "provider_profit", "stocks"],
     "size": ["power_curve", "minimum_detectable_effect", "estimates"],
-    "payment": ["effort_by_employability", "cost_per_extra_job"],
+    "referral_and_payment": ["effort_by_employability", "cost_per_extra_job", "volume_by_referral"],
     "saturation": ["displacement"],
-    "referral": ["volume_by_referral"],
 }
 
 
@@ -40,8 +39,8 @@ def main() -> None:
                        check=True, capture_output=True)
         run = root / "runs" / "mandatory"
         fx.make_size(root / "size", run)
-        for kind in ("payment", "saturation", "referral"):
-            fx.make_sweep(root / kind, run, kind)
+        for kind in ("referral_and_payment", "saturation"):
+            fx.make_sweep(root / kind, run, kind, reps=3)
         OUT.mkdir(parents=True, exist_ok=True)
         for folder, names in WANTED.items():
             figs = figures_for(load(root / folder))

@@ -205,7 +205,6 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
                             label=text("open_upper", lang))
         ax.set_yticks(range(len(part)), [label for label, _ in part])
         ax.set_xlim(0, top * 1.03)
-        ax.invert_yaxis()
         ax.set_title(title, fontsize=11)
         ax.grid(alpha=0.3, axis="x")
         ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
@@ -213,9 +212,11 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
         ax.xaxis.set_major_locator(MaxNLocator(3, prune="upper") if len(axes) > 1 else MaxNLocator(5))
         if not finite.size:
             ax.set_xticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
+    axes[0].invert_yaxis()  # the first variant on top (once: the panels share their y axis)
     name = legend_title(series, lang) if series else None
     axes[0].set_ylabel(name or text("payment_model", lang))
-    shared_legend(fig, legend_title(hue, lang) if hues and hues[0] else None)
+    shared_legend(fig, legend_title(hue, lang) if hues and hues[0] else None,
+                  last=(text("interval_95", lang), text("open_upper", lang), text("no_effect", lang)))
     note_on(axes[0], text("cost_note", lang, h=h))
     return fig
 

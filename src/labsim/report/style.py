@@ -82,12 +82,14 @@ def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] 
     return fig, axes
 
 
-def shared_legend(fig: Figure, title: str | None = None) -> None:
-    """One legend for every panel, right of the panels (never over the data); a label shown once."""
+def shared_legend(fig: Figure, title: str | None = None, last: tuple[str, ...] = ()) -> None:
+    """One legend for every panel, right of the panels (never over the data); a label shown once, the
+    `last` ones (e.g. what a whisker means) after the series."""
     seen: dict[str, object] = {}
     for ax in fig.axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(label, handle)
+    seen = {k: seen[k] for k in sorted(seen, key=lambda k: k in last)}
     if seen:
         labels = [textwrap.fill(label, LEGEND_WIDTH) for label in seen]
         fig.legend(list(seen.values()), labels, loc="outside right center", frameon=False, title=title)
