@@ -157,3 +157,21 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
     pd.DataFrame(rows).to_parquet(out / "results.parquet", index=False)
     write_json(out / "manifest.json", _manifest_of(run))
     return out
+
+
+def add_uncertainty(size: Path) -> Path:
+    """The keys a size search adds when it propagates the scenario's [[assumptions]] (issue 14's helper):
+    the minimum size at each end of each assumption's range, the assurance curve and the overstatement."""
+    answer = json.loads((size / "size.json").read_text())
+    answer.update({
+        "minimum_size_by_assumption": [
+            {"path": "referral.no_show", "value": 0.05, "minimum_size": 900, "minimum_size_ci": [820, 990], "status": "found"},
+            {"path": "referral.no_show", "value": 0.3, "minimum_size": 1480, "minimum_size_ci": [1300, 1700], "status": "found"},
+        ],
+        "assurance_curve": [{"size": 800, "assurance": 0.55, "assurance_se": 0.05},
+                            {"size": 1600, "assurance": 0.82, "assurance_se": 0.04}],
+        "size_for_assurance": 1500, "size_for_assurance_ci": [1350, 1720],
+        "overstatement": {"itt": 0.0178, "rollout": 0.0141, "ratio": 1.26, "ratio_ci": [1.05, 1.52], "worlds": 40},
+    })
+    write_json(size / "size.json", answer)
+    return size

@@ -281,3 +281,28 @@ def test_sigterm_during_a_sweep_exits_143(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(labsim.sweep.sweep, "run_sweep", terminated)
     assert cli.main(["sweep", "referral_and_payment", "--out", str(tmp_path / "rp"), "--replications", "1"]) == 143
     assert "nothing written" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_size_report_renders_the_uncertainty_keys_when_present(report_folders, tmp_path, lang):
+    import shutil
+
+    from report_fixtures import add_uncertainty
+
+    from labsim.report.report import answer_of, render
+
+    folder = tmp_path / "size"
+    shutil.copytree(report_folders["size"], folder)
+    plain = answer_of(load(folder), lang)
+    answer = answer_of(load(add_uncertainty(folder)), lang)
+    rows = dict(answer.rows)
+    assert set(rows) - set(dict(plain.rows)) == {text(k, lang) for k in ("n_assurance", "n_size_for_assurance", "n_overstatement")}
+    assert rows[text("n_size_for_assurance", lang)].startswith(number(1500, lang))
+    assert span(number(1350, lang), number(1720, lang)) in rows[text("n_size_for_assurance", lang)]
+    assert number(1.26, lang, 2) in rows[text("n_overstatement", lang)]
+    (by,) = [t for t in answer.tables if t.title == text("r_by_assumption", lang)]
+    assert [r[2] for r in by.rows] == [number(900, lang), number(1480, lang)]
+    html = render(folder, lang)
+    from markupsafe import escape  # as Jinja2 escapes
+
+    assert escape(text("r_by_assumption", lang)) in html and escape(text("lever_referral_no_show", lang)) in html

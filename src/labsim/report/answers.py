@@ -307,7 +307,7 @@ def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
         tables.append(Table(text("r_by_assumption", lang),
                             [text("t_assumption", lang), text("t_value", lang), text("t_minimum", lang),
                              text("t_interval", lang), text("t_status", lang)],
-                            [[str(r.get("path")), number(r.get("value"), lang, 3).rstrip("0").rstrip(",.") or "0",
+                            [[lever_name(str(r.get("path")), lang), lever_value(str(r.get("path")), r.get("value"), lang),
                               number(r.get("minimum_size"), lang), _interval(r.get("minimum_size_ci"), lang),
                               str(r.get("status", ""))] for r in by]))
     return tables
