@@ -123,8 +123,9 @@ def test_42_variant_charts_have_no_overlapping_ticks_and_legends_beside_the_pane
                 for a, b in itertools.combinations(boxes, 2):
                     assert not _overlap(a, b), (lang, name, "tick labels overlap", a, b)
                 ticks += boxes
-        for a, b in itertools.combinations(ticks, 2):  # across panels too
-            assert not _overlap(a, b), (lang, name, "tick labels of two panels overlap", a, b)
+            ticks += [label.get_window_extent(renderer) for label in (ax.xaxis.label, ax.yaxis.label) if label.get_text()]
+        for a, b in itertools.combinations(ticks, 2):  # across panels too, axis labels included
+            assert not _overlap(a, b), (lang, name, "tick or axis labels of two panels overlap", a, b)
         legends = [*fig.legends, *(ax.get_legend() for ax in axes if ax.get_legend())]
         assert legends, name
         smallest = min(ax.get_window_extent(renderer).width * ax.get_window_extent(renderer).height for ax in axes)

@@ -129,8 +129,8 @@ def effort_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: st
         ax.set_ylim(0, 1.05)
         ax.set_title(title, fontsize=11)
         ax.grid(alpha=0.3)
-    for ax in axes:
-        ax.set_xlabel(textwrap.fill(text("employability_fifth", lang), 34))
+    for ax in axes:  # one label per panel, narrow enough not to meet the next panel's
+        ax.set_xlabel(textwrap.fill(text("employability_fifth", lang), 34 if len(axes) == 1 else 26))
     axes[0].set_ylabel(textwrap.fill(text("effort_y", lang), YLABEL_WIDTH))
     shared_legend(fig, legend_title(series, lang))
     note_on(axes[0], text("effort_note", lang))
@@ -208,7 +208,7 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
         ax.set_title(title, fontsize=11)
         ax.grid(alpha=0.3, axis="x")
         ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-        ax.set_xlabel(textwrap.fill(text("cost_y", lang), 34))
+        ax.set_xlabel(textwrap.fill(text("cost_y", lang), 34 if len(axes) == 1 else 26))
         ax.xaxis.set_major_locator(MaxNLocator(3, prune="upper") if len(axes) > 1 else MaxNLocator(5))
         if not finite.size:
             ax.set_xticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
