@@ -17,7 +17,7 @@ import pytest
 
 from labsim.report import answers
 from labsim.report.charts import figures_for
-from labsim.report.i18n import LANGS, TEXTS, catalogue, number, percent, span, text
+from labsim.report.i18n import LANGS, TEXTS, catalogue, number, percent, signed, span, text
 from labsim.report.saved import load
 
 from report_fixtures import make_run, make_sweep
@@ -83,10 +83,15 @@ def _summary(difference: float, se: float, reached: int = 337, week=None) -> dic
 def test_run_verdict_says_filled_or_not_and_significant_or_not(lang):
     weak = answers.run_answer(_summary(0.012, 0.014), lang).verdict
     strong = answers.run_answer(_summary(0.05, 0.014, reached=600, week=17), lang).verdict
-    assert weak[0] == text("v_run_not_filled", lang, reached="337", target="600")
-    assert weak[1].startswith(text("v_run_not_significant", lang, h=26, d="", range="")[:30])
-    assert strong[0].startswith(text("v_run_filled", lang, reached="600", target="600", week=17)[:20])
-    assert strong[1].startswith(text("v_run_significant", lang, h=26, d="", range="")[:30])
+    def said(key, d, se):
+        half = 1.959963984540054 * se
+        return text(key, lang, h=26, d=signed(d * 100, lang, 1),
+                    range=span(number((d - half) * 100, lang, 1), number((d + half) * 100, lang, 1)))
+
+    assert weak == [text("v_run_not_filled", lang, reached="337", target="600"),
+                    said("v_run_not_significant", 0.012, 0.014)]
+    assert strong == [text("v_run_filled", lang, reached="600", target="600", week=17),
+                      said("v_run_significant", 0.05, 0.014)]
 
 
 def test_diagnose_verdict_gives_the_power_and_the_next_step():
