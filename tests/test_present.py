@@ -210,6 +210,12 @@ def test_workbook_round_trips_labels_formats_and_the_explanation_sheet(big_sweep
     for sheet in (summary, spread):
         assert {(c.value, sheet.title) for c in sheet[1]} <= explained
     assert all(r[2].value for r in columns.iter_rows(min_row=2))
+    if lang == "fi":  # the sweep's report: titled by the experiment, its levers named and valued in Finnish
+        from labsim.report.report import render
+
+        html = render(big_sweep, lang)
+        assert "<h1>Kokeiluvaihtoehdot: referral_and_payment</h1>" in html
+        assert "<td>Maksumalli</td><td>kiinteä maksu paikkaa kohden, pelkkä tulosperusteinen palkkio" in html
 
 
 # -- the report: verdict and answer first, in every language -------------------------------------------
