@@ -291,7 +291,7 @@ def test_captions_mention_the_roll_out_effect_only_where_it_was_simulated(folder
 
 
 def test_providers_breaking_even_is_shown_as_a_share(folders):
-    assert re.search(r"breaking even \(share\), at 800 participants</td><td>90%", render(folders["size"], "en"))
+    assert re.search(r"breaking even \(share\), at 1,000 participants</td><td>90%", render(folders["size"], "en"))
     assert re.search(r"breaking even \(share\)</td><td>75%", render(folders["diagnose"], "en"))
 
 

@@ -337,14 +337,13 @@ def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") ->
         powers.append((power, label))
         if "participants.reached" in rows and "participants.target" in rows:
             filled += rows["participants.reached"].mean() >= 0.95 * rows["participants.target"].mean()
-        cost = cost_row(rows, lang)
         levers = [lever_value(p, rows[p].iloc[0], lang) for p in varied] or [label.replace("\\$", "$")]
         body.append([
             *levers, str(len(rows)),
             number(rows["participants.reached"].mean(), lang) if "participants.reached" in rows else "-",
             _pp(effect, lang), percent(power, lang),
             number(rows["purchaser_paid_eur.total"].mean(), lang) if "purchaser_paid_eur.total" in rows else "-",
-            cost[1] if cost else "-",
+            _compact_cost(rows, h, lang),
         ])
     known = [(p, label) for p, label in powers if _ok(p)]
     verdict = [text("v_sweep", lang, points=len(body), filled=int(filled),
@@ -353,6 +352,16 @@ def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") ->
         best = max(known, key=lambda x: x[0])
         verdict.append(text("v_sweep_best", lang, label=best[1].replace("\\$", "$"), power=percent(best[0], lang)))
     return Answer(verdict, [], [Table("", header, body)])
+
+
+def _compact_cost(rows: pd.DataFrame, h: int, lang: str) -> str:
+    """Cost per extra job for a table cell whose header names the unit: 20,755 (18,628–23,431)."""
+    if "purchaser_paid_eur.total" not in rows:
+        return "-"
+    est, lo, hi = comparisons.cost_per_extra_job(rows, h)
+    if np.isnan(est):
+        return text("no_effect", lang)
+    return f"{number(est, lang)} ({span(number(lo, lang), number(hi, lang))})"
 
 
 # -- the terminal -------------------------------------------------------------------------------------
