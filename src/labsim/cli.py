@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from labsim import __version__
 from labsim.config.errors import LabsimError
@@ -320,7 +319,6 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
     check_out_dir(out, args.force)
     from labsim.design.diagnose import diagnose
-
     from labsim.report.answers import diagnosis_text
 
     answer, rows = diagnose(scenario, sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed,
@@ -343,7 +341,6 @@ def cmd_size(args: argparse.Namespace) -> int:
 
     check_out_dir(out, args.force)
     from labsim.design.size import search_size
-
     from labsim.report.answers import size_text
 
     answer, rows = search_size(scenario, search, progress=not args.json)
