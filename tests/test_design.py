@@ -187,7 +187,7 @@ def test_area_design_records_before_cohorts_and_its_did_vanishes_without_help():
 
 def test_area_design_needs_a_before_period():
     with pytest.raises(Exception, match="start_week >= 2"):
-        small_scenario("design.randomisation=area")
+        small_scenario("design.randomisation=area", "area.offices=4")
 
 
 def test_counted_employment_follows_the_contracts_forms():
