@@ -158,3 +158,44 @@ def test_two_world_seeds_give_different_employer_sizes():
     one, two = (PilotModel(sc, rng=seed).vacancies.size_share for seed in (1, 2))
     assert one.shape == two.shape and not np.allclose(one, two)
     assert np.array_equal(one, PilotModel(sc, rng=1).vacancies.size_share)  # and the same seed the same sizes
+
+
+def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypatch, capsys):
+    """`labsim size --vary` (stub pilots): size.json carries the evidence keys, the table leads with the
+    range in words."""
+    import json
+    from contextlib import contextmanager
+
+    import labsim.design.evidence as evidence
+    from labsim.cli import main
+
+    @contextmanager
+    def stub_pool(s):
+        yield stub(s.seed)
+
+    monkeypatch.setattr(evidence, "pool_simulator", stub_pool)
+    out = tmp_path / "size"
+    assert main(["size", "baseline", "--vary", "providers.effort_effect=0.3:0.7", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Between ") and "depending on how much provider help does" in text
+    assert "gives an 80 % chance of a significant result across that range" in text.splitlines()[0]
+    a = json.loads((out / "size.json").read_text())
+    assert [v["value"] for v in a["minimum_size_by_assumption"]] == [0.3, 0.6, 0.7]
+    assert a["minimum_size_by_assumption"][0]["minimum_size"] > a["minimum_size"]  # less help, larger pilot
+    assert {"size", "assurance", "assurance_se"} == set(a["assurance_curve"][0])
+    lo, hi = a["size_for_assurance_ci"]
+    assert lo <= a["size_for_assurance"] <= hi and a["target_assurance"] == 0.8
+
+
+@pytest.mark.parametrize("vary, words", [
+    ("providers.effort_effect=2:3", ["--vary", "between low and high"]),
+    ("providers.colour=1:2", ["--vary", "dotted.path=low:high"]),
+    ("providers.effort_effect=0.1:9", ["providers.effort_effect = 9"]),
+])
+def test_bad_vary_is_refused_on_one_line(vary, words, tmp_path, capsys):
+    from labsim.cli import main
+
+    assert main(["size", "baseline", "--vary", vary, "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and all(w in err for w in words), err
+    assert not (tmp_path / "s").exists()
