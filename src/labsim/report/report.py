@@ -105,12 +105,26 @@ def _cost_row(rows: pd.DataFrame, lang: str) -> tuple[str, str] | None:
     return text("n_cost_job", lang), text("n_cost_job_v", lang, c=number(est, lang), lo=number(lo, lang), hi=high)
 
 
+def _evidence_row(s: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """The size over the evidence, first (size.json's minimum_size_by_assumption and assurance)."""
+    sizes = [v["minimum_size"] for v in s.get("minimum_size_by_assumption") or []]
+    if not sizes:
+        return []
+    known = [n for n in sizes if n is not None]
+    lo = number(min(known), lang) if known else "-"
+    hi = number(max(known), lang) if known and None not in sizes else "∞"
+    return [(text("n_evidence", lang), text("n_evidence_v", lang, lo=lo, hi=hi, n=number(s.get("size_for_assurance"), lang),
+                                             a=percent(s.get("target_assurance"), lang),
+                                             unit=text(f"unit_{s.get('by', 'participants')}", lang)))]
+
+
 def answer(saved: Saved, lang: str) -> tuple[list[tuple[str, str]], dict[str, Any] | None]:
     """The answer as (label, value) rows, and a table of variants where the folder compares several."""
     t = saved.tables
     rows: list[tuple[str, str]] = []
     if saved.kind == "size":
         s = t["size"]
+        rows += _evidence_row(s, lang)
         n = s.get("minimum_size")
         if n is None:
             rows.append((text("n_minimum_size", lang), text("n_not_found", lang)))
