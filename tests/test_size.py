@@ -199,3 +199,16 @@ def test_bad_vary_is_refused_on_one_line(vary, words, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and all(w in err for w in words), err
     assert not (tmp_path / "s").exists()
+
+
+def test_the_search_never_proposes_an_office_design_with_one_office_in_an_arm():
+    from labsim.design.size import size_bounds
+
+    office = small_scenario("design.randomisation=office", "area.offices=6")
+    assert size_bounds(office, SizeSearch(by="offices"))[0] == 4  # 2 + 2
+    quarter = small_scenario("design.randomisation=office", "area.offices=8", "design.treatment_share=0.25")
+    assert size_bounds(quarter, SizeSearch(by="offices"))[0] == 6  # round(1.5) = 2 pilot + 4 control
+    calls: list = []
+    a = search_size(office, SizeSearch(by="offices", seed=1, type_i_sims=0, budget=200), run=stub(1, calls))
+    assert min(p.size for p in a.power_curve) >= 4
+    assert all(min(sc.design.offices_per_arm(sc.area.offices)) >= 2 for sc in calls)

@@ -16,6 +16,8 @@ not a whole search.
 from __future__ import annotations
 
 import math
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from labsim.config.errors import LabsimError
-from labsim.config.scenario import Scenario
 from labsim.config.assumptions import value_at
+from labsim.config.scenario import Scenario
 from labsim.design.size import (
     MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, pool_simulator, refine, search_size,
     size_bounds, widen,
@@ -220,9 +222,6 @@ def size_over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], t
     answer = search_size(scenario, s, progress, run)
     if not ranges:
         return answer
-    import sys
-    import time
-
     started = time.perf_counter()
     say = (lambda msg: print(f"size: {msg}", file=sys.stderr, flush=True)) if s.progress else (lambda msg: None)
     evidence = assess_evidence(scenario, s, run, ranges, answer, target, say)
