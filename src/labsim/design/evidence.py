@@ -28,7 +28,7 @@ from labsim.config.errors import LabsimError
 from labsim.config.assumptions import value_at
 from labsim.config.scenario import Scenario
 from labsim.design.size import (
-    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, pool_simulator, refine, search_size,
+    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, per_size, pool_simulator, refine, search_size,
     size_bounds, widen,
 )
 from labsim.design.worlds import at_size
@@ -140,15 +140,13 @@ def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
 
 
 def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: SizeAnswer, r: Range,
-                  value: float) -> SizeAtValue:
+                  value: float, say: Callable[[str], None] = lambda msg: None) -> SizeAtValue:
     """The minimum size with `r.path` at `value`: a probe batch in the central reference batch's worlds
     and size gives the ITT at this value (paired with the central one), N* scales as 1/ITT^2 from the
     central answer, then bracketing (x0.7, x1.4) and refinement."""
-    varied = with_value(scenario, r.path, value)
-    cache: dict[int, Scenario] = {}
     low, high = size_bounds(scenario, s)
-    search = Search(s, lambda rep, size: cache.setdefault(size, at_size(varied, s.by, size)), run, low, high,
-                    max(3 * s.batch, s.budget // 2))
+    search = Search(s, per_size(with_value(scenario, r.path, value), s.by), run, low, high,
+                    max(3 * s.batch, s.budget // 2), say=say)
     ref = central.reference
     probe = search.batch_at(ref.size, f"{r.path} = {value:g}: probe")
     itt_v = float(np.mean([p["estimate"] for p in probe]))
@@ -164,7 +162,7 @@ def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: Siz
 
 
 def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], sizes: list[float],
-              target: float) -> tuple[Search, MinimumSize | None]:
+              target: float, say: Callable[[str], None] = lambda msg: None) -> tuple[Search, MinimumSize | None]:
     """The assurance search: replication r draws every assumption from its range (seeded by (seed, r),
     the same at every size) and runs the pilot at each size tried; bracketed at `sizes` (the minimum
     sizes found over the ranges) and refined to the target assurance like an ordinary search."""
@@ -181,7 +179,7 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
 
     low, high = size_bounds(scenario, s)
     search = Search(s, lambda rep, size: at_size(world(rep), s.by, size), run, low, high,
-                    max(3 * s.batch, s.budget // 2))
+                    max(3 * s.batch, s.budget // 2), say=say)
     finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
     if len(finite) < 2:  # a probit needs two sizes
         finite = [search.clip(0.7 * finite[0]), search.clip(1.4 * finite[0])]
@@ -199,11 +197,9 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
             if value == r.central:
                 ends.append(SizeAtValue(r.path, value, central.minimum, central.status, 0))
             else:
-                say(f"{r.path} = {value:g}")
-                ends.append(size_at_value(scenario, s, run, central, r, value))
+                ends.append(size_at_value(scenario, s, run, central, r, value, say))
     sizes = [e.minimum.n_star for e in ends if e.minimum] or [central.reference.size]
-    say(f"assurance over {', '.join(r.path for r in ranges)}")
-    search, found = assurance(scenario, s, run, ranges, sizes, target)
+    search, found = assurance(scenario, s, run, ranges, sizes, target, lambda msg: say(f"assurance: {msg}"))
     if found is not None and (not math.isfinite(found.n_star) or found.n_star > search.high):
         found = None
     curve = search.trials.curve()

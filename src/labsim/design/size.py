@@ -273,6 +273,18 @@ class Search:
         return int(min(max(round(size), self.low), self.high))
 
 
+def per_size(scenario: Scenario, by: str) -> Callable[[int, int], Scenario]:
+    """The variant of an ordinary search: the scenario at each size, the same for every replication
+    (built once per size)."""
+    sized: dict[int, Scenario] = {}
+
+    def variant(rep: int, size: int) -> Scenario:
+        if size not in sized:
+            sized[size] = at_size(scenario, by, size)
+        return sized[size]
+    return variant
+
+
 # -- the parts of the search ---------------------------------------------------------------------------
 
 
@@ -422,9 +434,7 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False, run: 
     say = (lambda msg: print(f"size: {msg}", file=sys.stderr, flush=True)) if s.progress else (lambda msg: None)
     low, high = size_bounds(scenario, s)
     base = min(max(size_of(scenario, s.by), low), high)
-    sized: dict[int, Scenario] = {}  # one scenario per size, the same for every replication
-    search = Search(s, lambda rep, size: sized.setdefault(size, at_size(scenario, s.by, size)), run, low, high,
-                    s.budget, say=say)
+    search = Search(s, per_size(scenario, s.by), run, low, high, s.budget, say=say)
     ref = reference(search.batch_at(base, "reference batch"), scenario, s, base)
     bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
     widen(search)
