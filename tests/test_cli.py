@@ -165,6 +165,13 @@ BAD_RUNS = {
                          [BASE, "area.job_seekers", "1,000,000", "Limits"]),
     "too many weeks": (["run", "baseline", "--set", "weeks=1000000000"], [BASE, "'weeks'", "520"]),
     "too many --weeks": (["run", "baseline", "--weeks", "1000000000"], ["--weeks", "520", "Limits"]),
+    # a cluster design needs two offices in each arm (issue 15): refused by run, diagnose and size alike
+    "one office": (["run", "baseline", "--set", "area.offices=1", "--set", "design.randomisation=office"],
+                   [BASE, "area.offices", "2 offices in each arm"]),
+    "office design, 2 offices": (["diagnose", "baseline", "--design", "office"],
+                                 [BASE, "1 pilot and 1 control", "2 offices in each arm"]),
+    "area design, 3 offices": (["size", "baseline", "--design", "area", "--set", "area.offices=3", "--by",
+                                "offices"], [BASE, "2 pilot and 1 control", "2 offices in each arm"]),
 }
 
 

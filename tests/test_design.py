@@ -112,9 +112,9 @@ def test_impossible_targets_get_an_answer():
     with pytest.raises(LabsimError, match="power"):
         SizeSearch(power=1.0).check()
     sc = zero_help(small_scenario("referral.mode=mandatory"))
-    answer, rows = search_size(sc, SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200))
+    answer = search_size(sc, SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)).as_json()
     assert answer["status"] == "not_reachable" and answer["minimum_size"] is None
-    assert len(rows) <= 40 and answer["message"]
+    assert answer["sims_total"] <= 40 and answer["message"]
 
 
 def _small_file(tmp_path):
@@ -187,7 +187,7 @@ def test_area_design_records_before_cohorts_and_its_did_vanishes_without_help():
 
 def test_area_design_needs_a_before_period():
     with pytest.raises(Exception, match="start_week >= 2"):
-        small_scenario("design.randomisation=area")
+        small_scenario("design.randomisation=area", "area.offices=4")
 
 
 def test_counted_employment_follows_the_contracts_forms():
@@ -242,13 +242,13 @@ def test_office_clusters_need_more_people_in_line_with_the_design_effect():
 
 def test_type_i_check_reports_an_exact_interval_not_a_zero_se():
     """0 rejections in 40 null pilots: rate 0, yet the rate could be up to 1 - 0.025**(1/40) (about 8.8 %)."""
-    from labsim.design.size import _type_i_error
+    from labsim.design.size import type_i_error
 
-    none = _type_i_error(500, np.zeros(40, bool))
-    assert none["rate"] == 0 and none["ci"][0] == 0
-    assert none["ci"][1] == pytest.approx(1 - 0.025 ** (1 / 40), rel=1e-9)
-    some = _type_i_error(500, np.arange(40) < 2)
-    assert some["ci"][0] < some["rate"] == 0.05 < some["ci"][1]
+    none = type_i_error(500, np.zeros(40, bool))
+    assert none.rate == 0 and none.ci[0] == 0
+    assert none.ci[1] == pytest.approx(1 - 0.025 ** (1 / 40), rel=1e-9)
+    some = type_i_error(500, np.arange(40) < 2)
+    assert some.ci[0] < some.rate == 0.05 < some.ci[1]
 
 
 def test_analytic_size_carries_the_range_of_the_reference_effect():
@@ -265,14 +265,14 @@ def test_analytic_size_carries_the_range_of_the_reference_effect():
                  "late": e / 0.9} for e in est]
 
     ref = reference(rows(0.04), sc, s, 1000)
-    lo, hi = ref["analytic_size_range"]
-    se = ref["itt_se"]
+    lo, hi = ref.analytic_size_range
+    se = ref.itt_se
     assert se == pytest.approx(0.02 / np.sqrt(40), rel=0.35)  # SD / sqrt(R), SD estimated from 40 draws
-    per_arm = [pilot_arm_needed(0.2, ref["itt"] + z * se, 0.05, 0.8) for z in (1.96, 0, -1.96)]
-    assert [lo, ref["analytic_size"], hi] == pytest.approx([2 * n for n in per_arm])  # 1,000 = 2 x 500 per arm
-    assert lo < ref["analytic_size"] < hi
+    per_arm = [pilot_arm_needed(0.2, ref.itt + z * se, 0.05, 0.8) for z in (1.96, 0, -1.96)]
+    assert [lo, ref.analytic_size, hi] == pytest.approx([2 * n for n in per_arm])  # 1,000 = 2 x 500 per arm
+    assert lo < ref.analytic_size < hi
     weak = reference(rows(0.004), sc, s, 1000)  # an effect within 2 SE of zero: no upper end
-    assert math.isfinite(weak["analytic_size_range"][0]) and weak["analytic_size_range"][1] == math.inf
+    assert math.isfinite(weak.analytic_size_range[0]) and weak.analytic_size_range[1] == math.inf
 
 
 def test_office_designs_size_the_formula_with_the_design_effect_they_measure():
@@ -281,7 +281,7 @@ def test_office_designs_size_the_formula_with_the_design_effect_they_measure():
     (spread 1.0) give a design effect well above 1; interchangeable offices (spread 0) about none."""
     from labsim.design.size import reference
 
-    def ref(spread: float) -> dict:
+    def ref(spread: float):
         sc = small_scenario("design.randomisation=office", "area.offices=6", "referral.mode=mandatory",
                             f"area.office_spread={spread}")
         _, rows = diagnose(sc, sims=6, counterfactual_sims=0, workers=2, seed=5)
@@ -290,6 +290,6 @@ def test_office_designs_size_the_formula_with_the_design_effect_they_measure():
         return reference(pilots.to_dict("records"), sc, SizeSearch(), 600)
 
     differing, alike = ref(1.0), ref(0.0)
-    m = (differing["n_pilot"] + differing["n_control"]) / 6
-    assert differing["design_effect"] == pytest.approx(design_effect(m, differing["icc"]))
-    assert differing["design_effect"] > 2 > alike["design_effect"]
+    m = (differing.n_pilot + differing.n_control) / 6
+    assert differing.design_effect == pytest.approx(design_effect(m, differing.icc))
+    assert differing.design_effect > 2 > alike.design_effect

@@ -380,3 +380,19 @@ def test_size_search_that_found_no_minimum_still_draws_and_says_so(folders, tmp_
     figs = figures_for(load(folder))
     assert not _lines(figs["power_curve"].axes[0], "Minimum size")
     assert "not reached within the sizes simulated" in render(folder, "en")
+
+
+def test_size_report_leads_with_the_range_over_the_evidence(folders, tmp_path):
+    folder = tmp_path / "evidence"
+    shutil.copytree(folders["size"], folder)
+    size = json.loads((folder / "size.json").read_text())
+    size.update(minimum_size_by_assumption=[
+        {"path": "providers.effort_effect", "value": v, "minimum_size": n, "minimum_size_ci": None, "status": "found"}
+        for v, n in ((0.3, 3600), (0.6, 1040), (1.0, 420))],
+        assurance_curve=[{"size": 1040, "assurance": 0.6, "assurance_se": 0.08}], target_assurance=0.8,
+        size_for_assurance=1900, size_for_assurance_ci=[1500, 2400])
+    (folder / "size.json").write_text(json.dumps(size))
+    html = render(folder, "en")
+    assert "Between 420 and 3,600 participants depending on the assumptions" in html
+    assert "with 1,900 the chance of a significant result across that range is 80%" in html
+    assert html.index("Between 420 and 3,600") < html.index("Minimum pilot size")

@@ -327,24 +327,31 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    """Find the smallest pilot that reaches the target power, with its interval and the analytic size."""
+    """Find the smallest pilot that reaches the target power, with its interval and the analytic size;
+    with evidence ranges (the scenario's assumptions, --vary), the size across them and the assurance."""
     _check_counts(workers=args.workers, horizon=args.horizon, batch=args.batch, budget=args.budget,
                   max_size=args.max_size)
     path, scenario, overrides = _design_scenario(args)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
+    from labsim.design.evidence import ranges_of
     from labsim.design.size import SizeSearch
 
     search = SizeSearch(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
-                        budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers)
+                        budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers,
+                        precision=args.precision)
     search.check()
+    ranges = ranges_of(scenario, args.vary)
+    assurance = args.power if args.assurance is None else args.assurance
+    if not 0 < assurance < 1:
+        raise LabsimError(f"--assurance must lie between 0 and 1, exclusive (got {assurance})")
     from labsim.results.output import check_out_dir
 
     check_out_dir(out, args.force)
-    from labsim.design.size import search_size
+    from labsim.design.evidence import size_over_evidence
     from labsim.report.answers import size_text
 
-    answer, rows = search_size(scenario, search, progress=not args.json)
-    return _write_answer(args, "size", answer, rows, scenario, path, overrides, out, size_text)
+    answer = size_over_evidence(scenario, search, ranges, assurance, progress=not args.json)
+    return _write_answer(args, "size", answer.as_json(), answer.rows, scenario, path, overrides, out, size_text)
 
 
 def _write_answer(args, name, answer, rows, scenario, path, overrides, out, table) -> int:
@@ -443,8 +450,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=("participants", "offices", "intake-weeks"), default="participants",
                    help="the lever that sets the pilot's size (default participants)")
     p.add_argument("--batch", type=int, default=40, help="simulated pilots per size tried (default 40)")
-    p.add_argument("--budget", type=int, default=400, help="most simulated pilots in the search (default 400)")
+    p.add_argument("--budget", type=int, default=600,
+                   help="most simulated pilots in one search (default 600)")
     p.add_argument("--max-size", type=int, default=None, help="largest size to try (default 20x the scenario's)")
+    p.add_argument("--precision", type=float, default=0.10,
+                   help="stop when the 95 %% interval on the size is within +- this share of it (default 0.10)")
+    p.add_argument("--vary", action="append", default=[], metavar="dotted.path=low:high",
+                   help="an assumption's evidence range, e.g. providers.effort_effect=0.3:1.0 (repeatable; "
+                        "adds to the scenario's [[assumptions]])")
+    p.add_argument("--assurance", type=float, default=None,
+                   help="target chance of a significant result across the evidence (default: the target power)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
 

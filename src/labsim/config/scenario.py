@@ -306,6 +306,17 @@ class Design(Part):
             raise ValueError("saturation_shares must list at least one treated share")
         return self
 
+    def offices_per_arm(self, offices: int) -> tuple[int, int]:
+        """Offices in the pilot and the control arm of an office or area design: a share
+        `treatment_share` of them, rounded, with at least one in each arm when there are two or more."""
+        treated = min(max(round(self.treatment_share * offices), 1), offices - 1) if offices > 1 else 1
+        return treated, offices - treated
+
+    def clusters_ok(self, offices: int) -> bool:
+        """Whether a cluster design has two offices or more in each arm (with one, the clustered SE of
+        that arm is 0 or undefined and no test is possible); always true for other designs."""
+        return self.randomisation not in ("office", "area") or min(self.offices_per_arm(offices)) >= 2
+
 
 class Providers(Part):
     """Private providers that serve the pilot's clients: their size, costs, networks and what they see."""
@@ -380,11 +391,19 @@ class Scenario(Part):
                     f"referral.eligibility.sectors names unknown sectors {unknown}; "
                     f"allowed: {sorted(sectors)}"
                 )
-        if self.design.randomisation == "area" and (self.referral.start_week < 2 or self.area.offices < 2):
+        if not self.design.clusters_ok(self.area.offices):
+            arms = self.design.offices_per_arm(self.area.offices)
+            raise ValueError(
+                f"area.offices = {self.area.offices} gives {arms[0]} pilot and {arms[1]} control office(s) under "
+                f"design.randomisation = '{self.design.randomisation}' (treatment_share "
+                f"{self.design.treatment_share}): a cluster design needs at least 2 offices in each arm "
+                f"(with 1 its standard error is 0 or undefined); raise area.offices"
+            )
+        if self.design.randomisation == "area" and self.referral.start_week < 2:
             raise ValueError(
                 "design.randomisation = 'area' compares pilot and non-pilot offices before and after the "
-                "intake opens: it needs area.offices >= 2 and referral.start_week >= 2 (the weeks before it "
-                f"give the 'before' cohorts; got {self.area.offices} offices, start_week {self.referral.start_week})"
+                "intake opens: it needs referral.start_week >= 2 (the weeks before it give the 'before' "
+                f"cohorts; got start_week {self.referral.start_week})"
             )
         if self.pilot.end_week < self.referral.start_week:
             raise ValueError(

@@ -1,27 +1,36 @@
 """The size search: the smallest pilot that reaches the target power, with its Monte Carlo interval.
 
-1. A reference batch at the scenario's own size gives the control group's employment rate, the ITT
+The search reads as its parts, each a function with a typed result:
+1. `reference`: a batch at the scenario's own size gives the control group's employment rate, the ITT
    (already diluted by take-up), take-up and, for office clusters, the intra-cluster correlation; the
-   classical two-proportion size (with the design effect for clusters) follows from them.
-2. Batches of replications at half, once and twice that size bracket the target; further batches are
-   placed at the current estimate of the minimum size N*.
-3. A probit of each replication's rejection on sqrt(N), fitted over every size tried, gives N* where the
-   fitted power equals the target, and its 95 % interval from the probit's coefficient uncertainty
-   (parametric bootstrap). The search stops when that interval is within the tolerance, or when the
-   budget of simulations is spent.
-All sizes use common random numbers: replication r at every size runs in the world of seed key (r,), so
-differences between sizes are not blurred by differences between worlds. A target the design cannot
+   classical two-proportion size (with the design effect for clusters) follows from them (`Reference`).
+2. `bracket`: batches at half, once and twice that size; `widen`: larger batches while no size reaches
+   the target.
+3. `refine`: a probit of each replication's rejection on sqrt(N), fitted over every size tried, gives N*
+   where the fitted power equals the target and its 95 % interval from the probit's coefficient
+   uncertainty (`MinimumSize`). Sequential batches go to the current N* until the interval is within
+   +-`precision` of N*, or the budget of simulations is spent.
+4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`).
+Replication r runs in the world of seed key (r,). Within a search every batch takes fresh replication
+numbers, so the probit's trials are independent: the same seed at two nearby sizes gives nearly the same
+pilot, and counting it twice would make the interval too narrow. Across searches (the central one, each
+end of an evidence range, the assurance) batch k uses the same replications: common random numbers, so the
+sizes at different assumptions differ by the assumption, not by the worlds drawn. A target the design cannot
 reach (no effect, or power still short at the largest size allowed) gets an answer, not an endless search.
+
+The simulator is injectable (`Simulate`): the command runs real pilots on a process pool, tests a stub.
+`search_size(scenario, settings) -> SizeAnswer` is the entry point; `SizeAnswer.as_json()` is size.json.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +45,10 @@ from labsim.design.replicate import Job, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
 from labsim.sweep.runner import Progress, Task, executor, run_tasks
 
+#: Simulates pilots: given (replication, scenario) pairs at one size and a label for the progress bar,
+#: returns one record per pilot (`reject`, `estimate`, `se`, ... as `labsim.results.pilot`), in order.
+Simulate = Callable[[list[tuple[int, Scenario]], int, str], list[dict[str, Any]]]
+
 
 @dataclass
 class SizeSearch:
@@ -46,13 +59,13 @@ class SizeSearch:
     alpha: float = 0.05
     horizon: int = 26
     batch: int = 40
-    budget: int = 400
-    tolerance: float = 0.15  # stop when the 95 % interval on N* is within +-15 % of N*
+    budget: int = 600
+    precision: float = 0.10  # stop when the 95 % interval on N* is within +-10 % of N*
     max_size: int | None = None
     type_i_sims: int = 40
     seed: int = 1
     workers: int | None = None
-    progress: bool = False  # print each step, and one progress bar for the whole search (on a terminal)
+    progress: bool = False  # print each step and show a progress bar per batch (on a terminal)
 
     def check(self) -> None:
         if not self.alpha < self.power < 1:
@@ -62,14 +75,86 @@ class SizeSearch:
             raise LabsimError(f"--alpha must lie between 0 and 0.5 (got {self.alpha})")
         if self.batch < 5 or self.budget < 3 * self.batch:
             raise LabsimError(f"--batch must be 5 or more and --budget at least 3 batches (got {self.batch}, {self.budget})")
+        if not 0 < self.precision < 1:
+            raise LabsimError(f"--precision must lie between 0 and 1, e.g. 0.05 for +-5 % (got {self.precision})")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the reference batch at the scenario's own size says, and the formula's size from it."""
+
+    size: int
+    control_rate: float
+    itt: float
+    itt_se: float
+    take_up: float
+    late: float
+    n_pilot: float
+    n_control: float
+    design_effect: float
+    icc: float
+    analytic_size: float
+    analytic_size_range: tuple[float, float]  # the formula's size over the ITT's 95 % interval
+
+    def analytic_power(self, size: float, alpha: float) -> float:
+        """The two-proportion power at another size (arms and design effect scaled with it)."""
+        return analytic_power(vars(self), size, alpha)
+
+
+def analytic_power(ref: dict[str, Any], size: float, alpha: float) -> float:
+    """A reference's two-proportion power at another size, from its fields (also as saved in size.json)."""
+    scale = size / ref["size"] / ref["design_effect"]
+    return two_proportion_power(ref["control_rate"], ref["itt"], ref["n_pilot"] * scale, ref["n_control"] * scale, alpha)
+
+
+@dataclass(frozen=True)
+class MinimumSize:
+    """N*, where the fitted power equals the target, and its 95 % interval (upper end inf if open)."""
+
+    n_star: float
+    low: float
+    high: float
+
+    def within(self, precision: float) -> bool:
+        return math.isfinite(self.high) and (self.high - self.low) / 2 <= precision * self.n_star
+
+    def as_size(self) -> int:
+        return math.ceil(self.n_star)
+
+    def ci(self) -> list[int | None]:
+        return [math.floor(self.low), math.ceil(self.high) if math.isfinite(self.high) else None]
+
+
+@dataclass(frozen=True)
+class TypeICheck:
+    """The rejection rate with no effect, with its exact (Clopper-Pearson) 95 % interval."""
+
+    size: int
+    rate: float
+    se: float
+    ci: tuple[float, float]
+    sims: int
+
+
+@dataclass(frozen=True)
+class PowerPoint:
+    """The simulated power at one size tried, with the formula's power beside it."""
+
+    size: int
+    power: float
+    power_se: float
+    analytic_power: float | None
+    mean_se: float
+    sims: int
 
 
 @dataclass
 class Trials:
-    """Every replication run so far, and the next replication number at each size (for fresh draws)."""
+    """Every replication run so far, and the next replication number (each batch draws fresh ones)."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-    next_rep: dict[int, int] = field(default_factory=dict)
+    next_rep: int = 0
+    sizes: set[int] = field(default_factory=set)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows)
@@ -85,6 +170,173 @@ class Trials:
         }).reset_index()
         out["power_se"] = np.sqrt(out["power"] * (1 - out["power"]) / out["sims"])
         return out
+
+    def best_power(self) -> float:
+        return float(self.curve()["power"].max()) if self.rows else 0.0
+
+    def largest(self) -> int:
+        return int(self.frame()["size"].max()) if self.rows else 0
+
+
+@dataclass
+class SizeAnswer:
+    """The answer of a size search: what size.json holds (`as_json`) and every replication (`rows`)."""
+
+    settings: SizeSearch
+    design: str
+    referral_mode: str
+    status: str  # found, not_reachable or budget
+    message: str
+    minimum: MinimumSize | None
+    reference: Reference
+    power_curve: list[PowerPoint]
+    type_i: TypeICheck | None
+    eligible_needed: int | None
+    intake_weeks_needed: float | None
+    intake_filled_share: float
+    break_even_clients: float | None
+    providers_viable_share: float
+    sims_total: int
+    seconds: float
+    rows: pd.DataFrame
+    extra: dict[str, Any] = field(default_factory=dict)  # keys other parts add (evidence, estimand)
+
+    def as_json(self) -> dict[str, Any]:
+        s, ref = self.settings, self.reference
+        out = {
+            "by": s.by, "target_power": s.power, "alpha": s.alpha, "horizon_weeks": s.horizon,
+            "precision": s.precision, "design": self.design, "referral_mode": self.referral_mode,
+            "status": self.status, "message": self.message,
+            "minimum_size": self.minimum.as_size() if self.minimum else None,
+            "minimum_size_ci": self.minimum.ci() if self.minimum else None,
+            "analytic_size": math.ceil(ref.analytic_size) if math.isfinite(ref.analytic_size) else None,
+            "analytic_size_ci": [math.ceil(x) if math.isfinite(x) else None for x in ref.analytic_size_range],
+            "reference": {**asdict(ref), "analytic_size_range": list(ref.analytic_size_range)},
+            "power_curve": [asdict(p) for p in self.power_curve],
+            "eligible_needed": self.eligible_needed,
+            "intake_weeks_needed": self.intake_weeks_needed,
+            "intake_filled_share": self.intake_filled_share,
+            "break_even_clients": self.break_even_clients,
+            "providers_viable_share": self.providers_viable_share,
+            "type_i_error": {**asdict(self.type_i), "ci": list(self.type_i.ci)} if self.type_i else None,
+            "sims_total": self.sims_total,
+            "seconds": self.seconds,
+        }
+        out.update(self.extra)
+        return out
+
+
+# -- the simulator -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def pool_simulator(s: SizeSearch, bar: Progress | None = None) -> Iterator[Simulate]:
+    """Real pilots on a pool of `s.workers` processes; replication r runs in the world of key (r,). Every
+    batch advances `bar`, the one progress bar of the whole search."""
+    with executor("local", s.workers) as pool:
+        def run(pairs: list[tuple[int, Scenario]], size: int, label: str) -> list[dict[str, Any]]:
+            tasks = [Task((rep,), Job(sc, "pilot", s.horizon, s.alpha, size)) for rep, sc in pairs]
+            if bar is not None:
+                bar.describe(f"size: {label}")
+            rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar,
+                                                total=len(tasks))]
+            for rec in rows:
+                rec.pop("cohort_employed", None), rec.pop("cohort_n", None)
+            return sorted(rows, key=lambda r: r["replication"])
+        yield run
+
+
+@dataclass
+class Search:
+    """One search under way: the scenario for each replication at a size, the simulator and the trials.
+
+    `variant(rep, size)` gives the scenario replication `rep` runs at a size (the same for every rep in an
+    ordinary search; drawn from the evidence for the assurance)."""
+
+    settings: SizeSearch
+    variant: Callable[[int, int], Scenario]
+    run: Simulate
+    low: int
+    high: int
+    budget: int
+    trials: Trials = field(default_factory=Trials)
+    say: Callable[[str], None] = lambda msg: None
+
+    def room(self) -> bool:
+        return len(self.trials.rows) + self.settings.batch <= self.budget
+
+    def batch_at(self, size: int, step: str) -> list[dict[str, Any]]:
+        """`batch` fresh replications (numbers not yet used in this search) at `size`, added to the trials."""
+        s, t = self.settings, self.trials
+        self.say(f"{step}: {s.batch} pilots at {s.by} = {size:,}")
+        rows = self.run([(rep, self.variant(rep, size)) for rep in range(t.next_rep, t.next_rep + s.batch)], size,
+                        f"{s.by} = {size:,}")
+        t.next_rep += s.batch
+        t.sizes.add(size)
+        t.rows.extend(rows)
+        return rows
+
+    def clip(self, size: float) -> int:
+        return int(min(max(round(size), self.low), self.high))
+
+
+def per_size(scenario: Scenario, by: str) -> Callable[[int, int], Scenario]:
+    """The variant of an ordinary search: the scenario at each size, the same for every replication
+    (built once per size)."""
+    sized: dict[int, Scenario] = {}
+
+    def variant(rep: int, size: int) -> Scenario:
+        if size not in sized:
+            sized[size] = at_size(scenario, by, size)
+        return sized[size]
+    return variant
+
+
+# -- the parts of the search ---------------------------------------------------------------------------
+
+
+def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) -> Reference:
+    """What the reference batch says: rates, effect, take-up, and the analytic size on the lever."""
+    df = pd.DataFrame(rows)
+    n_pilot, n_control = float(df["n_pilot"].mean()), float(df["n_control"].mean())
+    p0, itt = float(df["control_mean"].mean()), float(df["estimate"].mean())
+    itt_se = float(df["estimate"].std(ddof=1) / math.sqrt(len(df)))
+    deff, icc = 1.0, 0.0
+    if scenario.design.randomisation == "office":
+        icc = float(df["icc"].mean())
+        deff = design_effect((n_pilot + n_control) / scenario.area.offices, icc)
+
+    def on_lever(effect: float) -> float:  # the formula's size for an effect, from arm size to the lever
+        need = pilot_arm_needed(p0, effect, s.alpha, s.power, ratio=n_control / max(n_pilot, 1))
+        return size * need * deff / n_pilot if math.isfinite(need) and n_pilot else math.inf
+
+    # the formula is only as sure as the effect it is given: the reference batch's mean ITT +- 1.96 SE
+    return Reference(size, p0, itt, itt_se, float(df["take_up"].mean()), float(df["late"].mean()), n_pilot,
+                     n_control, deff, icc, on_lever(itt), (on_lever(itt + 1.96 * itt_se), on_lever(itt - 1.96 * itt_se)))
+
+
+def bracket(search: Search, start: float, factors: tuple[float, ...] = (0.5, 1.0, 2.0)) -> None:
+    """Batches around a first guess of N* (by default half, once and twice it), skipping sizes tried."""
+    for size in sorted({search.clip(start * f) for f in factors} - search.trials.sizes):
+        if not search.room():
+            break
+        search.batch_at(size, "bracketing")
+
+
+def _fills(trials: Trials, by: str) -> bool:
+    """Whether the largest pilot tried filled its places (always true for levers other than places)."""
+    df = trials.frame()
+    largest = df["size"].max()
+    return by != "participants" or df.loc[df["size"] == largest, "participants"].mean() >= 0.9 * largest
+
+
+def widen(search: Search) -> None:
+    """Larger batches (x4) until some size reaches the target, within the largest size allowed and while
+    a larger pilot still fills (beyond what the catchment fills, a larger target adds nobody)."""
+    s = search.settings
+    while search.trials.best_power() < s.power and search.trials.largest() < search.high \
+            and _fills(search.trials, s.by) and search.room():
+        search.batch_at(search.clip(4 * search.trials.largest()), "widening")
 
 
 def _probit(df: pd.DataFrame):
@@ -111,19 +363,12 @@ def fitted_power(df: pd.DataFrame, sizes: np.ndarray) -> np.ndarray | None:
     return stats.norm.cdf(a + b * np.sqrt(np.asarray(sizes, float)))
 
 
-def _fills(trials: Trials, by: str) -> bool:
-    """Whether the largest pilot tried filled its places (always true for levers other than places)."""
-    df = trials.frame()
-    largest = df["size"].max()
-    return by != "participants" or df.loc[df["size"] == largest, "participants"].mean() >= 0.9 * largest
-
-
 def _n_star(a: np.ndarray, b: np.ndarray, power: float) -> np.ndarray:
     root = (stats.norm.ppf(power) - a) / b
     return np.where((b > 0) & (root > 0), root**2, np.inf)
 
 
-def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> tuple[float, tuple[float, float]] | None:
+def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> MinimumSize | None:
     """N* and its 95 % interval from the probit over all trials (parametric bootstrap of a, b)."""
     fit = _probit(df)
     if fit is None:
@@ -133,132 +378,92 @@ def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> tuple[float, 
     n = _n_star(draws[:, 0], draws[:, 1], power)
     n.sort()  # order statistics (the draws may hold inf, where the fitted slope is not positive)
     lo, hi = n[int(0.025 * n.size)], n[int(0.975 * n.size) - 1]
-    return float(_n_star(np.array(a), np.array(b), power)), (float(lo), float(hi))
+    return MinimumSize(float(_n_star(np.array(a), np.array(b), power)), float(lo), float(hi))
 
 
-def _run(scenario: Scenario, s: SizeSearch, trials: Trials, size: int, pool, kind="pilot",
-         bar: Progress | None = None) -> list[dict]:
-    start = trials.next_rep.get(size, 0) if kind == "pilot" else 0
-    job = Job(at_size(scenario, s.by, size) if kind == "pilot" else scenario, "pilot", s.horizon, s.alpha, size)
-    tasks = [Task((rep,), job) for rep in range(start, start + s.batch)]
-    if bar is not None:
-        bar.describe(f"size: {s.by} = {size:,}")
-    rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar, total=len(tasks))]
-    for rec in rows:
-        rec.pop("cohort_employed", None), rec.pop("cohort_n", None)
-    if kind == "pilot":
-        trials.next_rep[size] = start + s.batch
-        trials.rows.extend(rows)
-    return rows
+def refine(search: Search, power: float) -> MinimumSize | None:
+    """Sequential batches at the current estimate of N* until its interval is within the precision asked
+    (or the budget is spent); the fitted N* over every trial."""
+    s = search.settings
+    found = minimum_size(search.trials.frame(), power, s.seed)
+    while found is not None and search.room() and found.n_star <= search.high and not found.within(s.precision):
+        search.batch_at(search.clip(found.n_star), f"refining (N* ~ {found.n_star:,.0f})")
+        found = minimum_size(search.trials.frame(), power, s.seed)
+    return found
 
 
-def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) -> dict[str, Any]:
-    """What the reference batch says: rates, effect, take-up, and the analytic size on the lever."""
-    df = pd.DataFrame(rows)
-    n_pilot, n_control = df["n_pilot"].mean(), df["n_control"].mean()
-    p0, itt = float(df["control_mean"].mean()), float(df["estimate"].mean())
-    ref = {"size": size, "control_rate": p0, "itt": itt, "itt_se": float(df["estimate"].std(ddof=1) / math.sqrt(len(df))),
-           "take_up": float(df["take_up"].mean()), "late": float(df["late"].mean()),
-           "n_pilot": float(n_pilot), "n_control": float(n_control), "design_effect": 1.0, "icc": 0.0}
-    if scenario.design.randomisation == "office":
-        m = (n_pilot + n_control) / scenario.area.offices
-        ref["icc"] = float(df["icc"].mean())
-        ref["design_effect"] = design_effect(m, ref["icc"])
-    def on_lever(effect: float) -> float:  # the formula's size for an effect, from arm size to the lever
-        need = pilot_arm_needed(p0, effect, s.alpha, s.power, ratio=n_control / max(n_pilot, 1))
-        return size * need * ref["design_effect"] / n_pilot if math.isfinite(need) and n_pilot else math.inf
-
-    ref["analytic_size"] = on_lever(itt)
-    # the formula is only as sure as the effect it is given: the reference batch's mean ITT +- 1.96 SE
-    ref["analytic_size_range"] = [on_lever(itt + 1.96 * ref["itt_se"]), on_lever(itt - 1.96 * ref["itt_se"])]
-    return ref
+def type_i_error(size: int, reject: np.ndarray) -> TypeICheck:
+    """The rejection rate with no effect, and its exact (Clopper-Pearson) 95 % interval: with 40 pilots
+    and no rejection the rate is 0 but could be as high as 9 %, which a binomial SE of 0 would hide."""
+    ci = stats.binomtest(int(reject.sum()), reject.size).proportion_ci(0.95, method="exact")
+    rate = float(reject.mean())
+    return TypeICheck(size, rate, float(math.sqrt(rate * (1 - rate) / reject.size)), (float(ci.low), float(ci.high)),
+                      int(reject.size))
 
 
-def analytic_power(ref: dict[str, Any], size: float, alpha: float) -> float:
-    scale = size / ref["size"] / ref["design_effect"]
-    return two_proportion_power(ref["control_rate"], ref["itt"], ref["n_pilot"] * scale, ref["n_control"] * scale, alpha)
+def type_i_check(scenario: Scenario, s: SizeSearch, run: Simulate, size: int) -> TypeICheck:
+    """`type_i_sims` pilots at `size` in the same worlds with providers that do nothing (zero help)."""
+    null = zero_help(at_size(scenario, s.by, size))
+    rows = run([(rep, null) for rep in range(s.type_i_sims)], size, f"no effect, {s.by} = {size:,}")
+    return type_i_error(size, np.array([r["reject"] for r in rows], bool))
 
 
-def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Run the search; return the answer (size.json) and every replication (replications.parquet)."""
-    s.check()
-    started = time.perf_counter()
+def size_bounds(scenario: Scenario, s: SizeSearch) -> tuple[int, int]:
+    """The smallest and largest sizes the search may try: offices only as many as give every arm two
+    (a cluster design with one office in an arm has no test), up to `max_size` (default 20x the scenario's
+    size, or 4x and at least 40 offices)."""
     base = size_of(scenario, s.by)
-    low, high = 1 if s.by != "offices" else 2, s.max_size or 20 * base
-    if s.by == "offices":
-        high = s.max_size or max(4 * base, 40)
-    trials = Trials()
+    if s.by != "offices":
+        return 1, s.max_size or 20 * base
+    low = next(g for g in range(2, 10_000) if scenario.design.clusters_ok(g))
+    high = s.max_size or max(4 * base, 40)
+    if high < low:
+        raise LabsimError(f"--max-size {high} is below the {low} offices the {scenario.design.randomisation} "
+                          "design needs (2 in each arm)")
+    return low, high
+
+
+def _not_reachable(search: Search, ref: Reference) -> str:
+    s, curve = search.settings, search.trials.curve()
+    largest = int(curve["size"].max())
+    best = curve.loc[curve["power"].idxmax()]
+    message = (f"no pilot up to {s.by} = {largest:,} reached power {s.power:.0%} "
+               f"(highest simulated: {best['power']:.0%} +- {best['power_se']:.0%})")
+    reached = search.trials.frame().query("size == @largest")["participants"].mean()
+    if s.by == "participants" and reached < 0.9 * largest:
+        message += (f"; the catchment fills only about {reached:,.0f} places in the intake window, so a "
+                    "larger target adds nobody: more eligible job seekers (a larger area) or a longer "
+                    "intake are needed (try --by intake-weeks)")
+    elif not ref.itt > 2 * ref.itt_se:
+        message += "; the pilot's effect is not distinguishable from zero in this world"
+    return message
+
+
+def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False, run: Simulate | None = None,
+                say: Callable[[str], None] | None = None) -> SizeAnswer:
+    """Run the search (on real pilots, or on `run` if given); return the answer with every replication.
+    `say` prints the search's steps (default: to stderr when `progress`)."""
+    s.check()
     s.progress = s.progress or progress
-    # one bar for the whole search, with time left against its budget (the most it can simulate)
-    bar = Progress(s.budget + s.type_i_sims, "size", enabled=s.progress) if s.progress else None
-    say = (lambda msg: bar.status(f"size: {msg}")) if bar else (lambda msg: None)
-    status, message = "found", ""
-    with executor("local", s.workers) as pool, _closing(bar):
-        say(f"reference batch of {s.batch} pilots at {s.by} = {base}")
-        ref = reference(_run(scenario, s, trials, base, pool, bar=bar), scenario, s, base)
-        start = ref["analytic_size"] if math.isfinite(ref["analytic_size"]) else base
-        start = int(min(max(round(start), low), high))
-        for size in sorted({max(low, start // 2), start, min(high, 2 * start)} - {base}):
-            if len(trials.rows) + s.batch > s.budget:
-                break
-            say(f"bracketing: {s.batch} pilots at {s.by} = {size}")
-            _run(scenario, s, trials, size, pool, bar=bar)
-        # widen upwards until some size reaches the target, within the largest size allowed and while a
-        # larger pilot still fills (beyond what the catchment fills, a larger target adds nobody)
-        while trials.curve()["power"].max() < s.power and trials.curve()["size"].max() < high \
-                and _fills(trials, s.by) and len(trials.rows) + s.batch <= s.budget:
-            size = int(min(high, 4 * trials.curve()["size"].max()))
-            say(f"widening: {s.batch} pilots at {s.by} = {size}")
-            _run(scenario, s, trials, size, pool, bar=bar)
-        found = minimum_size(trials.frame(), s.power, s.seed)
-        while found is not None and len(trials.rows) + s.batch <= s.budget:
-            n_star, (lo, hi) = found
-            if n_star > high or (math.isfinite(hi) and (hi - lo) / 2 <= s.tolerance * n_star):
-                break
-            size = int(min(max(round(n_star), low), high))
-            say(f"refining: {s.batch} pilots at {s.by} = {size} (N* ~ {n_star:,.0f})")
-            _run(scenario, s, trials, size, pool, bar=bar)
-            found = minimum_size(trials.frame(), s.power, s.seed)
-        curve = trials.curve()
-        best = curve["power"].max()
-        if found is None or not math.isfinite(found[0]) or found[0] > high:
-            status = "not_reachable"
-            largest = int(curve["size"].max())
-            message = (f"no pilot up to {s.by} = {largest:,} reached power {s.power:.0%} "
-                       f"(highest simulated: {best:.0%} +- {curve.loc[curve['power'].idxmax(), 'power_se']:.0%})")
-            reached = trials.frame().query("size == @largest")["participants"].mean()
-            if s.by == "participants" and reached < 0.9 * largest:
-                message += (f"; the catchment fills only about {reached:,.0f} places in the intake window, so a "
-                            "larger target adds nobody: more eligible job seekers (a larger area) or a longer "
-                            "intake are needed (try --by intake-weeks)")
-            elif not ref["itt"] > 2 * ref["itt_se"]:
-                message += "; the pilot's effect is not distinguishable from zero in this world"
-            found = None
-        elif len(trials.rows) + s.batch > s.budget and (found[1][1] - found[1][0]) / 2 > s.tolerance * found[0]:
-            status, message = "budget", "the simulation budget ran out before the interval met the tolerance"
-        type_i = None
-        if found is not None and s.type_i_sims > 0:
-            size = int(min(max(math.ceil(found[0]), low), high))
-            say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size} with providers that do nothing")
-            null = zero_help(at_size(scenario, s.by, size))
-            rows = _run(null, SizeSearch(**{**s.__dict__, "batch": s.type_i_sims}), Trials(), size, pool, kind="null",
-                        bar=bar)
-            type_i = _type_i_error(size, np.array([r["reject"] for r in rows], bool))
-    rows = trials.frame()
-    curve["analytic_power"] = [analytic_power(ref, n, s.alpha) for n in curve["size"]]
-    near = rows.loc[(rows["size"] - (found[0] if found else rows["size"].max())).abs().idxmin(), "size"]
-    at = rows.loc[rows["size"] == near]
-    answer = _answer(scenario, s, ref, curve, found, at, near, status, message, type_i)
-    answer["sims_total"] = int(len(rows)) + (type_i["sims"] if type_i else 0)
-    answer["seconds"] = round(time.perf_counter() - started, 1)
-    return answer, rows
+    if run is not None:
+        return _search(scenario, s, run, say or stderr_lines(s.progress))
+    with search_bar(s, s.budget + s.type_i_sims) as (bar, say):
+        with pool_simulator(s, bar) as pool_run:
+            return _search(scenario, s, pool_run, say)
+
+
+def stderr_lines(on: bool) -> Callable[[str], None]:
+    """Status lines on stderr (or nothing)."""
+    return (lambda msg: print(f"size: {msg}", file=sys.stderr, flush=True)) if on else (lambda msg: None)
 
 
 @contextmanager
-def _closing(bar: Progress | None) -> Iterator[None]:
-    """Close the search's bar at its end, filled to what was simulated (the budget is only a ceiling)."""
+def search_bar(s: SizeSearch, total: int) -> Iterator[tuple[Progress | None, Callable[[str], None]]]:
+    """One progress bar for a whole search, with time left against `total` (the most it can simulate), and
+    the status lines printed above it; closed at the end, filled to what was simulated."""
+    bar = Progress(total, "size", enabled=s.progress) if s.progress else None
     try:
-        yield
+        yield bar, (lambda msg: bar.status(f"size: {msg}")) if bar else stderr_lines(False)
         if bar is not None:
             bar.finish()
     finally:
@@ -266,51 +471,59 @@ def _closing(bar: Progress | None) -> Iterator[None]:
             bar.close()
 
 
-def _type_i_error(size: int, reject: np.ndarray) -> dict[str, Any]:
-    """The rejection rate with no effect, and its exact (Clopper-Pearson) 95 % interval: with 40 pilots
-    and no rejection the rate is 0 but could be as high as 9 %, which a binomial SE of 0 would hide."""
-    ci = stats.binomtest(int(reject.sum()), reject.size).proportion_ci(0.95, method="exact")
-    rate = float(reject.mean())
-    return {"size": size, "rate": rate, "se": float(math.sqrt(rate * (1 - rate) / reject.size)),
-            "ci": [float(ci.low), float(ci.high)], "sims": int(reject.size)}
+def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str], None]) -> SizeAnswer:
+    """The search's steps: reference, bracket, widen, refine, then the type-I check at the answer."""
+    started = time.perf_counter()
+    low, high = size_bounds(scenario, s)
+    base = min(max(size_of(scenario, s.by), low), high)
+    search = Search(s, per_size(scenario, s.by), run, low, high, s.budget, say=say)
+    ref = reference(search.batch_at(base, "reference batch"), scenario, s, base)
+    bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
+    widen(search)
+    found = refine(search, s.power)
+    status, message = "found", ""
+    if found is None or not math.isfinite(found.n_star) or found.n_star > high:
+        status, message, found = "not_reachable", _not_reachable(search, ref), None
+    elif not search.room() and not found.within(s.precision):
+        status, message = "budget", "the simulation budget ran out before the interval met the precision asked"
+    type_i = None
+    if found is not None and s.type_i_sims > 0:
+        size = search.clip(math.ceil(found.n_star))
+        say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size:,} with providers that do nothing")
+        type_i = type_i_check(scenario, s, run, size)
+    answer = _answer(scenario, s, search.trials, ref, found, status, message, type_i)
+    answer.seconds = round(time.perf_counter() - started, 1)
+    return answer
 
 
-def _answer(scenario, s, ref, curve, found, at, near, status, message, type_i) -> dict[str, Any]:
-    n_star = math.ceil(found[0]) if found else None
-    per_unit = lambda col: float(at[col].mean()) / near  # noqa: E731  (people or weeks per unit of size)
-    eligible = per_unit("assigned") * n_star if n_star else None
-    filled = at["week_target_reached"].notna().mean() if "week_target_reached" in at else 0.0
+def _answer(scenario: Scenario, s: SizeSearch, trials: Trials, ref: Reference, found: MinimumSize | None,
+            status: str, message: str, type_i: TypeICheck | None) -> SizeAnswer:
+    """What the planner needs around N*: eligible to randomise, intake weeks, providers' break-even."""
+    rows, curve = trials.frame(), trials.curve()
+    near = rows.loc[(rows["size"] - (found.n_star if found else rows["size"].max())).abs().idxmin(), "size"]
+    at = rows.loc[rows["size"] == near]
+    n_star = found.as_size() if found else None
+    eligible = float(at["assigned"].mean()) / near * n_star if n_star else None
+    filled = float(at["week_target_reached"].notna().mean()) if "week_target_reached" in at else 0.0
     weeks = None
     if n_star and s.by == "participants" and filled > 0.5:
         spent = (at["week_target_reached"] - scenario.referral.start_week + 1).mean()
         weeks = float(spent / near * n_star)
     elif n_star and s.by == "intake-weeks":
         weeks = float(n_star)
-    return {
-        "by": s.by,
-        "target_power": s.power,
-        "alpha": s.alpha,
-        "horizon_weeks": s.horizon,
-        "design": scenario.design.randomisation,
-        "referral_mode": scenario.referral.mode,
-        "status": status,
-        "message": message,
-        "minimum_size": n_star,
-        "minimum_size_ci": [math.floor(found[1][0]), math.ceil(found[1][1]) if math.isfinite(found[1][1]) else None]
-        if found else None,
-        "analytic_size": math.ceil(ref["analytic_size"]) if math.isfinite(ref["analytic_size"]) else None,
-        "analytic_size_ci": [math.ceil(x) if math.isfinite(x) else None for x in ref["analytic_size_range"]],
-        "reference": ref,
-        "power_curve": [
-            {"size": int(r["size"]), "power": float(r["power"]), "power_se": float(r["power_se"]),
-             "analytic_power": None if not np.isfinite(r["analytic_power"]) else float(r["analytic_power"]),
-             "mean_se": float(r["mean_se"]), "sims": int(r["sims"])}
-            for _, r in curve.iterrows()
-        ],
-        "eligible_needed": round(eligible) if eligible else None,
-        "intake_weeks_needed": round(weeks, 1) if weeks else None,
-        "intake_filled_share": float(filled),
-        "break_even_clients": float(at["break_even_clients"].mean()) if at["break_even_clients"].notna().any() else None,
-        "providers_viable_share": float(at["providers_viable"].mean()),
-        "type_i_error": type_i,
-    }
+    points = []
+    for _, r in curve.iterrows():
+        analytic = ref.analytic_power(r["size"], s.alpha)
+        points.append(PowerPoint(int(r["size"]), float(r["power"]), float(r["power_se"]),
+                                 float(analytic) if np.isfinite(analytic) else None, float(r["mean_se"]), int(r["sims"])))
+    break_even = at["break_even_clients"]
+    return SizeAnswer(
+        settings=s, design=scenario.design.randomisation, referral_mode=scenario.referral.mode, status=status,
+        message=message, minimum=found, reference=ref, power_curve=points, type_i=type_i,
+        eligible_needed=round(eligible) if eligible else None,
+        intake_weeks_needed=round(weeks, 1) if weeks else None, intake_filled_share=filled,
+        break_even_clients=float(break_even.mean()) if break_even.notna().any() else None,
+        providers_viable_share=float(at["providers_viable"].mean()),
+        sims_total=int(len(rows)) + (type_i.sims if type_i else 0), seconds=0.0, rows=rows,
+    )
+

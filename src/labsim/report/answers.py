@@ -239,6 +239,7 @@ def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lan
     else:
         largest = max((p["size"] for p in curve), default=None)
         verdict = [text("v_size_not_found", lang, n=number(largest, lang), unit=unit, power=percent(power, lang))]
+    verdict = _range_verdict(s, unit, lang) + verdict
     rows = [(text("n_minimum_size", lang),
              text("n_minimum_size_v", lang, n=number(n, lang), unit=unit, range=_interval(s.get("minimum_size_ci"), lang))
              if n is not None else text("n_not_found", lang))]
@@ -272,6 +273,23 @@ def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lan
         rows.append((text("n_note", lang), s["message"]))
     rows += _uncertainty_rows(s, lang)
     return Answer(verdict, rows, _size_tables(s, lang))
+
+
+def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
+    """The honest range first, where the scenario has assumptions with an evidence range: the size at their
+    ends, and the size that gives the target chance of a significant result across them (assurance)."""
+    by = s.get("minimum_size_by_assumption") or []
+    if not by:
+        return []
+    what = ", ".join(lever_name(p, lang) for p in dict.fromkeys(str(v["path"]) for v in by))
+    known = [v["minimum_size"] for v in by if v["minimum_size"] is not None]
+    lo = number(min(known), lang) if known else "–"
+    n, a = s.get("size_for_assurance"), percent(s.get("target_assurance", s.get("target_power")), lang)
+    if n is None:
+        return [text("v_size_range_none", lang, what=what, a=a, lo=lo, unit=unit)]
+    key = "v_size_range" if len(known) == len(by) else "v_size_range_open"
+    return [text(key, lang, lo=lo, hi=number(max(known), lang) if known else "–", unit=unit, what=what,
+                 n=number(n, lang), a=a)]
 
 
 def _uncertainty_rows(s: dict[str, Any], lang: str) -> list[tuple[str, str]]:

@@ -108,7 +108,7 @@ class ReferralPolicy:
         if self._unit_share is None:
             n = self._units
             if d.randomisation in ("office", "area"):
-                treated = min(max(round(self.treatment_share * n), 1), n - 1) if n > 1 else 1
+                treated = d.offices_per_arm(n)[0]
                 shares = (np.arange(n) < treated).astype(float)
             else:
                 shares = np.resize(np.array(d.saturation_shares, float), n)

@@ -1,0 +1,215 @@
+"""The size search's statistical core against a stub simulator whose power is known exactly, and the
+size over the evidence (issue 15). The stub rejects with probability Phi(A + B theta sqrt(N)) where theta is
+the scenario's providers.effort_effect over its central value, and with probability alpha when providers
+do nothing (the zero-help world of the type-I check). As with real pilots, the same replication (world) at
+two sizes gives strongly correlated results: rejection is A + B theta sqrt(N) + noise > 0 where 90 % of
+the noise's variance belongs to the replication, whatever the size."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from labsim.design.evidence import Range, assess_evidence
+from labsim.design.size import SizeSearch, search_size
+
+from conftest import small_scenario
+
+A, B = -1.645, 0.0556  # N* = ((z_0.8 - A) / B)^2, about 2,006, at the central value
+CENTRAL = 0.6  # the baseline's providers.effort_effect
+
+
+def n_true(power: float = 0.8, theta: float = 1.0) -> float:
+    return ((stats.norm.ppf(power) - A) / (B * theta)) ** 2
+
+
+def power_of(size: float, theta: float = 1.0) -> float:
+    return float(stats.norm.cdf(A + B * theta * math.sqrt(size)))
+
+
+def stub(seed: int, calls: list | None = None):
+    def run(pairs, size, label):
+        out = []
+        for rep, sc in pairs:
+            if calls is not None:
+                calls.append(sc)
+            theta = sc.providers.effort_effect / CENTRAL
+            null = sc.providers.effort == 0.0
+            world = np.random.default_rng([seed, rep]).normal()
+            rng = np.random.default_rng([seed, rep, size, round(theta * 1e6)])
+            mean = stats.norm.ppf(0.05) if null else A + B * theta * math.sqrt(size)
+            reject = mean + math.sqrt(0.9) * world + math.sqrt(0.1) * rng.normal() > 0  # P = Phi(mean)
+            est = (0.0 if null else 0.03 * theta) + rng.normal(0, 0.01)
+            out.append({"replication": rep, "size": size, "reject": bool(reject), "estimate": est,
+                        "se": 0.01, "control_mean": 0.3, "n_pilot": size / 2, "n_control": size / 2,
+                        "take_up": 1.0, "late": est, "icc": np.nan, "participants": size, "assigned": size,
+                        "week_target_reached": 20, "break_even_clients": np.nan, "providers_viable": 1.0})
+        return out
+    return run
+
+
+def search(seed: int, **settings):
+    s = SizeSearch(seed=seed, **{"type_i_sims": 0, **settings})
+    return search_size(small_scenario(), s, run=stub(seed))
+
+
+def test_probit_search_finds_the_known_size_inside_its_interval_at_about_the_nominal_rate():
+    """Over 40 seeds the 95 % interval holds the stub's N* in >= 85 % (binomial SE of 95 % over 40 is
+    3.4 pp: 3 SE), the answers vary from seed to seed and centre on N* (not a fixed number)."""
+    truth = n_true()
+    answers = [search(seed).minimum for seed in range(40)]
+    assert all(a is not None for a in answers)
+    n = np.array([a.n_star for a in answers])
+    covered = np.mean([a.low <= truth <= a.high for a in answers])
+    assert covered >= 0.85, covered
+    assert n.std() > 0.01 * truth
+    assert abs(n.mean() - truth) < 3 * n.std(ddof=1) / math.sqrt(n.size), (n.mean(), truth)
+
+
+def test_found_path_refines_until_the_precision_asked_or_the_budget():
+    """Default settings: the interval ends within +-10 % after refining batches at N* (more sizes than the
+    reference and three brackets); an unreachable precision stops at the budget and says so."""
+    a = search(3)
+    assert a.status == "found" and a.minimum.within(0.10)
+    assert a.sims_total > 4 * 40 and len(a.power_curve) >= 4
+    tight = search(3, precision=0.01, budget=240)
+    assert tight.status == "budget" and tight.sims_total <= 240 and tight.minimum is not None
+
+
+def test_type_i_check_runs_the_zero_help_world_at_the_minimum_size():
+    calls: list = []
+    s = SizeSearch(seed=5, type_i_sims=200)
+    a = search_size(small_scenario(), s, run=stub(5, calls))
+    null = calls[-200:]
+    assert all(sc.providers.effort == 0.0 and sc.referral.no_show == 0.0 for sc in null)
+    assert a.type_i.size == a.minimum.as_size() and a.type_i.sims == 200
+    # the stub rejects 5 % with no help: binomial SE over 200 is 1.5 pp (the real pilot would reject ~80 %)
+    assert abs(a.type_i.rate - 0.05) < 3 * math.sqrt(0.05 * 0.95 / 200)
+
+
+def test_assurance_equals_power_for_a_single_value():
+    """A range of one value (the central): every assurance pilot is the central pilot at that size and
+    replication, so the assurance curve is the central power over the same replications, exactly."""
+    sc, s = small_scenario(), SizeSearch(seed=7, type_i_sims=0)
+    central = search_size(sc, s, run=stub(7))
+    ev = assess_evidence(sc, s, stub(7), [Range("providers.effort_effect", CENTRAL, CENTRAL, CENTRAL)], central, 0.8)
+    again = stub(7)
+    for point in ev.curve:
+        reps = [r["replication"] for r in ev.assurance_rows if r["size"] == point.size]
+        power = np.mean([r["reject"] for r in again([(rep, sc) for rep in reps], point.size, "")])
+        assert point.assurance == power
+    assert [v.value for v in ev.by_assumption] == [CENTRAL] * 3
+    assert ev.size_for_assurance.low <= n_true() <= ev.size_for_assurance.high
+
+
+def test_assurance_lies_between_the_power_at_the_ends_of_the_range():
+    """effort_effect uniform on 0.3-0.7 (central 0.6): at every size the assurance lies between the power
+    at 0.3 and at 0.7 (3 Monte Carlo SE), and near the power averaged over the range; each end's minimum
+    size holds the stub's N* at that value in its interval, and the size for 80 % assurance holds the
+    size where the averaged power is 80 % (far above the central N*, since most of the range is below
+    the central value)."""
+    from scipy import optimize
+
+    sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
+    central = search_size(sc, s, run=stub(2))
+    r = Range("providers.effort_effect", 0.3, CENTRAL, 0.7)
+    ev = assess_evidence(sc, s, stub(2), [r], central, 0.8)
+    grid = np.linspace(0.3, 0.7, 401) / CENTRAL
+
+    def averaged(n: float) -> float:
+        return float(np.mean([power_of(n, t) for t in grid]))
+
+    for p in ev.curve:
+        se = max(p.assurance_se, math.sqrt(0.25 / 40) / 4)
+        lo, hi = power_of(p.size, 0.3 / CENTRAL), power_of(p.size, 0.7 / CENTRAL)
+        assert lo - 3 * se <= p.assurance <= hi + 3 * se, (p, lo, hi)
+        mean = averaged(p.size)
+        assert abs(p.assurance - mean) < 3 * math.sqrt(mean * (1 - mean) / 40) + 0.01, (p, mean)
+    for v in ev.by_assumption:
+        assert v.minimum.low <= n_true(theta=v.value / CENTRAL) <= v.minimum.high, v
+    assured = optimize.brentq(lambda n: averaged(n) - 0.8, 100, 1e7)  # about 3,200 against N* 2,000
+    found = ev.size_for_assurance
+    assert found.low <= assured <= found.high and not found.low <= n_true() <= found.high, (found, assured)
+    assert ev.sims < 3 * central.sims_total  # the ends start from the central answer: not three full searches
+
+
+def test_analytic_size_of_an_office_design_is_the_two_proportion_size_times_the_design_effect():
+    """With ICC > 0 the formula's size is the individual two-proportion size times 1 + (m - 1) ICC."""
+    from labsim.design.analytic import design_effect, pilot_arm_needed
+    from labsim.design.size import reference
+
+    sc = small_scenario("design.randomisation=office", "area.offices=6")
+    rows = [{"n_pilot": 300, "n_control": 300, "control_mean": 0.3, "estimate": 0.04 + 0.001 * (i % 3 - 1),
+             "take_up": 1.0, "late": 0.04, "icc": 0.02} for i in range(30)]
+    ref = reference(rows, sc, SizeSearch(), 600)
+    deff = design_effect(600 / 6, 0.02)
+    assert deff == pytest.approx(1 + 99 * 0.02)
+    individual = 600 * pilot_arm_needed(0.3, ref.itt, 0.05, 0.8) / 300
+    assert ref.analytic_size == pytest.approx(individual * deff, rel=1e-12)
+
+
+def test_two_world_seeds_give_different_employer_sizes():
+    from labsim import PilotModel
+
+    sc = small_scenario("area.burn_in_weeks=1")
+    one, two = (PilotModel(sc, rng=seed).vacancies.size_share for seed in (1, 2))
+    assert one.shape == two.shape and not np.allclose(one, two)
+    assert np.array_equal(one, PilotModel(sc, rng=1).vacancies.size_share)  # and the same seed the same sizes
+
+
+def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypatch, capsys):
+    """`labsim size --vary` (stub pilots): size.json carries the evidence keys, the table leads with the
+    range in words."""
+    import json
+    from contextlib import contextmanager
+
+    import labsim.design.evidence as evidence
+    from labsim.cli import main
+
+    @contextmanager
+    def stub_pool(s, bar=None):
+        yield stub(s.seed)
+
+    monkeypatch.setattr(evidence, "pool_simulator", stub_pool)
+    out = tmp_path / "size"
+    assert main(["size", "baseline", "--vary", "providers.effort_effect=0.3:0.7", "--out", str(out)]) == 0
+    verdict = capsys.readouterr().out.splitlines()[1]  # right under the head line
+    assert verdict.startswith("Between ") and "depending on the assumptions with an evidence range" in verdict
+    assert "effect of the service on search" in verdict
+    assert "the chance of a significant result across that range is 80%" in verdict
+    a = json.loads((out / "size.json").read_text())
+    assert [v["value"] for v in a["minimum_size_by_assumption"]] == [0.3, 0.6, 0.7]
+    assert a["minimum_size_by_assumption"][0]["minimum_size"] > a["minimum_size"]  # less help, larger pilot
+    assert {"size", "assurance", "assurance_se"} == set(a["assurance_curve"][0])
+    lo, hi = a["size_for_assurance_ci"]
+    assert lo <= a["size_for_assurance"] <= hi and a["target_assurance"] == 0.8
+
+
+@pytest.mark.parametrize("vary, words", [
+    ("providers.effort_effect=2:3", ["--vary", "between low and high"]),
+    ("providers.colour=1:2", ["--vary", "dotted.path=low:high"]),
+    ("providers.effort_effect=0.1:9", ["providers.effort_effect = 9"]),
+])
+def test_bad_vary_is_refused_on_one_line(vary, words, tmp_path, capsys):
+    from labsim.cli import main
+
+    assert main(["size", "baseline", "--vary", vary, "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and all(w in err for w in words), err
+    assert not (tmp_path / "s").exists()
+
+
+def test_the_search_never_proposes_an_office_design_with_one_office_in_an_arm():
+    from labsim.design.size import size_bounds
+
+    office = small_scenario("design.randomisation=office", "area.offices=6")
+    assert size_bounds(office, SizeSearch(by="offices"))[0] == 4  # 2 + 2
+    quarter = small_scenario("design.randomisation=office", "area.offices=8", "design.treatment_share=0.25")
+    assert size_bounds(quarter, SizeSearch(by="offices"))[0] == 6  # round(1.5) = 2 pilot + 4 control
+    calls: list = []
+    a = search_size(office, SizeSearch(by="offices", seed=1, type_i_sims=0, budget=200), run=stub(1, calls))
+    assert min(p.size for p in a.power_curve) >= 4
+    assert all(min(sc.design.offices_per_arm(sc.area.offices)) >= 2 for sc in calls)
