@@ -8,6 +8,7 @@ import mesa
 import numpy as np
 
 from labsim.world.agents import Employer, JobSeeker, Provider, TEOffice
+from labsim.world.burn_in import BurnedIn, world_key
 from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies
 from labsim.world.contract import Contract
@@ -39,21 +40,30 @@ class PilotModel(mesa.Model):
     `world=seed` draws the world (population, employers, burn-in) from its own seed and leaves `rng` to
     the pilot (randomisation and every later draw): one world with many pilot seeds replicates the
     pilot in one fixed area (docs/estimand.md). Without it, world and pilot share `rng`.
+
+    `keep_world=True` keeps a copy of the world at week 0 (`world_at_start`); `burned_in=` that copy
+    starts a pilot of any scenario with the same world sections from it, bit-identical to drawing and
+    burning in the world again with the same `rng` and `world` (world/burn_in.py).
     """
 
-    def __init__(self, scenario: Scenario, rng=None, world=None) -> None:
+    def __init__(self, scenario: Scenario, rng=None, world=None, burned_in: BurnedIn | None = None,
+                 keep_world: bool = False) -> None:
         super().__init__(rng=rng)
         pilot_rng = self.rng
-        if world is not None:
-            self.rng = np.random.default_rng(world)
         self.settings = scenario
         self.week = 0
-        self.seekers = Seekers.draw(scenario, self.rng)
-        s = self.seekers
         n_sectors = len(scenario.market.sectors)
-        by_sector = np.bincount(s.sector, minlength=n_sectors)
-        self.vacancies = Vacancies(scenario.market, by_sector, self.rng)
-        self.matching = Matching(scenario.market, n_sectors)
+        if burned_in is None:
+            if world is not None:
+                self.rng = np.random.default_rng(world)
+            self.seekers = Seekers.draw(scenario, self.rng)
+            by_sector = np.bincount(self.seekers.sector, minlength=n_sectors)
+            self.vacancies = Vacancies(scenario.market, by_sector, self.rng)
+            self.matching = Matching(scenario.market, n_sectors)
+            counsellors = self._counsellors(scenario)
+        else:
+            counsellors = self._start_from(burned_in, scenario, world)
+        s = self.seekers
         self.referral = ReferralPolicy(scenario)
         self.history = History()
 
@@ -63,15 +73,13 @@ class PilotModel(mesa.Model):
         self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
         self._form_p /= self._form_p.sum()
 
-        JobSeeker.create_agents(self, s.n, index=list(range(s.n)))
-        Employer.create_agents(self, self.vacancies.open.size, index=list(range(self.vacancies.open.size)))
+        self._faces = False  # job seekers' and employers' agents: made when first looked at
         p = scenario.providers
         self.providers = Provider.create_agents(
             self, p.count, index=list(range(p.count)), capacity=p.capacity
         )
         self.accounts = Accounts(p.count, s.n, p.setup_cost_eur)
         self.network_rate = np.zeros((p.count, n_sectors))  # job finding per search via networks
-        counsellors = self._counsellors(scenario)
         self.offices = TEOffice.create_agents(
             self,
             scenario.area.offices,
@@ -83,11 +91,20 @@ class PilotModel(mesa.Model):
         )
         self._offers_per_office = np.array([o.offers_per_week for o in self.offices])
 
-        self._employability = self.employability()
         self._prev_state = s.state.copy()  # states at the start of the week
         self.counts: dict[str, float] = {}
-        for _ in range(scenario.area.burn_in_weeks):
-            self._week(pilot=False)
+        self.world_at_start: BurnedIn | None = None
+        if burned_in is None:
+            self._employability = self.employability()
+            for _ in range(scenario.area.burn_in_weeks):
+                self._week(pilot=False)
+            if keep_world:  # a copy, for later pilots in the same world (world/burn_in.py)
+                self.world_at_start = BurnedIn(
+                    world_key(scenario), s, self.vacancies, self.matching, np.asarray(counsellors),
+                    self._employability, None if world is not None else self.rng.bit_generator.state,
+                ).copy()
+        elif world is None:  # world and pilot share the stream: continue it where the burn-in left it
+            pilot_rng = self.rng
         self._freeze_market()
         self.rng = pilot_rng
         self.contract = Contract(scenario.payment, self._profiling_cuts())
@@ -98,6 +115,45 @@ class PilotModel(mesa.Model):
             model_reporters={k: _reporter(k) for k in self.counts}
         )
         self.datacollector.collect(self)
+
+    def _start_from(self, burned_in: BurnedIn, scenario: Scenario, world) -> np.ndarray:
+        """Take a copy of a burned-in world (instead of drawing and burning in one); returns the
+        offices' counsellors."""
+        if burned_in.key != world_key(scenario) or (burned_in.rng_state is None) != (world is not None):
+            raise ValueError("a burned-in world starts only pilots of the same world sections and seeding")
+        w = burned_in.copy()
+        self.seekers, self.vacancies, self.matching = w.seekers, w.vacancies, w.matching
+        self._employability = w.employability
+        if w.rng_state is not None:
+            self.rng.bit_generator.state = w.rng_state
+        return w.counsellors
+
+    # -- the people and firms as Mesa agents -----------------------------------------------------------
+
+    def _make_faces(self) -> None:
+        """Create the job seekers' and employers' agents (views onto their array entries) the first time
+        the model's agents are looked at: a run never needs them, and at 7 us each they were a third
+        of a 60,000-seeker pilot's time."""
+        if not self._faces:
+            self._faces = True
+            JobSeeker.create_agents(self, self.seekers.n, index=list(range(self.seekers.n)))
+            n = self.vacancies.open.size
+            Employer.create_agents(self, n, index=list(range(n)))
+
+    @property
+    def agents(self):
+        self._make_faces()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._make_faces()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self._make_faces()
+        return super().agent_types
 
     # -- the week ---------------------------------------------------------------------------------
 

@@ -79,6 +79,10 @@ class ReferralPolicy:
     def intake_open(self, week: int) -> bool:
         return self.start_week <= week < self.end_intake and self.started < self.target
 
+    def closed_after(self, week: int) -> bool:
+        """Whether nobody can be assigned or start after `week` (the intake has closed for good)."""
+        return week + 1 >= self.end_intake or self.started >= self.target
+
     def eligible(self, s: Seekers) -> np.ndarray:
         """Unemployed, in the duration band, of an eligible age and sector, not assigned before."""
         mask = np.zeros(s.n, bool)
