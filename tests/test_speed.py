@@ -114,3 +114,23 @@ def test_counterfactual_worlds_stopped_early_cover_the_pilots_cohorts(kind):
     pilot = simulate(Task((0,), Job(sc, horizon=13, figures=("employment",))), seed)
     assert early["weeks_run"] >= pilot["weeks_run"] and early["weeks_run"] < full["weeks_run"]
     assert early["cohort_employed"] == full["cohort_employed"] and early["cohort_n"] == full["cohort_n"]
+
+
+def test_tasks_travel_in_chunks_and_every_result_stays_the_same():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from labsim.sweep.runner import chunk_size, run_tasks
+
+    def work(task, seed):
+        return int(seed.generate_state(1)[0])
+
+    tasks = [Task((i,)) for i in range(10)]
+    alone = dict(run_tasks(work, tasks, root_seed=3))
+    with ThreadPoolExecutor(2) as pool:
+        sent = []
+        submit = pool.submit
+        pool.submit = lambda *a, **k: sent.append(len(a[2])) or submit(*a, **k)
+        chunked = dict(run_tasks(work, tasks, root_seed=3, pool=pool, chunk=4))
+        assert sent == [4, 4, 2]
+        assert chunk_size(pool, 200) > 1 and chunk_size(pool, None) == 1
+    assert chunked == alone
