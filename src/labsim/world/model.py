@@ -6,6 +6,7 @@ import math
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from labsim.world.agents import Employer, JobSeeker, Provider, TEOffice
 from labsim.world.burn_in import BurnedIn, world_key
@@ -110,11 +111,10 @@ class PilotModel(mesa.Model):
         self.contract = Contract(scenario.payment, self._profiling_cuts())
         self.job_value = self.contract.job_value(self._form_p, self._separation[WORK_STATES])
         self.history.record(0, np.arange(s.n), s.state)
+        self._stock = np.bincount(s.state, minlength=N_STATES)  # then kept up to date from the flows
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: _reporter(k) for k in self.counts}
-        )
-        self.datacollector.collect(self)
+        self.weekly_counts = [self.counts]  # the weekly series, a row a week (mesa's DataCollector
+        # deep-copied each of its ~60 numbers every week: 6 % of the step)
 
     def _start_from(self, burned_in: BurnedIn, scenario: Scenario, world) -> np.ndarray:
         """Take a copy of a burned-in world (instead of drawing and burning in one); returns the
@@ -168,7 +168,7 @@ class PilotModel(mesa.Model):
             minlength=N_STATES * N_STATES,
         ).reshape(N_STATES, N_STATES)
         self._count(flows, referral, placements)
-        self.datacollector.collect(self)
+        self.weekly_counts.append(self.counts)
 
     def _week(self, pilot: bool) -> tuple[ReferralWeek, np.ndarray, np.ndarray]:
         """The story of a week, for everyone at once; returns the referral counts, placements by form
@@ -315,8 +315,8 @@ class PilotModel(mesa.Model):
         effort = cfg.population.base_search_effort + pick(s.motivation)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         k = svc.meeting_interval_weeks
-        meeting = (np.arange(int(duration.max(initial=0)) + 1) % k == 0)[duration]
-        effort *= np.where(meeting, 1.0 + svc.meeting_effort_gain, 1.0)
+        weeks = np.arange(int(duration.max(initial=0)) + 1)
+        effort *= np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)[duration]
         effort *= np.where(pick(s.sanctioned), 1.0 + cfg.referral.sanction_effort_gain, 1.0)
         effort *= np.where(pick(s.state) == State.ACTIVATION.value, svc.activation_search_share, 1.0)
         return effort
@@ -421,10 +421,18 @@ class PilotModel(mesa.Model):
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""
         s = self.seekers
-        working = np.flatnonzero((self._separation > 0)[s.state] & (s.state == self._prev_state))
+        working = np.flatnonzero(self._separates(s.state) & (s.state == self._prev_state))
         ends = working[self.rng.random(working.size) < self._separation[s.state[working]]]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
+
+    def _separates(self, state: np.ndarray) -> np.ndarray:
+        """Where the state is a job that can end (separation rate above 0); by comparisons, since a
+        table lookup indexed by the int8 states costs ~40x more."""
+        mask = np.zeros(state.size, bool)
+        for code in np.flatnonzero(self._separation > 0):
+            mask |= state == code
+        return mask
 
     def _enter_and_leave_register(self) -> None:
         """Register customers (unemployed, with a provider or in a service: the same rates for all) leave
@@ -480,18 +488,18 @@ class PilotModel(mesa.Model):
 
     def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
         s = self.seekers
-        stock = np.bincount(s.state, minlength=N_STATES)
+        off = flows - np.diag(np.diag(flows))
+        self._stock += off.sum(axis=0) - off.sum(axis=1)  # a bincount of int8 states costs 10x more
+        stock = self._stock
         c: dict[str, float] = {"week": self.week}
         for name, k in zip(STATE_NAMES, stock):
             c[f"stock_{name}"] = int(k)
-        off = flows - np.diag(np.diag(flows))
         for name, i, o in zip(STATE_NAMES, off.sum(axis=0), off.sum(axis=1)):
             c[f"inflow_{name}"] = int(i)
             c[f"outflow_{name}"] = int(o)
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
-        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
-        spell = s.duration[unemployed]
+        spell = s.duration[np.flatnonzero(s.state <= State.WITH_PROVIDER.value)]  # unemployed: states 0, 1
         c["unemployed"] = int(spell.size)
         c["unemployed_52w_plus"] = int(np.count_nonzero(spell >= 52))
         c["unemployed_mean_weeks"] = float(spell.mean()) if spell.size else 0.0
@@ -500,7 +508,7 @@ class PilotModel(mesa.Model):
         c["unemployment_started"] = int(flows[~was][:, was].sum())
         c["unemployment_ended"] = int(flows[was][:, ~was].sum())
         c["vacancies"] = int(self.vacancies.open.sum())
-        c["eligible_unassigned"] = int(np.count_nonzero(self.referral.eligible(s)))
+        c["eligible_unassigned"] = int(self.referral.eligible_index(s).size)
         c["assigned"] = referral.assigned
         c["offers"] = referral.offers
         c["accepted"] = referral.accepted
@@ -531,7 +539,7 @@ class PilotModel(mesa.Model):
             scenario=self.settings,
             weeks=self.week,
             job_seekers=s.n,
-            weekly=self.datacollector.get_model_vars_dataframe().reset_index(drop=True),
+            weekly=pd.DataFrame(self.weekly_counts),
             person=person,
             people={f: getattr(s, f)[person].copy() for f in PEOPLE_FIELDS},
             timeline=self.history.timeline(person),
@@ -549,7 +557,3 @@ class PilotModel(mesa.Model):
             services_left_week=left_week,
             services_timeline=self.history.timeline(left),
         )
-
-
-def _reporter(key: str):
-    return lambda m: m.counts[key]
