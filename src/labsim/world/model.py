@@ -430,7 +430,7 @@ class PilotModel(mesa.Model):
         """Where the state is a job that can end (separation rate above 0); by comparisons, since a
         table lookup indexed by the int8 states costs ~40x more."""
         mask = np.zeros(state.size, bool)
-        for code in np.flatnonzero(self._separation > 0):
+        for code in np.flatnonzero(self._separation > 0).tolist():  # Python ints: int8 compares stay int8
             mask |= state == code
         return mask
 
