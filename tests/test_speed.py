@@ -134,3 +134,29 @@ def test_tasks_travel_in_chunks_and_every_result_stays_the_same():
         assert sent == [4, 4, 2]
         assert chunk_size(pool, 200) > 1 and chunk_size(pool, None) == 1
     assert chunked == alone
+
+
+def test_kaplan_meier_agrees_with_statsmodels():
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    from labsim.report.plots import kaplan_meier
+
+    rng = np.random.default_rng(2)
+    time = rng.integers(0, 30, 400).astype(float)
+    event = (rng.random(400) < 0.6).astype(int)
+    event[time == time.max()] = 1  # everyone at risk has the event at the last time: its SE is NaN
+    times, surv, se = kaplan_meier(time, event)
+    sf = SurvfuncRight(time, event)
+    np.testing.assert_array_equal(times, sf.surv_times)
+    np.testing.assert_allclose(surv, sf.surv_prob, rtol=1e-12)
+    np.testing.assert_allclose(se, sf.surv_prob_se, rtol=1e-12, equal_nan=True)
+
+
+def test_reading_and_plotting_saved_results_import_neither_statsmodels_nor_scipy():
+    import subprocess
+    import sys
+
+    code = ("import sys, labsim.report.charts, labsim.report.report, labsim.report.saved; "
+            "print(sorted(m for m in ('statsmodels', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

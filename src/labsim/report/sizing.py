@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy.stats import norm
 
 from labsim.report.i18n import number, percent, text
 from labsim.report.plots import Z95
@@ -75,6 +74,8 @@ def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFr
     roll-out effect the pilot is meant to detect: the curves cross near the minimum size."""
     power, alpha = targets(size)
     c = curve.sort_values("size")
+    from scipy.stats import norm  # here: scipy.stats takes a second to import
+
     mde = (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * c["mean_se"] * 100
     fig, ax = new_figure(text("mde_title", lang), note)
     ax.plot(c["size"], mde, color=SERIES[0], marker="o", linewidth=2,
