@@ -126,7 +126,7 @@ class Provider(mesa.Agent):
         s.effort_sum[clients] += effort
         s.client_weeks[clients] += 1
         cost = cfg.cost_per_client_week_eur + cfg.effort_cost_per_client_week_eur * effort
-        m.accounts.spend(np.full(clients.size, self.index), clients, cost)
+        m.accounts.spend(self.index, clients, cost)
         self.clients = clients.size
 
     def exit(self) -> None:

@@ -305,7 +305,10 @@ class PilotModel(mesa.Model):
         (for everyone, or for the seekers indexed by `who`)."""
         effect = self.settings.providers.effort_effect
         help_ = self.seekers.effort if who is None else self.seekers.effort[who]
-        return self.base_search_effort(who) * (1.0 + effect * help_)
+        effort = self.base_search_effort(who)
+        helped = np.flatnonzero(help_)  # providers' clients only: x * (1 + effect * 0) is x
+        effort[helped] *= 1.0 + effect * help_[helped]
+        return effort
 
     def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """Job-search effort before any provider's help (for everyone, or for `who`)."""
@@ -317,7 +320,8 @@ class PilotModel(mesa.Model):
         k = svc.meeting_interval_weeks
         weeks = np.arange(int(duration.max(initial=0)) + 1)
         effort *= np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)[duration]
-        effort *= np.where(pick(s.sanctioned), 1.0 + cfg.referral.sanction_effort_gain, 1.0)
+        # the few sanctioned: only theirs multiplied (x * 1.0 is x, so the floats are the same)
+        effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
         effort *= np.where(pick(s.state) == State.ACTIVATION.value, svc.activation_search_share, 1.0)
         return effort
 
