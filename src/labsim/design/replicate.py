@@ -57,17 +57,15 @@ def run_until_complete(model: PilotModel, job: Job) -> None:
     """Run the pilot weeks until every figure asked is complete (at most the scenario's weeks)."""
     weeks, need = job.scenario.weeks, job.weeks_after_intake()
     if need is None:
-        model.run_for(weeks)
-        return
-    referral = model.referral
-    if job.kind != "pilot":  # a counterfactual world covers any pilot's intake in it
-        model.run_for(min(weeks, max(referral.end_intake - 1, 0) + need))
-        return
-    while model.week < weeks and not referral.closed_after(model.week):
-        model.step()
-    assigned = model.seekers.assigned_week
-    last = int(assigned.max(initial=-1))
-    model.run_for(max(0, min(weeks, max(last, model.week) + need) - model.week))
+        stop = weeks
+    elif job.kind != "pilot":  # a counterfactual world covers any pilot's intake in it
+        stop = min(weeks, max(model.referral.end_intake - 1, 0) + need)
+    else:
+        while model.week < weeks and not model.referral.closed_after(model.week):
+            model.step()
+        stop = min(weeks, max(int(model.seekers.assigned_week.max(initial=-1)), model.week) + need)
+    if stop > model.week:
+        model.run_for(stop - model.week)
 
 
 def cohort_totals(result: RunResult, horizon: int, arm: str | None = None, weeks: int | None = None
