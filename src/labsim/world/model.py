@@ -523,10 +523,6 @@ class PilotModel(mesa.Model):
         for form, k in zip(WORK_FORMS, placements):
             c[f"placements_{form}"] = int(k)
         self.counts = c
-        searching = np.flatnonzero(is_searching(s.state))  # indices: a boolean gather is ~7x slower
-        caseload = np.bincount(s.office[searching], minlength=len(self.offices))
-        for office in self.offices:
-            office.caseload = int(caseload[office.index])
 
     def _counsellors(self, scenario: Scenario) -> np.ndarray:
         s = self.seekers
