@@ -157,7 +157,8 @@ COMMANDS = (
 
 
 def bench_commands(skip: tuple[str, ...] = ()) -> list[dict]:
-    """Wall and CPU seconds (the command and its workers) of each README command, in order."""
+    """Wall seconds and CPU seconds of each README command, in order (CPU of the command's own process:
+    pool workers are reaped by their forkserver, so `diagnose`, `size` and `sweep` show little)."""
     import tempfile
 
     rows = []
