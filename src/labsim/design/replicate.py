@@ -1,5 +1,13 @@
 """One simulated pilot, as a replication of a diagnosis or a size search: the worker function the
-replication runner sends out. It returns a small record (numbers and short lists), never a model."""
+replication runner sends out. It returns a small record (numbers and short lists), never a model.
+
+A replication runs only as long as the figures asked of it need (`Job.figures`): employment at the
+horizon is complete `horizon` weeks after the last assignment, weeks employed in 52 weeks 52 weeks after
+it, the purchaser's and providers' accounts only at the scenario's last week. After the intake has closed
+nobody is assigned or starts, and later weeks cannot change earlier ones, so the figures asked are
+identical to the full-length run's; figures not asked are NaN, never a truncated number. A no-pilot or
+roll-out world runs until the last week any pilot in that world could assign, plus the same weeks.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +17,61 @@ from typing import Any, Literal
 import numpy as np
 
 from labsim.config.scenario import Scenario
+from labsim.design import world_cache
 from labsim.results.pilot import pilot_estimates
 from labsim.results.summary import RunResult, results_of
 from labsim.sweep.runner import Task
 from labsim.world.model import PilotModel
 
 Kind = Literal["pilot", "none", "rollout"]
+Figure = Literal["employment", "weeks_employed", "accounts"]
+#: Every figure a pilot's record holds: the run lasts the scenario's full length.
+ALL_FIGURES: tuple[Figure, ...] = ("employment", "weeks_employed", "accounts")
+#: Record fields of figures other than employment at the horizon (NaN when not asked).
+FIELDS_OF: dict[str, tuple[str, ...]] = {
+    "weeks_employed": ("weeks_employed_estimate", "weeks_employed_se"),
+    "accounts": ("purchaser_paid", "providers_viable", "break_even_clients", "cost_per_extra_job"),
+}
 
 
 @dataclass(frozen=True)
 class Job:
-    """What a replication simulates: a scenario variant, its kind, and how its outcome is read."""
+    """What a replication simulates: a scenario variant, its kind, how its outcome is read, and which
+    figures are asked of it (employment at the horizon always; the run stops once they are complete)."""
 
     scenario: Scenario
     kind: Kind = "pilot"
     horizon: int = 26
     alpha: float = 0.05
     size: int | None = None
+    figures: tuple[Figure, ...] = ALL_FIGURES
+
+    def weeks_after_intake(self) -> int | None:
+        """Weeks the run needs after the last assignment; None: the scenario's full length."""
+        if "accounts" in self.figures:
+            return None
+        return max(self.horizon, 52) if "weeks_employed" in self.figures else self.horizon
 
 
-def cohort_totals(result: RunResult, horizon: int, arm: str | None = None) -> dict[str, list[float]]:
-    """Employed-at-horizon counts and people observed, by week of assignment (so that a comparison can be
-    restricted to the weeks another run's intake was open)."""
+def run_until_complete(model: PilotModel, job: Job) -> None:
+    """Run the pilot weeks until every figure asked is complete (at most the scenario's weeks)."""
+    weeks, need = job.scenario.weeks, job.weeks_after_intake()
+    if need is None:
+        stop = weeks
+    elif job.kind != "pilot":  # a counterfactual world covers any pilot's intake in it
+        stop = min(weeks, max(model.referral.end_intake - 1, 0) + need)
+    else:
+        while model.week < weeks and not model.referral.closed_after(model.week):
+            model.step()
+        stop = min(weeks, max(int(model.seekers.assigned_week.max(initial=-1)), model.week) + need)
+    if stop > model.week:
+        model.run_for(stop - model.week)
+
+
+def cohort_totals(result: RunResult, horizon: int, arm: str | None = None, weeks: int | None = None
+                  ) -> dict[str, list[float]]:
+    """Employed-at-horizon counts and people observed, by week of assignment 0..`weeks` (default: the
+    run's own), so that a comparison can be restricted to the weeks another run's intake was open."""
     ind = result.individuals
     ind = ind.loc[~ind["before_pilot"]]
     if arm is not None:
@@ -38,7 +79,7 @@ def cohort_totals(result: RunResult, horizon: int, arm: str | None = None) -> di
     y = ind[f"employed_{horizon}w"]
     seen = y.notna().to_numpy()
     week = ind["assigned_week"].to_numpy()[seen]
-    n = result.summary["weeks"] + 1
+    n = (result.summary["weeks"] if weeks is None else weeks) + 1
     return {
         "cohort_employed": np.bincount(week, weights=y.to_numpy(float)[seen], minlength=n).tolist(),
         "cohort_n": np.bincount(week, minlength=n).tolist(),
@@ -48,18 +89,23 @@ def cohort_totals(result: RunResult, horizon: int, arm: str | None = None) -> di
 def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     """Run one replication (module level, so worker processes can import it)."""
     job: Job = task.payload
-    model = PilotModel(job.scenario, rng=seed)
-    model.run_for(job.scenario.weeks)
+    model = world_cache.pilot_model(job.scenario, seed)
+    run_until_complete(model, job)
     result = results_of(model)
     record: dict[str, Any] = {"kind": job.kind, "size": job.size, "replication": int(task.key[-1])}
+    weeks = job.scenario.weeks
     if job.kind == "pilot":
         record.update(pilot_estimates(result, job.horizon, job.alpha))
-        record.update(cohort_totals(result, job.horizon, arm="pilot"))
-        weeks = result.individuals.loc[~result.individuals["before_pilot"], "assigned_week"]
-        record["last_intake_week"] = int(weeks.max()) if len(weeks) else -1
-        record["first_intake_week"] = int(weeks.min()) if len(weeks) else -1
+        for figure, fields in FIELDS_OF.items():
+            if figure not in job.figures:
+                record.update(dict.fromkeys(fields, float("nan")))
+        record.update(cohort_totals(result, job.horizon, arm="pilot", weeks=weeks))
+        assigned = result.individuals.loc[~result.individuals["before_pilot"], "assigned_week"]
+        record["last_intake_week"] = int(assigned.max()) if len(assigned) else -1
+        record["first_intake_week"] = int(assigned.min()) if len(assigned) else -1
     else:
-        record.update(cohort_totals(result, job.horizon))
+        record.update(cohort_totals(result, job.horizon, weeks=weeks))
+    record["weeks_run"] = int(model.week)
     return record
 
 

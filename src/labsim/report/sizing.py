@@ -11,9 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy.stats import norm
 
-from labsim.design.size import analytic_power, fitted_power
 from labsim.report.i18n import number, percent, span, text
 from labsim.report.plots import Z95
 from labsim.report.style import OKABE_ITO, SERIES, TARGET_COLOUR, finish, new_figure
@@ -37,6 +35,8 @@ def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str 
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted probit the minimum
     size is read from, the analytic curve, the target power, and the minimum size with its interval
     (the one shaded band)."""
+    from labsim.design.size import analytic_power, fitted_power  # the probit needs statsmodels: only for size folders
+
     power, alpha = targets(size)
     c = curve.sort_values("size")
     fig, ax = new_figure(text("power_title", lang), note)
@@ -99,6 +99,8 @@ def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFr
     roll-out effect the pilot is meant to detect: the curves cross near the minimum size."""
     power, alpha = targets(size)
     c = curve.sort_values("size")
+    from scipy.stats import norm  # here: scipy.stats takes a second to import
+
     mde = (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * c["mean_se"] * 100
     fig, ax = new_figure(text("mde_title", lang), note)
     ax.plot(c["size"], mde, color=SERIES[0], marker="o", linewidth=2,

@@ -147,6 +147,9 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     """Write the figure as `name.png` and `name.svg` into `folder`; return both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
-    for path in paths:
-        fig.savefig(path, dpi=DPI, metadata={"Date": None} if path.suffix == ".svg" else None)
+    fig.savefig(paths[0], dpi=DPI)
+    engine = fig.get_layout_engine()
+    fig.set_layout_engine("none")  # the layout is done: the SVG keeps it instead of laying out again
+    fig.savefig(paths[1], dpi=DPI, metadata={"Date": None})
+    fig.set_layout_engine(engine)
     return paths

@@ -20,8 +20,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def itt(individuals: pd.DataFrame, outcome: str, cluster: str | None = None, alp
     treated = (df["arm"] == "pilot").to_numpy(float)
     if treated.sum() < 2 or (1 - treated).sum() < 2:
         return NAN_ESTIMATE
-    x = sm.add_constant(treated, has_constant="add")
+    x = np.column_stack([np.ones_like(treated), treated])
     return _fit(df, outcome, x, 1, cluster, alpha, test)
 
 
@@ -87,16 +85,19 @@ def did(individuals: pd.DataFrame, outcome: str, cluster: str = "office", alpha:
 def _fit(df: pd.DataFrame, outcome: str, x: np.ndarray, coef: int, cluster: str | None, alpha: float,
          test: ClusterTest = "auto") -> Estimate:
     """Least squares with robust (HC2) or cluster-robust SEs; the estimate is coefficient `coef`."""
+    from scipy import stats  # imported here: 2 s that reading or plotting saved results never needs
+    from statsmodels.regression.linear_model import OLS
+
     y = df[outcome].to_numpy(float)
     if cluster is None:
-        fit = sm.OLS(y, x).fit(cov_type="HC2")
+        fit = OLS(y, x).fit(cov_type="HC2")
         dist, clusters = stats.norm, None
     else:
         groups = pd.factorize(df[cluster])[0]
         clusters = int(groups.max()) + 1
         if clusters < 2:
             return NAN_ESTIMATE
-        fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
+        fit = OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
         dist = stats.t(df=clusters - 1)
     b, se = float(fit.params[coef]), float(fit.bse[coef])
     if not np.isfinite(se) or se == 0:

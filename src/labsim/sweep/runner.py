@@ -14,6 +14,7 @@ Engines: `local` runs in this process (1 worker) or on a pool of local processes
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -142,6 +143,25 @@ def _call(fn: Callable[[Task, np.random.SeedSequence], Any], task: Task, root_se
     return fn(task, seed_for(root_seed, task.key))
 
 
+def _call_chunk(fn: Callable[[Task, np.random.SeedSequence], Any], chunk: list[Task], root_seed: int) -> list:
+    """Several tasks in one trip to a worker (each with its own seed, so the results are the same)."""
+    return [_call(fn, task, root_seed) for task in chunk]
+
+
+def chunk_size(pool: Executor | None, total: int | None) -> int:
+    """Tasks sent to a worker at a time: 1 on local processes (cheap to send, best balanced); on a Dask
+    cluster, where each task costs the scheduler milliseconds, about four chunks per worker thread,
+    at most 16 tasks each."""
+    if pool is None or isinstance(pool, ProcessPoolExecutor) or not total:
+        return 1
+    return max(1, min(16, total // (4 * slots(pool))))
+
+
+def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
+    while chunk := list(itertools.islice(tasks, size)):
+        yield chunk
+
+
 class Progress:
     """One progress bar, with time left, over work done in several calls of `run_tasks` (a size
     search's batches, or a sweep's chunks); status lines are printed above it without breaking it.
@@ -190,19 +210,23 @@ def run_tasks(
     total: int | None = None,
     ahead: int | None = None,
     unit: str = "pilot",
+    chunk: int | None = None,
 ) -> Iterator[tuple[Task, Any]]:
     """Run `fn(task, seed)` for every task; yield (task, result) as each finishes (any order).
 
-    `fn` must be a module-level function (workers import it). At most `ahead` tasks are in flight
-    (default: twice the pool's `slots`, looked up again every few seconds as a cluster may grow), so
-    memory stays bounded however many tasks there are; `tasks` may be a lazy iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks
-    not yet started are cancelled. `progress` names a progress bar of `total` `unit`s (with time left)
-    shown on an interactive terminal, or is a `Progress` the caller keeps across calls.
+    `fn` must be a module-level function (workers import it). Tasks go to the workers `chunk` at a time
+    (default `chunk_size`: one on local processes, several on a Dask cluster, so that short replications
+    are not dominated by scheduling); a chunk's results are yielded when it finishes. At most `ahead`
+    chunks are in flight (default: twice the pool's `slots`, looked up again every few seconds as a
+    cluster may grow), so memory stays bounded however many tasks there are; `tasks` may be a lazy
+    iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks not yet started
+    are cancelled. `progress` names a progress bar of `total` `unit`s (with time left) shown on an
+    interactive terminal, or is a `Progress` the caller keeps across calls.
     """
     tasks = iter(tasks)
     own = not isinstance(progress, Progress)
     bar = Progress(total, progress or "", unit, enabled=progress is not None) if own else progress
-    running: dict[Future, Task] = {}
+    running: dict[Future, list[Task]] = {}
     try:
         if pool is None:
             for task in tasks:
@@ -210,9 +234,12 @@ def run_tasks(
                 bar.update()
                 yield task, result
             return
+        size = chunk or chunk_size(pool, total)
+        if size < 1:
+            raise LabsimError(f"a chunk must hold 1 task or more (got {size})")
         limit, looked = ahead or 2 * slots(pool), time.monotonic()
-        for task in tasks:
-            running[pool.submit(_call, fn, task, root_seed)] = task
+        for part in _chunks(tasks, size):
+            running[pool.submit(_call_chunk, fn, part, root_seed)] = part
             if len(running) >= limit:
                 yield from _drain(running, bar, FIRST_COMPLETED)
                 if ahead is None and time.monotonic() - looked > 5:  # a cluster may grow or shrink
@@ -226,9 +253,10 @@ def run_tasks(
             bar.close()
 
 
-def _drain(running: dict[Future, Task], bar, when) -> Iterator[tuple[Task, Any]]:
+def _drain(running: dict[Future, list[Task]], bar, when) -> Iterator[tuple[Task, Any]]:
     done, _ = wait(running, return_when=when)
     for future in done:
-        task = running.pop(future)
-        bar.update()
-        yield task, future.result()
+        part = running.pop(future)
+        results = future.result()
+        bar.update(len(part))
+        yield from zip(part, results)

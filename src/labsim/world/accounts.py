@@ -34,9 +34,10 @@ class Accounts:
         self.revenue[:, k] += np.bincount(provider, weights=fee, minlength=self.revenue.shape[0])
         np.add.at(self.client_revenue, client, fee)
 
-    def spend(self, provider: np.ndarray, client: np.ndarray, cost: np.ndarray) -> None:
-        """Providers' running cost of serving `client` this week."""
-        self.running_cost += np.bincount(provider, weights=cost, minlength=self.running_cost.size)
+    def spend(self, provider: int, client: np.ndarray, cost: np.ndarray) -> None:
+        """A provider's running cost of serving `client` this week."""
+        if client.size:  # summed in order, as a bincount would (cumsum, not a pairwise sum)
+            self.running_cost[provider] += np.cumsum(cost)[-1]
         self.client_cost[client] += cost
 
     def cost(self) -> np.ndarray:

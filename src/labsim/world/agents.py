@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 
 from labsim.world.provider import choose_effort, effort_levels
-from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, State
+from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, State, is_searching
 
 if TYPE_CHECKING:
     from labsim.world.model import PilotModel
@@ -126,7 +126,7 @@ class Provider(mesa.Agent):
         s.effort_sum[clients] += effort
         s.client_weeks[clients] += 1
         cost = cfg.cost_per_client_week_eur + cfg.effort_cost_per_client_week_eur * effort
-        m.accounts.spend(np.full(clients.size, self.index), clients, cost)
+        m.accounts.spend(self.index, clients, cost)
         self.clients = clients.size
 
     def exit(self) -> None:
@@ -148,7 +148,12 @@ class TEOffice(mesa.Agent):
         self.index = index
         self.counsellors = counsellors
         self.offers_per_week = offers_per_week
-        self.caseload = 0  # register customers searching this week, updated weekly
+
+    @property
+    def caseload(self) -> int:
+        """Register customers of this office searching for work now (counted when asked, not weekly)."""
+        s = self.model.seekers
+        return int(np.count_nonzero(is_searching(s.state) & (s.office == self.index)))
 
     @property
     def caseload_per_counsellor(self) -> float:

@@ -108,4 +108,8 @@ class Matching:
         else:
             rate = self.rate_per_search
         self.last_rate = rate
-        return -np.expm1(-rate[market] * weight)
+        p = rate[market]  # -expm1(-(rate * weight)) in place: the same floats, no temporaries
+        p *= weight
+        np.negative(p, out=p)
+        np.expm1(p, out=p)
+        return np.negative(p, out=p)

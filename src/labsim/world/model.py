@@ -6,8 +6,10 @@ import math
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from labsim.world.agents import Employer, JobSeeker, Provider, TEOffice
+from labsim.world.burn_in import BurnedIn, world_key
 from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies
 from labsim.world.contract import Contract
@@ -39,21 +41,30 @@ class PilotModel(mesa.Model):
     `world=seed` draws the world (population, employers, burn-in) from its own seed and leaves `rng` to
     the pilot (randomisation and every later draw): one world with many pilot seeds replicates the
     pilot in one fixed area (docs/estimand.md). Without it, world and pilot share `rng`.
+
+    `keep_world=True` keeps a copy of the world at week 0 (`world_at_start`); `burned_in=` that copy
+    starts a pilot of any scenario with the same world sections from it, bit-identical to drawing and
+    burning in the world again with the same `rng` and `world` (world/burn_in.py).
     """
 
-    def __init__(self, scenario: Scenario, rng=None, world=None) -> None:
+    def __init__(self, scenario: Scenario, rng=None, world=None, burned_in: BurnedIn | None = None,
+                 keep_world: bool = False) -> None:
         super().__init__(rng=rng)
         pilot_rng = self.rng
-        if world is not None:
-            self.rng = np.random.default_rng(world)
         self.settings = scenario
         self.week = 0
-        self.seekers = Seekers.draw(scenario, self.rng)
-        s = self.seekers
         n_sectors = len(scenario.market.sectors)
-        by_sector = np.bincount(s.sector, minlength=n_sectors)
-        self.vacancies = Vacancies(scenario.market, by_sector, self.rng)
-        self.matching = Matching(scenario.market, n_sectors)
+        if burned_in is None:
+            if world is not None:
+                self.rng = np.random.default_rng(world)
+            self.seekers = Seekers.draw(scenario, self.rng)
+            by_sector = np.bincount(self.seekers.sector, minlength=n_sectors)
+            self.vacancies = Vacancies(scenario.market, by_sector, self.rng)
+            self.matching = Matching(scenario.market, n_sectors)
+            counsellors = self._counsellors(scenario)
+        else:
+            counsellors = self._start_from(burned_in, scenario, world)
+        s = self.seekers
         self.referral = ReferralPolicy(scenario)
         self.history = History()
 
@@ -63,15 +74,13 @@ class PilotModel(mesa.Model):
         self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
         self._form_p /= self._form_p.sum()
 
-        JobSeeker.create_agents(self, s.n, index=list(range(s.n)))
-        Employer.create_agents(self, self.vacancies.open.size, index=list(range(self.vacancies.open.size)))
+        self._faces = False  # job seekers' and employers' agents: made when first looked at
         p = scenario.providers
         self.providers = Provider.create_agents(
             self, p.count, index=list(range(p.count)), capacity=p.capacity
         )
         self.accounts = Accounts(p.count, s.n, p.setup_cost_eur)
         self.network_rate = np.zeros((p.count, n_sectors))  # job finding per search via networks
-        counsellors = self._counsellors(scenario)
         self.offices = TEOffice.create_agents(
             self,
             scenario.area.offices,
@@ -83,21 +92,68 @@ class PilotModel(mesa.Model):
         )
         self._offers_per_office = np.array([o.offers_per_week for o in self.offices])
 
-        self._employability = self.employability()
         self._prev_state = s.state.copy()  # states at the start of the week
         self.counts: dict[str, float] = {}
-        for _ in range(scenario.area.burn_in_weeks):
-            self._week(pilot=False)
+        self.world_at_start: BurnedIn | None = None
+        if burned_in is None:
+            self._employability = self.employability()
+            for _ in range(scenario.area.burn_in_weeks):
+                self._week(pilot=False)
+            if keep_world:  # a copy, for later pilots in the same world (world/burn_in.py)
+                self.world_at_start = BurnedIn(
+                    world_key(scenario), s, self.vacancies, self.matching, np.asarray(counsellors),
+                    self._employability, None if world is not None else self.rng.bit_generator.state,
+                ).copy()
+        elif world is None:  # world and pilot share the stream: continue it where the burn-in left it
+            pilot_rng = self.rng
         self._freeze_market()
         self.rng = pilot_rng
         self.contract = Contract(scenario.payment, self._profiling_cuts())
         self.job_value = self.contract.job_value(self._form_p, self._separation[WORK_STATES])
         self.history.record(0, np.arange(s.n), s.state)
+        self._stock = np.bincount(s.state, minlength=N_STATES)  # then kept up to date from the flows
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: _reporter(k) for k in self.counts}
-        )
-        self.datacollector.collect(self)
+        self.weekly_counts = [self.counts]  # the weekly series, a row a week (mesa's DataCollector
+        # deep-copied each of its ~60 numbers every week: 6 % of the step)
+
+    def _start_from(self, burned_in: BurnedIn, scenario: Scenario, world) -> np.ndarray:
+        """Take a copy of a burned-in world (instead of drawing and burning in one); returns the
+        offices' counsellors."""
+        if burned_in.key != world_key(scenario) or (burned_in.rng_state is None) != (world is not None):
+            raise ValueError("a burned-in world starts only pilots of the same world sections and seeding")
+        w = burned_in.copy()
+        self.seekers, self.vacancies, self.matching = w.seekers, w.vacancies, w.matching
+        self._employability = w.employability
+        if w.rng_state is not None:
+            self.rng.bit_generator.state = w.rng_state
+        return w.counsellors
+
+    # -- the people and firms as Mesa agents -----------------------------------------------------------
+
+    def _make_faces(self) -> None:
+        """Create the job seekers' and employers' agents (views onto their array entries) the first time
+        the model's agents are looked at: a run never needs them, and at 7 us each they were a third
+        of a 60,000-seeker pilot's time."""
+        if not self._faces:
+            self._faces = True
+            JobSeeker.create_agents(self, self.seekers.n, index=list(range(self.seekers.n)))
+            n = self.vacancies.open.size
+            Employer.create_agents(self, n, index=list(range(n)))
+
+    @property
+    def agents(self):
+        self._make_faces()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._make_faces()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self._make_faces()
+        return super().agent_types
 
     # -- the week ---------------------------------------------------------------------------------
 
@@ -112,7 +168,7 @@ class PilotModel(mesa.Model):
             minlength=N_STATES * N_STATES,
         ).reshape(N_STATES, N_STATES)
         self._count(flows, referral, placements)
-        self.datacollector.collect(self)
+        self.weekly_counts.append(self.counts)
 
     def _week(self, pilot: bool) -> tuple[ReferralWeek, np.ndarray, np.ndarray]:
         """The story of a week, for everyone at once; returns the referral counts, placements by form
@@ -249,7 +305,10 @@ class PilotModel(mesa.Model):
         (for everyone, or for the seekers indexed by `who`)."""
         effect = self.settings.providers.effort_effect
         help_ = self.seekers.effort if who is None else self.seekers.effort[who]
-        return self.base_search_effort(who) * (1.0 + effect * help_)
+        effort = self.base_search_effort(who)
+        helped = np.flatnonzero(help_)  # providers' clients only: x * (1 + effect * 0) is x
+        effort[helped] *= 1.0 + effect * help_[helped]
+        return effort
 
     def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """Job-search effort before any provider's help (for everyone, or for `who`)."""
@@ -259,9 +318,10 @@ class PilotModel(mesa.Model):
         effort = cfg.population.base_search_effort + pick(s.motivation)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         k = svc.meeting_interval_weeks
-        meeting = (np.arange(int(duration.max(initial=0)) + 1) % k == 0)[duration]
-        effort *= np.where(meeting, 1.0 + svc.meeting_effort_gain, 1.0)
-        effort *= np.where(pick(s.sanctioned), 1.0 + cfg.referral.sanction_effort_gain, 1.0)
+        weeks = np.arange(int(duration.max(initial=0)) + 1)
+        effort *= np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)[duration]
+        # the few sanctioned: only theirs multiplied (x * 1.0 is x, so the floats are the same)
+        effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
         effort *= np.where(pick(s.state) == State.ACTIVATION.value, svc.activation_search_share, 1.0)
         return effort
 
@@ -365,10 +425,18 @@ class PilotModel(mesa.Model):
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""
         s = self.seekers
-        working = np.flatnonzero((self._separation > 0)[s.state] & (s.state == self._prev_state))
+        working = np.flatnonzero(self._separates(s.state) & (s.state == self._prev_state))
         ends = working[self.rng.random(working.size) < self._separation[s.state[working]]]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
+
+    def _separates(self, state: np.ndarray) -> np.ndarray:
+        """Where the state is a job that can end (separation rate above 0); by comparisons, since a
+        table lookup indexed by the int8 states costs ~40x more."""
+        mask = np.zeros(state.size, bool)
+        for code in np.flatnonzero(self._separation > 0).tolist():  # Python ints: int8 compares stay int8
+            mask |= state == code
+        return mask
 
     def _enter_and_leave_register(self) -> None:
         """Register customers (unemployed, with a provider or in a service: the same rates for all) leave
@@ -424,18 +492,18 @@ class PilotModel(mesa.Model):
 
     def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
         s = self.seekers
-        stock = np.bincount(s.state, minlength=N_STATES)
+        off = flows - np.diag(np.diag(flows))
+        self._stock += off.sum(axis=0) - off.sum(axis=1)  # a bincount of int8 states costs 10x more
+        stock = self._stock
         c: dict[str, float] = {"week": self.week}
         for name, k in zip(STATE_NAMES, stock):
             c[f"stock_{name}"] = int(k)
-        off = flows - np.diag(np.diag(flows))
         for name, i, o in zip(STATE_NAMES, off.sum(axis=0), off.sum(axis=1)):
             c[f"inflow_{name}"] = int(i)
             c[f"outflow_{name}"] = int(o)
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
-        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
-        spell = s.duration[unemployed]
+        spell = s.duration[np.flatnonzero(s.state <= State.WITH_PROVIDER.value)]  # unemployed: states 0, 1
         c["unemployed"] = int(spell.size)
         c["unemployed_52w_plus"] = int(np.count_nonzero(spell >= 52))
         c["unemployed_mean_weeks"] = float(spell.mean()) if spell.size else 0.0
@@ -444,7 +512,7 @@ class PilotModel(mesa.Model):
         c["unemployment_started"] = int(flows[~was][:, was].sum())
         c["unemployment_ended"] = int(flows[was][:, ~was].sum())
         c["vacancies"] = int(self.vacancies.open.sum())
-        c["eligible_unassigned"] = int(np.count_nonzero(self.referral.eligible(s)))
+        c["eligible_unassigned"] = int(self.referral.eligible_index(s).size)
         c["assigned"] = referral.assigned
         c["offers"] = referral.offers
         c["accepted"] = referral.accepted
@@ -455,10 +523,6 @@ class PilotModel(mesa.Model):
         for form, k in zip(WORK_FORMS, placements):
             c[f"placements_{form}"] = int(k)
         self.counts = c
-        searching = np.flatnonzero(is_searching(s.state))  # indices: a boolean gather is ~7x slower
-        caseload = np.bincount(s.office[searching], minlength=len(self.offices))
-        for office in self.offices:
-            office.caseload = int(caseload[office.index])
 
     def _counsellors(self, scenario: Scenario) -> np.ndarray:
         s = self.seekers
@@ -475,7 +539,7 @@ class PilotModel(mesa.Model):
             scenario=self.settings,
             weeks=self.week,
             job_seekers=s.n,
-            weekly=self.datacollector.get_model_vars_dataframe().reset_index(drop=True),
+            weekly=pd.DataFrame(self.weekly_counts),
             person=person,
             people={f: getattr(s, f)[person].copy() for f in PEOPLE_FIELDS},
             timeline=self.history.timeline(person),
@@ -493,7 +557,3 @@ class PilotModel(mesa.Model):
             services_left_week=left_week,
             services_timeline=self.history.timeline(left),
         )
-
-
-def _reporter(key: str):
-    return lambda m: m.counts[key]

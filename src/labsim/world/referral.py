@@ -79,14 +79,13 @@ class ReferralPolicy:
     def intake_open(self, week: int) -> bool:
         return self.start_week <= week < self.end_intake and self.started < self.target
 
-    def eligible(self, s: Seekers) -> np.ndarray:
-        """Unemployed, in the duration band, of an eligible age and sector, not assigned before."""
-        mask = np.zeros(s.n, bool)
-        mask[self.eligible_index(s)] = True
-        return mask
+    def closed_after(self, week: int) -> bool:
+        """Whether nobody can be assigned or start after `week` (the intake has closed for good)."""
+        return week + 1 >= self.end_intake or self.started >= self.target
 
     def eligible_index(self, s: Seekers) -> np.ndarray:
-        """Indices of the eligible (as `eligible`), in increasing order; works on the unemployed only."""
+        """Indices of the eligible, in increasing order: unemployed, in the duration band, of an eligible
+        age and sector, not assigned before (works on the unemployed only)."""
         who = np.flatnonzero(s.state == State.UNEMPLOYED.value)
         who = who[s.arm[who] < 0]
         d = s.duration[who]
