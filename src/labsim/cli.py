@@ -56,6 +56,36 @@ def _package_folder(name: str, env_var: str) -> Path:
     return folder
 
 
+def targets_dir() -> Path:
+    """The bundled calibration targets: `$LABSIM_TARGETS`, else the `targets` package data (in a
+    checkout, a link to `targets/` at the root)."""
+    return _package_folder("targets", "LABSIM_TARGETS")
+
+
+def resolve_targets(name: str) -> Path:
+    """A targets file given as a path, or as the name of a bundled one."""
+    path = Path(name)
+    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path  # a missing path is reported by the loader, naming the file
+    found = bundled(targets_dir())
+    if name in found:
+        return found[name]
+    names = ", ".join(found) or f"none in {targets_dir()}"
+    raise LabsimError(f"{name}: no such targets file or bundled targets (bundled: {names})")
+
+
+def _is_targets(name: str) -> bool:
+    """A targets file is named as a bundled one, or is a TOML file with a `targets` table array."""
+    path = Path(name)
+    if not path.is_file():
+        return name in bundled(targets_dir()) and name not in bundled()
+    try:
+        with path.open("rb") as fh:
+            return "targets" in tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+
+
 def bundled(folder: Path | None = None) -> dict[str, Path]:
     """Bundled scenario (or, given their folder, experiment) files by name (file stem), sorted."""
     folder = scenarios_dir() if folder is None else folder
@@ -148,7 +178,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            if _is_experiment(name):
+            if _is_targets(name):
+                from labsim.config.targets import load_targets
+
+                load_targets(resolve_targets(name))
+            elif _is_experiment(name):
                 _load_experiment(name, args.overrides)
             else:
                 _load(name, args.overrides)
@@ -502,9 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("experiments", help="list the bundled experiments (for labsim sweep)")
     p.set_defaults(func=cmd_experiments)
 
-    p = sub.add_parser("validate", help="check scenario and experiment files against their schemas")
+    p = sub.add_parser("validate", help="check scenario, experiment and targets files against their schemas")
     p.add_argument("files", nargs="+", metavar="FILE",
-                   help="scenario or experiment file, or a bundled scenario's or experiment's name")
+                   help="scenario, experiment or targets file, or a bundled one's name")
     _add_overrides(p)
     p.set_defaults(func=cmd_validate)
 

@@ -232,6 +232,7 @@ class Services(Part):
     activation_weeks: PosInt = 12
     activation_search_share: Share = 0.3
     activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    activation_selection: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
     meeting_interval_weeks: PosInt = 2
     meeting_effort_gain: Annotated[float, Field(ge=0.0, le=2.0)] = 0.1
 
