@@ -298,6 +298,71 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit scenario parameters to published targets (simulated method of moments, docs/calibration.md)."""
+    _check_counts(budget=args.budget, replications=args.replications, workers=args.workers)
+    if args.scheduler and args.engine != "dask":
+        raise LabsimError("--scheduler needs --engine dask")
+    from datetime import date
+
+    from labsim.config.scenario import apply_overrides, read_scenario_dict
+    from labsim.config.targets import load_targets
+    from labsim.design.calibrate import Plan, calibrate, calibrated_toml, parameters_from
+    from labsim.results.output import write_json
+
+    path = resolve_scenario(args.scenario)
+    _, scenario = _load(args.scenario, args.overrides)  # a bad scenario or --set stops here, one line
+    data = apply_overrides(read_scenario_dict(path), args.overrides, str(path))
+    resolved = scenario.model_dump(mode="json")
+    targets = load_targets(resolve_targets(args.targets))
+    specs = [s for s in (args.params or "").split(",") if s] or [a["path"] for a in data.get("assumptions", [])]
+    plan = Plan(data, str(path), targets, parameters_from(resolved, specs, str(path), data.get("assumptions")),
+                budget=args.budget, replications=args.replications, seed=args.seed)
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-calibrate"
+    if not args.json:
+        print(f"{path.stem}: fitting {', '.join(p.path for p in plan.parameters)} to {len(targets.targets)} "
+              f"targets; {plan.budget} candidates x {len(plan.variants)} settings x {plan.replications} "
+              f"replications -> {out}/", file=sys.stderr)
+    try:
+        cal = calibrate(plan, out, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
+                        resume=args.resume, progress=not args.json)
+    except KeyboardInterrupt:
+        if (out / "manifest.json").is_file():
+            print(f"labsim: interrupted; finished candidates are kept in {out}/: continue with the same "
+                  "command and --resume", file=sys.stderr)
+        return 130
+    from labsim.report.calibration import write_calibration_chart
+
+    answer = cal.as_json()
+    answer["scenario"] = path.stem
+    today = date.today().isoformat()
+    _write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
+    toml = calibrated_toml(path.read_text(encoding="utf-8"), plan, cal, today)
+    _write_atomically(out / "calibrated.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8"))
+    write_calibration_chart(answer, path.stem, out)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        print(calibration_table(answer, out))
+    return 0
+
+
+def calibration_table(cal: dict[str, Any], out: Path) -> str:
+    """The fitted values with intervals, then each target beside its simulation."""
+    lines = [f"{cal['scenario']}: calibrated by the simulated method of moments (J = {cal['objective']:.2f}, "
+             f"{cal['candidates']} candidates, {cal['runs']} runs in {cal['seconds']:.0f} s)"]
+    for p in cal["parameters"]:
+        lo, hi = p["interval"]
+        lines.append(f"  {p['path']:<40} {p['value']:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
+    lines.append(f"  {'target':<36} {'published':>10} {'range':>17} {'simulated':>16} {'z':>6}")
+    for t in cal["targets"]:
+        se = f"{t['simulated']:.3g} ± {t['simulated_se']:.2g}" if t["simulated_se"] is not None else f"{t['simulated']:.3g}"
+        lines.append(f"  {t['name'][:36]:<36} {t['published']:>10.4g} {t['range'][0]:>8.3g}-{t['range'][1]:<8.3g} "
+                     f"{se:>16} {t['z']:>6.2f}{'' if t['matches'] else '  outside'}")
+    lines.append(f"Written: {out}/calibration.json, calibrated.toml, calibration.png")
+    return "\n".join(lines)
+
+
 def _write_atomically(path: Path, write) -> None:
     """Write a file through `write(tmp_path)` and rename it into place: never a half-written export."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix}")
@@ -581,6 +646,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-size", type=int, default=None, help="largest size to try (default 20x the scenario's)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("calibrate", help="fit scenario parameters to published targets (simulated moments)")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
+    p.add_argument("--targets", required=True, metavar="FILE", help="targets file or bundled targets name")
+    p.add_argument("--params", metavar="PATH[=LOW:HIGH],...",
+                   help="fields to fit (default: the scenario's [[assumptions]] paths)")
+    p.add_argument("--budget", type=int, default=40, help="candidates tried (default 40)")
+    p.add_argument("--replications", type=int, default=8, help="runs per candidate and setting (default 8)")
+    p.add_argument("--seed", type=int, default=1, help="root seed: the same seeds for every candidate (default 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local", help="where replications run")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (with --engine dask)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-calibrate)")
+    p.add_argument("--resume", action="store_true", help="continue a calibration in --out that was stopped")
+    p.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")

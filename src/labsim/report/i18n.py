@@ -469,3 +469,31 @@ TEXTS.update({
     "individual": ("individual", "yksilötason", "individnivå"),
     "office": ("by TE office", "TE-toimistoittain", "per TE-byrå"),
 })
+
+TEXTS.update({
+    # labsim calibrate (docs/calibration.md)
+    "calibration_title": (
+        "Published targets against the calibrated simulation",
+        "Julkaistut tavoitearvot ja kalibroitu simulaatio",
+        "Publicerade målvärden och den kalibrerade simuleringen",
+    ),
+    "calibration_detail": (
+        "{runs} simulated runs, the same seeds for every candidate",
+        "{runs} simuloitua ajoa, samat siemenluvut jokaiselle ehdokkaalle",
+        "{runs} simulerade körningar, samma slumpfrön för varje kandidat",
+    ),
+    "calibration_range": ("Published range", "Julkaistu vaihteluväli", "Publicerat intervall"),
+    "calibration_published": ("Published figure", "Julkaistu luku", "Publicerad siffra"),
+    "calibration_simulated": ("Simulated (95 % interval)", "Simuloitu (95 %:n väli)", "Simulerat (95 %-intervall)"),
+    "calibration_x": (
+        "Distance from the published figure, in SDs of the target",
+        "Etäisyys julkaistusta luvusta tavoitteen keskihajontoina",
+        "Avstånd från den publicerade siffran, i målets standardavvikelser",
+    ),
+    "calibration_note": (
+        "Inside the shaded band = inside the published range. * unverified figure.",
+        "Varjostetun alueen sisällä = julkaistun vaihteluvälin sisällä. * varmentamaton luku.",
+        "Inom det skuggade bandet = inom det publicerade intervallet. * overifierad siffra.",
+    ),
+})
+
