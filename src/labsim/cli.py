@@ -347,6 +347,36 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validation(args: argparse.Namespace) -> int:
+    """Simulate the published claims on a bundled scenario; write the table as JSON, HTML and Markdown."""
+    _check_counts(replications=args.replications, workers=args.workers)
+    from dataclasses import asdict
+
+    from labsim.config.scenario import read_scenario_dict
+    from labsim.design.validation import MISSING, inputs_hash, validate
+    from labsim.report.validation import html, markdown
+    from labsim.results.output import write_json
+
+    path = resolve_scenario(args.scenario)
+    _load(args.scenario, [])
+    data = read_scenario_dict(path)
+    targets = [resolve_targets("finland_labour_market"), resolve_targets("provider_effects")]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    claims = [asdict(c) for c in validate(data, str(path), *targets, out, replications=args.replications,
+                                          seed=args.seed, workers=args.workers)]
+    meta = {"scenario": path.stem, "replications": args.replications, "seed": args.seed, "missing": MISSING,
+            "inputs_hash": inputs_hash(data, targets, args.replications, args.seed)}
+    _write_atomically(out / "validation.json", lambda tmp: write_json(tmp, {**meta, "claims": claims}))
+    page = html(claims, meta, args.lang)
+    _write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    md = markdown(claims, meta)
+    if args.markdown:
+        _write_atomically(Path(args.markdown), lambda tmp: tmp.write_text(md, encoding="utf-8"))
+    print(md)
+    return 0
+
+
 def calibration_table(cal: dict[str, Any], out: Path) -> str:
     """The fitted values with intervals, then each target beside its simulation."""
     lines = [f"{cal['scenario']}: calibrated by the simulated method of moments (J = {cal['objective']:.2f}, "
@@ -663,6 +693,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
     _add_overrides(p)
     p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("validation", help="published claims against the simulation (docs/validation.md)")
+    p.add_argument("--scenario", default="baseline", help="scenario file or bundled name (default baseline)")
+    p.add_argument("--out", default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
+    p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="language of validation.html")
+    p.add_argument("--markdown", metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
+    p.add_argument("--replications", type=int, default=6, help="runs per setting (default 6)")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.set_defaults(func=cmd_validation)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")

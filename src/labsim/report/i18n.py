@@ -497,3 +497,26 @@ TEXTS.update({
     ),
 })
 
+TEXTS.update({
+    # labsim validation (docs/validation.md)
+    "v_title": (
+        "Validation: published claims against the simulation",
+        "Validointi: julkaistut tulokset ja simulaatio",
+        "Validering: publicerade resultat och simuleringen",
+    ),
+    "v_made": (
+        "labsim {version}, scenario {scenario}, {reps} replications per setting. Simulated: mean (95 % interval).",
+        "labsim {version}, skenaario {scenario}, {reps} toistoa asetelmaa kohden. Simuloitu: keskiarvo (95 %:n väli).",
+        "labsim {version}, scenario {scenario}, {reps} upprepningar per uppsättning. Simulerat: medelvärde (95 %-intervall).",
+    ),
+    "v_claim": ("Claim", "Väite", "Påstående"),
+    "v_name": ("Figure", "Luku", "Siffra"),
+    "v_published": ("Published (range)", "Julkaistu (vaihteluväli)", "Publicerat (intervall)"),
+    "v_simulated": ("Simulated (95 % interval)", "Simuloitu (95 %:n väli)", "Simulerat (95 %-intervall)"),
+    "v_matches": ("Matches", "Vastaa", "Stämmer"),
+    "v_source": ("Source", "Lähde", "Källa"),
+    "v_yes": ("matches", "vastaa", "stämmer"),
+    "v_no": ("does not match", "ei vastaa", "stämmer inte"),
+    "v_unverified": ("unverified", "varmentamaton", "overifierad"),
+})
+
