@@ -337,7 +337,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     answer["scenario"] = path.stem
     today = date.today().isoformat()
     _write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
-    toml = calibrated_toml(path.read_text(encoding="utf-8"), plan, cal, today)
+    toml = calibrated_toml(path.read_text(encoding="utf-8"), plan, cal, today, resolve_targets(args.targets).name)
     _write_atomically(out / "calibrated.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8"))
     write_calibration_chart(answer, path.stem, out)
     if args.json:

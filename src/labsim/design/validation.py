@@ -72,14 +72,15 @@ def _target_claims(number: int, targets: Targets, rows: list[dict[str, Any]]) ->
 
 
 def effort_gradient(task: Task, seed) -> float:
-    """Providers' effort on the most employable fifth over that on the least employable fifth."""
+    """Providers' mean effort on their most employable fifth of clients minus that on the least
+    employable fifth (effort 0-1 per client-week): above 0 is creaming, with parking at the bottom."""
     from labsim.results.summary import results_of
     from labsim.world.model import PilotModel
 
     model = PilotModel(task.payload, rng=seed)
     model.run_for(task.payload.weeks)
     q = results_of(model).summary["effort_by_employability_quintile"]
-    return float(q[-1] / q[0]) if q[0] and q[-1] is not None else float("nan")
+    return float(q[-1] - q[0]) if q[0] is not None and q[-1] is not None else float("nan")
 
 
 def validate(scenario: dict[str, Any], source: str, labour: Path, effects: Path, folder: Path, *,
@@ -104,8 +105,8 @@ def validate(scenario: dict[str, Any], source: str, labour: Path, effects: Path,
 
 
 def _creaming(scenario: dict[str, Any], source: str, replications: int, seed: int, pool) -> list[Claim]:
-    """Claim 5: under outcome-only pay the effort ratio (top / bottom fifth) is above 1 (creaming and
-    parking); under differential pay it is lower (same seeds: a paired difference)."""
+    """Claim 5: under outcome-only pay the effort gap (top minus bottom fifth) is above 0 (creaming and
+    parking); under differential pay it is smaller (same seeds: a paired difference)."""
     scenarios = [parse_scenario(apply_overrides(scenario, o, source), source) for o in CREAMING.values()]
     tasks = [Task((100 + i, r), sc) for i, sc in enumerate(scenarios) for r in range(replications)]
     got = np.full((len(scenarios), replications), np.nan)
@@ -113,8 +114,8 @@ def _creaming(scenario: dict[str, Any], source: str, replications: int, seed: in
         got[task.key[0] - 100, task.key[1]] = value
     outcome, narrowed = got[0], got[0] - got[1]
     out = []
-    for name, v, low, high in (("effort_ratio_outcome_only_pay", outcome, 1.0, np.inf),
-                               ("effort_ratio_narrowed_by_differential_pay", narrowed, 0.0, np.inf)):
+    for name, v, low, high in (("effort_gap_top_bottom_fifth_outcome_only_pay", outcome, 0.0, np.inf),
+                               ("effort_gap_narrowed_by_differential_pay", narrowed, 0.0, np.inf)):
         m, se = float(np.nanmean(v)), float(np.nanstd(v, ddof=1) / np.sqrt(np.isfinite(v).sum()))
         out.append(Claim(5, name, CREAMING_SOURCE, low, low, high, m, m - 1.96 * se, m + 1.96 * se,
                          bool(m - 1.96 * se > low)))
