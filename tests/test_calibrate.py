@@ -80,7 +80,7 @@ def test_calibrated_toml_carries_the_fitted_value_with_its_targets_and_date(tmp_
     assert sc.market.matching_efficiency == 0.031 and sc.services.activation_selection == 2.5
     assert sc.market.elasticity == 0.6  # the rest of the file is kept
     line = next(s for s in text.splitlines() if s.startswith("matching_efficiency"))
-    assert "outflow" in line and "2026-11-29" in line
+    assert "outflow" in line and "2026-11-29" in line  # no file: the targets by name
 
 
 def test_a_target_against_another_setting_is_the_paired_difference():

@@ -375,9 +375,8 @@ def _now() -> str:
 
 def calibrated_toml(text: str, plan: Plan, cal: Calibration, date: str, targets_file: str = "") -> str:
     """The scenario file's text with each fitted value written in place (a new line or section where
-    the file had none), each with a comment naming the targets and the date."""
-    names = (f"{targets_file} (" if targets_file else "") + ", ".join(t.name for t in plan.targets.targets) \
-        + (")" if targets_file else "")
+    the file had none), each with a comment naming the targets (their file, else each name) and the date."""
+    names = f"targets/{targets_file}" if targets_file else ", ".join(t.name for t in plan.targets.targets)
     lines = text.splitlines()
     for p in cal.parameters:
         *section, key = p["path"].split(".")
