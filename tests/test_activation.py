@@ -62,3 +62,10 @@ def test_bundled_scenarios_give_the_published_employment_after_activation(name):
     mean, se = values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(3)
     for (low, high), x, e, h in zip([(0.15, 0.29), (0.18, 0.32)], mean, se, (13, 26)):
         assert low - 2 * e <= x <= high + 2 * e, f"{name}: {x:.3f} (SE {e:.3f}) employed {h} weeks after activation"
+
+
+def test_entry_chance_keeps_the_mean_rate_where_chances_would_pass_one():
+    e = np.random.default_rng(1).lognormal(0, 0.8, 5_000)
+    p = entry_chance(e, 0.2, 4.2)
+    assert p.max() == 1.0 and p.mean() == pytest.approx(0.2, rel=1e-6)
+    assert np.all(np.diff(p[np.argsort(e)]) >= 0)

@@ -16,8 +16,17 @@ import numpy as np
 
 
 def entry_chance(employability: np.ndarray, rate: float, selection: float) -> np.ndarray:
-    """Weekly chance of starting a service for each idle seeker (same order as `employability`)."""
+    """Weekly chance of starting a service for each idle seeker (same order as `employability`): rate
+    times the relative weight, with the weights scaled so the pool's mean chance is `rate` even where a
+    chance would pass 1 (those go with certainty and the scale rises for the rest)."""
     if employability.size == 0 or selection == 0.0:
         return np.full(employability.size, rate)
     weight = (employability / employability.mean()) ** selection
-    return np.minimum(rate * weight / weight.mean(), 1.0)
+    weight /= weight.mean()
+    if rate * weight.max() <= 1.0:
+        return rate * weight
+    low, high = rate, 1.0 / weight.min()  # mean(min(c w, 1)) rises with c from below rate to 1
+    for _ in range(60):  # bisection on the scale: a few passes over the pool, only when chances clip
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if np.minimum(mid * weight, 1.0).mean() < rate else (low, mid)
+    return np.minimum(high * weight, 1.0)
