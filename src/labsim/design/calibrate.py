@@ -79,8 +79,12 @@ class Plan:
         return [v.overrides for v in self.variants].index(tuple(overrides))
 
     def scenario_at(self, theta: np.ndarray, variant: int) -> Scenario:
-        """The scenario with the variant's settings and the candidate's values."""
-        data = apply_overrides(self.scenario, list(self.variants[variant].overrides), self.source)
+        """The scenario with the variant's settings and the candidate's values (an evidence range the
+        scenario states for a fitted path is dropped: the calibration is what sets it)."""
+        fitted = {p.path for p in self.parameters}
+        data = {**self.scenario, "assumptions": [a for a in self.scenario.get("assumptions", [])
+                                                 if a.get("path") not in fitted]}
+        data = apply_overrides(data, list(self.variants[variant].overrides), self.source)
         data = apply_overrides(data, self.assignments(theta), self.source)
         return parse_scenario(data, self.source)
 
