@@ -20,8 +20,13 @@ def _num(x: float, lang: str) -> str:
     return number(x, lang, digits)
 
 
-def _range(low: float, high: float, lang: str) -> str:
-    if math.isinf(high):
+def _open(high: float | None) -> bool:
+    """A one-sided claim (no upper end; JSON writes infinity as null)."""
+    return high is None or math.isinf(high)
+
+
+def _range(low: float, high: float | None, lang: str) -> str:
+    if _open(high):
         return f"> {_num(low, lang)}"
     return f"{_num(low, lang)} - {_num(high, lang)}"
 
@@ -31,7 +36,7 @@ def rows(claims: list[dict[str, Any]], lang: str = "en") -> list[list[str]]:
     out = []
     for c in claims:
         published = _range(c["low"], c["high"], lang)
-        if not math.isinf(c["high"]):
+        if not _open(c["high"]):
             published = f"{_num(c['published'], lang)} ({published})"
         simulated = f"{_num(c['simulated'], lang)} ({_range(c['simulated_low'], c['simulated_high'], lang)})"
         verdict = text("v_yes" if c["matches"] else "v_no", lang)
