@@ -124,13 +124,15 @@ MOMENT_NAMES: tuple[str, ...] = tuple(RunMoments.__dataclass_fields__)
 
 
 def run_moments(record: RunRecord, window: int = 13) -> RunMoments:
-    """The calibrated moments of a run, at its start (a run of 0 weeks has no flows: NaN)."""
+    """The calibrated moments of a run, at its start (a run of 0 weeks has no flows, a world with nobody
+    unemployed no shares: NaN)."""
     weekly = record.weekly
     w = min(window, record.weeks)
-    at = _window_moments(weekly, 0, slice(1, w + 1)) if w > 0 else {
-        "long_term_share": float(weekly["unemployed_52w_plus"].iloc[0] / weekly["unemployed"].iloc[0]),
-        "mean_elapsed_weeks": float(weekly["unemployed_mean_weeks"].iloc[0]),
-        "monthly_outflow_share": np.nan, "ended_spells_into_work": np.nan}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = _window_moments(weekly, 0, slice(1, w + 1)) if w > 0 else {
+            "long_term_share": float(weekly["unemployed_52w_plus"].iloc[0] / weekly["unemployed"].iloc[0]),
+            "mean_elapsed_weeks": float(weekly["unemployed_mean_weeks"].iloc[0]),
+            "monthly_outflow_share": np.nan, "ended_spells_into_work": np.nan}
     after = employed_after_services(record)
     now = weekly.iloc[0]
     return RunMoments(
