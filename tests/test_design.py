@@ -145,7 +145,7 @@ def test_congestion_makes_the_pilot_overstate_the_roll_out_more_in_slack_markets
     # the pilot's estimate against the roll-out effect of the same world (paired by seed), in a slack and
     # a tight market; "more so" is relative: the overstatement as a share of the roll-out effect
     base = ("referral.mode=mandatory", "referral.no_show=0", "providers.effort=1.0", "providers.effort_effect=2.0",
-            "area.job_seekers=6000", "referral.target_participants=900", "providers.capacity=600")
+            "assumptions=[]", "area.job_seekers=6000", "referral.target_participants=900", "providers.capacity=600")
     ratios = {}
     for name, efficiency in (("slack", 0.01), ("tight", 0.05)):
         d, rows = diagnose(small_scenario(*base, f"market.matching_efficiency={efficiency}"), sims=100,

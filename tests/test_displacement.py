@@ -28,7 +28,7 @@ def untreated_employment(congestion: bool, share: float) -> tuple[float, float, 
             "referral.eligibility.min_weeks_unemployed=0",
             "referral.eligibility.max_weeks_unemployed=520", "referral.intake_weeks=1",
             "referral.target_participants=100000", "providers.capacity=100000",
-            "providers.effort=1.0", "providers.effort_effect=1.0", "providers.service_weeks=30",
+            "providers.effort=1.0", "providers.effort_effect=1.0", "assumptions=[]", "providers.service_weeks=30",
             "pilot.end_week=30", "weeks=14",
         )
         model = PilotModel(sc, rng=seed)

@@ -2,8 +2,8 @@
 
 Range checks compare the mean over seeds with the published range widened by 2 Monte Carlo standard
 errors (across-seed SD / sqrt(seeds)), so that a world that sits in the range passes and one that sits
-clearly outside fails whatever the seeds. The share employed after activation services is not checked:
-the model gives ~11 % against the published ~22 % (docs/model.md says why).
+clearly outside fails whatever the seeds. The share employed after activation services is checked in
+tests/test_activation.py.
 """
 
 from __future__ import annotations

@@ -55,6 +55,36 @@ def _package_folder(name: str, env_var: str) -> Path:
     return folder
 
 
+def targets_dir() -> Path:
+    """The bundled calibration targets: `$LABSIM_TARGETS`, else the `targets` package data (in a
+    checkout, a link to `targets/` at the root)."""
+    return _package_folder("targets", "LABSIM_TARGETS")
+
+
+def resolve_targets(name: str) -> Path:
+    """A targets file given as a path, or as the name of a bundled one."""
+    path = Path(name)
+    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path  # a missing path is reported by the loader, naming the file
+    found = bundled(targets_dir())
+    if name in found:
+        return found[name]
+    names = ", ".join(found) or f"none in {targets_dir()}"
+    raise LabsimError(f"{name}: no such targets file or bundled targets (bundled: {names})")
+
+
+def _is_targets(name: str) -> bool:
+    """A targets file is named as a bundled one, or is a TOML file with a `targets` table array."""
+    path = Path(name)
+    if not path.is_file():
+        return name in bundled(targets_dir()) and name not in bundled()
+    try:
+        with path.open("rb") as fh:
+            return "targets" in tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+
+
 def bundled(folder: Path | None = None) -> dict[str, Path]:
     """Bundled scenario (or, given their folder, experiment) files by name (file stem), sorted."""
     folder = scenarios_dir() if folder is None else folder
@@ -147,7 +177,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            if _is_experiment(name):
+            if _is_targets(name):
+                from labsim.config.targets import load_targets
+
+                load_targets(resolve_targets(name))
+            elif _is_experiment(name):
                 _load_experiment(name, args.overrides)
             else:
                 _load(name, args.overrides)
@@ -262,6 +296,101 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"{report.chunks_run} of {report.chunks_total} chunks -> {args.out}/results.parquet and charts/\n"
           f"Summary by point: labsim results {args.out}")
     return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit scenario parameters to published targets (simulated method of moments, docs/calibration.md)."""
+    _check_counts(budget=args.budget, replications=args.replications, workers=args.workers)
+    if args.scheduler and args.engine != "dask":
+        raise LabsimError("--scheduler needs --engine dask")
+    from datetime import date
+
+    from labsim.config.scenario import apply_overrides, read_scenario_dict
+    from labsim.config.targets import load_targets
+    from labsim.design.calibrate import Plan, calibrate, calibrated_toml, parameters_from
+    from labsim.results.output import write_json
+
+    path = resolve_scenario(args.scenario)
+    _, scenario = _load(args.scenario, args.overrides)  # a bad scenario or --set stops here, one line
+    data = apply_overrides(read_scenario_dict(path), args.overrides, str(path))
+    resolved = scenario.model_dump(mode="json")
+    targets = load_targets(resolve_targets(args.targets))
+    specs = [s for s in (args.params or "").split(",") if s] or [a["path"] for a in data.get("assumptions", [])]
+    plan = Plan(data, str(path), targets, parameters_from(resolved, specs, str(path), data.get("assumptions")),
+                budget=args.budget, replications=args.replications, seed=args.seed)
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-calibrate"
+    if not args.json:
+        print(f"{path.stem}: fitting {', '.join(p.path for p in plan.parameters)} to {len(targets.targets)} "
+              f"targets; {plan.budget} candidates x {len(plan.variants)} settings x {plan.replications} "
+              f"replications -> {out}/", file=sys.stderr)
+    try:
+        cal = calibrate(plan, out, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
+                        resume=args.resume, progress=not args.json)
+    except KeyboardInterrupt:
+        if (out / "manifest.json").is_file():
+            print(f"labsim: interrupted; finished candidates are kept in {out}/: continue with the same "
+                  "command and --resume", file=sys.stderr)
+        return 130
+    from labsim.report.calibration import write_calibration_chart
+
+    answer = cal.as_json()
+    answer["scenario"] = path.stem
+    today = date.today().isoformat()
+    _write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
+    toml = calibrated_toml(path.read_text(encoding="utf-8"), plan, cal, today, resolve_targets(args.targets).name)
+    _write_atomically(out / "calibrated.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8"))
+    write_calibration_chart(answer, path.stem, out)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        print(calibration_table(answer, out))
+    return 0
+
+
+def cmd_validation(args: argparse.Namespace) -> int:
+    """Simulate the published claims on a bundled scenario; write the table as JSON, HTML and Markdown."""
+    _check_counts(replications=args.replications, workers=args.workers)
+    from dataclasses import asdict
+
+    from labsim.config.scenario import read_scenario_dict
+    from labsim.design.validation import MISSING, inputs_hash, validate
+    from labsim.report.validation import html, markdown
+    from labsim.results.output import write_json
+
+    path = resolve_scenario(args.scenario)
+    _load(args.scenario, [])
+    data = read_scenario_dict(path)
+    targets = [resolve_targets("finland_labour_market"), resolve_targets("provider_effects")]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    claims = [asdict(c) for c in validate(data, str(path), *targets, out, replications=args.replications,
+                                          seed=args.seed, workers=args.workers)]
+    meta = {"scenario": path.stem, "replications": args.replications, "seed": args.seed, "missing": MISSING,
+            "inputs_hash": inputs_hash(data, targets, args.replications, args.seed)}
+    _write_atomically(out / "validation.json", lambda tmp: write_json(tmp, {**meta, "claims": claims}))
+    page = html(claims, meta, args.lang)
+    _write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    md = markdown(claims, meta)
+    if args.markdown:
+        _write_atomically(Path(args.markdown), lambda tmp: tmp.write_text(md, encoding="utf-8"))
+    print(md)
+    return 0
+
+
+def calibration_table(cal: dict[str, Any], out: Path) -> str:
+    """The fitted values with intervals, then each target beside its simulation."""
+    lines = [f"{cal['scenario']}: calibrated by the simulated method of moments (J = {cal['objective']:.2f}, "
+             f"{cal['candidates']} candidates, {cal['runs']} runs in {cal['seconds']:.0f} s)"]
+    for p in cal["parameters"]:
+        lo, hi = p["interval"]
+        lines.append(f"  {p['path']:<40} {p['value']:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
+    lines.append(f"  {'target':<36} {'published':>10} {'range':>17} {'simulated':>16} {'z':>6}")
+    for t in cal["targets"]:
+        se = f"{t['simulated']:.3g} ± {t['simulated_se']:.2g}" if t["simulated_se"] is not None else f"{t['simulated']:.3g}"
+        lines.append(f"  {t['name'][:36]:<36} {t['published']:>10.4g} {t['range'][0]:>8.3g}-{t['range'][1]:<8.3g} "
+                     f"{se:>16} {t['z']:>6.2f}{'' if t['matches'] else '  outside'}")
+    lines.append(f"Written: {out}/calibration.json, calibrated.toml, calibration.png")
+    return "\n".join(lines)
 
 
 def _write_atomically(path: Path, write) -> None:
@@ -409,9 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("experiments", help="list the bundled experiments (for labsim sweep)")
     p.set_defaults(func=cmd_experiments)
 
-    p = sub.add_parser("validate", help="check scenario and experiment files against their schemas")
+    p = sub.add_parser("validate", help="check scenario, experiment and targets files against their schemas")
     p.add_argument("files", nargs="+", metavar="FILE",
-                   help="scenario or experiment file, or a bundled scenario's or experiment's name")
+                   help="scenario, experiment or targets file, or a bundled one's name")
     _add_overrides(p)
     p.set_defaults(func=cmd_validate)
 
@@ -462,6 +591,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="target chance of a significant result across the evidence (default: the target power)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("calibrate", help="fit scenario parameters to published targets (simulated moments)")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
+    p.add_argument("--targets", required=True, metavar="FILE", help="targets file or bundled targets name")
+    p.add_argument("--params", metavar="PATH[=LOW:HIGH],...",
+                   help="fields to fit (default: the scenario's [[assumptions]] paths)")
+    p.add_argument("--budget", type=int, default=40, help="candidates tried (default 40)")
+    p.add_argument("--replications", type=int, default=8, help="runs per candidate and setting (default 8)")
+    p.add_argument("--seed", type=int, default=1, help="root seed: the same seeds for every candidate (default 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local", help="where replications run")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (with --engine dask)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-calibrate)")
+    p.add_argument("--resume", action="store_true", help="continue a calibration in --out that was stopped")
+    p.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("validation", help="published claims against the simulation (docs/validation.md)")
+    p.add_argument("--scenario", default="baseline", help="scenario file or bundled name (default baseline)")
+    p.add_argument("--out", default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
+    p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="language of validation.html")
+    p.add_argument("--markdown", metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
+    p.add_argument("--replications", type=int, default=6, help="runs per setting (default 6)")
+    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.set_defaults(func=cmd_validation)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")

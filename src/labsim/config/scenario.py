@@ -150,7 +150,7 @@ class Market(Part):
     ]
     congestion: bool = True
     elasticity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
-    matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.024
+    matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.0261
     vacancy_expiry: Rate = 0.25
     work_forms: dict[str, Share] = {
         "permanent_full_time": 0.34,
@@ -227,11 +227,12 @@ class Market(Part):
 class Services(Part):
     """The TE office's routine services, open to everyone unemployed (pilot or not)."""
 
-    activation_rate: Rate = 0.008
+    activation_rate: Rate = 0.0127
     activation_after_weeks: NonNegInt = 13
     activation_weeks: PosInt = 12
     activation_search_share: Share = 0.3
-    activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    activation_employability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2
+    activation_selection: Annotated[float, Field(ge=0.0, le=10.0)] = 5.5
     meeting_interval_weeks: PosInt = 2
     meeting_effort_gain: Annotated[float, Field(ge=0.0, le=2.0)] = 0.1
 

@@ -9,7 +9,7 @@ each is measured in the model is said in docs/model.md ("Calibrated moments").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -102,4 +102,49 @@ def employed_after_services(record: RunRecord) -> dict[str, float]:
     return out
 
 
-__all__ = ["PUBLISHED", "Published", "moments", "employed_after_services"]
+@dataclass(frozen=True)
+class RunMoments:
+    """The moments a calibration fits (`summary.json` "moments"; `targets/*.toml` name them): stocks at
+    week 0 and flows over weeks 1-13 (fewer in a shorter run), employment after activation over the run."""
+
+    monthly_outflow: float
+    exits_to_work_share: float
+    long_term_share: float
+    mean_elapsed_weeks: float
+    vacancies_per_unemployed: float
+    employed_13w_after_activation: float
+    employed_26w_after_activation: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+#: The names of the moments a target may name.
+MOMENT_NAMES: tuple[str, ...] = tuple(RunMoments.__dataclass_fields__)
+
+
+def run_moments(record: RunRecord, window: int = 13) -> RunMoments:
+    """The calibrated moments of a run, at its start (a run of 0 weeks has no flows, a world with nobody
+    unemployed no shares: NaN)."""
+    weekly = record.weekly
+    w = min(window, record.weeks)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = _window_moments(weekly, 0, slice(1, w + 1)) if w > 0 else {
+            "long_term_share": float(weekly["unemployed_52w_plus"].iloc[0] / weekly["unemployed"].iloc[0]),
+            "mean_elapsed_weeks": float(weekly["unemployed_mean_weeks"].iloc[0]),
+            "monthly_outflow_share": np.nan, "ended_spells_into_work": np.nan}
+    after = employed_after_services(record)
+    now = weekly.iloc[0]
+    return RunMoments(
+        monthly_outflow=at["monthly_outflow_share"],
+        exits_to_work_share=at["ended_spells_into_work"],
+        long_term_share=at["long_term_share"],
+        mean_elapsed_weeks=at["mean_elapsed_weeks"],
+        vacancies_per_unemployed=float(now["vacancies"] / now["unemployed"]) if now["unemployed"] else np.nan,
+        employed_13w_after_activation=after["employed_13w_after_services"],
+        employed_26w_after_activation=after["employed_26w_after_services"],
+    )
+
+
+__all__ = ["MOMENT_NAMES", "PUBLISHED", "Published", "RunMoments", "moments", "run_moments",
+           "employed_after_services"]

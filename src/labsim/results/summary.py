@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.results.estimate import itt
+from labsim.results.moments import run_moments
 from labsim.world.history import outcomes_after
 from labsim.config.payment import TERMS
 from labsim.config.states import (
@@ -172,6 +173,7 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "employment_share_last_week": _num(record.employed_share_last_week),
         **accounts_summary(record),
         "effort_by_employability_quintile": effort_by_quintile(record),
+        "moments": {k: _num(v) for k, v in run_moments(record).as_dict().items()},
     }
     return summary
 

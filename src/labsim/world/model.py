@@ -28,6 +28,7 @@ from labsim.config.states import (
     is_searching,
 )
 from labsim.world.accounts import Accounts
+from labsim.world.activation import entry_chance
 
 
 class PilotModel(mesa.Model):
@@ -219,7 +220,8 @@ class PilotModel(mesa.Model):
         s, svc = self.seekers, self.settings.services
         unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
         idle = np.flatnonzero(unemployed & (s.duration >= svc.activation_after_weeks))
-        go = idle[self.rng.random(idle.size) < svc.activation_rate]
+        chance = entry_chance(self._employability[idle], svc.activation_rate, svc.activation_selection)
+        go = idle[self.rng.random(idle.size) < chance]
         self._leave_provider(go)
         s.state[go] = State.ACTIVATION
 

@@ -1,0 +1,129 @@
+"""labsim calibrate: recovers planted parameter values inside its intervals, and a calibration killed
+with SIGKILL and resumed ends with the same fitted values as one never interrupted."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labsim.cli import main
+from labsim.config.scenario import apply_overrides, read_scenario_dict
+from labsim.config.targets import Targets
+from labsim.design.calibrate import Parameter, Plan, calibrate, calibrated_toml, target_values
+from labsim.sweep.store import Store
+
+from conftest import SCENARIOS
+
+SMALL = ["area.job_seekers=2000", "area.burn_in_weeks=26", "weeks=14"]
+PLANTED = 0.032  # market.matching_efficiency (the bundled value is 0.024)
+
+
+def small_plan(targets: Targets, seed: int, budget: int = 10, replications: int = 4) -> Plan:
+    data = apply_overrides(read_scenario_dict(SCENARIOS / "baseline.toml"), SMALL, "baseline")
+    return Plan(data, "baseline", targets, [Parameter("market.matching_efficiency", 0.012, 0.048)],
+                budget=budget, replications=replications, seed=seed)
+
+
+def planted_targets(tmp_path: Path) -> Targets:
+    """Targets simulated at the planted value with other seeds; each range ±1.96 SD of that simulation
+    (what a sample of this size could tell)."""
+    draft = Targets.model_validate({"targets": [
+        {"name": m, "moment": m, "figure": 0.5, "range": [0.0, 1.0], "source": "planted"}
+        for m in ("monthly_outflow", "exits_to_work_share")]})
+    plan = small_plan(draft, seed=99, replications=6)
+    from labsim.design.calibrate import Evaluator
+
+    store = Store(tmp_path / "planted")
+    store.create({"identity": {}})
+    values = Evaluator(plan, store, None)([np.array([PLANTED])])[0]
+    mean, sd = values.mean(axis=1), values.std(axis=1, ddof=1)
+    return Targets.model_validate({"targets": [
+        {"name": t.name, "moment": t.moment, "figure": float(m), "range": [float(m - 1.96 * s), float(m + 1.96 * s)],
+         "source": "planted"} for t, m, s in zip(draft.targets, mean, sd)]})
+
+
+def test_calibration_recovers_a_planted_value_inside_its_interval(tmp_path):
+    targets = planted_targets(tmp_path)
+    cal = calibrate(small_plan(targets, seed=1), tmp_path / "cal", workers=1)
+    (p,) = cal.parameters
+    low, high = p["interval"]
+    assert low <= PLANTED <= high, f"planted {PLANTED} outside the fitted interval {low:.4f}-{high:.4f} (fit {p['value']:.4f})"
+    assert high - low < 0.5 * (0.048 - 0.012), "an interval as wide as the bounds recovers nothing"
+    assert abs(p["value"] - 0.024) > abs(p["value"] - PLANTED), "the fit stayed at the scenario's own value"
+    for row in cal.targets:
+        assert row["matches"] and abs(row["z"]) < 2 and row["simulated_se"] > 0
+
+
+def test_calibrated_toml_carries_the_fitted_value_with_its_targets_and_date(tmp_path):
+    from labsim.design.calibrate import Calibration
+    from labsim.config.scenario import load_scenario
+
+    targets = Targets.model_validate({"targets": [
+        {"name": "outflow", "moment": "monthly_outflow", "figure": 0.16, "range": [0.15, 0.17], "source": "s"}]})
+    plan = small_plan(targets, seed=1)
+    plan.parameters.append(Parameter("services.activation_selection", 0.0, 6.0))
+    cal = Calibration([{"path": "market.matching_efficiency", "value": 0.031, "interval": [0.03, 0.032]},
+                       {"path": "services.activation_selection", "value": 2.5, "interval": [2.0, 3.0]}],
+                      [], 0.0, 0, 0, 0.0, [])
+    text = calibrated_toml((SCENARIOS / "baseline.toml").read_text(), plan, cal, "2026-11-29")
+    path = tmp_path / "calibrated.toml"
+    path.write_text(text)
+    sc = load_scenario(path)
+    assert sc.market.matching_efficiency == 0.031 and sc.services.activation_selection == 2.5
+    assert sc.market.elasticity == 0.6  # the rest of the file is kept
+    line = next(s for s in text.splitlines() if s.startswith("matching_efficiency"))
+    assert "outflow" in line and "2026-11-29" in line  # no file: the targets by name
+
+
+def test_a_target_against_another_setting_is_the_paired_difference():
+    targets = Targets.model_validate({"targets": [
+        {"name": "d", "moment": "take_up_rate", "figure": 0.0, "range": [-0.1, 0.1], "source": "s",
+         "set": ["referral.mode=voluntary"], "against": ["referral.mode=mandatory"]}]})
+    plan = small_plan(targets, seed=1)
+    rows = [[{"take_up_rate": 0.3}, {"take_up_rate": 0.2}], [{"take_up_rate": 0.9}, {"take_up_rate": 0.8}]]
+    assert target_values(plan, rows) == pytest.approx(np.array([[-0.6, -0.6]]))
+
+
+TWO = "".join(f'[[targets]]\nname = "{m}"\nmoment = "{m}"\nfigure = {f}\nrange = [{lo}, {hi}]\nsource = "s"\n'
+              for m, f, lo, hi in (("monthly_outflow", 0.16, 0.15, 0.17), ("long_term_share", 0.3, 0.26, 0.34)))
+CLI = [sys.executable, "-m", "labsim", "calibrate", "baseline", "--targets", "TARGETS",
+       "--params", "market.matching_efficiency=0.012:0.048", "--budget", "6", "--replications", "2",
+       "--workers", "1", *[a for s in SMALL for a in ("--set", s)]]
+
+
+def test_killed_calibration_resumes_to_the_same_fitted_values(tmp_path):
+    (tmp_path / "two.toml").write_text(TWO)
+    cli = [str(tmp_path / "two.toml") if a == "TARGETS" else a for a in CLI]
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([*cli, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while len(list((out / "parts").glob("*.parquet"))) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "calibration.json").exists(), "killed too late: the calibration had finished"
+    done = len(list((out / "parts").glob("*.parquet")))
+    assert main([*cli[3:], "--out", str(out), "--resume", "--json"]) == 0
+    whole = tmp_path / "whole"
+    assert main([*cli[3:], "--out", str(whole), "--json"]) == 0
+    resumed, uninterrupted = (json.loads((d / "calibration.json").read_text()) for d in (out, whole))
+    assert resumed["parameters"] == uninterrupted["parameters"]
+    assert resumed["targets"] == uninterrupted["targets"]
+    assert resumed["runs"] <= uninterrupted["runs"] - 2 * done  # stored candidates were not run again
+    assert not list(out.rglob(".*tmp*"))
+
+
+def test_calibration_refuses_an_existing_folder_without_resume(tmp_path, capsys):
+    out = tmp_path / "cal"
+    out.mkdir()
+    assert main([*CLI[3:6], "finland_labour_market", *CLI[7:], "--out", str(out)]) == 2
+    assert "--resume" in capsys.readouterr().err

@@ -1,0 +1,45 @@
+"""docs/validation.md is current (its inputs' hash is that of the bundled scenario and targets), and the
+table keeps a claim that does not match."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from labsim.config.scenario import read_scenario_dict
+from labsim.design.validation import inputs_hash
+from labsim.report.validation import html, markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_docs_validation_md_is_current():
+    text = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    made = re.search(r"scenario `(\w+)`, (\d+) replications per setting, seed (\d+)\. Inputs' hash: `(\w+)`", text)
+    assert made, "docs/validation.md was not made by `labsim validation --markdown docs/validation.md`"
+    name, reps, seed, recorded = made.groups()
+    targets = [ROOT / "targets" / "finland_labour_market.toml", ROOT / "targets" / "provider_effects.toml"]
+    now = inputs_hash(read_scenario_dict(ROOT / "scenarios" / f"{name}.toml"), targets, int(reps), int(seed))
+    assert now == recorded, ("the bundled scenario or targets changed since docs/validation.md was made: "
+                             "regenerate it with `labsim validation --markdown docs/validation.md`")
+
+
+CLAIMS = [
+    {"claim": 1, "name": "long_term_share", "source": "Statistics Finland", "published": 0.307, "low": 0.26,
+     "high": 0.34, "simulated": 0.29, "simulated_low": 0.28, "simulated_high": 0.30, "matches": True,
+     "unverified": False},
+    {"claim": 8, "name": "crepon_2013_itt", "source": "QJE | 128(2)", "published": 0.025, "low": 0.0,
+     "high": 0.05, "simulated": 0.07, "simulated_low": 0.06, "simulated_high": 0.08, "matches": False,
+     "unverified": True},
+]
+META = {"scenario": "baseline", "replications": 2, "seed": 1, "inputs_hash": "abc", "missing": "claim 2."}
+
+
+def test_a_claim_that_does_not_match_stays_in_every_language():
+    md = markdown(CLAIMS, META)
+    row = next(line for line in md.splitlines() if "crepon_2013_itt" in line)
+    assert "does not match" in row and "unverified" in row and "QJE / 128(2)" in row
+    assert "| 1 | long_term_share | 0.307 (0.260 - 0.340) | 0.290 (0.280 - 0.300) | matches |" in md
+    for lang, no in (("en", "does not match"), ("fi", "ei vastaa"), ("sv", "stämmer inte")):
+        page = html(CLAIMS, META, lang)
+        assert f'<td class="no">{no}</td>' in page and f'lang="{lang}"' in page
