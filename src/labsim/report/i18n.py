@@ -469,3 +469,83 @@ TEXTS.update({
     "individual": ("individual", "yksilötason", "individnivå"),
     "office": ("by TE office", "TE-toimistoittain", "per TE-byrå"),
 })
+
+#: The interactive page's texts (`labsim app`).
+TEXTS.update({
+    "app_title": ("labsim: what if?", "labsim: entä jos?", "labsim: tänk om?"),
+    "app_language": ("Language", "Kieli", "Språk"),
+    "app_scenario": ("Scenario", "Skenaario", "Scenario"),
+    "app_upload": ("Drop a scenario file (.toml) here", "Pudota skenaariotiedosto (.toml) tähän",
+                   "Släpp en scenariofil (.toml) här"),
+    "app_levers": ("Levers", "Säätimet", "Reglage"),
+    "app_levers_note": ("Changes apply when you press Reset.", "Muutokset tulevat voimaan, kun painat Alusta.",
+                        "Ändringarna gäller när du trycker på Återställ."),
+    "app_reset": ("Reset", "Alusta", "Återställ"),
+    "app_step": ("Step a week", "Askel viikko", "Stega en vecka"),
+    "app_run": ("Run", "Aja", "Kör"),
+    "app_pause": ("Pause", "Tauko", "Paus"),
+    "app_week": ("Week {week} of {weeks}", "Viikko {week}/{weeks}", "Vecka {week} av {weeks}"),
+    "app_started": ("{n} of {target} places started", "{n}/{target} paikkaa aloitettu",
+                    "{n} av {target} platser påbörjade"),
+    "app_source": ("Source: {s}", "Lähde: {s}", "Källa: {s}"),
+    "app_planner": ("planner's choice", "suunnittelijan valinta", "planerarens val"),
+    "app_assumption": ("assumption", "oletus", "antagande"),
+    "lever_mode": ("Referral", "Ohjaus", "Anvisning"),
+    "lever_preset": ("Payment model", "Maksumalli", "Ersättningsmodell"),
+    "lever_places": ("Places bought", "Ostetut paikat", "Köpta platser"),
+    "lever_share": ("Share randomised to the pilot", "Kokeiluun arvottujen osuus", "Andel lottade till försöket"),
+    "lever_intake": ("Intake open", "Ohjausaika", "Anvisningstid"),
+    "lever_slack": ("Market slack (matching efficiency)", "Markkinoiden väljyys (kohtaantotehokkuus)",
+                    "Marknadens slack (matchningseffektivitet)"),
+    "lever_effort": ("Effect of provider effort", "Palveluntuottajan panoksen vaikutus",
+                     "Effekt av serviceproducentens insats"),
+    "lever_offices": ("TE offices", "TE-toimistot", "TE-byråer"),
+    "unit_none": ("", "", ""),
+    "unit_people": ("participants", "osallistujaa", "deltagare"),
+    "unit_share": ("share of the eligible", "osuus kohderyhmästä", "andel av målgruppen"),
+    "unit_weeks": ("weeks", "viikkoa", "veckor"),
+    "unit_efficiency": ("hires per week per unit of search and vacancies", "palkkauksia viikossa haku- ja avoimien "
+                        "paikkojen yksikköä kohden", "anställningar per vecka per enhet sökande och lediga jobb"),
+    "unit_effort": ("rise in job finding per unit of effort", "työllistymisen nousu panoksen yksikköä kohden",
+                    "ökning i jobbchans per enhet insats"),
+    "unit_offices": ("offices", "toimistoa", "byråer"),
+    "app_downloads": ("Take it away", "Mukaan", "Ta med"),
+    "app_download_toml": ("Scenario (TOML)", "Skenaario (TOML)", "Scenario (TOML)"),
+    "app_download_report": ("Report of this run (HTML)", "Raportti tästä ajosta (HTML)",
+                            "Rapport om denna körning (HTML)"),
+    "app_download_size_report": ("Report of the size answer (HTML)", "Raportti kokovastauksesta (HTML)",
+                                 "Rapport om storlekssvaret (HTML)"),
+    "app_arms_title": ("Employment now, by arm", "Työllisyys nyt ryhmittäin", "Sysselsättning nu, per grupp"),
+    "app_size_title": ("How large must it be?", "Kuinka suuri kokeilun on oltava?", "Hur stort måste försöket vara?"),
+    "app_size_start": ("Find the size (quick)", "Etsi koko (nopea)", "Sök storleken (snabb)"),
+    "app_size_cancel": ("Cancel", "Peruuta", "Avbryt"),
+    "app_size_note": (
+        "Quick answer: power {p} at alpha {a}, {h} weeks after assignment; batches of {batch} simulated pilots, "
+        "at most {most}, stopping when the 95 % interval is within +-{tol}. It is wider than `labsim size` "
+        "(batches of 40, up to 400 pilots, +-15 %): use that for the figure you publish.",
+        "Nopea vastaus: voima {p} merkitsevyystasolla {a}, {h} viikkoa ryhmään osoittamisesta; {batch} simuloidun "
+        "kokeilun erät, enintään {most}, loppuu kun 95 %:n väli on +-{tol}. Väli on leveämpi kuin komennolla "
+        "`labsim size` (40 kokeilun erät, enintään 400, +-15 %): käytä sitä julkaistavaan lukuun.",
+        "Snabbt svar: styrka {p} vid signifikansnivå {a}, {h} veckor efter tilldelningen; omgångar om {batch} "
+        "simulerade försök, högst {most}, slut när 95 %-intervallet är inom +-{tol}. Det är bredare än med "
+        "`labsim size` (omgångar om 40, upp till 400 försök, +-15 %): använd det för siffran du publicerar.",
+    ),
+    "app_size_progress": ("{done} of at most {total} pilots simulated, about {left} s left",
+                          "{done}/{total} kokeilua simuloitu, noin {left} s jäljellä",
+                          "{done} av högst {total} försök simulerade, cirka {left} s kvar"),
+    "app_size_cancelled": ("Cancelled.", "Peruutettu.", "Avbrutet."),
+    "app_verdict_found": (
+        "With {places} places a pilot like this reaches power {p} from about {n} {unit} (95 % interval {lo}-{hi}).",
+        "Tällainen kokeilu saavuttaa voiman {p} noin {n} {unit} koosta alkaen (95 %:n väli {lo}-{hi}); "
+        "nyt paikkoja on {places}.",
+        "Ett sådant försök når styrkan {p} från ungefär {n} {unit} (95 %-intervall {lo}-{hi}); nu finns {places} "
+        "platser.",
+    ),
+    "app_verdict_enough": ("The places bought are enough.", "Ostetut paikat riittävät.", "De köpta platserna räcker."),
+    "app_verdict_short": ("The places bought are too few.", "Ostetut paikat eivät riitä.",
+                          "De köpta platserna räcker inte."),
+    "app_verdict_none": ("No size within reach gives the wanted power: {why}",
+                         "Mikään tavoiteltava koko ei anna haluttua voimaa: {why}",
+                         "Ingen nåbar storlek ger önskad styrka: {why}"),
+    "app_upload_ok": ("Loaded {name}.", "Ladattu {name}.", "Laddade {name}."),
+})
