@@ -40,6 +40,15 @@ def _start() -> tuple[Draft, str]:
     return from_file(path), lang if lang in LANGS else "en"
 
 
+COLOURS = {"error": "#b00020", "warning": "#8a5300", "success": "#1b5e20", "info": "#0d47a1"}
+
+
+def note(message: str, kind: str, classes: list[str] | None = None):
+    """A coloured line (Solara's alert widgets fail when redrawn from a background thread here)."""
+    return solara.Text(message, classes=classes or [], style={"color": COLOURS[kind], "font-weight": "bold",
+                                                              "display": "block", "margin": "6px 0"})
+
+
 def source_text(source: str, lang: str) -> str:
     if source == PLANNERS_CHOICE:
         return text("app_planner", lang)
@@ -118,7 +127,7 @@ def SizePanel(draft: Draft, lang: str):
             solara.Button(text("app_size_cancel", lang), on_click=lambda: (job.cancel(), set_tick(tick + 1)),
                           disabled=not running, classes=["labsim-size-cancel"])
         if problem:
-            solara.Error(problem)
+            note(problem, "error")
         if running:
             p = job.progress()
             left = "?" if p.seconds_left is None else number(p.seconds_left, lang)
@@ -126,9 +135,9 @@ def SizePanel(draft: Draft, lang: str):
             solara.Text(text("app_size_progress", lang, done=p.done, total=p.total, left=left),
                         classes=["labsim-size-progress"])
         elif job is not None and job.error:
-            solara.Error(job.error)
+            note(job.error, "error", ["labsim-size-error"])
         elif job is not None and job.cancelled.is_set() and job.answer is None:
-            solara.Info(text("app_size_cancelled", lang))
+            note(text("app_size_cancelled", lang), "info")
         if folder is not None:
             SizeAnswer(folder, draft, lang)
 
@@ -145,14 +154,14 @@ def SizeAnswer(folder: Path, draft: Draft, lang: str):
     places = draft.scenario().referral.target_participants
     with solara.Column(classes=["labsim-size-answer"]):
         if size.get("minimum_size") is None:
-            solara.Warning(text("app_verdict_none", lang, why=size.get("message") or "-"))
+            note(text("app_verdict_none", lang, why=size.get("message") or "-"), "warning", ["labsim-verdict"])
         else:
             lo, hi = (size.get("minimum_size_ci") or [None, None])[:2]
             verdict = text("app_verdict_found", lang, places=number(places, lang), p=percent(size["target_power"], lang),
                            n=number(size["minimum_size"], lang), unit=text(f"unit_{size['by']}", lang),
                            lo=number(lo, lang), hi=number(hi, lang))
             enough = text("app_verdict_enough" if places >= size["minimum_size"] else "app_verdict_short", lang)
-            solara.Success(f"{verdict} {enough}", classes=["labsim-verdict"])
+            note(f"{verdict} {enough}", "success", ["labsim-verdict"])
         rows, _ = answer(saved, lang)
         solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in rows))
         solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang), format="png")
@@ -273,9 +282,9 @@ def World(model, draft, lang, message, notice, playing, reset, step, toggle):
     """The right column: the world running week by week, and the size answer."""
     with solara.Column():
         if message:
-            solara.Error(message, classes=["labsim-error"])
+            note(message, "error", ["labsim-error"])
         if notice:
-            solara.Info(notice)
+            note(notice, "info")
         with solara.Row(classes=["labsim-controls"]):
             solara.Button(text("app_reset", lang), on_click=lambda: reset(), color="primary", classes=["labsim-reset"])
             solara.Button(text("app_step", lang), on_click=lambda: step(1), disabled=playing or model.finished,

@@ -100,7 +100,8 @@ class SizeJob:
         self.cancelled = threading.Event()
         context = multiprocessing.get_context("spawn")  # the server is threaded: never fork it
         self._conn, child = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(scenario, s, child), daemon=True)
+        # not a daemon: the search starts a pool of worker processes; `stop` ends it instead
+        self._process = context.Process(target=_child, args=(scenario, s, child))
         self._process.start()
         child.close()
 
