@@ -7,6 +7,8 @@ its own search process, so one tab's run never holds up another's.
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 import tempfile
 import threading
@@ -47,6 +49,24 @@ def note(message: str, kind: str, classes: list[str] | None = None):
     """A coloured line (Solara's alert widgets fail when redrawn from a background thread here)."""
     return solara.Text(message, classes=classes or [], style={"color": COLOURS[kind], "font-weight": "bold",
                                                               "display": "block", "margin": "6px 0"})
+
+
+def download_link(data: bytes, filename: str, label: str, mime: str, css: str):
+    """A link that saves `data` as `filename` (a data URL: the page holds it, nothing is stored on the server)."""
+    href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return solara.HTML(tag="div", unsafe_innerHTML=(
+        f'<a class="{css}" download="{html.escape(filename)}" href="{href}">{html.escape(label)}</a>'))
+
+
+@solara.component
+def ReportDownload(make, filename: str, label: str, css: str, key):
+    """A button that makes a report on request, then its download link (until what it shows changes)."""
+    made, set_made = solara.use_state(None)
+    solara.use_effect(lambda: set_made(None), [key])
+    if made is None:
+        solara.Button(label, on_click=lambda: set_made(make()), text=True, classes=[f"{css}-make"])
+    else:
+        download_link(made, filename, label, "text/html", css)
 
 
 def source_text(source: str, lang: str) -> str:
@@ -165,8 +185,8 @@ def SizeAnswer(folder: Path, draft: Draft, lang: str):
         rows, _ = answer(saved, lang)
         solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in rows))
         solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang), format="png")
-        solara.FileDownload(lambda: render(folder, lang).encode("utf-8"), filename=f"size-report-{lang}.html",
-                            label=text("app_download_size_report", lang), mime_type="text/html")
+        ReportDownload(lambda: render(folder, lang).encode("utf-8"), f"size-report-{lang}.html",
+                       text("app_download_size_report", lang), "labsim-size-report", (folder, lang))
 
 
 @solara.component
@@ -270,10 +290,10 @@ def Levers(draft, scenario, lang, change, pick, upload, model):
                 path = shown.lever.path
                 LeverControl(shown, shown.value, lambda v, p=path: change(p, v), lang)
         with solara.Card(text("app_downloads", lang)):
-            solara.FileDownload(draft.toml, filename=f"{scenario.name}.toml", label=text("app_download_toml", lang),
-                                mime_type="application/toml")
-            solara.FileDownload(lambda: run_report(model, draft, lang), filename=f"report-{lang}.html",
-                                label=text("app_download_report", lang), mime_type="text/html")
+            download_link(draft.toml().encode("utf-8"), f"{scenario.name}.toml", text("app_download_toml", lang),
+                          "application/toml", "labsim-toml")
+            ReportDownload(lambda: run_report(model, draft, lang), f"report-{lang}.html",
+                           text("app_download_report", lang), "labsim-report", (model, model.week, lang))
 
 
 
