@@ -77,12 +77,13 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float = 90) -> None
     raise AssertionError(f"labsim app did not answer at {url} within {timeout} s")
 
 
-@pytest.fixture
-def app(tmp_path):
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """One server for the module's tests (each test has its own browser, so its own session)."""
     reason = _have_app()
     if reason:
         pytest.skip(reason)
-    scenario = tmp_path / "tiny.toml"
+    scenario = tmp_path_factory.mktemp("app") / "tiny.toml"
     scenario.write_text(TINY, encoding="utf-8")
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "labsim", "app", "--scenario", str(scenario), "--port", str(port)],
