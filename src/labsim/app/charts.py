@@ -4,6 +4,8 @@ components are. They draw their own axes so that every label follows the page's 
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import solara
 from matplotlib.figure import Figure
@@ -20,7 +22,7 @@ STOCKS = ("unemployed", "with_provider", "activation", "employed", "studies", "i
 def _figure(title: str) -> tuple[Figure, object]:
     fig = Figure(figsize=(5.2, 3.2), layout="constrained")
     ax = fig.subplots()
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(textwrap.fill(title, 60), fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     return fig, ax
 

@@ -55,7 +55,8 @@ def download_link(data: bytes, filename: str, label: str, mime: str, css: str):
     """A link that saves `data` as `filename` (a data URL: the page holds it, nothing is stored on the server)."""
     href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
     return solara.HTML(tag="div", unsafe_innerHTML=(
-        f'<a class="{css}" download="{html.escape(filename)}" href="{href}">{html.escape(label)}</a>'))
+        f'<a class="{css}" download="{html.escape(filename)}" href="{href}" style="display: inline-block; '
+        f'margin: 6px 0; font-weight: 500">&#x2B07; {html.escape(label)}</a>'))
 
 
 @solara.component
@@ -85,15 +86,15 @@ def LeverControl(shown: Shown, value, on_value, lang: str):
     label = f"{text(lever.label, lang)}" + (f" ({unit})" if unit else "")
     with solara.Column(gap="0px", classes=[f"lever-{lever.path.replace('.', '-')}"]):
         if lever.choices:
-            solara.Select(label=label, value=value, values=list(lever.choices), on_value=on_value)
-        elif lever.whole:
-            solara.SliderInt(label, value=int(value), min=int(shown.low), max=int(shown.high), step=int(lever.step),
-                             on_value=on_value, thumb_label="always")
+            solara.Select(label=label, value=value, values=list(lever.choices), on_value=on_value, dense=True)
         else:
-            solara.SliderFloat(label, value=float(value), min=shown.low, max=shown.high, step=lever.step,
-                               on_value=on_value, thumb_label="always")
+            solara.Text(label, style={"font-size": "0.9em", "margin-bottom": "22px"})
+            slider = solara.SliderInt if lever.whole else solara.SliderFloat
+            kind = int if lever.whole else float
+            slider("", value=kind(value), min=kind(shown.low), max=kind(shown.high), step=kind(lever.step),
+                   on_value=on_value, thumb_label="always")
         solara.Text(text("app_source", lang, s=source_text(shown.source, lang)),
-                    style={"font-size": "0.75em", "color": "#555", "margin-top": "-14px"})
+                    style={"font-size": "0.75em", "color": "#555", "margin": "-8px 0 10px 0"})
 
 
 def run_report(model: LiveModel, draft: Draft, lang: str) -> bytes:
@@ -118,7 +119,7 @@ def SizePanel(draft: Draft, lang: str):
     problem, set_problem = solara.use_state("")
     settings = quick_settings()
     finished = job is not None and job.answer is not None
-    folder = solara.use_memo(lambda: write_answer(job, draft.scenario(), draft.source) if finished else None,
+    folder = solara.use_memo(lambda: write_answer(job, draft.source) if finished else None,
                              [job, finished])
 
     def follow():
@@ -126,6 +127,8 @@ def SizePanel(draft: Draft, lang: str):
             job.follow(lambda j: set_tick(lambda t: t + 1))
 
     solara.use_thread(follow, dependencies=[job])
+    # a closed tab (or a new search) ends the search it started
+    solara.use_effect(lambda: (lambda: job.cancel()) if job is not None else None, [job])
 
     def start():
         if job is not None:
@@ -171,7 +174,7 @@ def SizeAnswer(folder: Path, draft: Draft, lang: str):
 
     saved = load(folder)
     size = saved.tables["size"]
-    places = draft.scenario().referral.target_participants
+    places = saved.scenario["referral"]["target_participants"]  # of the scenario the search was run for
     with solara.Column(classes=["labsim-size-answer"]):
         if size.get("minimum_size") is None:
             note(text("app_verdict_none", lang, why=size.get("message") or "-"), "warning", ["labsim-verdict"])

@@ -90,7 +90,7 @@ class SizeJob:
     """One search in a child process; `poll()` follows it from a thread of the page's session."""
 
     def __init__(self, scenario: Scenario, s: SizeSearch) -> None:
-        self.settings = s
+        self.scenario, self.settings = scenario, s
         self.total = most_pilots(s)
         self.done = 0
         self.started = time.monotonic()
@@ -145,12 +145,12 @@ class SizeJob:
         self._conn.close()
 
 
-def write_answer(job: SizeJob, scenario: Scenario, source: str) -> Path:
+def write_answer(job: SizeJob, source: str) -> Path:
     """The finished search as a `labsim size` folder (size.json, power curve, replications), in a fresh
     temporary folder, for the report layer to read."""
     from labsim.design.output import write_design_folder
 
     out = Path(tempfile.mkdtemp(prefix="labsim-app-size-")) / "size"
-    answer = {**job.answer, "scenario": scenario.name}
-    return write_design_folder(out, "size", answer, job.rows, scenario, source=source, seed=job.settings.seed,
+    answer = {**job.answer, "scenario": job.scenario.name}
+    return write_design_folder(out, "size", answer, job.rows, job.scenario, source=source, seed=job.settings.seed,
                                overrides=[])
