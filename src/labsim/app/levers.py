@@ -25,7 +25,7 @@ class Lever:
 
     path: str
     label: str
-    unit: str
+    unit: str | None  # None: a choice of names, no unit
     source: str  # a citation, or PLANNERS_CHOICE / ASSUMPTION
     choices: tuple[str, ...] = ()  # a select's values; empty for a slider
     low: float = 0.0
@@ -39,9 +39,9 @@ class Lever:
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("referral.mode", "lever_mode", "unit_none", "TEM 2017: the 2016-18 pilots were voluntary",
+    Lever("referral.mode", "lever_mode", None, "TEM 2017: the 2016-18 pilots were voluntary",
           choices=("voluntary", "mandatory")),
-    Lever("payment.preset", "lever_preset", "unit_none", "docs/payment.md", choices=tuple(PRESETS)),
+    Lever("payment.preset", "lever_preset", None, "docs/payment.md", choices=tuple(PRESETS)),
     Lever("referral.target_participants", "lever_places", "unit_people", PLANNERS_CHOICE, low=50, high=10_000, step=50),
     Lever("design.treatment_share", "lever_share", "unit_share", PLANNERS_CHOICE, low=0.1, high=0.9, step=0.05),
     Lever("referral.intake_weeks", "lever_intake", "unit_weeks", PLANNERS_CHOICE, low=4, high=104, step=1),

@@ -82,7 +82,7 @@ def source_text(source: str, lang: str) -> str:
 def LeverControl(shown: Shown, value, on_value, lang: str):
     """One lever: its control, unit and source."""
     lever = shown.lever
-    unit = text(lever.unit, lang)
+    unit = text(lever.unit, lang) if lever.unit else ""
     label = f"{text(lever.label, lang)}" + (f" ({unit})" if unit else "")
     with solara.Column(gap="0px", classes=[f"lever-{lever.path.replace('.', '-')}"]):
         if lever.choices:

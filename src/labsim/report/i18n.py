@@ -500,7 +500,6 @@ TEXTS.update({
     "lever_effort": ("Effect of provider effort", "Palveluntuottajan panoksen vaikutus",
                      "Effekt av serviceproducentens insats"),
     "lever_offices": ("TE offices", "TE-toimistot", "TE-byråer"),
-    "unit_none": ("", "", ""),
     "unit_people": ("participants", "osallistujaa", "deltagare"),
     "unit_share": ("share of the eligible", "osuus kohderyhmästä", "andel av målgruppen"),
     "unit_weeks": ("weeks", "viikkoa", "veckor"),
