@@ -48,3 +48,17 @@ def test_bad_uploads_get_one_line_naming_the_file():
         from_upload("big.toml", b"#" * (MAX_UPLOAD_BYTES + 1))
     with pytest.raises(ScenarioError, match="UTF-8"):
         from_upload("bin.toml", b"\xff\xfe\x00")
+
+
+def test_quick_size_search_reports_every_pilot_it_simulates():
+    from labsim.app.quick_size import most_pilots, quick_settings, search
+    from labsim.config.scenario import parse_scenario
+
+    scenario = parse_scenario({"weeks": 30, "area": {"job_seekers": 1500, "offices": 2, "burn_in_weeks": 8},
+                               "referral": {"mode": "mandatory", "intake_weeks": 20, "target_participants": 100},
+                               "providers": {"count": 1, "capacity": 400}, "pilot": {"end_week": 30}})
+    settings = quick_settings(workers=1)
+    seen = []
+    answer, rows = search(scenario, settings, lambda: seen.append(1))
+    assert len(seen) == answer["sims_total"] <= most_pilots(settings)
+    assert len(rows) + (answer["type_i_error"] or {"sims": 0})["sims"] == len(seen)

@@ -519,13 +519,13 @@ TEXTS.update({
     "app_size_start": ("Find the size (quick)", "Etsi koko (nopea)", "Sök storleken (snabb)"),
     "app_size_cancel": ("Cancel", "Peruuta", "Avbryt"),
     "app_size_note": (
-        "Quick answer: power {p} at alpha {a}, {h} weeks after assignment; batches of {batch} simulated pilots, "
+        "Quick answer, about a minute on 2 cores: power {p} at alpha {a}, {h} weeks after assignment; batches of {batch} simulated pilots, "
         "at most {most}, stopping when the 95 % interval is within +-{tol}. It is wider than `labsim size` "
         "(batches of 40, up to 400 pilots, +-15 %): use that for the figure you publish.",
-        "Nopea vastaus: voima {p} merkitsevyystasolla {a}, {h} viikkoa ryhmään osoittamisesta; {batch} simuloidun "
+        "Nopea vastaus, noin minuutti kahdella ytimellä: voima {p} merkitsevyystasolla {a}, {h} viikkoa ryhmään osoittamisesta; {batch} simuloidun "
         "kokeilun erät, enintään {most}, loppuu kun 95 %:n väli on +-{tol}. Väli on leveämpi kuin komennolla "
         "`labsim size` (40 kokeilun erät, enintään 400, +-15 %): käytä sitä julkaistavaan lukuun.",
-        "Snabbt svar: styrka {p} vid signifikansnivå {a}, {h} veckor efter tilldelningen; omgångar om {batch} "
+        "Snabbt svar, ungefär en minut på 2 kärnor: styrka {p} vid signifikansnivå {a}, {h} veckor efter tilldelningen; omgångar om {batch} "
         "simulerade försök, högst {most}, slut när 95 %-intervallet är inom +-{tol}. Det är bredare än med "
         "`labsim size` (omgångar om 40, upp till 400 försök, +-15 %): använd det för siffran du publicerar.",
     ),
