@@ -18,7 +18,7 @@ def layer_of(module: str) -> int | None:
     if parts[0] != "labsim" or len(parts) == 1:
         return None
     name = parts[1]
-    if name in ("cli", "__main__"):
+    if name in ("cli", "__main__", "app"):  # the interactive page sits beside the cli
         return LAYERS.index("cli")
     if name not in LAYERS:
         raise AssertionError(f"module labsim.{name} belongs to no layer; put it in one of {LAYERS}")

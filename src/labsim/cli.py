@@ -393,6 +393,20 @@ def calibration_table(cal: dict[str, Any], out: Path) -> str:
     return "\n".join(lines)
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve the interactive page for what-ifs (needs the app extra); runs until Ctrl-C."""
+    if not 0 <= args.port <= 65535:
+        raise LabsimError(f"--port must be 0-65535 (got {args.port})")
+    from labsim.app.server import check_extra
+
+    check_extra()  # before anything else: without the extra, one line says how to get it
+    path = resolve_scenario(args.scenario)
+    from labsim.app.server import serve
+
+    print(f"labsim app: http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    return serve(path, args.lang, args.host, args.port)
+
+
 def _write_atomically(path: Path, write) -> None:
     """Write a file through `write(tmp_path)` and rename it into place: never a half-written export."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix}")
@@ -640,6 +654,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xlsx", metavar="FILE", help="also write the table as an Excel workbook (labelled, explained)")
     p.add_argument("--lang", choices=langs, default="en", help="language of the workbook's labels (default en)")
     p.set_defaults(func=cmd_results)
+
+    p = sub.add_parser("app", help="serve an interactive page for what-ifs (needs pip install 'labsim[app]')")
+    p.add_argument("--scenario", default="baseline", metavar="NAME|FILE", help="starting scenario (default baseline)")
+    p.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="page language at start (default en)")
+    p.set_defaults(func=cmd_app)
     return parser
 
 

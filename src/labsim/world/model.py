@@ -114,8 +114,8 @@ class PilotModel(mesa.Model):
         self.history.record(0, np.arange(s.n), s.state)
         self._stock = np.bincount(s.state, minlength=N_STATES)  # then kept up to date from the flows
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
-        self.weekly_counts = [self.counts]  # the weekly series, a row a week (mesa's DataCollector
-        # deep-copied each of its ~60 numbers every week: 6 % of the step)
+        self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in self.counts})
+        self.datacollector.collect(self)  # the weekly series, a row a week
 
     def _start_from(self, burned_in: BurnedIn, scenario: Scenario, world) -> np.ndarray:
         """Take a copy of a burned-in world (instead of drawing and burning in one); returns the
@@ -169,7 +169,7 @@ class PilotModel(mesa.Model):
             minlength=N_STATES * N_STATES,
         ).reshape(N_STATES, N_STATES)
         self._count(flows, referral, placements)
-        self.weekly_counts.append(self.counts)
+        self.datacollector.collect(self)
 
     def _week(self, pilot: bool) -> tuple[ReferralWeek, np.ndarray, np.ndarray]:
         """The story of a week, for everyone at once; returns the referral counts, placements by form
@@ -541,7 +541,7 @@ class PilotModel(mesa.Model):
             scenario=self.settings,
             weeks=self.week,
             job_seekers=s.n,
-            weekly=pd.DataFrame(self.weekly_counts),
+            weekly=self.datacollector.get_model_vars_dataframe().reset_index(drop=True),
             person=person,
             people={f: getattr(s, f)[person].copy() for f in PEOPLE_FIELDS},
             timeline=self.history.timeline(person),
@@ -559,3 +559,8 @@ class PilotModel(mesa.Model):
             services_left_week=left_week,
             services_timeline=self.history.timeline(left),
         )
+
+
+def _reporter(key: str):
+    """The DataCollector's reporter of one weekly count."""
+    return lambda m: m.counts[key]

@@ -1,0 +1,331 @@
+"""The page `labsim app` serves (a Solara app): scenario and levers on the left; the world running week by
+week; "How large must it be?"; downloads. Each browser tab is a Solara session with its own model and
+its own search process, so one tab's run never holds up another's.
+
+`labsim app` hands over the starting scenario and language in LABSIM_APP_SCENARIO and LABSIM_APP_LANG.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import solara
+from mesa.visualization.utils import force_update
+
+from labsim.app.charts import ArmsChart, ParticipantsChart, StocksChart
+from labsim.app.draft import Draft, check_upload_size, from_file, from_upload
+from labsim.app.levers import ASSUMPTION, PLANNERS_CHOICE, Shown, shown_for
+from labsim.app.live import LiveModel
+from labsim.app.quick_size import QUICK, SizeJob, most_pilots, quick_settings, write_answer
+from labsim.config.errors import LabsimError
+from labsim.report.i18n import LANGS, number, percent, text
+
+SEED = 1  # the page's world; the same scenario always shows the same run
+RUN_BATCH = 4  # weeks stepped between redraws while running
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    from labsim.cli import bundled  # the cli's list of bundled scenarios (app sits beside the cli)
+
+    return bundled()
+
+
+def _start() -> tuple[Draft, str]:
+    path = Path(os.environ.get("LABSIM_APP_SCENARIO") or bundled_scenarios()["baseline"])
+    lang = os.environ.get("LABSIM_APP_LANG", "en")
+    return from_file(path), lang if lang in LANGS else "en"
+
+
+COLOURS = {"error": "#b00020", "warning": "#8a5300", "success": "#1b5e20", "info": "#0d47a1"}
+
+
+def note(message: str, kind: str, classes: list[str] | None = None):
+    """A coloured line (Solara's alert widgets fail when redrawn from a background thread here)."""
+    return solara.Text(message, classes=classes or [], style={"color": COLOURS[kind], "font-weight": "bold",
+                                                              "display": "block", "margin": "6px 0"})
+
+
+def download_link(data: bytes, filename: str, label: str, mime: str, css: str):
+    """A link that saves `data` as `filename` (a data URL: the page holds it, nothing is stored on the server)."""
+    href = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    return solara.HTML(tag="div", unsafe_innerHTML=(
+        f'<a class="{css}" download="{html.escape(filename)}" href="{href}" style="display: inline-block; '
+        f'margin: 6px 0; font-weight: 500">&#x2B07; {html.escape(label)}</a>'))
+
+
+@solara.component
+def ReportDownload(make, filename: str, label: str, css: str, key):
+    """A button that makes a report on request, then its download link (until what it shows changes)."""
+    made, set_made = solara.use_state(None)
+    solara.use_effect(lambda: set_made(None), [key])
+    if made is None:
+        solara.Button(label, on_click=lambda: set_made(make()), text=True, classes=[f"{css}-make"])
+    else:
+        download_link(made, filename, label, "text/html", css)
+
+
+def source_text(source: str, lang: str) -> str:
+    if source == PLANNERS_CHOICE:
+        return text("app_planner", lang)
+    if source == ASSUMPTION:
+        return text("app_assumption", lang)
+    return source
+
+
+@solara.component
+def LeverControl(shown: Shown, value, on_value, lang: str):
+    """One lever: its control, unit and source."""
+    lever = shown.lever
+    unit = text(lever.unit, lang) if lever.unit else ""
+    label = f"{text(lever.label, lang)}" + (f" ({unit})" if unit else "")
+    with solara.Column(gap="0px", classes=[f"lever-{lever.path.replace('.', '-')}"]):
+        if lever.choices:
+            solara.Select(label=label, value=value, values=list(lever.choices), on_value=on_value, dense=True)
+        else:
+            solara.Text(label, style={"font-size": "0.9em", "margin-bottom": "22px"})
+            slider = solara.SliderInt if lever.whole else solara.SliderFloat
+            kind = int if lever.whole else float
+            slider("", value=kind(value), min=kind(shown.low), max=kind(shown.high), step=kind(lever.step),
+                   on_value=on_value, thumb_label="always")
+        solara.Text(text("app_source", lang, s=source_text(shown.source, lang)),
+                    style={"font-size": "0.75em", "color": "#555", "margin": "-8px 0 10px 0"})
+
+
+def run_report(model: LiveModel, draft: Draft, lang: str) -> bytes:
+    """The HTML report of the run on screen: its folder written with the run writer, rendered by the
+    report layer."""
+    from labsim.report.report import render
+    from labsim.results.output import write_run
+    from labsim.results.summary import results_of
+
+    with tempfile.TemporaryDirectory(prefix="labsim-app-") as tmp:
+        out = Path(tmp) / (model.settings.name or "run")
+        write_run(results_of(model), model.settings, source=draft.source, seed=SEED, weeks=model.week,
+                  overrides=[f"{k}={v!r}" for k, v in draft.changes.items()], out_dir=out)
+        return render(out, lang).encode("utf-8")
+
+
+@solara.component
+def SizePanel(draft: Draft, lang: str):
+    """"How large must it be?": a quick size search in the background, its progress and its answer."""
+    job, set_job = solara.use_state(None)
+    tick, set_tick = solara.use_state(0)
+    problem, set_problem = solara.use_state("")
+    settings = quick_settings()
+    finished = job is not None and job.answer is not None
+    folder = solara.use_memo(lambda: write_answer(job, draft.source) if finished else None,
+                             [job, finished])
+
+    def follow():
+        if job is not None:
+            job.follow(lambda j: set_tick(lambda t: t + 1))
+
+    solara.use_thread(follow, dependencies=[job])
+    # a closed tab (or a new search) ends the search it started
+    solara.use_effect(lambda: (lambda: job.cancel()) if job is not None else None, [job])
+
+    def start():
+        if job is not None:
+            job.cancel()
+        try:
+            set_job(SizeJob(draft.scenario(), settings))
+            set_problem("")
+        except LabsimError as err:
+            set_problem(str(err))
+
+    with solara.Card(text("app_size_title", lang), classes=["labsim-size"]):
+        solara.Markdown(text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
+                             h=settings.horizon, batch=QUICK["batch"], most=most_pilots(settings),
+                             tol=percent(settings.tolerance, lang)))
+        running = job is not None and job.answer is None and job.error is None and not job.cancelled.is_set()
+        with solara.Row():
+            solara.Button(text("app_size_start", lang), on_click=start, color="primary", disabled=running,
+                          classes=["labsim-size-start"])
+            solara.Button(text("app_size_cancel", lang), on_click=lambda: (job.cancel(), set_tick(tick + 1)),
+                          disabled=not running, classes=["labsim-size-cancel"])
+        if problem:
+            note(problem, "error")
+        if running:
+            p = job.progress()
+            left = "?" if p.seconds_left is None else number(p.seconds_left, lang)
+            solara.ProgressLinear(value=100 * p.share)
+            solara.Text(text("app_size_progress", lang, done=p.done, total=p.total, left=left),
+                        classes=["labsim-size-progress"])
+        elif job is not None and job.error:
+            note(job.error, "error", ["labsim-size-error"])
+        elif job is not None and job.cancelled.is_set() and job.answer is None:
+            note(text("app_size_cancelled", lang), "info")
+        if folder is not None:
+            SizeAnswer(folder, draft, lang)
+
+
+@solara.component
+def SizeAnswer(folder: Path, draft: Draft, lang: str):
+    """The answer: the verdict, the report's answer rows and the power curve, and its report."""
+    from labsim.report.report import answer, render
+    from labsim.report.saved import load
+    from labsim.report.sizing import power_chart
+
+    saved = load(folder)
+    size = saved.tables["size"]
+    places = saved.scenario["referral"]["target_participants"]  # of the scenario the search was run for
+    with solara.Column(classes=["labsim-size-answer"]):
+        if size.get("minimum_size") is None:
+            note(text("app_verdict_none", lang, why=size.get("message") or "-"), "warning", ["labsim-verdict"])
+        else:
+            lo, hi = (size.get("minimum_size_ci") or [None, None])[:2]
+            verdict = text("app_verdict_found", lang, places=number(places, lang), p=percent(size["target_power"], lang),
+                           n=number(size["minimum_size"], lang), unit=text(f"unit_{size['by']}", lang),
+                           lo=number(lo, lang), hi=number(hi, lang))
+            enough = text("app_verdict_enough" if places >= size["minimum_size"] else "app_verdict_short", lang)
+            note(f"{verdict} {enough}", "success", ["labsim-verdict"])
+        rows, _ = answer(saved, lang)
+        solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in rows))
+        solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang), format="png")
+        ReportDownload(lambda: render(folder, lang).encode("utf-8"), f"size-report-{lang}.html",
+                       text("app_download_size_report", lang), "labsim-size-report", (folder, lang))
+
+
+@solara.component
+def Page():
+    start = solara.use_memo(_start, [])
+    draft, set_draft = solara.use_state(start[0])
+    lang, set_lang = solara.use_state(start[1])
+    first = solara.use_memo(lambda: LiveModel(start[0].scenario(), rng=SEED), [])
+    model, set_model = solara.use_state(first)
+    message, set_message = solara.use_state("")
+    notice, set_notice = solara.use_state("")
+    playing, set_playing = solara.use_state(False)
+    running = solara.use_memo(threading.Event, [])  # set while the Run button's thread should go on
+
+    def reset(new_draft: Draft | None = None):
+        running.clear()
+        set_playing(False)
+        try:
+            scenario = (new_draft or draft).scenario()
+        except LabsimError as err:
+            set_message(str(err))
+            return
+        set_model(LiveModel(scenario, rng=SEED))
+        set_message("")
+        force_update()
+
+    def step(weeks: int = 1):
+        for _ in range(weeks):
+            if model.finished:
+                break
+            model.step()
+        force_update()
+
+    def toggle():
+        if running.is_set():
+            running.clear()
+        else:
+            running.set()
+        set_playing(running.is_set())
+
+    def play():
+        while running.is_set() and not model.finished:
+            step(RUN_BATCH)
+            time.sleep(0.05)  # let the page draw
+        if running.is_set():
+            running.clear()
+            set_playing(False)
+
+    solara.use_thread(play, dependencies=[playing, model])
+
+    def change(path: str, value):
+        new = draft.with_change(path, value)
+        try:
+            new.scenario()
+        except LabsimError as err:
+            set_message(str(err))
+            return
+        set_message("")
+        set_draft(new)
+
+    def pick(name: str):
+        new = from_file(bundled_scenarios()[name])
+        set_draft(new)
+        reset(new)
+
+    def upload(info):
+        set_notice("")
+        try:
+            check_upload_size(info["name"], info["size"])  # before reading it
+            new = from_upload(info["name"], info["file_obj"].read())
+        except LabsimError as err:
+            set_message(str(err))
+            return
+        set_draft(new)
+        reset(new)
+        set_notice(text("app_upload_ok", lang, name=info["name"]))
+
+    scenario = draft.scenario()
+    solara.Title(text("app_title", lang))
+    with solara.Row(justify="space-between", style={"align-items": "center"}):
+        solara.Text(text("app_title", lang), style={"font-size": "1.5em", "font-weight": "bold"})
+        solara.ToggleButtonsSingle(value=lang, values=list(LANGS), on_value=set_lang, classes=["labsim-lang"])
+    with solara.Columns([4, 9]):
+        Levers(draft, scenario, lang, change, pick, upload, model)
+        World(model, draft, lang, message, notice, playing, reset, step, toggle)
+
+
+@solara.component
+def Levers(draft, scenario, lang, change, pick, upload, model):
+    """The left column: scenario, levers and downloads."""
+    with solara.Column():
+        with solara.Card(text("app_scenario", lang)):
+            names = list(bundled_scenarios())
+            solara.Select(label=text("app_scenario", lang), value=scenario.name if scenario.name in names else None,
+                          values=names, on_value=pick)
+            solara.Text(scenario.description, style={"font-size": "0.8em"})
+            solara.FileDrop(label=text("app_upload", lang), on_file=upload, lazy=True)
+        with solara.Card(text("app_levers", lang)):
+            solara.Text(text("app_levers_note", lang), style={"font-size": "0.8em"})
+            for shown in shown_for(scenario):
+                path = shown.lever.path
+                LeverControl(shown, shown.value, lambda v, p=path: change(p, v), lang)
+        with solara.Card(text("app_downloads", lang)):
+            download_link(draft.toml().encode("utf-8"), f"{scenario.name}.toml", text("app_download_toml", lang),
+                          "application/toml", "labsim-toml")
+            ReportDownload(lambda: run_report(model, draft, lang), f"report-{lang}.html",
+                           text("app_download_report", lang), "labsim-report", (model, model.week, lang))
+
+
+
+@solara.component
+def World(model, draft, lang, message, notice, playing, reset, step, toggle):
+    """The right column: the world running week by week, and the size answer."""
+    with solara.Column():
+        if message:
+            note(message, "error", ["labsim-error"])
+        if notice:
+            note(notice, "info")
+        with solara.Row(classes=["labsim-controls"]):
+            solara.Button(text("app_reset", lang), on_click=lambda: reset(), color="primary", classes=["labsim-reset"])
+            solara.Button(text("app_step", lang), on_click=lambda: step(1), disabled=playing or model.finished,
+                          color="primary", classes=["labsim-step"])
+            solara.Button(text("app_pause" if playing else "app_run", lang), on_click=toggle,
+                          disabled=model.finished, classes=["labsim-run"])
+            WeekLabel(model, lang)
+        with solara.Columns([1, 1]):
+            ParticipantsChart(model, lang)
+            ArmsChart(model, lang)
+        with solara.Columns([1, 1]):
+            StocksChart(model, lang)
+            SizePanel(draft, lang)
+
+
+@solara.component
+def WeekLabel(model: LiveModel, lang: str):
+    from mesa.visualization.utils import update_counter
+
+    update_counter.get()
+    solara.Text(text("app_week", lang, week=model.week, weeks=model.settings.weeks), classes=["labsim-week"])

@@ -1,0 +1,156 @@
+""""How large must it be?" on the page: a quick size search in a background process, with progress and
+cancel.
+
+The search is `labsim size` itself (design/size.py through the replication runner), with settings that
+answer within about a minute on 2 cores: fewer pilots per batch, a smaller budget and a wider stated
+interval. It runs in a child process of its own (started fresh, never forked from the server's threads),
+so a search never holds up the page of this or another tab, and cancelling ends the process and its
+workers. The child reports each finished pilot, so the page shows a progress bar with time left.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from labsim.config.scenario import Scenario
+from labsim.design.size import SizeSearch
+
+#: Quick settings: batches of 10 pilots, at most 40 (+10 for the type-I check), stop at +-50 %.
+QUICK = {"batch": 10, "budget": 40, "tolerance": 0.5, "type_i_sims": 10}
+
+
+def quick_settings(workers: int | None = None) -> SizeSearch:
+    """The page's search: the planner's usual target (power 80 %, alpha 5 %, 26 weeks), quick budget."""
+    return SizeSearch(workers=workers, **QUICK)
+
+
+def most_pilots(s: SizeSearch) -> int:
+    """The most pilots the search can run: its budget and the type-I check."""
+    return s.budget + s.type_i_sims
+
+
+def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The size search, calling `on_pilot` as each simulated pilot finishes. The one place that calls
+    design/size.py: it counts the pilots the search's runner hands back (runs in the child process only)."""
+    from labsim.design import size
+
+    run_tasks = size.run_tasks
+
+    def counted(*args, **kwargs):
+        for item in run_tasks(*args, **kwargs):
+            on_pilot()
+            yield item
+
+    size.run_tasks = counted
+    try:
+        return size.search_size(scenario, s)
+    finally:
+        size.run_tasks = run_tasks
+
+
+def _child(scenario: Scenario, s: SizeSearch, conn) -> None:
+    """The child process: run the search, send ("pilot",) per pilot, then ("done", answer, rows) or
+    ("error", message)."""
+    try:
+        answer, rows = search(scenario, s, lambda: conn.send(("pilot",)))
+        conn.send(("done", answer, rows))
+    except Exception as err:  # the page shows it; the server goes on
+        conn.send(("error", f"{type(err).__name__}: {err}" if not str(err) else str(err)))
+    finally:
+        conn.close()
+
+
+@dataclass
+class Progress:
+    """Where a search is: pilots done of at most `total`, seconds spent and the estimated time left."""
+
+    done: int
+    total: int
+    elapsed: float
+
+    @property
+    def share(self) -> float:
+        return min(self.done / self.total, 1.0) if self.total else 0.0
+
+    @property
+    def seconds_left(self) -> float | None:
+        return self.elapsed / self.done * (self.total - self.done) if self.done else None
+
+
+class SizeJob:
+    """One search in a child process; `poll()` follows it from a thread of the page's session."""
+
+    def __init__(self, scenario: Scenario, s: SizeSearch) -> None:
+        self.scenario, self.settings = scenario, s
+        self.total = most_pilots(s)
+        self.done = 0
+        self.started = time.monotonic()
+        self.answer: dict[str, Any] | None = None
+        self.rows: pd.DataFrame | None = None
+        self.error: str | None = None
+        self.cancelled = threading.Event()
+        context = multiprocessing.get_context("spawn")  # the server is threaded: never fork it
+        self._conn, child = context.Pipe(duplex=False)
+        # not a daemon: the search starts a pool of worker processes; `stop` ends it instead
+        self._process = context.Process(target=_child, args=(scenario, s, child))
+        self._process.start()
+        child.close()
+
+    def progress(self) -> Progress:
+        return Progress(self.done, self.total, time.monotonic() - self.started)
+
+    def follow(self, on_update: Callable[[SizeJob], None]) -> None:
+        """Read the child's messages until it finishes or is cancelled, calling `on_update` after each."""
+        try:
+            while not self.cancelled.is_set():
+                if not self._conn.poll(0.25):
+                    if not self._process.is_alive() and not self._conn.poll():
+                        self.error = f"the search stopped unexpectedly (exit code {self._process.exitcode})"
+                        break
+                    continue
+                message = self._conn.recv()
+                if message[0] == "pilot":
+                    self.done += 1
+                elif message[0] == "done":
+                    self.answer, self.rows = message[1], message[2]
+                    break
+                else:
+                    self.error = message[1]
+                    break
+                on_update(self)
+        except (EOFError, OSError):
+            self.error = "the search stopped unexpectedly"
+        finally:
+            self.stop()
+        on_update(self)
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        self.stop()
+
+    def stop(self) -> None:
+        """End the child process (its pool's workers end with it)."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+        self._conn.close()
+
+
+def write_answer(job: SizeJob, source: str) -> Path:
+    """The finished search as a `labsim size` folder (size.json, power curve, replications), in a fresh
+    temporary folder, for the report layer to read."""
+    from labsim.design.output import write_design_folder
+
+    out = Path(tempfile.mkdtemp(prefix="labsim-app-size-")) / "size"
+    answer = {**job.answer, "scenario": job.scenario.name}
+    return write_design_folder(out, "size", answer, job.rows, job.scenario, source=source, seed=job.settings.seed,
+                               overrides=[])

@@ -1,0 +1,64 @@
+"""The page's scenario editing, without a browser: levers laid over the file, the TOML written back,
+uploads refused with the same one-line errors as `labsim run`."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("tomli_w", reason="needs the app extra: pip install 'labsim[app]'")
+
+from labsim.app.draft import MAX_UPLOAD_BYTES, from_file, from_upload  # noqa: E402
+from labsim.app.levers import LEVERS, shown_for  # noqa: E402
+from labsim.cli import bundled  # noqa: E402
+from labsim.config.errors import ScenarioError  # noqa: E402
+from labsim.config.scenario import load_scenario  # noqa: E402
+
+
+def test_edited_scenario_written_as_toml_loads_with_the_levers_values(tmp_path):
+    draft = from_file(bundled()["baseline"])
+    draft = draft.with_change("referral.mode", "mandatory").with_change("referral.target_participants", 900)
+    draft = draft.with_change("payment.preset", "outcome_only").with_change("market.matching_efficiency", 0.02)
+    path = tmp_path / "edited.toml"
+    path.write_text(draft.toml(), encoding="utf-8")
+    loaded = load_scenario(path)
+    assert (loaded.referral.mode, loaded.referral.target_participants) == ("mandatory", 900)
+    assert loaded.payment == load_scenario(bundled()["baseline"], ["payment={preset='outcome_only'}"]).payment
+    assert loaded.market.matching_efficiency == 0.02
+    assert loaded.area == draft.scenario().area == load_scenario(bundled()["baseline"]).area
+
+
+def test_every_lever_names_a_scenario_field_and_holds_its_value():
+    for name, path in bundled().items():
+        scenario = load_scenario(path)
+        for shown in shown_for(scenario):
+            lever = shown.lever
+            if lever.choices:
+                assert shown.value in lever.choices, (name, lever.path)
+            else:
+                assert shown.low <= shown.value <= shown.high, (name, lever.path)
+    assert len({lever.path for lever in LEVERS}) == len(LEVERS)
+
+
+def test_bad_uploads_get_one_line_naming_the_file():
+    with pytest.raises(ScenarioError, match=r"^broken\.toml: not valid TOML"):
+        from_upload("broken.toml", b"[area\njob_seekers = ")
+    with pytest.raises(ScenarioError, match=r"^odd\.toml: field 'area\.job_seekers'"):
+        from_upload("odd.toml", b"[area]\njob_seekers = -5\n")
+    with pytest.raises(ScenarioError, match="at most"):
+        from_upload("big.toml", b"#" * (MAX_UPLOAD_BYTES + 1))
+    with pytest.raises(ScenarioError, match="UTF-8"):
+        from_upload("bin.toml", b"\xff\xfe\x00")
+
+
+def test_quick_size_search_reports_every_pilot_it_simulates():
+    from labsim.app.quick_size import most_pilots, quick_settings, search
+    from labsim.config.scenario import parse_scenario
+
+    scenario = parse_scenario({"weeks": 30, "area": {"job_seekers": 1500, "offices": 2, "burn_in_weeks": 8},
+                               "referral": {"mode": "mandatory", "intake_weeks": 20, "target_participants": 100},
+                               "providers": {"count": 1, "capacity": 400}, "pilot": {"end_week": 30}})
+    settings = quick_settings(workers=1)
+    seen = []
+    answer, rows = search(scenario, settings, lambda: seen.append(1))
+    assert len(seen) == answer["sims_total"] <= most_pilots(settings)
+    assert len(rows) + (answer["type_i_error"] or {"sims": 0})["sims"] == len(seen)
