@@ -142,7 +142,7 @@ def SizePanel(draft: Draft, lang: str):
     with solara.Card(text("app_size_title", lang), classes=["labsim-size"]):
         solara.Markdown(text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
                              h=settings.horizon, batch=QUICK["batch"], most=most_pilots(settings),
-                             tol=percent(settings.tolerance, lang)))
+                             tol=percent(settings.precision, lang)))
         running = job is not None and job.answer is None and job.error is None and not job.cancelled.is_set()
         with solara.Row():
             solara.Button(text("app_size_start", lang), on_click=start, color="primary", disabled=running,

@@ -25,7 +25,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.size import SizeSearch
 
 #: Quick settings: batches of 10 pilots, at most 40 (+10 for the type-I check), stop at +-50 %.
-QUICK = {"batch": 10, "budget": 40, "tolerance": 0.5, "type_i_sims": 10}
+QUICK = {"batch": 10, "budget": 40, "precision": 0.5, "type_i_sims": 10}
 
 
 def quick_settings(workers: int | None = None) -> SizeSearch:
@@ -40,21 +40,18 @@ def most_pilots(s: SizeSearch) -> int:
 
 def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> tuple[dict[str, Any], pd.DataFrame]:
     """The size search, calling `on_pilot` as each simulated pilot finishes. The one place that calls
-    design/size.py: it counts the pilots the search's runner hands back (runs in the child process only)."""
-    from labsim.design import size
+    design/size.py: its simulator, wrapped to count the pilots it hands back (in the child process only)."""
+    from labsim.design.size import pool_simulator, search_size
 
-    run_tasks = size.run_tasks
+    with pool_simulator(s) as run:
+        def counted(pairs, size, label):
+            rows = run(pairs, size, label)
+            for _ in rows:
+                on_pilot()
+            return rows
 
-    def counted(*args, **kwargs):
-        for item in run_tasks(*args, **kwargs):
-            on_pilot()
-            yield item
-
-    size.run_tasks = counted
-    try:
-        return size.search_size(scenario, s)
-    finally:
-        size.run_tasks = run_tasks
+        answer = search_size(scenario, s, run=counted)
+    return answer.as_json(), answer.rows
 
 
 def _child(scenario: Scenario, s: SizeSearch, conn) -> None:
