@@ -35,3 +35,12 @@ def test_a_bad_assumption_is_one_line_naming_the_file(change, words):
 def test_an_assumption_named_twice_is_refused():
     with pytest.raises(ScenarioError, match="named twice"):
         parse_scenario({"assumptions": [GOOD, GOOD]}, "f.toml")
+
+
+def test_setting_an_assumed_parameter_fixes_it_and_drops_its_range():
+    from labsim.config.scenario import apply_overrides
+
+    data = {"assumptions": [GOOD, GOOD | {"path": "referral.no_show", "low": 0.0, "high": 0.5}]}
+    s = parse_scenario(apply_overrides(data, ["providers.effort_effect=1.5"], "f.toml"), "f.toml")
+    assert s.providers.effort_effect == 1.5
+    assert [a.path for a in s.assumptions] == ["referral.no_show"]

@@ -500,7 +500,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
 
 
 def set_field(data: dict[str, Any], key: str, value: Any, source: str) -> None:
-    """Set the field at a dotted path of a scenario dict in place (sections created as needed)."""
+    """Set the field at a dotted path of a scenario dict in place (sections created as needed). Setting a
+    parameter that has an `[[assumptions]]` entry fixes it: the entry's evidence range is dropped."""
     parts = [p.strip() for p in key.strip().split(".")]
     if not all(parts):
         raise ScenarioError(source, key, "an override must read dotted.path=value")
@@ -511,6 +512,10 @@ def set_field(data: dict[str, Any], key: str, value: Any, source: str) -> None:
             raise ScenarioError(source, key, f"'{part}' is a value, not a section")
         node = child
     node[parts[-1]] = copy.deepcopy(value)
+    assumed = data.get("assumptions")
+    if isinstance(assumed, list):
+        path = ".".join(parts)
+        data["assumptions"] = [a for a in assumed if not (isinstance(a, dict) and a.get("path") == path)]
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:

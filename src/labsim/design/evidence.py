@@ -123,6 +123,7 @@ def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
     for part in parents:
         node = node[part]
     node[last] = round(value) if isinstance(node[last], int) else float(value)
+    data["assumptions"] = [a for a in data["assumptions"] if a["path"] != path]  # this world takes the value as given
     try:
         return Scenario.model_validate(data)
     except Exception as err:  # pydantic's message, on one line
