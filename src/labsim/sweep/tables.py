@@ -63,6 +63,7 @@ def describe(x: np.ndarray) -> dict[str, float | int | None]:
 def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
     """The sweep's statistics by point (finished or not: an unfinished sweep shows what is in)."""
     manifest = store.manifest()
+    store.check()
     factors = list(manifest.get("factors", []))
     if figures is None:
         names = store.columns()
