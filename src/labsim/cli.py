@@ -99,7 +99,7 @@ def _is_experiment(name: str) -> bool:
     try:
         with path.open("rb") as fh:
             return "scenario" in tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, ValueError, RecursionError):  # not TOML, not UTF-8, a 5,000-digit number, too deep
         return False  # the scenario loader reports it, naming the file
 
 
@@ -141,7 +141,7 @@ def _list_bundled(folder: Path, what: str) -> int:
         try:
             with path.open("rb") as fh:
                 description = str(tomllib.load(fh).get("description", "")).strip()
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not TOML, not UTF-8, too deep
             description = "(not valid TOML: run `labsim validate` on it)"
         print(f"{name:<{width}}  {description.splitlines()[0] if description else ''}".rstrip())
     return 0
@@ -594,7 +594,10 @@ def _signals_as_exceptions() -> Iterator[_Signals]:
     library swallows (raised inside a finaliser, say) is still noted, so the command never exits 0
     after one, and prints no traceback. After a signal, both stay ignored until the process exits.
     Only the main thread can handle signals; elsewhere they are left alone."""
+    import labsim
+
     signals = _Signals()
+    signals.received += labsim.EARLY_SIGNALS
 
     def unraisable(hook) -> None:
         if not isinstance(hook.exc_value, KeyboardInterrupt):
@@ -641,6 +644,8 @@ def main(argv: list[str] | None = None) -> int:
     with _signals_as_exceptions() as signals:
         try:
             try:
+                if signals.received:  # while the command was starting
+                    raise KeyboardInterrupt
                 args = build_parser().parse_args(argv)
                 command = args.command
                 code = args.func(args)

@@ -186,19 +186,28 @@ def claim_out_dir(out_dir: Path, force: bool = False) -> Iterator[Path]:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait until the block is done (a folder swap is two renames: never half)."""
+    """Ctrl-C and SIGTERM wait until the block is done (a folder swap is two renames: never half):
+    noted while it runs, then handed to the handlers that were in place (in the main thread only,
+    where Python runs signal handlers)."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    noted: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signum)) for sig in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(noted):
+            if callable(previous[sig]):
+                previous[sig](sig, None)
+            elif previous[sig] == signal.SIG_DFL:
+                os.kill(os.getpid(), sig)
 
 
 @contextmanager
