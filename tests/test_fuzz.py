@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from labsim.cli import main
+from labsim.config.experiment import load_experiment
+from labsim.sweep.sweep import run_sweep
 
 TINY_SCENARIO = """name = "tiny"
 weeks = 14
@@ -114,7 +116,7 @@ def world(tmp_path_factory):
     (folder / "exp.toml").write_text(TINY_EXPERIMENT, encoding="utf-8")
     (folder / "existing").mkdir()
     assert main(["run", str(folder / "tiny.toml"), "--out", str(folder / "run"), "--no-charts"]) == 0
-    assert main(["sweep", str(folder / "exp.toml"), "--out", str(folder / "sweep"), "--workers", "1"]) == 0
+    run_sweep(load_experiment(folder / "exp.toml"), folder / "sweep", workers=1)  # no charts: quicker
     return folder
 
 

@@ -73,8 +73,7 @@ def test_damaged_parts_are_set_aside_and_rerun_to_exactly_the_uninterrupted_rows
 
     assert main(["sweep", str(exp_file), "--out", str(out), "--resume", "--workers", "1"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(out / RESULTS), whole)
-    aside = sorted(p.name for p in (out / "parts").glob("*.damaged")) if (out / "parts").exists() else []
-    assert aside == [] or len(aside) == 3  # parts/ (with what was set aside) goes after compaction
+    assert sorted(p.name for p in (out / "damaged").iterdir()) == [p.name for p in parts[:3]]  # kept
     assert any(e["event"] == "repaired" and len(e["set_aside"]) == 3 for e in Store(out).status())
 
 
@@ -89,7 +88,7 @@ def test_damaged_results_file_is_reported_then_rebuilt(exp_file, whole, tmp_path
     assert err.count("\n") == 1 and "results.parquet: damaged" in err
     assert main(["sweep", str(exp_file), "--out", str(out), "--resume", "--workers", "1"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(results), whole)
-    assert (out / f"{RESULTS}.damaged").is_file()  # set aside, not deleted
+    assert (out / "damaged" / RESULTS).is_file()  # set aside, not deleted
 
 
 def test_deleted_parts_or_results_are_missing_chunks_never_zero_runs(exp_file, whole, tmp_path, monkeypatch,

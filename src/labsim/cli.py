@@ -2,10 +2,11 @@
 redraw charts and write reports.
 
 Every command runs inside `main`, which turns what can go wrong into one line on stderr and an exit
-code, never a traceback: bad input (a missing file, a wrong field, a bad option) names the file and the
-field (exit 2); a file system error says what failed (exit 1); Ctrl-C (exit 130) and SIGTERM (exit 143)
-stop the command, and output folders written with `labsim.results.output` are left as they were; any
-other exception is a bug, reported as such (exit 1; `--debug` shows its traceback). Heavy libraries
+code, never a traceback: bad input (a missing file, a wrong field, a bad option: every option's value is
+checked by the types of `labsim.cli_args` before any work) names the file and the field (exit 2); a file
+system error names the path (exit 1); Ctrl-C (exit 130) and SIGTERM (exit 143) stop the command however
+early or late they come, and output folders written with `labsim.results.output` are left as they were;
+any other exception is a bug, reported as such (exit 1; `--debug` shows its traceback). Heavy libraries
 (the model, mesa, matplotlib) are imported inside the commands that need them, so `labsim scenarios`
 and `labsim validate` start fast.
 """

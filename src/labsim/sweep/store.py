@@ -10,8 +10,8 @@
                           the parts are removed after it
 
 The store repairs itself on --resume: a part that cannot be read or lacks rows of its chunk (a disk
-that filled up, a copy that was cut short) and a damaged results.parquet are set aside as
-`NAME.damaged` (kept, not deleted), a deleted parts/ is made again, and the chunks without a good part
+that filled up, a copy that was cut short) and a damaged results.parquet are moved into `DIR/damaged/`
+(kept, not deleted), a deleted parts/ is made again, and the chunks without a good part
 are run again; results.parquet is rebuilt from the parts. `Store.check` tells `labsim results` which
 chunks the status log says were finished but whose part is now damaged or missing.
 
@@ -44,6 +44,7 @@ MANIFEST = "manifest.json"
 STATUS = "status.jsonl"
 PARTS = "parts"
 RESULTS = "results.parquet"
+DAMAGED = "damaged"  # damaged parts and results files, set aside on --resume
 ROW_GROUP = 50_000  # rows gathered from the parts before results.parquet writes them (bounds memory)
 
 
@@ -206,12 +207,13 @@ class Store:
         return _problem(path, ["point"], self.expected_rows())
 
     def set_aside(self, path: Path) -> Path:
-        """Rename a damaged file to `NAME.damaged` (or `NAME.damaged-2`, ...): kept for a look, out of the way."""
-        aside = path.with_name(f"{path.name}.damaged")
-        n = 1
+        """Move a damaged file into `DAMAGED/` (as `NAME`, or `NAME.2`, ...): kept for a look, out of the way."""
+        folder = self.folder / DAMAGED
+        folder.mkdir(exist_ok=True)
+        aside, n = folder / path.name, 1
         while aside.exists():
             n += 1
-            aside = path.with_name(f"{path.name}.damaged-{n}")
+            aside = folder / f"{path.name}.{n}"
         path.rename(aside)
         return aside
 
