@@ -672,11 +672,10 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as err:
             if debug:
                 traceback.print_exc()
-            hint = "" if debug else " (rerun with --debug to see the traceback)"
-            print(
-                f"labsim: internal error in '{command}': {_one_line(err)}; please report this{hint}",
-                file=sys.stderr,
-            )
+            if not signals.received:  # else a consequence of the signal (workers it stopped): reported below
+                hint = "" if debug else " (rerun with --debug to see the traceback)"
+                print(f"labsim: internal error in '{command}': {_one_line(err)}; please report this{hint}",
+                      file=sys.stderr)
         if signals.received and code not in (EXIT_INTERRUPTED, EXIT_TERMINATED):
             terminated = signals.received[0] == signal.SIGTERM
             how = "stopped by SIGTERM" if terminated else "interrupted"

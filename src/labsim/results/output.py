@@ -140,8 +140,9 @@ def out_dir_lock(out_dir: Path) -> Iterator[None]:
     """Hold `out_dir` for this process: an OS lock (`filelock`) on `X.lock` beside it, which the OS
     releases when the process dies, even by kill -9, so no stale lock can block a later run.
 
-    A second process is refused at once. The lock file is removed on release (while still held, so
-    a process that opened it meanwhile finds it gone and tries again). Taking the lock again in the
+    A second process is refused at once. The lock file is removed on release, while still held (a
+    process that opened it meanwhile then holds a deleted file, which filelock does not count as the
+    lock, so two processes never both write). Taking the lock again in the
     same process is a no-op: the command line claims the folder before simulating and `write_run`
     then writes it.
     """
