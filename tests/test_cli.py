@@ -200,10 +200,10 @@ def test_existing_output_folder_is_refused(tmp_path, capsys):
     assert [p.name for p in out.iterdir()] == ["keep.txt"] and _leftovers(tmp_path) == []
 
 
-def test_usage_errors_exit_2(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["run", "baseline", "--seed", "many"])
-    assert exc.value.code == 2
+def test_usage_errors_exit_2_on_one_line(capsys):
+    assert main(["run", "baseline", "--seed", "many"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seed" in err and "many" in err
 
 
 def test_validate_reports_each_file(tmp_path, not_toml, capsys):
@@ -331,6 +331,8 @@ def _dead_pid() -> int:
 
 
 def test_leftovers_of_killed_runs_are_cleaned_by_the_next_run(tmp_path):
+    from filelock import FileLock
+
     from labsim.results.output import MARK
 
     dead = _dead_pid()
@@ -339,14 +341,16 @@ def test_leftovers_of_killed_runs_are_cleaned_by_the_next_run(tmp_path):
         (tmp_path / name / MARK).touch()
         (tmp_path / name / "summary.json").write_text(name)
     (tmp_path / "older").mkdir()  # the swap was done: the old copy is garbage
-    (tmp_path / f"other.lock-{dead}").write_text(f"{MARK} {dead}\n")
+    (tmp_path / "other.lock").write_text("")  # a killed run's lock file: the OS released its lock
     (tmp_path / f"notes.old-{dead}").mkdir()  # not labsim's: kept
-    (tmp_path / f"live.tmp-{os.getpid()}").mkdir()  # a live process's: kept
+    (tmp_path / f"live.tmp-{os.getpid()}").mkdir()  # a folder whose lock is held: kept
     (tmp_path / f"live.tmp-{os.getpid()}" / MARK).touch()
 
-    assert _run(tmp_path / "run", "--weeks", "2", "--no-charts") == 0
+    with FileLock(tmp_path / "live.lock", timeout=0, is_singleton=False):
+        assert _run(tmp_path / "run", "--weeks", "2", "--no-charts") == 0
+    (tmp_path / "live.lock").unlink()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["run", "older", "gone", f"notes.old-{dead}", f"live.tmp-{os.getpid()}"])
+        ["run", "older", "gone", f"notes.old-{dead}", f"live.tmp-{os.getpid()}", "other.lock"])
     # a replaced run caught mid-swap is put back where it was, without the marker
     assert sorted(p.name for p in (tmp_path / "gone").iterdir()) == ["summary.json"]
 

@@ -5,8 +5,19 @@ The public API loads lazily, so that `labsim --help` and light commands start fa
 
 from __future__ import annotations
 
-from importlib import import_module, metadata
-from typing import Any
+import os
+import signal
+import sys
+
+#: Ctrl-C and SIGTERM that came while the `labsim` command was still starting (before `labsim.cli.main`
+#: took over): noted here, not raised, so the command stops at once with 130 or 143 and no traceback.
+EARLY_SIGNALS: list[int] = []
+if os.path.basename(sys.argv[0] if sys.argv else "") == "labsim" or sys.orig_argv[1:3] == ["-m", "labsim"]:
+    for _sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_sig, lambda signum, frame: EARLY_SIGNALS.append(signum))
+
+from importlib import import_module, metadata  # noqa: E402  (after the signals: it takes a while)
+from typing import Any  # noqa: E402
 
 try:
     __version__ = metadata.version("labsim")  # one source of truth: pyproject.toml

@@ -2,10 +2,11 @@
 redraw charts and write reports.
 
 Every command runs inside `main`, which turns what can go wrong into one line on stderr and an exit
-code, never a traceback: bad input (a missing file, a wrong field, a bad option) names the file and the
-field (exit 2); a file system error says what failed (exit 1); Ctrl-C (exit 130) and SIGTERM (exit 143)
-stop the command, and output folders written with `labsim.results.output` are left as they were; any
-other exception is a bug, reported as such (exit 1; `--debug` shows its traceback). Heavy libraries
+code, never a traceback: bad input (a missing file, a wrong field, a bad option: every option's value is
+checked by the types of `labsim.cli_args` before any work) names the file and the field (exit 2); a file
+system error names the path (exit 1); Ctrl-C (exit 130) and SIGTERM (exit 143) stop the command however
+early or late they come, and output folders written with `labsim.results.output` are left as they were;
+any other exception is a bug, reported as such (exit 1; `--debug` shows its traceback). Heavy libraries
 (the model, mesa, matplotlib) are imported inside the commands that need them, so `labsim scenarios`
 and `labsim validate` start fast.
 """
@@ -23,8 +24,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from labsim import __version__
+from labsim.cli_args import (
+    MAX_BATCH, MAX_BUDGET, MAX_SIMS, MAX_WORKERS, Parser, check_horizon, count, fraction, horizon, out_dir,
+    out_file, seed, size, weeks, workers,
+)
 from labsim.config.errors import LabsimError
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors; bad scenarios and options use it too
@@ -124,7 +130,7 @@ def _is_experiment(name: str) -> bool:
     try:
         with path.open("rb") as fh:
             return "scenario" in tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, ValueError, RecursionError):  # not TOML, not UTF-8, a 5,000-digit number, too deep
         return False  # the scenario loader reports it, naming the file
 
 
@@ -166,7 +172,7 @@ def _list_bundled(folder: Path, what: str) -> int:
         try:
             with path.open("rb") as fh:
                 description = str(tomllib.load(fh).get("description", "")).strip()
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not TOML, not UTF-8, too deep
             description = "(not valid TOML: run `labsim validate` on it)"
         print(f"{name:<{width}}  {description.splitlines()[0] if description else ''}".rstrip())
     return 0
@@ -182,7 +188,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
                 load_targets(resolve_targets(name))
             elif _is_experiment(name):
-                _load_experiment(name, args.overrides)
+                from labsim.sweep.sweep import check_outputs
+
+                check_outputs(_load_experiment(name, args.overrides))  # what `sweep` would refuse
             else:
                 _load(name, args.overrides)
         except LabsimError as err:
@@ -195,15 +203,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario week by week and write its run folder; print its headline figures."""
-    if args.seed < 0:
-        raise LabsimError(f"--seed must be a whole number 0 or more (got {args.seed})")
-    from labsim.config.parts import LIMITS_DOC, MAX_WEEKS
-
-    if args.weeks is not None and not 1 <= args.weeks <= MAX_WEEKS:
-        raise LabsimError(
-            f"--weeks must be a whole number 1 or more and at most {MAX_WEEKS} (got {args.weeks}); "
-            f"{LIMITS_DOC}"
-        )
     path, scenario = _load(args.scenario, args.overrides)
     weeks = args.weeks if args.weeks is not None else scenario.weeks
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-seed{args.seed}"
@@ -259,7 +258,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from labsim.report.saved import kind_of
 
     kind_of(Path(args.folder))  # a clear error before any drawing
-    if args.out and not Path(args.out).parent.is_dir():
+    if args.out and not Path(args.out).absolute().parent.is_dir():
         raise LabsimError(f"{args.out}: the folder to write the report into does not exist")
     print(write_report(Path(args.folder), lang=args.lang, out=Path(args.out) if args.out else None))
     return 0
@@ -273,18 +272,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     plan = _load_experiment(args.experiment, [], args.replications)
     exp = plan.experiment
-    print(f"{exp.name}: {len(plan.points)} points x {exp.replications} replications, root seed {exp.seed}"
-          f" -> {args.out}/", file=sys.stderr)
+
+    def header() -> None:  # once every check has passed: a refusal stays one line
+        print(f"{exp.name}: {len(plan.points)} points x {exp.replications} replications, root seed {exp.seed}"
+              f" -> {args.out}/", file=sys.stderr)
+
     try:
         report = run_sweep(plan, args.out, engine=args.engine, workers=args.workers,
-                           scheduler=args.scheduler, resume=args.resume, progress=True)
-    except KeyboardInterrupt as err:
+                           scheduler=args.scheduler, resume=args.resume, progress=True, on_start=header)
+    except KeyboardInterrupt as stop:
+        how = "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted"
         if (Path(args.out) / "manifest.json").is_file():
-            print(f"labsim: interrupted; finished chunks are kept in {args.out}/: continue with "
+            print(f"labsim: {how}; finished chunks are kept in {args.out}/: continue with "
                   f"`labsim sweep {args.experiment} --out {args.out} --resume`", file=sys.stderr)
         else:
-            print("labsim: interrupted; nothing written", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(err, Terminated) else EXIT_INTERRUPTED
+            print(f"labsim: {how}; nothing written", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     if report.already_finished:
         print(f"{args.out}: sweep already finished ({report.rows:,} rows); nothing to do")
         return 0
@@ -300,7 +303,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit scenario parameters to published targets (simulated method of moments, docs/calibration.md)."""
-    _check_counts(budget=args.budget, replications=args.replications, workers=args.workers)
     if args.scheduler and args.engine != "dask":
         raise LabsimError("--scheduler needs --engine dask")
     from datetime import date
@@ -308,7 +310,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from labsim.config.scenario import apply_overrides, read_scenario_dict
     from labsim.config.targets import load_targets
     from labsim.design.calibrate import Plan, calibrate, calibrated_toml, parameters_from
-    from labsim.results.output import write_json
+    from labsim.results.output import write_atomically, write_json
 
     path = resolve_scenario(args.scenario)
     _, scenario = _load(args.scenario, args.overrides)  # a bad scenario or --set stops here, one line
@@ -336,9 +338,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     answer = cal.as_json()
     answer["scenario"] = path.stem
     today = date.today().isoformat()
-    _write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
+    write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
     toml = calibrated_toml(path.read_text(encoding="utf-8"), plan, cal, today, resolve_targets(args.targets).name)
-    _write_atomically(out / "calibrated.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8"))
+    write_atomically(out / "calibrated.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8"))
     write_calibration_chart(answer, path.stem, out)
     if args.json:
         print(json.dumps(answer, indent=2))
@@ -349,13 +351,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_validation(args: argparse.Namespace) -> int:
     """Simulate the published claims on a bundled scenario; write the table as JSON, HTML and Markdown."""
-    _check_counts(replications=args.replications, workers=args.workers)
     from dataclasses import asdict
 
     from labsim.config.scenario import read_scenario_dict
     from labsim.design.validation import MISSING, inputs_hash, validate
     from labsim.report.validation import html, markdown
-    from labsim.results.output import write_json
+    from labsim.results.output import write_atomically, write_json
 
     path = resolve_scenario(args.scenario)
     _load(args.scenario, [])
@@ -367,12 +368,12 @@ def cmd_validation(args: argparse.Namespace) -> int:
                                           seed=args.seed, workers=args.workers)]
     meta = {"scenario": path.stem, "replications": args.replications, "seed": args.seed, "missing": MISSING,
             "inputs_hash": inputs_hash(data, targets, args.replications, args.seed)}
-    _write_atomically(out / "validation.json", lambda tmp: write_json(tmp, {**meta, "claims": claims}))
+    write_atomically(out / "validation.json", lambda tmp: write_json(tmp, {**meta, "claims": claims}))
     page = html(claims, meta, args.lang)
-    _write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
     md = markdown(claims, meta)
     if args.markdown:
-        _write_atomically(Path(args.markdown), lambda tmp: tmp.write_text(md, encoding="utf-8"))
+        write_atomically(Path(args.markdown), lambda tmp: tmp.write_text(md, encoding="utf-8"))
     print(md)
     return 0
 
@@ -407,33 +408,24 @@ def cmd_app(args: argparse.Namespace) -> int:
     return serve(path, args.lang, args.host, args.port)
 
 
-def _write_atomically(path: Path, write) -> None:
-    """Write a file through `write(tmp_path)` and rename it into place: never a half-written export."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def cmd_results(args: argparse.Namespace) -> int:
     """A sweep's summary table by point: print it, or export it to CSV / Excel."""
     import json
 
+    from labsim.results.output import write_atomically
     from labsim.sweep.store import Store
     from labsim.sweep.tables import as_json, as_text, point_table
 
     table = point_table(Store(args.dir))
     for option, target in (("--csv", args.csv), ("--xlsx", args.xlsx)):
-        if target and not Path(target).parent.is_dir():
-            raise LabsimError(f"{option} {target}: no such folder {Path(target).parent}")
+        if target and not Path(target).absolute().parent.is_dir():
+            raise LabsimError(f"{option} {target}: no such folder {Path(target).absolute().parent}")
     if args.csv:
-        _write_atomically(Path(args.csv), lambda p: table.frame.to_csv(p, index=False))
+        write_atomically(Path(args.csv), lambda p: table.frame.to_csv(p, index=False))
     if args.xlsx:
         from labsim.report.workbook import write_workbook
 
-        _write_atomically(Path(args.xlsx), lambda p: write_workbook(table, p, args.lang))
+        write_atomically(Path(args.xlsx), lambda p: write_workbook(table, p, args.lang))
     print(json.dumps(as_json(table), indent=2) if args.json else as_text(table))
     return 0
 
@@ -447,16 +439,10 @@ def _design_scenario(args: argparse.Namespace):
     return path, scenario, overrides
 
 
-def _check_counts(**counts: int | None) -> None:
-    for name, value in counts.items():
-        if value is not None and value < 1:
-            raise LabsimError(f"--{name.replace('_', '-')} must be a whole number 1 or more (got {value})")
-
-
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Simulate the pilot many times and report its diagnosands with Monte Carlo SEs."""
-    _check_counts(sims=args.sims, workers=args.workers, horizon=args.horizon)
     path, scenario, overrides = _design_scenario(args)
+    check_horizon(args.horizon, scenario.weeks)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-diagnose"
     from labsim.results.output import check_out_dir
 
@@ -472,9 +458,8 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def cmd_size(args: argparse.Namespace) -> int:
     """Find the smallest pilot that reaches the target power, with its interval and the analytic size;
     with evidence ranges (the scenario's assumptions, --vary), the size across them and the assurance."""
-    _check_counts(workers=args.workers, horizon=args.horizon, batch=args.batch, budget=args.budget,
-                  max_size=args.max_size)
     path, scenario, overrides = _design_scenario(args)
+    check_horizon(args.horizon, scenario.weeks)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
     from labsim.design.evidence import ranges_of
     from labsim.design.size import SizeSearch
@@ -525,18 +510,21 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
 def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -> None:
     """Options `diagnose` and `size` share: design, horizon, alpha, seed, workers, output."""
     p.add_argument("--design", choices=("individual", "office", "saturation", "area"), help="evaluation design")
-    p.add_argument("--horizon", type=int, default=26, help="weeks after assignment employment is measured (default 26)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
-    p.add_argument("--out", metavar="DIR", help=f"output folder (default runs/<name>-{command})")
+    p.add_argument("--horizon", type=horizon, default=26,
+                   help="weeks after assignment employment is measured: 13, 26 or 52, at most the weeks "
+                   "simulated (default 26)")
+    p.add_argument("--alpha", type=fraction, default=0.05, help="significance level, in (0, 1) (default 0.05)")
+    p.add_argument("--seed", type=seed, default=1, help="root seed, 0 to 2^63 - 1 (default 1)")
+    p.add_argument("--workers", type=workers, default=None,
+                   help=f"worker processes, 1 to {MAX_WORKERS:,} (default: every core)")
+    p.add_argument("--out", type=out_dir, metavar="DIR", help=f"output folder (default runs/<name>-{command})")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument("--json", action="store_true", help=f"print {answer} instead of the table")
     _add_overrides(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="labsim", description="Simulate a job-placement pilot before it is launched."
     )
     parser.add_argument("--version", action="version", version=f"labsim {__version__}")
@@ -560,9 +548,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one scenario and write its results and charts")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--weeks", type=int, default=None, help="pilot weeks to run (default: the scenario's)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-seed<N>)")
+    p.add_argument("--seed", type=seed, default=1, help="random seed, 0 to 2^63 - 1 (default 1)")
+    p.add_argument("--weeks", type=weeks, default=None,
+                   help="pilot weeks to run, 1 to 520 (default: the scenario's; see 'Limits' in docs/model.md)")
+    p.add_argument("--out", type=out_dir, metavar="DIR", help="output folder (default runs/<name>-seed<N>)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
     p.add_argument("--no-charts", action="store_true", help="skip the charts (PNG and SVG)")
@@ -578,30 +567,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write a self-contained HTML report of an output folder")
     p.add_argument("folder", metavar="DIR", help="a run, size, diagnose or sweep folder (or a folder of runs)")
     p.add_argument("--lang", choices=langs, default="en", help="language: en, fi (suomi) or sv (svenska)")
-    p.add_argument("--out", metavar="FILE.html", help="report file (default DIR/report-<lang>.html)")
+    p.add_argument("--out", type=out_file, metavar="FILE.html", help="report file (default DIR/report-<lang>.html)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("diagnose", help="simulate the pilot many times: power, bias, coverage, costs")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
-    p.add_argument("--sims", type=int, default=200, help="simulated pilots (default 200)")
+    p.add_argument("--sims", type=count(MAX_SIMS), default=200,
+                   help=f"simulated pilots, 1 to {MAX_SIMS:,} (default 200)")
     _add_design_options(p, "diagnose", "diagnosis.json")
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("size", help="find the smallest pilot that reaches the target power")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
-    p.add_argument("--power", type=float, default=0.8, help="target power (default 0.8)")
+    p.add_argument("--power", type=fraction, default=0.8, help="target power, in (--alpha, 1) (default 0.8)")
     p.add_argument("--by", choices=("participants", "offices", "intake-weeks"), default="participants",
                    help="the lever that sets the pilot's size (default participants)")
-    p.add_argument("--batch", type=int, default=40, help="simulated pilots per size tried (default 40)")
-    p.add_argument("--budget", type=int, default=600,
-                   help="most simulated pilots in one search (default 600)")
-    p.add_argument("--max-size", type=int, default=None, help="largest size to try (default 20x the scenario's)")
-    p.add_argument("--precision", type=float, default=0.10,
+    p.add_argument("--batch", type=count(MAX_BATCH, low=5), default=40,
+                   help=f"simulated pilots per size tried, 5 to {MAX_BATCH:,} (default 40)")
+    p.add_argument("--budget", type=count(MAX_BUDGET), default=600,
+                   help=f"most simulated pilots in one search, up to {MAX_BUDGET:,} (default 600)")
+    p.add_argument("--max-size", type=size, default=None,
+                   help="largest size to try (default 20x the scenario's; 'Limits' in docs/model.md)")
+    p.add_argument("--precision", type=fraction, default=0.10,
                    help="stop when the 95 %% interval on the size is within +- this share of it (default 0.10)")
     p.add_argument("--vary", action="append", default=[], metavar="dotted.path=low:high",
                    help="an assumption's evidence range, e.g. providers.effort_effect=0.3:1.0 (repeatable; "
                         "adds to the scenario's [[assumptions]])")
-    p.add_argument("--assurance", type=float, default=None,
+    p.add_argument("--assurance", type=fraction, default=None,
                    help="target chance of a significant result across the evidence (default: the target power)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
@@ -611,13 +603,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--targets", required=True, metavar="FILE", help="targets file or bundled targets name")
     p.add_argument("--params", metavar="PATH[=LOW:HIGH],...",
                    help="fields to fit (default: the scenario's [[assumptions]] paths)")
-    p.add_argument("--budget", type=int, default=40, help="candidates tried (default 40)")
-    p.add_argument("--replications", type=int, default=8, help="runs per candidate and setting (default 8)")
-    p.add_argument("--seed", type=int, default=1, help="root seed: the same seeds for every candidate (default 1)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--budget", type=count(MAX_BUDGET), default=40, help=f"candidates tried, up to {MAX_BUDGET:,} (default 40)")
+    p.add_argument("--replications", type=size, default=8, help="runs per candidate and setting (default 8)")
+    p.add_argument("--seed", type=seed, default=1, help="root seed: the same seeds for every candidate (default 1)")
+    p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
     p.add_argument("--engine", choices=("local", "dask"), default="local", help="where replications run")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (with --engine dask)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default runs/<name>-calibrate)")
+    p.add_argument("--out", type=out_dir, metavar="DIR", help="output folder (default runs/<name>-calibrate)")
     p.add_argument("--resume", action="store_true", help="continue a calibration in --out that was stopped")
     p.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
     _add_overrides(p)
@@ -625,33 +617,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validation", help="published claims against the simulation (docs/validation.md)")
     p.add_argument("--scenario", default="baseline", help="scenario file or bundled name (default baseline)")
-    p.add_argument("--out", default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
+    p.add_argument("--out", type=out_dir, default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
     p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="language of validation.html")
-    p.add_argument("--markdown", metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
-    p.add_argument("--replications", type=int, default=6, help="runs per setting (default 6)")
-    p.add_argument("--seed", type=int, default=1, help="root seed (default 1)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
+    p.add_argument("--markdown", type=out_file, metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
+    p.add_argument("--replications", type=size, default=6, help="runs per setting (default 6)")
+    p.add_argument("--seed", type=seed, default=1, help="root seed (default 1)")
+    p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
     p.set_defaults(func=cmd_validation)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")
-    p.add_argument("--out", metavar="DIR", required=True, help="results folder (new, or with --resume)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="worker processes (default: every core; 1 runs in this process)")
+    p.add_argument("--out", type=out_dir, metavar="DIR", required=True,
+                   help="results folder (new, or with --resume)")
+    p.add_argument("--workers", type=workers, default=None, metavar="N",
+                   help=f"worker processes, 1 to {MAX_WORKERS:,} (default: every core; 1 runs in this process)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="local processes (default) or a Dask cluster")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask scheduler, e.g. tcp://10.0.0.1:8786 (default: a local Dask cluster)")
     p.add_argument("--resume", action="store_true", help="continue the sweep in DIR where it stopped")
-    p.add_argument("--replications", type=int, default=None, metavar="N",
-                   help="replications per point instead of the file's (a quick first look)")
+    p.add_argument("--replications", type=size, default=None, metavar="N",
+                   help="replications per point instead of the file's (a quick first look; the experiment's "
+                   "ceilings apply, docs/experiments.md)")
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("results", help="a sweep's summary by point (means and intervals)")
     p.add_argument("dir", metavar="DIR", help="the sweep's results folder")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    p.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
-    p.add_argument("--xlsx", metavar="FILE", help="also write the table as an Excel workbook (labelled, explained)")
+    p.add_argument("--csv", type=out_file, metavar="FILE", help="also write the table as CSV")
+    p.add_argument("--xlsx", type=out_file, metavar="FILE",
+                   help="also write the table as an Excel workbook (labelled, explained)")
     p.add_argument("--lang", choices=langs, default="en", help="language of the workbook's labels (default en)")
     p.set_defaults(func=cmd_results)
 
@@ -668,21 +663,51 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the program is, so that it unwinds like Ctrl-C (temporary output removed)."""
 
 
+class _Signals:
+    """Ctrl-C and SIGTERM while a command runs: the signals received, and whether one may still raise."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.armed = True
+
+    def stop(self, signum, frame) -> None:
+        self.received.append(signum)
+        if self.armed and len(self.received) == 1:
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    def disarm(self) -> None:
+        """From now on a signal is noted, not raised (the command is over: only its exit code changes)."""
+        self.armed = False
+
+
 @contextmanager
-def _sigterm_as_exception() -> Iterator[None]:
-    """While a command runs, SIGTERM raises `Terminated` (only the main thread can handle signals)."""
-    def stop(signum, frame):
-        raise Terminated
+def _signals_as_exceptions() -> Iterator[_Signals]:
+    """While a command runs, Ctrl-C raises KeyboardInterrupt and SIGTERM `Terminated`. Only the first
+    signal raises: later ones are noted, so the clean-up it starts is not cut short. An interrupt a
+    library swallows (raised inside a finaliser, say) is still noted, so the command never exits 0
+    after one, and prints no traceback. After a signal, both stay ignored until the process exits.
+    Only the main thread can handle signals; elsewhere they are left alone."""
+    import labsim
+
+    signals = _Signals()
+    signals.received += labsim.EARLY_SIGNALS
+
+    def unraisable(hook) -> None:
+        if not isinstance(hook.exc_value, KeyboardInterrupt):
+            previous_hook(hook)
 
     try:
-        previous = signal.signal(signal.SIGTERM, stop)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
+        previous = {sig: signal.signal(sig, signals.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield signals
         return
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
-        yield
+        yield signals
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = previous_hook
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_IGN if signals.received else handler)
 
 
 def _one_line(err: BaseException) -> str:
@@ -690,48 +715,62 @@ def _one_line(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
+def _os_error(err: OSError) -> str:
+    """An OSError as `path: what went wrong` (the path first, as a planner looks for it)."""
+    what = err.strerror or " ".join(str(err).split()) or type(err).__name__
+    paths = [p for p in (err.filename, err.filename2) if p is not None]
+    return f"{' -> '.join(map(str, paths))}: {what}" if paths else what
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `labsim` console script; returns the exit code (see the module's docstring).
 
-    Every subcommand gets the same handling, so a new one only has to raise `LabsimError` for bad
-    input and write its folders with `labsim.results.output.staged_dir` / `claim_out_dir`.
+    Every subcommand gets the same handling, so a new one only has to declare its options with the
+    types of `labsim.cli_args`, raise `LabsimError` for bad input and write its folders with
+    `labsim.results.output.staged_dir` / `claim_out_dir` (files with `write_atomically`).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv  # anywhere on the line, before or after the command
     argv = [a for a in argv if a != "--debug"]
-    args = build_parser().parse_args(argv)
-    command = args.command
-    try:
-        with _sigterm_as_exception():
-            return args.func(args)
-    except LabsimError as err:
-        print(f"labsim: error: {' '.join(str(err).split())}", file=sys.stderr)
-        return EXIT_INPUT
-    except Terminated:
-        print(f"labsim: '{command}' stopped by SIGTERM; no half-written output is left", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print(f"labsim: '{command}' interrupted; no half-written output is left", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except MemoryError:
-        if debug:
-            traceback.print_exc()
-        print(
-            f"labsim: error: '{command}' ran out of memory; use a smaller world or fewer weeks "
-            "(see 'Limits' in docs/model.md)", file=sys.stderr,
-        )
-        return EXIT_FAILED
-    except OSError as err:  # e.g. no permission or no space in the output folder
-        if debug:
-            traceback.print_exc()
-        print(f"labsim: error: {' '.join(str(err).split())}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as err:
-        if debug:
-            traceback.print_exc()
-        hint = "" if debug else " (rerun with --debug to see the traceback)"
-        print(
-            f"labsim: internal error in '{command}': {_one_line(err)}; please report this{hint}",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+    command = next((a for a in argv if not a.startswith("-")), "labsim")
+    code = EXIT_FAILED
+    with _signals_as_exceptions() as signals:
+        try:
+            try:
+                if signals.received:  # while the command was starting
+                    raise KeyboardInterrupt
+                args = build_parser().parse_args(argv)
+                command = args.command
+                code = args.func(args)
+            finally:
+                signals.disarm()  # a signal from here on sets the exit code, never a traceback
+        except LabsimError as err:
+            print(f"labsim: error: {' '.join(str(err).split())}", file=sys.stderr)
+            code = EXIT_INPUT
+        except KeyboardInterrupt as stop:  # reported below
+            if not signals.received:  # raised by someone else's handler
+                signals.received.append(signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+        except MemoryError:
+            if debug:
+                traceback.print_exc()
+            print(
+                f"labsim: error: '{command}' ran out of memory; use a smaller world or fewer weeks "
+                "(see 'Limits' in docs/model.md)", file=sys.stderr,
+            )
+        except OSError as err:  # e.g. no permission or no space in the output folder
+            if debug:
+                traceback.print_exc()
+            print(f"labsim: error: {_os_error(err)}", file=sys.stderr)
+        except Exception as err:
+            if debug:
+                traceback.print_exc()
+            if not signals.received:  # else a consequence of the signal (workers it stopped): reported below
+                hint = "" if debug else " (rerun with --debug to see the traceback)"
+                print(f"labsim: internal error in '{command}': {_one_line(err)}; please report this{hint}",
+                      file=sys.stderr)
+        if signals.received and code not in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+            terminated = signals.received[0] == signal.SIGTERM
+            how = "stopped by SIGTERM" if terminated else "interrupted"
+            print(f"labsim: '{command}' {how}; no half-written output is left", file=sys.stderr)
+            code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    return code

@@ -35,6 +35,11 @@ from labsim.config.scenario import (
 
 #: Spawn key of the Latin hypercube's random stream: apart from every replication's (point, replication).
 LHS_STREAM = (0x4C4853,)
+#: Ceilings of one experiment, counted before any point is made (docs/experiments.md, "Errors and limits"):
+#: each point is a validated scenario held in memory, each run a whole simulation.
+MAX_POINTS = 10_000
+MAX_RUNS = 1_000_000  # points x replications
+MAX_SAMPLES = MAX_POINTS  # Latin hypercube draws
 
 Values = Annotated[list[Any], Field(min_length=1)]
 
@@ -83,7 +88,7 @@ class Levers(Part):
 class Uncertainties(Levers):
     """Unknowns about the world: a grid, zipped lists, and ranges sampled by a Latin hypercube."""
 
-    samples: PosInt | None = None
+    samples: Annotated[int, Field(ge=1, le=MAX_SAMPLES)] | None = None
     ranges: dict[str, tuple[int, int] | tuple[float, float]] = {}
 
     @field_validator("ranges", mode="before")
@@ -206,6 +211,25 @@ def check_path(path: str, source: str, field: str) -> None:
         model = sub
 
 
+def check_size(exp: Experiment, source: str) -> int:
+    """Count the points (every factor's levels multiplied) before any is made; refuse an experiment over
+    MAX_POINTS points or MAX_RUNS runs. Returns the number of points."""
+    points = 1
+    for part in (exp.levers, exp.uncertainties):
+        levels = [len(v) for v in part.grid.values()] + [len(next(iter(g.values()))) for g in part.zip]
+        if isinstance(part, Uncertainties) and part.ranges:
+            levels.append(part.samples or 1)
+        for n in levels:
+            points *= n
+    if points > MAX_POINTS:
+        raise ScenarioError(source, "levers", f"{points:,} points (every combination of the factors); at most "
+                            f"{MAX_POINTS:,} (docs/experiments.md): vary fewer fields, or sample them as ranges")
+    if points * exp.replications > MAX_RUNS:
+        raise ScenarioError(source, "replications", f"{points:,} points x {exp.replications:,} replications = "
+                            f"{points * exp.replications:,} runs; at most {MAX_RUNS:,} (docs/experiments.md)")
+    return points
+
+
 def _factors(exp: Experiment, source: str) -> list[list[dict[str, Any]]]:
     """Each factor as its list of settings (one dict of path -> value per level), levers first."""
     factors: list[list[dict[str, Any]]] = []
@@ -281,6 +305,7 @@ def load_experiment(
         if replications < 1:
             raise LabsimError(f"--replications must be a whole number 1 or more (got {replications})")
         exp = exp.model_copy(update={"replications": replications})
+    check_size(exp, source)
 
     base_path = path.parent / exp.scenario
     if not base_path.is_file() and find_scenario is not None and Path(exp.scenario).suffix != ".toml":

@@ -473,19 +473,52 @@ def read_toml(path: str | Path, what: str) -> dict[str, Any]:
         raise ScenarioError(str(path), None, f"no such {what} file")
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(str(path), None, f"not valid TOML: {err}") from None
+            data = tomllib.load(fh)
     except UnicodeDecodeError:
         raise ScenarioError(str(path), None, "not a text file in UTF-8") from None
+    except (ValueError, RecursionError) as err:  # TOMLDecodeError, a 5,000-digit number, deep nesting
+        raise ScenarioError(str(path), None, f"not valid TOML: {_short(err)}") from None
+    except OSError as err:
+        raise ScenarioError(str(path), None, f"cannot be read ({err.strerror or err})") from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(str(path), None, f"nested more than {MAX_DEPTH} levels deep (tables and arrays)")
+    return data
 
 
-def _parse_value(text: str) -> Any:
-    """Read an override's value the way TOML would, falling back to a bare string."""
+#: Tables and arrays within each other: scenario and experiment files need a handful.
+MAX_DEPTH = 16
+
+
+def _short(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or "nested too deeply"
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in `value` (counted without recursion)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _parse_value(text: str, key: str = "") -> Any:
+    """Read an override's value the way TOML would, falling back to a bare string (so the schema says
+    what it expected; a value nested too deeply or a 5,000-digit number is refused here)."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except (ValueError, RecursionError) as err:
+        raise ScenarioError("--set", key.strip(), f"not a value labsim can read ({_short(err)})") from None
+    if _depth(value) > MAX_DEPTH - 2:
+        raise ScenarioError("--set", key.strip(), f"nested more than {MAX_DEPTH - 2} levels deep")
+    return value
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> dict[str, Any]:
@@ -495,7 +528,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str], source: str) -> 
         if "=" not in item:
             raise ScenarioError(source, item, "an override must read dotted.path=value")
         key, _, text = item.partition("=")
-        set_field(data, key, _parse_value(text.strip()), source)
+        set_field(data, key, _parse_value(text.strip(), key), source)
     return data
 
 

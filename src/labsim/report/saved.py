@@ -21,6 +21,8 @@ from labsim.config.scenario import Scenario
 from labsim.results.summary import RunResult
 
 RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
+#: What charts and reports read from a run's summary.json (a damaged one is refused on one line).
+SUMMARY_KEYS = ["weeks", "referral_mode", "participants", "employment_rate"]
 KINDS = ("run", "size", "diagnose", "sweep", "runs")
 
 
@@ -80,7 +82,7 @@ def load(folder: Path) -> Saved:
     manifest = _json(folder / "manifest.json") if (folder / "manifest.json").is_file() else {}
     tables: dict[str, Any] = {}
     if kind == "run":
-        tables["summary"] = _json(folder / "summary.json")
+        tables["summary"] = _json(folder / "summary.json", SUMMARY_KEYS)
         tables["weekly"] = _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"])
         tables["individuals"] = _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"])
         curve = folder / "employment_by_week.csv"
@@ -117,9 +119,11 @@ def _json(path: Path, required: list[str] = ()) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise LabsimError(f"{path}: cannot read JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise LabsimError(f"{path}: damaged (a JSON {type(data).__name__}, not an object); write the folder again")
     missing = [k for k in required if k not in data]
     if missing:
-        raise LabsimError(f"{path}: missing key(s) {', '.join(missing)}")
+        raise LabsimError(f"{path}: damaged (missing key(s) {', '.join(missing)}); write the folder again")
     return data
 
 

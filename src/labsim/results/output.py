@@ -8,7 +8,6 @@ command line so that sweeps can write the same folders.
 
 from __future__ import annotations
 
-import glob
 import json
 import math
 import os
@@ -59,55 +58,75 @@ def check_writable(out_dir: Path) -> None:
     os.unlink(probe)
 
 
-def _alive(pid: int) -> bool:
-    """Whether a process with this id runs on this machine (a reused id counts as alive: kept, not lost)."""
+def named(err: OSError, path: Path | str) -> OSError:
+    """`err` naming `path` if it names no file itself (a full disk while writing names none), so that
+    the command line can say which file or folder failed."""
+    if err.filename is not None:
+        return err
+    return type(err)(err.errno, err.strerror or " ".join(str(err).split()) or type(err).__name__, str(path))
+
+
+def write_atomically(path: Path | str, write: Callable[[Path], object]) -> Path:
+    """Write a file through `write(temporary path)`, flush it to disk and rename it into place.
+
+    Readers see the old file or the whole new one, never half of one; on any error, Ctrl-C or SIGTERM
+    the temporary sibling (`.NAME.tmp-PID.SUFFIX`, keeping the suffix for writers that go by it) is
+    removed. An OSError names `path`. Every file labsim replaces in place is written through this.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}{path.suffix}")
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise named(err, path) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
-_LEFTOVER = re.compile(r"^(?P<name>.+)\.(?P<kind>tmp|old|lock)-(?P<pid>\d+)$")
-#: Written into every folder or file this module leaves beside an output folder while it works, so
-#: that only those (never a planner's own `notes.old-2023`) are cleaned up after a killed run.
+_LEFTOVER = re.compile(r"^(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)$")
+#: Written into every folder this module leaves beside an output folder while it works, so that only
+#: those (never a planner's own `notes.old-2023`) are cleaned up after a killed run.
 MARK = ".labsim-leftover"
+#: Output folders this process holds the lock of (taking it again is a no-op).
+_HELD: set[Path] = set()
 
 
 def _marked(path: Path) -> bool:
     try:
-        if path.is_dir():
-            return (path / MARK).is_file()
-        return path.is_file() and path.read_text(encoding="utf-8").startswith(MARK)
+        return path.is_dir() and (path / MARK).is_file()
     except OSError:
         return False
 
 
 def clean_stale(parent: Path) -> list[Path]:
-    """Remove what killed runs left in `parent` and return it: `X.tmp-PID` (an unfinished run),
-    `X.old-PID` (a replaced run; moved back to `X` if the swap stopped before the new run arrived) and
-    `X.lock-PID` files, for every PID that no longer runs. Only this module's own leftovers (marked
-    with MARK) are touched."""
+    """Remove what killed runs left in `parent` and return it: `X.tmp-PID` (an unfinished run) and
+    `X.old-PID` (a replaced run; moved back to `X` if the swap stopped before the new run arrived).
+    A leftover is stale when nobody holds the lock of `X` (the OS releases a dead process's lock);
+    only this module's own leftovers (marked with MARK) are touched."""
     cleaned: list[Path] = []
     if not parent.is_dir():
         return cleaned
     for path in sorted(parent.iterdir()):
         match = _LEFTOVER.match(path.name)
-        if not match or _alive(int(match["pid"])) or not _marked(path):
+        if not match or not _marked(path):
             continue
         target = parent / match["name"]
         try:
-            if match["kind"] == "lock":
-                path.unlink()
-            elif match["kind"] == "old" and not target.exists():
-                (path / MARK).unlink()
-                path.rename(target)
-            else:
-                shutil.rmtree(path)
-        except FileNotFoundError:
-            continue  # another run cleaned it first
+            with out_dir_lock(target):
+                if match["kind"] == "old" and not target.exists():
+                    (path / MARK).unlink()
+                    path.rename(target)
+                else:
+                    shutil.rmtree(path)
+        except (LabsimError, FileNotFoundError):
+            continue  # written right now by another process, or cleaned by it first
         cleaned.append(path)
     return cleaned
 
@@ -118,35 +137,38 @@ def _beside(out_dir: Path, kind: str) -> Path:
 
 @contextmanager
 def out_dir_lock(out_dir: Path) -> Iterator[None]:
-    """Hold `out_dir` for this process: its own `X.lock-PID` file, and no other live process's lock on X.
+    """Hold `out_dir` for this process: an OS lock (`filelock`) on `X.lock` beside it, which the OS
+    releases when the process dies, even by kill -9, so no stale lock can block a later run.
 
-    Each process creates its lock file (O_EXCL) before it looks for the others', so of two runs into
-    the same folder the second is always refused, and they cannot both succeed (two that start in
-    the same instant may both be refused). Taking the lock again in the same process is a no-op: the
-    command line claims the folder before simulating and `write_run` then writes it.
+    A second process is refused at once. The lock file is removed on release, while still held (a
+    process that opened it meanwhile then holds a deleted file, which filelock does not count as the
+    lock, so two processes never both write). Taking the lock again in the
+    same process is a no-op: the command line claims the folder before simulating and `write_run`
+    then writes it.
     """
-    out_dir = Path(out_dir)
-    mine = _beside(out_dir, "lock")
-    if mine.exists():
+    from filelock import FileLock, Timeout
+
+    out_dir = Path(os.path.abspath(out_dir))
+    if out_dir in _HELD:
         yield
         return
-    mine.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(mine, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(f"{MARK} {os.getpid()}\n")
+    path = out_dir.with_name(f"{out_dir.name}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path, timeout=0, is_singleton=False)
     try:
-        for other in out_dir.parent.glob(f"{glob.escape(out_dir.name)}.lock-*"):
-            match = _LEFTOVER.match(other.name)
-            if other == mine or not match or match["name"] != out_dir.name:
-                continue
-            if _alive(int(match["pid"])) and _marked(other):
-                raise LabsimError(
-                    f"{out_dir}: another labsim process (PID {match['pid']}) is writing this folder; "
-                    "wait for it to finish or choose another output folder"
-                )
+        lock.acquire()
+    except Timeout:
+        raise LabsimError(f"{out_dir}: another labsim process is writing this folder; wait for it to finish "
+                          "or choose another output folder") from None
+    except OSError as err:
+        raise named(err, path) from None
+    _HELD.add(out_dir)
+    try:
         yield
     finally:
-        mine.unlink(missing_ok=True)
+        _HELD.discard(out_dir)
+        path.unlink(missing_ok=True)
+        lock.release()
 
 
 @contextmanager
@@ -157,10 +179,36 @@ def claim_out_dir(out_dir: Path, force: bool = False) -> Iterator[Path]:
     out_dir = Path(out_dir)
     check_out_dir(out_dir, force)
     check_writable(out_dir)
-    clean_stale(out_dir.parent)
     with out_dir_lock(out_dir):
+        clean_stale(out_dir.parent)
         check_out_dir(out_dir, force)  # a stale `.old-PID` may just have been moved back
         yield out_dir
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done (a folder swap is two renames: never half):
+    noted while it runs, then handed to the handlers that were in place (in the main thread only,
+    where Python runs signal handlers)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, lambda signum, frame: noted.append(signum)) for sig in held}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(noted):
+            if callable(previous[sig]):
+                previous[sig](sig, None)
+            elif previous[sig] == signal.SIG_DFL:
+                os.kill(os.getpid(), sig)
 
 
 @contextmanager
@@ -168,33 +216,37 @@ def staged_dir(out_dir: Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling folder `DIR.tmp-<pid>`; on success it becomes `out_dir`.
 
     On any error, Ctrl-C or SIGTERM (which the command line turns into an exception) the temporary
-    folder is removed and `out_dir` is left as it was. The folder is claimed (`claim_out_dir`) for
-    the time of writing unless this process has claimed it already.
+    folder is removed and `out_dir` is left as it was; the swap itself is not interrupted. An OSError
+    (a full disk, no permission) names `out_dir`. The folder is claimed (`claim_out_dir`) for the
+    time of writing unless this process has claimed it already.
     """
     out_dir = Path(out_dir)
     with claim_out_dir(out_dir, force):
         tmp = _beside(out_dir, "tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        (tmp / MARK).touch()
         old = _beside(out_dir, "old")
         try:
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            (tmp / MARK).touch()
             yield tmp
             check_out_dir(out_dir, force)
-            (tmp / MARK).unlink()
-            if out_dir.exists():  # replace: move the old run aside first, so the swap is two renames
-                (out_dir / MARK).touch()
-                out_dir.rename(old)
-                tmp.rename(out_dir)
-                shutil.rmtree(old)
-            else:
-                tmp.rename(out_dir)
-        except BaseException:
+            with _signals_held():
+                (tmp / MARK).unlink()
+                if out_dir.exists():  # replace: move the old run aside first, so the swap is two renames
+                    (out_dir / MARK).touch()
+                    out_dir.rename(old)
+                    tmp.rename(out_dir)
+                    shutil.rmtree(old)
+                else:
+                    tmp.rename(out_dir)
+        except BaseException as err:
             shutil.rmtree(tmp, ignore_errors=True)
             if old.is_dir() and not out_dir.exists():  # stopped mid-swap: put the old run back
                 old.rename(out_dir)
             if out_dir.is_dir():  # the old run's marker (a new run never has one)
                 (out_dir / MARK).unlink(missing_ok=True)
+            if isinstance(err, OSError):
+                raise named(OSError(err.errno, err.strerror or str(err)), out_dir) from None
             raise
 
 

@@ -9,6 +9,12 @@
     DIR/results.parquet   every row in point and replication order, written when the last chunk is in;
                           the parts are removed after it
 
+The store repairs itself on --resume: a part that cannot be read or lacks rows of its chunk (a disk
+that filled up, a copy that was cut short) and a damaged results.parquet are moved into `DIR/damaged/`
+(kept, not deleted), a deleted parts/ is made again, and the chunks without a good part
+are run again; results.parquet is rebuilt from the parts. `Store.check` tells `labsim results` which
+chunks the status log says were finished but whose part is now damaged or missing.
+
 A chunk's file name carries a key hashing (labsim version, root seed, the point's resolved scenario,
 the replication block), so resuming skips exactly the chunks whose part exists. Results are never held
 in memory beyond the chunks in flight; compaction reads the parts one at a time and writes row groups
@@ -21,6 +27,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,12 +38,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labsim.config.errors import LabsimError
-from labsim.results.output import _json_default, staged_dir
+from labsim.results.output import _json_default, staged_dir, write_atomically
 
 MANIFEST = "manifest.json"
 STATUS = "status.jsonl"
 PARTS = "parts"
 RESULTS = "results.parquet"
+DAMAGED = "damaged"  # damaged parts and results files, set aside on --resume
 ROW_GROUP = 50_000  # rows gathered from the parts before results.parquet writes them (bounds memory)
 
 
@@ -68,20 +77,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _replace_atomically(path: Path, write) -> None:
-    """Write through `write(file)` to a temporary sibling, flush it to disk, rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def rows_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Rows (dicts that may lack some keys) as an Arrow table, columns in first-seen order."""
     columns: dict[str, None] = {}
@@ -97,6 +92,25 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         for f in schema
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _problem(path: Path, columns: list[str], rows: int) -> str | None:
+    """What is wrong with a Parquet file that should hold `rows` rows (read in full), or None."""
+    try:
+        got = pq.read_table(path, columns=columns).num_rows
+    except (pa.ArrowException, OSError, ValueError) as err:
+        return f"unreadable: {' '.join(str(err).split())[:80]}"
+    return None if got == rows else f"{got} rows instead of {rows}"
+
+
+@contextmanager
+def _readable(folder: Path) -> Iterator[None]:
+    """A store file that cannot be read, as a one-line error that says how to repair it."""
+    try:
+        yield
+    except (pa.ArrowException, OSError) as err:
+        raise LabsimError(f"{folder}: a results file cannot be read ({' '.join(str(err).split())[:120]}); "
+                          f"run `labsim sweep EXPERIMENT --out {folder} --resume` to repair it") from None
 
 
 class Store:
@@ -122,7 +136,7 @@ class Store:
         text = json.dumps(manifest, indent=2, default=_json_default) + "\n"
         with staged_dir(self.folder) as tmp:
             (tmp / PARTS).mkdir()
-            _replace_atomically(tmp / MANIFEST, lambda fh: fh.write(text.encode()))
+            write_atomically(tmp / MANIFEST, lambda p: p.write_text(text, encoding="utf-8"))
 
     def manifest(self) -> dict[str, Any]:
         """The sweep's manifest; a clear error if the folder is not a sweep."""
@@ -131,9 +145,13 @@ class Store:
             raise LabsimError(f"{self.folder}: not a sweep folder (no {MANIFEST}); run `labsim sweep` "
                               "without --resume to start one")
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise LabsimError(f"{path}: not a readable manifest ({err})") from None
+        if not isinstance(data, dict) or not {"identity", "points", "replications"} <= set(data):
+            raise LabsimError(f"{self.folder}: not a sweep folder ({MANIFEST} is not a sweep's: a run, size "
+                              "or diagnose folder?); `labsim results` reads what `labsim sweep` wrote")
+        return data
 
     def check_same(self, identity: dict[str, Any]) -> None:
         """Refuse to resume a sweep that was started from a different experiment or labsim."""
@@ -165,7 +183,87 @@ class Store:
     def write_part(self, chunk: Chunk, rows: list[dict[str, Any]]) -> None:
         """Store a finished chunk's rows as one part, atomically."""
         table = rows_table(rows)
-        _replace_atomically(self.parts / chunk.file, lambda fh: pq.write_table(table, fh))
+        write_atomically(self.parts / chunk.file, lambda p: pq.write_table(table, p))
+
+    # -- checks and repair ---------------------------------------------------------------------------
+
+    def expected_rows(self) -> int:
+        """Rows of the whole sweep: every point's replications."""
+        manifest = self.manifest()
+        return int(manifest["replications"]) * len(manifest["points"])
+
+    def part_problem(self, chunk: Chunk) -> str | None:
+        """Why the chunk's part is not good ("missing", or what is wrong), or None if it is whole."""
+        path = self.parts / chunk.file
+        if not path.is_file():
+            return "missing"
+        return _problem(path, ["point"], chunk.stop - chunk.start)
+
+    def results_problem(self) -> str | None:
+        """Why results.parquet is not good (missing, unreadable, not every row), or None."""
+        path = self.folder / RESULTS
+        if not path.is_file():
+            return "missing"
+        return _problem(path, ["point"], self.expected_rows())
+
+    def set_aside(self, path: Path) -> Path:
+        """Move a damaged file into `DAMAGED/` (as `NAME`, or `NAME.2`, ...): kept for a look, out of the way."""
+        folder = self.folder / DAMAGED
+        folder.mkdir(exist_ok=True)
+        aside, n = folder / path.name, 1
+        while aside.exists():
+            n += 1
+            aside = folder / f"{path.name}.{n}"
+        path.rename(aside)
+        return aside
+
+    def repair(self, chunks: list[Chunk]) -> list[str]:
+        """Before a resume: set aside a damaged results.parquet and damaged parts, make parts/ again if
+        it is gone, drop parts a finished compaction left behind. Returns what was set aside."""
+        aside: list[str] = []
+        results = self.folder / RESULTS
+        if results.exists():
+            problem = self.results_problem()
+            if problem is None:
+                shutil.rmtree(self.parts, ignore_errors=True)  # killed after compaction, before the clean-up
+                return aside
+            aside.append(f"{RESULTS} ({problem})")
+            self.set_aside(results)
+        self.parts.mkdir(exist_ok=True)
+        for chunk in chunks:
+            problem = self.part_problem(chunk)
+            if problem not in (None, "missing"):
+                aside.append(f"{chunk.file} ({problem})")
+                self.set_aside(self.parts / chunk.file)
+        if aside:
+            self.log("repaired", set_aside=aside)
+        return aside
+
+    def logged_chunks(self) -> list[Chunk]:
+        """The chunks the status log says were finished."""
+        chunks = (Chunk(int(e["point"]), int(e["replications"][0]), int(e["replications"][1]), str(e["key"]))
+                  for e in self.status() if e.get("event") == "chunk")
+        return list(dict.fromkeys(chunks))  # a chunk rerun after a repair is logged twice
+
+    def check(self) -> None:
+        """Refuse to summarise a damaged store: a bad results.parquet, or chunks the status log says were
+        finished whose part is damaged or missing (a sweep still running has none of those)."""
+        resume = "run `labsim sweep EXPERIMENT --out {0} --resume` to repair it".format(self.folder)
+        if self.finished():
+            problem = self.results_problem()
+            if problem:
+                raise LabsimError(f"{self.folder / RESULTS}: damaged ({problem}); {resume}")
+            return
+        bad = [(c, p) for c in self.logged_chunks() if (p := self.part_problem(c))]
+        if bad:
+            damaged = [f"{c.file} ({p})" for c, p in bad if p != "missing"]
+            missing = [c for c, p in bad if p == "missing"]
+            said = [f"{len(damaged)} damaged: {', '.join(damaged[:3])}{' ...' if len(damaged) > 3 else ''}"] \
+                if damaged else []
+            if missing:
+                said.append(f"{len(missing)} missing (point {', '.join(str(c.point) for c in missing[:5])}"
+                            f"{' ...' if len(missing) > 5 else ''})")
+            raise LabsimError(f"{self.folder}: finished chunks are gone from {PARTS}/: {'; '.join(said)}; {resume}")
 
     def _tables(self, files: list[Path], columns: list[str] | None = None):
         """The parts' common schema (a column missing from a part, e.g. one whose runs all failed, is
@@ -201,19 +299,28 @@ class Store:
                 if batch or not rows:
                     writer.write_table(pa.concat_tables(batch) if batch else schema.empty_table())
 
-        _replace_atomically(self.folder / RESULTS, write)
+        def write_file(path: Path) -> None:
+            with open(path, "wb") as fh:
+                write(fh)
+
+        write_atomically(self.folder / RESULTS, write_file)
         shutil.rmtree(self.parts, ignore_errors=True)
         return rows
 
     def columns(self) -> list[str]:
         """The names of the columns stored so far."""
-        if self.finished():
-            return pq.read_schema(self.folder / RESULTS).names
-        files = sorted(self.parts.glob("p*.parquet"))
-        return self._tables(files)[0].names if files else []
+        with _readable(self.folder):
+            if self.finished():
+                return pq.read_schema(self.folder / RESULTS).names
+            files = sorted(self.parts.glob("p*.parquet"))
+            return self._tables(files)[0].names if files else []
 
     def read(self, columns: list[str] | None = None) -> pa.Table:
         """All rows so far (from results.parquet, or the parts of an unfinished sweep)."""
+        with _readable(self.folder):
+            return self._read(columns)
+
+    def _read(self, columns: list[str] | None) -> pa.Table:
         if self.finished():
             path = self.folder / RESULTS
             names = pq.read_schema(path).names

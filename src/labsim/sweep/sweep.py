@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -147,11 +148,13 @@ def run_sweep(
     scheduler: str | None = None,
     resume: bool = False,
     progress: bool = False,
+    on_start: Callable[[], object] | None = None,
 ) -> SweepReport:
     """Run every point x replication of the plan not yet in the store at `out`; compact at the end.
 
-    Without `resume` the folder must not exist; with it, the folder's manifest must match the plan, and
-    only the chunks without a part are run (nothing at all if the sweep has finished).
+    Without `resume` the folder must not exist; with it, the folder's manifest must match the plan,
+    the store is repaired (`Store.repair`) and only the chunks without a good part are run (nothing at
+    all if the sweep has finished). `on_start` is called once every check has passed, before any work.
     """
     t0 = time.perf_counter()
     store = Store(out)
@@ -160,6 +163,7 @@ def run_sweep(
     n_points = len(plan.points)
     if resume:
         store.check_same(identity(plan))
+        store.repair(chunks)
         if store.finished():
             rows, failed = _counts(store)
             return SweepReport(store.folder, n_points, exp.replications, rows, failed, 0,
@@ -168,6 +172,8 @@ def run_sweep(
     else:
         store.check_new()
     check_outputs(plan)
+    if on_start is not None:
+        on_start()
 
     todo = [c for c in chunks if not resume or not store.done(c)]
     with executor(engine, workers, scheduler) as pool:  # a bad engine or scheduler stops here, folder untouched

@@ -75,6 +75,7 @@ def describe(x: np.ndarray) -> dict[str, float | int | None]:
 def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
     """The sweep's statistics by point (finished or not: an unfinished sweep shows what is in)."""
     manifest = store.manifest()
+    store.check()
     factors = list(manifest.get("factors", []))
     names = store.columns()
     derived = {f"employment_rate.{h}w.{k}" for h in (13, 26, 52) for k in ("difference", "se")} & set(names)

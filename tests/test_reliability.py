@@ -1,0 +1,312 @@
+"""Reliability (issue 19): each cause an audit found, with its own test.
+
+Bad flags and files are one line and exit 2; damaged folders are refused; a full disk names the path and
+leaves no lock or temporary folder; Ctrl-C and SIGTERM give 130 and 143 with no traceback, however
+late they come. Worlds are tiny (300 seekers, no burn-in) so the file stays fast.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from labsim.cli import main
+
+from conftest import ROOT
+
+TINY = ["--set", "area.job_seekers=300", "--set", "area.burn_in_weeks=0", "--set", "weeks=14",
+        "--set", "referral.target_participants=40"]
+
+
+def refused(argv: list[str], capsys, *words: str) -> str:
+    """Run `labsim argv`; it must refuse on one line (exit 2) naming `words`."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("labsim: error: ") and "Traceback" not in err, err
+    for word in words:
+        assert word in err, (word, err)
+    return err
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if ".tmp-" in p.name or ".old-" in p.name
+                  or p.name.endswith(".lock"))
+
+
+# 1. diagnose accepted any --alpha; every command's alpha and power lie in (0, 1)
+@pytest.mark.parametrize("value", ["0", "1", "-0.1", "nan", "inf", "1e400", "x"])
+@pytest.mark.parametrize("command, flag", [("diagnose", "--alpha"), ("size", "--alpha"), ("size", "--power")])
+def test_alpha_and_power_outside_zero_one_are_refused(command, flag, value, tmp_path, capsys):
+    refused([command, "baseline", flag, value, "--out", str(tmp_path / "o")], capsys, flag)
+    assert list(tmp_path.iterdir()) == []
+
+
+# 5. unbounded work: ceilings counted before anything is expanded
+def test_experiment_size_is_counted_before_points_are_made(tmp_path, capsys):
+    path = tmp_path / "huge.toml"
+    path.write_text(f'scenario = "baseline"\nreplications = 10\n[levers.grid]\n'
+                    f'"providers.capacity" = {list(range(1, 151))}\n'
+                    f'"referral.target_participants" = {list(range(1, 151))}\n'
+                    f'"area.job_seekers" = {list(range(1000, 1150))}\n', encoding="utf-8")
+    started = time.perf_counter()
+    refused(["validate", str(path)], capsys, "3,375,000 points", "10,000")
+    refused(["sweep", str(path), "--out", str(tmp_path / "o")], capsys, "points")
+    assert time.perf_counter() - started < 10  # refused, not expanded (it used to run for ever)
+    few = tmp_path / "few.toml"
+    few.write_text('scenario = "baseline"\nreplications = 2000\n[levers.grid]\n'
+                   f'"referral.target_participants" = {list(range(1, 1001))}\n', encoding="utf-8")
+    refused(["validate", str(few)], capsys, "2,000,000 runs")
+    many = tmp_path / "samples.toml"
+    many.write_text('scenario = "baseline"\nreplications = 1\n[uncertainties]\nsamples = 10000000\n'
+                    '[uncertainties.ranges]\n"market.matching_efficiency" = [0.03, 0.08]\n', encoding="utf-8")
+    refused(["validate", str(many)], capsys, "samples", "10000")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["diagnose", "baseline", "--sims", "999999999999"], "--sims"),
+    (["size", "baseline", "--batch", "999999999999"], "--batch"),
+    (["size", "baseline", "--budget", "999999999999"], "--budget"),
+    (["size", "baseline", "--max-size", "999999999999"], "--max-size"),
+    (["sweep", "baseline", "--out", "x", "--workers", "0"], "--workers"),
+    (["sweep", "baseline", "--out", "x", "--replications", "99999999999"], "--replications"),
+])
+def test_counts_have_ceilings(argv, flag, capsys):
+    refused(argv, capsys, flag, "at most")
+
+
+# 6. internal errors on bad flag values
+@pytest.mark.parametrize("argv, words", [
+    (["diagnose", "baseline", "--horizon", "100000"], ["--horizon", "13, 26, 52"]),
+    (["diagnose", "baseline", "--horizon", "20"], ["--horizon", "13, 26, 52"]),
+    (["diagnose", "baseline", *TINY, "--horizon", "26"], ["--horizon 26", "14 weeks"]),
+    (["size", "baseline", *TINY, "--horizon", "52"], ["--horizon 52", "14 weeks"]),
+    (["diagnose", "baseline", "--seed", "-5"], ["--seed", "2^63"]),
+    (["size", "baseline", "--seed", "-5"], ["--seed"]),
+    (["run", "baseline", "--seed", str(2**63)], ["--seed"]),
+    (["run", "baseline", "--out", "/"], ["--out", "root"]),
+    (["diagnose", "baseline", "--out", "//"], ["--out", "root"]),
+    (["sweep", "baseline", "--out", "/"], ["--out", "root"]),
+    (["run", "baseline", "--out", ""], ["--out", "empty"]),  # 9. it wrote to the default folder
+    (["size", "baseline", "--out", " "], ["--out", "empty"]),
+    (["run", "baseline", "--out", "."], ["--out", "current folder"]),
+    (["report", "x", "--out", ""], ["--out", "empty"]),
+    (["results", "x", "--csv", ""], ["--csv", "empty"]),
+])
+def test_bad_flag_values_are_refused_before_any_work(argv, words, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    refused(argv, capsys, *words)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_largest_seed_and_horizon_equal_to_the_weeks_run(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["diagnose", "baseline", *TINY, "--horizon", "13", "--sims", "2", "--workers", "1",
+                 "--seed", str(2**63 - 1), "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["horizon_weeks"] == 13
+
+
+# 7. damaged run folders
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "r"
+    assert main(["run", "baseline", *TINY, "--out", str(out), "--no-charts"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("damage", ["[]", "{}", '{"weeks": 2}', "not json"])
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_damaged_summary_is_refused_on_one_line(run_folder, tmp_path, damage, command, capsys):
+    import shutil
+
+    folder = tmp_path / "r"
+    shutil.copytree(run_folder, folder)
+    (folder / "summary.json").write_text(damage)
+    capsys.readouterr()
+    refused([command, str(folder)], capsys, "summary.json")
+    assert not (folder / "charts").exists() and not list(folder.glob("report*"))
+
+
+# 8. pathological TOML
+def test_deep_nesting_and_huge_numbers_are_refused(tmp_path, capsys):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
+    refused(["validate", str(deep)], capsys, "deep.toml")
+    refused(["run", str(deep)], capsys, "deep.toml")
+    big = tmp_path / "big.toml"
+    big.write_text("weeks = " + "9" * 5000 + "\n")
+    refused(["validate", str(big)], capsys, "big.toml")
+    refused(["validate", "baseline", "--set", "weeks=" + "9" * 5000], capsys, "weeks")
+    refused(["validate", "baseline", "--set", "weeks=" + "[" * 30 + "]" * 30], capsys, "weeks", "nested")
+
+
+# 9. nonsense accepted
+def test_validate_refuses_keep_patterns_that_sweep_refuses(tmp_path, capsys):
+    path = tmp_path / "keep.toml"
+    path.write_text(f'scenario = "baseline"\nset = {json.dumps(TINY[1::2])}\nreplications = 1\n'
+                    '[outputs]\nkeep = ["nosuch.*"]\n', encoding="utf-8")
+    refused(["validate", str(path)], capsys, "outputs.keep", "nosuch.*")
+
+
+# 10. refusals are one line (sweep printed its progress header first)
+def test_sweep_refusal_is_one_line(tmp_path, capsys):
+    path = tmp_path / "e.toml"
+    path.write_text(f'scenario = "baseline"\nset = {json.dumps(TINY[1::2])}\nreplications = 1\n', encoding="utf-8")
+    (tmp_path / "o").mkdir()
+    refused(["sweep", str(path), "--out", str(tmp_path / "o")], capsys, "already exists")
+    refused(["sweep", str(path), "--out", str(tmp_path / "none"), "--resume"], capsys, "not a sweep folder")
+
+
+# 4. a full disk: one line naming the path, exit 1, no lock or temporary folder left
+@pytest.mark.parametrize("command", ["run", "diagnose"])
+def test_full_disk_names_the_folder_and_leaves_nothing(command, tmp_path, monkeypatch, capsys):
+    import labsim.results.output as output
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a write on a full disk: no file named
+
+    monkeypatch.setattr(output, "write_json", full)
+    if command == "diagnose":
+        import labsim.design.output as design_output
+        monkeypatch.setattr(design_output, "write_json", full)
+    out = tmp_path / "r2"
+    extra = ["--sims", "2", "--workers", "1", "--horizon", "13"] if command == "diagnose" else ["--no-charts"]
+    assert main([command, "baseline", *TINY, "--out", str(out), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{out}: No space left on device" in err, err
+    assert list(tmp_path.iterdir()) == []  # no r2, no r2.lock, no r2.tmp-PID
+
+
+def test_full_disk_while_exporting_a_table_names_the_file(tmp_path, monkeypatch, capsys):
+    from labsim.results.output import write_atomically
+
+    def write(path):
+        path.write_text("half")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(OSError) as err:
+        write_atomically(tmp_path / "t.csv", write)
+    assert err.value.filename == str(tmp_path / "t.csv") and list(tmp_path.iterdir()) == []
+
+
+# 3. signals: 130 for Ctrl-C and 143 for SIGTERM in every command, never 0, never a traceback
+def test_an_interrupt_swallowed_by_a_finaliser_still_stops_with_130(tmp_path, monkeypatch, capsys):
+    """Ctrl-C can land inside a finaliser, where Python prints the KeyboardInterrupt and goes on: the
+    run then finished and exited 0 with a traceback on stderr. It must exit 130, with no traceback."""
+    import gc
+
+    import labsim.world.model as world
+
+    class Finaliser:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)  # the handler raises here, inside __del__: Python swallows it
+
+    run_for = world.PilotModel.run_for
+
+    def week(self, n):
+        if self.week == 3:
+            Finaliser()
+            gc.collect()
+        return run_for(self, n)
+
+    monkeypatch.setattr(world.PilotModel, "run_for", week)
+    assert main(["run", "baseline", *TINY, "--out", str(tmp_path / "r"), "--no-charts"]) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "interrupted" in err
+
+
+def test_a_signal_during_the_swap_waits_until_the_folder_is_whole(tmp_path, monkeypatch):
+    """SIGTERM while the new folder is moved into place: the swap finishes, then the command stops."""
+    from labsim.results.output import staged_dir
+
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    real = Path.rename
+
+    def rename(self, target):
+        if Path(target) == out:  # between moving the old run aside and the new one in
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a command (xdist ignores it)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with staged_dir(out, force=True) as tmp:
+                (tmp / "new.txt").write_text("new")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+    assert [p.name for p in out.iterdir()] == ["new.txt"]
+
+
+def _signalled(argv: list[str], sig: int, after: float, cwd: Path, gate: str | None = None) -> tuple[int, str]:
+    """Run `labsim argv` in a process of its own, send `sig` `after` seconds in (or once the file `gate`
+    exists), return its exit code and stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "labsim", *argv], cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    if gate:
+        while not (cwd / gate).exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    time.sleep(after)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("after", [0.1, 0.3, 1.0, 2.5])
+def test_ctrl_c_and_sigterm_during_run_exit_130_and_143(after, tmp_path):
+    argv = ["run", "baseline", *TINY, "--set", "weeks=40", "--out", "r"]
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        rc, err = _signalled(argv, sig, after, tmp_path)
+        assert "Traceback" not in err, err
+        if rc == 0:  # finished before the signal: only possible when it came late
+            assert after >= 1.0 and (tmp_path / "r").is_dir()
+            import shutil
+            shutil.rmtree(tmp_path / "r")
+        else:  # -sig: killed while Python itself was starting, before labsim could run (the shell sees 128 + sig)
+            assert rc == code or (after < 0.5 and rc == -sig), (rc, err)
+            assert not (tmp_path / "r").exists()
+        assert leftovers(tmp_path) == []
+
+
+def test_sigterm_during_sweep_exits_143(tmp_path):
+    path = tmp_path / "e.toml"
+    path.write_text(f'scenario = "baseline"\nset = {json.dumps(TINY[1::2])}\nreplications = 40\nchunk = 2\n',
+                    encoding="utf-8")
+    rc, err = _signalled(["sweep", str(path), "--out", "s", "--workers", "1"], signal.SIGTERM, 0.5, tmp_path,
+                         gate="s/status.jsonl")
+    assert rc == 143 and "Traceback" not in err and "SIGTERM" in err, (rc, err)
+
+
+def test_sigterm_while_charts_are_drawn_exits_143(tmp_path):
+    gate = tmp_path / "drawing"
+    script = (
+        "import sys, time; from pathlib import Path; import labsim.report.charts as c; from labsim.cli import main\n"
+        "real = c.write_charts_for\n"
+        "def slow(folder, **kw):\n"
+        f"    Path({str(gate)!r}).touch(); time.sleep(30); return real(folder, **kw)\n"
+        "c.write_charts_for = slow\n"
+        f"sys.exit(main(['run', 'baseline', *{TINY!r}, '--out', 'r']))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not gate.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "Traceback" not in err, (proc.returncode, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drawing"]
