@@ -155,7 +155,9 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
             row["participants.target"] = target
             rows.append(row)
     pd.DataFrame(rows).to_parquet(out / "results.parquet", index=False)
-    write_json(out / "manifest.json", _manifest_of(run))
+    # a sweep's manifest (as `labsim sweep` writes it, so `labsim results` reads the folder)
+    write_json(out / "manifest.json", {**_manifest_of(run), "identity": {"experiment": kind}, "points": points,
+                                       "replications": reps})
     return out
 
 

@@ -81,14 +81,7 @@ def resolve_targets(name: str) -> Path:
 
 def _is_targets(name: str) -> bool:
     """A targets file is named as a bundled one, or is a TOML file with a `targets` table array."""
-    path = Path(name)
-    if not path.is_file():
-        return name in bundled(targets_dir()) and name not in bundled()
-    try:
-        with path.open("rb") as fh:
-            return "targets" in tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return False
+    return _names_kind(name, targets_dir(), "targets")
 
 
 def bundled(folder: Path | None = None) -> dict[str, Path]:
@@ -124,14 +117,20 @@ def resolve_experiment(name: str) -> Path:
 
 def _is_experiment(name: str) -> bool:
     """An experiment is named as a bundled one, or is a TOML file naming its base `scenario`."""
+    return _names_kind(name, experiments_dir(), "scenario")
+
+
+def _names_kind(name: str, folder: Path, key: str) -> bool:
+    """Whether `name` is a bundled file of `folder` (and not a scenario's name), or a TOML file with `key`.
+    A file that cannot be read as TOML is not of the kind: the scenario loader reports it, naming the file."""
     path = Path(name)
     if not path.is_file():
-        return name in bundled(experiments_dir()) and name not in bundled()
+        return name in bundled(folder) and name not in bundled()
     try:
         with path.open("rb") as fh:
-            return "scenario" in tomllib.load(fh)
+            return key in tomllib.load(fh)
     except (OSError, ValueError, RecursionError):  # not TOML, not UTF-8, a 5,000-digit number, too deep
-        return False  # the scenario loader reports it, naming the file
+        return False
 
 
 def _load_experiment(name: str, overrides: list[str], replications: int | None = None):

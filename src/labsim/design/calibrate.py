@@ -344,7 +344,9 @@ def calibrate(plan: Plan, out: str | Path, *, engine: Engine = "local", workers:
         store.check_new()
     with executor(engine, workers, scheduler) as pool:
         if not resume:
-            store.create({"identity": identity(plan), "created_utc": _now(),
+            # a sweep store's manifest; the points are the search's candidates, logged as they are run
+            store.create({"identity": identity(plan), "created_utc": _now(), "points": [],
+                          "replications": plan.replications,
                           "seeds": "replication r of variant v: SeedSequence(seed, spawn_key=(v, r)), "
                                    "the same for every candidate"})
         store.log("start", resumed=resume, workers=slots(pool))
