@@ -168,25 +168,22 @@ def SizePanel(draft: Draft, lang: str):
 @solara.component
 def SizeAnswer(folder: Path, draft: Draft, lang: str):
     """The answer: the verdict, the report's answer rows and the power curve, and its report."""
-    from labsim.report.report import answer, render
+    from labsim.report.report import answer_of, render
     from labsim.report.saved import load
     from labsim.report.sizing import power_chart
 
     saved = load(folder)
     size = saved.tables["size"]
     places = saved.scenario["referral"]["target_participants"]  # of the scenario the search was run for
+    found = size.get("minimum_size") is not None
+    said = answer_of(saved, lang)  # the report's own verdict and rows
     with solara.Column(classes=["labsim-size-answer"]):
-        if size.get("minimum_size") is None:
-            note(text("app_verdict_none", lang, why=size.get("message") or "-"), "warning", ["labsim-verdict"])
-        else:
-            lo, hi = (size.get("minimum_size_ci") or [None, None])[:2]
-            verdict = text("app_verdict_found", lang, places=number(places, lang), p=percent(size["target_power"], lang),
-                           n=number(size["minimum_size"], lang), unit=text(f"unit_{size['by']}", lang),
-                           lo=number(lo, lang), hi=number(hi, lang))
-            enough = text("app_verdict_enough" if places >= size["minimum_size"] else "app_verdict_short", lang)
-            note(f"{verdict} {enough}", "success", ["labsim-verdict"])
-        rows, _ = answer(saved, lang)
-        solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in rows))
+        verdict = " ".join(said.verdict)
+        if found:
+            verdict += " " + text("app_verdict_enough" if places >= size["minimum_size"] else "app_verdict_short", lang)
+        note(verdict or text("app_verdict_none", lang, why=size.get("message") or "-"),
+             "success" if found else "warning", ["labsim-verdict"])
+        solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in said.rows))
         solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang), format="png")
         ReportDownload(lambda: render(folder, lang).encode("utf-8"), f"size-report-{lang}.html",
                        text("app_download_size_report", lang), "labsim-size-report", (folder, lang))
