@@ -11,7 +11,7 @@ shift || true
 PY="$ROOT/.venv/bin/python"
 WORK="$(mktemp -d -t labsim-mutation.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-(cd "$ROOT" && git ls-files -co --exclude-standard | rsync -a --files-from=- ./ "$WORK/")
+(cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp -a --parents -t "$WORK/")
 cd "$WORK"
 if [ "$#" -gt 0 ]; then  # replace the config's module-path with the modules given
     "$PY" - "$CONFIG" "$@" >mutation.toml <<'PYEOF'

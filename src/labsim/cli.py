@@ -341,6 +341,11 @@ def cmd_size(args: argparse.Namespace) -> int:
     from labsim.design.size import search_size
 
     answer, rows = search_size(scenario, search, progress=not args.json)
+    from labsim.design.rollout import add_to_size
+    from labsim.design.worlds import size_of
+
+    add_to_size(answer, rows, scenario, base=size_of(scenario, args.by), estimand=args.estimand, power=args.power,
+                alpha=args.alpha, horizon=args.horizon, seed=args.seed, workers=args.workers, progress=not args.json)
     return _write_answer(args, "size", answer, rows, scenario, path, overrides, out, size_table)
 
 
@@ -381,8 +386,34 @@ def diagnosis_table(d: dict[str, Any], out: Path) -> str:
     ]
     head = (f"{d.get('scenario', '')}: {d['sims']} simulated pilots ({d['counterfactual_sims']} with no-pilot "
             f"and roll-out worlds), design {d['design']}, employment {d['horizon_weeks']} weeks after assignment")
+    rows += _overstatement_rows(d)
     width = max(len(k) for k, _ in rows)
-    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows), f"Written to {out}/"])
+    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows), *_overstatement_words(d), f"Written to {out}/"])
+
+
+def _overstatement_rows(a: dict[str, Any]) -> list[tuple[str, str]]:
+    """The expected overstatement ITT / roll-out (and, for --estimand rollout, the size to detect it)."""
+    o = a.get("overstatement")
+    if not o or o["ratio"] is None:
+        return []
+    lo, hi = o["ratio_ci"]
+    within = f"95 % interval {lo:.2f} - {hi:.2f}" if lo is not None else "interval unbounded: roll-out effect not distinguishable from 0"
+    rows = [("Overstatement (ITT / roll-out)", f"{o['ratio']:.2f}  ({within}; ITT {o['itt']:+.2%}, roll-out "
+                                                f"{o['rollout']:+.2%}, {o['worlds']} worlds)")]
+    r = a.get("rollout_size")
+    if r:
+        ci = r["size_ci"]
+        ends = [f"{x:,}" if x else "no end" for x in ci]
+        span = f"  (95 % interval {ends[0]} - {ends[1]})"
+        rows.append(("Size to detect the roll-out effect", (f"{r['size']:,}" + span) if r["size"] else "none (no roll-out effect to detect)"))
+    return rows
+
+
+def _overstatement_words(a: dict[str, Any]) -> list[str]:
+    from labsim.design.rollout import overstatement_sentence
+
+    said = overstatement_sentence(a["overstatement"]) if a.get("overstatement") else None
+    return [f"Note: {said}."] if said else []
 
 
 def size_table(a: dict[str, Any], out: Path) -> str:
@@ -413,8 +444,9 @@ def size_table(a: dict[str, Any], out: Path) -> str:
     if a["status"] == "budget":
         rows.append(("Note", a["message"]))
     rows.append(("Power by size", ", ".join(f"{p['size']:,}: {p['power']:.0%}" for p in a["power_curve"])))
+    rows += _overstatement_rows(a)
     width = max(len(k) for k, _ in rows)
-    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows),
+    return "\n".join([head, *(f"  {k:<{width}}  {v}" for k, v in rows), *_overstatement_words(a),
                       f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/"])
 
 
@@ -545,6 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=40, help="simulated pilots per size tried (default 40)")
     p.add_argument("--budget", type=int, default=400, help="most simulated pilots in the search (default 400)")
     p.add_argument("--max-size", type=int, default=None, help="largest size to try (default 20x the scenario's)")
+    p.add_argument("--estimand", choices=("itt", "rollout"), default="itt",
+                   help="size for the pilot's ITT (default) or for the roll-out effect (docs/evaluation.md)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
 

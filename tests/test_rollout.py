@@ -1,0 +1,82 @@
+"""The roll-out estimand's arithmetic (design/rollout.py): the overstatement ratio and its Fieller
+interval, the power formula and the size that detects the roll-out effect. Pure numbers, no worlds, except
+the slow check on the bundled slack market."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from labsim.design.rollout import (
+    fieller, overstatement, overstatement_sentence, rollout_power, rollout_size, se_fit, size_to_detect,
+)
+
+
+def test_ratio_is_the_ratio_of_the_paired_means():
+    itt = np.array([0.02, 0.03, 0.01, 0.04])
+    roll = np.array([0.01, 0.012, 0.008, 0.01])
+    o = overstatement(itt, roll)
+    assert o.ratio == pytest.approx(itt.mean() / roll.mean())
+    assert o.itt_se == pytest.approx(itt.std(ddof=1) / 2) and o.rollout_se == pytest.approx(roll.std(ddof=1) / 2)
+    assert o.worlds == 4
+
+
+def test_fieller_interval_covers_the_true_ratio_at_about_95_percent():
+    # paired normal effects with a true ratio of 2.4: the interval's coverage over many samples lies
+    # within 3 binomial SEs of 95 % (a one-sided mistake, e.g. dropping the covariance, fails it)
+    rng = np.random.default_rng(4)
+    reps, n, cover = 2000, 50, 0
+    for _ in range(reps):
+        roll = rng.normal(0.006, 0.007, n)
+        itt = 2.4 * roll + rng.normal(0.0, 0.02, n)  # correlated through the shared world
+        lo, hi = overstatement(itt, roll).ratio_ci
+        cover += lo is not None and lo <= 2.4 <= hi
+    assert abs(cover / reps - 0.95) < 3 * math.sqrt(0.95 * 0.05 / reps), cover / reps
+
+
+def test_fieller_tends_to_the_delta_method_when_the_denominator_is_sure():
+    mi, mr, vi, vr, c = 0.015, 0.006, 1e-6, 1e-8, 2e-8
+    lo, hi = fieller(mi, mr, vi, vr, c)
+    r = mi / mr
+    se = math.sqrt(vi - 2 * r * c + r * r * vr) / mr
+    assert lo == pytest.approx(r - 1.96 * se, rel=0.02) and hi == pytest.approx(r + 1.96 * se, rel=0.02)
+
+
+def test_the_interval_is_open_when_the_roll_out_effect_may_be_zero():
+    rng = np.random.default_rng(1)
+    o = overstatement(rng.normal(0.01, 0.01, 30), rng.normal(0.0005, 0.01, 30))
+    assert o.ratio_ci == (None, None)
+    assert overstatement_sentence(o.as_dict()) is None
+
+
+def test_the_sentence_says_the_ratio_only_when_its_interval_excludes_one():
+    o = {"ratio": 2.4, "ratio_ci": [1.5, 3.9], "worlds": 50}
+    assert "about 2.4 times the roll-out effect" in overstatement_sentence(o)
+    assert overstatement_sentence({**o, "ratio_ci": [0.8, 3.9]}) is None
+
+
+def test_power_formula_is_phi_of_effect_over_se_minus_z():
+    assert rollout_power(0.02, 0.01, 0.05) == pytest.approx(stats.norm.cdf(2 - 1.959964))
+    assert rollout_power(-0.02, 0.01, 0.05) == rollout_power(0.02, 0.01, 0.05)
+    # the size that gives the target power on an SE curve c/sqrt(N) has exactly that power
+    c = 0.5
+    fit = (math.log(c), -0.5)
+    n = size_to_detect(0.01, fit, 0.8, 0.05)
+    assert n == pytest.approx((c * (1.959964 + 0.841621) / 0.01) ** 2, rel=1e-5)
+    assert rollout_power(0.01, c / math.sqrt(n), 0.05) == pytest.approx(0.8, abs=1e-6)
+
+
+def test_se_fit_recovers_the_square_root_law_and_a_smaller_effect_needs_a_larger_pilot():
+    sizes = np.array([500, 1000, 2000, 4000])
+    a, b = se_fit(sizes, 0.4 / np.sqrt(sizes))
+    assert b == pytest.approx(-0.5) and math.exp(a) == pytest.approx(0.4)
+    rows = pd.DataFrame({"size": np.repeat(sizes, 3), "se": np.repeat(0.4 / np.sqrt(sizes), 3)})
+    o = overstatement(np.array([0.02, 0.03, 0.025]), np.array([0.01, 0.011, 0.009]))
+    r = rollout_size(o, rows, 0.8, 0.05)
+    assert r["size"] > r["itt_size_formula"]
+    assert r["size"] / r["itt_size_formula"] == pytest.approx(o.ratio**2, rel=1e-3)  # N goes as 1/effect^2
+    assert r["size_ci"][0] <= r["size"] <= r["size_ci"][1]
