@@ -349,6 +349,48 @@ def cmd_size(args: argparse.Namespace) -> int:
     return _write_answer(args, "size", answer, rows, scenario, path, overrides, out, size_table)
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Rank the assumptions by how much they move the power at the planned size over their ranges."""
+    _check_counts(workers=args.workers, horizon=args.horizon, at_size=args.at_size)
+    path, scenario, overrides = _design_scenario(args)
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
+    from labsim.design.sensitivity import Sensitivity, analyse, ranges_of
+
+    s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
+                    sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed, workers=args.workers,
+                    progress=not args.json)
+    s.check()
+    ranges = ranges_of(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
+    from labsim.results.output import check_out_dir
+
+    check_out_dir(out, args.force)
+    answer = analyse(scenario, ranges, s).as_dict()
+    from labsim.design.output import as_json, write_sensitivity_folder
+    from labsim.report.charts import write_charts_for
+
+    write_sensitivity_folder(out, answer, scenario, source=str(path), seed=args.seed, overrides=overrides,
+                             force=args.force, also=write_charts_for)
+    print(json.dumps(as_json(answer), indent=2) if args.json else sensitivity_table(as_json(answer), out))
+    return 0
+
+
+def sensitivity_table(a: dict[str, Any], out: Path) -> str:
+    """The ranking as a planner reads it."""
+    head = (f"{a['scenario']}: which assumption moves the power most at {a['by']} = {a['at_size']:,} "
+            f"({'Morris elementary effects' if a['method'] == 'morris' else 'one at a time'}, {a['sims']} pilots per point)")
+    lines = [head]
+    for p in a["parameters"]:
+        span = f"{p['low']:g} - {p['high']:g} (scenario {p['central']:g})"
+        if a["method"] == "morris":
+            lines.append(f"  {p['path']:<32} mu* {p['mu_star']:.3f} +- {p['mu_star_conf']:.3f}  sigma {p['sigma']:.3f}  over {span}")
+        else:
+            lines.append(f"  {p['path']:<32} power {p['power_low']:.0%} at low, {p['power_high']:.0%} at high  over {span}")
+    if a.get("central_power") is not None:
+        lines.append(f"  Power at the scenario's values: {a['central_power']:.0%}")
+    lines.append(f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
+    return "\n".join(lines)
+
+
 def _write_answer(args, name, answer, rows, scenario, path, overrides, out, table) -> int:
     """Write a diagnose/size folder (answer, replications, manifest, charts) and print the answer."""
     from labsim.design.output import as_json, write_design_folder
@@ -581,6 +623,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="size for the pilot's ITT (default) or for the roll-out effect (docs/evaluation.md)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("sensitivity", help="which assumptions move the power at the planned size most")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
+    p.add_argument("--method", choices=("morris", "oat"), default="morris",
+                   help="Morris elementary effects (default) or one at a time (a tornado)")
+    p.add_argument("--params", action="append", default=[], metavar="path=low:high[,...]",
+                   help="ranges to vary besides (or instead of) the scenario's [[assumptions]] (repeatable)")
+    p.add_argument("--by", choices=("participants", "offices", "intake-weeks"), default="participants",
+                   help="the lever --at-size sets (default participants)")
+    p.add_argument("--at-size", type=int, default=None, help="the planned size (default: the scenario's)")
+    p.add_argument("--trajectories", type=int, default=10, help="Morris trajectories (default 10)")
+    p.add_argument("--sims", type=int, default=20, help="simulated pilots per point, the same worlds at every point (default 20)")
+    _add_design_options(p, "sensitivity", "sensitivity.json")
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")

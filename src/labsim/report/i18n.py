@@ -279,6 +279,67 @@ TEXTS.update({
         "Täyttyykö kokeilu, jossa on {target} paikkaa ja {mode}, ja mitä se kertoisi työllisyydestä?",
         "Fylls ett försök med {target} platser och {mode}, och vad skulle det visa om sysselsättningen?",
     ),
+    "q_sensitivity": (
+        "Which assumption moves the pilot's power most over its evidence range?",
+        "Mikä oletus muuttaa kokeilun voimaa eniten näytön sallimalla vaihteluvälillä?",
+        "Vilket antagande påverkar försökets styrka mest inom sitt evidensintervall?",
+    ),
+    "sens_at": ("{n} {unit}", "{n} {unit}", "{n} {unit}"),
+    "sens_tornado_title": (
+        "Power at {at}: each assumption from the low to the high end of its range",
+        "Voima, {at}: kukin oletus vaihteluvälinsä alapäästä yläpäähän",
+        "Styrka vid {at}: varje antagande från intervallets nedre till övre ände",
+    ),
+    "sens_morris_title": (
+        "What moves the power at {at}: Morris elementary effects",
+        "Mikä muuttaa voimaa, {at}: Morrisin alkeisvaikutukset",
+        "Vad påverkar styrkan vid {at}: Morris elementäreffekter",
+    ),
+    "sens_central": ("At the scenario's values: {p}", "Skenaarion arvoilla: {p}", "Vid scenariots värden: {p}"),
+    "sens_power_x": ("Power (%)", "Voima (%)", "Styrka (%)"),
+    "sens_mu_star": ("mu*: mean absolute effect on power", "mu*: keskimääräinen vaikutus voimaan (itseisarvo)",
+                     "mu*: genomsnittlig absolut effekt på styrkan"),
+    "sens_sigma": ("sigma: spread of the effects", "sigma: vaikutusten hajonta", "sigma: effekternas spridning"),
+    "sens_mu_x": (
+        "Change in power (percentage points) per step of 2/3 of the range",
+        "Voiman muutos (prosenttiyksikköä) askelta kohden (2/3 vaihteluvälistä)",
+        "Förändring i styrka (procentenheter) per steg om 2/3 av intervallet",
+    ),
+    "sens_detail": (
+        "{sims} simulated pilots per point, {points} points",
+        "{sims} simuloitua kokeilua pistettä kohden, {points} pistettä",
+        "{sims} simulerade försök per punkt, {points} punkter",
+    ),
+    "n_sens_oat_v": ("power {lo} at {a}, {hi} at {b}", "voima {lo} arvolla {a}, {hi} arvolla {b}",
+                     "styrka {lo} vid {a}, {hi} vid {b}"),
+    "n_sens_morris_v": ("mu* {mu} pp (+- {conf}), sigma {sigma} pp over {a} - {b}",
+                        "mu* {mu} %-yks. (+- {conf}), sigma {sigma} %-yks. välillä {a} - {b}",
+                        "mu* {mu} procentenheter (+- {conf}), sigma {sigma} över {a} - {b}"),
+    "read_sensitivity": (
+        "The longest bar is the assumption to pin down first: within its evidence range it changes the "
+        "pilot's power the most. Every point ran the same simulated worlds, so the differences are the "
+        "assumptions', not chance.",
+        "Pisin palkki on oletus, joka kannattaa selvittää ensin: näytön sallimalla välillä se muuttaa "
+        "kokeilun voimaa eniten. Jokainen piste simuloitiin samoissa maailmoissa, joten erot johtuvat "
+        "oletuksista, eivät sattumasta.",
+        "Den längsta stapeln är antagandet att klarlägga först: inom sitt evidensintervall ändrar det "
+        "försökets styrka mest. Varje punkt körde samma simulerade världar, så skillnaderna beror på "
+        "antagandena, inte på slumpen.",
+    ),
+    "n_overstatement": ("Overstatement (ITT / roll-out effect)", "Yliarvio (ITT / laajan käyttöönoton vaikutus)",
+                        "Överskattning (ITT / effekt vid full utrullning)"),
+    "n_overstatement_v": (
+        "{r} (95 % interval {lo} - {hi}, {worlds} worlds)",
+        "{r} (95 %:n väli {lo} - {hi}, {worlds} maailmaa)",
+        "{r} (95 % intervall {lo} - {hi}, {worlds} världar)",
+    ),
+    "n_overstatement_words": (
+        "In this market the pilot's estimate is expected to be about {r} times the roll-out effect.",
+        "Tässä työmarkkinatilanteessa kokeilun arvion odotetaan olevan noin {r}-kertainen laajan käyttöönoton vaikutukseen nähden.",
+        "På denna arbetsmarknad väntas försökets skattning bli ungefär {r} gånger effekten vid full utrullning.",
+    ),
+    "n_rollout_size": ("Size to detect the roll-out effect", "Koko laajan käyttöönoton vaikutuksen havaitsemiseen",
+                       "Storlek för att upptäcka effekten vid full utrullning"),
     "q_diagnose": (
         "How well would this pilot design estimate the effect a full roll-out would have?",
         "Kuinka hyvin tämä kokeiluasetelma arvioisi laajan käyttöönoton vaikutuksen?",

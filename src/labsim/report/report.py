@@ -55,6 +55,8 @@ def question(saved: Saved, lang: str) -> str:
                     mode=text(mode, lang).lower() if mode in ("voluntary", "mandatory") else mode)
     if saved.kind == "diagnose":
         return text("q_diagnose", lang)
+    if saved.kind == "sensitivity":
+        return text("q_sensitivity", lang)
     if saved.kind == "sweep":
         return text("q_sweep", lang, varied=", ".join(varied_parameters(t["results"])) or "-")
     return text("q_runs", lang, names=", ".join(r.path.name for r in saved.runs))
@@ -125,6 +127,7 @@ def answer(saved: Saved, lang: str) -> tuple[list[tuple[str, str]], dict[str, An
             if s.get(field) is not None:
                 rows.append((text(key, lang), number(s[field], lang)))
         rows += _replication_rows(sizing.near_minimum(s, t["replications"]), lang)
+        rows += _overstatement_rows(s, lang)
     elif saved.kind == "diagnose":
         d = t["diagnosis"]
         for key, field, pp in (("n_power", "power", False), ("n_bias", "bias_vs_rollout", True),
@@ -138,6 +141,9 @@ def answer(saved: Saved, lang: str) -> tuple[list[tuple[str, str]], dict[str, An
                 value = text("n_share_se", lang, v=percent(d[field], lang, 1), se=percent(se, lang, 1))
             rows.append((text(key, lang), value))
         rows += _replication_rows(t["replications"], lang)
+        rows += _overstatement_rows(d, lang)
+    elif saved.kind == "sensitivity":
+        rows += _sensitivity_rows(t["sensitivity"], lang)
     elif saved.kind == "run":
         s = t["summary"]
         p = s["participants"]
@@ -164,6 +170,42 @@ def answer(saved: Saved, lang: str) -> tuple[list[tuple[str, str]], dict[str, An
         frame, varied = comparisons.frame_of_runs([r.tables["summary"] for r in saved.runs], [r.scenario for r in saved.runs])
         return rows, variants_table(frame, varied, lang)  # runs of one scenario pool as replications
     return rows, None
+
+
+def _overstatement_rows(a: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """The expected overstatement ITT / roll-out, in words when its interval excludes 1, and the size that
+    detects the roll-out effect when the search was asked for it (design/rollout.py)."""
+    o, rows = a.get("overstatement"), []
+    if not o or o.get("ratio") is None:
+        return rows
+    lo, hi = (o.get("ratio_ci") or [None, None])[:2]
+    fmt = lambda x: number(x, lang, 2) if x is not None else text("n_no_limit", lang)  # noqa: E731
+    rows.append((text("n_overstatement", lang), text("n_overstatement_v", lang, r=number(o["ratio"], lang, 2),
+                                                     lo=fmt(lo), hi=fmt(hi), worlds=o["worlds"])))
+    if lo is not None and hi is not None and not lo <= 1 <= hi:
+        rows.append(("", text("n_overstatement_words", lang, r=number(o["ratio"], lang, 1))))
+    r = a.get("rollout_size")
+    if r and r.get("size"):
+        lo_n, hi_n = r["size_ci"]
+        rows.append((text("n_rollout_size", lang), text("n_analytic_v", lang, n=number(r["size"], lang),
+                                                        lo=number(lo_n, lang) if lo_n else "-",
+                                                        hi=number(hi_n, lang) if hi_n else text("n_no_limit", lang))))
+    return rows
+
+
+def _sensitivity_rows(d: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """Each assumption's effect on the power, largest first."""
+    rows = []
+    for p in d["parameters"]:
+        if d["method"] == "oat":
+            value = text("n_sens_oat_v", lang, lo=percent(p["power_low"], lang), hi=percent(p["power_high"], lang),
+                         a=number(p["low"], lang, 3), b=number(p["high"], lang, 3))
+        else:
+            value = text("n_sens_morris_v", lang, mu=number(p["mu_star"] * 100, lang, 1),
+                         conf=number(p["mu_star_conf"] * 100, lang, 1), sigma=number(p["sigma"] * 100, lang, 1),
+                         a=number(p["low"], lang, 3), b=number(p["high"], lang, 3))
+        rows.append((p["path"], value))
+    return rows
 
 
 def _replication_rows(reps: pd.DataFrame | None, lang: str) -> list[tuple[str, str]]:
