@@ -26,3 +26,92 @@ def test_individual_interval_and_p_value_are_the_normal_ones_at_the_asked_alpha(
     assert e.ci_high == pytest.approx(e.estimate + z * e.se)
     assert e.p_value == pytest.approx(2 * stats.norm.sf(abs(e.estimate / e.se)))
     assert e.n == len(df) and e.clusters is None
+
+
+def test_cluster_interval_uses_t_with_clusters_minus_one_degrees_of_freedom():
+    rng = np.random.default_rng(2)
+    office = np.repeat(np.arange(6), 50)
+    df = pd.DataFrame({"arm": np.where(office < 3, "pilot", "control"), "office": office,
+                       "y": (rng.random(300) < 0.3 + 0.05 * rng.normal(size=6)[office]).astype(float)})
+    e = itt(df, "y", cluster="office")
+    t = stats.t(df=5)
+    assert e.clusters == 6
+    assert e.ci_high - e.estimate == pytest.approx(t.ppf(0.975) * e.se)
+    assert e.p_value == pytest.approx(2 * t.sf(abs(e.estimate / e.se)))
+
+
+def test_too_few_people_or_clusters_give_no_estimate():
+    df = _two_arms(10)
+    assert np.isnan(itt(df.iloc[:3], "y").estimate)  # 2 pilot, 1 control
+    assert np.isfinite(itt(df.iloc[:4], "y").estimate)  # 2 and 2: enough
+    one = df.assign(office=0)
+    assert np.isnan(itt(one, "y", cluster="office").estimate)
+    two = df.assign(office=np.arange(10) % 2)
+    assert itt(two, "y", cluster="office").clusters == 2
+    missing = df.assign(y=np.where(np.arange(10) < 5, np.nan, df["y"]))
+    assert itt(missing, "y").n == 5
+
+
+def test_did_needs_two_people_in_each_area_and_period():
+    from labsim.results.estimate import did
+
+    cells = [(a, b) for a in ("pilot", "control") for b in (True, False)]
+    df = pd.DataFrame([{"arm": a, "before_pilot": b, "y": float(i % 2), "office": i % 4}
+                       for i, (a, b) in enumerate(cells * 2)])
+    assert np.isfinite(did(df, "y").estimate)
+    assert np.isnan(did(df.iloc[1:], "y").estimate)  # one cell with a single person
+
+
+def test_icc_matches_the_anova_formula_with_unequal_clusters():
+    from labsim.results.estimate import icc_oneway
+
+    rng = np.random.default_rng(9)
+    sizes = np.array([5, 10, 20, 40, 15])
+    groups = np.repeat(np.arange(5), sizes)
+    y = rng.normal(size=5)[groups] + rng.normal(size=groups.size)
+    n, k = y.size, 5
+    means = np.array([y[groups == g].mean() for g in range(k)])
+    msb = (sizes * (means - y.mean()) ** 2).sum() / (k - 1)
+    msw = sum(((y[groups == g] - means[g]) ** 2).sum() for g in range(k)) / (n - k)
+    m0 = (n - (sizes**2).sum() / n) / (k - 1)
+    assert icc_oneway(y, groups) == pytest.approx((msb - msw) / (msb + (m0 - 1) * msw))
+    assert icc_oneway(rng.normal(size=100), np.repeat(np.arange(50), 2)) >= 0.0  # never negative
+    assert icc_oneway(y, np.zeros_like(groups)) == 0.0  # one cluster
+    assert icc_oneway(y[:3], np.arange(3)) == 0.0  # one person per cluster
+
+
+def _cohen_h(p1: float, p0: float) -> float:
+    return 2 * np.arcsin(np.sqrt(p1)) - 2 * np.arcsin(np.sqrt(p0))
+
+
+def test_pilot_arm_needed_is_the_normal_formula_on_cohens_h():
+    from labsim.design.analytic import pilot_arm_needed
+
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    for ratio in (1.0, 2.0):
+        n = (z / _cohen_h(0.35, 0.3)) ** 2 * (1 + 1 / ratio)
+        assert pilot_arm_needed(0.3, 0.05, 0.05, 0.8, ratio=ratio) == pytest.approx(n, rel=1e-3)
+    for bad in ((0.3, 0.0), (0.3, -0.01), (0.3, float("nan")), (0.0, 0.05), (1.0, 0.05)):
+        assert pilot_arm_needed(*bad, 0.05, 0.8) == float("inf")
+    assert np.isfinite(pilot_arm_needed(0.9, 0.2, 0.05, 0.8))  # a treated rate above 1 is clipped
+
+
+def test_two_proportion_power_is_the_normal_formula_for_unequal_arms():
+    from labsim.design.analytic import two_proportion_power
+
+    h, n1, n2 = _cohen_h(0.35, 0.3), 800, 1600
+    lam = abs(h) / np.sqrt(1 / n1 + 1 / n2)
+    z = stats.norm.ppf(0.975)
+    expected = stats.norm.cdf(lam - z) + stats.norm.cdf(-lam - z)
+    assert two_proportion_power(0.3, 0.05, n1, n2, 0.05) == pytest.approx(expected, rel=1e-6)
+    assert np.isnan(two_proportion_power(0.3, 0.05, 1, 100, 0.05))
+    assert np.isnan(two_proportion_power(0.3, 0.05, 100, 1, 0.05))
+    assert np.isfinite(two_proportion_power(0.3, 0.05, 2, 2, 0.05))
+    assert np.isnan(two_proportion_power(0.3, float("nan"), 100, 100, 0.05))
+
+
+def test_design_effect_ignores_a_negative_icc_and_grows_with_unequal_clusters():
+    from labsim.design.analytic import design_effect
+
+    assert design_effect(50, -0.1) == 1.0
+    assert design_effect(51, 0.02, cv=1.0) == pytest.approx(1 + (2 * 51 - 1) * 0.02)
