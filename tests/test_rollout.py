@@ -80,3 +80,32 @@ def test_se_fit_recovers_the_square_root_law_and_a_smaller_effect_needs_a_larger
     assert r["size"] > r["itt_size_formula"]
     assert r["size"] / r["itt_size_formula"] == pytest.approx(o.ratio**2, rel=1e-3)  # N goes as 1/effect^2
     assert r["size_ci"][0] <= r["size"] <= r["size_ci"][1]
+
+
+def test_the_se_curve_is_fitted_over_the_sizes_that_filled_their_places():
+    # beyond 2,000 places the catchment fills no more: the SE stops falling, and those sizes are left out
+    sizes = np.array([500, 1000, 2000, 4000, 8000])
+    reached = np.minimum(sizes, 2000)
+    rows = pd.DataFrame({"size": sizes, "participants": reached, "se": 0.4 / np.sqrt(reached)})
+    o = overstatement(np.array([0.02, 0.03, 0.025]), np.array([0.01, 0.011, 0.009]))
+    r = rollout_size(o, rows, 0.8, 0.05, filled_only=True)
+    assert r["se_exponent"] == pytest.approx(-0.5)
+    assert rollout_size(o, rows, 0.8, 0.05)["se_exponent"] > -0.4  # the plateau flattens an unfiltered fit
+
+
+@pytest.mark.slow
+def test_slack_market_rollout_size_exceeds_the_itt_size(tmp_path):
+    # the bundled slack market: the pilot overstates the roll-out (Fieller interval above 1), so detecting
+    # what the policy will do needs a larger pilot than detecting the pilot's own ITT
+    import json
+
+    from labsim.cli import main
+
+    out = tmp_path / "slack"
+    assert main(["size", "slack_market", "--estimand", "rollout", "--workers", "2", "--budget", "240",
+                 "--out", str(out), "--json"]) == 0
+    a = json.loads((out / "size.json").read_text())
+    o, r = a["overstatement"], a["rollout_size"]
+    assert o["ratio_ci"][0] is not None and o["ratio_ci"][0] > 1, o
+    assert a["minimum_size"] is not None and r["size"] > a["minimum_size"], (a["minimum_size"], r)
+    assert r["size"] > r["itt_size_formula"]

@@ -344,7 +344,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     from labsim.design.rollout import add_to_size
     from labsim.design.worlds import size_of
 
-    add_to_size(answer, rows, scenario, base=size_of(scenario, args.by), estimand=args.estimand, power=args.power,
+    add_to_size(answer, rows, scenario, by=args.by, base=size_of(scenario, args.by), estimand=args.estimand, power=args.power,
                 alpha=args.alpha, horizon=args.horizon, seed=args.seed, workers=args.workers, progress=not args.json)
     return _write_answer(args, "size", answer, rows, scenario, path, overrides, out, size_table)
 

@@ -152,10 +152,16 @@ def size_to_detect(effect: float, fit: tuple[float, float] | None, power: float,
     return float(math.exp((math.log(target_se) - a) / b))
 
 
-def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: float) -> dict:
+def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: float, filled_only: bool = False) -> dict:
     """The size to detect the roll-out effect (and, by the same formula, the ITT), from the search's rows
-    (one per simulated pilot: its size and SE)."""
+    (one per simulated pilot: its size and SE). With `filled_only` (places as the lever) the SE curve is
+    fitted over the sizes whose pilots filled 90 % of their places: beyond what the catchment fills a
+    larger target adds nobody and the SE stops falling."""
     curve = rows.groupby("size")["se"].mean()
+    if filled_only and "participants" in rows:
+        reached = rows.groupby("size")["participants"].mean()
+        filled = curve[reached >= 0.9 * reached.index]
+        curve = filled if filled.size >= 2 else curve
     fit = se_fit(curve.index.to_numpy(), curve.to_numpy())
     n = size_to_detect(o.rollout, fit, power, alpha)
     z = stats.norm.ppf(0.975)
@@ -172,7 +178,8 @@ def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: floa
 
 
 def add_to_size(answer: dict, rows: pd.DataFrame, scenario: Scenario, *, base: int, estimand: str, power: float,
-                alpha: float, horizon: int, seed: int, workers: int | None, progress: bool = False) -> None:
+                alpha: float, horizon: int, seed: int, workers: int | None, by: str = "participants",
+                progress: bool = False) -> None:
     """Put the overstatement (and, for estimand `rollout`, the size to detect the roll-out effect) into a
     size answer, from the reference batch's worlds (the pilots at the scenario's own size `base`) run
     again with no pilot and rolled out."""
@@ -185,4 +192,4 @@ def add_to_size(answer: dict, rows: pd.DataFrame, scenario: Scenario, *, base: i
     answer["overstatement"] = o.as_dict()
     answer["sims_total"] = answer.get("sims_total", 0) + 2 * len(ref)
     if estimand == "rollout":
-        answer["rollout_size"] = rollout_size(o, rows, power, alpha)
+        answer["rollout_size"] = rollout_size(o, rows, power, alpha, filled_only=by == "participants")
