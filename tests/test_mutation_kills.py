@@ -59,7 +59,8 @@ def test_did_needs_two_people_in_each_area_and_period():
     df = pd.DataFrame([{"arm": a, "before_pilot": b, "y": float(i % 2), "office": i % 4}
                        for i, (a, b) in enumerate(cells * 2)])
     assert np.isfinite(did(df, "y").estimate)
-    assert np.isnan(did(df.iloc[1:], "y").estimate)  # one cell with a single person
+    for row in range(4):  # one person fewer in each area x period cell in turn: no estimate
+        assert np.isnan(did(df.drop(index=row), "y").estimate), cells[row]
 
 
 def test_icc_matches_the_anova_formula_with_unequal_clusters():
@@ -78,6 +79,7 @@ def test_icc_matches_the_anova_formula_with_unequal_clusters():
     assert icc_oneway(rng.normal(size=100), np.repeat(np.arange(50), 2)) >= 0.0  # never negative
     assert icc_oneway(y, np.zeros_like(groups)) == 0.0  # one cluster
     assert icc_oneway(y[:3], np.arange(3)) == 0.0  # one person per cluster
+    assert icc_oneway(np.ones(20), np.repeat(np.arange(4), 5)) == 0.0  # no variation at all
 
 
 def _cohen_h(p1: float, p0: float) -> float:
@@ -108,6 +110,14 @@ def test_two_proportion_power_is_the_normal_formula_for_unequal_arms():
     assert np.isnan(two_proportion_power(0.3, 0.05, 100, 1, 0.05))
     assert np.isfinite(two_proportion_power(0.3, 0.05, 2, 2, 0.05))
     assert np.isnan(two_proportion_power(0.3, float("nan"), 100, 100, 0.05))
+    # rates outside (0, 1) are clipped to 1e-9 from the ends, not beyond them
+    top = 1 - 1e-9
+    lam = abs(_cohen_h(top, 0.9)) / np.sqrt(2 / 100)
+    assert two_proportion_power(0.9, 0.2, 100, 100, 0.05) == pytest.approx(
+        stats.norm.cdf(lam - z) + stats.norm.cdf(-lam - z), rel=1e-9)
+    lam = abs(_cohen_h(0.8, top)) / np.sqrt(2 / 100)
+    assert two_proportion_power(1.0, -0.2, 100, 100, 0.05) == pytest.approx(
+        stats.norm.cdf(lam - z) + stats.norm.cdf(-lam - z), rel=1e-9)
 
 
 def test_design_effect_ignores_a_negative_icc_and_grows_with_unequal_clusters():
