@@ -29,7 +29,7 @@ def sensitivity_chart(data: dict[str, Any], note: str, lang: str = "en") -> Figu
         fig, ax = new_figure(text("sens_tornado_title", lang, at=size), note)
         lo = np.array([p["power_low"] for p in params][::-1]) * 100
         hi = np.array([p["power_high"] for p in params][::-1]) * 100
-        ax.barh(y, hi - lo, left=lo, color=[SERIES[0] if h >= l else SERIES[1] for l, h in zip(lo, hi)], height=0.6)
+        ax.barh(y, hi - lo, left=lo, color=SERIES[0], height=0.6)  # the end labels tell the direction
         for yi, (l, h, p) in enumerate(zip(lo, hi, params[::-1])):
             ax.text(l, yi, f"{p['low']:g} ", ha="right" if l <= h else "left", va="center", fontsize=9)
             ax.text(h, yi, f" {p['high']:g}", ha="left" if h >= l else "right", va="center", fontsize=9)
