@@ -109,3 +109,24 @@ def test_slack_market_rollout_size_exceeds_the_itt_size(tmp_path):
     assert o["ratio_ci"][0] is not None and o["ratio_ci"][0] > 1, o
     assert a["minimum_size"] is not None and r["size"] > a["minimum_size"], (a["minimum_size"], r)
     assert r["size"] > r["itt_size_formula"]
+
+
+def test_diagnose_and_size_commands_report_the_overstatement(tmp_path, capsys):
+    # a small world: the keys and the printed rows are there, and the size's roll-out answer is consistent
+    import json
+
+    from labsim.cli import main
+
+    shrink = ["--set", "area.job_seekers=3000", "--set", "area.burn_in_weeks=26", "--set", "weeks=60",
+              "--set", "referral.mode=mandatory", "--set", "referral.target_participants=300"]
+    assert main(["diagnose", "baseline", "--sims", "4", "--workers", "1", "--out", str(tmp_path / "d"), *shrink]) == 0
+    assert "Overstatement (ITT / roll-out)" in capsys.readouterr().out
+    d = json.loads((tmp_path / "d" / "diagnosis.json").read_text())["overstatement"]
+    assert d["worlds"] == 4 and d["ratio"] == pytest.approx(d["itt"] / d["rollout"])
+    assert main(["size", "baseline", "--estimand", "rollout", "--batch", "5", "--budget", "15", "--workers", "1",
+                 "--out", str(tmp_path / "s"), *shrink]) == 0
+    printed = capsys.readouterr().out
+    a = json.loads((tmp_path / "s" / "size.json").read_text())
+    assert a["estimand"] == "rollout" and a["overstatement"]["worlds"] == 5
+    assert "Overstatement" in printed and "roll-out effect" in printed
+    assert {"size", "size_ci", "itt_size_formula", "se_exponent", "power_curve"} <= set(a["rollout_size"])
