@@ -40,9 +40,18 @@ def test_cluster_interval_uses_t_with_clusters_minus_one_degrees_of_freedom():
     assert e.p_value == pytest.approx(2 * t.sf(abs(e.estimate / e.se)))
 
 
+def test_an_estimate_is_a_value_that_cannot_be_changed():
+    import dataclasses
+
+    e = itt(_two_arms(), "y")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        e.se = 0.0
+
+
 def test_too_few_people_or_clusters_give_no_estimate():
     df = _two_arms(10)
-    assert np.isnan(itt(df.iloc[:3], "y").estimate)  # 2 pilot, 1 control
+    none = itt(df.iloc[:3], "y")  # 2 pilot, 1 control
+    assert np.isnan(none.estimate) and none.n == 0 and none.clusters is None
     assert np.isfinite(itt(df.iloc[:4], "y").estimate)  # 2 and 2: enough
     one = df.assign(office=0)
     assert np.isnan(itt(one, "y", cluster="office").estimate)
@@ -63,6 +72,15 @@ def test_did_needs_two_people_in_each_area_and_period():
         assert np.isnan(did(df.drop(index=row), "y").estimate), cells[row]
 
 
+def _anova_icc(y: np.ndarray, groups: np.ndarray, sizes: np.ndarray) -> float:
+    n, k = y.size, sizes.size
+    means = np.array([y[groups == g].mean() for g in range(k)])
+    msb = (sizes * (means - y.mean()) ** 2).sum() / (k - 1)
+    msw = sum(((y[groups == g] - means[g]) ** 2).sum() for g in range(k)) / (n - k)
+    m0 = (n - (sizes**2).sum() / n) / (k - 1)
+    return (msb - msw) / (msb + (m0 - 1) * msw)
+
+
 def test_icc_matches_the_anova_formula_with_unequal_clusters():
     from labsim.results.estimate import icc_oneway
 
@@ -70,12 +88,11 @@ def test_icc_matches_the_anova_formula_with_unequal_clusters():
     sizes = np.array([5, 10, 20, 40, 15])
     groups = np.repeat(np.arange(5), sizes)
     y = rng.normal(size=5)[groups] + rng.normal(size=groups.size)
-    n, k = y.size, 5
-    means = np.array([y[groups == g].mean() for g in range(k)])
-    msb = (sizes * (means - y.mean()) ** 2).sum() / (k - 1)
-    msw = sum(((y[groups == g] - means[g]) ** 2).sum() for g in range(k)) / (n - k)
-    m0 = (n - (sizes**2).sum() / n) / (k - 1)
-    assert icc_oneway(y, groups) == pytest.approx((msb - msw) / (msb + (m0 - 1) * msw))
+    assert icc_oneway(y, groups) == pytest.approx(_anova_icc(y, groups, sizes))
+    two = np.repeat([0, 1], [30, 30])  # two clusters are enough
+    y2 = np.r_[rng.normal(1, 1, 30), rng.normal(-1, 1, 30)]
+    icc = icc_oneway(y2, two)
+    assert icc > 0 and icc == pytest.approx(_anova_icc(y2, two, np.array([30, 30])))
     assert icc_oneway(rng.normal(size=100), np.repeat(np.arange(50), 2)) >= 0.0  # never negative
     assert icc_oneway(y, np.zeros_like(groups)) == 0.0  # one cluster
     assert icc_oneway(y[:3], np.arange(3)) == 0.0  # one person per cluster
@@ -124,4 +141,4 @@ def test_design_effect_ignores_a_negative_icc_and_grows_with_unequal_clusters():
     from labsim.design.analytic import design_effect
 
     assert design_effect(50, -0.1) == 1.0
-    assert design_effect(51, 0.02, cv=1.0) == pytest.approx(1 + (2 * 51 - 1) * 0.02)
+    assert design_effect(51, 0.02, cv=0.5) == pytest.approx(1 + (1.25 * 51 - 1) * 0.02)
