@@ -130,3 +130,18 @@ def test_diagnose_and_size_commands_report_the_overstatement(tmp_path, capsys):
     assert a["estimand"] == "rollout" and a["overstatement"]["worlds"] == 5
     assert "Overstatement" in printed and "roll-out effect" in printed
     assert {"size", "size_ci", "itt_size_formula", "se_exponent", "power_curve"} <= set(a["rollout_size"])
+
+
+def test_counterfactual_worlds_of_a_scenario_with_evidence_ranges_validate():
+    # zero help sets no-shows to 0, below slack_market's range for referral.no_show: the variant drops
+    # that range (and keeps the others) instead of failing validation
+    from labsim.config.scenario import load_scenario
+    from labsim.design.worlds import at_size, no_pilot, roll_out, zero_help
+
+    from conftest import SCENARIOS
+
+    sc = load_scenario(SCENARIOS / "slack_market.toml")
+    null = zero_help(at_size(sc, "participants", 400))
+    kept = {a.path for a in null.assumptions}
+    assert "referral.no_show" not in kept and "providers.effort_effect" in kept
+    assert no_pilot(sc).design.treatment_share == 0 and roll_out(sc).design.treatment_share == 1

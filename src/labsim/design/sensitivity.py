@@ -121,6 +121,7 @@ def ranges_of(scenario: Scenario, params: list[str]) -> list[Range]:
 def scenario_at(scenario: Scenario, values: dict[str, float]) -> Scenario:
     """The scenario with the assumptions set to these values (whole-number fields rounded)."""
     data = scenario.model_dump()
+    data["assumptions"] = []  # a point may lie outside the scenario's ranges (--params): it is a what-if
     for path, v in values.items():
         central = value_at(scenario, path)
         set_field(data, path, int(round(v)) if isinstance(central, int) else float(v), scenario.name)
