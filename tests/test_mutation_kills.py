@@ -135,6 +135,10 @@ def test_two_proportion_power_is_the_normal_formula_for_unequal_arms():
     lam = abs(_cohen_h(0.8, top)) / np.sqrt(2 / 100)
     assert two_proportion_power(1.0, -0.2, 100, 100, 0.05) == pytest.approx(
         stats.norm.cdf(lam - z) + stats.norm.cdf(-lam - z), rel=1e-9)
+    for p0, itt_, p1, q0 in ((0.05, -0.1, 1e-9, 0.05), (0.0, 0.1, 0.1, 1e-9)):  # the bottom end likewise
+        lam = abs(_cohen_h(p1, q0)) / np.sqrt(2 / 100)
+        assert two_proportion_power(p0, itt_, 100, 100, 0.05) == pytest.approx(
+            stats.norm.cdf(lam - z) + stats.norm.cdf(-lam - z), rel=1e-9)
 
 
 def test_design_effect_ignores_a_negative_icc_and_grows_with_unequal_clusters():
