@@ -167,14 +167,19 @@ def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: floa
     z = stats.norm.ppf(0.975)
     ends = [size_to_detect(o.rollout + s * z * o.rollout_se, fit, power, alpha) for s in (1, -1)]
     same_sign = np.sign(o.rollout + z * o.rollout_se) == np.sign(o.rollout - z * o.rollout_se)
-    finite = lambda x: math.ceil(x) if math.isfinite(x) else None  # noqa: E731
     lo, hi = sorted(ends) if same_sign else (min(ends), math.inf)
     return {
-        "size": finite(n), "size_ci": [finite(lo), finite(hi)], "itt_size_formula": finite(size_to_detect(o.itt, fit, power, alpha)),
+        "size": _whole(n), "size_ci": [_whole(lo), _whole(hi)],
+        "itt_size_formula": _whole(size_to_detect(o.itt, fit, power, alpha)),
         "se_exponent": None if fit is None else fit[1],
         "power_curve": [{"size": int(s), "mean_se": float(se), "power": rollout_power(o.rollout, se, alpha)}
                         for s, se in curve.items()],
     }
+
+
+def _whole(x: float) -> int | None:
+    """A size rounded up, None when there is none (infinite)."""
+    return math.ceil(x) if math.isfinite(x) else None
 
 
 def add_to_size(answer: dict, rows: pd.DataFrame, scenario: Scenario, *, base: int, estimand: str, power: float,
