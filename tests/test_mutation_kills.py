@@ -97,6 +97,7 @@ def test_icc_matches_the_anova_formula_with_unequal_clusters():
     assert icc_oneway(y, np.zeros_like(groups)) == 0.0  # one cluster
     assert icc_oneway(y[:3], np.arange(3)) == 0.0  # one person per cluster
     assert icc_oneway(np.ones(20), np.repeat(np.arange(4), 5)) == 0.0  # no variation at all
+    assert icc_oneway(y * 0.01, groups) == pytest.approx(icc_oneway(y, groups))  # free of the outcome's scale
 
 
 def _cohen_h(p1: float, p0: float) -> float:

@@ -145,3 +145,62 @@ def test_counterfactual_worlds_of_a_scenario_with_evidence_ranges_validate():
     kept = {a.path for a in null.assumptions}
     assert "referral.no_show" not in kept and "providers.effort_effect" in kept
     assert no_pilot(sc).design.treatment_share == 0 and roll_out(sc).design.treatment_share == 1
+
+
+def test_edge_cases_of_the_arithmetic():
+    # mutation survivors (docs/testing.md): a zero roll-out effect, an interval that starts at exactly 1,
+    # a rising SE curve, a zero SE, and an overstatement that is a value
+    import dataclasses
+
+    o = overstatement(np.array([0.01, 0.02, 0.03]), np.zeros(3))
+    assert math.isnan(o.ratio) and o.ratio_ci == (None, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        o.ratio = 1.0
+    assert overstatement_sentence({"ratio": 1.5, "ratio_ci": [1.0, 2.0], "worlds": 9}) is None
+    assert size_to_detect(0.01, (math.log(0.5), 0.1), 0.8, 0.05) == math.inf
+    assert size_to_detect(0.01, (math.log(0.5), 0.0), 0.8, 0.05) == math.inf
+    sizes = np.array([500.0, 1000, 2000, 4000])
+    assert se_fit(np.r_[sizes, 8000], np.r_[0.4 / np.sqrt(sizes), 0.0]) == pytest.approx(se_fit(sizes, 0.4 / np.sqrt(sizes)))
+
+
+def _cohorts(rate: float, weeks: int = 10) -> dict:
+    return {"cohort_employed": [rate * 100] * weeks, "cohort_n": [100] * weeks}
+
+
+def test_paired_effects_keep_only_worlds_run_all_three_ways():
+    from labsim.design.rollout import paired_effects
+
+    pilots = pd.DataFrame({"replication": [0, 1, 2, 3], "estimate": [0.03, 0.02, 0.01, 0.04],
+                           "first_intake_week": [1, 1, 1, 1], "last_intake_week": [5, 5, 5, -1]})
+    nones = {0: _cohorts(0.30), 1: _cohorts(0.30), 3: _cohorts(0.30)}
+    rollouts = {0: _cohorts(0.32), 2: _cohorts(0.32), 3: _cohorts(0.32)}
+    pairs = paired_effects(pilots, nones, rollouts)
+    assert pairs["replication"].tolist() == [0]  # 1 lacks a roll-out, 2 a no-pilot run, 3 had no intake
+    assert pairs["rollout_effect"].iloc[0] == pytest.approx(0.02) and pairs["itt"].iloc[0] == 0.03
+
+
+def test_add_to_size_pairs_the_reference_worlds_and_counts_their_runs(monkeypatch):
+    from labsim.design import rollout
+
+    from conftest import small_scenario
+
+    def stub(scenario, replications, **kw):
+        return ({r: _cohorts(0.30) for r in replications}, {r: _cohorts(0.30 + 0.005 * (1 + r % 2)) for r in replications})
+
+    monkeypatch.setattr(rollout, "run_counterfactuals", stub)
+    sizes = np.repeat([250, 500, 1000, 2000, 4000], 4)
+    reached = np.minimum(sizes, 1000)  # beyond 1,000 places the catchment fills no more
+    rows = pd.DataFrame({"size": sizes, "replication": np.tile(np.arange(4), 5), "participants": reached,
+                         "se": 0.3 / np.sqrt(reached), "estimate": 0.02 + 0.001 * np.tile(np.arange(4), 5),
+                         "first_intake_week": 1, "last_intake_week": 5})
+    answer = {"sims_total": 100}
+    rollout.add_to_size(answer, rows, small_scenario(), base=500, estimand="rollout", power=0.8, alpha=0.05,
+                        horizon=26, seed=1, workers=1, by="participants")
+    o = answer["overstatement"]
+    assert o["worlds"] == 4 and o["rollout"] == pytest.approx(0.0075) and o["itt"] == pytest.approx(0.0215)
+    assert answer["sims_total"] == 108 and answer["estimand"] == "rollout"
+    assert answer["rollout_size"]["se_exponent"] == pytest.approx(-0.5)  # fitted over the sizes that filled
+    plain = {}
+    rollout.add_to_size(plain, rows, small_scenario(), base=500, estimand="itt", power=0.8, alpha=0.05,
+                        horizon=26, seed=1, workers=1)
+    assert plain["sims_total"] == 8 and "rollout_size" not in plain

@@ -91,3 +91,13 @@ def test_command_writes_json_chart_and_report(tmp_path, capsys, monkeypatch):
     assert "providers.effort_effect" in html and "moves the pilot" in html
     assert main(["sensitivity", "baseline", "--sims", "3", "--out", str(tmp_path / "t")]) == 2  # no ranges
     assert "no assumptions" in capsys.readouterr().err and not (tmp_path / "t").exists()
+
+
+def test_the_python_defaults_match_the_cli():
+    # a planner calling analyse() from Python gets what `labsim sensitivity` does by default
+    from labsim.cli import build_parser
+
+    args = build_parser().parse_args(["sensitivity", "baseline"])
+    s = Sensitivity()
+    for name in ("method", "by", "at_size", "trajectories", "sims", "horizon", "alpha", "seed", "workers"):
+        assert getattr(s, name) == getattr(args, name), name
