@@ -53,6 +53,8 @@ def test_too_few_people_or_clusters_give_no_estimate():
     none = itt(df.iloc[:3], "y")  # 2 pilot, 1 control
     assert np.isnan(none.estimate) and none.n == 0 and none.clusters is None
     assert np.isfinite(itt(df.iloc[:4], "y").estimate)  # 2 and 2: enough
+    one_pilot = pd.DataFrame({"arm": ["pilot"] + ["control"] * 5, "y": [1.0, 0, 1, 0, 0, 1]})
+    assert np.isnan(itt(one_pilot, "y").estimate)
     one = df.assign(office=0)
     assert np.isnan(itt(one, "y", cluster="office").estimate)
     two = df.assign(office=np.arange(10) % 2)

@@ -80,6 +80,9 @@ def test_se_fit_recovers_the_square_root_law_and_a_smaller_effect_needs_a_larger
     assert r["size"] > r["itt_size_formula"]
     assert r["size"] / r["itt_size_formula"] == pytest.approx(o.ratio**2, rel=1e-3)  # N goes as 1/effect^2
     assert r["size_ci"][0] <= r["size"] <= r["size_ci"][1]
+    fit = se_fit(sizes, 0.4 / np.sqrt(sizes))  # the interval maps the roll-out's own 95 % interval
+    ends = [size_to_detect(o.rollout + k * 1.959964 * o.rollout_se, fit, 0.8, 0.05) for k in (1, -1)]
+    assert r["size_ci"] == [math.ceil(ends[0]), math.ceil(ends[1])]
 
 
 def test_the_se_curve_is_fitted_over_the_sizes_that_filled_their_places():
@@ -91,6 +94,10 @@ def test_the_se_curve_is_fitted_over_the_sizes_that_filled_their_places():
     r = rollout_size(o, rows, 0.8, 0.05, filled_only=True)
     assert r["se_exponent"] == pytest.approx(-0.5)
     assert rollout_size(o, rows, 0.8, 0.05)["se_exponent"] > -0.4  # the plateau flattens an unfiltered fit
+    # a pilot that fills exactly 90 % of its places counts as filled
+    edge = pd.DataFrame({"size": [500, 1000, 2000], "participants": [500, 1000, 1800],
+                         "se": [0.4 / np.sqrt(500), 0.4 / np.sqrt(1000), 0.02]})
+    assert rollout_size(o, edge, 0.8, 0.05, filled_only=True)["se_exponent"] != pytest.approx(-0.5)
 
 
 @pytest.mark.slow
@@ -159,6 +166,10 @@ def test_edge_cases_of_the_arithmetic():
     assert overstatement_sentence({"ratio": 1.5, "ratio_ci": [1.0, 2.0], "worlds": 9}) is None
     assert size_to_detect(0.01, (math.log(0.5), 0.1), 0.8, 0.05) == math.inf
     assert size_to_detect(0.01, (math.log(0.5), 0.0), 0.8, 0.05) == math.inf
+    assert size_to_detect(0.0, (math.log(0.5), -0.5), 0.8, 0.05) == math.inf
+    assert math.isnan(rollout_power(0.02, 0.0, 0.05))
+    z = stats.norm.ppf(0.975)
+    assert fieller(1.0, z, 0.1, 1.0, 0.0) == (None, None)  # the roll-out's interval just touches 0
     sizes = np.array([500.0, 1000, 2000, 4000])
     assert se_fit(np.r_[sizes, 8000], np.r_[0.4 / np.sqrt(sizes), 0.0]) == pytest.approx(se_fit(sizes, 0.4 / np.sqrt(sizes)))
 

@@ -37,12 +37,15 @@ def test_stub_an_idle_assumption_scores_zero_and_the_effective_one_ranks_first(m
     res = analyse(sc, ranges, Sensitivity(method=method, trajectories=6, sims=5, workers=1))
     first, idle = res.parameters
     assert first["path"] == "providers.effort_effect" and idle["path"] == "payment.attachment_fee_eur"
+    assert (res.settings["central_power"] is None) == (method == "morris")  # only the tornado has a centre
     if method == "morris":
         assert idle["mu_star"] == pytest.approx(0, abs=1e-12)  # the same worlds at every point
         # power = Phi(effect/50/0.01 - 1.96): a step of 2/3 of the range moves it by a known amount
         assert first["mu_star"] > 0.05 and first["mu"] > 0
     else:
         assert idle["swing"] == pytest.approx(0, abs=1e-12)
+        assert res.settings["central_power"] == res.points[0]["power"]
+        assert [res.points[0][r.path] for r in ranges] == [r.central for r in ranges]
         z = 1.959964
         assert first["power_low"] == pytest.approx(math.erfc(-(0.2 / 50 / 0.01 - z) / math.sqrt(2)) / 2, abs=0.03)
         assert first["swing"] > 0.4
@@ -101,3 +104,13 @@ def test_the_python_defaults_match_the_cli():
     s = Sensitivity()
     for name in ("method", "by", "at_size", "trajectories", "sims", "horizon", "alpha", "seed", "workers"):
         assert getattr(s, name) == getattr(args, name), name
+
+
+def test_morris_moves_on_a_grid_of_four_levels_and_settings_are_checked():
+    sc = small_scenario()
+    ranges = ranges_of(sc, ["providers.effort_effect=0.2:1.1"])
+    x = sens.design_points(ranges, Sensitivity(trajectories=8, seed=3))
+    assert set(np.round(x[:, 0], 9)) <= {0.2, 0.5, 0.8, 1.1}
+    for bad in (dict(alpha=0.0), dict(alpha=0.5), dict(sims=1), dict(trajectories=1), dict(method="sobol")):
+        with pytest.raises(LabsimError):
+            Sensitivity(**bad).check()
