@@ -172,6 +172,8 @@ def test_edge_cases_of_the_arithmetic():
     assert fieller(1.0, z, 0.1, 1.0, 0.0) == (None, None)  # the roll-out's interval just touches 0
     sizes = np.array([500.0, 1000, 2000, 4000])
     assert se_fit(np.r_[sizes, 8000], np.r_[0.4 / np.sqrt(sizes), 0.0]) == pytest.approx(se_fit(sizes, 0.4 / np.sqrt(sizes)))
+    assert se_fit(sizes[:2], 0.4 / np.sqrt(sizes[:2])) == pytest.approx((math.log(0.4), -0.5))  # two sizes do
+    assert se_fit(sizes[:1], 0.4 / np.sqrt(sizes[:1])) is None
 
 
 def _cohorts(rate: float, weeks: int = 10) -> dict:
@@ -181,12 +183,13 @@ def _cohorts(rate: float, weeks: int = 10) -> dict:
 def test_paired_effects_keep_only_worlds_run_all_three_ways():
     from labsim.design.rollout import paired_effects
 
-    pilots = pd.DataFrame({"replication": [0, 1, 2, 3], "estimate": [0.03, 0.02, 0.01, 0.04],
-                           "first_intake_week": [1, 1, 1, 1], "last_intake_week": [5, 5, 5, -1]})
-    nones = {0: _cohorts(0.30), 1: _cohorts(0.30), 3: _cohorts(0.30)}
-    rollouts = {0: _cohorts(0.32), 2: _cohorts(0.32), 3: _cohorts(0.32)}
+    pilots = pd.DataFrame({"replication": [0, 1, 2, 3, 4], "estimate": [0.03, 0.02, 0.01, 0.04, 0.05],
+                           "first_intake_week": [1, 1, 1, 1, 0], "last_intake_week": [5, 5, 5, -1, 0]})
+    nones = {0: _cohorts(0.30), 1: _cohorts(0.30), 3: _cohorts(0.30), 4: _cohorts(0.30)}
+    rollouts = {0: _cohorts(0.32), 2: _cohorts(0.32), 3: _cohorts(0.32), 4: _cohorts(0.32)}
     pairs = paired_effects(pilots, nones, rollouts)
-    assert pairs["replication"].tolist() == [0]  # 1 lacks a roll-out, 2 a no-pilot run, 3 had no intake
+    # 1 lacks a roll-out, 2 a no-pilot run, 3 had no intake; 4's intake was week 0 alone
+    assert pairs["replication"].tolist() == [0, 4]
     assert pairs["rollout_effect"].iloc[0] == pytest.approx(0.02) and pairs["itt"].iloc[0] == 0.03
 
 
