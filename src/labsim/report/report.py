@@ -195,18 +195,18 @@ def _overstatement_rows(a: dict[str, Any], lang: str) -> list[tuple[str, str]]:
 
 def _sensitivity_rows(d: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     """Each assumption's effect on the power, largest first."""
-    def value(x: float) -> str:  # as the scenario writes it (0.012, not 0.012000), with the language's comma
+    def as_written(x: float) -> str:  # as the scenario writes it (0.012, not 0.012000), with the language's comma
         return f"{x:g}" if lang == "en" else f"{x:g}".replace(".", ",")
 
     rows = []
     for p in d["parameters"]:
         if d["method"] == "oat":
             value = text("n_sens_oat_v", lang, lo=percent(p["power_low"], lang), hi=percent(p["power_high"], lang),
-                         a=value(p["low"]), b=value(p["high"]))
+                         a=as_written(p["low"]), b=as_written(p["high"]))
         else:
             value = text("n_sens_morris_v", lang, mu=number(p["mu_star"] * 100, lang, 1),
                          conf=number(p["mu_star_conf"] * 100, lang, 1), sigma=number(p["sigma"] * 100, lang, 1),
-                         a=value(p["low"]), b=value(p["high"]))
+                         a=as_written(p["low"]), b=as_written(p["high"]))
         rows.append((p["path"], value))
     return rows
 
