@@ -38,6 +38,7 @@ def test_stub_an_idle_assumption_scores_zero_and_the_effective_one_ranks_first(m
     first, idle = res.parameters
     assert first["path"] == "providers.effort_effect" and idle["path"] == "payment.attachment_fee_eur"
     assert (res.settings["central_power"] is None) == (method == "morris")  # only the tornado has a centre
+    assert 0 <= res.settings["seconds"] < 600 and res.settings["sims_total"] == 5 * len(res.points)
     if method == "morris":
         assert idle["mu_star"] == pytest.approx(0, abs=1e-12)  # the same worlds at every point
         # power = Phi(effect/50/0.01 - 1.96): a step of 2/3 of the range moves it by a known amount
@@ -49,6 +50,7 @@ def test_stub_an_idle_assumption_scores_zero_and_the_effective_one_ranks_first(m
         z = 1.959964
         assert first["power_low"] == pytest.approx(math.erfc(-(0.2 / 50 / 0.01 - z) / math.sqrt(2)) / 2, abs=0.03)
         assert first["swing"] > 0.4
+        assert first["mde_low"] == pytest.approx((z + 0.841621) * 0.01, rel=1e-5)  # (z + z_0.8) x SE
 
 
 def test_small_world_effort_effect_matters_and_the_attachment_fee_does_not():
