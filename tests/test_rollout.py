@@ -94,6 +94,13 @@ def test_the_se_curve_is_fitted_over_the_sizes_that_filled_their_places():
     r = rollout_size(o, rows, 0.8, 0.05, filled_only=True)
     assert r["se_exponent"] == pytest.approx(-0.5)
     assert rollout_size(o, rows, 0.8, 0.05)["se_exponent"] > -0.4  # the plateau flattens an unfiltered fit
+    # two filled sizes are enough for the fit
+    pair = pd.DataFrame({"size": [500, 1000, 2000, 4000], "participants": [500, 1000, 1000, 1000],
+                         "se": 0.4 / np.sqrt([500, 1000, 1000, 1000])})
+    assert rollout_size(o, pair, 0.8, 0.05, filled_only=True)["se_exponent"] == pytest.approx(-0.5)
+    # a roll-out effect that may be 0 leaves the size without an upper end
+    vague = overstatement(np.array([0.02, 0.03, 0.025]), np.array([0.03, -0.02, 0.001]))
+    assert rollout_size(vague, rows, 0.8, 0.05)["size_ci"][1] is None
     # with fewer than two sizes filled, the fit uses every size rather than none
     few = pd.DataFrame({"size": [500, 1000, 2000], "participants": [500, 600, 600], "se": 0.4 / np.sqrt([500, 600, 600])})
     assert rollout_size(o, few, 0.8, 0.05, filled_only=True)["se_exponent"] is not None
@@ -177,6 +184,8 @@ def test_edge_cases_of_the_arithmetic():
     assert se_fit(np.r_[sizes, 8000], np.r_[0.4 / np.sqrt(sizes), 0.0]) == pytest.approx(se_fit(sizes, 0.4 / np.sqrt(sizes)))
     assert se_fit(sizes[:2], 0.4 / np.sqrt(sizes[:2])) == pytest.approx((math.log(0.4), -0.5))  # two sizes do
     assert se_fit(sizes[:1], 0.4 / np.sqrt(sizes[:1])) is None
+    two = overstatement(np.array([0.02, 0.03]), np.array([0.01, 0.012]))  # two worlds are enough
+    assert two.worlds == 2 and two.ratio == pytest.approx(0.025 / 0.011)
     one = overstatement(np.array([0.02]), np.array([0.01]))  # one world tells nothing about its spread
     assert one.worlds == 1 and math.isnan(one.ratio) and one.ratio_ci == (None, None)
     assert overstatement_sentence({"ratio": 3.0, "ratio_ci": [None, 4.0], "worlds": 9}) is None  # hand-edited JSON
