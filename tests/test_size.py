@@ -167,6 +167,7 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
     from contextlib import contextmanager
 
     import labsim.design.evidence as evidence
+    import labsim.design.rollout as rollout
     from labsim.cli import main
 
     @contextmanager
@@ -174,6 +175,7 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
         yield stub(s.seed)
 
     monkeypatch.setattr(evidence, "pool_simulator", stub_pool)
+    monkeypatch.setattr(rollout, "add_to_size", lambda *a, **k: None)  # no real worlds for the overstatement
     out = tmp_path / "size"
     assert main(["size", "baseline", "--vary", "providers.effort_effect=0.3:0.7", "--out", str(out)]) == 0
     verdict = capsys.readouterr().out.splitlines()[1]  # right under the head line

@@ -478,7 +478,41 @@ def cmd_size(args: argparse.Namespace) -> int:
     from labsim.report.answers import size_text
 
     answer = size_over_evidence(scenario, search, ranges, assurance, progress=not args.json)
-    return _write_answer(args, "size", answer.as_json(), answer.rows, scenario, path, overrides, out, size_text)
+    from labsim.design.rollout import add_to_size
+    from labsim.design.worlds import size_of
+
+    found, rows = answer.as_json(), answer.rows
+    add_to_size(found, rows, scenario, by=args.by, base=size_of(scenario, args.by), estimand=args.estimand,
+                power=args.power, alpha=args.alpha, horizon=args.horizon, seed=args.seed, workers=args.workers,
+                progress=not args.json)
+    return _write_answer(args, "size", found, rows, scenario, path, overrides, out, size_text)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Rank the assumptions by how much they move the power at the planned size over their ranges."""
+    path, scenario, overrides = _design_scenario(args)
+    check_horizon(args.horizon, scenario.weeks)
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
+    from labsim.design.sensitivity import Sensitivity, analyse, ranges_of
+
+    s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
+                    sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed, workers=args.workers,
+                    progress=not args.json)
+    s.check()
+    ranges = ranges_of(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
+    from labsim.results.output import check_out_dir
+
+    check_out_dir(out, args.force)
+    answer = analyse(scenario, ranges, s).as_dict()
+    from labsim.design.output import as_json, write_sensitivity_folder
+    from labsim.report.charts import write_charts_for
+
+    write_sensitivity_folder(out, answer, scenario, source=str(path), seed=args.seed, overrides=overrides,
+                             force=args.force, also=write_charts_for)
+    from labsim.report.answers import sensitivity_text
+
+    print(json.dumps(as_json(answer), indent=2) if args.json else sensitivity_text(as_json(answer), out))
+    return 0
 
 
 def _write_answer(args, name, answer, rows, scenario, path, overrides, out, table) -> int:
@@ -594,35 +628,24 @@ def build_parser() -> argparse.ArgumentParser:
                         "adds to the scenario's [[assumptions]])")
     p.add_argument("--assurance", type=fraction, default=None,
                    help="target chance of a significant result across the evidence (default: the target power)")
+    p.add_argument("--estimand", choices=("itt", "rollout"), default="itt",
+                   help="size for the pilot's ITT (default) or for the roll-out effect (docs/evaluation.md)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
 
-    p = sub.add_parser("calibrate", help="fit scenario parameters to published targets (simulated moments)")
+    p = sub.add_parser("sensitivity", help="which assumptions move the power at the planned size most")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
-    p.add_argument("--targets", required=True, metavar="FILE", help="targets file or bundled targets name")
-    p.add_argument("--params", metavar="PATH[=LOW:HIGH],...",
-                   help="fields to fit (default: the scenario's [[assumptions]] paths)")
-    p.add_argument("--budget", type=count(MAX_BUDGET), default=40, help=f"candidates tried, up to {MAX_BUDGET:,} (default 40)")
-    p.add_argument("--replications", type=size, default=8, help="runs per candidate and setting (default 8)")
-    p.add_argument("--seed", type=seed, default=1, help="root seed: the same seeds for every candidate (default 1)")
-    p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
-    p.add_argument("--engine", choices=("local", "dask"), default="local", help="where replications run")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (with --engine dask)")
-    p.add_argument("--out", type=out_dir, metavar="DIR", help="output folder (default runs/<name>-calibrate)")
-    p.add_argument("--resume", action="store_true", help="continue a calibration in --out that was stopped")
-    p.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
-    _add_overrides(p)
-    p.set_defaults(func=cmd_calibrate)
-
-    p = sub.add_parser("validation", help="published claims against the simulation (docs/validation.md)")
-    p.add_argument("--scenario", default="baseline", help="scenario file or bundled name (default baseline)")
-    p.add_argument("--out", type=out_dir, default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
-    p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="language of validation.html")
-    p.add_argument("--markdown", type=out_file, metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
-    p.add_argument("--replications", type=size, default=6, help="runs per setting (default 6)")
-    p.add_argument("--seed", type=seed, default=1, help="root seed (default 1)")
-    p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
-    p.set_defaults(func=cmd_validation)
+    p.add_argument("--method", choices=("morris", "oat"), default="morris",
+                   help="Morris elementary effects (default) or one at a time (a tornado)")
+    p.add_argument("--params", action="append", default=[], metavar="path=low:high[,...]",
+                   help="ranges to vary besides (or instead of) the scenario's [[assumptions]] (repeatable)")
+    p.add_argument("--by", choices=("participants", "offices", "intake-weeks"), default="participants",
+                   help="the lever --at-size sets (default participants)")
+    p.add_argument("--at-size", type=size, default=None, help="the planned size (default: the scenario's)")
+    p.add_argument("--trajectories", type=count(1_000, low=2), default=10, help="Morris trajectories, 2 to 1,000 (default 10)")
+    p.add_argument("--sims", type=count(MAX_SIMS), default=20, help="simulated pilots per point, the same worlds at every point (default 20)")
+    _add_design_options(p, "sensitivity", "sensitivity.json")
+    p.set_defaults(func=cmd_sensitivity)
 
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from labsim.config.scenario import Scenario
 from labsim.design.replicate import Job, cohort_mean, simulate
+from labsim.design.rollout import overstatement
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, executor, run_tasks
 
@@ -111,6 +112,10 @@ def diagnosands(pilots: pd.DataFrame, effects: pd.DataFrame) -> dict[str, Any]:
     else:
         put("bias_vs_pilot_effect", mean_est - own, math.hypot(mean_est_se, own_se))
         put("bias_vs_rollout", mean_est - rollout, math.hypot(mean_est_se, rollout_se))
+    # the expected overstatement ITT / roll-out over the same worlds (design/rollout.py)
+    if "rollout_effect" in paired:
+        out["overstatement"] = overstatement(paired["estimate"].to_numpy(float),
+                                             paired["rollout_effect"].to_numpy(float)).as_dict()
     r = rollout if np.isfinite(rollout) else mean_est
     put("rmse", float(np.sqrt(np.mean((est_ok - r) ** 2))),
         _bootstrap(lambda e: np.sqrt(np.mean((e - r) ** 2)), est_ok))

@@ -1,4 +1,4 @@
-"""Output folders of `labsim diagnose` and `labsim size`: the answer as JSON, every replication as
+"""Output folders of `labsim diagnose`, `labsim size` and `labsim sensitivity`: the answer as JSON, every replication as
 Parquet, the power curve as CSV, and the manifest, written atomically (all or nothing)."""
 
 from __future__ import annotations
@@ -46,3 +46,17 @@ def write_design_folder(
 
 def as_json(answer: dict[str, Any]) -> dict[str, Any]:
     return _clean(answer)
+
+
+def write_sensitivity_folder(
+    out_dir: Path, answer: dict[str, Any], scenario: Scenario, *, source: str, seed: int, overrides: list[str],
+    force: bool = False, also: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write sensitivity.json, points.csv (every point simulated) and manifest.json, atomically."""
+    with staged_dir(Path(out_dir), force) as tmp:
+        write_json(tmp / "sensitivity.json", _clean(answer))
+        pd.DataFrame(answer["points"]).to_csv(tmp / "points.csv", index=False)
+        write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
+        if also is not None:
+            also(tmp)
+    return Path(out_dir)

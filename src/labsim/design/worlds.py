@@ -17,10 +17,13 @@ SIZE_LEVERS = ("participants", "offices", "intake-weeks")
 
 
 def _with(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
-    """The scenario with fields of its sections (or top-level values) replaced, validated again."""
+    """The scenario with fields of its sections (or top-level values) replaced, validated again. A field
+    the variant sets leaves its evidence range behind (zero help sets no-shows to 0 whatever the range)."""
     data = scenario.model_dump()
     for key, value in changes.items():
         data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    changed = {f"{key}.{f}" for key, value in changes.items() if isinstance(value, dict) for f in value} | set(changes)
+    data["assumptions"] = [a for a in data["assumptions"] if a["path"] not in changed]
     return Scenario.model_validate(data)
 
 

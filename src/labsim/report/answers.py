@@ -190,7 +190,8 @@ def diagnose_answer(d: dict[str, Any], replications: pd.DataFrame | None = None,
         shown = {label for label, _ in rows}
         rows += [r for r in replication_rows(replications, lang) if r[0] not in shown
                  and not (r[0] == text("n_mean_participants", lang) and _ok(d.get("participants_mean")))]
-    return Answer(verdict, rows)
+    rows += _uncertainty_rows(d, lang)
+    return Answer(verdict + _overstatement_words(d, lang), rows)
 
 
 def replication_rows(reps: pd.DataFrame | None, lang: str, at: str | None = None,
@@ -272,7 +273,7 @@ def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lan
     elif s.get("message") and lang == "en":
         rows.append((text("n_note", lang), s["message"]))
     rows += _uncertainty_rows(s, lang)
-    return Answer(verdict, rows, _size_tables(s, lang))
+    return Answer(verdict + _overstatement_words(s, lang), rows, _size_tables(s, lang))
 
 
 def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
@@ -292,6 +293,15 @@ def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
                  n=number(n, lang), a=a)]
 
 
+def _overstatement_words(s: dict[str, Any], lang: str) -> list[str]:
+    """When the overstatement's interval excludes 1, the verdict says it in words."""
+    o = s.get("overstatement") or {}
+    lo, hi = (o.get("ratio_ci") or [None, None])[:2]
+    if _ok(o.get("ratio")) and lo is not None and hi is not None and not lo <= 1 <= hi:
+        return [text("n_overstatement_words", lang, r=number(o["ratio"], lang, 1))]
+    return []
+
+
 def _uncertainty_rows(s: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     """Assurance and the pilot's overstatement of the roll-out effect, where the search saved them."""
     rows = []
@@ -303,12 +313,35 @@ def _uncertainty_rows(s: dict[str, Any], lang: str) -> list[tuple[str, str]]:
             "n_minimum_size_v", lang, n=number(s["size_for_assurance"], lang), unit=_unit(s.get("by"), lang),
             range=_interval(s.get("size_for_assurance_ci"), lang))))
     o = s.get("overstatement")
-    if o and _ok(o.get("ratio")):
+    if o:  # "-" where the roll-out effect is too small to divide by
         rows.append((text("n_overstatement", lang), text(
             "n_overstatement_v", lang, ratio=number(o["ratio"], lang, 2), itt=_pp(o.get("itt"), lang),
             rollout=_pp(o.get("rollout"), lang), n=o.get("worlds", "?"),
             range=_interval(o.get("ratio_ci"), lang, lambda x: number(x, lang, 2)))))
+    r = s.get("rollout_size")
+    if r and r.get("size"):
+        rows.append((text("n_rollout_size", lang), text(
+            "n_minimum_size_v", lang, n=number(r["size"], lang), unit=_unit(s.get("by"), lang),
+            range=_interval(r.get("size_ci"), lang))))
     return rows
+
+
+def sensitivity_answer(d: dict[str, Any], lang: str = "en") -> Answer:
+    """Each assumption's effect on the power at the planned size, largest first."""
+    def as_written(x: float) -> str:  # as the scenario writes it (0.012, not 0.012000), with the language's comma
+        return f"{x:g}" if lang == "en" else f"{x:g}".replace(".", ",")
+
+    rows = []
+    for p in d["parameters"]:
+        if d["method"] == "oat":
+            value = text("n_sens_oat_v", lang, lo=percent(p["power_low"], lang), hi=percent(p["power_high"], lang),
+                         a=as_written(p["low"]), b=as_written(p["high"]))
+        else:
+            value = text("n_sens_morris_v", lang, mu=number(p["mu_star"] * 100, lang, 1),
+                         conf=number(p["mu_star_conf"] * 100, lang, 1), sigma=number(p["sigma"] * 100, lang, 1),
+                         a=as_written(p["low"]), b=as_written(p["high"]))
+        rows.append((lever_name(p["path"], lang), value))
+    return Answer([], rows)
 
 
 def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
@@ -418,3 +451,14 @@ def size_text(a: dict[str, Any], out: Path) -> str:
     head = (f"{a.get('scenario', '')}: smallest pilot ({a['by']}) for power {a['target_power']:.0%} at alpha "
             f"{a['alpha']}, design {a['design']}, {a['referral_mode']} referral")
     return as_text(head, size_answer(a), f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
+
+
+def sensitivity_text(a: dict[str, Any], out: Path) -> str:
+    """What `labsim sensitivity` prints."""
+    how = "Morris elementary effects" if a["method"] == "morris" else "one at a time"
+    head = (f"{a['scenario']}: which assumption moves the power most at {a['by']} = {a['at_size']:,} "
+            f"({how}, {a['sims']} pilots per point)")
+    answer = sensitivity_answer(a)
+    if a.get("central_power") is not None:
+        answer.rows.append(("", text("sens_central", "en", p=percent(a["central_power"], "en"))))
+    return as_text(head, answer, f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")

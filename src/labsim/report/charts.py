@@ -11,7 +11,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from labsim.report import comparisons, plots, sizing
+from labsim.report import comparisons, plots, sensitivity, sizing
 from labsim.report.i18n import number, text
 from labsim.report.saved import Saved, load, varied_parameters
 from labsim.report.style import footnote, localise_ticks, save
@@ -29,6 +29,9 @@ def detail(saved: Saved, lang: str) -> str:
         if saved.kind == "size" and "sims" in t["curve"]:
             return text("sims_detail", lang, sims=number(int(t["curve"]["sims"].max()), lang))
         return text("sims_detail_diagnose", lang, sims=number(0 if reps is None else len(reps), lang))
+    if saved.kind == "sensitivity":
+        d = t["sensitivity"]
+        return text("sens_detail", lang, sims=number(d["sims"], lang), points=number(len(d.get("points", [])), lang))
     if saved.kind == "sweep":
         r = t["results"]
         return text("sweep_detail", lang, points=r["point"].nunique(), reps=r["replication"].nunique())
@@ -77,6 +80,8 @@ def figures_for(saved: Saved, lang: str = "en") -> dict[str, Figure]:
         reps = t["replications"]
         if reps is not None and "estimate" in reps:
             figs["estimates"] = sizing.estimates_chart(reps, note, lang)
+    elif saved.kind == "sensitivity":
+        figs["sensitivity"] = sensitivity.sensitivity_chart(t["sensitivity"], note, lang)
     for fig in figs.values():
         if fig is not None:
             localise_ticks(fig, lang)

@@ -82,6 +82,8 @@ def number(x: float | None, lang: str = "en", decimals: int = 0) -> str:
         return "-"
     if isinstance(x, float) and math.isinf(x):
         return "∞" if x > 0 else MINUS + "∞"
+    if abs(x) >= 1e15:  # beyond any pilot or budget: written as a power of ten
+        return f"{x:.1e}".replace("-", get_minus_sign_symbol(lang))
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     s = format_decimal(round(x, decimals) + 0.0, format=pattern, locale=lang)
     return s.replace("-", get_minus_sign_symbol(lang))

@@ -55,6 +55,8 @@ def question(saved: Saved, lang: str) -> str:
                     mode=text(mode, lang).lower() if mode in ("voluntary", "mandatory") else mode)
     if saved.kind == "diagnose":
         return text("q_diagnose", lang)
+    if saved.kind == "sensitivity":
+        return text("q_sensitivity", lang)
     if saved.kind == "sweep":
         names = [lever_name(p, lang) for p in varied_parameters(t["results"])]
         return text("q_sweep", lang, varied=", ".join(names) or "-")
@@ -110,6 +112,8 @@ def answer_of(saved: Saved, lang: str) -> Answer:
         referral = saved.scenario.get("referral") or {}
         return answers.diagnose_answer(t["diagnosis"], t["replications"], lang, saved.scenario_name,
                                        referral.get("mode"), referral.get("target_participants"))
+    if saved.kind == "sensitivity":
+        return answers.sensitivity_answer(t["sensitivity"], lang)
     if saved.kind == "run":
         return answers.run_answer(t["summary"], lang)
     if saved.kind == "sweep":

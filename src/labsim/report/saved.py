@@ -1,7 +1,7 @@
 """Saved results read back from an output folder, whatever command wrote it.
 
 A folder's kind is told by its files: a run (`summary.json`, `weekly.parquet`, `individuals.parquet`),
-a size search (`size.json`), a diagnosis (`diagnosis.json`), a sweep (`results.parquet`), or a folder of
+a size search (`size.json`), a diagnosis (`diagnosis.json`), a sensitivity analysis (`sensitivity.json`), a sweep (`results.parquet`), or a folder of
 run folders (e.g. `runs/` holding a voluntary and a mandatory run). Charts and reports are drawn from
 these files only, never by simulating again.
 """
@@ -23,7 +23,7 @@ from labsim.results.summary import RunResult
 RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
 #: What charts and reports read from a run's summary.json (a damaged one is refused on one line).
 SUMMARY_KEYS = ["weeks", "referral_mode", "participants", "employment_rate"]
-KINDS = ("run", "size", "diagnose", "sweep", "runs")
+KINDS = ("run", "size", "diagnose", "sensitivity", "sweep", "runs")
 
 
 @dataclass
@@ -61,14 +61,15 @@ def kind_of(folder: Path) -> str:
         raise LabsimError(f"{folder}: no such folder")
     if all((folder / f).is_file() for f in RUN_FILES):
         return "run"
-    for kind, marker in (("size", "size.json"), ("diagnose", "diagnosis.json"), ("sweep", "results.parquet")):
+    for kind, marker in (("size", "size.json"), ("diagnose", "diagnosis.json"), ("sensitivity", "sensitivity.json"),
+                         ("sweep", "results.parquet")):
         if (folder / marker).is_file():
             return kind
     if any(all((sub / f).is_file() for f in RUN_FILES) for sub in folder.iterdir() if sub.is_dir()):
         return "runs"
     raise LabsimError(
         f"{folder}: not a labsim output folder (expected {', '.join(RUN_FILES)} of a run, size.json, "
-        "diagnosis.json, results.parquet, or run folders inside it)"
+        "diagnosis.json, sensitivity.json, results.parquet, or run folders inside it)"
     )
 
 
@@ -94,6 +95,8 @@ def load(folder: Path) -> Saved:
     elif kind == "diagnose":
         tables["diagnosis"] = _json(folder / "diagnosis.json", ["power"])
         tables["replications"] = _optional_parquet(folder / "replications.parquet")
+    elif kind == "sensitivity":
+        tables["sensitivity"] = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
     else:
         tables["results"] = _parquet(folder / "results.parquet", ["point", "replication"])
     return Saved(folder, kind, manifest, tables)

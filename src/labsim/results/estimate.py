@@ -135,7 +135,8 @@ def wild_cluster_t(y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray,
     scale = g / (g - 1) * (n - 1) / (n - k)  # statsmodels' CR1 small-sample factor
     var = scale * np.einsum("j,dgj->dg", inv[coef], scores) ** 2
     se = np.sqrt(var.sum(1))
-    return beta[:, coef] / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # a draw with SE 0 (two clusters) has no t
+        return beta[:, coef] / se
 
 
 def icc_oneway(y: np.ndarray, groups: np.ndarray) -> float:
