@@ -647,6 +647,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_design_options(p, "sensitivity", "sensitivity.json")
     p.set_defaults(func=cmd_sensitivity)
 
+    p = sub.add_parser("calibrate", help="fit scenario parameters to published targets (simulated moments)")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
+    p.add_argument("--targets", required=True, metavar="FILE", help="targets file or bundled targets name")
+    p.add_argument("--params", metavar="PATH[=LOW:HIGH],...",
+                   help="fields to fit (default: the scenario's [[assumptions]] paths)")
+    p.add_argument("--budget", type=count(MAX_BUDGET), default=40, help=f"candidates tried, up to {MAX_BUDGET:,} (default 40)")
+    p.add_argument("--replications", type=size, default=8, help="runs per candidate and setting (default 8)")
+    p.add_argument("--seed", type=seed, default=1, help="root seed: the same seeds for every candidate (default 1)")
+    p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local", help="where replications run")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (with --engine dask)")
+    p.add_argument("--out", type=out_dir, metavar="DIR", help="output folder (default runs/<name>-calibrate)")
+    p.add_argument("--resume", action="store_true", help="continue a calibration in --out that was stopped")
+    p.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
+    _add_overrides(p)
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("validation", help="published claims against the simulation (docs/validation.md)")
+    p.add_argument("--scenario", default="baseline", help="scenario file or bundled name (default baseline)")
+    p.add_argument("--out", type=out_dir, default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
+    p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="language of validation.html")
+    p.add_argument("--markdown", type=out_file, metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
+    p.add_argument("--replications", type=size, default=6, help="runs per setting (default 6)")
+    p.add_argument("--seed", type=seed, default=1, help="root seed (default 1)")
+    p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
+    p.set_defaults(func=cmd_validation)
+
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")
     p.add_argument("--out", type=out_dir, metavar="DIR", required=True,
