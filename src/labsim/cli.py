@@ -69,14 +69,7 @@ def targets_dir() -> Path:
 
 def resolve_targets(name: str) -> Path:
     """A targets file given as a path, or as the name of a bundled one."""
-    path = Path(name)
-    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
-        return path  # a missing path is reported by the loader, naming the file
-    found = bundled(targets_dir())
-    if name in found:
-        return found[name]
-    names = ", ".join(found) or f"none in {targets_dir()}"
-    raise LabsimError(f"{name}: no such targets file or bundled targets (bundled: {names})")
+    return _resolve(name, targets_dir(), "targets file or bundled targets")
 
 
 def _is_targets(name: str) -> bool:
@@ -93,26 +86,24 @@ def bundled(folder: Path | None = None) -> dict[str, Path]:
 
 def resolve_scenario(name: str) -> Path:
     """A scenario given as a path, or as the name of a bundled scenario."""
-    path = Path(name)
-    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
-        return path  # a missing path is reported by the loader, naming the file
-    found = bundled()
-    if name in found:
-        return found[name]
-    names = ", ".join(found) or f"none in {scenarios_dir()}"
-    raise LabsimError(f"{name}: no such scenario file or bundled scenario (bundled: {names})")
+    return _resolve(name, scenarios_dir(), "scenario file or bundled scenario")
 
 
 def resolve_experiment(name: str) -> Path:
     """An experiment given as a path, or as the name of a bundled experiment."""
+    return _resolve(name, experiments_dir(), "experiment file or bundled experiment")
+
+
+def _resolve(name: str, folder: Path, what: str) -> Path:
+    """A file given as a path, or by the name of a bundled one in `folder`."""
     path = Path(name)
     if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
         return path  # a missing path is reported by the loader, naming the file
-    found = bundled(experiments_dir())
+    found = bundled(folder)
     if name in found:
         return found[name]
-    names = ", ".join(found) or f"none in {experiments_dir()}"
-    raise LabsimError(f"{name}: no such experiment file or bundled experiment (bundled: {names})")
+    names = ", ".join(found) or f"none in {folder}"
+    raise LabsimError(f"{name}: no such {what} (bundled: {names})")
 
 
 def _is_experiment(name: str) -> bool:
