@@ -269,17 +269,18 @@ def _signalled(argv: list[str], sig: int, after: float, cwd: Path, gate: str | N
 
 @pytest.mark.parametrize("after", [0.1, 0.3, 1.0, 2.5])
 def test_ctrl_c_and_sigterm_during_run_exit_130_and_143(after, tmp_path):
-    argv = ["run", "baseline", *TINY, "--set", "weeks=40", "--out", "r"]
+    argv = ["run", "baseline", *TINY, "--set", "weeks=80", "--out", "r"]
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         rc, err = _signalled(argv, sig, after, tmp_path)
         assert "Traceback" not in err, err
-        if rc == 0:  # finished before the signal: only possible when it came late
-            assert after >= 1.0 and (tmp_path / "r").is_dir()
+        finished = (tmp_path / "r" / "summary.json").is_file()
+        if rc == 0 or (rc == -sig and finished):  # the run was done (a late signal may meet Python's exit)
+            assert after >= 1.0 and finished
             import shutil
             shutil.rmtree(tmp_path / "r")
         else:  # -sig: killed while Python itself was starting, before labsim could run (the shell sees 128 + sig)
             assert rc == code or (after < 0.5 and rc == -sig), (rc, err)
-            assert not (tmp_path / "r").exists()
+            assert not (tmp_path / "r").exists() or finished  # whole or absent: a signal after the swap
         assert leftovers(tmp_path) == []
 
 
