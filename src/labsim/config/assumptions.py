@@ -16,6 +16,7 @@ writes them. Only parameters are held here; nothing is computed.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -47,3 +48,25 @@ def value_at(data: Any, path: str) -> Any:
         if node is KeyError:
             raise KeyError(path)
     return node
+
+
+def number_at(data: Any, path: str) -> float:
+    """The numeric field at a dotted path of a scenario; ValueError saying what is there instead."""
+    try:
+        value = value_at(data, path)
+    except KeyError:
+        raise ValueError(f"{path} is not a scenario field") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{path} is not a number (it holds {value!r})")
+    return value
+
+
+def parse_span(text: str) -> tuple[str, float, float]:
+    """`dotted.path=low:high` as a command line writes a range: (path, low, high), both finite numbers;
+    ValueError otherwise (the order of low and high is the caller's to check)."""
+    path, _, span = text.partition("=")
+    low, _, high = span.partition(":")
+    lo, hi = float(low), float(high)
+    if not (path.strip() and math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{text!r} is not dotted.path=low:high")
+    return path.strip(), lo, hi

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from labsim.config.errors import LabsimError, ScenarioError
-from labsim.config.parts import NonNegInt, Part, PosInt, Seed
+from labsim.config.parts import Part, PosInt, Seed
 from labsim.config.scenario import (
     Scenario,
     apply_overrides,

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from labsim.config.assumptions import Assumption, value_at
+from labsim.config.assumptions import Assumption, number_at
 from labsim.config.errors import ScenarioError
 from labsim.config.parts import (
     MAX_BURN_IN_WEEKS,
@@ -419,11 +419,9 @@ class Scenario(Part):
         seen: set[str] = set()
         for a in self.assumptions:
             try:
-                value = value_at(self, a.path)
-            except KeyError:
-                raise ValueError(f"assumptions: {a.path} is not a scenario field") from None
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"assumptions: {a.path} is not a number (it holds {value!r})")
+                value = number_at(self, a.path)
+            except ValueError as err:
+                raise ValueError(f"assumptions: {err}") from None
             if a.path in seen:
                 raise ValueError(f"assumptions: {a.path} is named twice")
             seen.add(a.path)

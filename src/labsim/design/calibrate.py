@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from labsim import __version__
-from labsim.config.assumptions import value_at
+from labsim.config.assumptions import number_at, parse_span
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, scenario_to_dict
 from labsim.config.targets import Target, Targets
@@ -105,14 +105,12 @@ def parameters_from(scenario: dict[str, Any], specs: list[str], source: str,
     for spec in specs:
         path, _, bounds = spec.partition("=")
         try:
-            value = value_at(scenario, path)
-        except KeyError:
-            raise LabsimError(f"--params {spec}: {path} is not a field of {source}") from None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise LabsimError(f"--params {spec}: {path} is not a number in {source} (got {value!r})")
+            value = number_at(scenario, path)
+        except ValueError as err:
+            raise LabsimError(f"--params {spec}: {err} ({source})") from None
         if bounds:
             try:
-                low, high = (float(x) for x in bounds.split(":"))
+                _, low, high = parse_span(spec)
             except ValueError:
                 raise LabsimError(f"--params {spec}: bounds must read low:high (e.g. {path}=0.1:2)") from None
         elif path in ranges:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from labsim.config.errors import LabsimError
-from labsim.config.assumptions import value_at
+from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
 from labsim.design.size import (
     MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, per_size, pool_simulator, refine, search_bar,
@@ -99,19 +99,17 @@ def ranges_of(scenario: Scenario, vary: list[str]) -> list[Range]:
     out = {a.path: Range(a.path, a.low, float(value_at(scenario, a.path)), a.high, a.distribution)
            for a in scenario.assumptions}
     for item in vary:
-        path, _, span = item.partition("=")
-        low, _, high = span.partition(":")
         try:
-            lo, hi = float(low), float(high)
-            central = value_at(scenario, path.strip())
-        except (ValueError, KeyError):
+            path, lo, hi = parse_span(item)
+            central = number_at(scenario, path)
+        except ValueError:
             raise LabsimError(f"--vary {item}: write dotted.path=low:high with a numeric scenario field, "
                               "e.g. providers.effort_effect=0.3:1.0") from None
-        if isinstance(central, bool) or not isinstance(central, int | float) or not lo <= central <= hi:
-            raise LabsimError(f"--vary {item}: the scenario's {path.strip()} ({central!r}) must be a number "
+        if not lo <= central <= hi:
+            raise LabsimError(f"--vary {item}: the scenario's {path} ({central!r}) must be a number "
                               f"between low and high")
-        with_value(scenario, path.strip(), lo), with_value(scenario, path.strip(), hi)  # refused here if invalid
-        out[path.strip()] = Range(path.strip(), lo, float(central), hi)
+        with_value(scenario, path, lo), with_value(scenario, path, hi)  # refused here if invalid
+        out[path] = Range(path, lo, float(central), hi)
     return list(out.values())
 
 

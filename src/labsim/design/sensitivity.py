@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from labsim.config.assumptions import value_at
+from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario, set_field
 from labsim.design.replicate import Job, simulate
@@ -88,15 +88,13 @@ class SensitivityResult:
 
 def parse_param(text: str) -> tuple[str, float, float]:
     """`path=low:high` from the command line."""
-    path, _, span = text.partition("=")
-    low, _, high = span.partition(":")
     try:
-        lo, hi = float(low), float(high)
+        path, lo, hi = parse_span(text)
     except ValueError:
         raise LabsimError(f"--params {text!r}: write path=low:high, e.g. providers.effort_effect=0.3:1.0") from None
-    if not (path.strip() and math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+    if not lo < hi:
         raise LabsimError(f"--params {text!r}: write path=low:high with low below high")
-    return path.strip(), lo, hi
+    return path, lo, hi
 
 
 def ranges_of(scenario: Scenario, params: list[str]) -> list[Range]:
@@ -106,11 +104,9 @@ def ranges_of(scenario: Scenario, params: list[str]) -> list[Range]:
     for text in params:
         path, lo, hi = parse_param(text)
         try:
-            central = value_at(scenario, path)
-        except KeyError:
-            raise LabsimError(f"--params {path}: not a scenario field") from None
-        if isinstance(central, bool) or not isinstance(central, int | float):
-            raise LabsimError(f"--params {path}: not a number (it holds {central!r})")
+            central = number_at(scenario, path)
+        except ValueError as err:
+            raise LabsimError(f"--params {path}: {err}") from None
         out[path] = Range(path, lo, hi, float(central), "--params")
     if not out:
         raise LabsimError(f"{scenario.name}: no assumptions to vary: add an [[assumptions]] table to the "

@@ -161,15 +161,15 @@ def diagnose_answer(d: dict[str, Any], replications: pd.DataFrame | None = None,
     else:
         verdict = []
     rows = [(text("n_power", lang), _pm_share(power, d.get("power_se"), lang))]
-    for key, field in (("n_mean_estimate", "mean_estimate"), ("n_pilot_effect", "pilot_effect"),
+    for key, figure in (("n_mean_estimate", "mean_estimate"), ("n_pilot_effect", "pilot_effect"),
                        ("n_rollout", "rollout_effect"), ("n_bias", "bias_vs_rollout")):
-        if _ok(d.get(field)):
-            rows.append((text(key, lang), _pm_pp(d[field], d.get(f"{field}_se"), lang)))
+        if _ok(d.get(figure)):
+            rows.append((text(key, lang), _pm_pp(d[figure], d.get(f"{figure}_se"), lang)))
     if _ok(d.get("rmse")):
         rows.append((text("n_rmse", lang), _pm_pp(d["rmse"], d.get("rmse_se"), lang, sign=False)))
-    for key, field in (("n_coverage", "coverage"), ("n_type_s", "type_s")):
-        if _ok(d.get(field)):
-            rows.append((text(key, lang), _pm_share(d[field], d.get(f"{field}_se"), lang)))
+    for key, figure in (("n_coverage", "coverage"), ("n_type_s", "type_s")):
+        if _ok(d.get(figure)):
+            rows.append((text(key, lang), _pm_share(d[figure], d.get(f"{figure}_se"), lang)))
     if _ok(d.get("exaggeration")):
         rows.append((text("n_exaggeration", lang), text("n_exaggeration_v", lang, v=number(d["exaggeration"], lang, 1))))
     if _ok(d.get("participants_mean")):

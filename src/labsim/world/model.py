@@ -6,7 +6,6 @@ import math
 
 import mesa
 import numpy as np
-import pandas as pd
 
 from labsim.world.agents import Employer, JobSeeker, Provider, TEOffice
 from labsim.world.burn_in import BurnedIn, world_key
