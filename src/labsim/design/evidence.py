@@ -34,13 +34,14 @@ from labsim.design.worlds import at_size
 
 @dataclass(frozen=True)
 class Range:
-    """One assumption's evidence range (low may equal high: a single value)."""
+    """One assumption's evidence range (low may equal high: a single value) and where it comes from."""
 
     path: str
     low: float
     central: float
     high: float
     distribution: str = "uniform"  # or "triangular", peaking at the central value
+    source: str = ""
 
     def draw(self, rng: np.random.Generator) -> float:
         if self.low == self.high:
@@ -96,7 +97,7 @@ class Evidence:
 
 def ranges_of(scenario: Scenario, vary: list[str]) -> list[Range]:
     """The scenario's assumptions, with `--vary path=low:high` added (replacing one of the same path)."""
-    out = {a.path: Range(a.path, a.low, float(value_at(scenario, a.path)), a.high, a.distribution)
+    out = {a.path: Range(a.path, a.low, float(value_at(scenario, a.path)), a.high, a.distribution, a.source)
            for a in scenario.assumptions}
     for item in vary:
         try:
@@ -109,7 +110,7 @@ def ranges_of(scenario: Scenario, vary: list[str]) -> list[Range]:
             raise LabsimError(f"--vary {item}: the scenario's {path} ({central!r}) must be a number "
                               f"between low and high")
         with_value(scenario, path, lo), with_value(scenario, path, hi)  # refused here if invalid
-        out[path] = Range(path, lo, float(central), hi)
+        out[path] = Range(path, lo, float(central), hi, source="--vary")
     return list(out.values())
 
 

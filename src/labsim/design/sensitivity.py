@@ -29,23 +29,13 @@ from scipy import stats
 from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario, set_field
+from labsim.design.evidence import Range
 from labsim.design.replicate import Job, simulate
 from labsim.design.worlds import at_size, size_of
 from labsim.sweep.runner import Task, executor, run_tasks
 
 METHODS = ("morris", "oat")
 LEVELS = 4  # Morris grid levels (Saltelli et al. 2004 recommend 4 with delta = 2/3 of the range)
-
-
-@dataclass(frozen=True)
-class Range:
-    """One assumption's range and the scenario's (central) value."""
-
-    path: str
-    low: float
-    high: float
-    central: float
-    source: str = ""
 
 
 @dataclass
@@ -99,7 +89,7 @@ def parse_param(text: str) -> tuple[str, float, float]:
 
 def ranges_of(scenario: Scenario, params: list[str]) -> list[Range]:
     """The ranges to vary: the scenario's `[[assumptions]]`, replaced or extended by `--params`."""
-    out = {a.path: Range(a.path, a.low, a.high, float(value_at(scenario, a.path)), a.source)
+    out = {a.path: Range(a.path, a.low, float(value_at(scenario, a.path)), a.high, a.distribution, a.source)
            for a in scenario.assumptions}
     for text in params:
         path, lo, hi = parse_param(text)
@@ -107,7 +97,7 @@ def ranges_of(scenario: Scenario, params: list[str]) -> list[Range]:
             central = number_at(scenario, path)
         except ValueError as err:
             raise LabsimError(f"--params {path}: {err}") from None
-        out[path] = Range(path, lo, hi, float(central), "--params")
+        out[path] = Range(path, lo, float(central), hi, source="--params")
     if not out:
         raise LabsimError(f"{scenario.name}: no assumptions to vary: add an [[assumptions]] table to the "
                           "scenario or give --params path=low:high")
