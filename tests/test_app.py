@@ -6,6 +6,7 @@ extra, selenium or /usr/bin/chromium and /usr/bin/chromedriver are missing (`.ci
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -86,8 +87,11 @@ def app(tmp_path_factory):
     scenario = tmp_path_factory.mktemp("app") / "tiny.toml"
     scenario.write_text(TINY, encoding="utf-8")
     port = _free_port()
+    temp = tmp_path_factory.mktemp("app-temp")  # the server's temporary folders, to see them removed
     process = subprocess.Popen([sys.executable, "-m", "labsim", "app", "--scenario", str(scenario), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TMPDIR": str(temp)})
+    process.temp = temp
     try:
         url = f"http://127.0.0.1:{port}/"
         _wait_http(url, process)
@@ -186,6 +190,11 @@ def test_page_drives_the_world_the_size_answer_and_the_download(app, browser):
     answer = _css(browser, ".labsim-size-answer")[0].text
     assert "Minimum pilot size" in answer or "No size within reach" in answer
     assert _css(browser, ".labsim-size-answer img")  # the power curve
+    answers = lambda: sorted(process.temp.glob("labsim-app-size-*"))  # noqa: E731
+    assert len(answers()) == 1  # the answer's folder, while it is shown
+    _click_text(browser, ".labsim-size", "Find the size")  # a new search: the old answer's folder goes
+    _wait(browser, lambda d: not _css(d, ".labsim-size-answer") and not answers(), 20, "the old answer removed")
+    _click_text(browser, ".labsim-size", "Cancel")
 
     # 6 the scenario as TOML loads with the same values
     _css(browser, "a.labsim-toml")[0].click()

@@ -22,7 +22,7 @@ from labsim.app.charts import ArmsChart, ParticipantsChart, StocksChart
 from labsim.app.draft import Draft, check_upload_size, from_file, from_upload
 from labsim.app.levers import ASSUMPTION, PLANNERS_CHOICE, Shown, shown_for
 from labsim.app.live import LiveModel
-from labsim.app.quick_size import QUICK, SizeJob, most_pilots, quick_settings, write_answer
+from labsim.app.quick_size import QUICK, SizeJob, discard_answer, most_pilots, quick_settings, write_answer
 from labsim.config.errors import LabsimError
 from labsim.report.i18n import LANGS, number, percent, text
 
@@ -121,6 +121,8 @@ def SizePanel(draft: Draft, lang: str):
     finished = job is not None and job.answer is not None
     folder = solara.use_memo(lambda: write_answer(job, draft.source) if finished else None,
                              [job, finished])
+    # the answer's temporary folder lives while it is shown: a new search or a closed tab removes it
+    solara.use_effect(lambda: (lambda: discard_answer(folder)) if folder is not None else None, [folder])
 
     def follow():
         if job is not None:

@@ -11,6 +11,7 @@ workers. The child reports each finished pilot, so the page shows a progress bar
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import tempfile
 import threading
 import time
@@ -151,3 +152,9 @@ def write_answer(job: SizeJob, source: str) -> Path:
     answer = {**job.answer, "scenario": job.scenario.name}
     return write_design_folder(out, "size", answer, job.rows, job.scenario, source=source, seed=job.settings.seed,
                                overrides=[])
+
+
+def discard_answer(folder: Path) -> None:
+    """Remove the temporary folder `write_answer` made, once the page no longer shows its answer."""
+    if folder.parent.name.startswith("labsim-app-size-"):
+        shutil.rmtree(folder.parent, ignore_errors=True)
