@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import apply_overrides, parse_scenario
@@ -27,7 +26,7 @@ from labsim.design.replicate import Job, simulate
 from labsim.sweep.runner import Task, run_tasks
 
 #: Claim 2's world: no congestion and a constant effect (module docstring), small enough for many pilots;
-#: 450 places give the formula's power of about 0.6 on the bundled baseline.
+#: 450 places give the formula's power of about 0.5 on the bundled baseline (docs/validation.md).
 POWER_WORLD = (
     "market.congestion=false", "referral.mode=mandatory", "referral.no_show=0.0", "providers.effort=1.0",
     "payment.preset=fixed_fee", "providers.network_share=0.0", "providers.recruitment=0.0",
