@@ -344,7 +344,7 @@ def cmd_validation(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from labsim.config.scenario import read_scenario_dict
-    from labsim.design.validation import MISSING, inputs_hash, validate
+    from labsim.design.validation import inputs_hash, validate
     from labsim.report.validation import html, markdown
     from labsim.results.output import write_atomically, write_json
 
@@ -352,12 +352,14 @@ def cmd_validation(args: argparse.Namespace) -> int:
     _load(args.scenario, [])
     data = read_scenario_dict(path)
     targets = [resolve_targets("finland_labour_market"), resolve_targets("provider_effects")]
+    others = {n: read_scenario_dict(resolve_scenario(n)) for n in ("slack_market", "fi_2016_job_placement_pilots")}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    claims = [asdict(c) for c in validate(data, str(path), *targets, out, replications=args.replications,
-                                          seed=args.seed, workers=args.workers)]
-    meta = {"scenario": path.stem, "replications": args.replications, "seed": args.seed, "missing": MISSING,
-            "inputs_hash": inputs_hash(data, targets, args.replications, args.seed)}
+    claims = [asdict(c) for c in validate(data, str(path), *targets, out, slack=others["slack_market"],
+                                          pilots_2016=others["fi_2016_job_placement_pilots"],
+                                          replications=args.replications, seed=args.seed, workers=args.workers)]
+    meta = {"scenario": path.stem, "replications": args.replications, "seed": args.seed,
+            "inputs_hash": inputs_hash({path.stem: data, **others}, targets, args.replications, args.seed)}
     write_atomically(out / "validation.json", lambda tmp: write_json(tmp, {**meta, "claims": claims}))
     page = html(claims, meta, args.lang)
     write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))

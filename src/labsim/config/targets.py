@@ -34,6 +34,7 @@ PILOT_MOMENTS: tuple[str, ...] = (
     "take_up_rate",                # share of the pilot arm who started with a provider
     "effect_on_takers_26w",        # itt_employed_26w / take-up / control share: relative effect per participant
     "pilot_employed_52w",          # pilot arm's share employed 52 weeks after assignment
+    "pilot_job_outcome_52w",       # pilot arm's share reaching the contract's job outcome within 52 weeks
 )
 MOMENTS: tuple[str, ...] = WORLD_MOMENTS + PILOT_MOMENTS
 

@@ -157,6 +157,7 @@ def moments_of(summary: dict[str, Any]) -> dict[str, float]:
     out["itt_employed_52w"] = num(rate["52w"]["difference"])
     out["take_up_rate"] = num(summary["take_up_rate"])
     out["pilot_employed_52w"] = num(rate["52w"]["pilot"])
+    out["pilot_job_outcome_52w"] = num(summary["job_outcome_52w"]["pilot"])
     take, control = out["take_up_rate"], num(rate["26w"]["control"])
     out["effect_on_takers_26w"] = out["itt_employed_26w"] / take / control if take and control else nan
     return out

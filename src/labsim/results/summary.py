@@ -15,7 +15,7 @@ import pandas as pd
 
 from labsim.results.estimate import itt
 from labsim.results.moments import run_moments
-from labsim.world.history import outcomes_after
+from labsim.world.history import outcomes_after, sustained_job_within
 from labsim.config.payment import TERMS
 from labsim.config.states import (
     AGE_GROUPS,
@@ -113,7 +113,9 @@ def individual_outcomes(record: RunRecord, start: np.ndarray) -> pd.DataFrame:
 
 def counted_employment(record: RunRecord, start: np.ndarray) -> dict[str, np.ndarray]:
     """`employed_counted_<h>w`: in a form of work the contract pays an outcome fee for (its
-    `payment.outcome.forms` weight above 0), h weeks after assignment (NaN when the run ended first)."""
+    `payment.outcome.forms` weight above 0), h weeks after assignment (NaN when the run ended first);
+    `job_outcome_52w`: the contract's job outcome (`payment.outcome.after_weeks` consecutive weeks in
+    such work) reached within 52 weeks of assignment."""
     forms = record.scenario.payment.outcome.forms
     counted = np.array([int(WORK_STATES[i]) for i, f in enumerate(WORK_FORMS) if forms.get(f, 0.0) > 0])
     rows, weeks = np.arange(start.size), record.timeline.shape[1]
@@ -123,6 +125,8 @@ def counted_employment(record: RunRecord, start: np.ndarray) -> dict[str, np.nda
         value = np.full(start.size, np.nan)
         value[ok] = np.isin(record.timeline[rows[ok], at[ok]], counted)
         out[f"employed_counted_{h}w"] = value
+    is_counted = np.isin(record.timeline, counted)
+    out["job_outcome_52w"] = sustained_job_within(is_counted, start, record.scenario.payment.outcome.after_weeks)
     return out
 
 
@@ -165,6 +169,7 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "take_up_rate": _num(ind.loc[pilot, "took_up"].mean()) if pilot.any() else None,
         "employment_rate": {f"{h}w": difference(ind, f"employed_{h}w") for h in HORIZONS},
         "weeks_employed_52w": difference(ind, "weeks_employed_52w"),
+        "job_outcome_52w": difference(ind, "job_outcome_52w"),
         "placements_by_form": {f: int(weekly[f"placements_{f}"].sum()) for f in WORK_FORMS},
         "unemployment_stock": {
             "week_0": int(weekly["stock_unemployed"].iloc[0]),

@@ -102,3 +102,23 @@ def outcomes_after(
     out["weeks_to_first_job"] = first.astype(float)
     out["first_job_seen"] = seen
     return out
+
+
+def sustained_job_within(counted: np.ndarray, start_week: np.ndarray, weeks_needed: int, window: int = 52
+                         ) -> np.ndarray:
+    """1.0 for each person who, within weeks start+1..start+`window`, completes `weeks_needed` consecutive
+    weeks in a counted form of work (`counted`: persons x weeks, True in such work); with `weeks_needed`
+    0, who starts such work at all. This is a job outcome as a payment-by-results contract counts it
+    (the UK Work Programme's 12-month job-outcome rate: a job of 26 weeks reached within 12 months of
+    referral). NaN when the run ends before start + `window`."""
+    n, n_weeks = counted.shape
+    need = max(int(weeks_needed), 1)
+    out = np.full(n, np.nan)
+    ok = start_week + window < n_weeks
+    if not ok.any():
+        return out
+    cols = start_week[ok, None] + 1 + np.arange(window)[None, :]
+    run = counted[np.flatnonzero(ok)[:, None], cols].astype(np.int32)
+    cum = np.concatenate([np.zeros((run.shape[0], 1), np.int32), np.cumsum(run, axis=1)], axis=1)
+    out[ok] = ((cum[:, need:] - cum[:, :-need]) == need).any(axis=1) if need <= window else 0.0
+    return out
