@@ -75,9 +75,24 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
               {"": "path", "--out": "path", "--workers": "number", "--engine": "word", "--scheduler": "word",
                "--replications": "number"}),
     "results": (["sweep"], {"": "path", "--csv": "path", "--xlsx": "path", "--lang": "word"}),
+    "calibrate": (["tiny.toml", "--targets", "finland_labour_market", "--params", "market.matching_efficiency=0.01:0.03",
+                   "--budget", "2", "--replications", "2", "--workers", "1"],
+                  {"": "path", "--targets": "path", "--params": "set", "--budget": "number", "--replications": "number",
+                   "--seed": "number", "--workers": "number", "--engine": "word", "--scheduler": "word",
+                   "--out": "path", "--set": "set"}),
+    "sensitivity": (["tiny.toml", "--params", "market.matching_efficiency=0.01:0.03", "--trajectories", "2",
+                     "--sims", "2", "--workers", "1", "--horizon", "13"],
+                    {"": "path", "--method": "word", "--params": "set", "--by": "word", "--at-size": "number",
+                     "--trajectories": "number", "--sims": "number", "--design": "word", "--horizon": "number",
+                     "--alpha": "number", "--seed": "number", "--workers": "number", "--out": "path", "--set": "set"}),
+    # the claims' simulation and the server are replaced by stand-ins (`stand_ins`): here only the flags count
+    "validation": (["--scenario", "tiny.toml", "--replications", "2", "--workers", "1"],
+                   {"--scenario": "path", "--out": "path", "--lang": "word", "--markdown": "path",
+                    "--replications": "number", "--seed": "number", "--workers": "number"}),
+    "app": (["--scenario", "tiny.toml"], {"--scenario": "path", "--port": "number", "--host": "word", "--lang": "word"}),
 }
 #: Commands that write a folder: `--out existing` unless --out is fuzzed.
-WRITERS = {"run", "diagnose", "size", "sweep"}
+WRITERS = {"run", "diagnose", "size", "sweep", "calibrate", "sensitivity"}
 #: Flags whose valid values start real work (kept small by the arguments above): fewer values.
 WORKS = {(command, "--out") for command in WRITERS}
 
@@ -162,8 +177,16 @@ def _argv(command: str, flag: str, seed: int) -> list[str]:
     return argv + ([f"{flag}={v}"] if flag else [])  # --flag=value: a value may start with "-"
 
 
+def stand_ins(monkeypatch) -> None:
+    """`labsim validation` without simulating its claims and `labsim app` without serving: what is
+    fuzzed is their flags, and a valid set must not start minutes of work or a server that never ends."""
+    monkeypatch.setattr("labsim.design.validation.validate", lambda *args, **kwargs: [])
+    monkeypatch.setattr("labsim.app.server.serve", lambda *args, **kwargs: 0)
+
+
 def _check_flags(world, capsys, monkeypatch, per_flag: int) -> None:
     monkeypatch.chdir(world)
+    stand_ins(monkeypatch)
     codes = {0: 0, 2: 0}
     for command, flag, seed in flag_cases(per_flag):
         codes[throw(world, _argv(command, flag, seed), capsys)] += 1

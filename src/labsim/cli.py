@@ -299,7 +299,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     from labsim.config.scenario import apply_overrides, read_scenario_dict
     from labsim.config.targets import load_targets
-    from labsim.design.calibrate import Plan, calibrate, calibrated_toml, parameters_from
+    from labsim.design.calibrate import Plan, calibrate, calibrated_toml, open_store, parameters_from
     from labsim.results.output import write_atomically, write_json
 
     path = resolve_scenario(args.scenario)
@@ -311,6 +311,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     plan = Plan(data, str(path), targets, parameters_from(resolved, specs, str(path), data.get("assumptions")),
                 budget=args.budget, replications=args.replications, seed=args.seed)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-calibrate"
+    open_store(plan, out, args.resume)  # a folder in the way is refused before the header is printed
     if not args.json:
         print(f"{path.stem}: fitting {', '.join(p.path for p in plan.parameters)} to {len(targets.targets)} "
               f"targets; {plan.budget} candidates x {len(plan.variants)} settings x {plan.replications} "
@@ -646,7 +647,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--params", metavar="PATH[=LOW:HIGH],...",
                    help="fields to fit (default: the scenario's [[assumptions]] paths)")
     p.add_argument("--budget", type=count(MAX_BUDGET), default=40, help=f"candidates tried, up to {MAX_BUDGET:,} (default 40)")
-    p.add_argument("--replications", type=size, default=8, help="runs per candidate and setting (default 8)")
+    p.add_argument("--replications", type=count(MAX_SIMS, 2, ": a moment's SE needs two runs"), default=8,
+                   help="runs per candidate and setting, 2 or more (default 8)")
     p.add_argument("--seed", type=seed, default=1, help="root seed: the same seeds for every candidate (default 1)")
     p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
     p.add_argument("--engine", choices=("local", "dask"), default="local", help="where replications run")
@@ -662,7 +664,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=out_dir, default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
     p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="language of validation.html")
     p.add_argument("--markdown", type=out_file, metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
-    p.add_argument("--replications", type=size, default=6, help="runs per setting (default 6)")
+    p.add_argument("--replications", type=count(MAX_SIMS, 2, ": a figure's interval needs two runs"), default=6,
+                   help="runs per setting, 2 or more (default 6)")
     p.add_argument("--seed", type=seed, default=1, help="root seed (default 1)")
     p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
     p.set_defaults(func=cmd_validation)

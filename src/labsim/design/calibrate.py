@@ -331,16 +331,23 @@ def identity(plan: Plan) -> dict[str, Any]:
             "replications": plan.replications, "seed": plan.seed}
 
 
-def calibrate(plan: Plan, out: str | Path, *, engine: Engine = "local", workers: int | None = None,
-              scheduler: str | None = None, resume: bool = False, progress: bool = False) -> Calibration:
-    """Fit the plan's parameters to its targets; the store at `out` keeps every candidate's runs."""
-    t0 = time.perf_counter()
+def open_store(plan: Plan, out: str | Path, resume: bool) -> Store:
+    """The calibration's store at `out`: a folder not yet there, or, resuming, this same calibration's
+    (refused otherwise, before any work)."""
     store = Store(out)
     if resume:
         store.check_same(identity(plan))
         store.clean()
     else:
         store.check_new()
+    return store
+
+
+def calibrate(plan: Plan, out: str | Path, *, engine: Engine = "local", workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, progress: bool = False) -> Calibration:
+    """Fit the plan's parameters to its targets; the store at `out` keeps every candidate's runs."""
+    t0 = time.perf_counter()
+    store = open_store(plan, out, resume)
     with executor(engine, workers, scheduler) as pool:
         if not resume:
             # a sweep store's manifest; the points are the search's candidates, logged as they are run
