@@ -25,8 +25,31 @@ def entry_chance(employability: np.ndarray, rate: float, selection: float) -> np
     weight /= weight.mean()
     if rate * weight.max() <= 1.0:
         return rate * weight
-    low, high = rate, 1.0 / weight.min()  # mean(min(c w, 1)) rises with c from below rate to 1
-    for _ in range(60):  # bisection on the scale: a few passes over the pool, only when chances clip
+    return np.minimum(clipped_scale(weight, rate) * weight, 1.0)
+
+
+def clipped_scale(weight: np.ndarray, rate: float) -> float:
+    """The scale c with mean(min(c w, 1)) = rate, by 60 halvings of [rate, 1 / min w] (mean(min(c w, 1))
+    rises with c from below rate to 1).
+
+    Each halving compares mean(min(c w, 1)), summed over the pool, with rate. The sum is first read off
+    the sorted weights' running sum (the unclipped times c, plus one per clipped); where that is
+    further from rate than any rounding of either sum could take it, the comparison's answer is
+    certain, and only otherwise (the last few halvings) is the pool summed as before. So c is the
+    same float as with the pool summed at every halving, at a tenth of the cost.
+    """
+    n = weight.size
+    order = np.sort(weight)
+    running = np.concatenate([[0.0], np.cumsum(order)])
+    slack = 4.0 * (n + 16) * float(np.finfo(float).eps)  # relative: rounding of n-term sums, with room
+    low, high = rate, float(1.0 / order[0])
+    for _ in range(60):
         mid = 0.5 * (low + high)
-        low, high = (mid, high) if np.minimum(mid * weight, 1.0).mean() < rate else (low, mid)
-    return np.minimum(high * weight, 1.0)
+        k = int(order.searchsorted(1.0 / mid))  # the k lowest weights are not clipped
+        approx = (mid * float(running[k]) + (n - k)) / n
+        if abs(approx - rate) > slack * approx:
+            below = approx < rate
+        else:  # too close to call from the running sum: summed over the pool
+            below = np.minimum(mid * weight, 1.0).mean() < rate
+        low, high = (mid, high) if below else (low, mid)
+    return high
