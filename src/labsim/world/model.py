@@ -13,7 +13,7 @@ from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies
 from labsim.world.contract import Contract
 from labsim.world.population import Seekers
-from labsim.world.provider import effort_levels, value_of_client
+from labsim.world.provider import choose_effort, effort_levels, value_of_client
 from labsim.world.record import CLIENT_FIELDS, PEOPLE_FIELDS, RunRecord
 from labsim.world.referral import ReferralPolicy, ReferralWeek
 from labsim.config.scenario import Scenario
@@ -65,6 +65,7 @@ class PilotModel(mesa.Model):
         else:
             counsellors = self._start_from(burned_in, scenario, world)
         s = self.seekers
+        self._own_effort = scenario.population.base_search_effort + s.motivation  # fixed per person
         self.referral = ReferralPolicy(scenario)
         self.history = History()
 
@@ -203,12 +204,13 @@ class PilotModel(mesa.Model):
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
         s, cfg = self.seekers, self.settings
-        done = (s.state == State.ACTIVATION.value) & (s.state_weeks >= cfg.services.activation_weeks)
+        in_service = np.flatnonzero(s.state == State.ACTIVATION.value)
+        done = in_service[s.state_weeks[in_service] >= cfg.services.activation_weeks]
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         s.state[done] = State.UNEMPLOYED
-        with_provider = s.state == State.WITH_PROVIDER.value
+        clients = np.flatnonzero(s.state == State.WITH_PROVIDER.value)
         over = self.week > cfg.pilot.end_week
-        back = with_provider & ((s.state_weeks >= cfg.providers.service_weeks) | over)
+        back = clients if over else clients[s.state_weeks[clients] >= cfg.providers.service_weeks]
         s.state[back] = State.UNEMPLOYED
         s.provider[back] = -1
         s.effort[back] = 0.0
@@ -217,7 +219,7 @@ class PilotModel(mesa.Model):
         """The office's own services: some unemployed start an activation service, pilot clients as
         everyone else (a client who starts one leaves the provider, as on leaving the register)."""
         s, svc = self.seekers, self.settings.services
-        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
+        unemployed = s.state <= State.WITH_PROVIDER.value  # states 0 and 1
         idle = np.flatnonzero(unemployed & (s.duration >= svc.activation_after_weeks))
         chance = entry_chance(self._employability[idle], svc.activation_rate, svc.activation_selection)
         go = idle[self.rng.random(idle.size) < chance]
@@ -277,18 +279,20 @@ class PilotModel(mesa.Model):
         return (value > 0) & (self.rng.random(declined.size) < cfg.recruitment)
 
     def _providers_serve(self) -> None:
-        """Each provider sets its clients' effort; some clients reach training or a work trial."""
-        s = self.seekers
+        """Providers set each client's counselling effort and pay for the week's service; some clients
+        reach training or a work trial."""
+        s, cfg = self.seekers, self.settings.providers
         clients = np.flatnonzero(s.state == State.WITH_PROVIDER.value)
         who = s.provider[clients]
-        if self.settings.providers.effort is None:  # what providers weigh when they choose effort
-            rate = self.matching.last_rate[s.market[clients]] + self.network_rate[who, s.market[clients]]
-            seen = self._seen_by_providers(clients, s.seen_noise[clients])
-        else:
-            rate = seen = np.zeros(clients.size)
-        for p in self.providers:  # a handful of providers, each over the clients only
-            mine = np.flatnonzero(who == p.index)
-            p.serve(clients[mine], rate[mine], seen[mine])
+        effort = self._effort_chosen(clients, who)
+        s.effort[clients] = effort
+        s.effort_sum[clients] += effort
+        s.client_weeks[clients] += 1
+        cost = cfg.cost_per_client_week_eur + cfg.effort_cost_per_client_week_eur * effort
+        self.accounts.spend(who, clients, cost)
+        caseload = np.bincount(who, minlength=len(self.providers))
+        for p in self.providers:
+            p.clients = int(caseload[p.index])
         if self.contract.terms.progress.fee_eur > 0:
             chance = self.settings.providers.progress_rate * s.effort
             open_ = clients[~s.progress_paid[clients]]
@@ -297,34 +301,58 @@ class PilotModel(mesa.Model):
             fee = self.contract.progress(s.pay_group[event])
             self.accounts.pay("progress", s.provider[event], event, fee)
 
+    def _effort_chosen(self, clients: np.ndarray, provider: np.ndarray) -> np.ndarray:
+        """The effort each client's provider chooses this week: the scenario's fixed level, or the
+        level that pays best under the contract (provider.py; every provider weighs a client alike)."""
+        s, cfg, contract = self.seekers, self.settings.providers, self.contract
+        if cfg.effort is not None:
+            return np.full(clients.size, cfg.effort)
+        market = s.market[clients]
+        rate = self.matching.last_rate[market] + self.network_rate[provider, market]
+        seen = self._seen_by_providers(clients, s.seen_noise[clients])
+        group = s.pay_group[clients]
+        return choose_effort(
+            rate,
+            seen,
+            self.job_value[group],
+            np.where(s.progress_paid[clients], 0.0, contract.progress(group)),
+            levels=effort_levels(cfg.effort_levels, contract.service_norm),
+            effort_effect=cfg.effort_effect,
+            progress_rate=cfg.progress_rate,
+            effort_cost=cfg.effort_cost_per_client_week_eur,
+        )
+
     def _seen_by_providers(self, who: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """A seeker's effective search (effort x employability) as a provider sees it: with noise."""
         return self.base_search_effort(who) * self._employability[who] * noise
 
     def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
-        """This week's job-search effort: motivation, office meetings, sanctions and provider help
-        (for everyone, or for the seekers indexed by `who`)."""
-        effect = self.settings.providers.effort_effect
-        help_ = self.seekers.effort if who is None else self.seekers.effort[who]
-        effort = self.base_search_effort(who)
-        helped = np.flatnonzero(help_)  # providers' clients only: x * (1 + effect * 0) is x
-        effort[helped] *= 1.0 + effect * help_[helped]
+        """This week's job-search effort: motivation, office meetings, sanctions, services and provider
+        help (for everyone, or for the seekers indexed by `who`)."""
+        effort, state = self._effort_and_state(who)
+        clients = np.flatnonzero(state == State.WITH_PROVIDER.value)  # only they have a provider's help
+        help_ = self.seekers.effort[clients if who is None else who[clients]]
+        effort[clients] *= 1.0 + self.settings.providers.effort_effect * help_
         return effort
 
     def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """Job-search effort before any provider's help (for everyone, or for `who`)."""
+        return self._effort_and_state(who)[0]
+
+    def _effort_and_state(self, who: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Search effort before a provider's help, and the state, of everyone or of `who`. Factors of 1
+        are not multiplied (x * 1.0 is x): only the few sanctioned and those in a service are."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
         pick = (lambda a: a) if who is None else (lambda a: a[who])
-        duration = pick(s.duration)
-        effort = cfg.population.base_search_effort + pick(s.motivation)
+        duration, state = pick(s.duration), pick(s.state)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         k = svc.meeting_interval_weeks
         weeks = np.arange(int(duration.max(initial=0)) + 1)
-        effort *= np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)[duration]
-        # the few sanctioned: only theirs multiplied (x * 1.0 is x, so the floats are the same)
-        effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort *= np.where(pick(s.state) == State.ACTIVATION.value, svc.activation_search_share, 1.0)
-        return effort
+        effort = pick(self._own_effort) * np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)[duration]
+        if s.sanctioned.any():
+            effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
+        effort[np.flatnonzero(state == State.ACTIVATION.value)] *= svc.activation_search_share
+        return effort, state
 
     def _hire(self) -> np.ndarray:
         """Matching: searchers are hired in proportion to effort x employability; returns pilot
@@ -426,18 +454,11 @@ class PilotModel(mesa.Model):
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""
         s = self.seekers
-        working = np.flatnonzero(self._separates(s.state) & (s.state == self._prev_state))
+        # every form of work has a separation rate above 0 (config): all jobs held since the week began
+        working = np.flatnonzero(is_employed(s.state) & (s.state == self._prev_state))
         ends = working[self.rng.random(working.size) < self._separation[s.state[working]]]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
-
-    def _separates(self, state: np.ndarray) -> np.ndarray:
-        """Where the state is a job that can end (separation rate above 0); by comparisons, since a
-        table lookup indexed by the int8 states costs ~40x more."""
-        mask = np.zeros(state.size, bool)
-        for code in np.flatnonzero(self._separation > 0).tolist():  # Python ints: int8 compares stay int8
-            mask |= state == code
-        return mask
 
     def _enter_and_leave_register(self) -> None:
         """Register customers (unemployed, with a provider or in a service: the same rates for all) leave
