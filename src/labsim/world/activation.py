@@ -32,24 +32,31 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
     """The scale c with mean(min(c w, 1)) = rate, by 60 halvings of [rate, 1 / min w] (mean(min(c w, 1))
     rises with c from below rate to 1).
 
-    Each halving compares mean(min(c w, 1)), summed over the pool, with rate. The sum is first read off
-    the sorted weights' running sum (the unclipped times c, plus one per clipped); where that is
-    further from rate than any rounding of either sum could take it, the comparison's answer is
-    certain, and only otherwise (the last few halvings) is the pool summed as before. So c is the
-    same float as with the pool summed at every halving, at a tenth of the cost.
+    Each halving compares mean(min(c w, 1)), summed over the pool, with rate. With more than m ~ rate n
+    weights clipped the mean is above rate for certain. Otherwise the sum is read off the sorted weights
+    (the rest's sum plus a running sum over the m largest: the unclipped times c, plus one per clipped);
+    where that is further from rate than any rounding of either sum could take it, the comparison's
+    answer is certain, and only otherwise (rarely, at the last halvings) is the pool summed as before.
+    So c is the same float as with the pool summed at every halving, at a fraction of the cost.
     """
     n = weight.size
     order = np.sort(weight)
-    running = np.concatenate([[0.0], np.cumsum(order)])
-    slack = 4.0 * (n + 16) * float(np.finfo(float).eps)  # relative: rounding of n-term sums, with room
+    m = min(n, int(rate * n * 1.001) + 2)  # more clipped than this: the mean is above rate
+    first = n - m  # order[first:] are the m largest
+    rest = float(order[:first].sum())
+    running = np.concatenate([[0.0], np.cumsum(order[first:])])
+    slack = 4.0 * (m + 64) * float(np.finfo(float).eps)  # relative: rounding of the sums, with room
     low, high = rate, float(1.0 / order[0])
     for _ in range(60):
         mid = 0.5 * (low + high)
         k = int(order.searchsorted(1.0 / mid))  # the k lowest weights are not clipped
-        approx = (mid * float(running[k]) + (n - k)) / n
-        if abs(approx - rate) > slack * approx:
-            below = approx < rate
-        else:  # too close to call from the running sum: summed over the pool
-            below = np.minimum(mid * weight, 1.0).mean() < rate
+        if k < first:
+            below = False
+        else:
+            approx = (mid * (rest + float(running[k - first])) + (n - k)) / n
+            if abs(approx - rate) > slack * approx:
+                below = approx < rate
+            else:  # too close to call from the sorted weights: summed over the pool
+                below = np.minimum(mid * weight, 1.0).mean() < rate
         low, high = (mid, high) if below else (low, mid)
     return high
