@@ -82,13 +82,13 @@ def plain_scale(weight: np.ndarray, rate: float) -> float:
 
 def test_clipped_scale_is_the_plain_bisection_to_the_bit():
     """The running-sum shortcut decides each halving as summing the pool does: the same float, over
-    pools with heavy clipping, ties at the floor and a single person."""
+    pools with heavy clipping, ties at the floor, a single person and a rate of 1."""
     rng = np.random.default_rng(11)
     for _ in range(300):
         n = int(rng.integers(1, 2_000))
         e = np.maximum(rng.lognormal(0.0, rng.uniform(0.1, 1.5), n), rng.uniform(0.0, 0.8))
         weight = (e / e.mean()) ** rng.uniform(0.5, 10.0)
         weight /= weight.mean()
-        rate = rng.uniform(0.001, 0.9)
+        rate = rng.choice([rng.uniform(0.001, 0.9), 1.0])  # 1: only everyone clipped reaches it
         if rate * weight.max() > 1.0:
             assert clipped_scale(weight, rate) == plain_scale(weight, rate)

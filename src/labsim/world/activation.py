@@ -12,6 +12,8 @@ with noise in reality; the exponent stands for how sharply they select net of th
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import numpy as np
 
 
@@ -32,28 +34,29 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
     """The scale c with mean(min(c w, 1)) = rate, by 60 halvings of [rate, 1 / min w] (mean(min(c w, 1))
     rises with c from below rate to 1).
 
-    Each halving compares mean(min(c w, 1)), summed over the pool, with rate. With more than m ~ rate n
-    weights clipped the mean is above rate for certain. Otherwise the sum is read off the sorted weights
-    (the rest's sum plus a running sum over the m largest: the unclipped times c, plus one per clipped);
-    where that is further from rate than any rounding of either sum could take it, the comparison's
-    answer is certain, and only otherwise (rarely, at the last halvings) is the pool summed as before.
-    So c is the same float as with the pool summed at every halving, at a fraction of the cost.
+    Each halving compares mean(min(c w, 1)), summed over the pool, with rate. With m ~ rate n or more
+    weights clipped the mean is above rate for certain. Otherwise the sum is read off the m largest
+    weights, sorted, and the sum of the rest (the unclipped times c, plus one per clipped); where that
+    is further from rate than any rounding of either sum could take it, the comparison's answer is
+    certain, and only otherwise (rarely, at the last halvings) is the pool summed as before. So c is
+    the same float as with the pool summed at every halving, at a fraction of the cost.
     """
     n = weight.size
-    order = np.sort(weight)
-    m = min(n, int(rate * n * 1.001) + 2)  # more clipped than this: the mean is above rate
-    first = n - m  # order[first:] are the m largest
-    rest = float(order[:first].sum())
-    running = np.concatenate([[0.0], np.cumsum(order[first:])])
+    m = min(n, int(rate * n * 1.001) + 2)  # m or more clipped: the mean is above rate
+    first = n - m
+    parted = np.partition(weight, first) if first > 0 else weight  # the m largest last
+    top = np.sort(parted[first:])
+    rest = float(parted[:first].sum())
+    bounds, running = top.tolist(), np.concatenate([[0.0], np.cumsum(top)]).tolist()
     slack = 4.0 * (m + 64) * float(np.finfo(float).eps)  # relative: rounding of the sums, with room
-    low, high = rate, float(1.0 / order[0])
+    low, high = rate, 1.0 / float(weight.min())
     for _ in range(60):
         mid = 0.5 * (low + high)
-        k = int(order.searchsorted(1.0 / mid))  # the k lowest weights are not clipped
-        if k < first:
+        j = bisect_left(bounds, 1.0 / mid)  # of the m largest, the j lowest are not clipped
+        if j == 0 and first > 0:
             below = False
         else:
-            approx = (mid * (rest + float(running[k - first])) + (n - k)) / n
+            approx = (mid * (rest + running[j]) + (m - j)) / n
             if abs(approx - rate) > slack * approx:
                 below = approx < rate
             else:  # too close to call from the sorted weights: summed over the pool

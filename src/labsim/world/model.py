@@ -176,7 +176,7 @@ class PilotModel(mesa.Model):
         of work and who changed state."""
         rng = self.rng
         self._end_services()
-        self._employability = self.employability()
+        self._update_employability()
         self.vacancies.post_and_expire(rng)
         self._routine_services()
         referral, starts = ReferralWeek(), np.zeros(0, np.int64)
@@ -398,8 +398,10 @@ class PilotModel(mesa.Model):
         s, share = self.seekers, self.settings.providers.network_share
         n_p, n_m = self.network_rate.shape
         self.network_rate[:] = 0.0
+        if share == 0:
+            return np.zeros(0, np.int64)
         mine = s.state[searching] == State.WITH_PROVIDER.value
-        if share == 0 or not mine.any():
+        if not mine.any():
             return np.zeros(0, np.int64)
         clients, w = searching[mine], weight[mine]
         cell = s.provider[clients] * n_m + s.market[clients]
@@ -508,9 +510,16 @@ class PilotModel(mesa.Model):
 
     # -- what is known about the world -----------------------------------------------------------------
 
-    def employability(self) -> np.ndarray:
+    def employability(self, who: np.ndarray | None = None) -> np.ndarray:
         pop = self.settings.population
-        return self.seekers.employability(pop.employability_decay_per_year, pop.employability_floor)
+        return self.seekers.employability(pop.employability_decay_per_year, pop.employability_floor, who)
+
+    def _update_employability(self) -> None:
+        """This week's employability: it changes with the spell's length and a finished service, and
+        only those who searched last week have a longer (or new) spell or a service that ended, so only
+        theirs is worked out again."""
+        grew = np.flatnonzero(is_searching(self._prev_state))
+        self._employability[grew] = self.employability(grew)
 
     def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
         s = self.seekers
