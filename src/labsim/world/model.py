@@ -176,7 +176,7 @@ class PilotModel(mesa.Model):
         of work and who changed state."""
         rng = self.rng
         self._end_services()
-        self._update_employability()
+        self._employability = self.employability()
         self.vacancies.post_and_expire(rng)
         self._routine_services()
         referral, starts = ReferralWeek(), np.zeros(0, np.int64)
@@ -329,30 +329,25 @@ class PilotModel(mesa.Model):
     def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """This week's job-search effort: motivation, office meetings, sanctions, services and provider
         help (for everyone, or for the seekers indexed by `who`)."""
-        effort, state = self._effort_and_state(who)
-        clients = np.flatnonzero(state == State.WITH_PROVIDER.value)  # only they have a provider's help
-        help_ = self.seekers.effort[clients if who is None else who[clients]]
-        effort[clients] *= 1.0 + self.settings.providers.effort_effect * help_
+        help_ = self.seekers.effort if who is None else self.seekers.effort[who]  # 0 without a provider
+        effort = self.base_search_effort(who)
+        effort *= 1.0 + self.settings.providers.effort_effect * help_  # x * (1 + effect * 0) is x
         return effort
 
     def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
-        """Job-search effort before any provider's help (for everyone, or for `who`)."""
-        return self._effort_and_state(who)[0]
-
-    def _effort_and_state(self, who: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Search effort before a provider's help, and the state, of everyone or of `who`. Factors of 1
-        are not multiplied (x * 1.0 is x): only the few sanctioned and those in a service are."""
+        """Job-search effort before any provider's help (for everyone, or for `who`). Factors of 1 are
+        not multiplied (x * 1.0 is x): only those of the few sanctioned and of those in a service."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
         pick = (lambda a: a) if who is None else (lambda a: a[who])
-        duration, state = pick(s.duration), pick(s.state)
+        duration = pick(s.duration)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         k = svc.meeting_interval_weeks
         weeks = np.arange(int(duration.max(initial=0)) + 1)
         effort = pick(self._own_effort) * np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)[duration]
         if s.sanctioned.any():
             effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort[np.flatnonzero(state == State.ACTIVATION.value)] *= svc.activation_search_share
-        return effort, state
+        effort[np.flatnonzero(pick(s.state) == State.ACTIVATION.value)] *= svc.activation_search_share
+        return effort
 
     def _hire(self) -> np.ndarray:
         """Matching: searchers are hired in proportion to effort x employability; returns pilot
@@ -510,16 +505,9 @@ class PilotModel(mesa.Model):
 
     # -- what is known about the world -----------------------------------------------------------------
 
-    def employability(self, who: np.ndarray | None = None) -> np.ndarray:
+    def employability(self) -> np.ndarray:
         pop = self.settings.population
-        return self.seekers.employability(pop.employability_decay_per_year, pop.employability_floor, who)
-
-    def _update_employability(self) -> None:
-        """This week's employability: it changes with the spell's length and a finished service, and
-        only those who searched last week have a longer (or new) spell or a service that ended, so only
-        theirs is worked out again."""
-        grew = np.flatnonzero(is_searching(self._prev_state))
-        self._employability[grew] = self.employability(grew)
+        return self.seekers.employability(pop.employability_decay_per_year, pop.employability_floor)
 
     def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
         s = self.seekers

@@ -92,14 +92,12 @@ class Seekers:
         s.state_weeks[unemployed] = s.duration[unemployed]
         return s
 
-    def employability(self, decay_per_year: float, floor: float, who: np.ndarray | None = None) -> np.ndarray:
-        """Latent employability this week (of everyone, or of `who`): the person's base, falling with the
-        spell's length."""
-        duration = self.duration if who is None else self.duration[who]
+    def employability(self, decay_per_year: float, floor: float) -> np.ndarray:
+        """Latent employability this week: the person's base, falling with the spell's length."""
         # exp of a whole-week duration from a small table (same values as exp over everyone, faster)
-        decay = np.exp(-decay_per_year * np.arange(int(duration.max(initial=0)) + 1) / 52.0)
-        out = decay[duration]  # np.take is ~8x slower with int32 indices
-        out *= self.base_employability if who is None else self.base_employability[who]
+        decay = np.exp(-decay_per_year * np.arange(int(self.duration.max(initial=0)) + 1) / 52.0)
+        out = decay[self.duration]  # np.take is ~8x slower with int32 indices
+        out *= self.base_employability
         return np.maximum(out, floor, out=out)
 
 
