@@ -512,22 +512,19 @@ class PilotModel(mesa.Model):
     def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
         s = self.seekers
         off = flows - np.diag(np.diag(flows))
-        self._stock += off.sum(axis=0) - off.sum(axis=1)  # a bincount of int8 states costs 10x more
+        inflow, outflow = off.sum(axis=0), off.sum(axis=1)
+        self._stock += inflow - outflow  # a bincount of int8 states costs 10x more
         stock = self._stock
         c: dict[str, float] = {"week": self.week}
-        for name, k in zip(STATE_NAMES, stock):
-            c[f"stock_{name}"] = int(k)
-        for name, i, o in zip(STATE_NAMES, off.sum(axis=0), off.sum(axis=1)):
-            c[f"inflow_{name}"] = int(i)
-            c[f"outflow_{name}"] = int(o)
+        c.update(zip(_STOCK_KEYS, stock.tolist()))
+        c.update(zip(_FLOW_KEYS, np.column_stack([inflow, outflow]).ravel().tolist()))  # in, out by state
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
         spell = s.duration[np.flatnonzero(s.state <= State.WITH_PROVIDER.value)]  # unemployed: states 0, 1
         c["unemployed"] = int(spell.size)
         c["unemployed_52w_plus"] = int(np.count_nonzero(spell >= 52))
         c["unemployed_mean_weeks"] = float(spell.mean()) if spell.size else 0.0
-        was = np.zeros(N_STATES, bool)
-        was[[State.UNEMPLOYED, State.WITH_PROVIDER]] = True
+        was = _UNEMPLOYED
         c["unemployment_started"] = int(flows[~was][:, was].sum())
         c["unemployment_ended"] = int(flows[was][:, ~was].sum())
         c["vacancies"] = int(self.vacancies.open.sum())
@@ -539,8 +536,7 @@ class PilotModel(mesa.Model):
         c["recruited"] = referral.recruited
         c["referrals"] = referral.starts
         c["participants"] = int(stock[State.WITH_PROVIDER])
-        for form, k in zip(WORK_FORMS, placements):
-            c[f"placements_{form}"] = int(k)
+        c.update(zip(_PLACEMENT_KEYS, np.asarray(placements, np.int64).tolist()))
         self.counts = c
 
     def _counsellors(self, scenario: Scenario) -> np.ndarray:
@@ -576,6 +572,13 @@ class PilotModel(mesa.Model):
             services_left_week=left_week,
             services_timeline=self.history.timeline(left),
         )
+
+
+#: Names of the weekly counts by state and form of work, in the weekly series' order.
+_STOCK_KEYS = tuple(f"stock_{name}" for name in STATE_NAMES)
+_FLOW_KEYS = tuple(f"{way}_{name}" for name in STATE_NAMES for way in ("inflow", "outflow"))
+_PLACEMENT_KEYS = tuple(f"placements_{form}" for form in WORK_FORMS)
+_UNEMPLOYED = np.isin(np.arange(N_STATES), [State.UNEMPLOYED, State.WITH_PROVIDER])  # as statistics count
 
 
 class WeeklySeries(mesa.DataCollector):
