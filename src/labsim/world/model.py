@@ -74,6 +74,8 @@ class PilotModel(mesa.Model):
             self._separation[code] = scenario.market.separation[form]
         self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
         self._form_p /= self._form_p.sum()
+        cdf = self._form_p.cumsum()
+        self._form_cdf = cdf / cdf[-1]  # as rng.choice(p=) makes it
 
         self._faces = False  # job seekers' and employers' agents: made when first looked at
         p = scenario.providers
@@ -365,7 +367,8 @@ class PilotModel(mesa.Model):
         )
         p = self.matching.job_finding(weight, s.market[searching], vacancies)
         hired = np.concatenate([first, searching[rng.random(searching.size) < p]])
-        form = rng.choice(len(WORK_FORMS), hired.size, p=self._form_p)
+        # the form of work: rng.choice(len(WORK_FORMS), hired.size, p=self._form_p) without its checks
+        form = self._form_cdf.searchsorted(rng.random(hired.size), side="right")
         from_pilot = s.state[hired] == State.WITH_PROVIDER.value
         placed = hired[from_pilot]
         s.placed_week[placed] = self.week
