@@ -43,11 +43,12 @@ def _clock(obj, name: str, label: str, spent: dict) -> None:
     setattr(obj, name, timed)
 
 
-def profile(weeks: int, seeds: int, with_cprofile: bool) -> None:
+def profile(weeks: int, seeds: int, with_cprofile: bool, seekers: int = 74_000) -> dict[str, float]:
+    """Print, and return, each mechanism's share of the step's CPU time."""
     import labsim.world.model as model_module
     from labsim.world.model import PilotModel
 
-    sc = scenario(REGIONAL, [], 74_000)
+    sc = scenario(REGIONAL, [f"area.job_seekers={seekers}"], seekers)
     spent: dict[str, float] = collections.defaultdict(float)
     total = 0.0
     prof = cProfile.Profile() if with_cprofile else None
@@ -81,15 +82,17 @@ def profile(weeks: int, seeds: int, with_cprofile: bool) -> None:
         print(f"  {label:28s} {100 * t / total:5.1f} %   {t / seeds / weeks * 1e6:6.0f} us per week")
     if prof:
         pstats.Stats(prof).sort_stats("tottime").print_stats(15)
+    return {label: t / total for label, t in spent.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.step_profile", description=__doc__.split("\n")[0])
     ap.add_argument("--weeks", type=int, default=96)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seekers", type=int, default=74_000)
     ap.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions by own time")
     args = ap.parse_args()
-    profile(args.weeks, args.seeds, args.cprofile)
+    profile(args.weeks, args.seeds, args.cprofile, args.seekers)
 
 
 if __name__ == "__main__":
