@@ -589,7 +589,7 @@ _UNEMPLOYED = np.isin(np.arange(N_STATES), [State.UNEMPLOYED, State.WITH_PROVIDE
 class WeeklySeries(mesa.DataCollector):
     """Mesa's DataCollector of the weekly counts, one model reporter per count. The counts are new
     Python ints and floats every week, which nothing can change, so `collect` keeps each as it is
-    instead of deep-copying it (mesa's guard against values that change later; a third of its time)."""
+    instead of deep-copying it (mesa's guard against values that change later; two thirds of its time)."""
 
     def collect(self, model) -> None:
         if hasattr(self, "_collection_steps"):
