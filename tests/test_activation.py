@@ -8,7 +8,7 @@ import pytest
 
 from labsim.config.scenario import load_scenario
 from labsim.results.moments import run_moments
-from labsim.world.activation import entry_chance
+from labsim.world.activation import clipped_scale, entry_chance
 from labsim.world.model import PilotModel
 
 from conftest import SCENARIOS, small_scenario
@@ -69,3 +69,26 @@ def test_entry_chance_keeps_the_mean_rate_where_chances_would_pass_one():
     p = entry_chance(e, 0.2, 4.2)
     assert p.max() == 1.0 and p.mean() == pytest.approx(0.2, rel=1e-6)
     assert np.all(np.diff(p[np.argsort(e)]) >= 0)
+
+
+def plain_scale(weight: np.ndarray, rate: float) -> float:
+    """The bisection as first written: the pool summed at every halving."""
+    low, high = rate, 1.0 / weight.min()
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if np.minimum(mid * weight, 1.0).mean() < rate else (low, mid)
+    return high
+
+
+def test_clipped_scale_is_the_plain_bisection_to_the_bit():
+    """The running-sum shortcut decides each halving as summing the pool does: the same float, over
+    pools with heavy clipping, ties at the floor, a single person and a rate of 1."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n = int(rng.integers(1, 2_000))
+        e = np.maximum(rng.lognormal(0.0, rng.uniform(0.1, 1.5), n), rng.uniform(0.0, 0.8))
+        weight = (e / e.mean()) ** rng.uniform(0.5, 10.0)
+        weight /= weight.mean()
+        rate = rng.choice([rng.uniform(0.001, 0.9), 1.0])  # 1: only everyone clipped reaches it
+        if rate * weight.max() > 1.0:
+            assert clipped_scale(weight, rate) == plain_scale(weight, rate)

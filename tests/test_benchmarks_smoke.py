@@ -33,3 +33,11 @@ def test_sweep_benchmark_times_one_and_two_workers():
     assert out["runs"] == 2  # two points, one replication each
     assert out["seconds_1"] > 0 and out["seconds_2"] > 0
     assert out["speedup"] == out["seconds_1"] / out["seconds_2"] and len(out["ceiling_range"]) == 2
+
+
+def test_step_profile_times_each_mechanism():
+    from benchmarks.step_profile import profile
+
+    shares = profile(weeks=3, seeds=1, with_cprofile=False, seekers=1_000)
+    assert {"_hire", "_count", "search_effort", "entry_chance", "datacollector"} <= set(shares)
+    assert all(s > 0 for s in shares.values()) and shares["search_effort"] < shares["_hire"]

@@ -283,3 +283,18 @@ def test_mandatory_referral_randomises_only_as_many_as_the_places_need():
     pilot = ind.loc[ind["arm"] == "pilot"]
     n = len(pilot)
     assert abs(pilot["took_up"].mean() - show) < 3 * math.sqrt(show * (1 - show) / n), (n, pilot["took_up"].mean())
+
+
+def test_weekly_series_holds_what_mesas_own_collector_would():
+    """The DataCollector without deep copies records the same weeks as mesa's own, reporter for reporter."""
+    import mesa
+
+    m = PilotModel(small_scenario("weeks=6"), rng=2)
+    plain = mesa.DataCollector(model_reporters=dict(m.datacollector.model_reporters))
+    plain.collect(m)
+    for _ in range(5):
+        m.run_for(1)
+        plain.collect(m)
+    ours = m.datacollector.get_model_vars_dataframe()
+    assert len(ours) == 6 and list(ours.columns) == list(m.counts)
+    pd.testing.assert_frame_equal(ours, plain.get_model_vars_dataframe())

@@ -34,10 +34,10 @@ class Accounts:
         self.revenue[:, k] += np.bincount(provider, weights=fee, minlength=self.revenue.shape[0])
         np.add.at(self.client_revenue, client, fee)
 
-    def spend(self, provider: int, client: np.ndarray, cost: np.ndarray) -> None:
-        """A provider's running cost of serving `client` this week."""
-        if client.size:  # summed in order, as a bincount would (cumsum, not a pairwise sum)
-            self.running_cost[provider] += np.cumsum(cost)[-1]
+    def spend(self, provider: np.ndarray, client: np.ndarray, cost: np.ndarray) -> None:
+        """Providers' running cost of serving `client[i]` (by `provider[i]`) this week."""
+        # a bincount sums each provider's costs in order (not pairwise), as the books always have
+        self.running_cost += np.bincount(provider, weights=cost, minlength=self.running_cost.size)
         self.client_cost[client] += cost
 
     def cost(self) -> np.ndarray:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from labsim.world.provider import choose_effort, effort_levels
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, State, is_searching
 
 if TYPE_CHECKING:
@@ -88,7 +87,8 @@ class Employer(mesa.Agent):
 
 class Provider(mesa.Agent):
     """A private provider: serves pilot clients up to its capacity and spends counselling effort on
-    each where the contract's expected payment beats the cost (`provider.py`); may exit at a loss."""
+    each where the contract's expected payment beats the cost (`provider.py`; the model's
+    `_providers_serve` applies that choice to every provider's clients at once); may exit at a loss."""
 
     def __init__(self, model: PilotModel, index: int, capacity: int) -> None:
         super().__init__(model)
@@ -101,33 +101,6 @@ class Provider(mesa.Agent):
     @property
     def free_places(self) -> int:
         return max(0, self.capacity - self.clients) if self.active else 0
-
-    def serve(self, clients: np.ndarray, rate: np.ndarray, search: np.ndarray) -> None:
-        """Choose and spend this week's effort on `clients` (indices into the seekers), given each
-        client's job-finding rate per unit of search and the effective search the provider observes."""
-        m = self.model
-        s, cfg, contract = m.seekers, m.settings.providers, m.contract
-        if cfg.effort is not None:
-            effort = np.full(clients.size, cfg.effort)
-        else:
-            group = s.pay_group[clients]
-            progress = np.where(s.progress_paid[clients], 0.0, contract.progress(group))
-            effort = choose_effort(
-                rate,
-                search,
-                m.job_value[group],
-                progress,
-                levels=effort_levels(cfg.effort_levels, contract.service_norm),
-                effort_effect=cfg.effort_effect,
-                progress_rate=cfg.progress_rate,
-                effort_cost=cfg.effort_cost_per_client_week_eur,
-            )
-        s.effort[clients] = effort
-        s.effort_sum[clients] += effort
-        s.client_weeks[clients] += 1
-        cost = cfg.cost_per_client_week_eur + cfg.effort_cost_per_client_week_eur * effort
-        m.accounts.spend(self.index, clients, cost)
-        self.clients = clients.size
 
     def exit(self) -> None:
         """Leave the pilot: current clients return to the office; no new clients."""

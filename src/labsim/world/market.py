@@ -53,16 +53,17 @@ class Vacancies:
         """An employer for each hire, chosen in its market in proportion to open vacancies."""
         weights = np.maximum(self.open[self.order], 0).astype(float)
         cum = np.cumsum(weights)
-        lo = np.where(self.first[markets] > 0, cum[self.first[markets] - 1], 0.0)
-        hi = cum[self.first[markets + 1] - 1]
+        first, last = self.first[markets], self.first[markets + 1] - 1  # each market's employers
+        lo = np.where(first > 0, cum[first - 1], 0.0)
+        hi = cum[last]
         # markets with no open vacancy left fall back to employer size
         empty = hi <= lo
         u = lo + rng.random(markets.size) * (hi - lo)
         idx = np.searchsorted(cum, u, side="right")
-        idx = np.clip(idx, self.first[markets], self.first[markets + 1] - 1)
+        idx = np.clip(idx, first, last)
         if empty.any():
-            span = self.first[markets[empty] + 1] - self.first[markets[empty]]
-            idx[empty] = self.first[markets[empty]] + (rng.random(empty.sum()) * span).astype(int)
+            span = last[empty] + 1 - first[empty]
+            idx[empty] = first[empty] + (rng.random(empty.sum()) * span).astype(int)
         return self.order[idx].astype(np.int32)
 
     def fill(self, employers: np.ndarray) -> None:

@@ -13,7 +13,7 @@ from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies
 from labsim.world.contract import Contract
 from labsim.world.population import Seekers
-from labsim.world.provider import effort_levels, value_of_client
+from labsim.world.provider import choose_effort, effort_levels, value_of_client
 from labsim.world.record import CLIENT_FIELDS, PEOPLE_FIELDS, RunRecord
 from labsim.world.referral import ReferralPolicy, ReferralWeek
 from labsim.config.scenario import Scenario
@@ -65,6 +65,7 @@ class PilotModel(mesa.Model):
         else:
             counsellors = self._start_from(burned_in, scenario, world)
         s = self.seekers
+        self._own_effort = scenario.population.base_search_effort + s.motivation  # search effort of one's own
         self.referral = ReferralPolicy(scenario)
         self.history = History()
 
@@ -73,6 +74,8 @@ class PilotModel(mesa.Model):
             self._separation[code] = scenario.market.separation[form]
         self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
         self._form_p /= self._form_p.sum()
+        cdf = self._form_p.cumsum()
+        self._form_cdf = cdf / cdf[-1]  # as rng.choice(p=) makes it
 
         self._faces = False  # job seekers' and employers' agents: made when first looked at
         p = scenario.providers
@@ -113,7 +116,7 @@ class PilotModel(mesa.Model):
         self.history.record(0, np.arange(s.n), s.state)
         self._stock = np.bincount(s.state, minlength=N_STATES)  # then kept up to date from the flows
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
-        self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in self.counts})
+        self.datacollector = WeeklySeries(model_reporters={k: _reporter(k) for k in self.counts})
         self.datacollector.collect(self)  # the weekly series, a row a week
 
     def _start_from(self, burned_in: BurnedIn, scenario: Scenario, world) -> np.ndarray:
@@ -203,12 +206,14 @@ class PilotModel(mesa.Model):
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
         s, cfg = self.seekers, self.settings
-        done = (s.state == State.ACTIVATION.value) & (s.state_weeks >= cfg.services.activation_weeks)
+        in_service = s.state == State.ACTIVATION.value
+        done = np.flatnonzero(in_service & (s.state_weeks >= cfg.services.activation_weeks))
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         s.state[done] = State.UNEMPLOYED
-        with_provider = s.state == State.WITH_PROVIDER.value
-        over = self.week > cfg.pilot.end_week
-        back = with_provider & ((s.state_weeks >= cfg.providers.service_weeks) | over)
+        back = s.state == State.WITH_PROVIDER.value
+        if self.week <= cfg.pilot.end_week:
+            back &= s.state_weeks >= cfg.providers.service_weeks
+        back = np.flatnonzero(back)
         s.state[back] = State.UNEMPLOYED
         s.provider[back] = -1
         s.effort[back] = 0.0
@@ -217,7 +222,7 @@ class PilotModel(mesa.Model):
         """The office's own services: some unemployed start an activation service, pilot clients as
         everyone else (a client who starts one leaves the provider, as on leaving the register)."""
         s, svc = self.seekers, self.settings.services
-        unemployed = (s.state == State.UNEMPLOYED.value) | (s.state == State.WITH_PROVIDER.value)
+        unemployed = s.state <= State.WITH_PROVIDER.value  # states 0 and 1
         idle = np.flatnonzero(unemployed & (s.duration >= svc.activation_after_weeks))
         chance = entry_chance(self._employability[idle], svc.activation_rate, svc.activation_selection)
         go = idle[self.rng.random(idle.size) < chance]
@@ -277,18 +282,20 @@ class PilotModel(mesa.Model):
         return (value > 0) & (self.rng.random(declined.size) < cfg.recruitment)
 
     def _providers_serve(self) -> None:
-        """Each provider sets its clients' effort; some clients reach training or a work trial."""
-        s = self.seekers
+        """Providers set each client's counselling effort and pay for the week's service; some clients
+        reach training or a work trial."""
+        s, cfg = self.seekers, self.settings.providers
         clients = np.flatnonzero(s.state == State.WITH_PROVIDER.value)
         who = s.provider[clients]
-        if self.settings.providers.effort is None:  # what providers weigh when they choose effort
-            rate = self.matching.last_rate[s.market[clients]] + self.network_rate[who, s.market[clients]]
-            seen = self._seen_by_providers(clients, s.seen_noise[clients])
-        else:
-            rate = seen = np.zeros(clients.size)
-        for p in self.providers:  # a handful of providers, each over the clients only
-            mine = np.flatnonzero(who == p.index)
-            p.serve(clients[mine], rate[mine], seen[mine])
+        effort = self._effort_chosen(clients, who)
+        s.effort[clients] = effort
+        s.effort_sum[clients] += effort
+        s.client_weeks[clients] += 1
+        cost = cfg.cost_per_client_week_eur + cfg.effort_cost_per_client_week_eur * effort
+        self.accounts.spend(who, clients, cost)
+        caseload = np.bincount(who, minlength=len(self.providers))
+        for p in self.providers:
+            p.clients = int(caseload[p.index])
         if self.contract.terms.progress.fee_eur > 0:
             chance = self.settings.providers.progress_rate * s.effort
             open_ = clients[~s.progress_paid[clients]]
@@ -297,33 +304,53 @@ class PilotModel(mesa.Model):
             fee = self.contract.progress(s.pay_group[event])
             self.accounts.pay("progress", s.provider[event], event, fee)
 
+    def _effort_chosen(self, clients: np.ndarray, provider: np.ndarray) -> np.ndarray:
+        """The effort each client's provider chooses this week: the scenario's fixed level, or the
+        level that pays best under the contract (provider.py; every provider weighs a client alike)."""
+        s, cfg, contract = self.seekers, self.settings.providers, self.contract
+        if cfg.effort is not None:
+            return np.full(clients.size, cfg.effort)
+        market = s.market[clients]
+        rate = self.matching.last_rate[market] + self.network_rate[provider, market]
+        seen = self._seen_by_providers(clients, s.seen_noise[clients])
+        group = s.pay_group[clients]
+        return choose_effort(
+            rate,
+            seen,
+            self.job_value[group],
+            np.where(s.progress_paid[clients], 0.0, contract.progress(group)),
+            levels=effort_levels(cfg.effort_levels, contract.service_norm),
+            effort_effect=cfg.effort_effect,
+            progress_rate=cfg.progress_rate,
+            effort_cost=cfg.effort_cost_per_client_week_eur,
+        )
+
     def _seen_by_providers(self, who: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """A seeker's effective search (effort x employability) as a provider sees it: with noise."""
         return self.base_search_effort(who) * self._employability[who] * noise
 
     def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
-        """This week's job-search effort: motivation, office meetings, sanctions and provider help
-        (for everyone, or for the seekers indexed by `who`)."""
-        effect = self.settings.providers.effort_effect
-        help_ = self.seekers.effort if who is None else self.seekers.effort[who]
+        """This week's job-search effort: motivation, office meetings, sanctions, services and provider
+        help (for everyone, or for the seekers indexed by `who`)."""
+        help_ = self.seekers.effort if who is None else self.seekers.effort[who]  # 0 without a provider
         effort = self.base_search_effort(who)
-        helped = np.flatnonzero(help_)  # providers' clients only: x * (1 + effect * 0) is x
-        effort[helped] *= 1.0 + effect * help_[helped]
+        effort *= 1.0 + self.settings.providers.effort_effect * help_  # x * (1 + effect * 0) is x
         return effort
 
     def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
-        """Job-search effort before any provider's help (for everyone, or for `who`)."""
+        """Job-search effort before any provider's help (for everyone, or for `who`). Factors of 1 are
+        not multiplied (x * 1.0 is x): only those of the few sanctioned and of those in a service."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
         pick = (lambda a: a) if who is None else (lambda a: a[who])
         duration = pick(s.duration)
-        effort = cfg.population.base_search_effort + pick(s.motivation)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         k = svc.meeting_interval_weeks
         weeks = np.arange(int(duration.max(initial=0)) + 1)
-        effort *= np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)[duration]
-        # the few sanctioned: only theirs multiplied (x * 1.0 is x, so the floats are the same)
-        effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort *= np.where(pick(s.state) == State.ACTIVATION.value, svc.activation_search_share, 1.0)
+        meeting = np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)
+        effort = pick(self._own_effort) * meeting[duration]
+        if s.sanctioned.any():
+            effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
+        effort[np.flatnonzero(pick(s.state) == State.ACTIVATION.value)] *= svc.activation_search_share
         return effort
 
     def _hire(self) -> np.ndarray:
@@ -342,7 +369,8 @@ class PilotModel(mesa.Model):
         )
         p = self.matching.job_finding(weight, s.market[searching], vacancies)
         hired = np.concatenate([first, searching[rng.random(searching.size) < p]])
-        form = rng.choice(len(WORK_FORMS), hired.size, p=self._form_p)
+        # the form of work: rng.choice(len(WORK_FORMS), hired.size, p=self._form_p) without its checks
+        form = self._form_cdf.searchsorted(rng.random(hired.size), side="right")
         from_pilot = s.state[hired] == State.WITH_PROVIDER.value
         placed = hired[from_pilot]
         s.placed_week[placed] = self.week
@@ -370,8 +398,10 @@ class PilotModel(mesa.Model):
         s, share = self.seekers, self.settings.providers.network_share
         n_p, n_m = self.network_rate.shape
         self.network_rate[:] = 0.0
+        if share == 0:
+            return np.zeros(0, np.int64)
         mine = s.state[searching] == State.WITH_PROVIDER.value
-        if share == 0 or not mine.any():
+        if not mine.any():
             return np.zeros(0, np.int64)
         clients, w = searching[mine], weight[mine]
         cell = s.provider[clients] * n_m + s.market[clients]
@@ -426,18 +456,11 @@ class PilotModel(mesa.Model):
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""
         s = self.seekers
-        working = np.flatnonzero(self._separates(s.state) & (s.state == self._prev_state))
+        # every form of work has a separation rate above 0 (config): all jobs held since the week began
+        working = np.flatnonzero(is_employed(s.state) & (s.state == self._prev_state))
         ends = working[self.rng.random(working.size) < self._separation[s.state[working]]]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
-
-    def _separates(self, state: np.ndarray) -> np.ndarray:
-        """Where the state is a job that can end (separation rate above 0); by comparisons, since a
-        table lookup indexed by the int8 states costs ~40x more."""
-        mask = np.zeros(state.size, bool)
-        for code in np.flatnonzero(self._separation > 0).tolist():  # Python ints: int8 compares stay int8
-            mask |= state == code
-        return mask
 
     def _enter_and_leave_register(self) -> None:
         """Register customers (unemployed, with a provider or in a service: the same rates for all) leave
@@ -494,22 +517,19 @@ class PilotModel(mesa.Model):
     def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
         s = self.seekers
         off = flows - np.diag(np.diag(flows))
-        self._stock += off.sum(axis=0) - off.sum(axis=1)  # a bincount of int8 states costs 10x more
+        inflow, outflow = off.sum(axis=0), off.sum(axis=1)
+        self._stock += inflow - outflow  # a bincount of int8 states costs 10x more
         stock = self._stock
         c: dict[str, float] = {"week": self.week}
-        for name, k in zip(STATE_NAMES, stock):
-            c[f"stock_{name}"] = int(k)
-        for name, i, o in zip(STATE_NAMES, off.sum(axis=0), off.sum(axis=1)):
-            c[f"inflow_{name}"] = int(i)
-            c[f"outflow_{name}"] = int(o)
+        c.update(zip(_STOCK_KEYS, stock.tolist()))
+        c.update(zip(_FLOW_KEYS, np.column_stack([inflow, outflow]).ravel().tolist()))  # in, out by state
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
         spell = s.duration[np.flatnonzero(s.state <= State.WITH_PROVIDER.value)]  # unemployed: states 0, 1
         c["unemployed"] = int(spell.size)
         c["unemployed_52w_plus"] = int(np.count_nonzero(spell >= 52))
         c["unemployed_mean_weeks"] = float(spell.mean()) if spell.size else 0.0
-        was = np.zeros(N_STATES, bool)
-        was[[State.UNEMPLOYED, State.WITH_PROVIDER]] = True
+        was = _UNEMPLOYED
         c["unemployment_started"] = int(flows[~was][:, was].sum())
         c["unemployment_ended"] = int(flows[was][:, ~was].sum())
         c["vacancies"] = int(self.vacancies.open.sum())
@@ -521,8 +541,7 @@ class PilotModel(mesa.Model):
         c["recruited"] = referral.recruited
         c["referrals"] = referral.starts
         c["participants"] = int(stock[State.WITH_PROVIDER])
-        for form, k in zip(WORK_FORMS, placements):
-            c[f"placements_{form}"] = int(k)
+        c.update(zip(_PLACEMENT_KEYS, np.asarray(placements, np.int64).tolist()))
         self.counts = c
 
     def _counsellors(self, scenario: Scenario) -> np.ndarray:
@@ -558,6 +577,25 @@ class PilotModel(mesa.Model):
             services_left_week=left_week,
             services_timeline=self.history.timeline(left),
         )
+
+
+#: Names of the weekly counts by state and form of work, in the weekly series' order.
+_STOCK_KEYS = tuple(f"stock_{name}" for name in STATE_NAMES)
+_FLOW_KEYS = tuple(f"{way}_{name}" for name in STATE_NAMES for way in ("inflow", "outflow"))
+_PLACEMENT_KEYS = tuple(f"placements_{form}" for form in WORK_FORMS)
+_UNEMPLOYED = np.isin(np.arange(N_STATES), [State.UNEMPLOYED, State.WITH_PROVIDER])  # as statistics count
+
+
+class WeeklySeries(mesa.DataCollector):
+    """Mesa's DataCollector of the weekly counts, one model reporter per count. The counts are new
+    Python ints and floats every week, which nothing can change, so `collect` keeps each as it is
+    instead of deep-copying it (mesa's guard against values that change later; two thirds of its time)."""
+
+    def collect(self, model) -> None:
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        for var, reporter in self.model_reporters.items():
+            self.model_vars[var].append(reporter(model))
 
 
 def _reporter(key: str):

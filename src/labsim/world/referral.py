@@ -85,11 +85,11 @@ class ReferralPolicy:
 
     def eligible_index(self, s: Seekers) -> np.ndarray:
         """Indices of the eligible, in increasing order: unemployed, in the duration band, of an eligible
-        age and sector, not assigned before (works on the unemployed only)."""
-        who = np.flatnonzero(s.state == State.UNEMPLOYED.value)
-        who = who[s.arm[who] < 0]
-        d = s.duration[who]
-        who = who[(d >= self.min_weeks) & (d <= self.max_weeks)]
+        age and sector, not assigned before (age and sector looked up for the few left)."""
+        d = s.duration
+        who = np.flatnonzero(
+            (s.state == State.UNEMPLOYED.value) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
+        )
         if not self._age_ok.all():
             who = who[self._age_ok[s.age_group[who]]]
         if not self._sector_ok.all():
