@@ -18,6 +18,9 @@ check (providers that do nothing, `labsim.design.worlds.zero_help`), where the r
 
     nice -n 10 .venv/bin/python experiments/se_replication.py --scenario fi_2019_growth_services --zero-help \
         --set referral.target_participants=6743 --fresh 400 --block 100 --workers 2
+
+`--diagnose-seed S` takes replications 0..R-1 of `labsim diagnose --seed S` instead of `labsim run` seeds
+(the same worlds and pilots, read at the 26-week horizon), so a diagnosis's figures can be taken apart.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
-from labsim.design.replicate import Job, run_until_complete
+from labsim.design.replicate import Job, run_until_complete, simulate
 from labsim.design.size import TypeICheck, type_i_error
 from labsim.design.worlds import zero_help
 from labsim.results.estimate import itt
@@ -73,6 +76,12 @@ def fresh_world(task: Task, seed: np.random.SeedSequence) -> tuple[float, float,
     return d["difference"], d["se"], d["p_value"]
 
 
+def diagnosed_pilot(task: Task, seed: np.random.SeedSequence) -> tuple[float, float, float]:
+    """Replication r of `labsim diagnose --seed S` (the same world and pilot), its 26-week figures."""
+    rec = simulate(Task(task.key, Job(task.payload, figures=("employment",))), seed)
+    return rec["estimate"], rec["se"], rec["p_value"]
+
+
 @dataclass(frozen=True)
 class Audit:
     """The audit over R fresh worlds: the estimates' spread against the reported SE, and how often the
@@ -103,11 +112,13 @@ def ratio(est: np.ndarray, se: np.ndarray) -> float:
     return float(np.sqrt((se**2).mean()) / est.std(ddof=1))
 
 
-def audit(scenario, seeds: int, workers: int = 1) -> Audit:
-    """The audit's check, `labsim run --seed 0..seeds-1`, each pilot in its own world."""
+def audit(scenario, seeds: int, workers: int = 1, diagnose_seed: int | None = None) -> Audit:
+    """The audit's check, `labsim run --seed 0..seeds-1`, each pilot in its own world; with
+    `diagnose_seed` S instead replications 0..seeds-1 of `labsim diagnose --seed S`."""
     tasks = [Task((k,), scenario) for k in range(seeds)]
+    fn, root = (fresh_world, 0) if diagnose_seed is None else (diagnosed_pilot, diagnose_seed)
     with executor("local", workers) as pool:
-        got = dict((t.key[0], r) for t, r in run_tasks(fresh_world, tasks, root_seed=0, pool=pool))
+        got = dict((t.key[0], r) for t, r in run_tasks(fn, tasks, root_seed=root, pool=pool))
     est, se, p = (np.array([got[k][i] for k in range(seeds)]) for i in (0, 1, 2))
     return Audit(scenario.referral.target_participants, est, se, p < 0.05)
 
@@ -178,11 +189,14 @@ def main(argv=None) -> None:
     ap.add_argument("--block", type=int, default=20, help="seeds per block in the --fresh printout")
     ap.add_argument("--zero-help", action="store_true",
                     help="with --fresh: providers that do nothing (the type-I world of `labsim size`)")
+    ap.add_argument("--diagnose-seed", type=int, default=None, metavar="S",
+                    help="with --fresh: replications 0..R-1 of `labsim diagnose --seed S` instead")
     a = ap.parse_args(argv)
     if a.fresh:
         data = read_scenario_dict(ROOT / "scenarios" / f"{a.scenario}.toml")
         scenario = parse_scenario(apply_overrides(data, a.set, a.scenario), a.scenario)
-        print_audit(audit(zero_help(scenario) if a.zero_help else scenario, a.fresh, workers=a.workers), a.block)
+        scenario = zero_help(scenario) if a.zero_help else scenario
+        print_audit(audit(scenario, a.fresh, workers=a.workers, diagnose_seed=a.diagnose_seed), a.block)
         return
     r = replicate(a.scenario, a.set, a.worlds, a.pilots, a.seed, a.workers, a.csv)
     print(f"{r['worlds']} worlds x {r['pilots']} pilots; mean estimate {r['mean_estimate']:.4f}; "
