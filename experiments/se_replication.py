@@ -109,6 +109,7 @@ class Audit:
 
 
 def ratio(est: np.ndarray, se: np.ndarray) -> float:
+    """Root-mean-square SE over the SD of the estimates."""
     return float(np.sqrt((se**2).mean()) / est.std(ddof=1))
 
 

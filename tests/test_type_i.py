@@ -61,12 +61,11 @@ def test_reported_se_is_the_spread_over_rerandomisations(null_run):
     # under no effect the outcomes do not depend on the arm, so re-drawing the arm on the same outcomes
     # gives the difference's randomisation distribution; its SD must be the reported SE. 2,000 draws:
     # a sample SD's Monte Carlo SD is 1 / sqrt(2 x 1999) = 1.6 %, so 1 +- 0.064 is 4 SDs
-    y = null_run["employed_26w"].dropna().to_numpy(float)
-    frame = pd.DataFrame({"y": y, "arm": np.where(null_run.loc[null_run["employed_26w"].notna(), "arm"]
-                                                  == "pilot", "pilot", "control")})
-    se = itt(frame, "y").se
+    seen = null_run.loc[null_run["employed_26w"].notna()]
+    y = seen["employed_26w"].to_numpy(float)
+    se = itt(seen, "employed_26w").se
     rng = np.random.default_rng(0)
-    share = (frame["arm"] == "pilot").mean()
+    share = (seen["arm"] == "pilot").mean()
     draws = []
     for _ in range(2000):
         a = rng.random(y.size) < share
