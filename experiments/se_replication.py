@@ -12,19 +12,32 @@ Runs a grid of W worlds x P pilots: world seed w draws the population, employers
     nice -n 10 .venv/bin/python experiments/se_replication.py --fresh 400 --set referral.mode=mandatory
 
 (the second is the audit's check: seeds 0..R-1 as `labsim run --seed`, each its own world; it prints the
-ratio over all R seeds and per block of 20 seeds.)
+ratio over all R seeds with its Monte Carlo interval, the share of pilots rejecting at 5 % with its exact
+interval, and both per block of `--block` seeds.) `--zero-help` runs the type-I world of `labsim size`'s
+check (providers that do nothing, `labsim.design.worlds.zero_help`), where the rejection rate should be 5 %:
+
+    nice -n 10 .venv/bin/python experiments/se_replication.py --scenario fi_2019_growth_services --zero-help \
+        --set referral.target_participants=6743 --fresh 400 --block 100 --workers 2
+
+`--diagnose-seed S` takes replications 0..R-1 of `labsim diagnose --seed S` instead of `labsim run` seeds
+(the same worlds and pilots, read at the 26-week horizon), so a diagnosis's figures can be taken apart.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
+from labsim.design.replicate import Job, run_until_complete, simulate
+from labsim.design.size import TypeICheck, type_i_error
+from labsim.design.worlds import zero_help
 from labsim.results.estimate import itt
 from labsim.results.summary import results_of
 from labsim.sweep.runner import Task, executor, run_tasks
@@ -53,29 +66,77 @@ def one_pilot(task: Task, seed: np.random.SeedSequence) -> dict:
     return row
 
 
-def fresh_world(task: Task, seed: np.random.SeedSequence) -> tuple[float, float]:
-    """One pilot in a world of its own, as `labsim run --seed N` draws it (world and pilot from N)."""
+def fresh_world(task: Task, seed: np.random.SeedSequence) -> tuple[float, float, float]:
+    """One pilot in a world of its own, as `labsim run --seed N` draws it (world and pilot from N), run
+    until the 26-week outcome is complete (the same figure as the full run's, design/replicate.py)."""
     scenario = task.payload
     model = PilotModel(scenario, rng=task.key[0])
-    model.run_for(scenario.weeks)
+    run_until_complete(model, Job(scenario, figures=("employment",)))
     d = results_of(model).summary["employment_rate"]["26w"]
-    return d["difference"], d["se"]
+    return d["difference"], d["se"], d["p_value"]
 
 
-def audit(scenario, seeds: int, block: int = 20, workers: int = 1) -> None:
-    """The audit's check, `labsim run --seed 0..seeds-1`: SE / SD over all seeds and per block of 20."""
+def diagnosed_pilot(task: Task, seed: np.random.SeedSequence) -> tuple[float, float, float]:
+    """Replication r of `labsim diagnose --seed S` (the same world and pilot), its 26-week figures."""
+    rec = simulate(Task(task.key, Job(task.payload, figures=("employment",))), seed)
+    return rec["estimate"], rec["se"], rec["p_value"]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The audit over R fresh worlds: the estimates' spread against the reported SE, and how often the
+    5 % test rejects (in a zero-help world that is the type-I rate)."""
+
+    size: int  # the referral target (places) of the pilots
+    estimates: np.ndarray
+    ses: np.ndarray
+    reject: np.ndarray
+
+    @property
+    def ratio(self) -> float:
+        """Root-mean-square reported SE over the SD of the estimates (1 when SEs are honest)."""
+        return ratio(self.estimates, self.ses)
+
+    @property
+    def ratio_sd(self) -> float:
+        """Monte Carlo SD of the ratio: a sample SD over R runs has SD about SD / sqrt(2 (R - 1))."""
+        return self.ratio / math.sqrt(2 * (self.estimates.size - 1))
+
+    @property
+    def rejection(self) -> TypeICheck:
+        """Share of pilots whose 95 % interval excludes 0, with its exact (Clopper-Pearson) interval."""
+        return type_i_error(self.size, self.reject)
+
+
+def ratio(est: np.ndarray, se: np.ndarray) -> float:
+    """Root-mean-square SE over the SD of the estimates."""
+    return float(np.sqrt((se**2).mean()) / est.std(ddof=1))
+
+
+def audit(scenario, seeds: int, workers: int = 1, diagnose_seed: int | None = None) -> Audit:
+    """The audit's check, `labsim run --seed 0..seeds-1`, each pilot in its own world; with
+    `diagnose_seed` S instead replications 0..seeds-1 of `labsim diagnose --seed S`."""
     tasks = [Task((k,), scenario) for k in range(seeds)]
+    fn, root = (fresh_world, 0) if diagnose_seed is None else (diagnosed_pilot, diagnose_seed)
     with executor("local", workers) as pool:
-        got = dict((t.key[0], r) for t, r in run_tasks(fresh_world, tasks, root_seed=0, pool=pool))
-    est, se = (np.array([got[k][i] for k in range(seeds)]) for i in (0, 1))
-    ratio = np.sqrt((se**2).mean()) / est.std(ddof=1)
+        got = dict((t.key[0], r) for t, r in run_tasks(fn, tasks, root_seed=root, pool=pool))
+    est, se, p = (np.array([got[k][i] for k in range(seeds)]) for i in (0, 1, 2))
+    return Audit(scenario.referral.target_participants, est, se, p < 0.05)
+
+
+def print_audit(a: Audit, block: int) -> None:
+    est, se = a.estimates, a.ses
     cover = (np.abs(est - est.mean()) < 1.96 * se).mean()
-    print(f"{seeds} fresh worlds: mean {est.mean():.4f}, SD {est.std(ddof=1):.4f}, "
-          f"rms SE {np.sqrt((se**2).mean()):.4f}, SE/SD {ratio:.3f}, coverage {cover:.3f}")
-    blocks = [np.sqrt((se[i:i + block] ** 2).mean()) / est[i:i + block].std(ddof=1)
-              for i in range(0, seeds - block + 1, block)]
+    r = a.rejection
+    print(f"{est.size} fresh worlds: mean {est.mean():.4f}, SD {est.std(ddof=1):.4f}, "
+          f"rms SE {np.sqrt((se**2).mean()):.4f}, SE/SD {a.ratio:.3f} (95 % Monte Carlo interval "
+          f"{a.ratio - 1.96 * a.ratio_sd:.3f}-{a.ratio + 1.96 * a.ratio_sd:.3f}), coverage {cover:.3f}")
+    print(f"  rejected at 5 %: {int(a.reject.sum())} of {est.size}, {r.rate:.1%} "
+          f"(exact 95 % interval {r.ci[0]:.1%}-{r.ci[1]:.1%})")
+    starts = range(0, est.size - block + 1, block)
     print(f"  SE/SD per block of {block} seeds (0-{block - 1} first): "
-          + " ".join(f"{b:.2f}" for b in blocks))
+          + " ".join(f"{ratio(est[i:i + block], se[i:i + block]):.2f}" for i in starts))
+    print(f"  rejections per block of {block} seeds: " + " ".join(str(int(a.reject[i:i + block].sum())) for i in starts))
 
 
 def replicate(
@@ -126,11 +187,17 @@ def main(argv=None) -> None:
     ap.add_argument("--csv", default=None)
     ap.add_argument("--fresh", type=int, default=0, metavar="R",
                     help="instead: R seeds 0..R-1, each its own world (labsim run --seed)")
+    ap.add_argument("--block", type=int, default=20, help="seeds per block in the --fresh printout")
+    ap.add_argument("--zero-help", action="store_true",
+                    help="with --fresh: providers that do nothing (the type-I world of `labsim size`)")
+    ap.add_argument("--diagnose-seed", type=int, default=None, metavar="S",
+                    help="with --fresh: replications 0..R-1 of `labsim diagnose --seed S` instead")
     a = ap.parse_args(argv)
     if a.fresh:
         data = read_scenario_dict(ROOT / "scenarios" / f"{a.scenario}.toml")
-        audit(parse_scenario(apply_overrides(data, a.set, a.scenario), a.scenario), a.fresh,
-              workers=a.workers)
+        scenario = parse_scenario(apply_overrides(data, a.set, a.scenario), a.scenario)
+        scenario = zero_help(scenario) if a.zero_help else scenario
+        print_audit(audit(scenario, a.fresh, workers=a.workers, diagnose_seed=a.diagnose_seed), a.block)
         return
     r = replicate(a.scenario, a.set, a.worlds, a.pilots, a.seed, a.workers, a.csv)
     print(f"{r['worlds']} worlds x {r['pilots']} pilots; mean estimate {r['mean_estimate']:.4f}; "
