@@ -34,6 +34,7 @@ from labsim.design.rollout import overstatement, paired_effects
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, run_tasks
 from labsim.world.history import outcomes_after
+from labsim.world.record import RunRecord
 
 SATURATION = (
     "design.randomisation=saturation", "design.saturation_shares=[0.0, 0.25, 0.5, 0.75, 1.0]",
@@ -46,7 +47,7 @@ TIGHT = ("market.matching_efficiency=0.05",)
 #: employed at about 8 % after 8 months), so 40 worlds give an SE of about 0.22 pp: a spillover of
 #: -1 pp puts the whole interval below 0 almost surely, one of -0.5 pp with a chance of about 0.6.
 #: In the tight worlds (employed at about 28 %) the SD is about 3.9 pp, so slack minus tight has an SE
-#: of about 0.65 pp. The overstatement uses as many pilot, no-pilot and roll-out worlds.
+#: of about 0.55 pp. The overstatement uses as many pilot, no-pilot and roll-out worlds.
 DISPLACEMENT_WORLDS = 40
 SPILLOVER_HORIZON = 35  # weeks after assignment: the experiment's 8 months
 HORIZON = 26  # the scenario's own pilot (the overstatement), as `labsim diagnose slack_market`
@@ -74,7 +75,7 @@ def spillover_record(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]
     return {"market": run.market, "world": int(task.key[-1]), "spillover": spillover(assigned(model.record()))}
 
 
-def assigned(record) -> pd.DataFrame:
+def assigned(record: RunRecord) -> pd.DataFrame:
     """Everyone assigned in a run: market (sector), arm and employment `SPILLOVER_HORIZON` weeks after
     assignment (NaN when the run ended first)."""
     p = record.people
