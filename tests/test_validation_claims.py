@@ -4,6 +4,7 @@ tiny world or on records whose answer is known, fast; the whole claim set runs i
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,8 @@ import pytest
 from scipy import stats
 
 from labsim.config.scenario import apply_overrides, read_scenario_dict
-from labsim.design.validation_displacement import spillover
+from labsim.config.states import WORK_STATES
+from labsim.design.validation_displacement import SPILLOVER_HORIZON, assigned, spillover
 from labsim.design.validation_power import needed_participants, power_claim
 from labsim.design.validation_take_up import take_up_claims
 from labsim.world.history import sustained_job_within
@@ -63,13 +65,32 @@ def test_claim_6_size_is_the_textbook_arm_times_take_up():
     assert low < needed < high  # a larger ITT needs fewer people
 
 
-def test_claim_4_spillover_reads_the_untreated_of_treated_markets_against_untreated_markets():
-    """Market A treats 80 %: its controls are employed at 0.10; market B treats nobody: 0.15."""
-    rows = [("A", "pilot", 1.0)] * 80 + [("A", "control", 1.0)] * 2 + [("A", "control", 0.0)] * 18
-    rows += [("B", "control", 1.0)] * 15 + [("B", "control", 0.0)] * 85
-    ind = pd.DataFrame(rows, columns=["sector", "arm", "employed_26w"]).assign(before_pilot=False)
+def test_claim_4_spillover_pools_the_untreated_of_every_treated_market_against_the_untreated_market():
+    """As Crépon et al.: market A treats 25 % (its untreated employed at 6/75), B 75 % (1/25), C nobody
+    (10/100): the untreated of A and B together (7/100) minus C's eligible is -0.03; reading only the
+    highly treated market would give 0.04 - 0.10, the pilot arm or a market mean other figures."""
+    y = f"employed_{SPILLOVER_HORIZON}w"
+    rows = [("A", "pilot", 1.0)] * 25 + [("A", "control", 1.0)] * 6 + [("A", "control", 0.0)] * 69
+    rows += [("B", "pilot", 1.0)] * 75 + [("B", "control", 1.0)] * 1 + [("B", "control", 0.0)] * 24
+    rows += [("C", "control", 1.0)] * 10 + [("C", "control", 0.0)] * 90
+    rows += [("C", "control", np.nan)] * 50 + [("A", "control", 1.0)] * 10  # not observed; before the pilot
+    ind = pd.DataFrame(rows, columns=["sector", "arm", y]).assign(before_pilot=[False] * 350 + [True] * 10)
     ind["sector"] = ind["sector"].astype("category")
-    assert spillover(ind) == pytest.approx(0.10 - 0.15)
+    assert spillover(ind) == pytest.approx(0.07 - 0.10)
+
+
+def test_claim_4_reads_employment_8_months_after_each_persons_assignment():
+    """Two people assigned in weeks 2 and 10, each employed only in the week SPILLOVER_HORIZON weeks later
+    (state codes: 0 unemployed, a work state employed), a third whose run ends before its horizon."""
+    weeks, work = 60, int(WORK_STATES[0])
+    timeline = np.zeros((3, weeks), np.int8)
+    timeline[0, 2 + SPILLOVER_HORIZON] = timeline[1, 10 + SPILLOVER_HORIZON - 1] = work
+    people = {"sector": np.array([0, 1, 1]), "arm": np.array([1, 0, 0], np.int8),
+              "assigned_week": np.array([2, 10, 40]), "before_pilot": np.zeros(3, bool)}
+    got = assigned(SimpleNamespace(people=people, timeline=timeline))
+    assert got["arm"].tolist() == ["pilot", "control", "control"] and got["sector"].tolist() == [0, 1, 1]
+    assert got[f"employed_{SPILLOVER_HORIZON}w"].tolist()[:2] == [1.0, 0.0]
+    assert math.isnan(got[f"employed_{SPILLOVER_HORIZON}w"].iloc[2])
 
 
 def test_claim_3_effect_on_participants_times_take_up_gives_the_itt_on_a_tiny_world():

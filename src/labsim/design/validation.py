@@ -50,6 +50,7 @@ CLAIM_SETTINGS = {
     "dilution_worlds": validation_take_up.DILUTION_WORLDS,
     "saturation": validation_displacement.SATURATION, "tight": validation_displacement.TIGHT,
     "displacement_worlds": validation_displacement.DISPLACEMENT_WORLDS,
+    "spillover_horizon": validation_displacement.SPILLOVER_HORIZON,
 }
 
 
