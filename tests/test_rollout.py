@@ -142,7 +142,7 @@ def test_diagnose_and_size_commands_report_the_overstatement(tmp_path, capsys):
               "--set", "referral.mode=mandatory", "--set", "referral.target_participants=300",
               "--set", "assumptions=[]"]  # the roll-out estimand alone (no evidence ranges)
     assert main(["diagnose", "baseline", "--sims", "4", "--workers", "1", "--out", str(tmp_path / "d"), *shrink]) == 0
-    assert "The pilot overstates the roll-out effect" in capsys.readouterr().out
+    assert "Pilot's estimate against the roll-out effect" in capsys.readouterr().out
     d = json.loads((tmp_path / "d" / "diagnosis.json").read_text())["overstatement"]
     assert d["worlds"] == 4 and d["ratio"] == pytest.approx(d["itt"] / d["rollout"])
     assert main(["size", "baseline", "--estimand", "rollout", "--batch", "5", "--budget", "15", "--workers", "1",
@@ -150,7 +150,7 @@ def test_diagnose_and_size_commands_report_the_overstatement(tmp_path, capsys):
     printed = capsys.readouterr().out
     a = json.loads((tmp_path / "s" / "size.json").read_text())
     assert a["estimand"] == "rollout" and a["overstatement"]["worlds"] == 5
-    assert "The pilot overstates the roll-out effect" in printed and "Size to detect the roll-out effect" in printed
+    assert "Pilot's estimate against the roll-out effect" in printed and "Size to detect the roll-out effect" in printed
     assert {"size", "size_ci", "itt_size_formula", "se_exponent", "power_curve"} <= set(a["rollout_size"])
 
 
