@@ -70,7 +70,7 @@ class SizeSearch:
     alpha: float = 0.05
     horizon: int = 26
     batch: int = 40
-    budget: int = 600
+    budget: int = 800  # +-10 % takes about 500-900 pilots (docs/evaluation.md); 600 ran out in most stub searches
     precision: float = 0.10  # stop when the 95 % interval on N* is within +-10 % of N*
     max_size: int | None = None
     type_i_sims: int = 40
