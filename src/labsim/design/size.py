@@ -531,8 +531,9 @@ def _answer(scenario: Scenario, s: SizeSearch, trials: Trials, accounts: list[di
     """What the planner needs at N*: eligible to randomise, intake weeks, providers' break-even, from the
     accounts batch at N* (without a minimum size: intake figures at the largest size tried, no accounts)."""
     curve = trials.curve()
-    rows = pd.concat([trials.frame().assign(part="search"), pd.DataFrame(accounts)], ignore_index=True)
+    rows = trials.frame().assign(part="search")
     if accounts:
+        rows = pd.concat([rows, pd.DataFrame(accounts)], ignore_index=True)
         at = rows.loc[rows["part"] == "accounts"]
     else:
         at = rows.loc[rows["size"] == rows["size"].max()]
