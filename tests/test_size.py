@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 
 from labsim.design.evidence import Range, assess_evidence
+from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES
 from labsim.design.size import SizeSearch, search_size
 
 from conftest import small_scenario
@@ -30,9 +31,12 @@ def power_of(size: float, theta: float = 1.0) -> float:
     return float(stats.norm.cdf(A + B * theta * math.sqrt(size)))
 
 
-def stub(seed: int, calls: list | None = None):
-    def run(pairs, size, label):
+def stub(seed: int, calls: list | None = None, asked: list | None = None):
+    """The stub simulator; `calls` collects each pilot's scenario, `asked` each batch's (size, figures)."""
+    def run(pairs, size, label, figures=SEARCH_FIGURES):
         out = []
+        if asked is not None:
+            asked.append((size, figures))
         for rep, sc in pairs:
             if calls is not None:
                 calls.append(sc)
@@ -46,7 +50,8 @@ def stub(seed: int, calls: list | None = None):
             out.append({"replication": rep, "size": size, "reject": bool(reject), "estimate": est,
                         "se": 0.01, "control_mean": 0.3, "n_pilot": size / 2, "n_control": size / 2,
                         "take_up": 1.0, "late": est, "icc": np.nan, "participants": size, "assigned": size,
-                        "week_target_reached": 20, "break_even_clients": np.nan, "providers_viable": 1.0})
+                        "week_target_reached": 20, "break_even_clients": np.nan,
+                        "providers_viable": 1.0 if "accounts" in figures else np.nan})
         return out
     return run
 
@@ -76,18 +81,37 @@ def test_found_path_refines_until_the_precision_asked_or_the_budget():
     assert a.status == "found" and a.minimum.within(0.10)
     assert a.sims_total > 4 * 40 and len(a.power_curve) >= 4
     tight = search(3, precision=0.01, budget=240)
-    assert tight.status == "budget" and tight.sims_total <= 240 and tight.minimum is not None
+    searched = int((tight.rows["part"] == "search").sum())
+    assert tight.status == "budget" and searched <= 240 and tight.minimum is not None
+    assert tight.sims_total == searched + 40  # the accounts batch comes on top of the budget
 
 
 def test_type_i_check_runs_the_zero_help_world_at_the_minimum_size():
     calls: list = []
     s = SizeSearch(seed=5, type_i_sims=200)
     a = search_size(small_scenario(), s, run=stub(5, calls))
-    null = calls[-200:]
+    null = calls[-240:-40]  # then the accounts batch
     assert all(sc.providers.effort == 0.0 and sc.referral.no_show == 0.0 for sc in null)
     assert a.type_i.size == a.minimum.as_size() and a.type_i.sims == 200
     # the stub rejects 5 % with no help: binomial SE over 200 is 1.5 pp (the real pilot would reject ~80 %)
     assert abs(a.type_i.rate - 0.05) < 3 * math.sqrt(0.05 * 0.95 / 200)
+
+
+def test_only_the_accounts_batch_runs_the_full_length_at_the_minimum_size():
+    """The search's pilots (and the type-I check) ask employment at the horizon only; one batch at N*
+    asks every figure, stays out of the probit, and gives the accounts at N* (the stub's providers are
+    viable only when the accounts are asked: NaN otherwise)."""
+    asked: list = []
+    a = search_size(small_scenario(), SizeSearch(seed=3, type_i_sims=40), run=stub(3, asked=asked))
+    full = [size for size, figures in asked if figures == ALL_FIGURES]
+    assert full == [a.minimum.as_size()] and asked[-1] == (a.minimum.as_size(), ALL_FIGURES)
+    assert all(figures == SEARCH_FIGURES for _, figures in asked[:-1])
+    assert a.providers_viable_share == 1.0
+    parts = a.rows["part"].value_counts()
+    assert parts["accounts"] == 40 and parts["search"] == sum(p.sims for p in a.power_curve)
+    assert a.sims_total == len(a.rows) + 40  # and the type-I check
+    again = search_size(small_scenario(), SizeSearch(seed=3, type_i_sims=40), run=stub(3))
+    assert again.minimum == a.minimum  # the accounts batch does not enter N*
 
 
 def test_assurance_equals_power_for_a_single_value():

@@ -160,3 +160,34 @@ def test_reading_and_plotting_saved_results_import_neither_statsmodels_nor_scipy
             "print(sorted(m for m in ('statsmodels', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_search_stopped_early_finds_the_same_size_as_one_run_to_full_length():
+    """Same seeds, small world: the search's pilots stopped `horizon` weeks after their last assignment
+    report the same employment figures as pilots run to the scenario's full length, so the search tries
+    the same sizes and finds the same N*, interval and type-I rate; here on 2 workers against 1 (the
+    answer does not depend on the number of workers either)."""
+    from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES
+    from labsim.design.size import SizeSearch, pool_simulator, search_size
+
+    sc = small_scenario(*MANDATORY, "providers.effort_effect=3.0")
+
+    def settings(workers: int) -> SizeSearch:
+        return SizeSearch(batch=8, budget=24, type_i_sims=8, horizon=13, seed=5, workers=workers, max_size=600)
+
+    early = search_size(sc, settings(2))
+    with pool_simulator(settings(1)) as run:
+        def full_length(pairs, size, label, figures=SEARCH_FIGURES):
+            return run(pairs, size, label, ALL_FIGURES)
+        full = search_size(sc, settings(1), run=full_length)
+    assert early.minimum is not None and early.minimum == full.minimum and early.type_i == full.type_i
+    assert early.status == full.status and early.power_curve == full.power_curve
+    a, b = (x.rows.loc[x.rows["part"] == "search"].reset_index(drop=True) for x in (early, full))
+    assert (a["weeks_run"] < b["weeks_run"]).all() and (b["weeks_run"] == sc.weeks).all()
+    skip = ["weeks_run", *(f for fields in FIELDS_OF.values() for f in fields)]
+    pd.testing.assert_frame_equal(a.drop(columns=skip), b.drop(columns=skip))
+    assert a[skip[1:]].isna().all().all() and b["purchaser_paid"].notna().all()
+    # the accounts batch runs to full length in both, with the same records
+    pd.testing.assert_frame_equal(*(x.rows.loc[x.rows["part"] == "accounts"].reset_index(drop=True)
+                                    for x in (early, full)))
+    assert early.providers_viable_share == full.providers_viable_share

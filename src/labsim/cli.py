@@ -610,9 +610,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", choices=("participants", "offices", "intake-weeks"), default="participants",
                    help="the lever that sets the pilot's size (default participants)")
     p.add_argument("--batch", type=count(MAX_BATCH, low=5), default=40,
-                   help=f"simulated pilots per size tried, 5 to {MAX_BATCH:,} (default 40)")
-    p.add_argument("--budget", type=count(MAX_BUDGET), default=600,
-                   help=f"most simulated pilots in one search, up to {MAX_BUDGET:,} (default 600)")
+                   help=f"simulated pilots per size tried, 5 to {MAX_BATCH:,} (default 40); each stops at the "
+                   "horizon, and one more batch at the minimum size runs the full length for the accounts")
+    p.add_argument("--budget", type=count(MAX_BUDGET), default=800,
+                   help=f"most simulated pilots in one search, up to {MAX_BUDGET:,} (default 800: +-10 %% takes "
+                   "about 500-900; the type-I check, accounts batch and roll-out worlds come on top)")
     p.add_argument("--max-size", type=size, default=None,
                    help="largest size to try (default 20x the scenario's; 'Limits' in docs/model.md)")
     p.add_argument("--precision", type=fraction, default=0.10,

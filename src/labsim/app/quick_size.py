@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from labsim.config.scenario import Scenario
-from labsim.design.size import SizeSearch
+from labsim.design.size import SizeSearch, most_pilots  # most_pilots: the page's progress total
 
 #: Quick settings: batches of 10 pilots, at most 40 (+10 for the type-I check), stop at +-50 %.
 QUICK = {"batch": 10, "budget": 40, "precision": 0.5, "type_i_sims": 10}
@@ -34,19 +34,14 @@ def quick_settings(workers: int | None = None) -> SizeSearch:
     return SizeSearch(workers=workers, **QUICK)
 
 
-def most_pilots(s: SizeSearch) -> int:
-    """The most pilots the search can run: its budget and the type-I check."""
-    return s.budget + s.type_i_sims
-
-
 def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> tuple[dict[str, Any], pd.DataFrame]:
     """The size search, calling `on_pilot` as each simulated pilot finishes. The one place that calls
     design/size.py: its simulator, wrapped to count the pilots it hands back (in the child process only)."""
     from labsim.design.size import pool_simulator, search_size
 
     with pool_simulator(s) as run:
-        def counted(pairs, size, label):
-            rows = run(pairs, size, label)
+        def counted(pairs, size, label, *figures):
+            rows = run(pairs, size, label, *figures)
             for _ in rows:
                 on_pilot()
             return rows

@@ -27,8 +27,8 @@ from labsim.config.errors import LabsimError
 from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
 from labsim.design.size import (
-    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, per_size, pool_simulator, refine, search_bar,
-    search_size, size_bounds, stderr_lines, widen,
+    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_pilots, per_size, pool_simulator, refine,
+    search_bar, search_size, size_bounds, stderr_lines, widen,
 )
 from labsim.design.worlds import at_size
 
@@ -205,7 +205,7 @@ def size_over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], t
     s.progress = s.progress or progress
     if run is None:
         # one bar over the central search, half a budget for each end and half for the assurance
-        total = s.budget + s.type_i_sims + (s.budget // 2) * (2 * len(ranges) + 1 if ranges else 0)
+        total = most_pilots(s) + (s.budget // 2) * (2 * len(ranges) + 1 if ranges else 0)
         with search_bar(s, total) as (bar, say):
             with pool_simulator(s, bar) as pool_run:
                 return _over_evidence(scenario, s, ranges, target, pool_run, say)

@@ -27,6 +27,9 @@ Kind = Literal["pilot", "none", "rollout"]
 Figure = Literal["employment", "weeks_employed", "accounts"]
 #: Every figure a pilot's record holds: the run lasts the scenario's full length.
 ALL_FIGURES: tuple[Figure, ...] = ("employment", "weeks_employed", "accounts")
+#: What a size search's pilot is asked: employment at the horizon only (the run stops `horizon` weeks after
+#: the last assignment; the accounts come from one full-length batch at the minimum size).
+SEARCH_FIGURES: tuple[Figure, ...] = ("employment",)
 #: Record fields of figures other than employment at the horizon (NaN when not asked).
 FIELDS_OF: dict[str, tuple[str, ...]] = {
     "weeks_employed": ("weeks_employed_estimate", "weeks_employed_se"),

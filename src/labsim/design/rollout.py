@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats
 
 from labsim.config.scenario import Scenario
-from labsim.design.replicate import Job, cohort_mean, simulate
+from labsim.design.replicate import SEARCH_FIGURES, Job, cohort_mean, simulate
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, executor, run_tasks
 
@@ -114,7 +114,8 @@ def run_counterfactuals(scenario: Scenario, replications: list[int], *, horizon:
                         workers: int | None, progress: bool = False) -> tuple[dict[int, dict], dict[int, dict]]:
     """The no-pilot and roll-out runs of the worlds `replications` (seed keys (r,), as the pilots')."""
     variants = {"none": no_pilot(scenario), "rollout": roll_out(scenario)}
-    tasks = [Task((rep,), Job(variants[k], k, horizon, alpha)) for rep in replications for k in variants]
+    tasks = [Task((rep,), Job(variants[k], k, horizon, alpha, figures=SEARCH_FIGURES))  # cohorts at the horizon
+             for rep in replications for k in variants]
     out: dict[str, dict[int, dict]] = {"none": {}, "rollout": {}}
     with executor("local", workers) as pool:
         for _, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool,
@@ -189,7 +190,8 @@ def add_to_size(answer: dict, rows: pd.DataFrame, scenario: Scenario, *, base: i
     """Put the overstatement (and, for estimand `rollout`, the size to detect the roll-out effect) into a
     size answer, from the reference batch's worlds (the pilots at the scenario's own size `base`) run
     again with no pilot and rolled out."""
-    ref = rows.loc[rows["size"] == base].drop_duplicates("replication")
+    search = rows["part"] == "search" if "part" in rows else True
+    ref = rows.loc[(rows["size"] == base) & search].drop_duplicates("replication")
     nones, rollouts = run_counterfactuals(scenario, sorted(ref["replication"].astype(int)), horizon=horizon,
                                           alpha=alpha, seed=seed, workers=workers, progress=progress)
     pairs = paired_effects(ref, nones, rollouts)

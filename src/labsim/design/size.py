@@ -11,6 +11,12 @@ The search reads as its parts, each a function with a typed result:
    uncertainty (`MinimumSize`). Sequential batches go to the current N* until the interval is within
    +-`precision` of N*, or the budget of simulations is spent.
 4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`).
+5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
+   it (what the purchaser paid, providers viable, their break-even), in the reference batch's worlds.
+The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARCH_FIGURES`), so each stops
+`horizon` weeks after its last assignment instead of running the scenario's full length (design/replicate.py);
+what they report is identical to the full-length run's. Their other figures are NaN; the rows of step 5
+carry them (column `part` = "accounts" in replications.parquet, "search" for the search's own pilots).
 Replication r runs in the world of seed key (r,). Within a search every batch takes fresh replication
 numbers, so the probit's trials are independent: the same seed at two nearby sizes gives nearly the same
 pilot, and counting it twice would make the interval too narrow. Across searches (the central one, each
@@ -31,7 +37,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -41,13 +47,18 @@ from scipy import stats
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
-from labsim.design.replicate import Job, simulate
+from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, Job, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
 from labsim.sweep.runner import Progress, Task, executor, run_tasks
 
-#: Simulates pilots: given (replication, scenario) pairs at one size and a label for the progress bar,
-#: returns one record per pilot (`reject`, `estimate`, `se`, ... as `labsim.results.pilot`), in order.
-Simulate = Callable[[list[tuple[int, Scenario]], int, str], list[dict[str, Any]]]
+
+class Simulate(Protocol):
+    """Simulates pilots: given (replication, scenario) pairs at one size and a label for the progress bar,
+    returns one record per pilot (`reject`, `estimate`, `se`, ... as `labsim.results.pilot`), in order,
+    with the figures asked complete (the others NaN)."""
+
+    def __call__(self, pairs: list[tuple[int, Scenario]], size: int, label: str,
+                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -59,7 +70,7 @@ class SizeSearch:
     alpha: float = 0.05
     horizon: int = 26
     batch: int = 40
-    budget: int = 600
+    budget: int = 800  # +-10 % takes about 500-900 pilots (docs/evaluation.md); 600 ran out in most stub searches
     precision: float = 0.10  # stop when the 95 % interval on N* is within +-10 % of N*
     max_size: int | None = None
     type_i_sims: int = 40
@@ -234,8 +245,9 @@ def pool_simulator(s: SizeSearch, bar: Progress | None = None) -> Iterator[Simul
     """Real pilots on a pool of `s.workers` processes; replication r runs in the world of key (r,). Every
     batch advances `bar`, the one progress bar of the whole search."""
     with executor("local", s.workers) as pool:
-        def run(pairs: list[tuple[int, Scenario]], size: int, label: str) -> list[dict[str, Any]]:
-            tasks = [Task((rep,), Job(sc, "pilot", s.horizon, s.alpha, size)) for rep, sc in pairs]
+        def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
+                figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
+            tasks = [Task((rep,), Job(sc, "pilot", s.horizon, s.alpha, size, figures)) for rep, sc in pairs]
             if bar is not None:
                 bar.describe(f"size: {label}")
             rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar,
@@ -355,8 +367,9 @@ def _probit(df: pd.DataFrame):
 
 
 def fitted_power(df: pd.DataFrame, sizes: np.ndarray) -> np.ndarray | None:
-    """The probit's power at `sizes`: the curve the minimum size is read from (None if it cannot be fitted)."""
-    fit = _probit(df)
+    """The probit's power at `sizes`: the curve the minimum size is read from (None if it cannot be fitted);
+    over the search's own pilots when `df` also holds the accounts batch (replications.parquet)."""
+    fit = _probit(df.loc[df["part"] == "search"] if "part" in df else df)
     if fit is None:
         return None
     a, b = fit.params
@@ -408,6 +421,15 @@ def type_i_check(scenario: Scenario, s: SizeSearch, run: Simulate, size: int) ->
     return type_i_error(size, np.array([r["reject"] for r in rows], bool))
 
 
+def accounts_at(scenario: Scenario, s: SizeSearch, run: Simulate, size: int) -> list[dict[str, Any]]:
+    """`batch` pilots at `size` run to the scenario's full length, in the reference batch's worlds: the
+    purchaser's and providers' accounts at the minimum size, which the search's pilots (stopped at the
+    horizon) do not reach. Not part of the probit: N* is found before it."""
+    sized = at_size(scenario, s.by, size)
+    rows = run([(rep, sized) for rep in range(s.batch)], size, f"accounts, {s.by} = {size:,}", ALL_FIGURES)
+    return [{**r, "part": "accounts"} for r in rows]
+
+
 def size_bounds(scenario: Scenario, s: SizeSearch) -> tuple[int, int]:
     """The smallest and largest sizes the search may try: offices only as many as give every arm two
     (a cluster design with one office in an arm has no test), up to `max_size` (default 20x the scenario's
@@ -447,9 +469,14 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False, run: 
     s.progress = s.progress or progress
     if run is not None:
         return _search(scenario, s, run, say or stderr_lines(s.progress))
-    with search_bar(s, s.budget + s.type_i_sims) as (bar, say):
+    with search_bar(s, most_pilots(s)) as (bar, say):
         with pool_simulator(s, bar) as pool_run:
             return _search(scenario, s, pool_run, say)
+
+
+def most_pilots(s: SizeSearch) -> int:
+    """The most pilots one search simulates: its budget, the type-I check and the accounts batch."""
+    return s.budget + s.type_i_sims + s.batch
 
 
 def stderr_lines(on: bool) -> Callable[[str], None]:
@@ -486,22 +513,31 @@ def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str
         status, message, found = "not_reachable", _not_reachable(search, ref), None
     elif not search.room() and not found.within(s.precision):
         status, message = "budget", "the simulation budget ran out before the interval met the precision asked"
-    type_i = None
-    if found is not None and s.type_i_sims > 0:
+    type_i, accounts = None, []
+    if found is not None:
         size = search.clip(math.ceil(found.n_star))
-        say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size:,} with providers that do nothing")
-        type_i = type_i_check(scenario, s, run, size)
-    answer = _answer(scenario, s, search.trials, ref, found, status, message, type_i)
+        if s.type_i_sims > 0:
+            say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size:,} with providers that do nothing")
+            type_i = type_i_check(scenario, s, run, size)
+        say(f"accounts: {s.batch} pilots at {s.by} = {size:,} over the scenario's {scenario.weeks} weeks")
+        accounts = accounts_at(scenario, s, run, size)
+    answer = _answer(scenario, s, search.trials, accounts, ref, found, status, message, type_i)
     answer.seconds = round(time.perf_counter() - started, 1)
     return answer
 
 
-def _answer(scenario: Scenario, s: SizeSearch, trials: Trials, ref: Reference, found: MinimumSize | None,
-            status: str, message: str, type_i: TypeICheck | None) -> SizeAnswer:
-    """What the planner needs around N*: eligible to randomise, intake weeks, providers' break-even."""
-    rows, curve = trials.frame(), trials.curve()
-    near = rows.loc[(rows["size"] - (found.n_star if found else rows["size"].max())).abs().idxmin(), "size"]
-    at = rows.loc[rows["size"] == near]
+def _answer(scenario: Scenario, s: SizeSearch, trials: Trials, accounts: list[dict[str, Any]], ref: Reference,
+            found: MinimumSize | None, status: str, message: str, type_i: TypeICheck | None) -> SizeAnswer:
+    """What the planner needs at N*: eligible to randomise, intake weeks, providers' break-even, from the
+    accounts batch at N* (without a minimum size: intake figures at the largest size tried, no accounts)."""
+    curve = trials.curve()
+    rows = trials.frame().assign(part="search")
+    if accounts:
+        rows = pd.concat([rows, pd.DataFrame(accounts)], ignore_index=True)
+        at = rows.loc[rows["part"] == "accounts"]
+    else:
+        at = rows.loc[rows["size"] == rows["size"].max()]
+    near = int(at["size"].iloc[0])
     n_star = found.as_size() if found else None
     eligible = float(at["assigned"].mean()) / near * n_star if n_star else None
     filled = float(at["week_target_reached"].notna().mean()) if "week_target_reached" in at else 0.0
