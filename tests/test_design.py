@@ -115,6 +115,13 @@ def test_impossible_targets_get_an_answer():
     answer = search_size(sc, SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)).as_json()
     assert answer["status"] == "not_reachable" and answer["minimum_size"] is None
     assert answer["sims_total"] <= 40 and answer["message"]
+    why = answer["not_reachable"]  # the reason, structured so that the report words it in fi and sv too
+    assert why["largest"] == max(p["size"] for p in answer["power_curve"])
+    assert why["no_effect"] or why["places_filled"] is not None
+    from labsim.report.answers import size_answer
+
+    for lang, words in (("en", "reached power"), ("fi", "ei saavuttanut"), ("sv", "nådde styrkan")):
+        assert any(words in value for _, value in size_answer(answer, lang=lang).rows), lang
 
 
 def _small_file(tmp_path):

@@ -183,7 +183,8 @@ def SizeAnswer(folder: Path, draft: Draft, lang: str):
         verdict = " ".join(said.verdict)
         if found:
             verdict += " " + text("app_verdict_enough" if places >= size["minimum_size"] else "app_verdict_short", lang)
-        note(verdict or text("app_verdict_none", lang, why=size.get("message") or "-"),
+        why = dict(said.rows).get(text("n_note", lang), "-")  # the report's reason, in the page's language
+        note(verdict or text("app_verdict_none", lang, why=why),
              "success" if found else "warning", ["labsim-verdict"])
         solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in said.rows))
         solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang), format="png")

@@ -211,6 +211,7 @@ class SizeAnswer:
     seconds: float
     rows: pd.DataFrame
     extra: dict[str, Any] = field(default_factory=dict)  # keys other parts add (evidence, estimand)
+    unreachable: Unreachable | None = None  # why no size reached the target (status not_reachable)
 
     def as_json(self) -> dict[str, Any]:
         s, ref = self.settings, self.reference
@@ -218,6 +219,7 @@ class SizeAnswer:
             "by": s.by, "target_power": s.power, "alpha": s.alpha, "horizon_weeks": s.horizon,
             "precision": s.precision, "design": self.design, "referral_mode": self.referral_mode,
             "status": self.status, "message": self.message,
+            "not_reachable": asdict(self.unreachable) if self.unreachable else None,
             "minimum_size": self.minimum.as_size() if self.minimum else None,
             "minimum_size_ci": self.minimum.ci() if self.minimum else None,
             "analytic_size": math.ceil(ref.analytic_size) if math.isfinite(ref.analytic_size) else None,
@@ -445,20 +447,38 @@ def size_bounds(scenario: Scenario, s: SizeSearch) -> tuple[int, int]:
     return low, high
 
 
-def _not_reachable(search: Search, ref: Reference) -> str:
+@dataclass(frozen=True)
+class Unreachable:
+    """Why no size reached the target power: the largest size tried, the best power seen there, and what
+    stands in the way (size.json `not_reachable`; the report words it in each language)."""
+
+    largest: int
+    best_power: float
+    best_power_se: float
+    places_filled: float | None  # the catchment fills only this many places: a larger target adds nobody
+    no_effect: bool  # the reference batch's effect is not distinguishable from zero
+
+    def sentence(self, by: str, power: float) -> str:
+        """The reason in English, for size.json's `message` and the command line."""
+        message = (f"no pilot up to {by} = {self.largest:,} reached power {power:.0%} "
+                   f"(highest simulated: {self.best_power:.0%} +- {self.best_power_se:.0%})")
+        if self.places_filled is not None:
+            message += (f"; the catchment fills only about {self.places_filled:,.0f} places in the intake window, "
+                        "so a larger target adds nobody: more eligible job seekers (a larger area) or a longer "
+                        "intake are needed (try --by intake-weeks)")
+        elif self.no_effect:
+            message += "; the pilot's effect is not distinguishable from zero in this world"
+        return message
+
+
+def _not_reachable(search: Search, ref: Reference) -> Unreachable:
     s, curve = search.settings, search.trials.curve()
     largest = int(curve["size"].max())
     best = curve.loc[curve["power"].idxmax()]
-    message = (f"no pilot up to {s.by} = {largest:,} reached power {s.power:.0%} "
-               f"(highest simulated: {best['power']:.0%} +- {best['power_se']:.0%})")
-    reached = search.trials.frame().query("size == @largest")["participants"].mean()
-    if s.by == "participants" and reached < 0.9 * largest:
-        message += (f"; the catchment fills only about {reached:,.0f} places in the intake window, so a "
-                    "larger target adds nobody: more eligible job seekers (a larger area) or a longer "
-                    "intake are needed (try --by intake-weeks)")
-    elif not ref.itt > 2 * ref.itt_se:
-        message += "; the pilot's effect is not distinguishable from zero in this world"
-    return message
+    reached = float(search.trials.frame().query("size == @largest")["participants"].mean())
+    short = s.by == "participants" and reached < 0.9 * largest
+    return Unreachable(largest, float(best["power"]), float(best["power_se"]), reached if short else None,
+                       not short and not ref.itt > 2 * ref.itt_se)
 
 
 def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False, run: Simulate | None = None,
@@ -508,9 +528,10 @@ def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str
     bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
     widen(search)
     found = refine(search, s.power)
-    status, message = "found", ""
+    status, message, unreachable = "found", "", None
     if found is None or not math.isfinite(found.n_star) or found.n_star > high:
-        status, message, found = "not_reachable", _not_reachable(search, ref), None
+        unreachable, found = _not_reachable(search, ref), None
+        status, message = "not_reachable", unreachable.sentence(s.by, s.power)
     elif not search.room() and not found.within(s.precision):
         status, message = "budget", "the simulation budget ran out before the interval met the precision asked"
     type_i, accounts = None, []
@@ -523,6 +544,7 @@ def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str
         accounts = accounts_at(scenario, s, run, size)
     answer = _answer(scenario, s, search.trials, accounts, ref, found, status, message, type_i)
     answer.seconds = round(time.perf_counter() - started, 1)
+    answer.unreachable = unreachable
     return answer
 
 

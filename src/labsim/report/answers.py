@@ -270,10 +270,23 @@ def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lan
         rows += replication_rows(at, lang, at=f"{number(size, lang)} {unit}" if size is not None else None)
     if s.get("status") == "budget":
         rows.append((text("n_note", lang), text("n_budget", lang)))
-    elif s.get("message") and lang == "en":
-        rows.append((text("n_note", lang), s["message"]))
+    elif s.get("not_reachable"):
+        rows.append((text("n_note", lang), unreachable_text(s, unit, lang)))
     rows += _uncertainty_rows(s, lang)
     return Answer(verdict + _overstatement_words(s, lang), rows, _size_tables(s, lang))
+
+
+def unreachable_text(s: dict[str, Any], unit: str, lang: str) -> str:
+    """Why no size reached the target power (size.json `not_reachable`), in the report's language."""
+    u = s["not_reachable"]
+    said = text("n_unreachable", lang, n=number(u["largest"], lang), unit=unit,
+                power=percent(s.get("target_power", 0.8), lang), best=percent(u["best_power"], lang),
+                se=percent(u["best_power_se"], lang))
+    if u.get("places_filled") is not None:
+        said += text("n_unreachable_catchment", lang, n=number(u["places_filled"], lang))
+    elif u.get("no_effect"):
+        said += text("n_unreachable_no_effect", lang)
+    return said
 
 
 def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
