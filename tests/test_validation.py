@@ -44,7 +44,8 @@ def test_a_claim_that_does_not_match_stays_in_every_language():
     md = markdown(CLAIMS, META)
     row = next(line for line in md.splitlines() if "crepon_2013_itt" in line)
     assert "does not match" in row and "unverified" in row and "QJE / 128(2)" in row
-    assert "| 1 | long_term_share | 0.307 (0.260 - 0.340) | 0.290 (0.280 - 0.300) | matches |" in md
+    assert ("| 1 | Long-term unemployed share (12 months or more) (long_term_share) | 0.307 (0.260 - 0.340) | "
+            "0.290 (0.280 - 0.300) | matches |") in md
     for lang, no in (("en", "does not match"), ("fi", "ei vastaa"), ("sv", "stämmer inte")):
         page = html(CLAIMS, META, lang)
         assert f'<td class="no">{no}</td>' in page and f'lang="{lang}"' in page
@@ -62,3 +63,15 @@ def test_one_sided_and_point_claims_and_named_figures_in_each_language():
     assert "| 1.00 | 1.20 (> 0.800) | matches |" in md
     assert "Sama vaikutus heikolla miinus kireällä työmarkkinalla" in html([below, point], META, "fi")
     assert "Samma effekt på en svag minus en stram arbetsmarknad" in html([below, point], META, "sv")
+
+
+def test_every_figure_of_the_validation_is_named_in_the_planners_languages():
+    """Each figure of docs/validation.md has its words (`vn_<name>`; test_present checks fi and sv have
+    every key en has), so a Finnish or Swedish page never shows a bare variable name."""
+    from labsim.report.i18n import TEXTS
+
+    table = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    figures = re.findall(r"^\| \d \| ([^|]*) \|", table, re.M)
+    named = [re.search(r"\((\w+)\)( \(unverified\))?$", f.strip()) for f in figures]
+    assert figures and all(named), [f for f, n in zip(figures, named) if not n]
+    assert all(f"vn_{n.group(1)}" in TEXTS for n in named)
