@@ -18,7 +18,7 @@ The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARC
 what they report is identical to the full-length run's. Their other figures are NaN; the rows of step 5
 carry them (column `part` = "accounts" in replications.parquet, "search" for the search's own pilots).
 Replication r runs in the world of seed key (r,). Within a search every batch takes fresh replication
-numbers, so the probit's trials are independent: the same seed at two nearby sizes gives nearly the same
+numbers, so the fit's trials are independent: the same seed at two nearby sizes gives nearly the same
 pilot, and counting it twice would make the interval too narrow. Across searches (the central one, each
 end of an evidence range, the assurance) batch k uses the same replications: common random numbers, so the
 sizes at different assumptions differ by the assumption, not by the worlds drawn. A target the design cannot
