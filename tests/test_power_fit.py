@@ -88,9 +88,20 @@ def test_the_probit_is_statsmodels_probit_of_rejection_on_root_size():
     np.testing.assert_allclose(fit.power(np.array([900.0])), stats.norm.cdf(a + b * 30), rtol=1e-12)
 
 
-def test_a_probit_draw_whose_power_falls_with_size_never_reaches_the_target():
-    fit = ProbitFit(np.array([-1.0, -0.01]), np.eye(2) * 1e-12)
+def test_a_probit_whose_power_falls_with_size_gives_no_size():
+    """Fitted to rejections that fall with size: no curve; a draw with a falling slope (98 % at N = 0)
+    crosses the target only on its way down, which is no minimum size: N* inf."""
+    n = np.repeat([400.0, 900, 1600], 30)
+    rng = np.random.default_rng(0)
+    falling = pd.DataFrame({"size": n, "reject": rng.random(n.size) < np.interp(n, [400, 1600], [0.7, 0.3])})
+    assert ProbitFit.of(falling) is None
+    fit = ProbitFit(np.array([2.0, -0.01]), np.eye(2) * 1e-12)
     assert np.isinf(fit.n_star(0.8)) and np.isinf(fit.n_star_draws(0.8, 0)).all()
+
+
+def test_the_z_fit_needs_a_residual_degree_of_freedom():
+    df = z_pilots(5, sizes=(400, 900), each=2)
+    assert power_fit(df.iloc[:3]) is not None and power_fit(df.iloc[1:3]) is None
 
 
 def test_the_z_fit_only_where_every_pilot_tested_a_finite_z_against_one_normal_value():

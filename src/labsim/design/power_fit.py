@@ -49,9 +49,9 @@ def power_fit(df: pd.DataFrame) -> ZFit | ProbitFit | None:
 
 def _size_at(mu: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The size where a + b sqrt(N) reaches +-mu on the side its slope heads to (inf where it never does)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # slope 0: root +-inf or NaN, so N* inf
         root = (np.sign(b) * mu - a) / b
-    return np.where((b != 0) & (root > 0), root**2, np.inf)
+        return np.where(root > 0, root**2, np.inf)
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def mu_for_power(power: float, sigma: np.ndarray, c: float) -> np.ndarray:
     with |mu|; 0 where even mu = 0 reaches it, i.e. the spread alone rejects that often)."""
     sigma = np.asarray(sigma, float)
     lo = np.zeros_like(sigma)
-    hi = c + sigma * (max(stats.norm.ppf(power), 0.0) + 1.0)  # Phi((hi - c) / sigma) alone exceeds `power`
+    hi = c + sigma * max(stats.norm.ppf(power), 0.0)  # Phi((hi - c) / sigma) alone reaches `power`
     for _ in range(60):
         mid = (lo + hi) / 2
         below = two_sided_power(mid, sigma, c) < power
