@@ -8,8 +8,9 @@ The search reads as its parts, each a function with a typed result:
    the target.
 3. `refine`: a fit of a + b sqrt(N) over every size tried (`design/power_fit.py`: each pilot's z statistic
    where its test is the normal one, else a probit of its rejection) gives N* where the fitted power
-   equals the target and its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`). Sequential batches go to the current N* until the interval is within
-   +-`precision` of N*, or the budget of simulations is spent.
+   equals the target and its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`).
+   Sequential batches go to the current N* until the interval is within +-`precision` of N*, or the
+   budget of simulations is spent.
 4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`).
 5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
    it (what the purchaser paid, providers viable, their break-even), in the reference batch's worlds.
