@@ -180,6 +180,7 @@ def test_area_design_records_before_cohorts_and_its_did_vanishes_without_help():
     sc = small_scenario("design.randomisation=area", "area.offices=6", "referral.start_week=14",
                         "referral.mode=mandatory")
     res = results_of(_run(PilotModel(sc, rng=6), sc))
+    assert math.isnan(pilot_estimates(res)["z_critical"])  # tested by t(G - 1) or the wild bootstrap
     ind = res.individuals
     before = ind[ind["before_pilot"]]
     assert before["assigned_week"].max() < 14 <= ind.loc[~ind["before_pilot"], "assigned_week"].min()
@@ -190,6 +191,23 @@ def test_area_design_records_before_cohorts_and_its_did_vanishes_without_help():
     null = zero_help(sc)
     est = [pilot_estimates(results_of(_run(PilotModel(null, rng=seed), null)))["estimate"] for seed in range(8)]
     assert abs(np.mean(est)) < 3 * np.std(est, ddof=1) / math.sqrt(len(est))
+
+
+def test_an_individual_pilot_records_the_normal_critical_value_its_z_was_tested_against():
+    """Individual randomisation (HC2, normal test): reject = |estimate / se| > z_critical = z(1 - alpha/2),
+    what the size search's z fit reads; at alphas either side of the pilot's p-value it rejects and not."""
+    from scipy import stats
+
+    from labsim import PilotModel, results_of
+    from labsim.results.pilot import pilot_estimates
+
+    sc = small_scenario("referral.mode=mandatory")
+    res = results_of(_run(PilotModel(sc, rng=3), sc))
+    p = pilot_estimates(res)["p_value"]
+    for alpha, rejects in ((min(0.9, 2 * p), True), (p / 2, False)):
+        rec = pilot_estimates(res, alpha=alpha)
+        assert rec["z_critical"] == pytest.approx(stats.norm.ppf(1 - alpha / 2), rel=1e-9)
+        assert rec["reject"] == rejects == (abs(rec["estimate"] / rec["se"]) > rec["z_critical"]), (alpha, rec)
 
 
 def test_area_design_needs_a_before_period():

@@ -104,7 +104,7 @@ def test_power_chart_shows_the_saved_curve_band_target_minimum_and_analytic(fold
 
     reps = pd.read_parquet(folders["size"] / "replications.parquet")
     fit = sm.Probit(reps["reject"].astype(float), sm.add_constant(np.sqrt(reps["size"].astype(float)))).fit(disp=0)
-    (probit,) = _lines(ax, "Fitted probit")  # the curve the minimum size is read from, not joined dots
+    (probit,) = _lines(ax, "Fitted power")  # without z_critical (a folder from before issue 18): the probit
     np.testing.assert_allclose(probit.get_ydata(), norm.cdf(fit.params.iloc[0] + fit.params.iloc[1] * np.sqrt(probit.get_xdata())) * 100,
                                rtol=1e-4)
     (analytic,) = _lines(ax, "Analytic formula")
@@ -120,6 +120,22 @@ def test_power_chart_shows_the_saved_curve_band_target_minimum_and_analytic(fold
     assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # one band: the minimum's interval
     (band,) = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert band.get_x() == 930 and band.get_x() + band.get_width() == 1160
+
+
+def test_power_chart_of_z_pilots_draws_the_z_fit(folders, tmp_path):
+    """Pilots that record `z_critical` (individual randomisation): the fitted curve is the z fit's two-sided
+    normal power of the least-squares line of z on sqrt(N), the curve the minimum size is read from."""
+    folder = tmp_path / "size"
+    shutil.copytree(folders["size"], folder)
+    reps = pd.read_parquet(folder / "replications.parquet").assign(z_critical=norm.ppf(0.975))
+    reps.to_parquet(folder / "replications.parquet", index=False)
+    (line,) = _lines(figures_for(load(folder))["power_curve"].axes[0], "Fitted power")
+    x, z = np.sqrt(reps["size"].astype(float)), reps["estimate"] / reps["se"]
+    b, a = np.polyfit(x, z, 1)
+    s = np.sqrt(((z - a - b * x) ** 2).sum() / (len(z) - 2))
+    mu = a + b * np.sqrt(line.get_xdata())
+    np.testing.assert_allclose(line.get_ydata(), (norm.cdf((mu - 1.959964) / s) + norm.cdf((-mu - 1.959964) / s)) * 100,
+                               rtol=1e-5)
 
 
 def test_mde_chart_is_z_sum_times_the_simulated_se(folders):

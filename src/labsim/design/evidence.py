@@ -26,6 +26,7 @@ import numpy as np
 from labsim.config.errors import LabsimError
 from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
+from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
     MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_pilots, per_size, pool_simulator, refine,
     search_bar, search_size, size_bounds, stderr_lines, widen,
@@ -151,6 +152,16 @@ def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: Siz
     return SizeAtValue(r.path, value, found, status, len(search.trials.rows))
 
 
+def rejections_only(run: Simulate) -> Simulate:
+    """`run` with each pilot's `z_critical` left out (NaN), so the assurance is fitted to rejections: its
+    z statistics mix the values drawn over the evidence (their spread grows with the size), which the z
+    fit's N(a + b sqrt(N), sigma^2) does not describe (design/power_fit.py)."""
+    def probit_run(pairs: list[tuple[int, Scenario]], size: int, label: str,
+                   figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
+        return [{**r, "z_critical": np.nan} for r in run(pairs, size, label, figures)]
+    return probit_run
+
+
 def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], sizes: list[float],
               target: float, say: Callable[[str], None] = lambda msg: None) -> tuple[Search, MinimumSize | None]:
     """The assurance search: replication r draws every assumption from its range (seeded by (seed, r),
@@ -168,7 +179,7 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
         return drawn[rep]
 
     low, high = size_bounds(scenario, s)
-    search = Search(s, lambda rep, size: at_size(world(rep), s.by, size), run, low, high,
+    search = Search(s, lambda rep, size: at_size(world(rep), s.by, size), rejections_only(run), low, high,
                     max(3 * s.batch, s.budget // 2), say=say)
     finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
     if len(finite) < 2:  # a probit needs two sizes

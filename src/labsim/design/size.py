@@ -6,10 +6,11 @@ The search reads as its parts, each a function with a typed result:
    classical two-proportion size (with the design effect for clusters) follows from them (`Reference`).
 2. `bracket`: batches at half, once and twice that size; `widen`: larger batches while no size reaches
    the target.
-3. `refine`: a probit of each replication's rejection on sqrt(N), fitted over every size tried, gives N*
-   where the fitted power equals the target and its 95 % interval from the probit's coefficient
-   uncertainty (`MinimumSize`). Sequential batches go to the current N* until the interval is within
-   +-`precision` of N*, or the budget of simulations is spent.
+3. `refine`: a fit of a + b sqrt(N) over every size tried (`design/power_fit.py`: each pilot's z statistic
+   where its test is the normal one, else a probit of its rejection) gives N* where the fitted power
+   equals the target and its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`).
+   Sequential batches go to the current N* until the interval is within +-`precision` of N*, or the
+   budget of simulations is spent.
 4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`).
 5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
    it (what the purchaser paid, providers viable, their break-even), in the reference batch's worlds.
@@ -18,7 +19,7 @@ The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARC
 what they report is identical to the full-length run's. Their other figures are NaN; the rows of step 5
 carry them (column `part` = "accounts" in replications.parquet, "search" for the search's own pilots).
 Replication r runs in the world of seed key (r,). Within a search every batch takes fresh replication
-numbers, so the probit's trials are independent: the same seed at two nearby sizes gives nearly the same
+numbers, so the fit's trials are independent: the same seed at two nearby sizes gives nearly the same
 pilot, and counting it twice would make the interval too narrow. Across searches (the central one, each
 end of an evidence range, the assurance) batch k uses the same replications: common random numbers, so the
 sizes at different assumptions differ by the assumption, not by the worlds drawn. A target the design cannot
@@ -33,7 +34,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -41,12 +41,12 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
+from labsim.design.power_fit import fit_kind, power_fit
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, Job, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
 from labsim.sweep.runner import Progress, Task, executor, run_tasks
@@ -220,6 +220,7 @@ class SizeAnswer:
             "precision": s.precision, "design": self.design, "referral_mode": self.referral_mode,
             "status": self.status, "message": self.message,
             "not_reachable": asdict(self.unreachable) if self.unreachable else None,
+            "fit": fit_kind(self.rows.loc[self.rows["part"] == "search"]),
             "minimum_size": self.minimum.as_size() if self.minimum else None,
             "minimum_size_ci": self.minimum.ci() if self.minimum else None,
             "analytic_size": math.ceil(ref.analytic_size) if math.isfinite(ref.analytic_size) else None,
@@ -353,47 +354,22 @@ def widen(search: Search) -> None:
         search.batch_at(search.clip(4 * search.trials.largest()), "widening")
 
 
-def _probit(df: pd.DataFrame):
-    """Fit P(reject) = Phi(a + b sqrt(N)); None if it cannot be fitted (e.g. every trial agrees)."""
-    y = df["reject"].to_numpy(float)
-    if y.min() == y.max() or df["size"].nunique() < 2:
-        return None
-    x = sm.add_constant(np.sqrt(df["size"].to_numpy(float)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            fit = sm.Probit(y, x).fit(disp=0)
-        except Exception:  # perfect separation or no convergence: fall back to the observed curve
-            return None
-    return fit if np.all(np.isfinite(fit.params)) and fit.params[1] > 0 else None
-
-
 def fitted_power(df: pd.DataFrame, sizes: np.ndarray) -> np.ndarray | None:
-    """The probit's power at `sizes`: the curve the minimum size is read from (None if it cannot be fitted);
-    over the search's own pilots when `df` also holds the accounts batch (replications.parquet)."""
-    fit = _probit(df.loc[df["part"] == "search"] if "part" in df else df)
-    if fit is None:
-        return None
-    a, b = fit.params
-    return stats.norm.cdf(a + b * np.sqrt(np.asarray(sizes, float)))
-
-
-def _n_star(a: np.ndarray, b: np.ndarray, power: float) -> np.ndarray:
-    root = (stats.norm.ppf(power) - a) / b
-    return np.where((b > 0) & (root > 0), root**2, np.inf)
+    """The fitted power at `sizes` (z fit or probit, `design/power_fit.py`): the curve the minimum size is
+    read from (None if it cannot be fitted); over the search's own pilots when `df` also holds the accounts
+    batch (replications.parquet)."""
+    fit = power_fit(df.loc[df["part"] == "search"] if "part" in df else df)
+    return None if fit is None else fit.power(sizes)
 
 
 def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> MinimumSize | None:
-    """N* and its 95 % interval from the probit over all trials (parametric bootstrap of a, b)."""
-    fit = _probit(df)
+    """N* and its 95 % interval from the fit over all trials (parametric bootstrap of its coefficients)."""
+    fit = power_fit(df)
     if fit is None:
         return None
-    a, b = fit.params
-    draws = np.random.default_rng(seed).multivariate_normal(fit.params, fit.cov_params(), 2000)
-    n = _n_star(draws[:, 0], draws[:, 1], power)
-    n.sort()  # order statistics (the draws may hold inf, where the fitted slope is not positive)
+    n = np.sort(fit.n_star_draws(power, seed))  # order statistics (inf where a draw never reaches the target)
     lo, hi = n[int(0.025 * n.size)], n[int(0.975 * n.size) - 1]
-    return MinimumSize(float(_n_star(np.array(a), np.array(b), power)), float(lo), float(hi))
+    return MinimumSize(fit.n_star(power), float(lo), float(hi))
 
 
 def refine(search: Search, power: float) -> MinimumSize | None:

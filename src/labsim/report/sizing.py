@@ -32,10 +32,10 @@ def size_axis(size: dict[str, Any], lang: str) -> str:
 
 def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str = "en",
                 replications: pd.DataFrame | None = None) -> Figure:
-    """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted probit the minimum
+    """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
     size is read from, the analytic curve, the target power, and the minimum size with its interval
     (the one shaded band)."""
-    from labsim.design.size import analytic_power, fitted_power  # the probit needs statsmodels: only for size folders
+    from labsim.design.size import analytic_power, fitted_power  # the fit needs statsmodels: only for size folders
 
     power, alpha = targets(size)
     c = curve.sort_values("size")

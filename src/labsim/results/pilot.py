@@ -9,6 +9,7 @@ analysed with standard errors clustered by the randomised unit (office or market
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,8 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
         "ci_high": main.ci_high,
         "p_value": main.p_value,
         "reject": bool(main.p_value < alpha) if np.isfinite(main.p_value) else False,
+        # the normal critical value |estimate / se| was tested against (NaN: t(G - 1) or the wild bootstrap)
+        "z_critical": NormalDist().inv_cdf(1 - alpha / 2) if cluster is None else np.nan,
         "clusters": main.clusters,
         "icc": cluster_icc(ind_itt, f"employed_{horizon}w", cluster),
         "n": main.n,

@@ -1,0 +1,159 @@
+"""The power curve a size search reads its minimum size N* from, fitted to the pilots it simulated.
+
+Both fits share the form a + b sqrt(N) and give N* where the fitted power equals the target, with draws of
+N* from a parametric bootstrap of their coefficients for its 95 % interval (docs/evaluation.md, item 4):
+
+- `ZFit`, where every pilot tested its z statistic (estimate / SE) against the normal critical value c
+  (individual randomisation, HC2 SEs; the record's `z_critical`): z ~ N(mu(N), sigma^2) with
+  mu(N) = a + b sqrt(N), least squares of z on sqrt(N), sigma from the residuals (a spread other than 1,
+  e.g. from an SE that is off, is carried as it is); power(N) = Phi((mu - c) / sigma) + Phi((-mu - c) /
+  sigma), two-sided, so a negative effect is sized like a positive one. A rejection, |z| > c, carries
+  only phi(z_p)^2 / (p (1 - p)) of z's information about mu (0.49 at 80 % power), so the same interval
+  takes about half the pilots.
+- `ProbitFit` elsewhere (t(G - 1) or the wild cluster bootstrap with clusters, the assurance's mixture
+  over the evidence, pilots without a finite z): P(reject) = Phi(a + b sqrt(N)).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+#: Parametric-bootstrap draws of the coefficients behind N*'s interval.
+DRAWS = 2000
+
+
+def fit_kind(df: pd.DataFrame) -> str:
+    """"z" when every pilot tested its finite z against one normal critical value, else "probit"."""
+    if "z_critical" not in df or df.empty:
+        return "probit"
+    crit = df["z_critical"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = df["estimate"].to_numpy(float) / df["se"].to_numpy(float)
+    same = np.isfinite(crit).all() and np.unique(crit).size == 1
+    return "z" if same and np.isfinite(z).all() else "probit"
+
+
+def power_fit(df: pd.DataFrame) -> ZFit | ProbitFit | None:
+    """The fit `fit_kind` chooses over these pilots (None if it cannot be fitted)."""
+    if df.empty or df["size"].nunique() < 2:
+        return None
+    return ZFit.of(df) if fit_kind(df) == "z" else ProbitFit.of(df)
+
+
+def _size_at(mu: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The size where a + b sqrt(N) reaches +-mu on the side its slope heads to (inf where it never does)."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # slope 0: root +-inf or NaN, so N* inf
+        root = (np.sign(b) * mu - a) / b
+        return np.where(root > 0, root**2, np.inf)
+
+
+@dataclass(frozen=True)
+class ProbitFit:
+    """P(reject) = Phi(a + b sqrt(N)) over each pilot's rejection (`params` = a, b; `cov` their covariance)."""
+
+    params: np.ndarray
+    cov: np.ndarray
+    kind: ClassVar[str] = "probit"
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> ProbitFit | None:
+        """None if the probit cannot be fitted (every trial agrees, separation) or its slope is not positive."""
+        y = df["reject"].to_numpy(float)
+        if y.min() == y.max():
+            return None
+        x = sm.add_constant(np.sqrt(df["size"].to_numpy(float)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = sm.Probit(y, x).fit(disp=0)
+            except Exception:  # perfect separation or no convergence: no curve
+                return None
+        params = np.asarray(fit.params, float)
+        if not np.all(np.isfinite(params)) or params[1] <= 0:
+            return None
+        return cls(params, np.asarray(fit.cov_params(), float))
+
+    def power(self, sizes: np.ndarray) -> np.ndarray:
+        a, b = self.params
+        return stats.norm.cdf(a + b * np.sqrt(np.asarray(sizes, float)))
+
+    def n_star(self, power: float) -> float:
+        return float(self._size_for(power, *self.params))
+
+    def n_star_draws(self, power: float, seed: int) -> np.ndarray:
+        draws = np.random.default_rng(seed).multivariate_normal(self.params, self.cov, DRAWS)
+        return self._size_for(power, draws[:, 0], draws[:, 1])
+
+    @staticmethod
+    def _size_for(power: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Where Phi(a + b sqrt(N)) = power; inf where the slope is not positive (power never rises)."""
+        return np.where(b > 0, _size_at(np.asarray(stats.norm.ppf(power)), a, b), np.inf)
+
+
+@dataclass(frozen=True)
+class ZFit:
+    """z = estimate / SE ~ N(a + b sqrt(N), sigma^2), tested two-sided against `c` (`params` = a, b;
+    `xtx_inv` = (X'X)^-1 of the least squares; `dof` = pilots - 2)."""
+
+    params: np.ndarray
+    sigma: float
+    xtx_inv: np.ndarray
+    dof: int
+    c: float
+    kind: ClassVar[str] = "z"
+
+    @classmethod
+    def of(cls, df: pd.DataFrame) -> ZFit | None:
+        """None with fewer than three pilots or z's that lie exactly on a line (no spread to carry)."""
+        z = df["estimate"].to_numpy(float) / df["se"].to_numpy(float)
+        x = np.column_stack([np.ones(z.size), np.sqrt(df["size"].to_numpy(float))])
+        dof = z.size - 2
+        if dof < 1:
+            return None
+        params, *_ = np.linalg.lstsq(x, z, rcond=None)
+        rss = float(((z - x @ params) ** 2).sum())
+        if not rss > 0:
+            return None
+        return cls(params, float(np.sqrt(rss / dof)), np.linalg.inv(x.T @ x), dof,
+                   float(df["z_critical"].iloc[0]))
+
+    def power(self, sizes: np.ndarray) -> np.ndarray:
+        a, b = self.params
+        return two_sided_power(a + b * np.sqrt(np.asarray(sizes, float)), self.sigma, self.c)
+
+    def n_star(self, power: float) -> float:
+        mu = mu_for_power(power, np.array(self.sigma), self.c)
+        return float(_size_at(mu, *self.params))
+
+    def n_star_draws(self, power: float, seed: int) -> np.ndarray:
+        """sigma^2 from dof s^2 / chi2(dof), then (a, b) ~ N(a, b fitted, sigma^2 (X'X)^-1): the usual
+        posterior of a normal regression with flat priors, which carries the uncertainty of sigma too."""
+        rng = np.random.default_rng(seed)
+        sigma = self.sigma * np.sqrt(self.dof / rng.chisquare(self.dof, DRAWS))
+        ab = self.params + sigma[:, None] * (rng.standard_normal((DRAWS, 2)) @ np.linalg.cholesky(self.xtx_inv).T)
+        return _size_at(mu_for_power(power, sigma, self.c), ab[:, 0], ab[:, 1])
+
+
+def two_sided_power(mu: np.ndarray, sigma: np.ndarray | float, c: float) -> np.ndarray:
+    """P(|z| > c) for z ~ N(mu, sigma^2)."""
+    return stats.norm.cdf((mu - c) / sigma) + stats.norm.cdf((-mu - c) / sigma)
+
+
+def mu_for_power(power: float, sigma: np.ndarray, c: float) -> np.ndarray:
+    """The |mu| >= 0 where the two-sided power reaches `power`, for each sigma (bisection: the power rises
+    with |mu|; 0 where even mu = 0 reaches it, i.e. the spread alone rejects that often)."""
+    sigma = np.asarray(sigma, float)
+    lo = np.zeros_like(sigma)
+    hi = c + sigma * max(stats.norm.ppf(power), 0.0)  # Phi((hi - c) / sigma) alone reaches `power`
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        below = two_sided_power(mid, sigma, c) < power
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return np.where(two_sided_power(np.zeros_like(sigma), sigma, c) >= power, 0.0, (lo + hi) / 2)

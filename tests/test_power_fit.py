@@ -1,0 +1,114 @@
+"""The size search's two power fits (design/power_fit.py) against independent computations, on pilots
+drawn directly from their models (fast: no search; the searches against stubs are in test_size.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+
+from labsim.design.power_fit import ProbitFit, ZFit, fit_kind, mu_for_power, power_fit, two_sided_power
+
+C = stats.norm.ppf(0.975)
+A, B, SIGMA = 0.3, 0.06, 1.2  # the z model of these tests: power 80 % at n_true()
+
+
+def z_power(n: float, sign: float = 1.0) -> float:
+    mu = sign * (A + B * math.sqrt(n))
+    return stats.norm.sf((C - mu) / SIGMA) + stats.norm.cdf((-C - mu) / SIGMA)
+
+
+def n_true(sign: float = 1.0) -> float:
+    return optimize.brentq(lambda n: z_power(n, sign) - 0.8, 1, 1e6)
+
+
+def z_pilots(seed: int, sizes=(600, 1500, 2500), each: int = 100, sign: float = 1.0) -> pd.DataFrame:
+    """Pilots whose z ~ N(sign (A + B sqrt(N)), SIGMA^2), tested against C."""
+    rng = np.random.default_rng(seed)
+    n = np.repeat(np.asarray(sizes, float), each)
+    z = sign * (A + B * np.sqrt(n)) + SIGMA * rng.standard_normal(n.size)
+    se = np.sqrt(0.84 / n)
+    return pd.DataFrame({"size": n, "estimate": z * se, "se": se, "reject": np.abs(z) > C, "z_critical": C})
+
+
+def test_the_z_fit_is_least_squares_with_the_residual_spread_and_the_two_sided_power():
+    df = z_pilots(1, sign=-1.0)
+    fit = power_fit(df)
+    assert isinstance(fit, ZFit) and fit.c == C and fit.dof == len(df) - 2
+    x, z = np.sqrt(df["size"]), df["estimate"] / df["se"]
+    b, a = np.polyfit(x, z, 1)
+    s = math.sqrt(((z - a - b * x) ** 2).sum() / (len(z) - 2))
+    np.testing.assert_allclose([*fit.params, fit.sigma], [a, b, s], rtol=1e-10)
+    sizes = np.array([100.0, 1000.0, 4000.0])
+    mu = a + b * np.sqrt(sizes)
+    np.testing.assert_allclose(fit.power(sizes), stats.norm.cdf((mu - C) / s) + stats.norm.cdf((-mu - C) / s),
+                               rtol=1e-12)
+    n_star = fit.n_star(0.8)  # where that power is the target, found here by brentq on N
+    assert n_star == pytest.approx(optimize.brentq(lambda n: fit.power(np.array([n]))[0] - 0.8, 10, 1e6), rel=1e-8)
+
+
+@pytest.mark.parametrize("power, sigma", [(0.8, 1.0), (0.9, 1.3), (0.2, 0.8), (0.06, 1.0)])
+def test_mu_for_power_inverts_the_two_sided_power(power, sigma):
+    mu = mu_for_power(power, np.array([sigma]), C)
+    assert mu[0] > 0 and two_sided_power(mu, sigma, C)[0] == pytest.approx(power, abs=1e-9)
+
+
+def test_a_spread_that_alone_reaches_the_target_needs_no_effect():
+    """sigma 3: 2 Phi(-1.96 / 3) = 51 % rejects with mu = 0, so 50 % power needs mu = 0."""
+    assert mu_for_power(0.5, np.array([3.0]), C)[0] == 0.0
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_z_fit_interval_holds_the_true_size_at_about_the_nominal_rate(sign):
+    """200 sets of 300 pilots: the 95 % interval holds N* in >= 90 % (binomial SE of 95 % over 200 is
+    1.5 pp: 3 SE), and not in all (an interval too wide would)."""
+    from labsim.design.size import minimum_size
+
+    truth = n_true(sign)
+    found = [minimum_size(z_pilots(seed, sign=sign), 0.8, seed) for seed in range(200)]
+    covered = np.mean([m.low <= truth <= m.high for m in found])
+    assert 0.90 <= covered < 1.0, covered
+    n = np.array([m.n_star for m in found])
+    assert abs(n.mean() - truth) < 3 * n.std(ddof=1) / math.sqrt(n.size), (n.mean(), truth)
+
+
+def test_the_probit_is_statsmodels_probit_of_rejection_on_root_size():
+    import statsmodels.api as sm
+
+    df = z_pilots(2).drop(columns="z_critical")
+    fit = power_fit(df)
+    assert isinstance(fit, ProbitFit) and fit.kind == "probit"
+    ref = sm.Probit(df["reject"].astype(float), sm.add_constant(np.sqrt(df["size"]))).fit(disp=0)
+    np.testing.assert_allclose(fit.params, ref.params, rtol=1e-6)
+    a, b = fit.params
+    assert fit.n_star(0.8) == pytest.approx(((stats.norm.ppf(0.8) - a) / b) ** 2, rel=1e-12)
+    np.testing.assert_allclose(fit.power(np.array([900.0])), stats.norm.cdf(a + b * 30), rtol=1e-12)
+
+
+def test_a_probit_whose_power_falls_with_size_gives_no_size():
+    """Fitted to rejections that fall with size: no curve; a draw with a falling slope (98 % at N = 0)
+    crosses the target only on its way down, which is no minimum size: N* inf."""
+    n = np.repeat([400.0, 900, 1600], 30)
+    rng = np.random.default_rng(0)
+    falling = pd.DataFrame({"size": n, "reject": rng.random(n.size) < np.interp(n, [400, 1600], [0.7, 0.3])})
+    assert ProbitFit.of(falling) is None
+    fit = ProbitFit(np.array([2.0, -0.01]), np.eye(2) * 1e-12)
+    assert np.isinf(fit.n_star(0.8)) and np.isinf(fit.n_star_draws(0.8, 0)).all()
+
+
+def test_the_z_fit_needs_a_residual_degree_of_freedom():
+    df = z_pilots(5, sizes=(400, 900), each=2)
+    assert power_fit(df.iloc[:3]) is not None and power_fit(df.iloc[1:3]) is None
+
+
+def test_the_z_fit_only_where_every_pilot_tested_a_finite_z_against_one_normal_value():
+    df = z_pilots(3)
+    assert fit_kind(df) == "z"
+    assert fit_kind(df.drop(columns="z_critical")) == "probit"  # records from before issue 18
+    assert fit_kind(df.assign(z_critical=np.where(df.index == 0, np.nan, C))) == "probit"  # a cluster design
+    assert fit_kind(df.assign(z_critical=np.where(df.index == 0, 1.64, C))) == "probit"  # two alphas
+    assert fit_kind(df.assign(se=np.where(df.index == 0, 0.0, df["se"]))) == "probit"  # no finite z
+    assert power_fit(df.loc[df["size"] == 600]) is None  # one size: no slope
