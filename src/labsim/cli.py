@@ -770,7 +770,7 @@ def _os_error(err: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `labsim` console script; returns the exit code (see the module's docstring).
+    """The command line: runs one command and returns its exit code (see the module's docstring; `entry` exits).
 
     Every subcommand gets the same handling, so a new one only has to declare its options with the
     types of `labsim.cli_args`, raise `LabsimError` for bad input and write its folders with
@@ -821,3 +821,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"labsim: '{command}' {how}; no half-written output is left", file=sys.stderr)
             code = EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return code
+
+
+def entry() -> None:
+    """The `labsim` command and `python -m labsim`: `main`, then, when a signal stopped the command, an exit
+    that skips the interpreter's finalization. By then `main` has closed its pools and left no half-written
+    output; finalizing after a signal can still crash in a C extension's thread or meet the signal again
+    (exit -6 or -2 instead of 130 or 143, seen under load)."""
+    code = main()
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed or broken pipe: nothing more to say
+                pass
+        os._exit(code)
+    sys.exit(code)
+
