@@ -412,3 +412,4 @@ def test_size_report_leads_with_the_range_over_the_evidence(folders, tmp_path):
     assert "Between 420 and 3,600 participants depending on the assumptions" in html
     assert "with 1,900 the chance of a significant result across that range is 80%" in html
     assert html.index("Between 420 and 3,600") < html.index("Minimum pilot size")
+    assert "<td>löytyi</td>" in render(folder, "fi") and "<td>found</td>" not in render(folder, "fi")

@@ -289,6 +289,11 @@ def unreachable_text(s: dict[str, Any], unit: str, lang: str) -> str:
     return said
 
 
+def _status(status: str | None, lang: str) -> str:
+    """A search's status (found, not_reachable, budget) in the reader's words."""
+    return text(f"status_{status}", lang) if status in ("found", "not_reachable", "budget") else str(status or "")
+
+
 def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
     """The honest range first, where the scenario has assumptions with an evidence range: the size at their
     ends, and the size that gives the target chance of a significant result across them (assurance)."""
@@ -373,7 +378,7 @@ def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
                              text("t_interval", lang), text("t_status", lang)],
                             [[lever_name(str(r.get("path")), lang), lever_value(str(r.get("path")), r.get("value"), lang),
                               number(r.get("minimum_size"), lang), _interval(r.get("minimum_size_ci"), lang),
-                              str(r.get("status", ""))] for r in by]))
+                              _status(r.get("status"), lang)] for r in by]))
     return tables
 
 
