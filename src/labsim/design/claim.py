@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
-Z95 = 1.959963984540054
+from labsim.sweep.tables import Z95
 
 
 @dataclass(frozen=True)

@@ -89,11 +89,18 @@ def cohort_totals(result: RunResult, horizon: int, arm: str | None = None, weeks
     }
 
 
+def run_job(job: Job, seed: np.random.SeedSequence) -> PilotModel:
+    """The pilot of `job` in the world of `seed` (from the worker's kept world when there is one), run
+    until every figure asked of it is complete."""
+    model = world_cache.pilot_model(job.scenario, seed)
+    run_until_complete(model, job)
+    return model
+
+
 def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     """Run one replication (module level, so worker processes can import it)."""
     job: Job = task.payload
-    model = world_cache.pilot_model(job.scenario, seed)
-    run_until_complete(model, job)
+    model = run_job(job, seed)
     result = results_of(model)
     record: dict[str, Any] = {"kind": job.kind, "size": job.size, "replication": int(task.key[-1])}
     weeks = job.scenario.weeks

@@ -31,7 +31,7 @@ from labsim.config.scenario import apply_overrides, parse_scenario, scenario_to_
 from labsim.config.targets import Targets, load_targets
 from labsim.design import validation_displacement, validation_power, validation_take_up
 from labsim.design.calibrate import Evaluator, Plan, target_rows
-from labsim.design.claim import Claim
+from labsim.design.claim import Claim, mean_interval, one_sided
 from labsim.sweep.runner import Task, executor, run_tasks
 from labsim.sweep.store import Store
 
@@ -118,10 +118,6 @@ def _creaming(scenario: dict[str, Any], source: str, replications: int, seed: in
     for task, value in run_tasks(effort_gradient, tasks, root_seed=seed, pool=pool):
         got[task.key[0] - 100, task.key[1]] = value
     outcome, narrowed = got[0], got[0] - got[1]
-    out = []
-    for name, v, low, high in (("effort_gap_top_bottom_fifth_outcome_only_pay", outcome, 0.0, np.inf),
-                               ("effort_gap_narrowed_by_differential_pay", narrowed, 0.0, np.inf)):
-        m, se = float(np.nanmean(v)), float(np.nanstd(v, ddof=1) / np.sqrt(np.isfinite(v).sum()))
-        out.append(Claim(5, name, CREAMING_SOURCE, low, low, high, m, m - 1.96 * se, m + 1.96 * se,
-                         bool(m - 1.96 * se > low)))
-    return out
+    return [one_sided(5, name, CREAMING_SOURCE, 0.0, ">", 0.0, mean_interval(v))
+            for name, v in (("effort_gap_top_bottom_fifth_outcome_only_pay", outcome),
+                            ("effort_gap_narrowed_by_differential_pay", narrowed))]

@@ -27,9 +27,8 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import Scenario, apply_overrides, parse_scenario
-from labsim.design import world_cache
 from labsim.design.claim import Claim, mean_interval, one_sided
-from labsim.design.replicate import Job, run_until_complete, simulate
+from labsim.design.replicate import Job, run_job, simulate
 from labsim.design.rollout import overstatement, paired_effects
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, run_tasks
@@ -70,8 +69,7 @@ def spillover_record(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]
     """The untreated's employment at the horizon in treated markets minus that of the eligible in the
     untreated market, in one world (worker function)."""
     run: Saturated = task.payload
-    model = world_cache.pilot_model(run.job.scenario, seed)
-    run_until_complete(model, run.job)
+    model = run_job(run.job, seed)
     return {"market": run.market, "world": int(task.key[-1]), "spillover": spillover(assigned(model.record()))}
 
 

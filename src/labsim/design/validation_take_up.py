@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 from labsim.config.scenario import Scenario, apply_overrides, parse_scenario
-from labsim.design import world_cache
 from labsim.design.claim import Claim, mean_interval
-from labsim.design.replicate import Job, run_until_complete
+from labsim.design.replicate import Job, run_job
 from labsim.design.rollout import overstatement
 from labsim.design.worlds import zero_help
 from labsim.results.pilot import pilot_estimates
@@ -51,8 +50,7 @@ class Run:
 def participants_record(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     """One world's ITT, take-up and participants' employment at the horizon (worker function)."""
     run: Run = task.payload
-    model = world_cache.pilot_model(run.job.scenario, seed)
-    run_until_complete(model, run.job)
+    model = run_job(run.job, seed)
     result = results_of(model)
     ind = result.individuals.loc[~result.individuals["before_pilot"]]
     took = (ind["arm"] == "pilot") & ind["took_up"]
