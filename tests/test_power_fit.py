@@ -112,3 +112,40 @@ def test_the_z_fit_only_where_every_pilot_tested_a_finite_z_against_one_normal_v
     assert fit_kind(df.assign(z_critical=np.where(df.index == 0, 1.64, C))) == "probit"  # two alphas
     assert fit_kind(df.assign(se=np.where(df.index == 0, 0.0, df["se"]))) == "probit"  # no finite z
     assert power_fit(df.loc[df["size"] == 600]) is None  # one size: no slope
+
+
+def test_both_fits_read_the_size_each_pilot_reached():
+    """A pilot whose target the catchment could not fill reached fewer places (`reached`): the fits are
+    the least squares of z and the probit of rejection on sqrt(reached), not on sqrt(target)."""
+    import statsmodels.api as sm
+
+    df = z_pilots(6)
+    df["reached"] = np.minimum(df["size"], 1800.0)  # the 2,500 target filled 1,800 places
+    df["size"] = df["size"].where(df["size"] < 2000, 2500.0)
+    z = df["estimate"] / df["se"]
+    b, a = np.polyfit(np.sqrt(df["reached"]), z, 1)
+    np.testing.assert_allclose(ZFit.of(df).params, [a, b], rtol=1e-10)
+    assert not np.allclose(ZFit.of(df.drop(columns="reached")).params, [a, b], rtol=1e-3)
+    probit = sm.Probit(df["reject"].astype(float), sm.add_constant(np.sqrt(df["reached"]))).fit(disp=0)
+    np.testing.assert_allclose(ProbitFit.of(df.drop(columns="z_critical")).params, probit.params, rtol=1e-6)
+
+
+def test_pilots_in_shared_worlds_get_the_covariance_clustered_by_world():
+    """With a `world` column the z fit's coefficient covariance (sigma^2 `shape`) is statsmodels' OLS
+    covariance clustered by world (CR1); without it, sigma^2 (X'X)^-1. Here every world's pilots share a
+    world effect of SD 0.8, so the fitted mean z at a size (what N* is read from) is less certain clustered
+    (the slope, compared within each world across sizes, is not)."""
+    import statsmodels.api as sm
+
+    df = z_pilots(7, each=40)
+    df["world"] = np.tile(np.arange(40), 3)
+    world_effect = np.random.default_rng(1).normal(0, 0.8, 40)[df["world"]]
+    df["estimate"] = (df["estimate"] / df["se"] + world_effect) * df["se"]
+    z, x = df["estimate"] / df["se"], sm.add_constant(np.sqrt(df["size"]))
+    ols = sm.OLS(z, x).fit(cov_type="cluster", cov_kwds={"groups": df["world"]})
+    fit = ZFit.of(df)
+    np.testing.assert_allclose(fit.sigma**2 * fit.shape, ols.cov_params(), rtol=1e-8)
+    plain = ZFit.of(df.drop(columns="world"))
+    np.testing.assert_allclose(plain.sigma**2 * plain.shape, sm.OLS(z, x).fit().cov_params(), rtol=1e-8)
+    at = np.array([1.0, math.sqrt(1500)])
+    assert at @ fit.shape @ at > 1.3 * at @ plain.shape @ at  # 1 + (3 - 1) 0.64 / 2.08 = 1.6 expected

@@ -233,7 +233,7 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
     from labsim.cli import main
 
     @contextmanager
-    def stub_pool(s, bar=None):
+    def stub_pool(s, bar=None, pool=None):
         yield stub(s.seed)
 
     monkeypatch.setattr(evidence, "pool_simulator", stub_pool)
@@ -342,3 +342,48 @@ def test_assurance_keeps_the_probit_of_rejections():
     ev = assess_evidence(sc, s, z_stub(2), [Range("providers.effort_effect", 0.3, CENTRAL, 0.7)], central, 0.8)
     assert central.as_json()["fit"] == "z"
     assert fit_kind(pd.DataFrame(ev.assurance_rows)) == "probit" and ev.size_for_assurance is not None
+
+
+def capped_stub(seed: int, cap: float):
+    """The z stub in a catchment that fills at most `cap` places: a larger target reaches `cap`
+    participants, and its z is that of `cap` (as fi_2019's 14,684 target filled about 10,300 places)."""
+    inner = z_stub(seed)
+
+    def run(pairs, size, label, figures=SEARCH_FIGURES):
+        rows = inner(pairs, min(size, int(cap)), label, figures)
+        return [{**r, "size": size, "participants": min(size, int(cap))} for r in rows]
+    return run
+
+
+def test_a_catchment_that_fills_fewer_places_bends_no_fit():
+    """N* (about 1,990) just below what the catchment fills (2,300; the bracket's 2x target fills no more):
+    the fit reads the places filled, so over 40 seeds the interval holds the true N* in >= 85 % as
+    without a cap (fitted on the targets instead: 62 % measured) and every search finds a size."""
+    truth = n_true_z()
+    answers = [search(seed, capped_stub(seed, 2300)) for seed in range(40)]
+    assert all(a.minimum is not None for a in answers), [a.message for a in answers if a.minimum is None]
+    assert any((a.rows["size"] > 2300).any() for a in answers)  # targets beyond the cap were tried
+    covered = np.mean([a.minimum.low <= truth <= a.minimum.high for a in answers])
+    assert covered >= 0.85, covered
+
+
+def test_a_size_beyond_what_the_catchment_fills_is_not_reachable_and_says_so():
+    """N* about 1,990 but only 1,500 places fill: not reachable, with the places filled, after trying the
+    filled size rather than spending the budget on larger targets."""
+    for seed in range(5):
+        a = search(seed, capped_stub(seed, 1500))
+        assert a.status == "not_reachable" and a.minimum is None
+        assert a.unreachable.places_filled == pytest.approx(1500)
+        assert len(a.rows) < a.settings.budget / 2
+
+
+def test_the_assurance_is_bracketed_where_an_end_not_reachable_stopped():
+    """An end of the evidence range not reachable because the catchment fills only 2,300 places brackets
+    the assurance at those places (not at a larger target, which fills no more)."""
+    sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
+    central = search_size(sc, s, run=capped_stub(2, 2300))
+    ev = assess_evidence(sc, s, capped_stub(2, 2300), [Range("providers.effort_effect", 0.3, CENTRAL, 0.7)],
+                         central, 0.8)
+    low = ev.by_assumption[0]
+    assert low.status == "not_reachable" and low.largest == 2300
+    assert 2300 in {r["size"] for r in ev.assurance_rows[: 3 * s.batch]}  # among the assurance's brackets

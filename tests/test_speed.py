@@ -191,3 +191,42 @@ def test_a_search_stopped_early_finds_the_same_size_as_one_run_to_full_length():
     pd.testing.assert_frame_equal(*(x.rows.loc[x.rows["part"] == "accounts"].reset_index(drop=True)
                                     for x in (early, full)))
     assert early.providers_viable_share == full.providers_viable_share
+
+
+def test_a_pilot_in_a_shared_world_is_that_world_with_a_pilot_seed_of_its_own():
+    """`Job.world` = w: the world is drawn from the key (WORLDS, w) under the run's root seed and the
+    task's own seed draws the pilot, as `PilotModel(rng=pilot seed, world=world seed)` does from scratch;
+    two replications in one world start from the same people and differ in who is assigned; the worker
+    burns that world in once."""
+    from labsim.design.replicate import WORLDS, run_job, run_until_complete
+
+    sc = small_scenario(*MANDATORY)
+    job = Job(sc, horizon=13, figures=("employment",), world=3)
+    world_cache.clear()
+    a, b = (run_job(job, seed_for(4, (rep,))) for rep in (7, 8))
+    assert world_cache.stats == {"hits": 1, "misses": 1}
+    direct = PilotModel(sc, rng=seed_for(4, (7,)), world=np.random.SeedSequence(4, spawn_key=(WORLDS, 3)))
+    run_until_complete(direct, job)
+    _same(results_of(a), results_of(direct))
+    ra, rb = results_of(a).individuals, results_of(b).individuals
+    assert (a.seekers.motivation == b.seekers.motivation).all()  # the same people
+    assert not ra[["person", "arm"]].equals(rb[["person", "arm"]])  # another randomisation
+    other = run_job(Job(sc, horizon=13, figures=("employment",), world=4), seed_for(4, (7,)))
+    assert not (other.seekers.motivation == a.seekers.motivation).all()
+    assert simulate(Task((7,), job), seed_for(4, (7,)))["world"] == 3  # replications.parquet's column
+
+
+@pytest.mark.parametrize("kind", ["none", "rollout"])
+def test_counterfactual_worlds_stop_once_their_pilots_last_cohort_is_complete(kind):
+    """With `last_cohort` (its pilot's last intake week) a no-pilot or roll-out world runs `horizon` weeks
+    past it, and every cohort up to it has the full-length run's counts."""
+    sc = small_scenario(*MANDATORY, "weeks=90")
+    variant = no_pilot(sc) if kind == "none" else roll_out(sc)
+    seed = seed_for(8, (0,))
+    pilot = simulate(Task((0,), Job(sc, horizon=13, figures=("employment",))), seed)
+    last = pilot["last_intake_week"]
+    full = simulate(Task((0,), Job(variant, kind, horizon=13)), seed)
+    early = simulate(Task((0,), Job(variant, kind, horizon=13, figures=("employment",), last_cohort=last)), seed)
+    assert early["weeks_run"] == last + 13 < full["weeks_run"]
+    for key in ("cohort_employed", "cohort_n"):
+        assert early[key][: last + 1] == full[key][: last + 1], key

@@ -471,14 +471,16 @@ def cmd_size(args: argparse.Namespace) -> int:
     from labsim.design.evidence import size_over_evidence
     from labsim.report.answers import size_text
 
-    answer = size_over_evidence(scenario, search, ranges, assurance, progress=not args.json)
     from labsim.design.rollout import add_to_size
     from labsim.design.worlds import size_of
+    from labsim.sweep.runner import executor
 
-    found, rows = answer.as_json(), answer.rows
-    add_to_size(found, rows, scenario, by=args.by, base=size_of(scenario, args.by), estimand=args.estimand,
-                power=args.power, alpha=args.alpha, horizon=args.horizon, seed=args.seed, workers=args.workers,
-                progress=not args.json)
+    with executor("local", args.workers) as pool:  # one pool: the roll-out worlds are the search's, kept burned in
+        answer = size_over_evidence(scenario, search, ranges, assurance, progress=not args.json, pool=pool)
+        found, rows = answer.as_json(), answer.rows
+        add_to_size(found, rows, scenario, by=args.by, base=size_of(scenario, args.by), estimand=args.estimand,
+                    power=args.power, alpha=args.alpha, horizon=args.horizon, seed=args.seed, workers=args.workers,
+                    progress=not args.json, pool=pool)
     return _write_answer(args, "size", found, rows, scenario, path, overrides, out, size_text)
 
 

@@ -61,6 +61,7 @@ class SizeAtValue:
     minimum: MinimumSize | None
     status: str
     sims: int
+    largest: int = 0  # the largest size its search tried, or the places the catchment fills if fewer
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,9 @@ def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: Siz
     bracket(search, start, (0.7, 1.4))
     widen(search)
     found = refine(search, s.power)
-    if found is None or not math.isfinite(found.n_star) or found.n_star > high:
-        return SizeAtValue(r.path, value, None, "not_reachable", len(search.trials.rows))
+    if found is None or not math.isfinite(found.n_star) or found.n_star > search.ceiling():
+        return SizeAtValue(r.path, value, None, "not_reachable", len(search.trials.rows),
+                           search.clip(min(search.trials.largest(), search.ceiling())))
     status = "found" if found.within(s.precision) else "budget"
     return SizeAtValue(r.path, value, found, status, len(search.trials.rows))
 
@@ -199,9 +201,12 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
                 ends.append(SizeAtValue(r.path, value, central.minimum, central.status, 0))
             else:
                 ends.append(size_at_value(scenario, s, run, central, r, value, say))
-    sizes = [e.minimum.n_star for e in ends if e.minimum] or [central.reference.size]
+    # the assurance is bracketed at the sizes found, and where an end was not reachable at the largest size
+    # its search tried or the places the catchment fills, if fewer (a larger target adds nobody)
+    sizes = [e.minimum.n_star if e.minimum else e.largest for e in ends if e.minimum or e.largest] \
+        or [central.reference.size]
     search, found = assurance(scenario, s, run, ranges, sizes, target, lambda msg: say(f"assurance: {msg}"))
-    if found is not None and (not math.isfinite(found.n_star) or found.n_star > search.high):
+    if found is not None and (not math.isfinite(found.n_star) or found.n_star > search.ceiling()):
         found = None
     curve = search.trials.curve()
     points = [AssurancePoint(int(c["size"]), float(c["power"]), float(c["power_se"])) for _, c in curve.iterrows()]
@@ -210,15 +215,16 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
 
 
 def size_over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], target: float,
-                       progress: bool = False, run: Simulate | None = None) -> SizeAnswer:
-    """The size search, and with ranges its answer over the evidence (keys added to size.json)."""
+                       progress: bool = False, run: Simulate | None = None, pool: Any = None) -> SizeAnswer:
+    """The size search, and with ranges its answer over the evidence (keys added to size.json); its pilots
+    on `pool` when given (else a pool of its own)."""
     s.check()
     s.progress = s.progress or progress
     if run is None:
         # one bar over the central search, half a budget for each end and half for the assurance
         total = most_pilots(s) + (s.budget // 2) * (2 * len(ranges) + 1 if ranges else 0)
         with search_bar(s, total) as (bar, say):
-            with pool_simulator(s, bar) as pool_run:
+            with pool_simulator(s, bar, pool) as pool_run:
                 return _over_evidence(scenario, s, ranges, target, pool_run, say)
     return _over_evidence(scenario, s, ranges, target, run, stderr_lines(s.progress))
 

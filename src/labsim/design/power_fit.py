@@ -1,7 +1,10 @@
 """The power curve a size search reads its minimum size N* from, fitted to the pilots it simulated.
 
 Both fits share the form a + b sqrt(N) and give N* where the fitted power equals the target, with draws of
-N* from a parametric bootstrap of their coefficients for its 95 % interval (docs/evaluation.md, item 4):
+N* from a parametric bootstrap of their coefficients for its 95 % interval (docs/evaluation.md, item 4).
+N is the size each pilot reached (`reached`: the places it filled when places are the lever), not the
+size it aimed at: beyond what the catchment fills in the intake window a larger target adds nobody, and
+fitted on the targets such a pilot would bend the line and flatten its slope at N*.
 
 - `ZFit`, where every pilot tested its z statistic (estimate / SE) against the normal critical value c
   (individual randomisation, HC2 SEs; the record's `z_critical`): z ~ N(mu(N), sigma^2) with
@@ -42,9 +45,14 @@ def fit_kind(df: pd.DataFrame) -> str:
 
 def power_fit(df: pd.DataFrame) -> ZFit | ProbitFit | None:
     """The fit `fit_kind` chooses over these pilots (None if it cannot be fitted)."""
-    if df.empty or df["size"].nunique() < 2:
+    if df.empty or np.unique(reached(df)).size < 2:
         return None
     return ZFit.of(df) if fit_kind(df) == "z" else ProbitFit.of(df)
+
+
+def reached(df: pd.DataFrame) -> np.ndarray:
+    """The size each pilot reached (column `reached`; the size it aimed at where there is none)."""
+    return df["reached" if "reached" in df else "size"].to_numpy(float)
 
 
 def _size_at(mu: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -68,7 +76,7 @@ class ProbitFit:
         y = df["reject"].to_numpy(float)
         if y.min() == y.max():
             return None
-        x = sm.add_constant(np.sqrt(df["size"].to_numpy(float)))
+        x = sm.add_constant(np.sqrt(reached(df)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -100,11 +108,13 @@ class ProbitFit:
 @dataclass(frozen=True)
 class ZFit:
     """z = estimate / SE ~ N(a + b sqrt(N), sigma^2), tested two-sided against `c` (`params` = a, b;
-    `xtx_inv` = (X'X)^-1 of the least squares; `dof` = pilots - 2)."""
+    `shape` = their covariance over sigma^2: (X'X)^-1 of the least squares, or, where the pilots ran in
+    shared worlds (column `world`), the covariance clustered by world (CR1) over sigma^2; `dof` = pilots - 2).
+    """
 
     params: np.ndarray
     sigma: float
-    xtx_inv: np.ndarray
+    shape: np.ndarray
     dof: int
     c: float
     kind: ClassVar[str] = "z"
@@ -113,7 +123,7 @@ class ZFit:
     def of(cls, df: pd.DataFrame) -> ZFit | None:
         """None with fewer than three pilots or z's that lie exactly on a line (no spread to carry)."""
         z = df["estimate"].to_numpy(float) / df["se"].to_numpy(float)
-        x = np.column_stack([np.ones(z.size), np.sqrt(df["size"].to_numpy(float))])
+        x = np.column_stack([np.ones(z.size), np.sqrt(reached(df))])
         dof = z.size - 2
         if dof < 1:
             return None
@@ -121,8 +131,9 @@ class ZFit:
         rss = float(((z - x @ params) ** 2).sum())
         if not rss > 0:
             return None
-        return cls(params, float(np.sqrt(rss / dof)), np.linalg.inv(x.T @ x), dof,
-                   float(df["z_critical"].iloc[0]))
+        sigma, xtx_inv = float(np.sqrt(rss / dof)), np.linalg.inv(x.T @ x)
+        shape = xtx_inv if "world" not in df else clustered(x, z - x @ params, df["world"].to_numpy(), xtx_inv) / sigma**2
+        return cls(params, sigma, shape, dof, float(df["z_critical"].iloc[0]))
 
     def power(self, sizes: np.ndarray) -> np.ndarray:
         a, b = self.params
@@ -133,12 +144,24 @@ class ZFit:
         return float(_size_at(mu, *self.params))
 
     def n_star_draws(self, power: float, seed: int) -> np.ndarray:
-        """sigma^2 from dof s^2 / chi2(dof), then (a, b) ~ N(a, b fitted, sigma^2 (X'X)^-1): the usual
-        posterior of a normal regression with flat priors, which carries the uncertainty of sigma too."""
+        """sigma^2 from dof s^2 / chi2(dof), then (a, b) ~ N(a, b fitted, sigma^2 `shape`): with independent
+        pilots the usual posterior of a normal regression with flat priors, which carries the uncertainty of
+        sigma too."""
         rng = np.random.default_rng(seed)
         sigma = self.sigma * np.sqrt(self.dof / rng.chisquare(self.dof, DRAWS))
-        ab = self.params + sigma[:, None] * (rng.standard_normal((DRAWS, 2)) @ np.linalg.cholesky(self.xtx_inv).T)
+        ab = self.params + sigma[:, None] * (rng.standard_normal((DRAWS, 2)) @ np.linalg.cholesky(self.shape).T)
         return _size_at(mu_for_power(power, sigma, self.c), ab[:, 0], ab[:, 1])
+
+
+def clustered(x: np.ndarray, resid: np.ndarray, cluster: np.ndarray, xtx_inv: np.ndarray) -> np.ndarray:
+    """The least squares' covariance clustered by `cluster` (CR1: G / (G - 1) (n - 1) / (n - k)), for
+    pilots that share worlds: (X'X)^-1 (sum over clusters of X_g'e_g e_g'X_g) (X'X)^-1."""
+    _, g = np.unique(cluster, return_inverse=True)
+    scores = np.zeros((g.max() + 1, x.shape[1]))
+    np.add.at(scores, g, x * resid[:, None])
+    n, k, groups = x.shape[0], x.shape[1], scores.shape[0]
+    factor = groups / max(groups - 1, 1) * (n - 1) / (n - k)
+    return factor * xtx_inv @ (scores.T @ scores) @ xtx_inv
 
 
 def two_sided_power(mu: np.ndarray, sigma: np.ndarray | float, c: float) -> np.ndarray:

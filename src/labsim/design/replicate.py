@@ -7,6 +7,12 @@ it, the purchaser's and providers' accounts only at the scenario's last week. Af
 nobody is assigned or starts, and later weeks cannot change earlier ones, so the figures asked are
 identical to the full-length run's; figures not asked are NaN, never a truncated number. A no-pilot or
 roll-out world runs until the last week any pilot in that world could assign, plus the same weeks.
+
+With `Job.world` = w the pilot runs in world w of the run (its population, employers and burn-in drawn
+from the seed key (`WORLDS`, w) under the run's root seed), and the task's own seed draws only the pilot
+(randomisation and every later draw): a size search runs its many batches in the reference batch's
+worlds, each burned in once per worker, with a fresh pilot seed per replication (docs/evaluation.md).
+Without it, world and pilot share the task's seed, as `labsim run --seed` does.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from labsim.sweep.runner import Task
 from labsim.world.model import PilotModel
 
 Kind = Literal["pilot", "none", "rollout"]
+#: First element of a world's seed key (WORLDS, w): apart from the tasks' own keys (r,) of one element.
+WORLDS = 0x574F524C
 Figure = Literal["employment", "weeks_employed", "accounts"]
 #: Every figure a pilot's record holds: the run lasts the scenario's full length.
 ALL_FIGURES: tuple[Figure, ...] = ("employment", "weeks_employed", "accounts")
@@ -48,6 +56,8 @@ class Job:
     alpha: float = 0.05
     size: int | None = None
     figures: tuple[Figure, ...] = ALL_FIGURES
+    world: int | None = None  # the world it runs in (seed key (WORLDS, world)); None: the task's own seed
+    last_cohort: int | None = None  # a no-pilot or roll-out world: the last week of assignment read (None: any)
 
     def weeks_after_intake(self) -> int | None:
         """Weeks the run needs after the last assignment; None: the scenario's full length."""
@@ -61,8 +71,9 @@ def run_until_complete(model: PilotModel, job: Job) -> None:
     weeks, need = job.scenario.weeks, job.weeks_after_intake()
     if need is None:
         stop = weeks
-    elif job.kind != "pilot":  # a counterfactual world covers any pilot's intake in it
-        stop = min(weeks, max(model.referral.end_intake - 1, 0) + need)
+    elif job.kind != "pilot":  # a counterfactual world covers its pilot's intake (or any pilot's)
+        last = max(model.referral.end_intake - 1, 0) if job.last_cohort is None else job.last_cohort
+        stop = min(weeks, last + need)
     else:
         while model.week < weeks and not model.referral.closed_after(model.week):
             model.step()
@@ -92,7 +103,8 @@ def cohort_totals(result: RunResult, horizon: int, arm: str | None = None, weeks
 def run_job(job: Job, seed: np.random.SeedSequence) -> PilotModel:
     """The pilot of `job` in the world of `seed` (from the worker's kept world when there is one), run
     until every figure asked of it is complete."""
-    model = world_cache.pilot_model(job.scenario, seed)
+    world = None if job.world is None else np.random.SeedSequence(seed.entropy, spawn_key=(WORLDS, job.world))
+    model = world_cache.pilot_model(job.scenario, seed, world)
     run_until_complete(model, job)
     return model
 
@@ -103,6 +115,8 @@ def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     model = run_job(job, seed)
     result = results_of(model)
     record: dict[str, Any] = {"kind": job.kind, "size": job.size, "replication": int(task.key[-1])}
+    if job.world is not None:
+        record["world"] = job.world
     weeks = job.scenario.weeks
     if job.kind == "pilot":
         record.update(pilot_estimates(result, job.horizon, job.alpha))

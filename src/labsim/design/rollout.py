@@ -22,7 +22,9 @@ control rate) and a normal test statistic; its interval maps the roll-out effect
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,13 +113,21 @@ def paired_effects(pilots: pd.DataFrame, nones: dict[int, dict], rollouts: dict[
 
 
 def run_counterfactuals(scenario: Scenario, replications: list[int], *, horizon: int, alpha: float, seed: int,
-                        workers: int | None, progress: bool = False) -> tuple[dict[int, dict], dict[int, dict]]:
-    """The no-pilot and roll-out runs of the worlds `replications` (seed keys (r,), as the pilots')."""
+                        workers: int | None, progress: bool = False, worlds: dict[int, int] | None = None,
+                        last_cohorts: dict[int, int] | None = None, pool: Any = None
+                        ) -> tuple[dict[int, dict], dict[int, dict]]:
+    """The no-pilot and roll-out runs of the worlds `replications` (seed keys (r,), as the pilots'; in the
+    pilots' own `worlds` (`Job.world`) when they ran in worlds of their own), on `pool` when given: the
+    pool of the search keeps those worlds burned in. Each runs until its cohorts at the horizon are
+    complete: up to the week `last_cohorts` gives for its world (its pilot's last intake week), else any
+    pilot's."""
     variants = {"none": no_pilot(scenario), "rollout": roll_out(scenario)}
-    tasks = [Task((rep,), Job(variants[k], k, horizon, alpha, figures=SEARCH_FIGURES))  # cohorts at the horizon
+    tasks = [Task((rep,), Job(variants[k], k, horizon, alpha, figures=SEARCH_FIGURES,  # cohorts at the horizon
+                              world=None if worlds is None else worlds[rep],
+                              last_cohort=None if last_cohorts is None else last_cohorts[rep]))
              for rep in replications for k in variants]
     out: dict[str, dict[int, dict]] = {"none": {}, "rollout": {}}
-    with executor("local", workers) as pool:
+    with nullcontext(pool) if pool is not None else executor("local", workers) as pool:
         for _, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool,
                                 progress="roll-out worlds" if progress else None, total=len(tasks)):
             out[rec["kind"]][rec["replication"]] = rec
@@ -186,14 +196,18 @@ def _whole(x: float) -> int | None:
 
 def add_to_size(answer: dict, rows: pd.DataFrame, scenario: Scenario, *, base: int, estimand: str, power: float,
                 alpha: float, horizon: int, seed: int, workers: int | None, by: str = "participants",
-                progress: bool = False) -> None:
+                progress: bool = False, pool: Any = None) -> None:
     """Put the overstatement (and, for estimand `rollout`, the size to detect the roll-out effect) into a
     size answer, from the reference batch's worlds (the pilots at the scenario's own size `base`) run
     again with no pilot and rolled out."""
     search = rows["part"] == "search" if "part" in rows else True
     ref = rows.loc[(rows["size"] == base) & search].drop_duplicates("replication")
-    nones, rollouts = run_counterfactuals(scenario, sorted(ref["replication"].astype(int)), horizon=horizon,
-                                          alpha=alpha, seed=seed, workers=workers, progress=progress)
+    reps = ref["replication"].astype(int)
+    worlds = dict(zip(reps, ref["world"].astype(int))) if "world" in ref else None
+    last = dict(zip(reps, ref["last_intake_week"].astype(int).clip(lower=0)))  # the cohorts paired_effects reads
+    nones, rollouts = run_counterfactuals(scenario, sorted(reps), horizon=horizon, alpha=alpha, seed=seed,
+                                          workers=workers, progress=progress, worlds=worlds, last_cohorts=last,
+                                          pool=pool)
     pairs = paired_effects(ref, nones, rollouts)
     o = overstatement(pairs["itt"].to_numpy(), pairs["rollout_effect"].to_numpy())
     answer["estimand"] = estimand

@@ -6,11 +6,12 @@ The search reads as its parts, each a function with a typed result:
    classical two-proportion size (with the design effect for clusters) follows from them (`Reference`).
 2. `bracket`: batches at half, once and twice that size; `widen`: larger batches while no size reaches
    the target.
-3. `refine`: a fit of a + b sqrt(N) over every size tried (`design/power_fit.py`: each pilot's z statistic
-   where its test is the normal one, else a probit of its rejection) gives N* where the fitted power
-   equals the target and its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`).
-   Sequential batches go to the current N* until the interval is within +-`precision` of N*, or the
-   budget of simulations is spent.
+3. `refine`: a fit of a + b sqrt(N) over every pilot (`design/power_fit.py`: each pilot's z statistic
+   where its test is the normal one, else a probit of its rejection; N the size the pilot reached, i.e.
+   the places it filled when places are the lever) gives N* where the fitted power equals the target and
+   its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`). Sequential batches go to the
+   current N* until the interval is within +-`precision` of N*, or the budget of simulations is spent. An
+   N* beyond the places the catchment fills (`most_filled`) cannot be reached by a larger target.
 4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`).
 5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
    it (what the purchaser paid, providers viable, their break-even), in the reference batch's worlds.
@@ -18,9 +19,12 @@ The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARC
 `horizon` weeks after its last assignment instead of running the scenario's full length (design/replicate.py);
 what they report is identical to the full-length run's. Their other figures are NaN; the rows of step 5
 carry them (column `part` = "accounts" in replications.parquet, "search" for the search's own pilots).
-Replication r runs in the world of seed key (r,). Within a search every batch takes fresh replication
-numbers, so the fit's trials are independent: the same seed at two nearby sizes gives nearly the same
-pilot, and counting it twice would make the interval too narrow. Across searches (the central one, each
+Replication r runs with the pilot seed of key (r,) in world r mod `batch` (the reference batch's worlds,
+each burned in once per worker). Within a search every batch takes fresh replication numbers, so the fit's
+trials are independent pilots: the same pilot seed at two nearby sizes gives nearly the same pilot, and
+counting it twice would make the interval too narrow. Pilots in one world share only the world (on
+fi_2019 the worlds' own effects vary by nothing measurable, docs/estimand.md); the z fit's covariance is
+clustered by world all the same. Across searches (the central one, each
 end of an evidence range, the assurance) batch k uses the same replications: common random numbers, so the
 sizes at different assumptions differ by the assumption, not by the worlds drawn. A target the design cannot
 reach (no effect, or power still short at the largest size allowed) gets an answer, not an endless search.
@@ -35,7 +39,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -244,13 +248,16 @@ class SizeAnswer:
 
 
 @contextmanager
-def pool_simulator(s: SizeSearch, bar: Progress | None = None) -> Iterator[Simulate]:
-    """Real pilots on a pool of `s.workers` processes; replication r runs in the world of key (r,). Every
-    batch advances `bar`, the one progress bar of the whole search."""
-    with executor("local", s.workers) as pool:
+def pool_simulator(s: SizeSearch, bar: Progress | None = None, pool: Any = None) -> Iterator[Simulate]:
+    """Real pilots on a pool of `s.workers` processes; replication r runs with the pilot seed of key (r,) in
+    world r mod `batch`, one of the reference batch's worlds (`Job.world`): each world is drawn and burned in
+    once per worker, not once per pilot. Every batch advances `bar`, the one progress bar of the search.
+    On `pool` when given (a caller that runs the same worlds afterwards keeps the workers' worlds)."""
+    with nullcontext(pool) if pool is not None else executor("local", s.workers) as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
-            tasks = [Task((rep,), Job(sc, "pilot", s.horizon, s.alpha, size, figures)) for rep, sc in pairs]
+            tasks = [Task((rep,), Job(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch))
+                     for rep, sc in pairs]
             if bar is not None:
                 bar.describe(f"size: {label}")
             rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar,
@@ -286,6 +293,8 @@ class Search:
         self.say(f"{step}: {s.batch} pilots at {s.by} = {size:,}")
         rows = self.run([(rep, self.variant(rep, size)) for rep in range(t.next_rep, t.next_rep + s.batch)], size,
                         f"{s.by} = {size:,}")
+        for r in rows:  # the size the fit reads: the places filled, where places are the lever
+            r["reached"] = float(r["participants"]) if s.by == "participants" else float(size)
         t.next_rep += s.batch
         t.sizes.add(size)
         t.rows.extend(rows)
@@ -293,6 +302,20 @@ class Search:
 
     def clip(self, size: float) -> int:
         return int(min(max(round(size), self.low), self.high))
+
+    def ceiling(self) -> float:
+        """The largest N* a pilot can reach: the largest size allowed, or fewer places if the catchment
+        fills no more in the intake window."""
+        return min(self.high, most_filled(self.trials.frame()))
+
+
+def most_filled(df: pd.DataFrame) -> float:
+    """The most places a pilot filled on average at any size tried, if some size's pilots left places
+    empty (filled under 99 % of their target on average); infinite while every size filled."""
+    if df.empty or "reached" not in df:
+        return math.inf
+    g = df.groupby("size")["reached"].mean()
+    return float(g.max()) if (g < 0.99 * g.index).any() else math.inf
 
 
 def per_size(scenario: Scenario, by: str) -> Callable[[int, int], Scenario]:
@@ -357,9 +380,10 @@ def widen(search: Search) -> None:
 def fitted_power(df: pd.DataFrame, sizes: np.ndarray) -> np.ndarray | None:
     """The fitted power at `sizes` (z fit or probit, `design/power_fit.py`): the curve the minimum size is
     read from (None if it cannot be fitted); over the search's own pilots when `df` also holds the accounts
-    batch (replications.parquet)."""
-    fit = power_fit(df.loc[df["part"] == "search"] if "part" in df else df)
-    return None if fit is None else fit.power(sizes)
+    batch (replications.parquet). A target beyond the places the catchment fills gets the power of those."""
+    df = df.loc[df["part"] == "search"] if "part" in df else df
+    fit = power_fit(df)
+    return None if fit is None else fit.power(np.minimum(sizes, most_filled(df)))
 
 
 def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> MinimumSize | None:
@@ -374,11 +398,16 @@ def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> MinimumSize |
 
 def refine(search: Search, power: float) -> MinimumSize | None:
     """Sequential batches at the current estimate of N* until its interval is within the precision asked
-    (or the budget is spent); the fitted N* over every trial."""
+    (or the budget is spent, or the interval lies beyond the places the catchment fills); the fitted N*
+    over every trial."""
     s = search.settings
     found = minimum_size(search.trials.frame(), power, s.seed)
     while found is not None and search.room() and found.n_star <= search.high and not found.within(s.precision):
-        search.batch_at(search.clip(found.n_star), f"refining (N* ~ {found.n_star:,.0f})")
+        ceiling = search.ceiling()
+        if found.low > ceiling:
+            break  # the whole interval beyond the places the catchment fills: not reachable
+        # an N* that may lie beyond those places is tried at them, until it is clearly beyond or within
+        search.batch_at(search.clip(min(found.n_star, ceiling)), f"refining (N* ~ {found.n_star:,.0f})")
         found = minimum_size(search.trials.frame(), power, s.seed)
     return found
 
@@ -505,7 +534,7 @@ def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str
     widen(search)
     found = refine(search, s.power)
     status, message, unreachable = "found", "", None
-    if found is None or not math.isfinite(found.n_star) or found.n_star > high:
+    if found is None or not math.isfinite(found.n_star) or found.n_star > search.ceiling():
         unreachable, found = _not_reachable(search, ref), None
         status, message = "not_reachable", unreachable.sentence(s.by, s.power)
     elif not search.room() and not found.within(s.precision):

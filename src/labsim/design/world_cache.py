@@ -1,12 +1,13 @@
 """Burned-in worlds kept in each worker process, so that a search burns in each world once.
 
-A size search runs replication r at every size, assumption and counterfactual kind in the world of the
-same seed (common random numbers); a diagnosis runs the no-pilot and roll-out worlds with the pilot's
-seed. The world at week 0 depends only on the scenario's world sections and the seed
-(`labsim.world.burn_in`), so the first pilot in a world keeps a copy of it here and later pilots start
-from a copy of that: the same numbers as burning it in again, without the cost. Each worker process has
-its own cache (at most `LIMIT_BYTES` of arrays, the least recently used world dropped first), so with W
-workers a world is burned in at most W times.
+A size search runs all its batches in the reference batch's worlds (each pilot with a seed of its own,
+the world with a seed of its own: `Job.world`), and replication r at every size, assumption and
+counterfactual kind with the same seeds (common random numbers); a diagnosis runs the no-pilot and
+roll-out worlds with the pilot's seed. The world at week 0 depends only on the scenario's world sections
+and the world's seed (`labsim.world.burn_in`), so the first pilot in a world keeps a copy of it here and
+later pilots start from a copy of that: the same numbers as burning it in again, without the cost. Each
+worker process has its own cache (at most `LIMIT_BYTES` of arrays, the least recently used world dropped
+first), so with W workers a world is burned in at most W times.
 """
 
 from __future__ import annotations
@@ -26,16 +27,19 @@ _worlds: OrderedDict[tuple, BurnedIn] = OrderedDict()
 stats = {"hits": 0, "misses": 0}
 
 
-def pilot_model(scenario: Scenario, seed: np.random.SeedSequence) -> PilotModel:
-    """`PilotModel(scenario, rng=seed)`, started from this process's copy of its world when there is one."""
-    key = (world_key(scenario), seed.entropy, tuple(seed.spawn_key))
+def pilot_model(scenario: Scenario, seed: np.random.SeedSequence,
+                world_seed: np.random.SeedSequence | None = None) -> PilotModel:
+    """`PilotModel(scenario, rng=seed, world=world_seed)`, started from this process's copy of its world
+    when there is one (the world of `world_seed`, or of `seed` when world and pilot share it)."""
+    drawn_from = seed if world_seed is None else world_seed
+    key = (world_key(scenario), drawn_from.entropy, tuple(drawn_from.spawn_key), world_seed is None)
     world = _worlds.get(key)
     if world is not None:
         _worlds.move_to_end(key)
         stats["hits"] += 1
-        return PilotModel(scenario, rng=seed, burned_in=world)
+        return PilotModel(scenario, rng=seed, world=world_seed, burned_in=world)
     stats["misses"] += 1
-    model = PilotModel(scenario, rng=seed, keep_world=True)
+    model = PilotModel(scenario, rng=seed, world=world_seed, keep_world=True)
     world, model.world_at_start = model.world_at_start, None
     _worlds[key] = world
     while sum(w.nbytes() for w in _worlds.values()) > LIMIT_BYTES and len(_worlds) > 1:
