@@ -413,3 +413,25 @@ def test_size_report_leads_with_the_range_over_the_evidence(folders, tmp_path):
     assert "with 1,900 the chance of a significant result across that range is 80%" in html
     assert html.index("Between 420 and 3,600") < html.index("Minimum pilot size")
     assert "<td>löytyi</td>" in render(folder, "fi") and "<td>found</td>" not in render(folder, "fi")
+
+
+def test_power_chart_goes_flat_beyond_the_places_the_catchment_fills(folders, tmp_path):
+    """A folder whose largest target filled fewer places (`reached`): a dash-dot line marks the most places
+    filled, and both curves are flat beyond it (the power of those places), rising before it."""
+    folder = tmp_path / "size"
+    shutil.copytree(folders["size"], folder)
+    reps = pd.read_parquet(folder / "replications.parquet")
+    largest = reps["size"].max()
+    cap = float(np.sort(reps["size"].unique())[-2]) + 10  # between the two largest sizes tried
+    reps.assign(reached=np.minimum(reps["size"].astype(float), cap)).to_parquet(folder / "replications.parquet",
+                                                                                   index=False)
+    size = json.loads((folder / "size.json").read_text())  # a reference the formula's curve is drawn from
+    size["reference"].update(control_rate=0.3, n_pilot=300.0, n_control=300.0, design_effect=1.0)
+    (folder / "size.json").write_text(json.dumps(size))
+    ax = figures_for(load(folder))["power_curve"].axes[0]
+    (mark,) = _lines(ax, "Most places the area fills")
+    assert mark.get_xdata()[0] == pytest.approx(cap) and largest > cap
+    for name in ("Fitted power", "Analytic formula"):
+        (line,) = _lines(ax, name)
+        x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        assert np.ptp(y[x >= cap]) < 1e-9 and np.ptp(y[x < cap]) > 1, name

@@ -387,3 +387,22 @@ def test_the_assurance_is_bracketed_where_an_end_not_reachable_stopped():
     low = ev.by_assumption[0]
     assert low.status == "not_reachable" and low.largest == 2300
     assert 2300 in {r["size"] for r in ev.assurance_rows[: 3 * s.batch]}  # among the assurance's brackets
+
+
+@pytest.mark.parametrize("lang, word", [("en", "Places filled"), ("fi", "Täytetyt paikat"), ("sv", "Fyllda platser")])
+def test_the_power_table_shows_the_places_filled_where_a_target_filled_fewer(lang, word):
+    """A target beyond what the catchment fills: its row gives the places filled (2,300), and the formula's
+    power beside it is the formula's at those places, not at the target."""
+    from labsim.design.size import analytic_power
+    from labsim.report.answers import _size_tables
+
+    a = search(3, capped_stub(3, 2300)).as_json()
+    big = [p for p in a["power_curve"] if p["size"] > 2300]
+    assert big and all(p["reached"] == 2300 for p in big)
+    assert all(p["analytic_power"] == pytest.approx(analytic_power(a["reference"], 2300, 0.05)) for p in big)
+    table = _size_tables(a, lang)[0]
+    assert table.header[1] == word
+    filled = [r[1] for r in table.rows if r[1] != r[0]]
+    assert filled and all(f.replace("\u00a0", " ").replace(",", " ") == "2 300" for f in filled)
+    plain = _size_tables(search(3, z_stub(3)).as_json(), lang)[0]
+    assert word not in plain.header  # every target filled: no such column

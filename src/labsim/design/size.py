@@ -153,7 +153,7 @@ class TypeICheck:
 
 @dataclass(frozen=True)
 class PowerPoint:
-    """The simulated power at one size tried, with the formula's power beside it."""
+    """The simulated power at one size tried, with the formula's power (at the places filled) beside it."""
 
     size: int
     power: float
@@ -161,6 +161,7 @@ class PowerPoint:
     analytic_power: float | None
     mean_se: float
     sims: int
+    reached: float  # the mean size the pilots reached: the places filled, when places are the lever
 
 
 @dataclass
@@ -182,6 +183,7 @@ class Trials:
             "sims": g.size(),
             "mean_se": g["se"].mean(),
             "estimate": g["estimate"].mean(),
+            "reached": g["reached"].mean() if "reached" in df else g["size"].mean(),
         }).reset_index()
         out["power_se"] = np.sqrt(out["power"] * (1 - out["power"]) / out["sims"])
         return out
@@ -576,9 +578,10 @@ def _answer(scenario: Scenario, s: SizeSearch, trials: Trials, accounts: list[di
         weeks = float(n_star)
     points = []
     for _, r in curve.iterrows():
-        analytic = ref.analytic_power(r["size"], s.alpha)
+        analytic = ref.analytic_power(min(r["size"], r["reached"]), s.alpha)  # the formula at the places filled
         points.append(PowerPoint(int(r["size"]), float(r["power"]), float(r["power_se"]),
-                                 float(analytic) if np.isfinite(analytic) else None, float(r["mean_se"]), int(r["sims"])))
+                                 float(analytic) if np.isfinite(analytic) else None, float(r["mean_se"]), int(r["sims"]),
+                                 float(r["reached"])))
     break_even = at["break_even_clients"]
     return SizeAnswer(
         settings=s, design=scenario.design.randomisation, referral_mode=scenario.referral.mode, status=status,

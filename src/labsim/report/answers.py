@@ -366,10 +366,14 @@ def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
     tables = []
     curve = s.get("power_curve") or []
     if curve:
-        tables.append(Table(text("r_power_table", lang),
-                            [text("t_size", lang), text("t_power", lang), text("t_power_se", lang),
-                             text("t_sims", lang), text("t_analytic_power", lang)],
-                            [[number(p["size"], lang), percent(p["power"], lang), percent(p.get("power_se"), lang, 1),
+        # the places filled, where some target was larger than the catchment fills (else they equal the size)
+        short = s.get("by", "participants") == "participants" and any(
+            p.get("reached") is not None and p["reached"] < 0.99 * p["size"] for p in curve)
+        head = [text("t_size", lang), *([text("t_places_filled", lang)] if short else []), text("t_power", lang),
+                text("t_power_se", lang), text("t_sims", lang), text("t_analytic_power", lang)]
+        tables.append(Table(text("r_power_table", lang), head,
+                            [[number(p["size"], lang), *([number(p.get("reached"), lang)] if short else []),
+                              percent(p["power"], lang), percent(p.get("power_se"), lang, 1),
                               number(p.get("sims"), lang), percent(p.get("analytic_power"), lang)] for p in curve]))
     by = s.get("minimum_size_by_assumption") or []
     if by:

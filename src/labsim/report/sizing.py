@@ -6,6 +6,7 @@ simulated pilot), never by simulating again.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -33,9 +34,9 @@ def size_axis(size: dict[str, Any], lang: str) -> str:
 def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str = "en",
                 replications: pd.DataFrame | None = None) -> Figure:
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
-    size is read from, the analytic curve, the target power, and the minimum size with its interval
-    (the one shaded band)."""
-    from labsim.design.size import analytic_power, fitted_power  # the fit needs statsmodels: only for size folders
+    size is read from, the analytic curve, the target power, the minimum size with its interval (the one
+    shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
+    from labsim.design.size import analytic_power, fitted_power, most_filled  # the fit needs statsmodels
 
     power, alpha = targets(size)
     c = curve.sort_values("size")
@@ -44,6 +45,9 @@ def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str 
     ax.errorbar(c["size"], p, yerr=[p - (p - half).clip(0), (p + half).clip(upper=100) - p], fmt="o",
                 color=SERIES[0], ecolor=SERIES[0], elinewidth=1.5, capsize=4, markersize=6,
                 label=text("simulated_power", lang))
+    # both curves at the places filled: a target beyond what the catchment fills adds nobody
+    cap = most_filled(replications.loc[replications["part"] == "search"] if "part" in replications
+                      else replications) if replications is not None else math.inf
     grid = np.linspace(max(1.0, c["size"].min() * 0.5), c["size"].max() * 1.05, 200)
     fitted = fitted_power(replications, grid) if replications is not None and {"size", "reject"} <= set(replications) \
         else None
@@ -53,13 +57,16 @@ def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str 
     label = text("analytic_power", lang) if n is None else text("analytic_minimum", lang, n=number(n, lang))
     ref = size.get("reference") or {}
     if {"size", "control_rate", "itt", "n_pilot", "n_control", "design_effect"} <= set(ref):
-        ax.plot(grid, [analytic_power(ref, g, alpha) * 100 for g in grid], color=SERIES[1], linestyle="--",
+        ax.plot(grid, [analytic_power(ref, min(g, cap), alpha) * 100 for g in grid], color=SERIES[1], linestyle="--",
                 linewidth=2, label=label)
     else:
         analytic = c.dropna(subset=["analytic_power"])
         if not analytic.empty:
             ax.plot(analytic["size"], analytic["analytic_power"] * 100, color=SERIES[1], linestyle="--",
                     linewidth=2, label=label)
+    if math.isfinite(cap):  # why both curves go flat there
+        ax.axvline(cap, color=OKABE_ITO["black"], linestyle="-.", linewidth=1.2,
+                   label=text("most_filled", lang, n=number(cap, lang)))
     ax.axhline(power * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
                label=text("target_power", lang, p=percent(power, lang)))
     _mark_minimum(ax, size, lang)
