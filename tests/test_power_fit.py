@@ -149,3 +149,18 @@ def test_pilots_in_shared_worlds_get_the_covariance_clustered_by_world():
     np.testing.assert_allclose(plain.sigma**2 * plain.shape, sm.OLS(z, x).fit().cov_params(), rtol=1e-8)
     at = np.array([1.0, math.sqrt(1500)])
     assert at @ fit.shape @ at > 1.3 * at @ plain.shape @ at  # 1 + (3 - 1) 0.64 / 2.08 = 1.6 expected
+
+
+def test_the_probit_of_pilots_in_shared_worlds_is_clustered_by_world():
+    """The assurance's probit over pilots in shared worlds: statsmodels' probit with its covariance
+    clustered by world; the same coefficients as without."""
+    import statsmodels.api as sm
+
+    df = z_pilots(8, each=40).drop(columns="z_critical")
+    df["world"] = np.tile(np.arange(40), 3)
+    x = sm.add_constant(np.sqrt(df["size"]))
+    ref = sm.Probit(df["reject"].astype(float), x).fit(disp=0, cov_type="cluster", cov_kwds={"groups": df["world"]})
+    fit = ProbitFit.of(df)
+    np.testing.assert_allclose(fit.params, ref.params, rtol=1e-6)
+    np.testing.assert_allclose(fit.cov, ref.cov_params(), rtol=1e-6)
+    assert not np.allclose(fit.cov, ProbitFit.of(df.drop(columns="world")).cov, rtol=1e-3)

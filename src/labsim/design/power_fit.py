@@ -64,7 +64,8 @@ def _size_at(mu: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ProbitFit:
-    """P(reject) = Phi(a + b sqrt(N)) over each pilot's rejection (`params` = a, b; `cov` their covariance)."""
+    """P(reject) = Phi(a + b sqrt(N)) over each pilot's rejection (`params` = a, b; `cov` their covariance,
+    clustered by world where the pilots ran in shared worlds)."""
 
     params: np.ndarray
     cov: np.ndarray
@@ -80,7 +81,9 @@ class ProbitFit:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                fit = sm.Probit(y, x).fit(disp=0)
+                # pilots that share worlds (column `world`): the covariance clustered by world
+                shared = {"cov_type": "cluster", "cov_kwds": {"groups": df["world"].to_numpy()}} if "world" in df else {}
+                fit = sm.Probit(y, x).fit(disp=0, **shared)
             except Exception:  # perfect separation or no convergence: no curve
                 return None
         params = np.asarray(fit.params, float)

@@ -23,8 +23,8 @@ Replication r runs with the pilot seed of key (r,) in world r mod `batch` (the r
 each burned in once per worker). Within a search every batch takes fresh replication numbers, so the fit's
 trials are independent pilots: the same pilot seed at two nearby sizes gives nearly the same pilot, and
 counting it twice would make the interval too narrow. Pilots in one world share only the world (on
-fi_2019 the worlds' own effects vary by nothing measurable, docs/estimand.md); the z fit's covariance is
-clustered by world all the same. Across searches (the central one, each
+fi_2019 it carries about 4 % of the estimate's variance: docs/evaluation.md, item 5); the fits'
+covariance is clustered by world. Across searches (the central one, each
 end of an evidence range, the assurance) batch k uses the same replications: common random numbers, so the
 sizes at different assumptions differ by the assumption, not by the worlds drawn. A target the design cannot
 reach (no effect, or power still short at the largest size allowed) gets an answer, not an endless search.
