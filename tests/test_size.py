@@ -406,3 +406,29 @@ def test_the_power_table_shows_the_places_filled_where_a_target_filled_fewer(lan
     assert filled and all(f.replace("\u00a0", " ").replace(",", " ") == "2 300" for f in filled)
     plain = _size_tables(search(3, z_stub(3)).as_json(), lang)[0]
     assert word not in plain.header  # every target filled: no such column
+
+
+@pytest.mark.parametrize("lang, words", [("en", "more than the area can fill (at most 2,300 places"),
+                                         ("fi", "enemmän kuin alueella voi täyttyä (enintään 2\u00a0300 paikkaa"),
+                                         ("sv", "mer än området kan fylla (högst 2\u00a0300 platser")])
+def test_an_end_beyond_what_the_area_fills_is_worded_as_that(lang, words):
+    """The low end of the range needs more places than the catchment fills: size.json says how many it
+    fills (`places_filled`), and the verdict and the table say so in the reader's language."""
+    from labsim.report.answers import size_answer
+
+    sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
+    central = search_size(sc, s, run=capped_stub(2, 2300))
+    ev = assess_evidence(sc, s, capped_stub(2, 2300), [Range("providers.effort_effect", 0.5, CENTRAL, 0.7)],
+                         central, 0.8)
+    answer = {**central.as_json(), **ev.as_json()}
+    assert answer["size_for_assurance"] is not None
+    low = answer["minimum_size_by_assumption"][0]
+    assert low["status"] == "not_reachable" and low["places_filled"] == pytest.approx(2300)
+    assert answer["minimum_size_by_assumption"][2]["places_filled"] is None  # found: no reason to give
+    said = size_answer(answer, None, lang)
+    text_of = " ".join(said.verdict) + " ".join(c for t in said.tables for r in t.rows for c in r)
+    assert words in text_of.replace("\u202f", "\u00a0"), said.verdict
+    status = {"en": "not reachable: the area fills at most 2,300 places",
+              "fi": "ei saavutettavissa: alueella täyttyy enintään 2\u00a0300 paikkaa",
+              "sv": "kan inte nås: området fyller högst 2\u00a0300 platser"}[lang]
+    assert status in [c.replace("\u202f", "\u00a0") for t in said.tables for r in t.rows for c in r]

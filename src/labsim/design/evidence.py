@@ -28,8 +28,8 @@ from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_pilots, per_size, pool_simulator, refine,
-    search_bar, search_size, size_bounds, stderr_lines, widen,
+    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_filled, most_pilots, per_size, pool_simulator,
+    refine, search_bar, search_size, size_bounds, stderr_lines, widen,
 )
 from labsim.design.worlds import at_size
 
@@ -62,6 +62,7 @@ class SizeAtValue:
     status: str
     sims: int
     largest: int = 0  # the largest size its search tried, or the places the catchment fills if fewer
+    places_filled: float | None = None  # not reachable because the catchment fills no more places than this
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ class Evidence:
         return {
             "minimum_size_by_assumption": [
                 {"path": v.path, "value": v.value, "minimum_size": v.minimum.as_size() if v.minimum else None,
-                 "minimum_size_ci": v.minimum.ci() if v.minimum else None, "status": v.status}
+                 "minimum_size_ci": v.minimum.ci() if v.minimum else None, "status": v.status,
+                 "places_filled": v.places_filled}
                 for v in self.by_assumption],
             "assurance_curve": [{"size": p.size, "assurance": p.assurance, "assurance_se": p.assurance_se}
                                 for p in self.curve],
@@ -148,8 +150,10 @@ def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: Siz
     widen(search)
     found = refine(search, s.power)
     if found is None or not math.isfinite(found.n_star) or found.n_star > search.ceiling():
+        filled = most_filled(search.trials.frame())
+        short = found is not None and math.isfinite(filled) and found.n_star > filled
         return SizeAtValue(r.path, value, None, "not_reachable", len(search.trials.rows),
-                           search.clip(min(search.trials.largest(), search.ceiling())))
+                           search.clip(min(search.trials.largest(), search.ceiling())), filled if short else None)
     status = "found" if found.within(s.precision) else "budget"
     return SizeAtValue(r.path, value, found, status, len(search.trials.rows))
 

@@ -289,8 +289,11 @@ def unreachable_text(s: dict[str, Any], unit: str, lang: str) -> str:
     return said
 
 
-def _status(status: str | None, lang: str) -> str:
-    """A search's status (found, not_reachable, budget) in the reader's words."""
+def _status(status: str | None, lang: str, places_filled: float | None = None) -> str:
+    """A search's status (found, not_reachable, budget) in the reader's words; not reachable because the
+    area fills no more places, where that is why."""
+    if status == "not_reachable" and places_filled is not None:
+        return text("status_catchment", lang, n=number(places_filled, lang))
     return text(f"status_{status}", lang) if status in ("found", "not_reachable", "budget") else str(status or "")
 
 
@@ -307,8 +310,11 @@ def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
     if n is None:
         return [text("v_size_range_none", lang, what=what, a=a, lo=lo, unit=unit)]
     key = "v_size_range" if len(known) == len(by) else "v_size_range_open"
+    filled = [v["places_filled"] for v in by if v.get("places_filled") is not None]
+    if filled and key == "v_size_range_open":  # the unfavourable end needs more than the area can fill
+        key = "v_size_range_catchment"
     return [text(key, lang, lo=lo, hi=number(max(known), lang) if known else "–", unit=unit, what=what,
-                 n=number(n, lang), a=a)]
+                 n=number(n, lang), a=a, cap=number(max(filled), lang) if filled else "–")]
 
 
 def _overstatement_words(s: dict[str, Any], lang: str) -> list[str]:
@@ -382,7 +388,7 @@ def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
                              text("t_interval", lang), text("t_status", lang)],
                             [[lever_name(str(r.get("path")), lang), lever_value(str(r.get("path")), r.get("value"), lang),
                               number(r.get("minimum_size"), lang), _interval(r.get("minimum_size_ci"), lang),
-                              _status(r.get("status"), lang)] for r in by]))
+                              _status(r.get("status"), lang, r.get("places_filled"))] for r in by]))
     return tables
 
 
