@@ -482,9 +482,9 @@ def _not_reachable(search: Search, ref: Reference) -> Unreachable:
     s, curve = search.settings, search.trials.curve()
     largest = int(curve["size"].max())
     best = curve.loc[curve["power"].idxmax()]
-    reached = float(search.trials.frame().query("size == @largest")["participants"].mean())
-    short = s.by == "participants" and reached < 0.9 * largest
-    return Unreachable(largest, float(best["power"]), float(best["power_se"]), reached if short else None,
+    filled = most_filled(search.trials.frame())  # the most places any size filled, if some left places empty
+    short = s.by == "participants" and math.isfinite(filled)
+    return Unreachable(largest, float(best["power"]), float(best["power_se"]), filled if short else None,
                        not short and not ref.itt > 2 * ref.itt_se)
 
 
