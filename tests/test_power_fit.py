@@ -147,6 +147,10 @@ def test_pilots_in_shared_worlds_get_the_covariance_clustered_by_world():
     np.testing.assert_allclose(fit.sigma**2 * fit.shape, ols.cov_params(), rtol=1e-8)
     plain = ZFit.of(df.drop(columns="world"))
     np.testing.assert_allclose(plain.sigma**2 * plain.shape, sm.OLS(z, x).fit().cov_params(), rtol=1e-8)
+    two = df.assign(world=df["world"] % 2)  # two worlds: CR1's G / (G - 1) is 2
+    ols2 = sm.OLS(z, x).fit(cov_type="cluster", cov_kwds={"groups": two["world"]})
+    fit2 = ZFit.of(two)
+    np.testing.assert_allclose(fit2.sigma**2 * fit2.shape, ols2.cov_params(), rtol=1e-8)
     at = np.array([1.0, math.sqrt(1500)])
     assert at @ fit.shape @ at > 1.3 * at @ plain.shape @ at  # 1 + (3 - 1) 0.64 / 2.08 = 1.6 expected
 
@@ -164,3 +168,13 @@ def test_the_probit_of_pilots_in_shared_worlds_is_clustered_by_world():
     np.testing.assert_allclose(fit.params, ref.params, rtol=1e-6)
     np.testing.assert_allclose(fit.cov, ref.cov_params(), rtol=1e-6)
     assert not np.allclose(fit.cov, ProbitFit.of(df.drop(columns="world")).cov, rtol=1e-3)
+
+
+def test_the_probit_interval_draws_its_coefficients_from_their_fitted_normal():
+    """N*'s draws of the probit: (a, b) from N(params, cov) (numpy's multivariate normal with the same seed),
+    each giving ((z_power - a) / b)^2, or no size where its slope is not positive."""
+    fit = ProbitFit.of(z_pilots(9).drop(columns="z_critical"))
+    d = np.random.default_rng(4).multivariate_normal(fit.params, fit.cov, 2000)
+    root = (stats.norm.ppf(0.8) - d[:, 0]) / d[:, 1]
+    expected = np.where((d[:, 1] > 0) & (root > 0), root**2, np.inf)
+    np.testing.assert_allclose(fit.n_star_draws(0.8, 4), expected, rtol=1e-12)
