@@ -375,6 +375,8 @@ def test_a_size_beyond_what_the_catchment_fills_is_not_reachable_and_says_so():
         assert a.status == "not_reachable" and a.minimum is None
         assert a.unreachable.places_filled == pytest.approx(1500)
         assert len(a.rows) < a.settings.budget / 2
+        # once a target has filled fewer, the bracket tries no larger one (it would fill no more)
+        assert sum(size > 1500 for size in a.rows["size"].unique()) == 1, sorted(a.rows["size"].unique())
 
 
 def test_the_assurance_is_bracketed_where_an_end_not_reachable_stopped():

@@ -202,7 +202,9 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
     for r in ranges:
         for value in (r.low, r.central, r.high):
             if value == r.central:
-                ends.append(SizeAtValue(r.path, value, central.minimum, central.status, 0))
+                why = central.unreachable
+                ends.append(SizeAtValue(r.path, value, central.minimum, central.status, 0,
+                                        places_filled=why.places_filled if why else None))
             else:
                 ends.append(size_at_value(scenario, s, run, central, r, value, say))
     # the assurance is bracketed at the sizes found, and where an end was not reachable at the largest size

@@ -167,14 +167,12 @@ def size_to_detect(effect: float, fit: tuple[float, float] | None, power: float,
 def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: float, filled_only: bool = False) -> dict:
     """The size to detect the roll-out effect (and, by the same formula, the ITT), from the search's rows
     (one per simulated pilot: its size and SE). With `filled_only` (places as the lever) the SE curve is
-    fitted over the sizes whose pilots filled 90 % of their places: beyond what the catchment fills a
-    larger target adds nobody and the SE stops falling."""
-    curve = rows.groupby("size")["se"].mean()
-    if filled_only and "participants" in rows:
-        reached = rows.groupby("size")["participants"].mean()
-        filled = curve[reached >= 0.9 * reached.index]
-        curve = filled if filled.size >= 2 else curve
-    fit = se_fit(curve.index.to_numpy(), curve.to_numpy())
+    fitted against the places the pilots filled, as the size search's power fit is: beyond what the
+    catchment fills a larger target adds nobody, and its SE is that of the places filled."""
+    g = rows.groupby("size")
+    curve = g["se"].mean()
+    filled = g["participants"].mean() if filled_only and "participants" in rows else curve.index.to_series()
+    fit = se_fit(filled.to_numpy(), curve.to_numpy())
     n = size_to_detect(o.rollout, fit, power, alpha)
     z = stats.norm.ppf(0.975)
     ends = [size_to_detect(o.rollout + s * z * o.rollout_se, fit, power, alpha) for s in (1, -1)]

@@ -356,18 +356,12 @@ def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) ->
 
 
 def bracket(search: Search, start: float, factors: tuple[float, ...] = (0.5, 1.0, 2.0)) -> None:
-    """Batches around a first guess of N* (by default half, once and twice it), skipping sizes tried."""
+    """Batches around a first guess of N* (by default half, once and twice it), skipping sizes tried and
+    sizes above the places the catchment has been seen to fill (they would fill no more)."""
     for size in sorted({search.clip(start * f) for f in factors} - search.trials.sizes):
-        if not search.room():
+        if not search.room() or size > search.ceiling():
             break
         search.batch_at(size, "bracketing")
-
-
-def _fills(trials: Trials, by: str) -> bool:
-    """Whether the largest pilot tried filled its places (always true for levers other than places)."""
-    df = trials.frame()
-    largest = df["size"].max()
-    return by != "participants" or df.loc[df["size"] == largest, "participants"].mean() >= 0.9 * largest
 
 
 def widen(search: Search) -> None:
@@ -375,7 +369,7 @@ def widen(search: Search) -> None:
     a larger pilot still fills (beyond what the catchment fills, a larger target adds nobody)."""
     s = search.settings
     while search.trials.best_power() < s.power and search.trials.largest() < search.high \
-            and _fills(search.trials, s.by) and search.room():
+            and search.trials.largest() <= search.ceiling() and search.room():
         search.batch_at(search.clip(4 * search.trials.largest()), "widening")
 
 
