@@ -230,3 +230,31 @@ def test_counterfactual_worlds_stop_once_their_pilots_last_cohort_is_complete(ki
     assert early["weeks_run"] == last + 13 < full["weeks_run"]
     for key in ("cohort_employed", "cohort_n"):
         assert early[key][: last + 1] == full[key][: last + 1], key
+
+
+@pytest.mark.parametrize("design", [
+    (), ("design.randomisation=office", "area.offices=6"),
+    ("design.randomisation=area", "area.offices=6", "referral.start_week=14"),
+    ("design.randomisation=saturation", "area.job_seekers=6000")])
+def test_a_replication_reads_the_same_figures_from_its_lean_result(design):
+    """`replication_result` (what `simulate` reads) gives every figure of a replication's record exactly as
+    the run's full results do, for each design and for the no-pilot and roll-out worlds."""
+    from labsim.design.replicate import cohort_totals
+    from labsim.results.pilot import pilot_estimates
+    from labsim.results.summary import RunResult, replication_result
+
+    sc = small_scenario(*MANDATORY, *design)
+    model = PilotModel(sc, rng=seed_for(6, (1,)))
+    model.run_for(40)
+    record = model.record()
+    lean, full = replication_result(record), RunResult.from_record(record)
+    a, b = pilot_estimates(lean, 13), pilot_estimates(full, 13)
+    _equal_records(a, b, set())
+    assert a.keys() == b.keys() and np.isfinite(a["estimate"])
+    assert cohort_totals(lean, 13) == cohort_totals(full, 13)
+    assert all(full.summary[k] == v for k, v in lean.summary.items())
+    for variant in (no_pilot(sc), roll_out(sc)):
+        m = PilotModel(variant, rng=seed_for(6, (1,)))
+        m.run_for(30)
+        r = m.record()
+        assert cohort_totals(replication_result(r), 13) == cohort_totals(RunResult.from_record(r), 13)

@@ -25,7 +25,7 @@ import numpy as np
 from labsim.config.scenario import Scenario
 from labsim.design import world_cache
 from labsim.results.pilot import pilot_estimates
-from labsim.results.summary import RunResult, results_of
+from labsim.results.summary import RunResult, replication_result
 from labsim.sweep.runner import Task
 from labsim.world.model import PilotModel
 
@@ -113,7 +113,7 @@ def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     """Run one replication (module level, so worker processes can import it)."""
     job: Job = task.payload
     model = run_job(job, seed)
-    result = results_of(model)
+    result = replication_result(model.record())
     record: dict[str, Any] = {"kind": job.kind, "size": job.size, "replication": int(task.key[-1])}
     if job.world is not None:
         record["world"] = job.world

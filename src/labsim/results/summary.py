@@ -55,6 +55,17 @@ def results_of(model) -> RunResult:
     return RunResult.from_record(model.record())
 
 
+def replication_result(record: RunRecord) -> RunResult:
+    """What one replication of a diagnosis or size search reads: everyone eligible's outcomes and a summary
+    of the run's length, design, participants and accounts (as `summarise` gives them), without the
+    headline differences, moments and weekly employment curve that only a run's own folder shows (a fifth
+    of a size-search pilot's time)."""
+    start = record.people["assigned_week"].astype(np.int64)
+    summary = {"weeks": int(record.weeks), "design": record.scenario.design.randomisation,
+               "participants": participants(record), **accounts_summary(record)}
+    return RunResult(record.weekly, individual_outcomes(record, start), pd.DataFrame(), summary)
+
+
 def employment_by_week(
     timeline: np.ndarray, start: np.ndarray, arm: np.ndarray, weeks: int = max(HORIZONS)
 ) -> pd.DataFrame:
@@ -152,19 +163,13 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
     cfg = record.scenario
     ind = ind.loc[~ind["before_pilot"]]  # the "before" cohorts of an area design are not in the pilot
     pilot = ind["arm"] == "pilot"
-    reached, target = record.participants_reached, record.participants_target
     summary: dict[str, Any] = {
         "scenario": cfg.name,
         "weeks": int(record.weeks),
         "job_seekers": int(record.job_seekers),
         "referral_mode": cfg.referral.mode,
         "design": cfg.design.randomisation,
-        "participants": {
-            "reached": int(reached),
-            "target": int(target),
-            "share_of_target": round(reached / target, 4),
-            "week_target_reached": record.week_target_reached,
-        },
+        "participants": participants(record),
         "assigned": {"pilot": int(pilot.sum()), "control": int((~pilot).sum())},
         "take_up_rate": _num(ind.loc[pilot, "took_up"].mean()) if pilot.any() else None,
         "employment_rate": {f"{h}w": difference(ind, f"employed_{h}w") for h in HORIZONS},
@@ -181,6 +186,17 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "moments": {k: _num(v) for k, v in run_moments(record).as_dict().items()},
     }
     return summary
+
+
+def participants(record: RunRecord) -> dict[str, Any]:
+    """Places filled against the target, and the week the target was reached (None if never)."""
+    reached, target = record.participants_reached, record.participants_target
+    return {
+        "reached": int(reached),
+        "target": int(target),
+        "share_of_target": round(reached / target, 4),
+        "week_target_reached": record.week_target_reached,
+    }
 
 
 def accounts_summary(record: RunRecord) -> dict[str, Any]:
