@@ -190,3 +190,9 @@ def test_with_few_pilots_the_interval_carries_the_uncertainty_of_sigma():
     found = [minimum_size(z_pilots(seed, sizes=(600, 1500, 2500, 4000), each=1), 0.8, seed) for seed in range(400)]
     covered = np.mean([m.low <= truth <= m.high for m in found])
     assert covered >= 0.92, covered
+
+
+def test_one_size_tried_gives_no_curve_even_if_its_pilots_filled_different_places():
+    df = z_pilots(10, sizes=(600,), each=40)
+    df["reached"] = np.random.default_rng(0).integers(280, 300, len(df)).astype(float)
+    assert power_fit(df) is None and power_fit(df.drop(columns="z_critical")) is None

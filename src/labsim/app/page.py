@@ -187,7 +187,8 @@ def SizeAnswer(folder: Path, draft: Draft, lang: str):
         note(verdict or text("app_verdict_none", lang, why=why),
              "success" if found else "warning", ["labsim-verdict"])
         solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in said.rows))
-        solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang), format="png")
+        solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang, saved.tables.get("replications")),
+                                format="png")
         ReportDownload(lambda: render(folder, lang).encode("utf-8"), f"size-report-{lang}.html",
                        text("app_download_size_report", lang), "labsim-size-report", (folder, lang))
 

@@ -44,8 +44,9 @@ def fit_kind(df: pd.DataFrame) -> str:
 
 
 def power_fit(df: pd.DataFrame) -> ZFit | ProbitFit | None:
-    """The fit `fit_kind` chooses over these pilots (None if it cannot be fitted)."""
-    if df.empty or np.unique(reached(df)).size < 2:
+    """The fit `fit_kind` chooses over these pilots (None if it cannot be fitted: fewer than two sizes
+    tried, or reached; one size's pilots filling a few places more or fewer carry no slope to speak of)."""
+    if df.empty or df["size"].nunique() < 2 or np.unique(reached(df)).size < 2:
         return None
     return ZFit.of(df) if fit_kind(df) == "z" else ProbitFit.of(df)
 
