@@ -3,9 +3,9 @@ cancel.
 
 The search is `labsim size` itself (design/size.py through the replication runner), with settings that
 answer within seconds on 2 cores (fi_2019: 7 s; docs/app.md): fewer pilots per batch, a smaller budget
-and a wider stated interval. It runs in a child process of its own (started fresh, never forked from the server's threads),
-so a search never holds up the page of this or another tab, and cancelling ends the process and its
-workers. The child reports each finished pilot, so the page shows a progress bar with time left.
+and a wider stated interval. It runs in a child process of its own (started fresh, never forked from the
+server's threads), so a search never holds up the page of this or another tab, and cancelling ends the
+process and its workers. The child reports each finished pilot, so the page shows a progress bar with time left.
 """
 
 from __future__ import annotations

@@ -83,7 +83,8 @@ class ProbitFit:
             warnings.simplefilter("ignore")
             try:
                 # pilots that share worlds (column `world`): the covariance clustered by world
-                shared = {"cov_type": "cluster", "cov_kwds": {"groups": df["world"].to_numpy()}} if "world" in df else {}
+                shared = {"cov_type": "cluster", "cov_kwds": {"groups": df["world"].to_numpy()}} \
+                    if "world" in df else {}
                 fit = sm.Probit(y, x).fit(disp=0, **shared)
             except Exception:  # perfect separation or no convergence: no curve
                 return None
@@ -136,7 +137,10 @@ class ZFit:
         if not rss > 0:
             return None
         sigma, xtx_inv = float(np.sqrt(rss / dof)), np.linalg.inv(x.T @ x)
-        shape = xtx_inv if "world" not in df else clustered(x, z - x @ params, df["world"].to_numpy(), xtx_inv) / sigma**2
+        if "world" in df:  # pilots in shared worlds
+            shape = clustered(x, z - x @ params, df["world"].to_numpy(), xtx_inv) / sigma**2
+        else:
+            shape = xtx_inv
         return cls(params, sigma, shape, dof, float(df["z_critical"].iloc[0]))
 
     def power(self, sizes: np.ndarray) -> np.ndarray:
