@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from labsim.cli import main
+from labsim.config.errors import LabsimError
 
 from conftest import ROOT
 
@@ -312,3 +313,204 @@ def test_sigterm_while_charts_are_drawn_exits_143(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and "Traceback" not in err, (proc.returncode, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["drawing"]
+
+
+# -- issue 31: the newer commands keep the promises sweeps keep -----------------------------------------
+
+OUTFLOW = ('[[targets]]\nname = "outflow"\nmoment = "monthly_outflow"\nfigure = 0.16\nrange = [0.15, 0.17]\n'
+           'source = "s"\n')
+CALIBRATE = ["calibrate", "baseline", *TINY, "--params", "market.matching_efficiency=0.012:0.048",
+             "--budget", "3", "--replications", "2", "--workers", "1"]
+
+
+def _calibrate(tmp_path: Path, *extra: str, targets: str = OUTFLOW) -> list[str]:
+    (tmp_path / "t.toml").write_text(targets, encoding="utf-8")
+    return [*CALIBRATE, "--targets", str(tmp_path / "t.toml"), *extra]
+
+
+# 1. a header before a late refusal: every input is checked before anything is printed or made
+@pytest.mark.parametrize("extra, targets, words", [
+    ([], OUTFLOW + 'set = ["nosuch.field=1"]\n', ["nosuch"]),
+    ([], OUTFLOW + 'against = ["referral.mode=sometimes"]\n', ["referral.mode"]),
+    (["--params", "design.treatment_share=0.5:1.5"], OUTFLOW, ["treatment_share"]),
+    (["--out", "/proc/labsim-cannot/c"], OUTFLOW, ["/proc"]),
+])
+def test_calibrate_refuses_every_input_before_its_header(extra, targets, words, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = _calibrate(tmp_path, targets=targets)
+    argv += extra if "--out" in extra else [*extra, "--out", "X"]
+    refused(argv, capsys, *words)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.toml"]
+
+
+def test_sweep_header_waits_for_the_engine(tmp_path, monkeypatch, capsys):
+    """An engine that cannot start (a scheduler that does not answer) is refused without a header."""
+    import labsim.sweep.sweep as sweep
+
+    def no_scheduler(*args, **kwargs):
+        raise LabsimError("tcp://127.0.0.1:1: no Dask scheduler answers there")
+
+    monkeypatch.setattr(sweep, "executor", no_scheduler)
+    path = tmp_path / "e.toml"
+    path.write_text(f'scenario = "baseline"\nset = {json.dumps(TINY[1::2])}\nreplications = 1\n', encoding="utf-8")
+    refused(["sweep", str(path), "--out", str(tmp_path / "s"), "--engine", "dask", "--scheduler",
+             "tcp://127.0.0.1:1"], capsys, "scheduler")
+    assert not (tmp_path / "s").exists()
+
+
+# 8. --params with no field named
+@pytest.mark.parametrize("params", [",", " , ", ""])
+def test_calibrate_params_naming_nothing_is_refused(params, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    refused([*_calibrate(tmp_path), "--params", params, "--out", "X"], capsys, "--params")
+    assert not (tmp_path / "X").exists()
+
+
+# 3. calibrate --resume on damaged parts; "runs" counts every run; messages speak of calibration
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory):
+    """An uninterrupted tiny calibration: its folder and calibration.json."""
+    folder = tmp_path_factory.mktemp("cal")
+    out = folder / "whole"
+    assert main(_calibrate(folder, "--out", str(out), "--json")) == 0
+    return folder, json.loads((out / "calibration.json").read_text())
+
+
+@pytest.mark.parametrize("damage", ["cut", "empty", "garbage", "no parts"])
+def test_calibrate_resume_reruns_damaged_parts_to_the_same_fit(damage, calibrated, tmp_path, capsys):
+    import shutil
+
+    folder, whole = calibrated
+    out = tmp_path / "c"
+    shutil.copytree(folder / "whole", out)
+    (out / "calibration.json").unlink()
+    parts = sorted((out / "parts").glob("*.parquet"))
+    if damage == "no parts":
+        shutil.rmtree(out / "parts")
+    else:
+        cut = {"cut": parts[0].read_bytes()[:60], "empty": b"", "garbage": b"not parquet " * 9}[damage]
+        parts[0].write_bytes(cut)
+    capsys.readouterr()
+    assert main([*_calibrate(folder), "--out", str(out), "--resume", "--json"]) == 0, capsys.readouterr().err
+    again = json.loads((out / "calibration.json").read_text())
+    assert again["parameters"] == whole["parameters"] and again["targets"] == whole["targets"]
+    assert again["runs"] == whole["runs"]  # every run of the calibration, not only this invocation's
+    if damage != "no parts":
+        assert (out / "damaged" / parts[0].name).is_file()  # set aside, kept
+    assert leftovers(out) == []
+
+
+def test_calibrate_resume_of_a_foreign_or_missing_folder_speaks_of_calibration(calibrated, tmp_path, capsys):
+    folder, _ = calibrated
+    argv = _calibrate(folder)
+    err = refused([*argv, "--out", str(tmp_path / "none"), "--resume"], capsys, "calibration")
+    assert "sweep" not in err
+    err = refused([*argv, "--out", str(folder / "whole"), "--seed", "2", "--resume"], capsys, "seed")
+    assert "sweep" not in err and "calibration" in err
+    err = refused([*argv, "--out", str(folder / "whole")], capsys, "already exists", "--resume")
+    assert "sweep" not in err
+
+
+# 4. SIGTERM during calibrate
+def test_sigterm_during_calibrate_exits_143(tmp_path):
+    argv = _calibrate(tmp_path, "--out", "c")
+    argv[argv.index("--budget") + 1] = "40"
+    rc, err = _signalled(argv, signal.SIGTERM, 0.2, tmp_path, gate="c/status.jsonl")
+    assert rc == 143 and "Traceback" not in err and "SIGTERM" in err, (rc, err)
+
+
+# 5. report on a sweep with no standard error at a horizon (6 weeks, 1 replication)
+def test_report_on_a_sweep_without_a_standard_error(tmp_path, capsys):
+    path = tmp_path / "e.toml"
+    short = [*TINY[1::2][:2], "weeks=6", "referral.target_participants=40"]
+    path.write_text(f'scenario = "baseline"\nset = {json.dumps(short)}\nreplications = 1\n', encoding="utf-8")
+    assert main(["sweep", str(path), "--out", str(tmp_path / "s"), "--workers", "1"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "s")]) == 0, capsys.readouterr().err
+
+
+# 6. validation checks its output paths before the run; "Also seen": unwritable --out exits 2 (report too)
+@pytest.mark.parametrize("argv, words", [
+    (["validation", "--markdown", "no/such/v.md"], ["--markdown", "no/such"]),
+    (["validation", "--out", "/proc/labsim-cannot/v"], ["/proc"]),
+    (["report", "RUN", "--out", "/proc/labsim-cannot.html"], ["/proc"]),
+])
+def test_output_paths_are_checked_before_the_work(argv, words, run_folder, tmp_path, monkeypatch, capsys):
+    def never(*args, **kwargs):
+        raise AssertionError("the claims were simulated before the output paths were checked")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("labsim.design.validation.validate", never)
+    err = refused([str(run_folder) if a == "RUN" else a for a in argv], capsys, *words)
+    assert ".tmp-" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# 7. a well-formed results.parquet from another sweep is not trusted
+def test_a_results_file_from_another_sweep_is_refused_then_rebuilt(tmp_path, capsys):
+    import shutil
+
+    import pandas as pd
+
+    folders = {}
+    for seed in (7, 8):
+        path = tmp_path / f"e{seed}.toml"
+        path.write_text(f'scenario = "baseline"\nset = {json.dumps(TINY[1::2])}\nreplications = 2\nseed = {seed}\n',
+                        encoding="utf-8")
+        folders[seed] = (path, tmp_path / f"s{seed}")
+        assert main(["sweep", str(path), "--out", str(folders[seed][1]), "--workers", "1"]) == 0
+    own = pd.read_parquet(folders[7][1] / "results.parquet")
+    shutil.copy(folders[8][1] / "results.parquet", folders[7][1] / "results.parquet")
+    capsys.readouterr()
+    refused(["results", str(folders[7][1])], capsys, "results.parquet", "another")
+    assert main(["sweep", str(folders[7][0]), "--out", str(folders[7][1]), "--resume", "--workers", "1"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(folders[7][1] / "results.parquet"), own)
+
+
+# 2. the page checks scenario, host and port before it prints its URL
+@pytest.fixture
+def no_server(monkeypatch):
+    """`labsim app` with its checks but without the server (which would run until stopped)."""
+    pytest.importorskip("solara")
+    served = []
+    monkeypatch.setattr("labsim.app.server.run_server", lambda *args, **kwargs: served.append(args) or 0)
+    return served
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--scenario", "nope.toml"], ["nope.toml"]),
+    (["--host", "999.1.1.1"], ["--host", "999.1.1.1"]),
+    (["--host", "no-such-host.invalid"], ["--host", "no-such-host.invalid"]),
+    (["--host", "0.0.0.0"], ["--host", "--allow-remote"]),
+    (["--port", "70000"], ["--port"]),
+])
+def test_app_refuses_before_it_prints_its_url(argv, words, no_server, capsys):
+    err = refused(["app", *argv], capsys, *words)
+    assert "http://" not in err and no_server == []
+
+
+def test_app_refuses_a_port_in_use(no_server, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused(["app", "--port", str(port)], capsys, "--port", str(port), "in use")
+    assert no_server == []
+
+
+def test_app_on_another_host_warns_and_needs_a_token(no_server, capsys):
+    assert main(["app", "--host", "0.0.0.0", "--allow-remote", "--port", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "anyone" in err and "?token=" in err
+    (args,) = no_server
+    assert len(args[-1]) >= 32  # the token the server asks of every request
+
+
+def test_app_on_this_machine_asks_no_token(no_server, capsys):
+    assert main(["app", "--port", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "http://127.0.0.1:" in err and "token" not in err and "warning" not in err
+    (args,) = no_server
+    assert args[-1] is None
