@@ -118,7 +118,11 @@ def test_killed_calibration_resumes_to_the_same_fitted_values(tmp_path):
     resumed, uninterrupted = (json.loads((d / "calibration.json").read_text()) for d in (out, whole))
     assert resumed["parameters"] == uninterrupted["parameters"]
     assert resumed["targets"] == uninterrupted["targets"]
-    assert resumed["runs"] < uninterrupted["runs"] and done >= 3  # stored candidates were not run again
+    assert resumed["runs"] == uninterrupted["runs"] and done >= 3  # every run the fit rests on, both times
+    events = Store(out).status()
+    resumed_at = max(i for i, e in enumerate(events) if e["event"] == "start")
+    ran = sum(1 for e in events[resumed_at:] if e["event"] == "chunk")
+    assert ran < sum(1 for e in Store(whole).status() if e["event"] == "chunk")  # stored candidates not rerun
     assert not list(out.rglob(".*tmp*"))
 
 

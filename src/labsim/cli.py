@@ -307,23 +307,33 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     data = apply_overrides(read_scenario_dict(path), args.overrides, str(path))
     resolved = scenario.model_dump(mode="json")
     targets = load_targets(resolve_targets(args.targets))
+    if args.params is not None and not args.params.replace(",", "").strip():
+        raise LabsimError(f"--params {args.params!r} names no field; name the fields to fit "
+                          "(e.g. --params market.matching_efficiency=0.01:0.05), or leave --params out to fit "
+                          "the scenario's [[assumptions]]")
     specs = [s for s in (args.params or "").split(",") if s] or [a["path"] for a in data.get("assumptions", [])]
     plan = Plan(data, str(path), targets, parameters_from(resolved, specs, str(path), data.get("assumptions")),
                 budget=args.budget, replications=args.replications, seed=args.seed)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-calibrate"
-    open_store(plan, out, args.resume)  # a folder in the way is refused before the header is printed
-    if not args.json:
-        print(f"{path.stem}: fitting {', '.join(p.path for p in plan.parameters)} to {len(targets.targets)} "
-              f"targets; {plan.budget} candidates x {len(plan.variants)} settings x {plan.replications} "
-              f"replications -> {out}/", file=sys.stderr)
+    open_store(plan, out, args.resume)  # settings, bounds and the folder are refused before the header
+
+    def header() -> None:  # once the engine is up too: a refusal stays one line
+        if not args.json:
+            print(f"{path.stem}: fitting {', '.join(p.path for p in plan.parameters)} to {len(targets.targets)} "
+                  f"targets; {plan.budget} candidates x {len(plan.variants)} settings x {plan.replications} "
+                  f"replications -> {out}/", file=sys.stderr)
+
     try:
         cal = calibrate(plan, out, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
-                        resume=args.resume, progress=not args.json)
-    except KeyboardInterrupt:
+                        resume=args.resume, progress=not args.json, on_start=header)
+    except KeyboardInterrupt as stop:
+        how = "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted"
         if (out / "manifest.json").is_file():
-            print(f"labsim: interrupted; finished candidates are kept in {out}/: continue with the same "
+            print(f"labsim: {how}; finished candidates are kept in {out}/: continue with the same "
                   "command and --resume", file=sys.stderr)
-        return 130
+        else:
+            print(f"labsim: {how}; nothing written", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     from labsim.report.calibration import write_calibration_chart
 
     answer = cal.as_json()

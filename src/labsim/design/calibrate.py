@@ -12,12 +12,16 @@ same seeds), the targets' uncertainty and the simulation's own noise.
 Every replication goes through the one replication runner (`labsim.sweep.runner.run_tasks`), and every
 candidate's replications are stored as a part in a sweep store (`labsim.sweep.store`) keyed by the
 resolved scenario and the seeds, so a calibration killed at any point and resumed replays the same
-search from the stored parts and ends with the same fitted values.
+search from the stored parts and ends with the same fitted values. On --resume a damaged part (cut short,
+empty, not Parquet, another chunk's) is set aside in `damaged/` and its runs made again; a deleted
+`parts/` is made again; a folder started from other inputs (scenario, targets, parameters, seed) is refused.
+Every input is checked (`Plan.check`) before the folder is made or anything printed.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +91,22 @@ class Plan:
         data = apply_overrides(data, list(self.variants[variant].overrides), self.source)
         data = apply_overrides(data, self.assignments(theta), self.source)
         return parse_scenario(data, self.source)
+
+    def check(self) -> None:
+        """Refuse, before any work, settings no run could use: a target's `set` or `against` the scenario
+        does not take, or parameter bounds outside what the field allows (each setting at both corners)."""
+        for v, variant in enumerate(self.variants):
+            try:
+                parse_scenario(apply_overrides(self.scenario, list(variant.overrides), self.source), self.source)
+            except LabsimError as err:
+                raise LabsimError(f"targets: the setting {list(variant.overrides)} is not one the scenario "
+                                  f"takes: {err}") from None
+            for corner in (np.array([p.low for p in self.parameters]), np.array([p.high for p in self.parameters])):
+                try:
+                    self.scenario_at(corner, v)
+                except LabsimError as err:
+                    spans = ",".join(f"{p.path}={p.low:g}:{p.high:g}" for p in self.parameters)
+                    raise LabsimError(f"--params {spans}: a bound is not a value the scenario takes: {err}") from None
 
     def assignments(self, theta: np.ndarray) -> list[str]:
         return [f"{p.path}={_value(p, x)!r}" for p, x in zip(self.parameters, theta)]
@@ -175,7 +195,21 @@ class Evaluator:
     pool: Any
     progress: bool = False
     cache: dict[tuple[float, ...], np.ndarray] = field(default_factory=dict)
-    runs: int = 0
+    runs: int = 0  # runs made by this invocation
+    used: dict[str, int] = field(default_factory=dict)  # every part the answer rests on: its runs
+
+    @property
+    def all_runs(self) -> int:
+        """The runs of every candidate evaluated, whichever invocation made them."""
+        return sum(self.used.values())
+
+    def good(self, chunk: Chunk) -> bool:
+        """Whether the chunk's part is whole; a damaged one is set aside (kept in `damaged/`) to be rerun."""
+        problem = self.store.part_problem(chunk)
+        if problem not in (None, "missing"):
+            self.store.set_aside(self.store.parts / chunk.file)
+            self.store.log("repaired", set_aside=[f"{chunk.file} ({problem})"])
+        return problem is None
 
     def chunk(self, theta: np.ndarray, variant: int) -> Chunk:
         sc = scenario_to_dict(self.plan.scenario_at(theta, variant))
@@ -187,12 +221,13 @@ class Evaluator:
         todo = [t for t in dict.fromkeys(tuple(map(float, t)) for t in thetas) if t not in self.cache]
         chunks = {(i, v): self.chunk(np.array(t), v) for i, t in enumerate(todo)
                   for v in range(len(self.plan.variants))}
-        missing = {k: c for k, c in chunks.items() if not self.store.done(c)}
+        missing = {k: c for k, c in chunks.items() if not self.good(c)}
         self._run(todo, missing)
         for i, t in enumerate(todo):
             tables = [pq.read_table(self.store.parts / chunks[i, v].file).to_pylist()
                       for v in range(len(self.plan.variants))]
             self.cache[t] = target_values(self.plan, tables)
+            self.used.update({chunks[i, v].key: self.plan.replications for v in range(len(self.plan.variants))})
         return [self.cache[tuple(map(float, t))] for t in thetas]
 
     def _run(self, todo: list[tuple[float, ...]], missing: dict[tuple[int, int], Chunk]) -> None:
@@ -206,7 +241,9 @@ class Evaluator:
             got[key][task.key[1]] = {"replication": task.key[1], **result}
             self.runs += 1
             if len(got[key]) == r:
-                self.store.write_part(missing[key], [got[key][k] for k in range(r)])
+                chunk = missing[key]
+                self.store.write_part(chunk, [got[key][k] for k in range(r)])
+                self.store.log("chunk", key=chunk.key, point=chunk.point, replications=[chunk.start, chunk.stop])
 
 
 def target_values(plan: Plan, variants: list[list[dict[str, float]]]) -> np.ndarray:
@@ -331,24 +368,42 @@ def identity(plan: Plan) -> dict[str, Any]:
             "replications": plan.replications, "seed": plan.seed}
 
 
+class CalibrationStore(Store):
+    """A calibration's folder: the sweep store, its messages speaking of a calibration."""
+
+    kind = "calibration"
+    start = "labsim calibrate"
+    resume = "labsim calibrate SCENARIO --targets ... --out {folder} --resume"
+    inputs = "scenario, targets, parameters and seed"
+
+
 def open_store(plan: Plan, out: str | Path, resume: bool) -> Store:
-    """The calibration's store at `out`: a folder not yet there, or, resuming, this same calibration's
-    (refused otherwise, before any work)."""
-    store = Store(out)
+    """The calibration's store at `out`: a writable place for a folder not yet there, or, resuming, this
+    same calibration's (refused otherwise, before any work); `parts/` is made again if it was deleted."""
+    from labsim.results.output import check_writable
+
+    plan.check()
+    store = CalibrationStore(out)
     if resume:
         store.check_same(identity(plan))
         store.clean()
+        store.parts.mkdir(exist_ok=True)
     else:
         store.check_new()
+        check_writable(store.folder)
     return store
 
 
 def calibrate(plan: Plan, out: str | Path, *, engine: Engine = "local", workers: int | None = None,
-              scheduler: str | None = None, resume: bool = False, progress: bool = False) -> Calibration:
-    """Fit the plan's parameters to its targets; the store at `out` keeps every candidate's runs."""
+              scheduler: str | None = None, resume: bool = False, progress: bool = False,
+              on_start: Callable[[], object] | None = None) -> Calibration:
+    """Fit the plan's parameters to its targets; the store at `out` keeps every candidate's runs.
+    `on_start` is called once every check has passed and the engine is up, before anything is written."""
     t0 = time.perf_counter()
     store = open_store(plan, out, resume)
     with executor(engine, workers, scheduler) as pool:
+        if on_start is not None:
+            on_start()
         if not resume:
             # a sweep store's manifest; the points are the search's candidates, logged as they are run
             store.create({"identity": identity(plan), "created_utc": _now(), "points": [],
@@ -364,7 +419,7 @@ def calibrate(plan: Plan, out: str | Path, *, engine: Engine = "local", workers:
     params = [{"path": p.path, "value": _value(p, x), "interval": [float(a), float(b)],
                "bounds": [p.low, p.high]} for p, x, a, b in zip(plan.parameters, theta, lo, hi)]
     return Calibration(params, target_rows(plan.targets.targets, at), objective(plan, at),
-                       len(history), evaluate.runs, time.perf_counter() - t0, history)
+                       len(history), evaluate.all_runs, time.perf_counter() - t0, history)
 
 
 def target_rows(targets: list[Target], values: np.ndarray) -> list[dict[str, Any]]:

@@ -16,7 +16,10 @@ are run again; results.parquet is rebuilt from the parts. `Store.check` tells `l
 chunks the status log says were finished but whose part is now damaged or missing.
 
 A chunk's file name carries a key hashing (labsim version, root seed, the point's resolved scenario,
-the replication block), so resuming skips exactly the chunks whose part exists. Results are never held
+the replication block), so resuming skips exactly the chunks whose part exists. A part records its key,
+and results.parquet the hash of the manifest's identity (`inputs_hash`), in their Parquet metadata: a
+well-formed file copied in from another store is found out (`labsim results` refuses it, --resume sets it
+aside and reruns) instead of being trusted. Results are never held
 in memory beyond the chunks in flight; compaction reads the parts one at a time and writes row groups
 of at most `ROW_GROUP` rows.
 """
@@ -46,6 +49,8 @@ PARTS = "parts"
 RESULTS = "results.parquet"
 DAMAGED = "damaged"  # damaged parts and results files, set aside on --resume
 ROW_GROUP = 50_000  # rows gathered from the parts before results.parquet writes them (bounds memory)
+CHUNK_KEY = b"labsim.chunk_key"  # a part's metadata: the key of the chunk it holds
+INPUTS_HASH = b"labsim.inputs_hash"  # results.parquet's metadata: the hash of the store's identity
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,12 @@ def chunk_key(labsim_version: str, root_seed: int, scenario: dict[str, Any], poi
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def inputs_hash(identity: dict[str, Any]) -> str:
+    """A short hash of a store's identity (what it was made from), as results.parquet records it."""
+    text = json.dumps(identity, sort_keys=True, default=_json_default)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -94,13 +105,19 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _problem(path: Path, columns: list[str], rows: int) -> str | None:
-    """What is wrong with a Parquet file that should hold `rows` rows (read in full), or None."""
+def _problem(path: Path, columns: list[str], rows: int, key: bytes, value: str, other: str) -> str | None:
+    """What is wrong with a Parquet file that should hold `rows` rows (read in full) and record `value`
+    under `key` in its metadata (else it is `other`'s), or None."""
     try:
-        got = pq.read_table(path, columns=columns).num_rows
+        got = pq.read_table(path, columns=columns)
     except (pa.ArrowException, OSError, ValueError) as err:
         return f"unreadable: {' '.join(str(err).split())[:80]}"
-    return None if got == rows else f"{got} rows instead of {rows}"
+    if (got.schema.metadata or {}).get(key) != value.encode():
+        return f"{FOREIGN} {other}"
+    return None if got.num_rows == rows else f"{got.num_rows} rows instead of {rows}"
+
+
+FOREIGN = "written by another"  # how a problem starts when a well-formed file belongs elsewhere
 
 
 @contextmanager
@@ -110,11 +127,18 @@ def _readable(folder: Path) -> Iterator[None]:
         yield
     except (pa.ArrowException, OSError) as err:
         raise LabsimError(f"{folder}: a results file cannot be read ({' '.join(str(err).split())[:120]}); "
-                          f"run `labsim sweep EXPERIMENT --out {folder} --resume` to repair it") from None
+                          f"resume the job that wrote it (`labsim sweep EXPERIMENT --out {folder} --resume`) "
+                          "to repair it") from None
 
 
 class Store:
-    """The folder of one sweep."""
+    """The folder of one sweep (or of another job kept the same way: `kind` names it in messages,
+    `start` is the command that makes one, `resume` how to continue it)."""
+
+    kind = "sweep"
+    start = "labsim sweep"
+    resume = "labsim sweep EXPERIMENT --out {folder} --resume"
+    inputs = "experiment"
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -126,7 +150,7 @@ class Store:
         """Refuse a folder that already exists (a new sweep never writes into one)."""
         if self.folder.exists():
             raise LabsimError(
-                f"{self.folder}: folder already exists (add --resume to continue that sweep, or choose "
+                f"{self.folder}: folder already exists (add --resume to continue that {self.kind}, or choose "
                 "another --out)"
             )
 
@@ -142,27 +166,27 @@ class Store:
         """The sweep's manifest; a clear error if the folder is not a sweep."""
         path = self.folder / MANIFEST
         if not path.is_file():
-            raise LabsimError(f"{self.folder}: not a sweep folder (no {MANIFEST}); run `labsim sweep` "
+            raise LabsimError(f"{self.folder}: not a {self.kind} folder (no {MANIFEST}); run `{self.start}` "
                               "without --resume to start one")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise LabsimError(f"{path}: not a readable manifest ({err})") from None
         if not isinstance(data, dict) or not {"identity", "points", "replications"} <= set(data):
-            raise LabsimError(f"{self.folder}: not a sweep folder ({MANIFEST} is not a sweep's: a run, size "
-                              "or diagnose folder?); `labsim results` reads what `labsim sweep` wrote")
+            raise LabsimError(f"{self.folder}: not a {self.kind} folder ({MANIFEST} is not a {self.kind}'s: a run, "
+                              f"size or diagnose folder?); only what `{self.start}` wrote is read here")
         return data
 
     def check_same(self, identity: dict[str, Any]) -> None:
-        """Refuse to resume a sweep that was started from a different experiment or labsim."""
+        """Refuse to resume a store that was started from different inputs or another labsim."""
         old = self.manifest().get("identity", {})
         new = json.loads(json.dumps(identity, default=_json_default))
         changed = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
         if changed:
             raise LabsimError(
-                f"{self.folder}: this sweep was started from a different experiment "
-                f"({', '.join(changed)} changed since); resume it with the experiment file as it was, "
-                "or sweep into a new folder"
+                f"{self.folder}: this {self.kind} was started from a different {self.inputs} "
+                f"({', '.join(changed)} changed since); resume it with the {self.inputs} as it was, "
+                "or start it in a new folder"
             )
 
     # -- parts ---------------------------------------------------------------------------------------
@@ -181,8 +205,9 @@ class Store:
             tmp.unlink(missing_ok=True)
 
     def write_part(self, chunk: Chunk, rows: list[dict[str, Any]]) -> None:
-        """Store a finished chunk's rows as one part, atomically."""
+        """Store a finished chunk's rows as one part, atomically, its chunk key in its metadata."""
         table = rows_table(rows)
+        table = table.replace_schema_metadata({CHUNK_KEY: chunk.key.encode()})
         write_atomically(self.parts / chunk.file, lambda p: pq.write_table(table, p))
 
     # -- checks and repair ---------------------------------------------------------------------------
@@ -197,14 +222,15 @@ class Store:
         path = self.parts / chunk.file
         if not path.is_file():
             return "missing"
-        return _problem(path, ["point"], chunk.stop - chunk.start)
+        return _problem(path, ["replication"], chunk.stop - chunk.start, CHUNK_KEY, chunk.key, "chunk")
 
     def results_problem(self) -> str | None:
-        """Why results.parquet is not good (missing, unreadable, not every row), or None."""
+        """Why results.parquet is not good (missing, unreadable, another store's, not every row), or None."""
         path = self.folder / RESULTS
         if not path.is_file():
             return "missing"
-        return _problem(path, ["point"], self.expected_rows())
+        mine = inputs_hash(self.manifest()["identity"])
+        return _problem(path, ["point"], self.expected_rows(), INPUTS_HASH, mine, self.kind)
 
     def set_aside(self, path: Path) -> Path:
         """Move a damaged file into `DAMAGED/` (as `NAME`, or `NAME.2`, ...): kept for a look, out of the way."""
@@ -248,11 +274,12 @@ class Store:
     def check(self) -> None:
         """Refuse to summarise a damaged store: a bad results.parquet, or chunks the status log says were
         finished whose part is damaged or missing (a sweep still running has none of those)."""
-        resume = "run `labsim sweep EXPERIMENT --out {0} --resume` to repair it".format(self.folder)
+        resume = f"run `{self.resume.format(folder=self.folder)}` to repair it"
         if self.finished():
             problem = self.results_problem()
             if problem:
-                raise LabsimError(f"{self.folder / RESULTS}: damaged ({problem}); {resume}")
+                said = problem if problem.startswith(FOREIGN) else f"damaged ({problem})"
+                raise LabsimError(f"{self.folder / RESULTS}: {said}; {resume}")
             return
         bad = [(c, p) for c in self.logged_chunks() if (p := self.part_problem(c))]
         if bad:
@@ -284,6 +311,7 @@ class Store:
         parts. Returns the number of rows."""
         files = [self.parts / c.file for c in sorted(chunks, key=lambda c: (c.point, c.start))]
         schema, tables = self._tables(files)
+        schema = schema.with_metadata({INPUTS_HASH: inputs_hash(self.manifest()["identity"]).encode()})
         rows = 0
 
         def write(fh) -> None:

@@ -154,7 +154,7 @@ def run_sweep(
 
     Without `resume` the folder must not exist; with it, the folder's manifest must match the plan,
     the store is repaired (`Store.repair`) and only the chunks without a good part are run (nothing at
-    all if the sweep has finished). `on_start` is called once every check has passed, before any work.
+    all if the sweep has finished). `on_start` is called once every check has passed and the engine is up, before any work.
     """
     t0 = time.perf_counter()
     store = Store(out)
@@ -172,11 +172,11 @@ def run_sweep(
     else:
         store.check_new()
     check_outputs(plan)
-    if on_start is not None:
-        on_start()
 
     todo = [c for c in chunks if not resume or not store.done(c)]
     with executor(engine, workers, scheduler) as pool:  # a bad engine or scheduler stops here, folder untouched
+        if on_start is not None:  # the engine is up too: a header is never followed by a refusal
+            on_start()
         if not resume:
             store.create(sweep_manifest(plan, chunks))
         store.log("start", resumed=resume, chunks_total=len(chunks), chunks_to_run=len(todo),
