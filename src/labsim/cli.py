@@ -28,8 +28,8 @@ from typing import Any
 
 from labsim import __version__
 from labsim.cli_args import (
-    MAX_BATCH, MAX_BUDGET, MAX_SIMS, MAX_WORKERS, Parser, check_horizon, count, fraction, horizon, out_dir,
-    out_file, seed, size, weeks, workers,
+    MAX_BATCH, MAX_BUDGET, MAX_SIMS, MAX_WORKERS, Parser, check_horizon, check_out_file, count, fraction, horizon,
+    out_dir, out_file, seed, size, weeks, workers,
 )
 from labsim.config.errors import LabsimError
 
@@ -248,8 +248,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from labsim.report.saved import kind_of
 
     kind_of(Path(args.folder))  # a clear error before any drawing
-    if args.out and not Path(args.out).absolute().parent.is_dir():
-        raise LabsimError(f"{args.out}: the folder to write the report into does not exist")
+    check_out_file("--out", args.out or Path(args.folder) / f"report-{args.lang}.html")
     print(write_report(Path(args.folder), lang=args.lang, out=Path(args.out) if args.out else None))
     return 0
 
@@ -365,6 +364,14 @@ def cmd_validation(args: argparse.Namespace) -> int:
     targets = [resolve_targets("finland_labour_market"), resolve_targets("provider_effects")]
     others = {n: read_scenario_dict(resolve_scenario(n)) for n in ("slack_market", "fi_2016_job_placement_pilots")}
     out = Path(args.out)
+    from labsim.results.output import check_writable
+
+    try:
+        check_writable(out)
+    except LabsimError as err:
+        raise LabsimError(f"--out {err}") from None
+    if args.markdown:
+        check_out_file("--markdown", args.markdown)
     out.mkdir(parents=True, exist_ok=True)
     claims = [asdict(c) for c in validate(data, str(path), *targets, out, slack=others["slack_market"],
                                           pilots_2016=others["fi_2016_job_placement_pilots"],

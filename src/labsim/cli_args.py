@@ -127,6 +127,20 @@ def check_horizon(horizon: int, weeks_simulated: int) -> None:
                           "use a shorter --horizon or more weeks (--set weeks=N)")
 
 
+def check_out_file(option: str, path: str | os.PathLike[str]) -> None:
+    """An output file that can be written where it is named: its folder exists and takes a new file
+    (tried, not guessed). Checked before the work, so a long run never ends on a path it cannot write."""
+    from labsim.results.output import check_writable
+
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise LabsimError(f"{option} {path}: no such folder {parent}")
+    try:
+        check_writable(path)
+    except LabsimError as err:
+        raise LabsimError(f"{option} {err}") from None
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose refusals are one line (`labsim: error: ...`, exit 2) raised as
     `UsageError`, so that `labsim.cli.main` reports them like every other bad input."""

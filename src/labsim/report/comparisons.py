@@ -148,11 +148,14 @@ def cost_per_extra_job(rows: pd.DataFrame, horizon: int) -> tuple[float, float, 
     cost, _ = mean_interval(rows["purchaser_paid_eur.total"])
     if len(rows) > 1:
         e, half = mean_interval(extra)
-    else:
+    else:  # one replication: its own standard error, when the run had one at this horizon
         e = float(extra.iloc[0])
-        half = Z95 * float(rows[f"employment_rate.{horizon}w.se"].iloc[0]) * float(rows["assigned.pilot"].iloc[0])
+        se = pd.to_numeric(rows[f"employment_rate.{horizon}w.se"], errors="coerce").iloc[0]
+        half = Z95 * float(se) * float(rows["assigned.pilot"].iloc[0])
     if not e > 0:
         return np.nan, np.nan, np.nan
+    if not np.isfinite(half):  # no interval to give: the estimate alone
+        return cost / e, np.nan, np.nan
     low_jobs, high_jobs = e - half, e + half
     return cost / e, cost / high_jobs, (cost / low_jobs if low_jobs > 0 else np.inf)
 
