@@ -134,7 +134,7 @@ def check_out_file(option: str, path: str | os.PathLike[str]) -> None:
 
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
-        raise LabsimError(f"{option} {path}: no such folder {parent}")
+        raise LabsimError(f"{option} {path}: the folder {parent} does not exist")
     try:
         check_writable(path)
     except LabsimError as err:
