@@ -181,7 +181,7 @@ def stand_ins(monkeypatch) -> None:
     """`labsim validation` without simulating its claims and `labsim app` without serving: what is
     fuzzed is their flags, and a valid set must not start minutes of work or a server that never ends."""
     monkeypatch.setattr("labsim.design.validation.validate", lambda *args, **kwargs: [])
-    monkeypatch.setattr("labsim.app.server.serve", lambda *args, **kwargs: 0)
+    monkeypatch.setattr("labsim.app.server.run_server", lambda *args, **kwargs: 0)
 
 
 def _check_flags(world, capsys, monkeypatch, per_flag: int) -> None:

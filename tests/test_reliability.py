@@ -514,3 +514,85 @@ def test_app_on_this_machine_asks_no_token(no_server, capsys):
     assert "http://127.0.0.1:" in err and "token" not in err and "warning" not in err
     (args,) = no_server
     assert args[-1] is None
+
+
+def _app(tmp_path: Path, *argv: str) -> tuple[subprocess.Popen, str]:
+    """`labsim app` in a process of its own, once it answers: the process and the address it printed."""
+    import re
+    import urllib.request
+
+    pytest.importorskip("solara")
+    proc = subprocess.Popen([sys.executable, "-m", "labsim", "app", "--port", "0", *argv], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lines = []
+    while not any("http://" in line for line in lines) and proc.poll() is None:
+        lines.append(proc.stderr.readline())
+    url = re.search(r"http://\S+", lines[-1]).group(0)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return proc, url
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"labsim app did not answer at {url}: {lines}")
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_app_stops_with_130_and_143(sig, code, tmp_path):
+    proc, _ = _app(tmp_path)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code and "Traceback" not in err, (proc.returncode, err)
+
+
+def test_app_beyond_this_machine_answers_only_with_its_token(tmp_path):
+    import urllib.error
+    import urllib.request
+
+    proc, url = _app(tmp_path, "--host", "0.0.0.0", "--allow-remote")
+    try:
+        bare = url.split("?")[0]
+        with pytest.raises(urllib.error.HTTPError) as refused_http:
+            urllib.request.urlopen(bare, timeout=10)
+        assert refused_http.value.code == 403
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(bare + "?token=wrong", timeout=10)
+        with urllib.request.urlopen(url, timeout=10) as page:
+            assert page.status == 200 and any("labsim_token=" in c for c in page.headers.get_all("set-cookie"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def test_token_gate_lets_the_cookie_through_and_closes_a_websocket_without_it():
+    import asyncio
+
+    from labsim.app.server import TokenGate
+
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    gate = TokenGate(app, "s3cret")
+
+    def call(kind: str, query: bytes = b"", cookie: bytes | None = None) -> list[dict]:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        headers = [(b"cookie", cookie)] if cookie else []
+        asyncio.run(gate({"type": kind, "query_string": query, "headers": headers}, None, send))
+        return sent
+
+    assert call("http")[0]["status"] == 403 and seen == []
+    assert call("websocket") == [{"type": "websocket.close", "code": 1008}] and seen == []
+    assert call("http", cookie=b"labsim_token=nope")[0]["status"] == 403
+    first = call("http", query=b"token=s3cret")[0]
+    assert first["status"] == 200 and (b"set-cookie", b"labsim_token=s3cret; Path=/; HttpOnly; SameSite=Strict") \
+        in first["headers"]
+    assert call("websocket", cookie=b"other=1; labsim_token=s3cret")[0]["status"] == 200
+    assert seen == ["http", "websocket"]

@@ -412,10 +412,14 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     check_extra()  # before anything else: without the extra, one line says how to get it
     path = resolve_scenario(args.scenario)
-    from labsim.app.server import serve
+    from labsim.app.server import check_start, run_server
 
-    print(f"labsim app: http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
-    return serve(path, args.lang, args.host, args.port)
+    start = check_start(path, args.host, args.port, args.allow_remote)  # before the address is printed
+    if start.token is not None:
+        print(f"labsim app: warning: serving on {args.host} for other machines: anyone who can reach this "
+              "address and has its token can run simulations and upload scenario files", file=sys.stderr)
+    print(f"labsim app: {start.url} (Ctrl-C stops it)", file=sys.stderr, flush=True)
+    return run_server(path, args.lang, start.host, start.port, start.token)
 
 
 def cmd_results(args: argparse.Namespace) -> int:
@@ -719,7 +723,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("app", help="serve an interactive page for what-ifs (needs pip install 'labsim[app]')")
     p.add_argument("--scenario", default="baseline", metavar="NAME|FILE", help="starting scenario (default baseline)")
     p.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1: this machine only; another needs --allow-remote)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="let a --host other machines can reach serve the page; its address then carries a token")
     p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="page language at start (default en)")
     p.set_defaults(func=cmd_app)
     return parser
