@@ -1,13 +1,17 @@
-"""Fuzz: random values for every flag of every command, and mutated scenario and experiment files.
+"""Fuzz: random values for every flag of every command; mutated scenario, experiment and targets files;
+damaged output folders given to report, plot and results; damaged calibration folders resumed.
 
 Whatever comes in, a command answers (exit 0) or refuses on one line (exit 2): never exit 1, never a
 traceback, never a folder or lock left behind by a refusal. The values come from a seeded generator
 (reproducible: a failure names its seed and arguments). The fast suite throws a sample; the slow one
-the full count (>= 200 values per flag, >= 200 files of each kind).
+the full count (>= 200 values per flag, >= 200 files of each kind, 200 odd folders, 40 damaged
+calibrations). `labsim app` is fuzzed up to its start-up checks (scenario, host, port); the server
+itself is a stand-in.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import shutil
@@ -42,6 +46,18 @@ samples = 2
 """
 FAST, FULL = 4, 200  # values per flag
 FAST_FILES, FULL_FILES = 30, 200  # mutated files of each kind
+FAST_ODD, FULL_ODD = 16, 200  # damaged output folders
+FAST_CAL, FULL_CAL = 3, 40  # damaged calibration folders resumed
+TARGETS = """[[targets]]
+name = "outflow"
+moment = "monthly_outflow"
+figure = 0.16
+range = [0.15, 0.17]
+source = "a study"
+set = ["referral.mode=mandatory"]
+"""
+CALIBRATE = ["calibrate", "tiny.toml", "--targets", "targets.toml", "--params", "market.matching_efficiency=0.01:0.03",
+             "--budget", "2", "--replications", "2", "--workers", "1"]
 
 # kinds of value: what a flag expects decides which specials are worth throwing
 NUMBERS = ["0", "1", "-1", "2", "5", "13", "26", "52", "0.5", "1e3", "nan", "inf", "-inf", "1e400",
@@ -130,9 +146,16 @@ def world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     (folder / "tiny.toml").write_text(TINY_SCENARIO, encoding="utf-8")
     (folder / "exp.toml").write_text(TINY_EXPERIMENT, encoding="utf-8")
+    (folder / "targets.toml").write_text(TARGETS, encoding="utf-8")
     (folder / "existing").mkdir()
     assert main(["run", str(folder / "tiny.toml"), "--out", str(folder / "run"), "--no-charts"]) == 0
     run_sweep(load_experiment(folder / "exp.toml"), folder / "sweep", workers=1)  # no charts: quicker
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        assert main([*CALIBRATE, "--out", "cal", "--json"]) == 0
+    finally:
+        os.chdir(cwd)
     return folder
 
 
@@ -251,3 +274,110 @@ def test_fuzz_scenario_and_experiment_files_sample(world, capsys, monkeypatch):
 def test_fuzz_scenario_and_experiment_files_full(world, capsys, monkeypatch):
     _check_files(world, capsys, monkeypatch, FULL_FILES)
 
+
+
+def _check_targets(world, capsys, monkeypatch, count: int) -> None:
+    """Mutated targets files: `validate` answers, and `calibrate` refuses them (or the existing folder)
+    on one line before its header."""
+    monkeypatch.chdir(world)
+    codes = {0: 0, 2: 0}
+    for i in range(count):
+        rng = random.Random(f"targets {i}")
+        (world / "mutant_targets.toml").write_text(mutate(TARGETS, rng), encoding="utf-8")
+        codes[throw(world, ["validate", "mutant_targets.toml"], capsys)] += 1
+        argv = [*CALIBRATE, "--out", "existing"]
+        argv[argv.index("targets.toml")] = "mutant_targets.toml"
+        assert throw(world, argv, capsys) == 2
+    (world / "mutant_targets.toml").unlink()
+    assert codes[2] > 0 and codes[0] > 0
+
+
+def test_fuzz_targets_files_sample(world, capsys, monkeypatch):
+    _check_targets(world, capsys, monkeypatch, FAST_FILES // 3)
+
+
+@pytest.mark.slow
+def test_fuzz_targets_files_full(world, capsys, monkeypatch):
+    _check_targets(world, capsys, monkeypatch, FULL_FILES)
+
+
+def damage(folder: Path, rng: random.Random) -> str:
+    """One to three random harms to files of `folder`: cut short, emptied, garbage, deleted, a JSON
+    value replaced, or copied over from a file of another kind. Returns what was done."""
+    done = []
+    for _ in range(rng.randint(1, 3)):
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        if not files:
+            break
+        path = rng.choice(files)
+        how = rng.choice(["cut", "empty", "garbage", "delete", "json", "swap"])
+        data = path.read_bytes()
+        if how == "cut":
+            path.write_bytes(data[: rng.randrange(len(data) + 1)])
+        elif how == "empty":
+            path.write_bytes(b"")
+        elif how == "garbage":
+            path.write_bytes(bytes(rng.randrange(256) for _ in range(rng.randint(1, 300))))
+        elif how == "delete":
+            path.unlink()
+        elif how == "json":
+            text = data.decode("utf-8", "replace")
+            i = rng.randrange(len(text) + 1)
+            path.write_text(text[:i] + rng.choice(["null", "[]", "{}", '"x"', "-1e400", "NaN", "0"]) + text[i:])
+        else:
+            path.write_bytes(rng.choice(files).read_bytes())
+        done.append(f"{how} {path.relative_to(folder)}")
+    return "; ".join(done)
+
+
+def _check_odd_folders(world, capsys, monkeypatch, count: int) -> None:
+    """`report`, `plot` and `results` on damaged copies of a run, a sweep and a calibration: each
+    answers or refuses on one line, never exit 1 or a traceback."""
+    monkeypatch.chdir(world)
+    codes = {0: 0, 2: 0}
+    for i in range(count):
+        rng = random.Random(f"odd {i}")
+        odd = world / "odd"
+        shutil.copytree(world / rng.choice(["run", "sweep", "cal"]), odd)
+        harm = damage(odd, rng)
+        for command in ("report", "plot", "results"):
+            try:
+                codes[throw(world, [command, "odd"], capsys)] += 1
+            except AssertionError as err:
+                raise AssertionError(f"odd folder {i} ({harm}): {err}") from None
+        shutil.rmtree(odd)
+    assert codes[2] > 0 and codes[0] > 0
+
+
+def test_fuzz_odd_folders_sample(world, capsys, monkeypatch):
+    _check_odd_folders(world, capsys, monkeypatch, FAST_ODD)
+
+
+@pytest.mark.slow
+def test_fuzz_odd_folders_full(world, capsys, monkeypatch):
+    _check_odd_folders(world, capsys, monkeypatch, FULL_ODD)
+
+
+def _check_calibrations(world, capsys, monkeypatch, count: int) -> None:
+    """A damaged calibration folder resumed: repaired (exit 0) or refused on one line (exit 2)."""
+    monkeypatch.chdir(world)
+    codes = {0: 0, 2: 0}
+    for i in range(count):
+        rng = random.Random(f"calibration {i}")
+        shutil.copytree(world / "cal", world / "odd")
+        harm = damage(world / "odd", rng)
+        try:
+            codes[throw(world, [*CALIBRATE, "--out", "odd", "--resume", "--json"], capsys)] += 1
+        except AssertionError as err:
+            raise AssertionError(f"calibration {i} ({harm}): {err}") from None
+        shutil.rmtree(world / "odd")
+    assert sum(codes.values()) == count
+
+
+def test_fuzz_damaged_calibration_resumed_sample(world, capsys, monkeypatch):
+    _check_calibrations(world, capsys, monkeypatch, FAST_CAL)
+
+
+@pytest.mark.slow
+def test_fuzz_damaged_calibration_resumed_full(world, capsys, monkeypatch):
+    _check_calibrations(world, capsys, monkeypatch, FULL_CAL)

@@ -87,7 +87,8 @@ def load(folder: Path) -> Saved:
         tables["weekly"] = _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"])
         tables["individuals"] = _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"])
         curve = folder / "employment_by_week.csv"
-        tables["employment_by_week"] = pd.read_csv(curve) if curve.is_file() else None
+        tables["employment_by_week"] = (_csv(curve, ["weeks_since_assignment", "arm", "share_employed", "n"])
+                                        if curve.is_file() else None)
     elif kind == "size":
         tables["size"] = _json(folder / "size.json", ["minimum_size", "power_curve"])
         tables["curve"] = _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"])
