@@ -596,3 +596,25 @@ def test_token_gate_lets_the_cookie_through_and_closes_a_websocket_without_it():
         in first["headers"]
     assert call("websocket", cookie=b"other=1; labsim_token=s3cret")[0]["status"] == 200
     assert seen == ["http", "websocket"]
+
+
+# "Also seen": warnings on success (a covariance RuntimeWarning from `size`, a web framework's cookie warning)
+def test_no_warning_reaches_the_terminal_on_success_and_debug_shows_it(monkeypatch, capsys):
+    import warnings
+
+    import labsim.cli as cli
+
+    seen_by_workers = []
+
+    def noisy(folder, what):
+        warnings.warn("covariance is not symmetric positive-semidefinite.", RuntimeWarning)
+        seen_by_workers.append(os.environ.get("PYTHONWARNINGS"))  # what a worker started now inherits
+        return 0
+
+    monkeypatch.setattr(cli, "_list_bundled", noisy)
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    assert main(["scenarios"]) == 0
+    assert capsys.readouterr().err == "" and seen_by_workers == ["ignore"]
+    assert "PYTHONWARNINGS" not in os.environ  # put back after the command
+    assert main(["scenarios", "--debug"]) == 0
+    assert "RuntimeWarning: covariance" in capsys.readouterr().err

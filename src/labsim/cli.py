@@ -783,6 +783,29 @@ def _signals_as_exceptions() -> Iterator[_Signals]:
             signal.signal(sig, signal.SIG_IGN if signals.received else handler)
 
 
+@contextmanager
+def _warnings_held(debug: bool) -> Iterator[None]:
+    """Library warnings (numerical, deprecation, a web framework's) never reach the planner's terminal:
+    caught here and, in worker processes started meanwhile, ignored through PYTHONWARNINGS. `--debug`
+    shows them at the end. What a planner must know is said in the answer itself, in words."""
+    import warnings
+
+    before = os.environ.get("PYTHONWARNINGS")
+    if not debug:
+        os.environ["PYTHONWARNINGS"] = "ignore"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = before
+    if debug:
+        for w in caught:
+            print(warnings.formatwarning(w.message, w.category, w.filename, w.lineno).rstrip(), file=sys.stderr)
+
+
 def _one_line(err: BaseException) -> str:
     text = " ".join(str(err).split())
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
@@ -807,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     command = next((a for a in argv if not a.startswith("-")), "labsim")
     code = EXIT_FAILED
-    with _signals_as_exceptions() as signals:
+    with _signals_as_exceptions() as signals, _warnings_held(debug):
         try:
             try:
                 if signals.received:  # while the command was starting
