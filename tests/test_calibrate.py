@@ -131,3 +131,80 @@ def test_calibration_refuses_an_existing_folder_without_resume(tmp_path, capsys)
     out.mkdir()
     assert main([*CLI[3:6], "finland_labour_market", *CLI[7:], "--out", str(out)]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+# -- intervals that hold where the objective is flat (issue 25) ------------------------------------------
+
+def _synthetic(moment, figure: float, sd: float, low: float, high: float):
+    """A plan with one parameter and one target, and an `evaluate` whose moment is `moment(θ)` exactly
+    (two identical replications: no simulation noise)."""
+    targets = Targets.model_validate({"targets": [
+        {"name": "m", "moment": "monthly_outflow", "figure": figure, "range": [figure - 1.96 * sd, figure + 1.96 * sd],
+         "source": "s"}]})
+    plan = small_plan(targets, seed=1)
+    plan.parameters[:] = [Parameter("market.matching_efficiency", low, high)]
+    calls = []
+
+    def evaluate(thetas):
+        calls.extend(thetas)
+        return [np.array([[moment(float(t[0]))] * 2]) for t in thetas]
+
+    return plan, evaluate, calls
+
+
+def test_profile_interval_is_the_set_the_criterion_does_not_reject():
+    """m(θ) = f + k (θ - f)³ is flat at the truth: the sandwich has no slope there, the profile gives
+    |θ - f| <= (1.96 sd / k)^(1/3), asymmetric about a fit off the truth."""
+    from labsim.design.calibrate import intervals
+
+    f, sd, k = 0.3, 0.01, 50.0
+    plan, evaluate, _ = _synthetic(lambda x: f + k * (x - f) ** 3, f, sd, 0.0, 1.0)
+    half = (1.96 * sd / k) ** (1 / 3)
+    lo, hi = intervals(plan, evaluate, np.array([f + 0.02]))
+    assert lo[0] == pytest.approx(f - half, abs=2e-3) and hi[0] == pytest.approx(f + half, abs=2e-3)
+    plan, evaluate, _ = _synthetic(lambda x: x, f, sd, 0.0, 1.0)  # linear: the textbook f ± 1.96 sd
+    lo, hi = intervals(plan, evaluate, np.array([f]))
+    assert lo[0] == pytest.approx(f - 1.96 * sd, rel=1e-3) and hi[0] == pytest.approx(f + 1.96 * sd, rel=1e-3)
+
+
+def test_profile_interval_reaches_a_bound_the_targets_do_not_rule_out():
+    from labsim.design.calibrate import intervals
+
+    plan, evaluate, calls = _synthetic(lambda x: 0.3 + 0.001 * x, 0.3, 0.01, 0.0, 1.0)  # nearly no slope
+    lo, hi = intervals(plan, evaluate, np.array([0.5]))
+    assert (lo[0], hi[0]) == (0.0, 1.0) and len(calls) < 40
+
+
+def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications: int = 3) -> list[tuple]:
+    """Plant matching_efficiency, simulate its targets on fresh seeds, draw each published figure from
+    its stated uncertainty around that simulation, refit on other seeds: (planted, low, high) per planting."""
+    rng = np.random.default_rng(2025)
+    out = []
+    for i in range(plantings):
+        planted = float(rng.uniform(0.02, 0.04))
+        draft = Targets.model_validate({"targets": [
+            {"name": m, "moment": m, "figure": 0.5, "range": [0.0, 1.0], "source": "planted"}
+            for m in ("monthly_outflow", "exits_to_work_share")]})
+        from labsim.design.calibrate import Evaluator
+
+        store = Store(tmp_path / f"planted{i}")
+        store.create({"identity": {}})
+        values = Evaluator(small_plan(draft, seed=1000 + i, replications=6), store, None)([np.array([planted])])[0]
+        mean, sd = values.mean(axis=1), np.maximum(values.std(axis=1, ddof=1), 1e-4)
+        figure = mean + rng.normal(0, sd)
+        targets = Targets.model_validate({"targets": [
+            {"name": t.name, "moment": t.moment, "figure": float(f), "range": [float(f - 1.96 * s), float(f + 1.96 * s)],
+             "source": "planted"} for t, f, s in zip(draft.targets, figure, sd)]})
+        cal = calibrate(small_plan(targets, seed=i + 1, budget=budget, replications=replications),
+                        tmp_path / f"cal{i}", workers=1)
+        (p,) = cal.parameters
+        out.append((planted, *p["interval"]))
+    return out
+
+
+@pytest.mark.slow
+def test_intervals_cover_planted_values(tmp_path):
+    """Coverage over 40 plantings: at 95 % nominal, 33 or fewer covered has probability 0.3 %."""
+    study = coverage_study(tmp_path, 40)
+    covered = sum(lo <= planted <= hi for planted, lo, hi in study)
+    assert covered >= 34, study

@@ -6,8 +6,9 @@ moment k over R replications and sd_k the target's range read as a 95 % interval
 the same R seeds (common random numbers: a task's key is (variant, replication), never the candidate),
 so J is a smooth deterministic function that a local optimiser can follow. The search: a Halton
 space-filling start over the parameters' bounds (half the budget), then Nelder-Mead from the best point
-(the rest). Intervals: the SMM sandwich with the moments' Jacobian at the fit (central differences on the
-same seeds), the targets' uncertainty and the simulation's own noise.
+(the rest). Intervals: the profile of the objective (`intervals`), the values a criterion test at 95 %
+does not reject, which stays honest where the objective is flat and the local sandwich is not; joined
+with the SMM sandwich when several parameters are fitted.
 
 Every replication goes through the one replication runner (`labsim.sweep.runner.run_tasks`), and every
 candidate's replications are stored as a part in a sweep store (`labsim.sweep.store`) keyed by the
@@ -329,7 +330,80 @@ def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:
     return np.array(history[i]["values"]), history
 
 
+CHI2_95 = 3.841458820694124  # the 95 % point of chi-square with one degree of freedom
+BISECTIONS = 3  # halvings of the step in which the profile crosses CHI2_95
+STEPS_OUT = 6  # doublings of the step outward before the bound is taken as the interval's end
+
+
+def criterion(plan: Plan, values: np.ndarray, at: np.ndarray) -> float:
+    """Q: squared distances of the mean simulated values from the figures, each in units of its whole
+    uncertainty at the fit (the target's variance plus the simulation's variance of the mean), so that
+    Q(θ) - Q(fit) is chi-square with one degree of freedom at the true θ of one parameter."""
+    figure = np.array([t.figure for t in plan.targets.targets])
+    sd = np.array([t.sd for t in plan.targets.targets])
+    var = sd**2 + at.var(axis=1, ddof=1) / at.shape[1]
+    mean = values.mean(axis=1)
+    return float(np.sum((mean - figure) ** 2 / var)) if np.all(np.isfinite(mean)) else np.inf
+
+
 def intervals(plan: Plan, evaluate, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """95 % intervals from the profile of the criterion Q (`criterion`): for each parameter, the values
+    whose Q exceeds Q(fit) by less than the chi-square point, found outward from the fit on each side
+    (steps from the sandwich's half-width, doubled until Q crosses, then halved `BISECTIONS` times and
+    interpolated; the bound when Q never crosses: the targets do not rule it out). Other parameters stay
+    at the fit; with several, each interval is joined with the sandwich's, which carries their
+    correlation. Common random numbers make Q a smooth curve of θ. Returns (low, high)."""
+    low = np.array([p.low for p in plan.parameters])
+    high = np.array([p.high for p in plan.parameters])
+    s_low, s_high = sandwich(plan, evaluate, theta)
+    at = evaluate([theta])[0]
+    q0 = criterion(plan, at, at)
+    out_low, out_high = low.copy(), high.copy()
+    for j in range(theta.size):
+        def rise(x: float) -> float:
+            point = theta.copy()
+            point[j] = x
+            return criterion(plan, evaluate([point])[0], at) - q0
+
+        half = (s_high[j] - s_low[j]) / 2
+        start = half if np.isfinite(half) and 0 < half < high[j] - low[j] else 0.1 * (high[j] - low[j])
+        for side, bound in ((-1, low[j]), (1, high[j])):
+            end = _profile_end(rise, theta[j], side, bound, start)
+            if side < 0:
+                out_low[j] = end
+            else:
+                out_high[j] = end
+    if theta.size > 1:
+        out_low, out_high = np.minimum(out_low, np.maximum(s_low, low)), np.maximum(out_high, np.minimum(s_high, high))
+    return out_low, out_high
+
+
+def _profile_end(rise, fit: float, side: int, bound: float, step: float) -> float:
+    """Where the profile's rise crosses CHI2_95 going from `fit` towards `bound` (the bound if never)."""
+    inner, inner_q = fit, 0.0
+    for _ in range(STEPS_OUT):
+        x = float(np.clip(fit + side * step, min(fit, bound), max(fit, bound)))
+        q = rise(x)
+        if q >= CHI2_95:
+            outer, outer_q = x, q
+            break
+        inner, inner_q = x, max(q, 0.0)
+        if x == bound:
+            return bound
+        step *= 2
+    else:
+        return bound
+    for _ in range(BISECTIONS):
+        mid = (inner + outer) / 2
+        q = rise(mid)
+        if q >= CHI2_95:
+            outer, outer_q = mid, q
+        else:
+            inner, inner_q = mid, max(q, 0.0)
+    return inner + (outer - inner) * (CHI2_95 - inner_q) / (outer_q - inner_q)
+
+
+def sandwich(plan: Plan, evaluate, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """95 % intervals by the SMM sandwich: V = (G'WG)⁻¹ G'W S W G (G'WG)⁻¹, with G the Jacobian of the
     mean moments (central differences, 5 % of each bound's width, same seeds), W = diag(1/sd²) and
     S = diag(sd² + simulation variance of the mean). A parameter the targets do not pin down (G'WG

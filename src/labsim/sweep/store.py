@@ -267,8 +267,14 @@ class Store:
 
     def logged_chunks(self) -> list[Chunk]:
         """The chunks the status log says were finished."""
-        chunks = (Chunk(int(e["point"]), int(e["replications"][0]), int(e["replications"][1]), str(e["key"]))
-                  for e in self.status() if e.get("event") == "chunk")
+        chunks = []
+        for e in self.status():
+            if e.get("event") == "chunk":
+                try:
+                    chunks.append(Chunk(int(e["point"]), int(e["replications"][0]), int(e["replications"][1]),
+                                        str(e["key"])))
+                except (KeyError, IndexError, TypeError, ValueError):  # a line damaged into other JSON
+                    continue
         return list(dict.fromkeys(chunks))  # a chunk rerun after a repair is logged twice
 
     def check(self) -> None:
@@ -371,13 +377,16 @@ class Store:
             os.close(fd)
 
     def status(self) -> list[dict[str, Any]]:
-        """The events logged so far (a torn last line, from a kill mid-write, is skipped)."""
+        """The events logged so far (a torn last line, from a kill mid-write, or any line that is not a
+        JSON object, is skipped)."""
         path = self.folder / STATUS
         events = []
         if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
-                    events.append(json.loads(line))
-                except json.JSONDecodeError:
+                    event = json.loads(line)
+                except (json.JSONDecodeError, RecursionError):
                     continue
+                if isinstance(event, dict):
+                    events.append(event)
         return events
