@@ -193,8 +193,9 @@ def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications
         mean, sd = values.mean(axis=1), np.maximum(values.std(axis=1, ddof=1), 1e-4)
         figure = mean + rng.normal(0, sd)
         targets = Targets.model_validate({"targets": [
-            {"name": t.name, "moment": t.moment, "figure": float(f), "range": [float(f - 1.96 * s), float(f + 1.96 * s)],
-             "source": "planted"} for t, f, s in zip(draft.targets, figure, sd)]})
+            {"name": t.name, "moment": t.moment, "figure": float(f),
+             "range": [float(f - 1.96 * s), float(f + 1.96 * s)], "source": "planted"}
+            for t, f, s in zip(draft.targets, figure, sd)]})
         cal = calibrate(small_plan(targets, seed=i + 1, budget=budget, replications=replications),
                         tmp_path / f"cal{i}", workers=1)
         (p,) = cal.parameters

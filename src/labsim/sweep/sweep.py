@@ -154,7 +154,8 @@ def run_sweep(
 
     Without `resume` the folder must not exist; with it, the folder's manifest must match the plan,
     the store is repaired (`Store.repair`) and only the chunks without a good part are run (nothing at
-    all if the sweep has finished). `on_start` is called once every check has passed and the engine is up, before any work.
+    all if the sweep has finished). `on_start` is called once every check has passed and the engine is
+    up, before any work.
     """
     t0 = time.perf_counter()
     store = Store(out)
