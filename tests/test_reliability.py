@@ -618,3 +618,19 @@ def test_no_warning_reaches_the_terminal_on_success_and_debug_shows_it(monkeypat
     assert "PYTHONWARNINGS" not in os.environ  # put back after the command
     assert main(["scenarios", "--debug"]) == 0
     assert "RuntimeWarning: covariance" in capsys.readouterr().err
+
+
+# 4, for every long command: SIGTERM 143, Ctrl-C 130, nothing half-written left
+@pytest.mark.parametrize("argv", [
+    ["diagnose", "baseline", *TINY, "--horizon", "13", "--sims", "400", "--workers", "1", "--out", "o"],
+    ["size", "baseline", *TINY, "--horizon", "13", "--workers", "1", "--out", "o"],
+    ["sensitivity", "baseline", *TINY, "--horizon", "13", "--workers", "1", "--out", "o"],
+    ["validation", "--replications", "2", "--workers", "1", "--out", "o"],
+], ids=lambda argv: argv[0])
+def test_long_commands_stop_with_143_and_130(argv, tmp_path):
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+        rc, err = _signalled(argv, sig, 4.0, tmp_path)
+        assert rc == code and "Traceback" not in err, (rc, err)
+        assert leftovers(tmp_path) == []
+        if argv[0] != "validation":  # validation keeps the runs of its finished claims, for the next call
+            assert not (tmp_path / "o").exists()
