@@ -340,12 +340,13 @@ def _check_odd_folders(world, capsys, monkeypatch, count: int) -> None:
         odd = world / "odd"
         shutil.copytree(world / rng.choice(["run", "sweep", "cal"]), odd)
         harm = damage(odd, rng)
-        for command in ("report", "plot", "results"):
-            try:
+        try:
+            for command in ("report", "plot", "results"):
                 codes[throw(world, [command, "odd"], capsys)] += 1
-            except AssertionError as err:
-                raise AssertionError(f"odd folder {i} ({harm}): {err}") from None
-        shutil.rmtree(odd)
+        except AssertionError as err:
+            raise AssertionError(f"odd folder {i} ({harm}): {err}") from None
+        finally:
+            shutil.rmtree(odd)
     assert codes[2] > 0 and codes[0] > 0
 
 
@@ -370,7 +371,8 @@ def _check_calibrations(world, capsys, monkeypatch, count: int) -> None:
             codes[throw(world, [*CALIBRATE, "--out", "odd", "--resume", "--json"], capsys)] += 1
         except AssertionError as err:
             raise AssertionError(f"calibration {i} ({harm}): {err}") from None
-        shutil.rmtree(world / "odd")
+        finally:
+            shutil.rmtree(world / "odd")
     assert sum(codes.values()) == count
 
 

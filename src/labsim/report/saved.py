@@ -87,8 +87,9 @@ def load(folder: Path) -> Saved:
         tables["weekly"] = _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"])
         tables["individuals"] = _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"])
         curve = folder / "employment_by_week.csv"
-        tables["employment_by_week"] = (_csv(curve, ["weeks_since_assignment", "arm", "share_employed", "n"])
-                                        if curve.is_file() else None)
+        tables["employment_by_week"] = (
+            _numeric(curve, _csv(curve, ["weeks_since_assignment", "arm", "share_employed", "n"]),
+                     ["weeks_since_assignment", "share_employed", "n"]) if curve.is_file() else None)
     elif kind == "size":
         tables["size"] = _json(folder / "size.json", ["minimum_size", "power_curve"])
         tables["curve"] = _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"])
@@ -129,6 +130,14 @@ def _json(path: Path, required: list[str] = ()) -> dict[str, Any]:
     if missing:
         raise LabsimError(f"{path}: damaged (missing key(s) {', '.join(missing)}); write the folder again")
     return data
+
+
+def _numeric(path: Path, df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Refuse a table whose number columns hold something else (a file damaged or swapped)."""
+    bad = [c for c in columns if not pd.api.types.is_numeric_dtype(df[c])]
+    if bad:
+        raise LabsimError(f"{path}: damaged (column(s) {', '.join(bad)} not numbers); write the folder again")
+    return df
 
 
 def _check_columns(path: Path, df: pd.DataFrame, required: list[str]) -> pd.DataFrame:
