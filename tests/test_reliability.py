@@ -634,3 +634,20 @@ def test_long_commands_stop_with_143_and_130(argv, tmp_path):
         assert leftovers(tmp_path) == []
         if argv[0] != "validation":  # validation keeps the runs of its finished claims, for the next call
             assert not (tmp_path / "o").exists()
+
+
+# "Also seen": an unwritable --out is refused before the work, by every command that writes a folder
+@pytest.mark.parametrize("argv, work", [
+    (["diagnose", "baseline", *TINY, "--horizon", "13"], "labsim.design.diagnose.diagnose"),
+    (["size", "baseline", *TINY, "--horizon", "13"], "labsim.design.evidence.size_over_evidence"),
+    (["sensitivity", "baseline", *TINY, "--horizon", "13"], "labsim.design.sensitivity.analyse"),
+    (["sweep", "EXP"], "labsim.sweep.sweep.check_outputs"),
+])
+def test_unwritable_out_is_refused_before_the_work(argv, work, tmp_path, monkeypatch, capsys):
+    def never(*args, **kwargs):
+        raise AssertionError("the work started before --out was checked")
+
+    monkeypatch.setattr(work, never)
+    path = tmp_path / "e.toml"
+    path.write_text(f'scenario = "baseline"\nset = {json.dumps(TINY[1::2])}\nreplications = 1\n', encoding="utf-8")
+    refused([str(path) if a == "EXP" else a for a in argv] + ["--out", "/proc/labsim-cannot/o"], capsys, "/proc")

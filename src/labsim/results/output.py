@@ -35,11 +35,13 @@ RECORDED_PACKAGES = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "pyarrow"
 
 
 def check_out_dir(out_dir: Path, force: bool) -> None:
-    """Refuse an existing output folder unless `force` (checked before a long run, and again at the end)."""
+    """Refuse an existing output folder unless `force`, and one that could not be written (checked before
+    a long run, and again at the end)."""
     if out_dir.exists() and not force:
         raise LabsimError(f"{out_dir}: output folder already exists (use --force to replace it)")
     if out_dir.exists() and not out_dir.is_dir():
         raise LabsimError(f"{out_dir}: exists and is not a folder")
+    check_writable(out_dir)
 
 
 def check_writable(out_dir: Path) -> None:

@@ -24,7 +24,7 @@ from labsim import __version__
 from labsim.config.errors import ScenarioError
 from labsim.config.experiment import ExperimentPlan
 from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, scenario_to_dict
-from labsim.results.output import RECORDED_PACKAGES, package_versions
+from labsim.results.output import RECORDED_PACKAGES, check_writable, package_versions
 from labsim.sweep.runner import Engine, Task, executor, run_tasks, slots
 from labsim.sweep.store import Chunk, Store, chunk_key
 
@@ -172,6 +172,7 @@ def run_sweep(
         store.clean()
     else:
         store.check_new()
+        check_writable(store.folder)
     check_outputs(plan)
 
     todo = [c for c in chunks if not resume or not store.done(c)]
