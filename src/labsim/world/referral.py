@@ -119,6 +119,11 @@ class ReferralPolicy:
         unit = s.sector if d.randomisation == "saturation" else s.office
         return self._unit_share[unit[who]]
 
+    @property
+    def unit_shares(self) -> np.ndarray | None:
+        """Each office's or market's treated share under a cluster or saturation design, once drawn."""
+        return None if self._unit_share is None else self._unit_share.copy()
+
     def as_places_allow(self, s: Seekers, new: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Under mandatory referral with individual randomisation, the offices randomise no more of the
         eligible than the places left can take: a random sample, the rest staying eligible for later
