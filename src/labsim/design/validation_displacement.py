@@ -230,3 +230,42 @@ def displacement_claims(slack: dict[str, Any], seed: int, pool, *, worlds: int =
         recs[rec["kind"]][rec["replication"]] = rec
     pilots = pd.DataFrame([recs["pilot"][w] for w in sorted(recs["pilot"])])
     return out + [overstatement_claim(pilots, recs["none"], recs["rollout"])]
+
+
+def markdown_table(records: list[dict[str, Any]]) -> str:
+    """The experiment's figures in percentage points, a row per figure and a column per point, as
+    docs/displacement.md shows them."""
+    tab = saturation_table(records)
+    tab["cell"] = [f"{100 * m:+.1f} ({100 * lo:+.1f} to {100 * hi:+.1f})" for m, lo, hi in
+                   zip(tab["mean"], tab["low"], tab["high"])]
+    wide = tab.pivot_table(index=["outcome", "figure"], columns=["market", "competition"], values="cell",
+                           aggfunc="first", sort=False)
+    head = ["outcome", "figure"] + [f"{m}, {c}" for m, c in wide.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join([*key, *row]) + " |" for key, row in zip(wide.index, wide.to_numpy())]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m labsim.design.validation_displacement [--worlds N] [--seed S] [--workers W]`: the
+    saturation experiment's table and claim 4's saturation claims, in Markdown."""
+    import argparse
+
+    from labsim.sweep.runner import executor
+
+    p = argparse.ArgumentParser(description=main.__doc__)
+    p.add_argument("--worlds", type=int, default=None, help="worlds per point (default: the experiment's)")
+    p.add_argument("--seed", type=int, default=7401)
+    p.add_argument("--workers", type=int, default=None)
+    args = p.parse_args(argv)
+    with executor("local", args.workers) as pool:
+        records = run_saturation(args.seed, pool, worlds=args.worlds)
+    print(markdown_table(records))
+    print()
+    for c in saturation_claims(records):
+        print(f"- {c.name}: {100 * c.simulated:+.2f} pp ({100 * c.simulated_low:+.2f} to "
+              f"{100 * c.simulated_high:+.2f}), tolerance {100 * c.tolerance:.1f} pp: {c.verdict}")
+
+
+if __name__ == "__main__":
+    main()
