@@ -1,5 +1,5 @@
-"""How much displacement the matching function allows in validation claim 4's saturation worlds
-(docs/calibration.md, "Validation", claim 4).
+"""How much displacement the matching function allows in the saturation worlds validation claim 4 used
+until 2026-12-04, without segments (docs/calibration.md, "Validation", claim 4; now docs/displacement.md).
 
     .venv/bin/python scripts/displacement_mechanism.py --worlds 10 [--tight]
 
@@ -23,11 +23,37 @@ import pandas as pd
 
 from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
 from labsim.config.states import State
-from labsim.design.validation_displacement import SATURATION, SPILLOVER_HORIZON, TIGHT, assigned, spillover
 from labsim.world.agents import is_searching
+from labsim.world.history import outcomes_after
 from labsim.world.model import PilotModel
+from labsim.world.record import RunRecord
 
+#: The saturation worlds claim 4 used until 2026-12-04 (now experiments/french_saturation.toml, with segments).
+SATURATION = (
+    "design.randomisation=saturation", "design.saturation_shares=[0.0, 0.25, 0.5, 0.75, 1.0]",
+    "referral.eligibility.min_weeks_unemployed=26", "referral.eligibility.max_weeks_unemployed=520",
+    "referral.target_participants=10000", "providers.capacity=5000",
+)
+TIGHT = ("market.matching_efficiency=0.05",)
+SPILLOVER_HORIZON = 35  # weeks after assignment: the experiment's 8 months
 SHARES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])  # the shares SATURATION sets
+
+
+def assigned(record: RunRecord) -> pd.DataFrame:
+    """Everyone assigned in a run: market (sector), arm and employment `SPILLOVER_HORIZON` weeks after."""
+    p = record.people
+    y = outcomes_after(record.timeline, p["assigned_week"], (SPILLOVER_HORIZON,))
+    return pd.DataFrame({"sector": p["sector"], "arm": np.where(p["arm"] == 1, "pilot", "control"),
+                         "before_pilot": p["before_pilot"], **y})
+
+
+def spillover(ind: pd.DataFrame) -> float:
+    """The untreated of markets with a pilot arm, pooled, minus the assigned of markets with none."""
+    y = f"employed_{SPILLOVER_HORIZON}w"
+    ind = ind.loc[~ind["before_pilot"] & ind[y].notna()]
+    treated = (ind["arm"] == "pilot").groupby(ind["sector"], observed=True).transform("mean")
+    untreated, none = ind.loc[(ind["arm"] == "control") & (treated > 0), y], ind.loc[treated == 0, y]
+    return float(untreated.mean() - none.mean()) if len(untreated) and len(none) else float("nan")
 
 
 def world(args: tuple[int, bool]) -> tuple[list[dict], dict]:

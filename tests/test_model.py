@@ -180,7 +180,7 @@ def test_randomisation_balances_the_arms():
 @pytest.mark.parametrize("congestion", [True, False])
 def test_congestion_switch_decides_whether_others_effort_matters(congestion):
     market = Market(congestion=congestion)
-    matching = Matching(market, n_markets=1)
+    matching = Matching(market, n_sectors=1)
     weight = np.ones(100)
     vacancies = np.array([20.0])
     matching.freeze(np.array([weight.sum()]), vacancies)

@@ -1,10 +1,9 @@
-"""The computations behind validation claims 2, 3, 4, 6 and 7 (labsim.design.validation_*), each on a
+"""The computations behind validation claims 2, 3, 4, 6 and 7 and the verdict rule (labsim.design.validation_*), each on a
 tiny world or on records whose answer is known, fast; the whole claim set runs in docs/validation.md."""
 
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,8 @@ from scipy import stats
 
 from labsim.config.scenario import apply_overrides, read_scenario_dict
 from labsim.config.states import WORK_STATES
-from labsim.design.validation_displacement import SPILLOVER_HORIZON, assigned, spillover
+from labsim.design.claim import Claim, judge, one_sided, two_sided
+from labsim.design.validation_displacement import EIGHT_MONTHS, STABLE, by_share, figures, points
 from labsim.design.validation_power import needed_participants, power_claim
 from labsim.design.validation_take_up import take_up_claims
 from labsim.world.history import sustained_job_within
@@ -65,32 +65,76 @@ def test_claim_6_size_is_the_textbook_arm_times_take_up():
     assert low < needed < high  # a larger ITT needs fewer people
 
 
-def test_claim_4_spillover_pools_the_untreated_of_every_treated_market_against_the_untreated_market():
-    """As Crépon et al.: market A treats 25 % (its untreated employed at 6/75), B 75 % (1/25), C nobody
-    (10/100): the untreated of A and B together (7/100) minus C's eligible is -0.03; reading only the
-    highly treated market would give 0.04 - 0.10, the pilot arm or a market mean other figures."""
-    y = f"employed_{SPILLOVER_HORIZON}w"
-    rows = [("A", "pilot", 1.0)] * 25 + [("A", "control", 1.0)] * 6 + [("A", "control", 0.0)] * 69
-    rows += [("B", "pilot", 1.0)] * 75 + [("B", "control", 1.0)] * 1 + [("B", "control", 0.0)] * 24
-    rows += [("C", "control", 1.0)] * 10 + [("C", "control", 0.0)] * 90
-    rows += [("C", "control", np.nan)] * 50 + [("A", "control", 1.0)] * 10  # not observed; before the pilot
-    ind = pd.DataFrame(rows, columns=["sector", "arm", y]).assign(before_pilot=[False] * 350 + [True] * 10)
-    ind["sector"] = ind["sector"].astype("category")
-    assert spillover(ind) == pytest.approx(0.07 - 0.10)
+def _world(rows: list[tuple[int, int, int]]) -> tuple[dict, np.ndarray]:
+    """People (sector, arm, employed 8 months after assignment in week 1) and their timeline."""
+    sector, arm, work = (np.array(c) for c in zip(*rows))
+    timeline = np.zeros((len(rows), 1 + EIGHT_MONTHS + 1), np.int8)
+    timeline[:, 1 + EIGHT_MONTHS] = np.where(work == 2, STABLE[0], np.where(work == 1, int(WORK_STATES[-1]), 0))
+    people = {"sector": sector, "arm": arm.astype(np.int8), "assigned_week": np.ones(len(rows), int),
+              "before_pilot": np.zeros(len(rows), bool)}
+    return people, timeline
 
 
-def test_claim_4_reads_employment_8_months_after_each_persons_assignment():
-    """Two people assigned in weeks 2 and 10, each employed only in the week SPILLOVER_HORIZON weeks later
-    (state codes: 0 unemployed, a work state employed), a third whose run ends before its horizon."""
-    weeks, work = 60, int(WORK_STATES[0])
-    timeline = np.zeros((3, weeks), np.int8)
-    timeline[0, 2 + SPILLOVER_HORIZON] = timeline[1, 10 + SPILLOVER_HORIZON - 1] = work
-    people = {"sector": np.array([0, 1, 1]), "arm": np.array([1, 0, 0], np.int8),
-              "assigned_week": np.array([2, 10, 40]), "before_pilot": np.zeros(3, bool)}
-    got = assigned(SimpleNamespace(people=people, timeline=timeline))
-    assert got["arm"].tolist() == ["pilot", "control", "control"] and got["sector"].tolist() == [0, 1, 1]
-    assert got[f"employed_{SPILLOVER_HORIZON}w"].tolist()[:2] == [1.0, 0.0]
-    assert math.isnan(got[f"employed_{SPILLOVER_HORIZON}w"].iloc[2])
+def test_claim_4_reads_each_market_by_its_treated_share_and_arm():
+    """Market 0 treats nobody (2 of 10 employed), market 1 a quarter (pilot 2 of 2 employed, one in a
+    permanent job; untreated 1 of 6), market 2 everyone (3 of 4): means by share and arm, 8 months after
+    each person's assignment; 18 months is beyond this run (NaN)."""
+    rows = [(0, 0, 1)] * 2 + [(0, 0, 0)] * 8 + [(1, 1, 2), (1, 1, 1)] + [(1, 0, 1)] + [(1, 0, 0)] * 5
+    rows += [(2, 1, 1)] * 3 + [(2, 1, 0)]
+    people, timeline = _world(rows)
+    got = by_share(people, timeline, np.array([0.0, 0.25, 1.0]))
+    assert got["any_35_0.0_all"] == pytest.approx(0.2) and math.isnan(got["any_35_0.0_pilot"])
+    assert got["any_35_0.25_pilot"] == 1.0 and got["any_35_0.25_control"] == pytest.approx(1 / 6)
+    assert got["stable_35_0.25_pilot"] == 0.5 and got["any_35_0.25_all"] == pytest.approx(3 / 8)
+    assert got["any_35_1.0_all"] == 0.75 and math.isnan(got["any_78_0.25_pilot"])
+    assert math.isnan(got["any_35_0.5_all"])  # no market drew 50 %
+
+
+def test_claim_4_figures_are_differences_against_the_worlds_own_untreated_market():
+    """One world: untreated market 0.20; 25/50/75 % markets with pilot 0.30/0.28/0.26 and untreated
+    0.20/0.18/0.14; the full market 0.21. Effect within markets 0.1067, spillover -0.027 pooled (-0.06 at
+    75 %), net effect of the full market +0.01."""
+    w = {"any_35_0.0_all": 0.20, "any_35_1.0_pilot": 0.21, "any_35_1.0_all": 0.21}
+    for s, p, c in ((0.25, 0.30, 0.20), (0.5, 0.28, 0.18), (0.75, 0.26, 0.14)):
+        w |= {f"any_35_{s}_pilot": p, f"any_35_{s}_control": c, f"any_35_{s}_all": s * p + (1 - s) * c}
+    f = figures(pd.DataFrame([w]))
+    assert f["within"][0] == pytest.approx((0.10 + 0.10 + 0.12) / 3)
+    assert f["spillover"][0] == pytest.approx((0.0 - 0.02 - 0.06) / 3)
+    assert f["spillover_0.75"][0] == pytest.approx(-0.06) and f["net_1.0"][0] == pytest.approx(0.01)
+    assert f["assigned_vs_none"][0] == pytest.approx((0.30 + 0.28 + 0.26 + 0.21) / 4 - 0.20)
+
+
+def test_the_saturation_experiment_has_its_four_worlds():
+    worlds, n, _ = points()
+    assert set(worlds) == {(m, c) for m in ("slack", "tight") for c in ("segment", "mixed")} and n >= 40
+    for (market, competition), sc in worlds.items():
+        assert sc.design.randomisation == "saturation" and sc.referral.eligibility.segments == ["tertiary"]
+        assert (sc.market.segments.within_share > 0.5) == (competition == "segment")
+
+
+def _claim(low, high, sim, tolerance):
+    return judge(Claim(9, "x", "s", (low + high) / 2, low, high, *sim, False, False, tolerance))
+
+
+def test_a_claim_wider_than_its_tolerance_is_inconclusive_not_a_match():
+    assert _claim(-0.02, 0.02, (0.01, 0.0, 0.02), 0.02).verdict == "match"
+    wide = _claim(-0.02, 0.02, (0.0, -0.04, 0.04), 0.02)
+    assert wide.verdict == "inconclusive" and not wide.matches
+    assert _claim(-0.02, 0.02, (0.0, -0.04, 0.04), math.nan).verdict == "inconclusive"  # none stated
+    assert one_sided(9, "x", "s", 0, ">", 0.0, (0.02, 0.01, 0.03), tolerance=0.01).verdict == "match"
+    assert one_sided(9, "x", "s", 0, ">", 0.0, (0.02, -0.01, 0.05), tolerance=0.01).verdict == "inconclusive"
+    assert one_sided(9, "x", "s", 0, "<", 0.0, (0.02, 0.01, 0.03), tolerance=0.01).verdict == "no match"
+
+
+def test_claims_with_disjoint_ranges_cannot_both_match_one_figure():
+    """The figure 0.0128 once 'matched' both 'no average effect (0 +- 0.02)' and '+2.5 pp (0-5 pp)'. A
+    match now needs the whole interval inside the range: with disjoint ranges at most one matches, and a
+    figure whose interval spans both ranges' edges matches neither."""
+    for sim in ((0.0128, 0.005, 0.02), (0.0128, -0.008, 0.033), (0.03, 0.025, 0.035), (0.0, -0.01, 0.01)):
+        a = two_sided(8, "none", "s", 0.0, -0.02, 0.02, sim, tolerance=0.02)
+        b = two_sided(8, "crepon", "s", 0.035, 0.025, 0.045, sim, tolerance=0.02)
+        assert not (a.matches and b.matches)
+    assert not two_sided(8, "none", "s", 0.0, -0.02, 0.02, (0.0128, -0.008, 0.033), tolerance=0.05).matches
 
 
 def test_claim_3_effect_on_participants_times_take_up_gives_the_itt_on_a_tiny_world():

@@ -138,6 +138,40 @@ class Sector(Part):
         return at_most(n, MAX_EMPLOYERS_PER_SECTOR, "each employer is an agent of the model")
 
 
+#: Register categories a scenario may split the labour market by, and their segments' names.
+SEGMENT_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "none": ("all",), "education": EDUCATION_LEVELS, "age_group": AGE_GROUPS,
+}
+
+
+class Segments(Part):
+    """Who competes with whom for a vacancy (docs/model.md, "Segments").
+
+    Seekers and vacancies belong to segments of each sector's labour market, by a register category
+    (`by`). A share `within_share` of a seeker's search competes only for the vacancies of their own
+    segment; the rest goes to the whole sector's vacancies, each segment in proportion to its vacancies.
+    `within_share` 0 is one pooled market per sector (as with `by = "none"`, the default), 1 separate
+    markets. Each segment's vacancies start in proportion to its seekers' effective search, so job
+    finding per unit of search starts equal across segments and calibrated moments hold;
+    `vacancy_factor` scales a segment's labour demand against that (1 for a segment not named).
+    """
+
+    by: Literal["none", "education", "age_group"] = "none"
+    within_share: Share = 0.7
+    vacancy_factor: dict[str, Annotated[float, Field(gt=0.0, le=10.0)]] = {}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return SEGMENT_CATEGORIES[self.by]
+
+    @model_validator(mode="after")
+    def _known(self) -> Segments:
+        unknown = sorted(set(self.vacancy_factor) - set(self.names))
+        if unknown:
+            raise ValueError(f"vacancy_factor names unknown segments {unknown}; allowed: {list(self.names)}")
+        return self
+
+
 class Market(Part):
     """Matching, vacancies, jobs and the flows in and out of the register."""
 
@@ -175,6 +209,7 @@ class Market(Part):
     exit_decay_per_year: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
     from_studies: Rate = 0.02
     from_inactivity: Rate = 0.01
+    segments: Segments = Segments()
 
     @field_validator("sectors", mode="before")
     @classmethod
@@ -221,6 +256,10 @@ class Market(Part):
         extra = sorted(set(self.separation) - set(WORK_FORMS))
         if missing or extra:
             raise ValueError(f"separation needs one rate per work form {list(WORK_FORMS)}")
+        few = [s.name for s in self.sectors if s.employers < len(self.segments.names)]
+        if few:
+            raise ValueError(f"sectors {few} have fewer employers than the {len(self.segments.names)} segments "
+                             f"by {self.segments.by}: each segment needs an employer in each sector")
         return self
 
 
@@ -244,6 +283,7 @@ class Eligibility(Part):
     max_weeks_unemployed: NonNegInt = 26
     age_groups: list[Literal["under_25", "age_25_54", "over_55"]] = list(AGE_GROUPS)
     sectors: list[str] | None = None
+    segments: list[str] | None = None  # segments of market.segments (e.g. ["tertiary"]); None: all
 
     @model_validator(mode="after")
     def _band(self) -> Eligibility:
@@ -392,6 +432,13 @@ class Scenario(Part):
                     f"referral.eligibility.sectors names unknown sectors {unknown}; "
                     f"allowed: {sorted(sectors)}"
                 )
+        segments = self.referral.eligibility.segments
+        allowed = self.market.segments.names
+        if segments is not None and (not segments or set(segments) - set(allowed) or self.market.segments.by == "none"):
+            raise ValueError(
+                f"referral.eligibility.segments names {segments}: allowed are the segments of "
+                f"market.segments.by = '{self.market.segments.by}' {list(allowed)}, and a category other than 'none'"
+            )
         if not self.design.clusters_ok(self.area.offices):
             arms = self.design.offices_per_arm(self.area.offices)
             raise ValueError(

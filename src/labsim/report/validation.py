@@ -11,7 +11,7 @@ from jinja2 import Environment, select_autoescape
 from labsim import __version__
 from labsim.report.i18n import TEXTS, number, text
 
-COLUMNS = ("v_claim", "v_name", "v_published", "v_simulated", "v_matches", "v_source")
+COLUMNS = ("v_claim", "v_name", "v_published", "v_simulated", "v_matches", "v_tolerance", "v_source")
 
 
 def _num(x: float, lang: str) -> str:
@@ -51,9 +51,12 @@ def rows(claims: list[dict[str, Any]], lang: str = "en") -> list[list[str]]:
         if not _open(c["high"]) and not _open(c["low"]) and c["low"] != c["high"]:
             published = f"{_num(c['published'], lang)} ({published})"
         simulated = f"{_num(c['simulated'], lang)} ({_range(c['simulated_low'], c['simulated_high'], lang)})"
-        verdict = text("v_yes" if c["matches"] else "v_no", lang)
+        inconclusive = c.get("verdict") == "inconclusive"
+        verdict = text("v_inconclusive" if inconclusive else "v_yes" if c["matches"] else "v_no", lang)
         name = _name(c["name"], lang) + (f" ({text('v_unverified', lang)})" if c["unverified"] else "")
-        out.append([str(c["claim"]), name, published, simulated, verdict, c["source"]])
+        tolerance = c.get("tolerance")
+        stated = "-" if tolerance is None or not math.isfinite(tolerance) else f"± {_num(tolerance, lang)}"
+        out.append([str(c["claim"]), name, published, simulated, verdict, stated, c["source"]])
     return out
 
 
@@ -69,9 +72,14 @@ def markdown(claims: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "against the bundled scenarios, targets and the claims' settings). How each claim is simulated and "
         "when it matches: docs/calibration.md, \"Validation\". Simulated figures: mean over replications "
         "(95 % interval: ± 1.96 SE), a share of pilots (Wilson interval) or a ratio (Fieller's interval); "
-        "a range claim matches when the mean lies in the published range, a one-sided claim (> or <) when "
-        "the whole interval lies on its side, claim 2 when the formula's power lies in the simulated "
-        "interval and the ratio of claim 3 when its interval holds 1. A claim that does not match stays.",
+        "each claim states its tolerance before it runs (the widest half-interval at which its verdict "
+        "counts) and reads inconclusive when the simulated interval is wider; otherwise a range claim "
+        "matches when the whole interval lies in the published range, a one-sided claim (> or <) when the "
+        "whole interval lies on its side, claim 2 when the formula's power lies in the simulated interval "
+        "and the ratio of claim 3 when its interval holds 1. A claim that does not match stays. Claim 4 is "
+        "the French saturation experiment in silico (experiments/french_saturation.toml); its figures by "
+        "treated share, the comparison with the published findings and when a pilot misleads: "
+        "docs/displacement.md.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),

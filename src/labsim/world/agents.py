@@ -73,7 +73,7 @@ class Employer(mesa.Agent):
 
     @property
     def sector(self) -> str:
-        return self.model.settings.market.sectors[self.model.vacancies.market[self.index]].name
+        return self.model.settings.market.sectors[self.model.vacancies.sector[self.index]].name
 
     @property
     def open_vacancies(self) -> int:

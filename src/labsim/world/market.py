@@ -6,6 +6,14 @@ are shared among seekers in proportion to search effort x employability: one see
 lowers everyone else's chance, which is where displacement comes from. With congestion switched off
 each seeker's chance is their own effective search times the market's job-finding rate per unit of
 search frozen at the start of the pilot, so nobody's effort affects anybody else.
+
+With segments (`market.segments`: e.g. education groups) each sector's market is split into cells,
+sector x segment, and each vacancy belongs to one. A share `within_share` (theta) of a seeker's search
+competes only in their own cell; the rest spreads over the sector's cells in proportion to their
+vacancies. Cell c's effective search is E_c = theta S_c + (1 - theta) pi_c S_sector (pi_c its share of
+the sector's vacancies), its hires H_c = min(A E_c^a V_c^(1-a), V_c), and a seeker in c finds work at
+theta r_c + (1 - theta) sum_c' pi_c' r_c' per unit of search, r = H / E: theta 0 is the pooled market
+exactly, theta 1 separate markets. Whoever is hired takes a vacancy of the cell their hire came from.
 """
 
 from __future__ import annotations
@@ -18,17 +26,27 @@ from labsim.config.scenario import Market
 class Vacancies:
     """Employers' open vacancies, one entry per employer, grouped by labour market."""
 
-    def __init__(self, market: Market, seekers_by_sector: np.ndarray, rng: np.random.Generator):
-        sizes, sector = [], []
-        for k, sec in enumerate(market.sectors):
+    def __init__(self, market: Market, seekers_by_sector: np.ndarray, rng: np.random.Generator,
+                 cell_share: np.ndarray | None = None):
+        """`cell_share`: each market cell's share of its sector's new vacancies (`vacancy_shares`); none
+        without segments. Employers take the segments in turn, each segment's sizes summing to 1."""
+        k = len(market.segments.names)
+        sizes, sector, segment = [], [], []
+        for j, sec in enumerate(market.sectors):
             w = rng.lognormal(0.0, 1.0, sec.employers)
-            sizes.append(w / w.sum())
-            sector.append(np.full(sec.employers, k, np.int32))
+            seg = np.arange(sec.employers) % k
+            for g in range(k):
+                w[seg == g] /= w[seg == g].sum()
+            sizes.append(w)
+            sector.append(np.full(sec.employers, j, np.int32))
+            segment.append(seg.astype(np.int32))
         self.size_share = np.concatenate(sizes)
-        self.market = np.concatenate(sector)
-        self.n_markets = len(market.sectors)
+        self.sector = np.concatenate(sector)
+        self.market = self.sector * k + np.concatenate(segment)
+        self.n_markets = len(market.sectors) * k
+        share = np.ones(self.n_markets) if cell_share is None else cell_share
         inflow = np.array([s.vacancies_per_100_seekers / 100.0 for s in market.sectors])
-        self.inflow = inflow[self.market] * seekers_by_sector[self.market] * self.size_share
+        self.inflow = inflow[self.sector] * seekers_by_sector[self.sector] * share[self.market] * self.size_share
         self.expiry = market.vacancy_expiry
         steady = self.inflow / max(self.expiry, 1e-9)
         self.open = rng.poisson(steady).astype(np.int64)
@@ -71,16 +89,35 @@ class Vacancies:
         np.maximum(self.open, 0, out=self.open)
 
 
-class Matching:
-    """Constant-returns matching per labour market, with or without congestion."""
+def vacancy_shares(market: Market, search_by_cell: np.ndarray) -> np.ndarray | None:
+    """Each cell's share of its sector's new vacancies: its seekers' share of the sector's effective
+    search (so job finding per unit of search starts equal across segments), times the segment's
+    `vacancy_factor`; None without segments."""
+    seg = market.segments
+    k = len(seg.names)
+    if k == 1:
+        return None
+    factor = np.array([seg.vacancy_factor.get(g, 1.0) for g in seg.names])
+    w = search_by_cell.reshape(-1, k) * factor
+    total = w.sum(axis=1, keepdims=True)
+    return np.divide(w, total, out=np.full_like(w, 1.0 / k), where=total > 0).ravel()
 
-    def __init__(self, market: Market, n_markets: int) -> None:
+
+class Matching:
+    """Constant-returns matching per labour market (sector x segment), with or without congestion."""
+
+    def __init__(self, market: Market, n_sectors: int) -> None:
         self.efficiency = market.matching_efficiency
         self.elasticity = market.elasticity
         self.congestion = market.congestion
-        self.n_markets = n_markets
+        self.segments = len(market.segments.names)
+        self.within = market.segments.within_share
+        self.n_markets = n_markets = n_sectors * self.segments
         self.rate_per_search: np.ndarray | None = None  # frozen rates when congestion is off
         self.last_rate = np.zeros(n_markets)  # last week's hires per unit of search, per market
+        # with segments: per searcher's cell, the cumulative chance that a hire's job is in each cell of
+        # the sector (own cell through search within the segment, any through the rest)
+        self.job_cdf = np.ones((n_markets, self.segments))
 
     def hires(self, search: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
         """Expected hires per market from effective search and vacancies."""
@@ -88,10 +125,36 @@ class Matching:
         h = self.efficiency * np.power(search, a) * np.power(vacancies, 1.0 - a)
         return np.minimum(h, vacancies)
 
+    def rates(self, search: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
+        """Hires per unit of a searcher's own search, per market cell (module docstring, for segments)."""
+        if self.segments == 1:
+            h = self.hires(search, vacancies)
+            return np.divide(h, search, out=np.zeros_like(h), where=search > 0)
+        k, th = self.segments, self.within
+        s, v = search.reshape(-1, k), np.asarray(vacancies, float).reshape(-1, k)
+        v_sector = v.sum(axis=1, keepdims=True)
+        pi = np.divide(v, v_sector, out=np.full_like(v, 1.0 / k), where=v_sector > 0)
+        e = th * s + (1.0 - th) * pi * s.sum(axis=1, keepdims=True)
+        r = np.divide(self.hires(e, v), e, out=np.zeros_like(e), where=e > 0)
+        spill = (1.0 - th) * pi * r  # hires per unit of search in each cell through the pooled part
+        where = spill[:, None, :] + th * r[:, :, None] * np.eye(k)[None, :, :]
+        cdf = np.cumsum(where, axis=2)
+        total = cdf[:, :, -1:]
+        self.job_cdf = np.divide(cdf, total, out=np.ones_like(cdf), where=total > 0).reshape(-1, k)
+        return (th * r + spill.sum(axis=1, keepdims=True)).ravel()
+
+    def job_cells(self, cells: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The cell whose vacancy each hire takes, for hires by searchers of `cells` (their own without
+        segments; no draw then)."""
+        if self.segments == 1 or cells.size == 0:
+            return cells
+        k = self.segments
+        pick = (rng.random(cells.size)[:, None] >= self.job_cdf[cells]).sum(axis=1)
+        return cells - cells % k + np.minimum(pick, k - 1)
+
     def freeze(self, search: np.ndarray, vacancies: np.ndarray) -> None:
         """Fix each market's hires per unit of search at today's value (used without congestion)."""
-        h = self.hires(search, vacancies)
-        self.rate_per_search = np.divide(h, search, out=np.zeros_like(h), where=search > 0)
+        self.rate_per_search = self.rates(search, vacancies)
 
     def job_finding(
         self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray
@@ -103,9 +166,7 @@ class Matching:
         # as float even when nobody searches (bincount of nothing is an integer array)
         search = np.bincount(market, weights=weight, minlength=self.n_markets).astype(float)
         if self.congestion or self.rate_per_search is None:
-            rate = np.divide(
-                self.hires(search, vacancies), search, out=np.zeros_like(search), where=search > 0
-            )
+            rate = self.rates(search, vacancies)
         else:
             rate = self.rate_per_search
         self.last_rate = rate

@@ -10,7 +10,7 @@ import numpy as np
 from labsim.world.agents import Employer, JobSeeker, Provider, TEOffice
 from labsim.world.burn_in import BurnedIn, world_key
 from labsim.world.history import History
-from labsim.world.market import Matching, Vacancies
+from labsim.world.market import Matching, Vacancies, vacancy_shares
 from labsim.world.contract import Contract
 from labsim.world.population import Seekers
 from labsim.world.provider import choose_effort, effort_levels, value_of_client
@@ -59,8 +59,9 @@ class PilotModel(mesa.Model):
                 self.rng = np.random.default_rng(world)
             self.seekers = Seekers.draw(scenario, self.rng)
             by_sector = np.bincount(self.seekers.sector, minlength=n_sectors)
-            self.vacancies = Vacancies(scenario.market, by_sector, self.rng)
             self.matching = Matching(scenario.market, n_sectors)
+            self.vacancies = Vacancies(scenario.market, by_sector, self.rng,
+                                       vacancy_shares(scenario.market, self._search_by_cell(scenario)))
             counsellors = self._counsellors(scenario)
         else:
             counsellors = self._start_from(burned_in, scenario, world)
@@ -83,7 +84,7 @@ class PilotModel(mesa.Model):
             self, p.count, index=list(range(p.count)), capacity=p.capacity
         )
         self.accounts = Accounts(p.count, s.n, p.setup_cost_eur)
-        self.network_rate = np.zeros((p.count, n_sectors))  # job finding per search via networks
+        self.network_rate = np.zeros((p.count, self.matching.n_markets))  # job finding per search via networks
         self.offices = TEOffice.create_agents(
             self,
             scenario.area.offices,
@@ -118,6 +119,14 @@ class PilotModel(mesa.Model):
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
         self.datacollector = WeeklySeries(model_reporters={k: _reporter(k) for k in self.counts})
         self.datacollector.collect(self)  # the weekly series, a row a week
+
+    def _search_by_cell(self, scenario: Scenario) -> np.ndarray:
+        """Effective search (own effort x employability of those searching) per market cell at the draw,
+        which sets each segment's share of vacancies (`market.vacancy_shares`)."""
+        s, pop = self.seekers, scenario.population
+        weight = (pop.base_search_effort + s.motivation) * s.employability(
+            pop.employability_decay_per_year, pop.employability_floor)
+        return np.bincount(s.market, weights=weight * is_searching(s.state), minlength=self.matching.n_markets)
 
     def _start_from(self, burned_in: BurnedIn, scenario: Scenario, world) -> np.ndarray:
         """Take a copy of a burned-in world (instead of drawing and burning in one); returns the
@@ -368,7 +377,8 @@ class PilotModel(mesa.Model):
             0,
         )
         p = self.matching.job_finding(weight, s.market[searching], vacancies)
-        hired = np.concatenate([first, searching[rng.random(searching.size) < p]])
+        matched = searching[rng.random(searching.size) < p]
+        hired = np.concatenate([first, matched])
         # the form of work: rng.choice(len(WORK_FORMS), hired.size, p=self._form_p) without its checks
         form = self._form_cdf.searchsorted(rng.random(hired.size), side="right")
         from_pilot = s.state[hired] == State.WITH_PROVIDER.value
@@ -379,7 +389,8 @@ class PilotModel(mesa.Model):
         by_provider = np.bincount(s.provider[placed], minlength=len(self.providers))
         for p in self.providers:
             p.placements += int(by_provider[p.index])
-        employers = self.vacancies.pick_employers(s.market[hired], rng)
+        cells = np.concatenate([s.market[first], self.matching.job_cells(s.market[matched], rng)])
+        employers = self.vacancies.pick_employers(cells, rng)
         own_firm = WORK_STATES[form] == State.ENTREPRENEURSHIP.value
         employers[own_firm] = -1
         self.vacancies.fill(employers[~own_firm])

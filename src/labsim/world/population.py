@@ -20,7 +20,8 @@ class Seekers:
         # who they are
         self.office = np.zeros(n, np.int32)
         self.sector = np.zeros(n, np.int32)
-        self.market = np.zeros(n, np.int32)
+        self.segment = np.zeros(n, np.int32)  # segment of the sector's market (market.segments)
+        self.market = np.zeros(n, np.int32)  # where one competes: sector x segment
         self.age_group = np.zeros(n, np.int8)
         self.education = np.zeros(n, np.int8)
         self.base_employability = np.ones(n)
@@ -65,9 +66,12 @@ class Seekers:
         s.office[:] = rng.integers(0, scenario.area.offices, n)
         shares = np.array([sec.seeker_share for sec in market.sectors])
         s.sector[:] = rng.choice(len(shares), n, p=shares / shares.sum())
-        s.market[:] = s.sector
         s.age_group[:] = _draw_group(rng, n, pop.age_shares, AGE_GROUPS)
         s.education[:] = _draw_group(rng, n, pop.education_shares, EDUCATION_LEVELS)
+        by = market.segments.by
+        if by != "none":
+            s.segment[:] = s.education if by == "education" else s.age_group
+        s.market[:] = s.sector * len(market.segments.names) + s.segment
         z = rng.standard_normal(n)
         # log-employability shifts by age group and education (relative; the scale is set by matching)
         age_shift = np.array([pop.age_employability[a] for a in AGE_GROUPS])

@@ -73,6 +73,8 @@ class ReferralPolicy:
         # lookup tables (code -> eligible?) instead of np.isin over everyone each week
         self._age_ok = np.array([a in e.age_groups for a in AGE_GROUPS])
         self._sector_ok = np.array([n in wanted for n in names])
+        segments = scenario.market.segments.names
+        self._segment_ok = np.array([e.segments is None or g in e.segments for g in segments])
         self.started = 0
         self.week_target_reached: int | None = None
 
@@ -85,7 +87,7 @@ class ReferralPolicy:
 
     def eligible_index(self, s: Seekers) -> np.ndarray:
         """Indices of the eligible, in increasing order: unemployed, in the duration band, of an eligible
-        age and sector, not assigned before (age and sector looked up for the few left)."""
+        age, sector and segment, not assigned before (looked up for the few left)."""
         d = s.duration
         who = np.flatnonzero(
             (s.state == State.UNEMPLOYED.value) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
@@ -94,6 +96,8 @@ class ReferralPolicy:
             who = who[self._age_ok[s.age_group[who]]]
         if not self._sector_ok.all():
             who = who[self._sector_ok[s.sector[who]]]
+        if not self._segment_ok.all():
+            who = who[self._segment_ok[s.segment[who]]]
         return who
 
     def share_of(self, s: Seekers, who: np.ndarray, rng: np.random.Generator) -> np.ndarray | float:
@@ -112,8 +116,13 @@ class ReferralPolicy:
             else:
                 shares = np.resize(np.array(d.saturation_shares, float), n)
             self._unit_share = shares[rng.permutation(n)]
-        unit = s.market if d.randomisation == "saturation" else s.office
+        unit = s.sector if d.randomisation == "saturation" else s.office
         return self._unit_share[unit[who]]
+
+    @property
+    def unit_shares(self) -> np.ndarray | None:
+        """Each office's or market's treated share under a cluster or saturation design, once drawn."""
+        return None if self._unit_share is None else self._unit_share.copy()
 
     def as_places_allow(self, s: Seekers, new: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Under mandatory referral with individual randomisation, the offices randomise no more of the

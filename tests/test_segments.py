@@ -1,0 +1,131 @@
+"""Segments of the labour market (market.segments; docs/model.md, "Segments"): matching within a segment
+with a share spilling across, vacancies by segment, eligibility by segment, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labsim.cli import main
+from labsim.config.errors import ScenarioError
+from labsim.config.scenario import parse_scenario
+from labsim.config.states import EDUCATION_LEVELS
+from labsim.world.market import Matching, vacancy_shares
+from labsim.world.model import PilotModel
+from tests.conftest import small_scenario
+
+
+def _matching(within: float, segments: str = "education") -> Matching:
+    sc = small_scenario(f"market.segments.by={segments}", f"market.segments.within_share={within}")
+    return Matching(sc.market, len(sc.market.sectors))
+
+
+SEARCH = np.array([300.0, 500.0, 200.0, 100.0, 50.0, 400.0] + [100.0] * 9)  # 5 sectors x 3 segments
+VACANCIES = np.array([40.0, 20.0, 30.0, 10.0, 15.0, 5.0] + [12.0] * 9)
+
+
+@pytest.mark.parametrize("within", [0.0, 0.4, 0.9, 1.0])
+def test_expected_hires_add_up_to_the_cells_hires(within):
+    """Every searcher's job finding summed over searchers equals the hires the cells make, whatever the
+    within-segment share: nobody is hired twice and no hire is lost."""
+    m = _matching(within)
+    rate = m.rates(SEARCH, VACANCIES)
+    k = m.segments
+    s, v = SEARCH.reshape(-1, k), VACANCIES.reshape(-1, k)
+    pi = v / v.sum(axis=1, keepdims=True)
+    effective = within * s + (1 - within) * pi * s.sum(axis=1, keepdims=True)
+    assert (SEARCH * rate).sum() == pytest.approx(m.hires(effective, v).sum(), rel=1e-12)
+
+
+def test_no_within_share_is_the_pooled_sector_market():
+    """within_share 0: every segment of a sector finds work at the pooled sector's rate."""
+    m = _matching(0.0)
+    rate = m.rates(SEARCH, VACANCIES).reshape(-1, 3)
+    s, v = SEARCH.reshape(-1, 3).sum(axis=1), VACANCIES.reshape(-1, 3).sum(axis=1)
+    pooled = m.hires(s, v) / s
+    assert np.allclose(rate, pooled[:, None], rtol=1e-12)
+
+
+def test_separate_segments_do_not_crowd_each_other():
+    """within_share 1: more search in one segment lowers its own rate and leaves the others'; at 0.5 it
+    lowers the others' too (displacement across segments), less than its own."""
+    more = SEARCH.copy()
+    more[0] *= 2
+    for within, others_fall in ((1.0, False), (0.5, True)):
+        m = _matching(within)
+        before, after = m.rates(SEARCH, VACANCIES), m.rates(more, VACANCIES)
+        assert after[0] < before[0]
+        assert (after[1] < before[1]) == others_fall and np.allclose(after[3:], before[3:])
+        if others_fall:
+            assert before[0] - after[0] > before[1] - after[1]
+
+
+def test_a_hire_takes_a_vacancy_where_it_was_found():
+    """within_share 1: every hire in the searcher's own cell; 0: cells in proportion to vacancies."""
+    rng = np.random.default_rng(4)
+    cells = np.full(20_000, 1)
+    m = _matching(1.0)
+    m.rates(SEARCH, VACANCIES)
+    assert (m.job_cells(cells, rng) == 1).all()
+    m = _matching(0.0)
+    m.rates(SEARCH, VACANCIES)
+    share = np.bincount(m.job_cells(cells, rng), minlength=3) / cells.size
+    assert np.allclose(share, VACANCIES[:3] / VACANCIES[:3].sum(), atol=0.015)  # SE ~0.0035
+
+
+def test_vacancies_follow_effective_search_scaled_by_the_factor():
+    sc = small_scenario("market.segments.by=education", "market.segments.vacancy_factor={tertiary=2.0}")
+    shares = vacancy_shares(sc.market, SEARCH).reshape(-1, 3)
+    assert np.allclose(shares.sum(axis=1), 1.0)
+    w = SEARCH[:3] * np.array([1.0, 1.0, 2.0])
+    assert np.allclose(shares[0], w / w.sum())
+    assert vacancy_shares(small_scenario().market, SEARCH) is None  # no segments: the sector's vacancies
+
+
+def test_segments_start_with_equal_job_finding_and_keep_the_area_near_its_moments():
+    """Vacancies in proportion to each segment's search: in the first week every segment of a sector finds
+    work at about the same rate per unit of search (within 10 %; it drifts as stocks move), and the
+    area's unemployment after 30 weeks is within 5 % of the pooled world's (same seed)."""
+    pooled = PilotModel(small_scenario(), rng=8)
+    seg = PilotModel(small_scenario("market.segments.by=education"), rng=8)
+    for m in (pooled, seg):
+        m.run_for(30)
+    rate = seg.matching.last_rate.reshape(-1, 3)
+    assert np.all(rate.max(axis=1) < 1.25 * rate.min(axis=1))
+    u = [m.datacollector.get_model_vars_dataframe()["unemployed"].iloc[-5:].mean() for m in (pooled, seg)]
+    assert u[1] == pytest.approx(u[0], rel=0.05)
+
+
+def test_eligibility_can_target_a_segment():
+    sc = small_scenario("market.segments.by=education", "referral.eligibility.segments=['tertiary']",
+                        "referral.mode=mandatory")
+    m = PilotModel(sc, rng=2)
+    m.run_for(20)
+    assigned = m.seekers.arm >= 0
+    assert assigned.sum() > 20
+    assert (m.seekers.education[assigned] == EDUCATION_LEVELS.index("tertiary")).all()
+
+
+def test_without_segments_the_market_is_the_sector():
+    m = PilotModel(small_scenario(), rng=1)
+    assert (m.seekers.market == m.seekers.sector).all() and m.matching.n_markets == len(m.settings.market.sectors)
+
+
+@pytest.mark.parametrize("data, words", [
+    ({"referral": {"eligibility": {"segments": ["tertiary"]}}}, "a category other than 'none'"),
+    ({"market": {"segments": {"by": "education"}}, "referral": {"eligibility": {"segments": ["phd"]}}},
+     "allowed are the segments"),
+    ({"market": {"segments": {"by": "education", "vacancy_factor": {"phd": 2.0}}}}, "unknown segments"),
+    ({"market": {"segments": {"by": "occupation"}}}, "'none', 'education' or 'age_group'"),
+    ({"market": {"segments": {"by": "education", "within_share": 1.5}},}, "less than or equal to 1"),
+])
+def test_bad_segments_name_the_field_and_what_is_allowed(data, words):
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(data, "my.toml")
+    assert str(err.value).startswith("my.toml") and words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_segment_on_the_command_line_is_one_line_and_exit_2(capsys):
+    assert main(["run", "baseline", "--set", "referral.eligibility.segments=['tertiary']"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "referral.eligibility.segments" in err
