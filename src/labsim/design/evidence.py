@@ -169,7 +169,8 @@ class Evidence:
             "influence": [{"path": i.path, "share": i.share, "halved_range": [i.halved_low, i.halved_high],
                            "size_if_halved": math.ceil(i.size_if_halved) if i.size_if_halved is not None else None,
                            "saving": round(i.saving) if i.saving is not None else None,
-                           "saving_ci": [round(x) for x in i.saving_ci] if i.saving_ci else None}
+                           "saving_ci": [round(x) if math.isfinite(x) else None for x in i.saving_ci]
+                           if i.saving_ci else None}
                           for i in self.influence],
             "pin_down_first": top.path if top else None,
         }
@@ -395,7 +396,7 @@ def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSear
     ceiling = search.ceiling()
     if not math.isfinite(n) or n > ceiling:
         filled = most_filled(search.trials.frame())
-        short = math.isfinite(filled) and math.isfinite(n) and n > filled
+        short = math.isfinite(filled) and n > filled
         return SizeAtValue(r.path, value, None, "not_reachable", 0,
                            search.clip(min(search.trials.largest(), ceiling)), filled if short else None)
     found = _interval(n, assured_size(fit, u, s.power, search.high, coef, sigma))
@@ -417,9 +418,11 @@ def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: 
         saving, ci = None, None
         if math.isfinite(n) and math.isfinite(n_half):
             saving = n - n_half
-            paired = np.sort(draws - assured_size(fit, halved, target, high, coef, sigma))
-            paired = paired[np.isfinite(paired)] if np.isfinite(paired).any() else paired
-            ci = (float(paired[int(0.025 * paired.size)]), float(paired[int(0.975 * paired.size) - 1]))
+            with np.errstate(invalid="ignore"):  # a draw that reaches the target with neither range: no saving
+                paired = draws - assured_size(fit, halved, target, high, coef, sigma)
+            paired = np.sort(paired[~np.isnan(paired)])
+            if paired.size:
+                ci = (float(paired[int(0.025 * paired.size)]), float(paired[int(0.975 * paired.size) - 1]))
         out.append(Influence(r.path, float(spread[j] / total) if total > 0 else 0.0,
                              r.central - (r.central - r.low) / 2, r.central + (r.high - r.central) / 2,
                              n_half if math.isfinite(n_half) else None, saving, ci))
