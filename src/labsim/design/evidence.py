@@ -120,16 +120,18 @@ class AssurancePoint:
 @dataclass(frozen=True)
 class Influence:
     """How much one assumption moves the answer, from the joint fit: its share of the spread of the pilot's
-    expected z across the evidence, and the size for the target assurance were its range half as wide
+    expected z across the evidence (with its 95 % interval over the fit's coefficient draws), and the size for the target assurance were its range half as wide
     around the scenario's value (with the 95 % interval of the saving against the size over the full ranges)."""
 
     path: str
     share: float
+    share_ci: tuple[float, float]
     halved_low: float
     halved_high: float
     size_if_halved: float | None
     saving: float | None
     saving_ci: tuple[float, float] | None
+    distinguishable: bool = True  # its coefficient's 95 % interval excludes 0 (else its share may be noise)
 
 
 @dataclass
@@ -146,8 +148,9 @@ class Evidence:
     fit: str | None = None  # the joint fit's kind ("z" or "probit"), None if it could not be fitted
 
     def dominant(self) -> Influence | None:
-        """The assumption that dominates the spread (the largest share), if any varies."""
-        return self.influence[0] if self.influence else None
+        """The assumption that dominates the spread (the largest share), if any varies and its effect is
+        distinguishable from the pilots' noise."""
+        return self.influence[0] if self.influence and self.influence[0].distinguishable else None
 
     def as_json(self) -> dict[str, Any]:
         found = self.size_for_assurance
@@ -166,11 +169,11 @@ class Evidence:
             "target_assurance": self.target,
             "size_for_assurance": found.as_size() if found else None,
             "size_for_assurance_ci": found.ci() if found else None,
-            "influence": [{"path": i.path, "share": i.share, "halved_range": [i.halved_low, i.halved_high],
+            "influence": [{"path": i.path, "share": i.share, "share_ci": list(i.share_ci), "halved_range": [i.halved_low, i.halved_high],
                            "size_if_halved": math.ceil(i.size_if_halved) if i.size_if_halved is not None else None,
                            "saving": round(i.saving) if i.saving is not None else None,
                            "saving_ci": [round(x) if math.isfinite(x) else None for x in i.saving_ci]
-                           if i.saving_ci else None}
+                           if i.saving_ci else None, "distinguishable": i.distinguishable}
                           for i in self.influence],
             "pin_down_first": top.path if top else None,
         }
@@ -410,22 +413,29 @@ def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: 
     scenario's value (the same draws, so the saving's interval is paired), largest share first."""
     spread = fit.params[2:] ** 2 * u_prior.var(axis=0) if varied else np.zeros(0)
     total = float(spread.sum())
+    each = coef[:, 2:] ** 2 * u_prior.var(axis=0)  # the shares in each coefficient draw
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = each / each.sum(axis=1, keepdims=True)
     out = []
     for j, r in enumerate(varied):
         halved = u_prior.copy()
         halved[:, j] /= 2
         n_half = float(assured_size(fit, halved, target, high)[0])
-        saving, ci = None, None
+        saving, saving_ci = None, None
         if math.isfinite(n) and math.isfinite(n_half):
             saving = n - n_half
             with np.errstate(invalid="ignore"):  # a draw that reaches the target with neither range: no saving
                 paired = draws - assured_size(fit, halved, target, high, coef, sigma)
             paired = np.sort(paired[~np.isnan(paired)])
             if paired.size:
-                ci = (float(paired[int(0.025 * paired.size)]), float(paired[int(0.975 * paired.size) - 1]))
-        out.append(Influence(r.path, float(spread[j] / total) if total > 0 else 0.0,
+                saving_ci = (float(paired[int(0.025 * paired.size)]), float(paired[int(0.975 * paired.size) - 1]))
+        ci = (float(np.nanpercentile(shares[:, j], 2.5)), float(np.nanpercentile(shares[:, j], 97.5))) \
+            if np.isfinite(shares[:, j]).any() else (0.0, 0.0)
+        se = math.sqrt(fit.cov[2 + j, 2 + j]) * (fit.sigma if fit.kind == "z" else 1.0)
+        out.append(Influence(r.path, float(spread[j] / total) if total > 0 else 0.0, ci,
                              r.central - (r.central - r.low) / 2, r.central + (r.high - r.central) / 2,
-                             n_half if math.isfinite(n_half) else None, saving, ci))
+                             n_half if math.isfinite(n_half) else None, saving, saving_ci,
+                             bool(abs(fit.params[2 + j]) > 1.96 * se)))
     return sorted(out, key=lambda i: -i.share)
 
 
