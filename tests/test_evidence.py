@@ -147,7 +147,7 @@ def test_a_triangular_range_is_drawn_through_its_quantiles():
     assert values.mean() == pytest.approx((0.45 + 0.6 + 0.78) / 3, abs=0.005)
 
 
-@pytest.mark.parametrize("lang, words", [("en", "Pin down effect of the service on search first"),
+@pytest.mark.parametrize("lang, words", [("en", "Pin down the effect of the service on search first"),
                                          ("fi", "Selvitä ensin"), ("sv", "Ta först reda på")])
 def test_the_verdict_says_which_assumption_to_pin_down_first(lang, words):
     from labsim.report.answers import size_answer
