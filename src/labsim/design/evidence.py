@@ -261,11 +261,13 @@ def scaled_values(rows: list[dict[str, Any]] | Any, ranges: list[Range]) -> np.n
     return np.column_stack([r.scaled(df[AT + r.path].to_numpy(float)) for r in ranges])
 
 
-def assured_size(fit: JointFit, u: np.ndarray, target: float, high: float, coef: np.ndarray | None = None,
-                 sigma: np.ndarray | None = None) -> np.ndarray:
+def assured_size(fit: JointFit, u: np.ndarray, target: float, within: tuple[float, float],
+                 coef: np.ndarray | None = None, sigma: np.ndarray | None = None) -> np.ndarray:
     """The size where the fitted power averaged over the rows of `u` reaches `target`, for each coefficient
-    draw (or the fit's own coefficients: one value); inf where not even `high` reaches it. Bisection on
-    sqrt(N) over 1..`high` (the fitted assurance rises with the size)."""
+    draw (or the fit's own coefficients: one value) between the sizes `within` = (low, high): inf where
+    not even high reaches it, low where low already does. Bisection on sqrt(N) (the fitted assurance rises
+    with the size there; `low`, a quarter of the smallest size tried, keeps it from reading the fit far
+    below the sizes it saw: `reach`)."""
     coef = fit.params[None, :] if coef is None else coef
     sigma = np.full(len(coef), fit.sigma) if sigma is None else sigma
     slope = coef[:, 1:2] + coef[:, 2:] @ u.T  # draws x points: b + d . u
@@ -279,13 +281,20 @@ def assured_size(fit: JointFit, u: np.ndarray, target: float, high: float, coef:
             p = stats.norm.cdf(eta)
         return p.mean(axis=1)
 
-    lo, hi = np.ones(len(coef)), np.full(len(coef), math.sqrt(high))
+    lo, hi = np.full(len(coef), math.sqrt(within[0])), np.full(len(coef), math.sqrt(within[1]))
     reach = mean_power(hi) >= target
     for _ in range(50):
         mid = (lo + hi) / 2
         below = mean_power(mid) < target
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
     return np.where(reach, hi**2, np.inf)
+
+
+def reach(search: Search) -> tuple[float, float]:
+    """The sizes the joint fit is read over: from a quarter of the smallest size tried (at least the
+    smallest allowed) to the largest allowed."""
+    tried = min(search.trials.sizes) if search.trials.sizes else search.low
+    return max(float(search.low), 0.25 * tried), float(search.high)
 
 
 def _interval(n: float, draws: np.ndarray) -> MinimumSize:
@@ -328,13 +337,13 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
     varied = [r for r in ranges if r.high > r.low]
     u_prior = prior_sample(varied, s.seed)
     fit = joint_fit(search, varied)
-    if fit is None or not math.isfinite(assured_size(fit, u_prior, target, search.high)[0]):
+    if fit is None or not math.isfinite(assured_size(fit, u_prior, target, reach(search))[0]):
         widen(search)  # larger batches only while the fit cannot say where the target lies
         fit = joint_fit(search, varied)
     while fit is not None and search.room():
-        n = float(assured_size(fit, u_prior, target, search.high)[0])
+        n = float(assured_size(fit, u_prior, target, reach(search))[0])
         ceiling = search.ceiling()
-        found = _interval(n, assured_size(fit, u_prior, target, search.high, *fit.draws(DRAWS, s.seed)))
+        found = _interval(n, assured_size(fit, u_prior, target, reach(search), *fit.draws(DRAWS, s.seed)))
         if not math.isfinite(n) or found.within(s.precision) or found.low > ceiling:
             break
         search.batch_at(search.clip(min(n, ceiling)), f"refining (assurance {target:.0%} at ~{n:,.0f})")
@@ -343,8 +352,14 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
 
 
 def joint_fit(search: Search, varied: list[Range]) -> JointFit | None:
-    """The joint fit over every pilot the joint search has run."""
+    """The joint fit over every pilot the joint search has run; None until its sizes reached span at
+    least 20 % (sizes that all fill about the same places carry no slope in sqrt(N) to speak of)."""
     df = search.trials.frame()
+    if df.empty:
+        return None
+    filled = df.groupby("size")["reached"].mean()
+    if filled.max() < 1.2 * filled.min():
+        return None
     return JointFit.of(df, scaled_values(df, varied))
 
 
@@ -353,8 +368,10 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
     """The joint search over every range at once, bracketed around the central answer, and what its one
     fit says: the assurance curve and the size for `target`, each range's ends, each assumption's share."""
     ref = central.reference
-    n0 = central.minimum.n_star if central.minimum else (central.unreachable.largest if central.unreachable
-                                                         else ref.size)
+    why = central.unreachable
+    n0 = central.minimum.n_star if central.minimum else (why.largest if why else ref.size)
+    if why is not None and why.places_filled is not None:
+        n0 = min(n0, why.places_filled)  # the central search saw the catchment fill no more
     search, fit = assurance(scenario, s, run, ranges, [0.7 * n0, n0, 1.4 * n0], target,
                             lambda msg: say(f"assurance: {msg}"))
     varied = [r for r in ranges if r.high > r.low]
@@ -369,8 +386,8 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
         return Evidence(ends, curve, None, target, len(rows), rows)
     coef, sigma = fit.draws(DRAWS, s.seed)
     u_prior = prior_sample(varied, s.seed)
-    n = float(assured_size(fit, u_prior, target, search.high)[0])
-    draws = assured_size(fit, u_prior, target, search.high, coef, sigma)
+    n = float(assured_size(fit, u_prior, target, reach(search))[0])
+    draws = assured_size(fit, u_prior, target, reach(search), coef, sigma)
     found = _interval(n, draws) if math.isfinite(n) and n <= ceiling else None
     curve = []
     for _, c in raw.iterrows():
@@ -380,7 +397,7 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
         curve.append(AssurancePoint(int(c["size"]), float(c["power"]), float(c["power_se"]), fitted,
                                     float(spread[int(0.025 * spread.size)]), float(spread[int(0.975 * spread.size) - 1])))
     ends = [_end(fit, varied, r, v, s, central, search, coef, sigma) for r in ranges for v in (r.low, r.central, r.high)]
-    influence = _influence(fit, varied, u_prior, target, search.high, n, draws, coef, sigma)
+    influence = _influence(fit, varied, u_prior, target, reach(search), n, draws, coef, sigma)
     return Evidence(ends, curve, found, target, len(rows), rows, influence, fit.kind)
 
 
@@ -395,18 +412,18 @@ def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSear
     u = np.zeros((1, len(varied)))
     if r in varied:
         u[0, varied.index(r)] = float(r.scaled(value))
-    n = float(assured_size(fit, u, s.power, search.high)[0])
+    n = float(assured_size(fit, u, s.power, reach(search))[0])
     ceiling = search.ceiling()
     if not math.isfinite(n) or n > ceiling:
         filled = most_filled(search.trials.frame())
         short = math.isfinite(filled) and n > filled
         return SizeAtValue(r.path, value, None, "not_reachable", 0,
                            search.clip(min(search.trials.largest(), ceiling)), filled if short else None)
-    found = _interval(n, assured_size(fit, u, s.power, search.high, coef, sigma))
+    found = _interval(n, assured_size(fit, u, s.power, reach(search), coef, sigma))
     return SizeAtValue(r.path, value, found, "found" if found.within(s.precision) else "budget", 0)
 
 
-def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: float, high: float, n: float,
+def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: float, within: tuple[float, float], n: float,
                draws: np.ndarray, coef: np.ndarray, sigma: np.ndarray) -> list[Influence]:
     """Each varied assumption's share of the spread of the pilot's expected z across the evidence
     (d_j^2 Var(u_j) over the sum), and the size for the target assurance with its range halved around the
@@ -420,12 +437,12 @@ def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: 
     for j, r in enumerate(varied):
         halved = u_prior.copy()
         halved[:, j] /= 2
-        n_half = float(assured_size(fit, halved, target, high)[0])
+        n_half = float(assured_size(fit, halved, target, within)[0])
         saving, saving_ci = None, None
         if math.isfinite(n) and math.isfinite(n_half):
             saving = n - n_half
             with np.errstate(invalid="ignore"):  # a draw that reaches the target with neither range: no saving
-                paired = draws - assured_size(fit, halved, target, high, coef, sigma)
+                paired = draws - assured_size(fit, halved, target, within, coef, sigma)
             paired = np.sort(paired[~np.isnan(paired)])
             if paired.size:
                 saving_ci = (float(paired[int(0.025 * paired.size)]), float(paired[int(0.975 * paired.size) - 1]))
