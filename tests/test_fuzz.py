@@ -97,9 +97,9 @@ COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
                    "--seed": "number", "--workers": "number", "--engine": "word", "--scheduler": "word",
                    "--out": "path", "--set": "set"}),
     "sensitivity": (["tiny.toml", "--params", "market.matching_efficiency=0.01:0.03", "--trajectories", "2",
-                     "--sims", "2", "--workers", "1", "--horizon", "13"],
+                     "--sims", "2", "--max-sims", "2", "--workers", "1", "--horizon", "13"],
                     {"": "path", "--method": "word", "--params": "set", "--by": "word", "--at-size": "number",
-                     "--trajectories": "number", "--sims": "number", "--design": "word", "--horizon": "number",
+                     "--trajectories": "number", "--sims": "number", "--max-sims": "number", "--design": "word", "--horizon": "number",
                      "--alpha": "number", "--seed": "number", "--workers": "number", "--out": "path", "--set": "set"}),
     # the claims' simulation and the server are replaced by stand-ins (`stand_ins`): here only the flags count
     "validation": (["--scenario", "tiny.toml", "--replications", "2", "--workers", "1"],

@@ -105,7 +105,7 @@ def test_the_python_defaults_match_the_cli():
 
     args = build_parser().parse_args(["sensitivity", "baseline"])
     s = Sensitivity()
-    for name in ("method", "by", "at_size", "trajectories", "sims", "horizon", "alpha", "seed", "workers"):
+    for name in ("method", "by", "at_size", "trajectories", "sims", "max_sims", "horizon", "alpha", "seed", "workers"):
         assert getattr(s, name) == getattr(args, name), name
 
 

@@ -247,7 +247,7 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
     a = json.loads((out / "size.json").read_text())
     assert [v["value"] for v in a["minimum_size_by_assumption"]] == [0.3, 0.6, 0.7]
     assert a["minimum_size_by_assumption"][0]["minimum_size"] > a["minimum_size"]  # less help, larger pilot
-    assert {"size", "assurance", "assurance_se"} == set(a["assurance_curve"][0])
+    assert {"size", "assurance", "assurance_se", "fitted", "fitted_ci"} == set(a["assurance_curve"][0])
     lo, hi = a["size_for_assurance_ci"]
     assert lo <= a["size_for_assurance"] <= hi and a["target_assurance"] == 0.8
 
@@ -332,16 +332,14 @@ def test_fitted_power_of_z_pilots_is_the_two_sided_normal_power_of_their_line():
     assert not np.allclose(probit, expected, rtol=1e-3)
 
 
-def test_assurance_keeps_the_probit_of_rejections():
-    """The assurance's z statistics mix the values drawn over the evidence (their spread grows with the
-    size), so it is fitted to rejections even where the pilots' test is the normal one."""
-    from labsim.design.power_fit import fit_kind
-
+def test_assurance_fits_the_z_statistics_given_the_assumption_values():
+    """The assurance's z statistics mix the values drawn over the evidence, but given each pilot's values
+    (covariates of the joint fit) they are N(a + sqrt(N) (b + d u), sigma^2): the joint fit is the z fit."""
     sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
     central = search_size(sc, s, run=z_stub(2))
     ev = assess_evidence(sc, s, z_stub(2), [Range("providers.effort_effect", 0.3, CENTRAL, 0.7)], central, 0.8)
     assert central.as_json()["fit"] == "z"
-    assert fit_kind(pd.DataFrame(ev.assurance_rows)) == "probit" and ev.size_for_assurance is not None
+    assert ev.fit == "z" and ev.size_for_assurance is not None
 
 
 def capped_stub(seed: int, cap: float):
@@ -379,16 +377,15 @@ def test_a_size_beyond_what_the_catchment_fills_is_not_reachable_and_says_so():
         assert sum(size > 1500 for size in a.rows["size"].unique()) == 1, sorted(a.rows["size"].unique())
 
 
-def test_the_assurance_is_bracketed_where_an_end_not_reachable_stopped():
-    """An end of the evidence range not reachable because the catchment fills only 2,300 places brackets
-    the assurance at those places (not at a larger target, which fills no more)."""
+def test_an_end_not_reachable_stops_at_the_places_the_catchment_fills():
+    """An end of the evidence range not reachable because the catchment fills only 2,300 places: its
+    largest size is those places (a larger target fills no more)."""
     sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
     central = search_size(sc, s, run=capped_stub(2, 2300))
     ev = assess_evidence(sc, s, capped_stub(2, 2300), [Range("providers.effort_effect", 0.3, CENTRAL, 0.7)],
                          central, 0.8)
     low = ev.by_assumption[0]
-    assert low.status == "not_reachable" and low.largest == 2300
-    assert 2300 in {r["size"] for r in ev.assurance_rows[: 3 * s.batch]}  # among the assurance's brackets
+    assert low.status == "not_reachable" and low.largest == 2300 and low.places_filled == pytest.approx(2300)
 
 
 @pytest.mark.parametrize("lang, word", [("en", "Places filled"), ("fi", "Täytetyt paikat"), ("sv", "Fyllda platser")])

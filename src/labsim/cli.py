@@ -513,8 +513,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from labsim.design.sensitivity import Sensitivity, analyse, ranges_of
 
     s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
-                    sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed, workers=args.workers,
-                    progress=not args.json)
+                    sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon, alpha=args.alpha,
+                    seed=args.seed, workers=args.workers, progress=not args.json)
     s.check()
     ranges = ranges_of(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
     from labsim.results.output import check_out_dir
@@ -663,6 +663,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at-size", type=size, default=None, help="the planned size (default: the scenario's)")
     p.add_argument("--trajectories", type=count(1_000, low=2), default=10, help="Morris trajectories, 2 to 1,000 (default 10)")
     p.add_argument("--sims", type=count(MAX_SIMS), default=20, help="simulated pilots per point, the same worlds at every point (default 20)")
+    p.add_argument("--max-sims", type=count(MAX_SIMS), default=200,
+                   help="more pilots per point, up to this many, while a 10-point swing could not be told from "
+                        "noise (default 200; --max-sims as --sims: no more)")
     _add_design_options(p, "sensitivity", "sensitivity.json")
     p.set_defaults(func=cmd_sensitivity)
 

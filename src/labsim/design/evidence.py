@@ -1,16 +1,27 @@
-"""The size over the evidence: the minimum size at each end of an assumption's evidence range, and the
-assurance, the chance of a significant result averaged over what the evidence allows (O'Hagan and
-Stevens 2001).
+"""The size over the evidence: the assurance, the chance of a significant result averaged over what the
+evidence allows for every uncertain assumption at once (O'Hagan and Stevens 2001), the size at each end
+of each range, and which assumption to pin down first.
 
 The ranges come from the scenario's `[[assumptions]]` table and `labsim size --vary path=low:high`; the
-scenario's own value is the central one. Every search shares common random numbers with the central one:
-replication r runs in the world of seed key (r,) whatever the value, and batch k of every search takes the
-same replications; for the assurance, replication r draws its assumption values from a generator seeded by
-(seed, r), so the same r has the same values at every size. The end searches
-start from what the central one learnt: a probe batch in the worlds and at the size of the central
-reference batch gives the ITT at that value (paired), and N* scales as 1/ITT^2 from the central answer,
-so each end needs a probe, two bracketing batches and its refinement (half the central budget at most),
-not a whole search.
+scenario's own value is the central one. One joint search draws every assumption together, as a
+space-filling design: each batch of pilots is a Latin hypercube over the ranges (each pilot a row; a
+triangular range through its quantiles), so every size tried sees the whole evidence. Assumptions of the
+world itself (sections the burn-in reads: `area`, `market`, ...) take one value per world (world
+w = replication mod batch, a Latin hypercube over the worlds), so each world is still burned in once per
+worker; the others change with every pilot. Replication r runs in world r mod batch with pilot seed (r,),
+as in the central search (common random numbers).
+
+One fit over every pilot of the joint search (`power_fit.JointFit`: the pilot's z, or its rejection,
+against a + sqrt(N) (b + d . u), u the assumption values scaled to their range) gives, from the same
+pilots and nothing more:
+- the assurance at any size: the fitted power averaged over the evidence (a fixed scrambled Sobol sample
+  of the ranges), and the size where it reaches the target, with its 95 % interval (draws of the fit's
+  coefficients);
+- the minimum size with one assumption at each end of its range and the others at the scenario's values;
+- each assumption's share of the spread: d_j^2 Var(u_j) over the sum, the share of the variance of the
+  pilot's expected z (or probit index) across the evidence it carries; and the size for the target
+  assurance were its range half as wide around the scenario's value (`Influence`).
+So the joint evidence costs one search of half the central budget, whatever the number of assumptions.
 """
 
 from __future__ import annotations
@@ -18,20 +29,32 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import stats
+from scipy.stats import qmc
 
 from labsim.config.errors import LabsimError
 from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
+from labsim.design.power_fit import JointFit
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_filled, most_pilots, per_size, pool_simulator,
-    refine, search_bar, search_size, size_bounds, stderr_lines, widen,
+    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_filled, most_pilots, pool_simulator,
+    search_bar, search_size, size_bounds, stderr_lines, widen,
 )
 from labsim.design.worlds import at_size
+from labsim.world.burn_in import PILOT_SECTIONS
+
+#: Points of the scrambled Sobol sample the assurance averages the fitted power over.
+PRIOR_POINTS = 256
+#: Coefficient draws behind the intervals of the joint fit's sizes.
+DRAWS = 400
+#: Column prefix of a pilot's assumption value in the assurance's rows (replications.parquet).
+AT = "at:"
+
 
 @dataclass(frozen=True)
 class Range:
@@ -45,11 +68,27 @@ class Range:
     source: str = ""
 
     def draw(self, rng: np.random.Generator) -> float:
+        return self.quantile(float(rng.uniform()))
+
+    def quantile(self, q: float | np.ndarray) -> Any:
+        """The value at probability `q` of the range's distribution (a space-filling design's uniform
+        coordinate mapped onto the range)."""
         if self.low == self.high:
-            return self.low
+            return self.low + 0 * np.asarray(q, float) if np.ndim(q) else self.low
+        width = self.high - self.low
         if self.distribution == "triangular":
-            return float(rng.triangular(self.low, self.central, self.high))
-        return float(rng.uniform(self.low, self.high))
+            out = stats.triang.ppf(q, (self.central - self.low) / width, loc=self.low, scale=width)
+        else:
+            out = self.low + np.asarray(q, float) * width
+        return float(out) if np.ndim(q) == 0 else np.asarray(out, float)
+
+    def scaled(self, value: Any) -> Any:
+        """A value as the joint fit reads it: off the scenario's value, in widths of the range."""
+        return (np.asarray(value, float) - self.central) / (self.high - self.low)
+
+    def world(self) -> bool:
+        """True if the assumption belongs to the world the burn-in draws (one value per world)."""
+        return self.path.split(".")[0] not in PILOT_SECTIONS
 
 
 @dataclass(frozen=True)
@@ -67,9 +106,32 @@ class SizeAtValue:
 
 @dataclass(frozen=True)
 class AssurancePoint:
+    """The assurance at one size tried: the share of its batch that rejected (raw), and the joint fit's
+    assurance there with its 95 % interval."""
+
     size: int
     assurance: float
     assurance_se: float
+    fitted: float | None = None
+    fitted_low: float | None = None
+    fitted_high: float | None = None
+
+
+@dataclass(frozen=True)
+class Influence:
+    """How much one assumption moves the answer, from the joint fit: its share of the spread of the pilot's
+    expected z across the evidence (with its 95 % interval over the fit's coefficient draws), and the size for the target assurance were its range half as wide
+    around the scenario's value (with the 95 % interval of the saving against the size over the full ranges)."""
+
+    path: str
+    share: float
+    share_ci: tuple[float, float]
+    halved_low: float
+    halved_high: float
+    size_if_halved: float | None
+    saving: float | None
+    saving_ci: tuple[float, float] | None
+    distinguishable: bool = True  # its coefficient's 95 % interval excludes 0 (else its share may be noise)
 
 
 @dataclass
@@ -82,20 +144,38 @@ class Evidence:
     target: float
     sims: int
     assurance_rows: list[dict[str, Any]]
+    influence: list[Influence] = field(default_factory=list)  # largest share first
+    fit: str | None = None  # the joint fit's kind ("z" or "probit"), None if it could not be fitted
+
+    def dominant(self) -> Influence | None:
+        """The assumption that dominates the spread (the largest share), if any varies and its effect is
+        distinguishable from the pilots' noise."""
+        return self.influence[0] if self.influence and self.influence[0].distinguishable else None
 
     def as_json(self) -> dict[str, Any]:
         found = self.size_for_assurance
+        top = self.dominant()
         return {
             "minimum_size_by_assumption": [
                 {"path": v.path, "value": v.value, "minimum_size": v.minimum.as_size() if v.minimum else None,
                  "minimum_size_ci": v.minimum.ci() if v.minimum else None, "status": v.status,
                  "places_filled": v.places_filled}
                 for v in self.by_assumption],
-            "assurance_curve": [{"size": p.size, "assurance": p.assurance, "assurance_se": p.assurance_se}
+            "assurance_curve": [{"size": p.size, "assurance": p.assurance, "assurance_se": p.assurance_se,
+                                 "fitted": p.fitted, "fitted_ci": [p.fitted_low, p.fitted_high]}
                                 for p in self.curve],
+            "assurance_fit": self.fit,
+            "assurance_sims": self.sims,
             "target_assurance": self.target,
             "size_for_assurance": found.as_size() if found else None,
             "size_for_assurance_ci": found.ci() if found else None,
+            "influence": [{"path": i.path, "share": i.share, "share_ci": list(i.share_ci), "halved_range": [i.halved_low, i.halved_high],
+                           "size_if_halved": math.ceil(i.size_if_halved) if i.size_if_halved is not None else None,
+                           "saving": round(i.saving) if i.saving is not None else None,
+                           "saving_ci": [round(x) if math.isfinite(x) else None for x in i.saving_ci]
+                           if i.saving_ci else None, "distinguishable": i.distinguishable}
+                          for i in self.influence],
+            "pin_down_first": top.path if top else None,
         }
 
 
@@ -120,104 +200,260 @@ def ranges_of(scenario: Scenario, vary: list[str]) -> list[Range]:
 
 def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
     """The scenario with the field at a dotted path set (whole-number fields rounded), validated again."""
+    return with_values(scenario, {path: value})
+
+
+def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
+    """The scenario with the fields at these dotted paths set (whole-number fields rounded), validated
+    once; their evidence ranges are dropped (this world takes the values as given)."""
     data = scenario.model_dump()
-    node = data
-    *parents, last = path.split(".")
-    for part in parents:
-        node = node[part]
-    node[last] = round(value) if isinstance(node[last], int) else float(value)
-    data["assumptions"] = [a for a in data["assumptions"] if a["path"] != path]  # this world takes the value as given
+    for path, value in values.items():
+        node = data
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = round(value) if isinstance(node[last], int) else float(value)
+    data["assumptions"] = [a for a in data["assumptions"] if a["path"] not in values]
     try:
         return Scenario.model_validate(data)
     except Exception as err:  # pydantic's message, on one line
-        raise LabsimError(f"{path} = {value}: not a valid value ({' '.join(str(err).split())[:200]})") from None
+        said = ", ".join(f"{p} = {v:g}" for p, v in values.items())
+        raise LabsimError(f"{said}: not a valid value ({' '.join(str(err).split())[:200]})") from None
 
 
-def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: SizeAnswer, r: Range,
-                  value: float, say: Callable[[str], None] = lambda msg: None) -> SizeAtValue:
-    """The minimum size with `r.path` at `value`: a probe batch in the central reference batch's worlds
-    and size gives the ITT at this value (paired with the central one), N* scales as 1/ITT^2 from the
-    central answer, then bracketing (x0.7, x1.4) and refinement."""
-    low, high = size_bounds(scenario, s)
-    search = Search(s, per_size(with_value(scenario, r.path, value), s.by), run, low, high,
-                    max(3 * s.batch, s.budget // 2), say=say)
-    ref = central.reference
-    probe = search.batch_at(ref.size, f"{r.path} = {value:g}: probe")
-    itt_v = float(np.mean([p["estimate"] for p in probe]))
-    n0 = central.minimum.n_star if central.minimum else ref.analytic_size
-    start = n0 * (ref.itt / itt_v) ** 2 if itt_v > 0 and ref.itt > 0 and math.isfinite(n0) else search.high
-    bracket(search, start, (0.7, 1.4))
-    widen(search)
-    found = refine(search, s.power)
-    if found is None or not math.isfinite(found.n_star) or found.n_star > search.ceiling():
-        filled = most_filled(search.trials.frame())
-        short = found is not None and math.isfinite(filled) and found.n_star > filled
-        return SizeAtValue(r.path, value, None, "not_reachable", len(search.trials.rows),
-                           search.clip(min(search.trials.largest(), search.ceiling())), filled if short else None)
-    status = "found" if found.within(s.precision) else "budget"
-    return SizeAtValue(r.path, value, found, status, len(search.trials.rows))
+def design_values(ranges: list[Range], seed: int, batch: int) -> Callable[[int], dict[str, float]]:
+    """Replication r's assumption values: batch k = r // `batch` is a Latin hypercube over the ranges
+    (seeded by (seed, k)), so every size tried sees the whole evidence; assumptions of the world take the
+    value of world r mod `batch` (one Latin hypercube over the worlds), so each world keeps one burn-in."""
+    world = [r for r in ranges if r.world()]
+    pilot = [r for r in ranges if not r.world()]
+    on_world = qmc.LatinHypercube(d=len(world), seed=np.random.default_rng([seed, 16])).random(batch) \
+        if world else None
+    cubes: dict[int, np.ndarray] = {}
+
+    def values(rep: int) -> dict[str, float]:
+        k, i = divmod(rep, batch)
+        out = {r.path: r.quantile(float(on_world[i, j])) for j, r in enumerate(world)} if world else {}
+        if pilot:
+            if k not in cubes:
+                cubes[k] = qmc.LatinHypercube(d=len(pilot), seed=np.random.default_rng([seed, k, 15])).random(batch)
+            out.update({r.path: r.quantile(float(cubes[k][i, j])) for j, r in enumerate(pilot)})
+        return out
+    return values
 
 
-def rejections_only(run: Simulate) -> Simulate:
-    """`run` with each pilot's `z_critical` left out (NaN), so the assurance is fitted to rejections: its
-    z statistics mix the values drawn over the evidence (their spread grows with the size), which the z
-    fit's N(a + b sqrt(N), sigma^2) does not describe (design/power_fit.py)."""
-    def probit_run(pairs: list[tuple[int, Scenario]], size: int, label: str,
-                   figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
-        return [{**r, "z_critical": np.nan} for r in run(pairs, size, label, figures)]
-    return probit_run
+def prior_sample(ranges: list[Range], seed: int) -> np.ndarray:
+    """`PRIOR_POINTS` scaled values (a row each, a column per range) spread over the ranges (scrambled
+    Sobol, through each range's quantiles): what the assurance averages the fitted power over."""
+    if not ranges:
+        return np.zeros((PRIOR_POINTS, 0))
+    q = qmc.Sobol(d=len(ranges), scramble=True, seed=np.random.default_rng([seed, 17])).random(PRIOR_POINTS)
+    return np.column_stack([r.scaled(r.quantile(q[:, j])) for j, r in enumerate(ranges)])
+
+
+def scaled_values(rows: list[dict[str, Any]] | Any, ranges: list[Range]) -> np.ndarray:
+    """The pilots' assumption values as the joint fit reads them (a row per pilot, a column per range)."""
+    import pandas as pd
+
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    if not ranges:
+        return np.zeros((len(df), 0))
+    return np.column_stack([r.scaled(df[AT + r.path].to_numpy(float)) for r in ranges])
+
+
+def assured_size(fit: JointFit, u: np.ndarray, target: float, within: tuple[float, float],
+                 coef: np.ndarray | None = None, sigma: np.ndarray | None = None) -> np.ndarray:
+    """The size where the fitted power averaged over the rows of `u` reaches `target`, for each coefficient
+    draw (or the fit's own coefficients: one value) between the sizes `within` = (low, high): inf where
+    not even high reaches it, low where low already does. Bisection on sqrt(N) (the fitted assurance rises
+    with the size there; `low`, a quarter of the smallest size tried, keeps it from reading the fit far
+    below the sizes it saw: `reach`)."""
+    coef = fit.params[None, :] if coef is None else coef
+    sigma = np.full(len(coef), fit.sigma) if sigma is None else sigma
+    slope = coef[:, 1:2] + coef[:, 2:] @ u.T  # draws x points: b + d . u
+
+    def mean_power(root: np.ndarray) -> np.ndarray:
+        eta = coef[:, :1] + root[:, None] * slope
+        if fit.kind == "z":
+            s = sigma[:, None]
+            p = stats.norm.cdf((eta - fit.c) / s) + stats.norm.cdf((-eta - fit.c) / s)
+        else:
+            p = stats.norm.cdf(eta)
+        return p.mean(axis=1)
+
+    lo, hi = np.full(len(coef), math.sqrt(within[0])), np.full(len(coef), math.sqrt(within[1]))
+    reach = mean_power(hi) >= target
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        below = mean_power(mid) < target
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return np.where(reach, hi**2, np.inf)
+
+
+def reach(search: Search) -> tuple[float, float]:
+    """The sizes the joint fit is read over: from a quarter of the smallest size tried (at least the
+    smallest allowed) to the largest allowed."""
+    tried = min(search.trials.sizes) if search.trials.sizes else search.low
+    return max(float(search.low), 0.25 * tried), float(search.high)
+
+
+def _interval(n: float, draws: np.ndarray) -> MinimumSize:
+    """N and the 2.5 and 97.5 % order statistics of its draws (inf where a draw never reaches it)."""
+    d = np.sort(draws)
+    return MinimumSize(float(n), float(d[int(0.025 * d.size)]), float(d[int(0.975 * d.size) - 1]))
+
+
+def _recorded(run: Simulate, values: Callable[[int], dict[str, float]]) -> Simulate:
+    """`run` with each pilot's assumption values added to its record (columns `at:path`)."""
+    def run_at(pairs: list[tuple[int, Scenario]], size: int, label: str,
+               figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
+        rows = run(pairs, size, label, figures)
+        return [{**r, **{AT + p: v for p, v in values(int(r["replication"])).items()}} for r in rows]
+    return run_at
 
 
 def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], sizes: list[float],
-              target: float, say: Callable[[str], None] = lambda msg: None) -> tuple[Search, MinimumSize | None]:
-    """The assurance search: replication r draws every assumption from its range (seeded by (seed, r),
-    the same at every size) and runs the pilot at each size tried; bracketed at `sizes` (the minimum
-    sizes found over the ranges) and refined to the target assurance like an ordinary search."""
+              target: float, say: Callable[[str], None] = lambda msg: None) -> tuple[Search, JointFit | None]:
+    """The joint search: replication r runs with the values of the space-filling design
+    (`design_values`: the same at every size), bracketed at `sizes`, then batches at the size for the
+    target assurance until its interval is within the precision asked or half the central budget is
+    spent; the joint fit over all its pilots (None if none). Widened (x4 batches, as the central search)
+    only while the fit cannot place the target."""
+    values = design_values(ranges, s.seed, s.batch)
     drawn: dict[int, Scenario] = {}
 
     def world(rep: int) -> Scenario:
         if rep not in drawn:
-            rng = np.random.default_rng([s.seed, rep, 15])
-            sc = scenario
-            for r in ranges:
-                sc = with_value(sc, r.path, r.draw(rng))
-            drawn[rep] = sc
+            drawn[rep] = with_values(scenario, values(rep))
         return drawn[rep]
 
     low, high = size_bounds(scenario, s)
-    search = Search(s, lambda rep, size: at_size(world(rep), s.by, size), rejections_only(run), low, high,
+    search = Search(s, lambda rep, size: at_size(world(rep), s.by, size), _recorded(run, values), low, high,
                     max(3 * s.batch, s.budget // 2), say=say)
     finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
-    if len(finite) < 2:  # a probit needs two sizes
+    if len(finite) < 2:  # a curve needs two sizes
         finite = [search.clip(0.7 * finite[0]), search.clip(1.4 * finite[0])]
     bracket(search, 1.0, tuple(finite))
-    widen(search)
-    return search, refine(search, target)
+    varied = [r for r in ranges if r.high > r.low]
+    u_prior = prior_sample(varied, s.seed)
+    fit = joint_fit(search, varied)
+    if fit is None or not math.isfinite(assured_size(fit, u_prior, target, reach(search))[0]):
+        widen(search)  # larger batches only while the fit cannot say where the target lies
+        fit = joint_fit(search, varied)
+    while fit is not None and search.room():
+        n = float(assured_size(fit, u_prior, target, reach(search))[0])
+        ceiling = search.ceiling()
+        found = _interval(n, assured_size(fit, u_prior, target, reach(search), *fit.draws(DRAWS, s.seed)))
+        if not math.isfinite(n) or found.within(s.precision) or found.low > ceiling:
+            break
+        search.batch_at(search.clip(min(n, ceiling)), f"refining (assurance {target:.0%} at ~{n:,.0f})")
+        fit = joint_fit(search, varied)
+    return search, fit
+
+
+def joint_fit(search: Search, varied: list[Range]) -> JointFit | None:
+    """The joint fit over every pilot the joint search has run; None until its sizes reached span at
+    least 20 % (sizes that all fill about the same places carry no slope in sqrt(N) to speak of)."""
+    df = search.trials.frame()
+    if df.empty:
+        return None
+    filled = df.groupby("size")["reached"].mean()
+    if filled.max() < 1.2 * filled.min():
+        return None
+    return JointFit.of(df, scaled_values(df, varied))
 
 
 def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], central: SizeAnswer,
                     target: float, say: Callable[[str], None] = lambda msg: None) -> Evidence:
-    """Each range's ends searched from the central answer, then the assurance over all ranges at once."""
-    ends: list[SizeAtValue] = []
-    for r in ranges:
-        for value in (r.low, r.central, r.high):
-            if value == r.central:
-                why = central.unreachable
-                ends.append(SizeAtValue(r.path, value, central.minimum, central.status, 0,
-                                        places_filled=why.places_filled if why else None))
-            else:
-                ends.append(size_at_value(scenario, s, run, central, r, value, say))
-    # the assurance is bracketed at the sizes found, and where an end was not reachable at the largest size
-    # its search tried or the places the catchment fills, if fewer (a larger target adds nobody)
-    sizes = [e.minimum.n_star if e.minimum else e.largest for e in ends if e.minimum or e.largest] \
-        or [central.reference.size]
-    search, found = assurance(scenario, s, run, ranges, sizes, target, lambda msg: say(f"assurance: {msg}"))
-    if found is not None and (not math.isfinite(found.n_star) or found.n_star > search.ceiling()):
-        found = None
-    curve = search.trials.curve()
-    points = [AssurancePoint(int(c["size"]), float(c["power"]), float(c["power_se"])) for _, c in curve.iterrows()]
-    return Evidence(ends, points, found, target, sum(e.sims for e in ends) + len(search.trials.rows),
-                    search.trials.rows)
+    """The joint search over every range at once, bracketed around the central answer, and what its one
+    fit says: the assurance curve and the size for `target`, each range's ends, each assumption's share."""
+    ref = central.reference
+    why = central.unreachable
+    n0 = central.minimum.n_star if central.minimum else (why.largest if why else ref.size)
+    if why is not None and why.places_filled is not None:
+        n0 = min(n0, why.places_filled)  # the central search saw the catchment fill no more
+    search, fit = assurance(scenario, s, run, ranges, [0.7 * n0, n0, 1.4 * n0], target,
+                            lambda msg: say(f"assurance: {msg}"))
+    varied = [r for r in ranges if r.high > r.low]
+    ceiling = search.ceiling()
+    rows = search.trials.rows
+    raw = search.trials.curve()
+    if fit is None:
+        curve = [AssurancePoint(int(c["size"]), float(c["power"]), float(c["power_se"])) for _, c in raw.iterrows()]
+        ends = [SizeAtValue(r.path, v, central.minimum if v == r.central else None,
+                            central.status if v == r.central else "budget", 0)
+                for r in ranges for v in (r.low, r.central, r.high)]
+        return Evidence(ends, curve, None, target, len(rows), rows)
+    coef, sigma = fit.draws(DRAWS, s.seed)
+    u_prior = prior_sample(varied, s.seed)
+    n = float(assured_size(fit, u_prior, target, reach(search))[0])
+    draws = assured_size(fit, u_prior, target, reach(search), coef, sigma)
+    found = _interval(n, draws) if math.isfinite(n) and n <= ceiling else None
+    curve = []
+    for _, c in raw.iterrows():
+        at = np.full(len(u_prior), float(c["reached"]))
+        fitted = float(fit.power(at, u_prior).mean())
+        spread = np.sort([fit.power(at, u_prior, coef[i], sigma[i]).mean() for i in range(0, DRAWS, 2)])
+        curve.append(AssurancePoint(int(c["size"]), float(c["power"]), float(c["power_se"]), fitted,
+                                    float(spread[int(0.025 * spread.size)]), float(spread[int(0.975 * spread.size) - 1])))
+    ends = [_end(fit, varied, r, v, s, central, search, coef, sigma) for r in ranges for v in (r.low, r.central, r.high)]
+    influence = _influence(fit, varied, u_prior, target, reach(search), n, draws, coef, sigma)
+    return Evidence(ends, curve, found, target, len(rows), rows, influence, fit.kind)
+
+
+def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSearch, central: SizeAnswer,
+         search: Search, coef: np.ndarray, sigma: np.ndarray) -> SizeAtValue:
+    """The minimum size for the target power with `r` at `value` and the others at the scenario's values,
+    read from the joint fit (the central value: the central search's own answer)."""
+    if value == r.central:
+        why = central.unreachable
+        return SizeAtValue(r.path, value, central.minimum, central.status, 0,
+                           places_filled=why.places_filled if why else None)
+    u = np.zeros((1, len(varied)))
+    if r in varied:
+        u[0, varied.index(r)] = float(r.scaled(value))
+    n = float(assured_size(fit, u, s.power, reach(search))[0])
+    ceiling = search.ceiling()
+    if not math.isfinite(n) or n > ceiling:
+        filled = most_filled(search.trials.frame())
+        short = math.isfinite(filled) and n > filled
+        return SizeAtValue(r.path, value, None, "not_reachable", 0,
+                           search.clip(min(search.trials.largest(), ceiling)), filled if short else None)
+    found = _interval(n, assured_size(fit, u, s.power, reach(search), coef, sigma))
+    return SizeAtValue(r.path, value, found, "found" if found.within(s.precision) else "budget", 0)
+
+
+def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: float, within: tuple[float, float], n: float,
+               draws: np.ndarray, coef: np.ndarray, sigma: np.ndarray) -> list[Influence]:
+    """Each varied assumption's share of the spread of the pilot's expected z across the evidence
+    (d_j^2 Var(u_j) over the sum), and the size for the target assurance with its range halved around the
+    scenario's value (the same draws, so the saving's interval is paired), largest share first."""
+    spread = fit.params[2:] ** 2 * u_prior.var(axis=0) if varied else np.zeros(0)
+    total = float(spread.sum())
+    each = coef[:, 2:] ** 2 * u_prior.var(axis=0)  # the shares in each coefficient draw
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = each / each.sum(axis=1, keepdims=True)
+    out = []
+    for j, r in enumerate(varied):
+        halved = u_prior.copy()
+        halved[:, j] /= 2
+        n_half = float(assured_size(fit, halved, target, within)[0])
+        saving, saving_ci = None, None
+        if math.isfinite(n) and math.isfinite(n_half):
+            saving = n - n_half
+            with np.errstate(invalid="ignore"):  # a draw that reaches the target with neither range: no saving
+                paired = draws - assured_size(fit, halved, target, within, coef, sigma)
+            paired = np.sort(paired[~np.isnan(paired)])
+            if paired.size:
+                saving_ci = (float(paired[int(0.025 * paired.size)]), float(paired[int(0.975 * paired.size) - 1]))
+        ci = (float(np.nanpercentile(shares[:, j], 2.5)), float(np.nanpercentile(shares[:, j], 97.5))) \
+            if np.isfinite(shares[:, j]).any() else (0.0, 0.0)
+        se = math.sqrt(fit.cov[2 + j, 2 + j]) * (fit.sigma if fit.kind == "z" else 1.0)
+        out.append(Influence(r.path, float(spread[j] / total) if total > 0 else 0.0, ci,
+                             r.central - (r.central - r.low) / 2, r.central + (r.high - r.central) / 2,
+                             n_half if math.isfinite(n_half) else None, saving, saving_ci,
+                             bool(abs(fit.params[2 + j]) > 1.96 * se)))
+    return sorted(out, key=lambda i: -i.share)
 
 
 def size_over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], target: float,
@@ -227,8 +463,8 @@ def size_over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], t
     s.check()
     s.progress = s.progress or progress
     if run is None:
-        # one bar over the central search, half a budget for each end and half for the assurance
-        total = most_pilots(s) + (s.budget // 2) * (2 * len(ranges) + 1 if ranges else 0)
+        # one bar over the central search and the joint search (half a budget, however many ranges)
+        total = most_pilots(s) + (max(3 * s.batch, s.budget // 2) if ranges else 0)
         with search_bar(s, total) as (bar, say):
             with pool_simulator(s, bar, pool) as pool_run:
                 return _over_evidence(scenario, s, ranges, target, pool_run, say)
@@ -246,4 +482,3 @@ def _over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], targe
     answer.sims_total += evidence.sims
     answer.seconds = round(answer.seconds + time.perf_counter() - started, 1)
     return answer
-

@@ -188,3 +188,82 @@ def mu_for_power(power: float, sigma: np.ndarray, c: float) -> np.ndarray:
         below = two_sided_power(mid, sigma, c) < power
         lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
     return np.where(two_sided_power(np.zeros_like(sigma), sigma, c) >= power, 0.0, (lo + hi) / 2)
+
+
+@dataclass(frozen=True)
+class JointFit:
+    """One fit over every pilot of the joint evidence (design/evidence.py): the size and the assumption
+    values as covariates. Each pilot's linear predictor is eta = a + sqrt(N) (b + d . u), u the pilot's
+    assumption values centred on the scenario's and scaled by their range's width: the effect each
+    assumption allows scales the slope in sqrt(N), as an effect scales z = effect / SE. Where every pilot
+    tested its finite z against one normal critical value (`kind` "z") z ~ N(eta, sigma^2) by least
+    squares, power two-sided as `ZFit`; otherwise (`kind` "probit") P(reject) = Phi(eta). The covariance is
+    clustered by world where the pilots ran in shared worlds. `params` = (a, b, d_1..d_k)."""
+
+    kind: str
+    params: np.ndarray
+    cov: np.ndarray  # of params (for "z": over sigma^2, as ZFit.shape)
+    sigma: float = 1.0
+    dof: int = 0
+    c: float = 0.0
+
+    @staticmethod
+    def design(sizes: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The columns 1, sqrt(N), sqrt(N) u_1 .. sqrt(N) u_k."""
+        root = np.sqrt(np.asarray(sizes, float))
+        return np.column_stack([np.ones(root.size), root, root[:, None] * np.asarray(u, float).reshape(root.size, -1)])
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, u: np.ndarray) -> JointFit | None:
+        """The fit over these pilots with assumption values `u` (a row per pilot); None if it cannot be
+        fitted (fewer than two sizes reached, too few pilots, every pilot agrees, no convergence)."""
+        if df.empty or np.unique(reached(df)).size < 2:
+            return None
+        x = cls.design(reached(df), u)
+        if np.linalg.matrix_rank(x) < x.shape[1] or len(df) < x.shape[1] + 2:
+            return None
+        shared = df["world"].to_numpy() if "world" in df else None
+        if fit_kind(df) == "z":
+            z = df["estimate"].to_numpy(float) / df["se"].to_numpy(float)
+            params, *_ = np.linalg.lstsq(x, z, rcond=None)
+            dof = z.size - x.shape[1]
+            rss = float(((z - x @ params) ** 2).sum())
+            if not rss > 0:
+                return None
+            sigma, xtx_inv = float(np.sqrt(rss / dof)), np.linalg.inv(x.T @ x)
+            shape = xtx_inv if shared is None else clustered(x, z - x @ params, shared, xtx_inv) / sigma**2
+            return cls("z", params, shape, sigma, dof, float(df["z_critical"].iloc[0]))
+        y = df["reject"].to_numpy(float)
+        if y.min() == y.max():
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                kw = {} if shared is None else {"cov_type": "cluster", "cov_kwds": {"groups": shared}}
+                fit = sm.Probit(y, x).fit(disp=0, **kw)
+            except Exception:  # perfect separation or no convergence: no curve
+                return None
+        params = np.asarray(fit.params, float)
+        cov = np.asarray(fit.cov_params(), float)
+        if not (np.all(np.isfinite(params)) and np.all(np.isfinite(cov))):
+            return None
+        return cls("probit", params, cov)
+
+    def power(self, sizes: np.ndarray, u: np.ndarray, params: np.ndarray | None = None,
+              sigma: np.ndarray | float | None = None) -> np.ndarray:
+        """The fitted power at each (size, u) row (with other coefficients if given: a draw)."""
+        eta = self.design(sizes, u) @ (self.params if params is None else params)
+        if self.kind == "z":
+            return two_sided_power(eta, self.sigma if sigma is None else sigma, self.c)
+        return stats.norm.cdf(eta)
+
+    def draws(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficient draws (n x k) and sigma draws (n): for "z" sigma^2 from dof s^2 / chi2(dof), then the
+        coefficients from N(params, sigma^2 cov), as `ZFit.n_star_draws`; for "probit" N(params, cov)."""
+        rng = np.random.default_rng(seed)
+        if self.kind == "z":
+            sigma = self.sigma * np.sqrt(self.dof / rng.chisquare(self.dof, n))
+            root = np.linalg.cholesky(self.cov + 1e-12 * np.eye(len(self.params)))
+            coef = self.params + sigma[:, None] * (rng.standard_normal((n, len(self.params))) @ root.T)
+            return coef, sigma
+        return rng.multivariate_normal(self.params, self.cov, n), np.ones(n)

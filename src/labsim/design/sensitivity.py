@@ -14,6 +14,14 @@ point), so the differences between points are differences of assumption, not of 
 The power at a point is read from its simulated pilots as Phi(|mean estimate| / mean SE - z_{1-alpha/2})
 (smooth, so that small changes show with few pilots); the share of pilots that reject is kept beside it.
 The minimum detectable effect at 80 % power, (z_{1-alpha/2} + z_0.8) x mean SE, is reported too.
+
+Every figure carries a 95 % interval from the pilots' own spread: a bootstrap that resamples the
+replications (the same ones at every point, so common random numbers are kept and a difference between
+points carries only its paired noise) and, for Morris, the trajectories too. A swing (or Morris mean
+effect) whose interval covers 0 is marked not distinguishable from noise. Pilots are added adaptively:
+after the first `sims` per point, while the widest interval of a swing (or of mu*) is wider than
++-`resolution` (10 points by default, so a 10-point swing is distinguishable) more replications run at
+every point, up to `max_sims`.
 """
 
 from __future__ import annotations
@@ -36,6 +44,8 @@ from labsim.sweep.runner import Task, executor, run_tasks
 
 METHODS = ("morris", "oat")
 LEVELS = 4  # Morris grid levels (Saltelli et al. 2004 recommend 4 with delta = 2/3 of the range)
+#: Bootstrap resamples behind every interval.
+RESAMPLES = 400
 
 
 @dataclass
@@ -46,7 +56,9 @@ class Sensitivity:
     by: str = "participants"
     at_size: int | None = None  # default: the scenario's own size on `by`
     trajectories: int = 10
-    sims: int = 20
+    sims: int = 20  # pilots per point to start with
+    max_sims: int = 200  # at most this many per point while an interval is wider than +-resolution
+    resolution: float = 0.10  # the swing (in power) that must be distinguishable from noise
     horizon: int = 26
     alpha: float = 0.05
     seed: int = 1
@@ -59,6 +71,8 @@ class Sensitivity:
         for name in ("trajectories", "sims"):
             if getattr(self, name) < 2:
                 raise LabsimError(f"--{name} must be 2 or more (got {getattr(self, name)})")
+        if not 0 < self.resolution < 1:
+            raise LabsimError(f"--resolution must lie between 0 and 1, e.g. 0.1 for 10 points (got {self.resolution})")
         if not 0 < self.alpha < 0.5:
             raise LabsimError(f"--alpha must lie between 0 and 0.5 (got {self.alpha})")
 
@@ -157,7 +171,8 @@ def power_of(estimates: np.ndarray, ses: np.ndarray, alpha: float) -> tuple[floa
 
 
 def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> SensitivityResult:
-    """Simulate every point with the same worlds and rank the assumptions."""
+    """Simulate every point with the same worlds, adding replications while a swing's interval is wider
+    than +-`resolution`, and rank the assumptions with their intervals."""
     s.check()
     started = time.perf_counter()
     size = s.at_size or size_of(scenario, s.by)
@@ -165,53 +180,139 @@ def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> Sensitiv
     x = design_points(ranges, s)
     jobs = [Job(scenario_at(base, dict(zip([r.path for r in ranges], row))), "pilot", s.horizon, s.alpha, size)
             for row in x]
-    tasks = [Task((rep,), (i, job)) for i, job in enumerate(jobs) for rep in range(s.sims)]
     recs: list[dict[str, Any]] = []
+    n, params, boot = 0, [], None
     with executor("local", s.workers) as pool:
-        recs = [rec for _, rec in run_tasks(_simulate_point, tasks, root_seed=s.seed, pool=pool,
-                                             progress="sensitivity" if s.progress else None, total=len(tasks))]
-    by_point: dict[int, list[dict]] = {}
-    for rec in recs:
-        by_point.setdefault(rec["point"], []).append(rec)
+        want = s.sims
+        while want > n:
+            tasks = [Task((rep,), (i, job)) for i, job in enumerate(jobs) for rep in range(n, want)]
+            recs += [rec for _, rec in run_tasks(_simulate_point, tasks, root_seed=s.seed, pool=pool,
+                                                  progress="sensitivity" if s.progress else None, total=len(tasks))]
+            n = want
+            est, se, rej = _arrays(recs, len(jobs), n)
+            boot = Bootstrap(est, se, s)
+            params = _morris(ranges, x, boot, s) if s.method == "morris" else _tornado(ranges, boot)
+            widest = max((p["interval_half_width"] for p in params), default=0.0)
+            if widest <= s.resolution or n >= s.max_sims:
+                break
+            want = min(s.max_sims, max(n + 2, math.ceil(n * (widest / s.resolution) ** 2 * 1.1)))
+    power, mde = boot.point_power()
+    lo, hi = boot.interval(boot.power())
     points = []
     for i, row in enumerate(x):
-        rs = by_point[i]
-        power, mde = power_of([r["estimate"] for r in rs], [r["se"] for r in rs], s.alpha)
-        points.append({"point": i, **{r.path: float(v) for r, v in zip(ranges, row)}, "power": power, "mde": mde,
-                       "rejection_rate": float(np.mean([r["reject"] for r in rs])),
-                       "mean_estimate": float(np.nanmean([r["estimate"] for r in rs]))})
-    y_power = np.array([p["power"] for p in points])
-    y_mde = np.array([p["mde"] for p in points])
-    params = (_morris(ranges, x, y_power, y_mde, s) if s.method == "morris" else _tornado(ranges, y_power, y_mde))
-    settings = {"scenario": scenario.name, "method": s.method, "by": s.by, "at_size": size, "sims": s.sims,
+        points.append({"point": i, **{r.path: float(v) for r, v in zip(ranges, row)}, "power": float(power[i]),
+                       "power_ci": [float(lo[i]), float(hi[i])], "mde": float(mde[i]),
+                       "rejection_rate": float(rej[i].mean()), "mean_estimate": float(np.nanmean(est[i]))})
+    settings = {"scenario": scenario.name, "method": s.method, "by": s.by, "at_size": size, "sims": n,
+                "sims_first": s.sims, "max_sims": s.max_sims, "resolution": s.resolution,
+                "resolved": all(p["interval_half_width"] <= s.resolution for p in params),
                 "trajectories": s.trajectories if s.method == "morris" else None, "horizon_weeks": s.horizon,
-                "alpha": s.alpha, "seed": s.seed, "sims_total": len(tasks),
+                "alpha": s.alpha, "seed": s.seed, "sims_total": n * len(jobs),
                 "central_power": points[0]["power"] if s.method == "oat" else None,  # the tornado's centre
+                "central_power_ci": points[0]["power_ci"] if s.method == "oat" else None,
                 "seconds": round(time.perf_counter() - started, 1)}
     return SensitivityResult(settings, ranges, params, points)
 
 
-def _morris(ranges: list[Range], x: np.ndarray, y_power: np.ndarray, y_mde: np.ndarray, s: Sensitivity) -> list[dict]:
-    from SALib.analyze import morris as morris_analyze
+def _arrays(recs: list[dict[str, Any]], points: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimates, SEs and rejections as points x replications (replication r in column r)."""
+    est, se, rej = (np.full((points, n), np.nan) for _ in range(3))
+    for rec in recs:
+        i, r = rec["point"], int(rec["replication"])
+        est[i, r], se[i, r], rej[i, r] = rec["estimate"], rec["se"], float(rec["reject"])
+    return est, se, rej
 
-    def run(y):
-        return morris_analyze.analyze(_problem(ranges), x, y, num_levels=LEVELS, seed=s.seed)
 
-    p, m = run(y_power), run(y_mde)
-    rows = [{"path": r.path, "low": r.low, "high": r.high, "central": r.central, "source": r.source,
-             "mu_star": float(p["mu_star"][i]), "mu_star_conf": float(p["mu_star_conf"][i]),
-             "mu": float(p["mu"][i]), "sigma": float(p["sigma"][i]),
-             "mde_mu_star": float(m["mu_star"][i]), "mde_mu": float(m["mu"][i])}
-            for i, r in enumerate(ranges)]
+class Bootstrap:
+    """The points' power (and MDE) from their pilots, and `RESAMPLES` resamples of the replications: the
+    same resampled replications at every point (common random numbers kept)."""
+
+    def __init__(self, est: np.ndarray, se: np.ndarray, s: Sensitivity) -> None:
+        self.est, self.se, self.alpha = est, se, s.alpha
+        n = est.shape[1]
+        self.rng = np.random.default_rng([s.seed, 34])
+        self.draws = self.rng.integers(0, n, (RESAMPLES, n))
+
+    def point_power(self) -> tuple[np.ndarray, np.ndarray]:
+        out = [power_of(e, s, self.alpha) for e, s in zip(self.est, self.se)]
+        return np.array([p for p, _ in out]), np.array([m for _, m in out])
+
+    def power(self) -> np.ndarray:
+        """Each point's power in each resample (resamples x points)."""
+        with np.errstate(invalid="ignore"):
+            m = np.nanmean(self.est[:, self.draws], axis=2).T
+            s = np.nanmean(self.se[:, self.draws], axis=2).T
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        return stats.norm.cdf(np.abs(m) / s - z)
+
+    @staticmethod
+    def interval(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """2.5 and 97.5 % points over the resamples (axis 0)."""
+        return np.nanpercentile(draws, 2.5, axis=0), np.nanpercentile(draws, 97.5, axis=0)
+
+
+def elementary_effects(ranges: list[Range], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Morris elementary effects (trajectories x assumptions): each step of a trajectory changes one
+    assumption; its effect is the change of y over the step in units of that assumption's range (as
+    SALib's `morris.analyze`). `y` may carry leading axes (resamples)."""
+    k = len(ranges)
+    width = np.array([r.high - r.low for r in ranges])
+    t = x.shape[0] // (k + 1)
+    xs = x.reshape(t, k + 1, k)
+    ys = y.reshape(*y.shape[:-1], t, k + 1)
+    dx = np.diff(xs, axis=1)  # t x k steps x k assumptions: one non-zero per step
+    which = np.argmax(np.abs(dx) > 0, axis=2)  # t x k: the assumption each step moves
+    step = np.take_along_axis(dx, which[..., None], axis=2)[..., 0] / width[which]
+    ee_steps = np.diff(ys, axis=-1) / step
+    out = np.empty((*y.shape[:-1], t, k))
+    rows = np.arange(t)[:, None]
+    out[..., rows, which] = ee_steps
+    return out
+
+
+def _morris(ranges: list[Range], x: np.ndarray, boot: Bootstrap, s: Sensitivity) -> list[dict]:
+    """mu*, mu and sigma of each assumption's elementary effects on power (and mu*, mu on the MDE), with
+    95 % intervals from resampling the replications and the trajectories together; the replications'
+    part alone (`interval_half_width` of mu*) is what more pilots shrink, so it decides whether to add them
+    (more trajectories shrink the rest)."""
+    power, mde = boot.point_power()
+    ee, ee_mde = elementary_effects(ranges, x, power), elementary_effects(ranges, x, mde)
+    t = ee.shape[0]
+    traj = boot.rng.integers(0, t, (RESAMPLES, t))
+    again = elementary_effects(ranges, x, boot.power())  # resamples x t x k
+    noise_lo, noise_hi = boot.interval(np.abs(again).mean(axis=1))  # the pilots' noise alone: what more pilots shrink
+    again = np.take_along_axis(again, traj[..., None], axis=1)
+    mu_star_lo, mu_star_hi = boot.interval(np.abs(again).mean(axis=1))
+    mu_lo, mu_hi = boot.interval(again.mean(axis=1))
+    sigma_lo, sigma_hi = boot.interval(again.std(axis=1, ddof=1))
+    rows = []
+    for i, r in enumerate(ranges):
+        rows.append({"path": r.path, "low": r.low, "high": r.high, "central": r.central, "source": r.source,
+                     "mu_star": float(np.abs(ee[:, i]).mean()), "mu_star_ci": [float(mu_star_lo[i]), float(mu_star_hi[i])],
+                     "mu_star_conf": float((mu_star_hi[i] - mu_star_lo[i]) / 2),
+                     "mu": float(ee[:, i].mean()), "mu_ci": [float(mu_lo[i]), float(mu_hi[i])],
+                     "sigma": float(ee[:, i].std(ddof=1)), "sigma_ci": [float(sigma_lo[i]), float(sigma_hi[i])],
+                     "distinguishable": bool(mu_lo[i] > 0 or mu_hi[i] < 0),
+                     "interval_half_width": float((noise_hi[i] - noise_lo[i]) / 2),
+                     "mde_mu_star": float(np.abs(ee_mde[:, i]).mean()), "mde_mu": float(ee_mde[:, i].mean())})
     return sorted(rows, key=lambda r: -r["mu_star"])
 
 
-def _tornado(ranges: list[Range], y_power: np.ndarray, y_mde: np.ndarray) -> list[dict]:
+def _tornado(ranges: list[Range], boot: Bootstrap) -> list[dict]:
+    """Power at each end of each range (the others central), the swing between them, with intervals; a
+    swing whose interval covers 0 is not distinguishable from noise."""
+    power, mde = boot.point_power()
+    again = boot.power()
     rows = []
     for i, r in enumerate(ranges):
         lo, hi = 1 + 2 * i, 2 + 2 * i  # points: centre, then low and high of each range in turn
+        swing_lo, swing_hi = boot.interval(again[:, hi] - again[:, lo])
+        ends = boot.interval(again[:, [lo, hi]])
         rows.append({"path": r.path, "low": r.low, "high": r.high, "central": r.central, "source": r.source,
-                     "power_low": float(y_power[lo]), "power_high": float(y_power[hi]),
-                     "swing": float(y_power[hi] - y_power[lo]),
-                     "mde_low": float(y_mde[lo]), "mde_high": float(y_mde[hi])})
+                     "power_low": float(power[lo]), "power_low_ci": [float(ends[0][0]), float(ends[1][0])],
+                     "power_high": float(power[hi]), "power_high_ci": [float(ends[0][1]), float(ends[1][1])],
+                     "swing": float(power[hi] - power[lo]), "swing_ci": [float(swing_lo), float(swing_hi)],
+                     "distinguishable": bool(swing_lo > 0 or swing_hi < 0),
+                     "interval_half_width": float((swing_hi - swing_lo) / 2),
+                     "mde_low": float(mde[lo]), "mde_high": float(mde[hi])})
     return sorted(rows, key=lambda r: -abs(r["swing"]))

@@ -314,7 +314,25 @@ def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
     if filled and key == "v_size_range_open":  # the unfavourable end needs more than the area can fill
         key = "v_size_range_catchment"
     return [text(key, lang, lo=lo, hi=number(max(known), lang) if known else "–", unit=unit, what=what,
-                 n=number(n, lang), a=a, cap=number(max(filled), lang) if filled else "–")]
+                 n=number(n, lang), a=a, cap=number(max(filled), lang) if filled else "–")] + _pin_first(s, unit, lang)
+
+
+def _pin_first(s: dict[str, Any], unit: str, lang: str) -> list[str]:
+    """Which assumption to pin down first (the largest share of the spread across the evidence), and the
+    size a range half as wide would need for the same assurance (design/evidence.py `Influence`)."""
+    top = next((i for i in s.get("influence") or [] if i["path"] == s.get("pin_down_first")), None)
+    if top is None or len(s.get("influence") or []) < 2:
+        return []
+    fields = {"what": lever_name(top["path"], lang), "share": percent(top["share"], lang), "unit": unit,
+              "a": percent(s.get("target_assurance"), lang)}
+    d, ci = top.get("saving"), top.get("saving_ci") or [None, None]
+    if d is None or top.get("size_if_halved") is None:
+        return [text("v_pin_first", lang, **fields)]
+    lo, hi = (lever_value(top["path"], x, lang) for x in top["halved_range"])
+    more = d < 0
+    return [text("v_pin_first_costs" if more else "v_pin_first_saves", lang, **fields, lo=lo, hi=hi,
+                 n=number(top["size_if_halved"], lang), d=number(abs(d), lang),
+                 d_lo=number(ci[0], lang), d_hi=number(ci[1], lang))]
 
 
 def _overstatement_words(s: dict[str, Any], lang: str) -> list[str]:
@@ -331,7 +349,10 @@ def _uncertainty_rows(s: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     rows = []
     if s.get("assurance_curve"):
         rows.append((text("n_assurance", lang), ", ".join(
-            f"{number(p['size'], lang)}: {percent(p['assurance'], lang)}" for p in s["assurance_curve"])))
+            text("n_assurance_point", lang, n=number(p["size"], lang), fit=percent(p["fitted"], lang),
+                 lo=percent(p["fitted_ci"][0], lang), hi=percent(p["fitted_ci"][1], lang), raw=percent(p["assurance"], lang))
+            if p.get("fitted") is not None else f"{number(p['size'], lang)}: {percent(p['assurance'], lang)}"
+            for p in s["assurance_curve"])))
     if s.get("size_for_assurance") is not None:
         rows.append((text("n_size_for_assurance", lang), text(
             "n_minimum_size_v", lang, n=number(s["size_for_assurance"], lang), unit=_unit(s.get("by"), lang),
@@ -355,17 +376,48 @@ def sensitivity_answer(d: dict[str, Any], lang: str = "en") -> Answer:
     def as_written(x: float) -> str:  # as the scenario writes it (0.012, not 0.012000), with the language's comma
         return f"{x:g}" if lang == "en" else f"{x:g}".replace(".", ",")
 
+    def share(ci: list[float]) -> str:
+        return _interval(ci, lang, lambda x: percent(x, lang))
+
+    def points(ci: list[float]) -> str:
+        return _interval([x * 100 for x in ci], lang, lambda x: number(x, lang, 1))
+
     rows = []
     for p in d["parameters"]:
-        if d["method"] == "oat":
+        if d["method"] == "oat" and "swing_ci" in p:
+            value = text("n_sens_oat_ci_v", lang, lo=percent(p["power_low"], lang), lo_ci=share(p["power_low_ci"]),
+                         hi=percent(p["power_high"], lang), hi_ci=share(p["power_high_ci"]),
+                         swing=number(p["swing"] * 100, lang, 1), swing_ci=points(p["swing_ci"]),
+                         a=as_written(p["low"]), b=as_written(p["high"]))
+        elif d["method"] == "oat":
             value = text("n_sens_oat_v", lang, lo=percent(p["power_low"], lang), hi=percent(p["power_high"], lang),
+                         a=as_written(p["low"]), b=as_written(p["high"]))
+        elif "mu_star_ci" in p:
+            value = text("n_sens_morris_ci_v", lang, mu=number(p["mu_star"] * 100, lang, 1), mu_ci=points(p["mu_star_ci"]),
+                         sigma=number(p["sigma"] * 100, lang, 1), sigma_ci=points(p["sigma_ci"]),
                          a=as_written(p["low"]), b=as_written(p["high"]))
         else:
             value = text("n_sens_morris_v", lang, mu=number(p["mu_star"] * 100, lang, 1),
                          conf=number(p["mu_star_conf"] * 100, lang, 1), sigma=number(p["sigma"] * 100, lang, 1),
                          a=as_written(p["low"]), b=as_written(p["high"]))
+        if p.get("distinguishable") is False:
+            value += text("sens_noise", lang)
         rows.append((lever_name(p["path"], lang), value))
-    return Answer([], rows)
+    return Answer(_sensitivity_verdict(d, lang), rows)
+
+
+def _sensitivity_verdict(d: dict[str, Any], lang: str) -> list[str]:
+    """The central power with its interval, and how many pilots per point it took (or that more are needed)."""
+    said = []
+    if d.get("central_power_ci"):
+        said.append(text("sens_central_ci", lang, p=percent(d["central_power"], lang),
+                         ci=_interval(d["central_power_ci"], lang, lambda x: percent(x, lang))))
+    if d.get("resolution") is not None:
+        r = number(d["resolution"] * 100, lang)
+        said.append(text("sens_pilots", lang, sims=number(d["sims"], lang), first=number(d.get("sims_first"), lang), r=r))
+        if not d.get("resolved", True):
+            said.append(text("sens_unresolved", lang, sims=number(d["sims"], lang), r=r))
+    return said
 
 
 def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
@@ -487,6 +539,6 @@ def sensitivity_text(a: dict[str, Any], out: Path) -> str:
     head = (f"{a['scenario']}: which assumption moves the power most at {a['by']} = {a['at_size']:,} "
             f"({how}, {a['sims']} pilots per point)")
     answer = sensitivity_answer(a)
-    if a.get("central_power") is not None:
+    if a.get("central_power") is not None and not a.get("central_power_ci"):
         answer.rows.append(("", text("sens_central", "en", p=percent(a["central_power"], "en"))))
     return as_text(head, answer, f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
