@@ -164,7 +164,7 @@ class PlanSettings:
                           budget=self.budget, precision=self.precision, seed=self.seed, workers=self.workers)
 
     def check(self) -> None:
-        if self.max_cost is not None and not self.max_cost > 0:
+        if self.max_cost is not None and not (math.isfinite(self.max_cost) and self.max_cost > 0):
             raise LabsimError(f"--max-cost must be a positive amount in euros (got {self.max_cost})")
         if not 0 < self.assurance < 1:
             raise LabsimError(f"--assurance must lie between 0 and 1, exclusive (got {self.assurance})")
@@ -417,13 +417,18 @@ def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out:
                 store.put(r.candidate, "probe", asdict(r.probe))
         rows += cost_optimal_shares(scenario, rows, levers, s, sim, store)
         result = Plan(s, rows, sims=len(rows) * s.probe)
-        for r in prune(result):
+        answered = 0
+        for r in prune(result):  # best first, until `frontier` searches have answered
+            if answered >= s.frontier:
+                r.pruned = "beyond_frontier"
+                continue
             say(f"plan: searching {r.candidate.label}")
             got = store.get(r.candidate, "size")
             r.size = _size_from(got) if got else _size_candidate(r.scenario, s.search(), s.assurance, sim, pool)
             if not got:
                 store.put(r.candidate, "size", asdict(r.size))
             result.sims += r.size.sims
+            answered += r.size.status != "not_reachable"
     return result
 
 
@@ -437,8 +442,9 @@ def cost_optimal_shares(scenario: Scenario, rows: list[Row], levers: dict[str, l
     extra = []
     for r in list(rows):
         c = r.probe.cost
-        per_assigned = c.paid_per_participant / max(c.people_per_participant, 1e-9) * 2  # fees over the pilot arm
-        p = round(treated_share(per_assigned + c.per_person, c.per_person), 2)
+        share = r.scenario.design.treatment_share
+        per_treated = c.paid_per_participant / max(c.people_per_participant * share, 1e-9)  # fees over the pilot arm
+        p = round(treated_share(per_treated + c.per_person, c.per_person), 2)
         p = min(max(p, 0.05), 0.95)
         if abs(p - r.scenario.design.treatment_share) < 0.05:
             continue
@@ -456,13 +462,12 @@ def cost_optimal_shares(scenario: Scenario, rows: list[Row], levers: dict[str, l
 
 
 def prune(p: Plan) -> list[Row]:
-    """The frontier: candidates whose analytic figures put them within `slack` of the best (cost at the
-    target, or power at what the budget buys), at most `frontier` of them; the others say why not."""
+    """The frontier's candidates, best first: those whose analytic figures put them within `slack` of the
+    best (cost at the target, or power at what the budget buys); the others say why not."""
     s = p.settings
     score: dict[int, float] = {}
     for i, r in enumerate(p.rows):
-        ref = r.probe.reference
-        if not ref["itt"] > 2 * ref["itt_se"]:
+        if not r.probe.reference["itt"] > 0:
             r.pruned = "no_effect"
         elif s.max_cost is None:
             n = r.probe.analytic_size()
@@ -478,9 +483,7 @@ def prune(p: Plan) -> list[Row]:
     for i in score:
         if i not in keep:
             p.rows[i].pruned = "dominated"
-    for i in keep[s.frontier:]:
-        p.rows[i].pruned = "beyond_frontier"
-    return [p.rows[i] for i in keep[:s.frontier]]
+    return [p.rows[i] for i in keep]
 
 
 @contextmanager
@@ -523,6 +526,7 @@ def as_json(p: Plan) -> dict[str, Any]:
             "minimum_size_ci": list(r.size.minimum_ci) if r.size else None,
             "cost_eur": round(t[2]) if t else None, "cost_ci_eur": [round(t[3][0]), round(t[3][1])] if t else None,
             "paid_per_participant_eur": r.probe.cost.paid_per_participant if r.probe else None,
+            "fixed_eur": r.probe.cost.fixed if r.probe else None,
             "itt": ref.get("itt"), "control_rate": ref.get("control_rate"), "take_up": r.probe.take_up if r.probe else None,
             "icc": r.probe.icc if r.probe else None, "filled_share": r.probe.filled_share if r.probe else None,
             "places_filled": r.size.places_filled if r.size else None,
