@@ -161,7 +161,8 @@ class PlanSettings:
 
     def search(self) -> SizeSearch:
         return SizeSearch(power=self.assurance, alpha=self.alpha, horizon=self.horizon, batch=self.batch,
-                          budget=self.budget, precision=self.precision, seed=self.seed, workers=self.workers)
+                          budget=self.budget, precision=self.precision, type_i_sims=self.batch, seed=self.seed,
+                          workers=self.workers)
 
     def check(self) -> None:
         if self.max_cost is not None and not (math.isfinite(self.max_cost) and self.max_cost > 0):
@@ -276,21 +277,23 @@ def probe(scenario: Scenario, s: PlanSettings, run: Simulate) -> Probe:
                  float(df["take_up"].mean()), filled)
 
 
-def _size_candidate(scenario: Scenario, s: SizeSearch, assurance: float, run: Simulate, pool: Any) -> CandidateSize:
-    """The adapter to the size search: today size_over_evidence and the roll-out overstatement
-    (design/evidence.py, design/rollout.py), the same pilots `labsim size` runs."""
+def _size_candidate(scenario: Scenario, s: SizeSearch, assurance: float, run: Simulate, pool: Any,
+                    rollout: bool = True) -> CandidateSize:
+    """The adapter to the size search: today size_over_evidence and (with `rollout`) the roll-out
+    overstatement (design/evidence.py, design/rollout.py), the same pilots `labsim size` runs."""
     from labsim.design.rollout import add_to_size
 
     ranges = ranges_of(scenario, [])
     answer = size_over_evidence(scenario, s, ranges, assurance, run=run)
     found, rows = answer.as_json(), answer.rows
-    if ranges:  # the assurance over the evidence decides, not the power at central values
-        minimum, ci = found.get("size_for_assurance"), found.get("size_for_assurance_ci") or [None, None]
-        status = "found" if minimum else "not_reachable"
-    else:
-        minimum, ci, status = found["minimum_size"], found["minimum_size_ci"] or [None, None], answer.status
-    add_to_size(found, rows, scenario, base=scenario.referral.target_participants, estimand="pilot",
-                power=s.power, alpha=s.alpha, horizon=s.horizon, seed=s.seed, workers=s.workers, pool=pool)
+    minimum, ci, status = found["minimum_size"], found["minimum_size_ci"] or [None, None], answer.status
+    if ranges and found.get("size_for_assurance"):  # the assurance over the evidence decides
+        minimum, ci = found["size_for_assurance"], found["size_for_assurance_ci"]
+    elif ranges and minimum:  # the assurance search did not settle: the central size, marked as such
+        status = "budget"
+    if rollout:
+        add_to_size(found, rows, scenario, base=scenario.referral.target_participants, estimand="pilot",
+                    power=s.power, alpha=s.alpha, horizon=s.horizon, seed=s.seed, workers=s.workers, pool=pool)
     acc = rows.loc[rows["part"] == "accounts"] if "part" in rows else rows.iloc[:0]
     paid = float((acc["purchaser_paid"] / acc["participants"].clip(lower=1)).mean()) if len(acc) else None
     tried = np.array(sorted(rows.loc[rows["part"] == "search", "size"].unique()), float)
@@ -424,7 +427,8 @@ def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out:
                 continue
             say(f"plan: searching {r.candidate.label}")
             got = store.get(r.candidate, "size")
-            r.size = _size_from(got) if got else _size_candidate(r.scenario, s.search(), s.assurance, sim, pool)
+            r.size = _size_from(got) if got else _size_candidate(
+                r.scenario, s.search(), s.assurance, sim, pool, rollout=run is None)
             if not got:
                 store.put(r.candidate, "size", asdict(r.size))
             result.sims += r.size.sims

@@ -26,6 +26,21 @@ def bundle(c: dict[str, Any], lang: str) -> str:
     return ", ".join(parts)
 
 
+def short(c: dict[str, Any], lang: str) -> str:
+    """A candidate by the levers the plan varied only (the chart's label)."""
+    words = []
+    for path, v in c["levers"].items():
+        if path == "design.randomisation":
+            words.append(text(f"plan_design_{v}", lang))
+        elif path == "design.estimator":
+            words.append(text(f"plan_estimator_{v}", lang))
+        elif path == "design.treatment_share":
+            words.append(text("plan_share", lang, share=percent(v, lang)))
+        else:
+            words.append(lever_value(path, v, lang))
+    return ", ".join(words) or text("plan_as_scenario", lang)
+
+
 def _euros(x: float, lang: str) -> str:
     return text("plan_meur", lang, m=number(x / 1e6, lang, 1 if x < 1e7 else 0))
 
@@ -126,19 +141,22 @@ def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str 
     winners = {k for k, (cost, power) in drawn.items()
                if np.any(np.isclose(np.interp(grid, cost, power, left=np.nan, right=np.nan), best, atol=1e-9))}
     palette = iter(["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c"])
-    for c in answer["candidates"]:
-        k, label = c["candidate"], bundle(c, lang)
+    searched = 0
+    for i, c in enumerate(answer["candidates"]):
+        k, label = c["candidate"], f"{chr(65 + i) if i < 26 else i + 1}: {short(c, lang)}"
+        at = (c["cost_eur"] / 1e6, answer["target_assurance"]) if c["cost_eur"] is not None else None
         if k in drawn:
             cost, power = drawn[k]
-            colour = next(palette, "#1b6ca8") if k in winners else "0.7"
-            ax.plot(cost / 1e6, power, "-", color=colour, lw=1.5, label=label if k in winners else None)
-            ax.plot(c["cost_eur"] / 1e6, answer["target_assurance"], "o", color=colour, ms=7)
-            ax.annotate(f"{label}\n{number(c['minimum_size'], lang)}", (c["cost_eur"] / 1e6, answer["target_assurance"]),
-                        xytext=(6, -14), textcoords="offset points", fontsize=7.5, color=colour if k in winners else "0.5")
-        elif c["cost_eur"] is not None:  # priced from the analytic size only: a grey cross at the target
-            ax.plot(c["cost_eur"] / 1e6, answer["target_assurance"], "x", color="0.6", ms=7)
-            ax.annotate(label, (c["cost_eur"] / 1e6, answer["target_assurance"]), xytext=(6, 6),
-                        textcoords="offset points", fontsize=7, color="0.55")
+            colour = next(palette, "#1b6ca8") if k in winners else "0.65"
+            ax.plot(cost / 1e6, power, "-", color=colour, lw=1.8, label=label)
+            ax.plot(*at, "o", color=colour, ms=7)
+            ax.annotate(f"{label[0]} ({number(c['minimum_size'], lang)})", at, xytext=(9, -13 - 12 * searched),
+                        textcoords="offset points", fontsize=8.5, color=colour)
+            searched += 1
+        elif at is not None:  # priced from the analytic size only: a grey cross at the target
+            ax.plot(*at, "x", color="0.6", ms=7, label=label)
+            ax.annotate(label[0], at, xytext=(0, 7 + 9 * (i % 3)), textcoords="offset points", fontsize=8.5,
+                        color="0.5", ha="center")
     if grid.size:
         ok = np.isfinite(best)
         ax.plot(grid[ok] / 1e6, best[ok], color="black", lw=3, alpha=0.35, label=text("plan_frontier", lang))
