@@ -174,3 +174,85 @@ def test_a_scenario_without_costs_is_refused(tmp_path, capsys):
     assert main(["plan", str(bare), "--out", str(tmp_path / "p")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no [costs] table" in err and len(err.splitlines()) == 1
+
+
+# -- the closed forms in a textbook world -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def textbook():
+    """One textbook world (congestion off, providers that do nothing, so the effect is a constant 0 and
+    nobody's outcome depends on anyone's arm): 40 offices that differ (office_spread 1), everyone unemployed
+    referred. Each person's employment 26 weeks on and office, about 6,200 people."""
+    from labsim.results.estimate import icc_oneway
+    from labsim.results.summary import results_of
+    from labsim.world.model import PilotModel
+
+    sc = small_scenario("market.congestion=false", "referral.mode=mandatory", "providers.effort=0",
+                        "referral.no_show=0", "area.offices=40", "area.office_spread=1.0", "area.job_seekers=12000",
+                        "referral.target_participants=100000", "providers.capacity=100000",
+                        "referral.eligibility.min_weeks_unemployed=0", "referral.eligibility.max_weeks_unemployed=104")
+    m = PilotModel(sc, rng=3)
+    m.run_for(sc.weeks)
+    ind = results_of(m).individuals
+    ind = ind.loc[ind["employed_26w"].notna() & ~ind["before_pilot"]]
+    y, office = ind["employed_26w"].to_numpy(float), ind["office"].to_numpy()
+    return y, office, icc_oneway(y, office)
+
+
+def _cluster_variance(y, office, n, budget, c_cluster, c_person, draws, seed):
+    """Variance of the office design's difference in means at n people per office, with the offices the
+    budget buys (J = budget / (c_cluster + n c_person), half to the pilot): offices and people drawn with
+    replacement from the world (a two-level bootstrap: the textbook's infinite population), scaled from
+    the whole number of offices to the fractional J (variance ~ 1 / J)."""
+    codes, sizes = np.unique(office, return_inverse=True)[1], np.bincount(np.unique(office, return_inverse=True)[1])
+    padded = np.zeros((sizes.size, sizes.max()))
+    for g in range(sizes.size):
+        padded[g, : sizes[g]] = y[codes == g]
+    j_exact = budget / (c_cluster + n * c_person)
+    j = max(int(j_exact) // 2 * 2, 4)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, sizes.size, (draws, j))  # offices, with replacement
+    people = (rng.random((draws, j, n)) * sizes[picks][..., None]).astype(int)  # people in each, with replacement
+    means = padded[picks[..., None], people].mean(-1)
+    est = means[:, : j // 2].mean(1) - means[:, j // 2:].mean(1)
+    return est.var(ddof=1) * j / j_exact
+
+
+def test_the_cost_optimal_people_per_office_is_the_simulated_optimum(textbook):
+    """Raudenbush 1997 in a textbook world: at the ICC the plan measures (one-way ANOVA, as each pilot's
+    `icc`), the closed-form people per office gives a variance within Monte Carlo error (3 SE of a variance
+    from 3,000 draws: 3 sqrt(2 / 3,000) = 8 %) of the least over a grid of sizes at equal cost, and
+    sizes a factor of 4 away give clearly more."""
+    y, office, icc = textbook
+    c_cluster, c_person, budget = 20.0, 1.0, 1_200.0
+    n_star = people_per_cluster(c_cluster, c_person, icc)
+    assert 0.03 < icc < 0.3 and 4 < n_star < 60, (icc, n_star)
+    draws = 3_000
+    var = {n: _cluster_variance(y, office, n, budget, c_cluster, c_person, draws, seed=n)
+           for n in sorted({2, 4, 8, 16, 32, 64, round(n_star)})}
+    tol = 3 * math.sqrt(2 / draws)
+    best = min(var.values())
+    assert var[round(n_star)] <= best * (1 + tol), var
+    far = [n for n in var if not n_star / 4 < n < 4 * n_star]
+    assert far and all(var[n] > best * (1 + tol) for n in far), var
+
+
+def test_the_cost_optimal_treated_share_is_the_simulated_optimum(textbook):
+    """Liu 2003 in a textbook world: a treated person costing 9 times a control, the share 25 % gives
+    (at equal cost) a variance within Monte Carlo error of the least over shares, and 50 % clearly more."""
+    y, _, _ = textbook
+    c_t, c_c, budget, draws = 9.0, 1.0, 3_000.0, 3_000
+    rng = np.random.default_rng(5)
+
+    def variance(p):
+        people = budget / (p * c_t + (1 - p) * c_c)
+        n_t, n_c = max(round(p * people), 2), max(round((1 - p) * people), 2)
+        est = rng.choice(y, (draws, n_t)).mean(1) - rng.choice(y, (draws, n_c)).mean(1)
+        return est.var(ddof=1)
+
+    p_star = treated_share(c_t, c_c)
+    var = {p: variance(p) for p in (0.1, 0.15, 0.2, p_star, 0.3, 0.4, 0.5)}
+    tol = 3 * math.sqrt(2 / draws)
+    assert var[p_star] <= min(var.values()) * (1 + tol), var
+    assert var[0.5] > min(var.values()) * (1 + tol), var
