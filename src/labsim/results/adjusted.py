@@ -53,4 +53,25 @@ def adjusted_itt(individuals: pd.DataFrame, outcome: str, cluster: str | None = 
     x = np.column_stack([np.ones_like(treated), treated, z, treated[:, None] * z])
     if x.shape[1] >= treated.size:  # more columns than people: no adjustment possible
         x = x[:, :2]
-    return _fit(df, outcome, x, 1, cluster, alpha, test)
+    if cluster is not None:
+        return _fit(df, outcome, x, 1, cluster, alpha, test)
+    return hc2_fit(df[outcome].to_numpy(float), x, 1, alpha)
+
+
+def hc2_fit(y: np.ndarray, x: np.ndarray, coef: int, alpha: float) -> Estimate:
+    """Least squares with HC2 standard errors, the leverages from the pseudo-inverse: O(n k^2), where
+    statsmodels' HC2 forms an n x n matrix (seconds for a pilot of 6,000 people and 20 columns)."""
+    from scipy import stats
+
+    pinv = np.linalg.pinv(x.T @ x) @ x.T  # k x n, from the k x k cross-products (an SVD of x is slower)
+    beta = pinv @ y
+    resid = y - x @ beta
+    leverage = np.einsum("ij,ji->i", x, pinv)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weight = resid**2 / (1 - leverage)
+    row = pinv[coef]
+    b, se = float(beta[coef]), float(np.sqrt(np.sum(row**2 * weight)))
+    if not np.isfinite(se) or se == 0:
+        return Estimate(b, se, np.nan, np.nan, np.nan, int(y.size), None)
+    z = stats.norm.ppf(1 - alpha / 2)
+    return Estimate(b, se, float(b - z * se), float(b + z * se), float(2 * stats.norm.sf(abs(b / se))), int(y.size), None)
