@@ -285,3 +285,25 @@ def test_the_adjusted_estimate_keeps_its_size_and_shrinks_the_variance(textbook)
     r2_adj = 1 - (1 - r2) * (len(y) - 1) / (len(y) - z.shape[1] - 1)
     assert r2_adj > 0.01, r2_adj  # the register explains a little in this world
     assert est.var() / diff.var() == pytest.approx(1 - r2_adj, rel=0.10)
+
+
+def test_the_command_plans_a_tiny_world_and_resumes(tmp_path, capsys):
+    """`labsim plan` end to end on a tiny world (1,000 seekers, one candidate and its cost-optimal twin, a
+    search of at most 15 pilots): the verdict first, plan.json, the reports and workbooks in three
+    languages, the Pareto chart; run again with --resume it reads its stored candidates and says the same."""
+    out = tmp_path / "plan"
+    argv = ["plan", "baseline", "--set", "area.job_seekers=1000", "--set", "area.burn_in_weeks=13", "--set", "weeks=40",
+            "--set", "referral.target_participants=100", "--set", "providers.effort_effect=3.0",
+            "--set", "referral.mode=mandatory", "--set", "assumptions=[]", "--probe", "5", "--batch", "5",
+            "--budget", "15", "--precision", "0.5", "--frontier", "1", "--workers", "1", "--horizon", "13",
+            "--out", str(out)]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("The cheapest pilot that answers with 80% assurance: mandatory referral")
+    answer = json.loads((out / "plan.json").read_text())
+    assert answer["answer"]["size"] > 0 and len(answer["candidates"]) == 2
+    for name in ("plan.md", "plan_fi.md", "plan_sv.md", "plan.xlsx", "plan_fi.xlsx", "plan_sv.xlsx",
+                 "plan_pareto.png", "plan_pareto_fi.png", "plan_pareto_sv.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert main([*argv, "--resume"]) == 0
+    assert capsys.readouterr().out == first
