@@ -75,14 +75,16 @@ def stub(seen: list | None = None):
         for rep, sc in pairs:
             if seen is not None:
                 seen.append((label, rep))
-            effect = 0.0 if sc.providers.effort == 0.0 else (0.05 if sc.referral.mode == "mandatory" else 0.02)
+            mandatory = sc.referral.mode == "mandatory"  # voluntary: the area fills a quarter of the places
+            effect = 0.0 if sc.providers.effort == 0.0 else (0.05 if mandatory else 0.02)
             rng = np.random.default_rng([7, rep, size, sc.referral.mode == "mandatory"])
             se = math.sqrt(0.84 / size)
             est = effect + se * rng.normal()
             n = int(size)
             out.append({"replication": rep, "world": rep, "size": size, "reject": abs(est / se) > C, "estimate": est,
                         "se": se, "z_critical": C, "control_mean": 0.3, "n_pilot": n, "n_control": n, "take_up": 1.0,
-                        "late": est, "icc": np.nan, "participants": n, "assigned": 2 * n, "week_target_reached": 20,
+                        "late": est, "icc": np.nan, "participants": n if mandatory else n // 4, "assigned": 2 * n,
+                        "week_target_reached": 20 if mandatory else None,
                         "last_intake_week": 20, "break_even_clients": 50.0, "providers_viable": 1.0,
                         "purchaser_paid": n * 1000.0 * (1 + 0.1 * rng.uniform(-1, 1))})
         return out
@@ -113,7 +115,8 @@ def test_the_plan_buys_the_cheaper_rule_and_prices_it(tmp_path):
     lo, hi = answer["answer"]["cost_ci"]
     assert lo < answer["answer"]["cost"] < hi
     assert verdict(answer, "en")[0].startswith("The cheapest pilot that answers with 80% assurance: mandatory referral")
-    assert all(verdict(answer, lang) for lang in ("fi", "sv"))
+    assert verdict(answer, "en")[1].startswith("voluntary referral") and "fill only about" in verdict(answer, "en")[1]
+    assert all(len(verdict(answer, lang)) == 2 for lang in ("fi", "sv"))
 
 
 def test_candidates_share_their_pilots_and_a_stopped_plan_resumes(tmp_path):

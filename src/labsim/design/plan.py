@@ -204,7 +204,13 @@ class Probe:
     offices: int
     icc: float
     take_up: float
-    filled_share: float
+    filled_share: float  # share of the probe's pilots that filled the scenario's places in the intake weeks
+    places_reached: float  # participants they reached on average
+
+    def can_fill(self, n: float) -> bool:
+        """Whether the area's eligible can fill `n` places in the intake weeks, as far as the probe saw: the
+        probe's pilots filled theirs, or `n` is no more than they reached."""
+        return self.filled_share >= 0.5 or n <= self.places_reached
 
     def analytic_size(self) -> float:
         return float(self.reference["analytic_size"])
@@ -274,7 +280,7 @@ def probe(scenario: Scenario, s: PlanSettings, run: Simulate) -> Probe:
     filled = float(df["week_target_reached"].notna().mean())
     return Probe({**asdict(ref), "analytic_size_range": list(ref.analytic_size_range)}, cost,
                  scenario.area.offices, float(df["icc"].mean()) if df["icc"].notna().any() else 0.0,
-                 float(df["take_up"].mean()), filled)
+                 float(df["take_up"].mean()), filled, float(df["participants"].mean()))
 
 
 def _size_candidate(scenario: Scenario, s: SizeSearch, assurance: float, run: Simulate, pool: Any,
@@ -338,7 +344,7 @@ def _plain(value: Any) -> Any:
 
 def _probe_from(d: dict[str, Any]) -> Probe:
     cost = Cost(**{**d["cost"], "paid_range": tuple(d["cost"]["paid_range"])})
-    return Probe(d["reference"], cost, d["offices"], d["icc"], d["take_up"], d["filled_share"])
+    return Probe(d["reference"], cost, d["offices"], d["icc"], d["take_up"], d["filled_share"], d["places_reached"])
 
 
 def _size_from(d: dict[str, Any]) -> CandidateSize:
@@ -533,6 +539,9 @@ def as_json(p: Plan) -> dict[str, Any]:
             "fixed_eur": r.probe.cost.fixed if r.probe else None,
             "itt": ref.get("itt"), "control_rate": ref.get("control_rate"), "take_up": r.probe.take_up if r.probe else None,
             "icc": r.probe.icc if r.probe else None, "filled_share": r.probe.filled_share if r.probe else None,
+            "cannot_fill": (r.size is None and r.probe is not None and math.isfinite(r.probe.analytic_size())
+                            and not r.probe.can_fill(r.probe.analytic_size())),
+            "places_reached": r.probe.places_reached if r.probe else None,
             "places_filled": r.size.places_filled if r.size else None,
             "intake_weeks_needed": r.size.intake_weeks_needed if r.size else None,
             "break_even_clients": r.size.break_even_clients if r.size else None,
