@@ -8,9 +8,9 @@ over the scenario. The plan runs in three steps, so that only the candidates tha
    per participant, hence the analytic size (two proportions, design effect) and its cost (`Probe`).
 2. `prune`: candidates whose analytic cost at the target exceeds the cheapest's by more than `slack`
    (or, under a budget, whose analytic power at what the budget buys falls short of the best by more than
-   `slack`), or whose effect is not distinguishable from zero, are set aside; of the rest at most
-   `frontier` go on.
-3. the frontier's size searches (`_size_candidate`, the size command's own search over the evidence, with
+   `slack`), or whose effect is not above zero, are set aside; the rest go on, best first.
+3. the frontier's size searches, until `frontier` of them have answered (`_size_candidate`, the size
+   command's own search over the evidence, with
    the roll-out overstatement): the minimum size with its interval, the fitted power curve, the
    providers' break-even, whether the area fills the places, and the cost at the size with its interval.
 Every candidate's probe and search is written to the plan folder as it finishes (`PlanStore`), so a plan
