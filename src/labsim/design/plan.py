@@ -235,6 +235,7 @@ class CandidateSize:
     paid_per_participant: float | None
     curve: list[tuple[float, float]]  # (size, fitted power) over the sizes tried
     sims: int
+    evidence_sizes: tuple[int | None, int | None] = (None, None)  # least and most over the evidence ranges' ends
 
 
 @dataclass
@@ -306,9 +307,10 @@ def _size_candidate(scenario: Scenario, s: SizeSearch, assurance: float, run: Si
     fitted = fitted_power(rows, tried)
     curve = [(float(n), float(p)) for n, p in zip(tried, fitted)] if fitted is not None else []
     why = found.get("not_reachable") or {}
+    ends = [v["minimum_size"] for v in found.get("minimum_size_by_assumption", []) if v["minimum_size"]]
     return CandidateSize(status, minimum, (ci[0], ci[1]), why.get("places_filled"), found["intake_weeks_needed"],
                          found["break_even_clients"], found["providers_viable_share"], found.get("overstatement", {}),
-                         paid, curve, int(found["sims_total"]))
+                         paid, curve, int(found["sims_total"]), (min(ends), max(ends)) if ends else (None, None))
 
 
 # -- the store -----------------------------------------------------------------------------------------------
@@ -348,7 +350,8 @@ def _probe_from(d: dict[str, Any]) -> Probe:
 
 
 def _size_from(d: dict[str, Any]) -> CandidateSize:
-    return CandidateSize(**{**d, "minimum_ci": tuple(d["minimum_ci"]), "curve": [tuple(p) for p in d["curve"]]})
+    return CandidateSize(**{**d, "minimum_ci": tuple(d["minimum_ci"]), "curve": [tuple(p) for p in d["curve"]],
+                            "evidence_sizes": tuple(d["evidence_sizes"])})
 
 
 # -- the plan -----------------------------------------------------------------------------------------------
@@ -534,6 +537,7 @@ def as_json(p: Plan) -> dict[str, Any]:
             "analytic_size": math.ceil(r.probe.analytic_size()) if r.probe and math.isfinite(r.probe.analytic_size()) else None,
             "minimum_size": r.size.minimum if r.size else None,
             "minimum_size_ci": list(r.size.minimum_ci) if r.size else None,
+            "size_over_evidence": list(r.size.evidence_sizes) if r.size else None,
             "cost_eur": round(t[2]) if t else None, "cost_ci_eur": [round(t[3][0]), round(t[3][1])] if t else None,
             "paid_per_participant_eur": r.probe.cost.paid_per_participant if r.probe else None,
             "fixed_eur": r.probe.cost.fixed if r.probe else None,

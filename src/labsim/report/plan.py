@@ -92,12 +92,14 @@ def table(answer: dict[str, Any], lang: str = "en") -> pd.DataFrame:
     rows = []
     for c in answer["candidates"]:
         ci = c["minimum_size_ci"] or [None, None]
+        ev = c.get("size_over_evidence") or [None, None]
         rows.append({
             text("plan_col_candidate", lang): bundle(c, lang),
             text("plan_col_state", lang): text(f"plan_state_{c['status'] or c['pruned'] or 'probed'}", lang),
             text("plan_col_analytic", lang): c["analytic_size"],
             text("plan_col_size", lang): c["minimum_size"],
             text("plan_col_size_ci", lang): span(number(ci[0], lang), number(ci[1], lang)) if ci[0] else "",
+            text("plan_col_evidence", lang): span(number(ev[0], lang), number(ev[1], lang)) if ev[0] else "",
             text("plan_col_cost", lang): c["cost_eur"],
             text("plan_col_cost_ci", lang): span(number(c["cost_ci_eur"][0], lang), number(c["cost_ci_eur"][1], lang))
             if c["cost_ci_eur"] else "",
