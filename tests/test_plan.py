@@ -310,3 +310,14 @@ def test_the_command_plans_a_tiny_world_and_resumes(tmp_path, capsys):
         assert (out / name).stat().st_size > 0, name
     assert main([*argv, "--resume"]) == 0
     assert capsys.readouterr().out == first
+
+
+def test_a_searched_curve_gives_the_power_beyond_the_sizes_it_tried():
+    """A budget may buy less (or more) than the search tried: the curve's power there follows
+    Phi(a + b sqrt(N)) through its points, not the nearest point's."""
+    from labsim.design.plan import curve_power
+
+    a, b = -1.645, 0.0556
+    curve = [(n, float(stats.norm.cdf(a + b * math.sqrt(n)))) for n in (1_500, 2_000, 2_500)]
+    for n in (200, 2_000, 10_000):
+        assert curve_power(curve, n) == pytest.approx(stats.norm.cdf(a + b * math.sqrt(n)), abs=1e-3)

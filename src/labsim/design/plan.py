@@ -258,9 +258,19 @@ class Row:
     def power_at(self, n: float, alpha: float) -> float:
         """Power (assurance) at `n` participants: the search's fitted curve, else the analytic formula."""
         if self.size is not None and len(self.size.curve) >= 2:
-            sizes, powers = zip(*self.size.curve)
-            return float(np.interp(n, sizes, powers))
+            return curve_power(self.size.curve, n)
         return self.probe.power(n, alpha) if self.probe else 0.0
+
+
+def curve_power(curve: list[tuple[float, float]], n: float) -> float:
+    """The power at `n` from a search's fitted curve, also beyond the sizes it tried: Phi(a + b sqrt(N)),
+    the form of the search's own fit (design/power_fit.py), through the curve's points in the probit scale."""
+    from scipy import stats
+
+    sizes, powers = np.array(curve, float).T
+    z = stats.norm.ppf(np.clip(powers, 1e-4, 1 - 1e-4))
+    b, a = np.polyfit(np.sqrt(sizes), z, 1)
+    return float(stats.norm.cdf(a + b * math.sqrt(max(n, 0.0))))
 
 
 def probe(scenario: Scenario, s: PlanSettings, run: Simulate) -> Probe:
