@@ -26,6 +26,11 @@ def bundle(c: dict[str, Any], lang: str) -> str:
     return ", ".join(parts)
 
 
+def letter(i: int) -> str:
+    """The mark of the i-th candidate on the chart and in the table: A-Z, then AA, AB, ..."""
+    return chr(65 + i) if i < 26 else letter(i // 26 - 1) + chr(65 + i % 26)
+
+
 def short(c: dict[str, Any], lang: str) -> str:
     """A candidate by the levers the plan varied only (the chart's label)."""
     words = []
@@ -90,11 +95,11 @@ def _where(c: dict[str, Any], lang: str) -> str:
 def table(answer: dict[str, Any], lang: str = "en") -> pd.DataFrame:
     """Every candidate, one row each, with headings in `lang`."""
     rows = []
-    for c in answer["candidates"]:
+    for i, c in enumerate(answer["candidates"]):
         ci = c["minimum_size_ci"] or [None, None]
         ev = c.get("size_over_evidence") or [None, None]
         rows.append({
-            text("plan_col_candidate", lang): bundle(c, lang),
+            text("plan_col_candidate", lang): f"{letter(i)}: {bundle(c, lang)}",
             text("plan_col_state", lang): text(f"plan_state_{c['status'] or c['pruned'] or 'probed'}", lang),
             text("plan_col_analytic", lang): c["analytic_size"],
             text("plan_col_size", lang): c["minimum_size"],
@@ -145,21 +150,22 @@ def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str 
     winners = {k for k, (cost, power) in drawn.items()
                if np.any(np.isclose(np.interp(grid, cost, power, left=np.nan, right=np.nan), best, atol=1e-9))}
     palette = iter(["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c"])
-    searched = 0
+    searched, crossed = 0, False
     for i, c in enumerate(answer["candidates"]):
-        k, label = c["candidate"], f"{chr(65 + i) if i < 26 else i + 1}: {short(c, lang)}"
+        k, label = c["candidate"], f"{letter(i)}: {short(c, lang)}"
         at = (c["cost_eur"] / 1e6, answer["target_assurance"]) if c["cost_eur"] is not None else None
         if k in drawn:
             cost, power = drawn[k]
             colour = next(palette, "#1b6ca8") if k in winners else "0.65"
             ax.plot(cost / 1e6, power, "-", color=colour, lw=1.8, label=label)
             ax.plot(*at, "o", color=colour, ms=7)
-            ax.annotate(f"{label[0]} ({number(c['minimum_size'], lang)})", at, xytext=(9, -13 - 12 * searched),
+            ax.annotate(f"{letter(i)} ({number(c['minimum_size'], lang)})", at, xytext=(9, -13 - 12 * searched),
                         textcoords="offset points", fontsize=8.5, color=colour)
             searched += 1
         elif at is not None:  # priced from the analytic size only: a grey cross at the target
-            ax.plot(*at, "x", color="0.6", ms=7, label=label)
-            ax.annotate(label[0], at, xytext=(0, 7 + 9 * (i % 3)), textcoords="offset points", fontsize=8.5,
+            ax.plot(*at, "x", color="0.6", ms=7, label=None if crossed else text("plan_not_searched", lang))
+            crossed = True
+            ax.annotate(letter(i), at, xytext=(0, 7 + 9 * (i % 3)), textcoords="offset points", fontsize=8.5,
                         color="0.5", ha="center")
     if grid.size:
         ok = np.isfinite(best)
@@ -168,6 +174,14 @@ def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str 
     if answer["max_cost_eur"]:
         ax.axvline(answer["max_cost_eur"] / 1e6, color="#d1495b", ls="--", lw=1, label=text("plan_budget", lang))
     ax.set_ylim(0, 1)
+    xs = [x for line in ax.get_lines() for x in np.atleast_1d(line.get_xdata()) if np.isfinite(x) and x > 0]
+    if xs and max(xs) / min(xs) > 10:  # candidates an order of magnitude apart: a log scale keeps both readable
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: number(x, lang, 1 if x < 1 else 0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     finish(ax, text("plan_cost_axis", lang), text("plan_power_axis", lang))
     note_on(ax, text("plan_chart_read", lang))
     localise_ticks(fig, lang)
