@@ -505,6 +505,36 @@ def cmd_size(args: argparse.Namespace) -> int:
     return _write_answer(args, "size", found, rows, scenario, path, overrides, out, size_text)
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Among the levers named, the cheapest pilot that answers with the assurance asked, or the best one
+    --max-cost buys (docs/plan.md)."""
+    path, scenario, overrides = _design_scenario(args)
+    check_horizon(args.horizon, scenario.weeks)
+    if scenario.costs is None:
+        raise LabsimError(f"{path}: no [costs] table; labsim plan needs the buyer's costs (docs/plan.md lists them)")
+    from labsim.design.plan import PlanSettings, as_json, parse_levers, plan
+
+    levers = parse_levers(args.vary)
+    s = PlanSettings(max_cost=args.max_cost, assurance=args.assurance, alpha=args.alpha, horizon=args.horizon,
+                     probe=args.probe, batch=args.batch, budget=args.budget, precision=args.precision,
+                     frontier=args.frontier, seed=args.seed, workers=args.workers, engine=args.engine,
+                     progress=not args.json)
+    s.check()
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-plan"
+    if not args.resume:
+        from labsim.results.output import check_out_dir
+
+        check_out_dir(out, args.force)
+    answer = as_json(plan(scenario, levers, s, out, resume=args.resume))
+    answer["scenario"] = scenario.name
+    from labsim.report.plan import plan_text, write_plan_report
+
+    write_plan_report(answer, out, scenario.name)
+    (out / "plan.json").write_text(json.dumps(answer, indent=2, default=str), encoding="utf-8")
+    print(json.dumps(answer, indent=2, default=str) if args.json else plan_text(answer, out))
+    return 0
+
+
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Rank the assumptions by how much they move the power at the planned size over their ranges."""
     path, scenario, overrides = _design_scenario(args)
@@ -651,6 +681,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="size for the pilot's ITT (default) or for the roll-out effect (docs/evaluation.md)")
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("plan", help="the cheapest pilot that answers, or the best one a budget buys")
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
+    goal = p.add_mutually_exclusive_group()
+    goal.add_argument("--max-cost", type=float, default=None, metavar="EUR",
+                      help="the budget in euros: the best design it buys")
+    goal.add_argument("--assurance", type=fraction, default=0.8,
+                      help="target chance of a significant result: the cheapest design reaching it (default 0.8)")
+    p.add_argument("--vary", action="append", default=[], metavar="lever=value1,value2",
+                   help="a lever and the values to compare: referral.mode, payment.preset, design.randomisation, "
+                   "design.estimator, design.treatment_share (repeatable; default: the scenario's own)")
+    p.add_argument("--probe", type=count(MAX_BATCH, low=5), default=20,
+                   help="pilots per candidate at the scenario's size, for the analytic bound (default 20)")
+    p.add_argument("--frontier", type=count(MAX_BATCH), default=3, help="most candidates given full searches (default 3)")
+    p.add_argument("--batch", type=count(MAX_BATCH, low=5), default=40, help="pilots per size tried (default 40)")
+    p.add_argument("--budget", type=count(MAX_BUDGET), default=800, help="most pilots in one candidate's search (default 800)")
+    p.add_argument("--precision", type=fraction, default=0.10, help="the size's interval within +- this share (default 0.10)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local", help="where the pilots run")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted plan in its --out folder")
+    _add_design_options(p, "plan", "plan.json")
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("sensitivity", help="which assumptions move the power at the planned size most")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from labsim.config.assumptions import Assumption, number_at
+from labsim.config.costs import Costs
 from labsim.config.errors import ScenarioError
 from labsim.config.parts import (
     MAX_BURN_IN_WEEKS,
@@ -339,6 +340,7 @@ class Design(Part):
 
     randomisation: Literal["individual", "office", "saturation", "area"] = "individual"
     treatment_share: Share = 0.5
+    estimator: Literal["difference", "adjusted"] = "difference"  # adjusted: for register covariates (Lin 2013)
     saturation_shares: list[Share] = [0.0, 0.25, 0.5, 0.75, 1.0]
 
     @model_validator(mode="after")
@@ -414,6 +416,7 @@ class Scenario(Part):
     providers: Providers = Providers()
     payment: Payment = Payment()
     pilot: Pilot = Pilot()
+    costs: Costs | None = None  # the buyer's costs besides providers' fees: `labsim plan` needs them
     assumptions: list[Assumption] = []
 
     @field_validator("weeks", mode="before")

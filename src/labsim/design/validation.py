@@ -86,10 +86,19 @@ def inputs_hash(scenarios: dict[str, dict[str, Any]], targets: list[Path], repli
     scenarios (the validated one, slack_market, fi_2016_job_placement_pilots, by name), the targets
     files, the claims' settings and run counts, replications and seed (docs/validation.md records it; a
     test checks it)."""
-    text = json.dumps({"scenarios": {k: scenario_to_dict(parse_scenario(v)) for k, v in sorted(scenarios.items())},
+    text = json.dumps({"scenarios": {k: _simulated(scenario_to_dict(parse_scenario(v))) for k, v in sorted(scenarios.items())},
                        "targets": [p.read_text(encoding="utf-8") for p in targets],
                        "claims": CLAIM_SETTINGS, "replications": replications, "seed": seed}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _simulated(resolved: dict[str, Any]) -> dict[str, Any]:
+    """A resolved scenario without what the validation's runs never read: the buyer's `costs` (labsim plan's)
+    and the default estimator, so that adding them moves no hash."""
+    out = {k: v for k, v in resolved.items() if k != "costs"}
+    if out["design"].get("estimator") == "difference":
+        out["design"] = {k: v for k, v in out["design"].items() if k != "estimator"}
+    return out
 
 
 def _target_claims(number: int, targets: Targets, rows: list[dict[str, Any]]) -> list[Claim]:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labsim.results.adjusted import adjusted_itt
 from labsim.results.estimate import did, icc_oneway, itt
 from labsim.results.summary import RunResult
 
@@ -74,9 +75,11 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
     if design == "area":  # pilot against non-pilot areas, after against before the intake opened
         def effect(col):
             return did(ind_all, col, cluster=cluster, alpha=alpha)
-    else:
+    else:  # the difference in means, or adjusted for the register's covariates (design.estimator)
+        estimator = adjusted_itt if result.summary.get("estimator") == "adjusted" else itt
+
         def effect(col):
-            return itt(ind_itt, col, cluster=cluster, alpha=alpha)
+            return estimator(ind_itt, col, cluster=cluster, alpha=alpha)
     main = effect(f"employed_{horizon}w")
     counted = effect(f"employed_counted_{horizon}w")  # in the forms of work the contract pays for
     weeks = effect("weeks_employed_52w")

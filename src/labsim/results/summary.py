@@ -62,6 +62,7 @@ def replication_result(record: RunRecord) -> RunResult:
     of a size-search pilot's time)."""
     start = record.people["assigned_week"].astype(np.int64)
     summary = {"weeks": int(record.weeks), "design": record.scenario.design.randomisation,
+               "estimator": record.scenario.design.estimator,
                "participants": participants(record), **accounts_summary(record)}
     return RunResult(record.weekly, individual_outcomes(record, start), pd.DataFrame(), summary)
 
@@ -169,6 +170,7 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "job_seekers": int(record.job_seekers),
         "referral_mode": cfg.referral.mode,
         "design": cfg.design.randomisation,
+        "estimator": cfg.design.estimator,
         "participants": participants(record),
         "assigned": {"pilot": int(pilot.sum()), "control": int((~pilot).sum())},
         "take_up_rate": _num(ind.loc[pilot, "took_up"].mean()) if pilot.any() else None,

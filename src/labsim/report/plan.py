@@ -1,0 +1,230 @@
+"""The plan's answer for a planner: the verdict first, the Pareto chart of assurance against cost, the
+table of every candidate, and a workbook; in English, Finnish and Swedish (locales `plan_*`).
+
+Everything is read from plan.json (`labsim.design.plan.as_json`), so the command line, the report and the
+workbook give the same figures.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from labsim.report.i18n import number, percent, span, text
+from labsim.report.levers import lever_value
+
+
+def bundle(c: dict[str, Any], lang: str) -> str:
+    """A candidate in words: referral rule, payment, design, analysis, and the treated share."""
+    parts = [lever_value("referral.mode", c["referral_mode"], lang), lever_value("payment.preset", c["payment"], lang),
+             text(f"plan_design_{c['design']}", lang), text(f"plan_estimator_{c['estimator']}", lang),
+             text("plan_share", lang, share=percent(c["treatment_share"], lang))]
+    return ", ".join(parts)
+
+
+def letter(i: int) -> str:
+    """The mark of the i-th candidate on the chart and in the table: A-Z, then AA, AB, ..."""
+    return chr(65 + i) if i < 26 else letter(i // 26 - 1) + chr(65 + i % 26)
+
+
+def short(c: dict[str, Any], lang: str) -> str:
+    """A candidate by the levers the plan varied only (the chart's label)."""
+    words = []
+    for path, v in c["levers"].items():
+        if path == "design.randomisation":
+            words.append(text(f"plan_design_{v}", lang))
+        elif path == "design.estimator":
+            words.append(text(f"plan_estimator_{v}", lang))
+        elif path == "design.treatment_share":
+            words.append(text("plan_share", lang, share=percent(v, lang)))
+        else:
+            words.append(lever_value(path, v, lang))
+    return ", ".join(words) or text("plan_as_scenario", lang)
+
+
+def _euros(x: float, lang: str) -> str:
+    return text("plan_meur", lang, m=number(x / 1e6, lang, 1 if x < 1e7 else 0))
+
+
+def verdict(answer: dict[str, Any], lang: str = "en") -> list[str]:
+    """The plan's answer in sentences: what to buy (or that nothing answers), then who cannot reach it."""
+    cands = {c["candidate"]: c for c in answer["candidates"]}
+    best, out = answer["answer"], []
+    target = percent(answer["target_assurance"], lang)
+    if answer["max_cost_eur"] is None:
+        if best is None:
+            out.append(text("plan_verdict_none", lang, a=target))
+        else:
+            c = cands[best["candidate"]]
+            where = _where(c, lang)
+            out.append(text("plan_verdict", lang, a=target, bundle=bundle(c, lang), n=number(best["size"], lang),
+                            where=where, cost=_euros(best["cost"], lang),
+                            ci=span(number(best["cost_ci"][0] / 1e6, lang, 1), number(best["cost_ci"][1] / 1e6, lang, 1))))
+    elif best is None:
+        out.append(text("plan_verdict_budget_none", lang, budget=_euros(answer["max_cost_eur"], lang)))
+    else:
+        c = cands[best["candidate"]]
+        out.append(text("plan_verdict_budget", lang, budget=_euros(answer["max_cost_eur"], lang), bundle=bundle(c, lang),
+                        n=number(best["size"], lang), p=percent(best["power"], lang),
+                        p2=percent(best["power_more"], lang)))
+    for c in answer["candidates"]:
+        if c["status"] == "not_reachable":
+            filled = c["places_filled"]
+            key = "plan_cannot_fill" if filled else "plan_cannot_reach"
+            out.append(text(key, lang, bundle=bundle(c, lang), filled=number(filled or 0, lang)))
+        elif c.get("cannot_fill"):  # not searched: the probe at the scenario's size already left places empty
+            out.append(text("plan_cannot_fill", lang, bundle=bundle(c, lang), filled=number(c["places_reached"], lang)))
+    return out
+
+
+def _where(c: dict[str, Any], lang: str) -> str:
+    """Intake weeks and, for office designs, the offices the costs call for ("" when unknown)."""
+    parts = []
+    if c.get("intake_weeks_needed"):
+        parts.append(text("plan_over_weeks", lang, w=number(c["intake_weeks_needed"], lang)))
+    a = c.get("allocation") or {}
+    if a.get("offices") and a.get("people_per_office"):
+        parts.append(text("plan_in_offices", lang, k=number(a["offices"], lang), m=number(a["people_per_office"], lang)))
+    return "".join(" " + p for p in parts)
+
+
+def table(answer: dict[str, Any], lang: str = "en") -> pd.DataFrame:
+    """Every candidate, one row each, with headings in `lang`."""
+    rows = []
+    for i, c in enumerate(answer["candidates"]):
+        ci = c["minimum_size_ci"] or [None, None]
+        ev = c.get("size_over_evidence") or [None, None]
+        rows.append({
+            text("plan_col_candidate", lang): f"{letter(i)}: {bundle(c, lang)}",
+            text("plan_col_state", lang): text(f"plan_state_{c['status'] or c['pruned'] or 'probed'}", lang),
+            text("plan_col_analytic", lang): c["analytic_size"],
+            text("plan_col_size", lang): c["minimum_size"],
+            text("plan_col_size_ci", lang): span(number(ci[0], lang), number(ci[1], lang)) if ci[0] else "",
+            text("plan_col_evidence", lang): span(number(ev[0], lang), number(ev[1], lang)) if ev[0] else "",
+            text("plan_col_cost", lang): c["cost_eur"],
+            text("plan_col_cost_ci", lang): span(number(c["cost_ci_eur"][0], lang), number(c["cost_ci_eur"][1], lang))
+            if c["cost_ci_eur"] else "",
+            text("plan_col_paid", lang): None if c["paid_per_participant_eur"] is None else round(c["paid_per_participant_eur"]),
+            text("plan_col_itt", lang): c["itt"],
+            text("plan_col_take_up", lang): c["take_up"],
+            text("plan_col_overstatement", lang): c["overstatement"],
+            text("plan_col_break_even", lang): c["break_even_clients"],
+            text("plan_col_viable", lang): c["providers_viable_share"],
+            text("plan_col_weeks", lang): c["intake_weeks_needed"],
+        })
+    return pd.DataFrame(rows)
+
+
+def _curve(c: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """A candidate's (cost, power) curve: the search's fitted power over the sizes tried, priced."""
+    if not c["curve"] or c["cost_eur"] is None or not c["minimum_size"]:
+        return None
+    n, p = np.array(c["curve"], float).T
+    per = (c["cost_eur"] - _fixed(c)) / c["minimum_size"]
+    return _fixed(c) + per * n, p
+
+
+def _fixed(c: dict[str, Any]) -> float:
+    return float(c.get("fixed_eur") or 0.0)
+
+
+def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str = "en") -> list[Path]:
+    """Assurance against cost: each searched candidate's fitted curve, the frontier (the most assurance any
+    candidate buys at each cost) drawn over them, candidates off it greyed; each labelled at its size."""
+    from labsim.report.style import finish, footnote, localise_ticks, new_figure, note_on, save
+
+    fig, ax = new_figure(text("plan_chart_title", lang), footnote(scenario, text("plan_chart_detail", lang,
+                         n=len(answer["candidates"]), sims=number(answer["sims_total"], lang)), lang))
+    curves = {c["candidate"]: _curve(c) for c in answer["candidates"]}
+    drawn = {k: v for k, v in curves.items() if v is not None}
+    grid = np.linspace(min(v[0].min() for v in drawn.values()), max(v[0].max() for v in drawn.values()), 200) \
+        if drawn else np.array([])
+    best = np.full(grid.size, -np.inf)
+    for cost, power in drawn.values():
+        inside = (grid >= cost.min()) & (grid <= cost.max())
+        best[inside] = np.maximum(best[inside], np.interp(grid[inside], cost, power))
+    winners = {k for k, (cost, power) in drawn.items()
+               if np.any(np.isclose(np.interp(grid, cost, power, left=np.nan, right=np.nan), best, atol=1e-9))}
+    palette = iter(["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c"])
+    searched, crossed = 0, False
+    for i, c in enumerate(answer["candidates"]):
+        k, label = c["candidate"], f"{letter(i)}: {short(c, lang)}"
+        at = (c["cost_eur"] / 1e6, answer["target_assurance"]) if c["cost_eur"] is not None else None
+        if k in drawn:
+            cost, power = drawn[k]
+            colour = next(palette, "#1b6ca8") if k in winners else "0.65"
+            ax.plot(cost / 1e6, power, "-", color=colour, lw=1.8, label=label)
+            ax.plot(*at, "o", color=colour, ms=7)
+            ax.annotate(f"{letter(i)} ({number(c['minimum_size'], lang)})", at, xytext=(9, -13 - 12 * searched),
+                        textcoords="offset points", fontsize=8.5, color=colour)
+            searched += 1
+        elif at is not None:  # priced from the analytic size only: a grey cross at the target
+            ax.plot(*at, "x", color="0.6", ms=7, label=None if crossed else text("plan_not_searched", lang))
+            crossed = True
+            ax.annotate(letter(i), at, xytext=(0, 7 + 9 * (i % 3)), textcoords="offset points", fontsize=8.5,
+                        color="0.5", ha="center")
+    if grid.size:
+        ok = np.isfinite(best)
+        ax.plot(grid[ok] / 1e6, best[ok], color="black", lw=3, alpha=0.35, label=text("plan_frontier", lang))
+    ax.axhline(answer["target_assurance"], color="0.4", ls=":", lw=1, label=text("plan_target", lang))
+    if answer["max_cost_eur"]:
+        ax.axvline(answer["max_cost_eur"] / 1e6, color="#d1495b", ls="--", lw=1, label=text("plan_budget", lang))
+    ax.set_ylim(0, 1)
+    xs = [x for line in ax.get_lines() for x in np.atleast_1d(line.get_xdata()) if np.isfinite(x) and x > 0]
+    if xs and max(xs) / min(xs) > 10:  # candidates an order of magnitude apart: a log scale keeps both readable
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: number(x, lang, 1 if x < 1 else 0)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    finish(ax, text("plan_cost_axis", lang), text("plan_power_axis", lang))
+    note_on(ax, text("plan_chart_read", lang))
+    localise_ticks(fig, lang)
+    return save(fig, folder, f"plan_pareto_{lang}" if lang != "en" else "plan_pareto")
+
+
+def write_workbook(answer: dict[str, Any], path: Path, lang: str = "en") -> None:
+    """plan.xlsx: the verdict, then the table of every candidate."""
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        pd.DataFrame({text("plan_col_verdict", lang): verdict(answer, lang)}).to_excel(
+            xl, sheet_name=text("plan_sheet_verdict", lang)[:31], index=False)
+        table(answer, lang).to_excel(xl, sheet_name=text("plan_sheet_candidates", lang)[:31], index=False)
+
+
+def write_plan_report(answer: dict[str, Any], folder: Path, scenario: str, langs: tuple[str, ...] = ("en", "fi", "sv")) -> None:
+    """plan_<lang>.md (verdict, chart, table), plan.xlsx and the Pareto chart for each language."""
+    for lang in langs:
+        suffix = "" if lang == "en" else f"_{lang}"
+        pareto_chart(answer, folder, scenario, lang)
+        write_workbook(answer, folder / f"plan{suffix}.xlsx", lang)
+        lines = [f"# {text('plan_report_title', lang, scenario=scenario)}", ""]
+        lines += verdict(answer, lang) + ["", f"![](plan_pareto{suffix}.png)", ""]
+        lines += _markdown(table(answer, lang))
+        (folder / f"plan{suffix}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _markdown(df: pd.DataFrame) -> list[str]:
+    """A table as Markdown lines (blank cells for missing values)."""
+    cell = lambda x: "" if x is None or (isinstance(x, float) and not math.isfinite(x)) else (  # noqa: E731
+        f"{x:.3g}" if isinstance(x, float) else str(x))
+    return ["| " + " | ".join(df.columns) + " |", "|" + "---|" * len(df.columns)] + [
+        "| " + " | ".join(cell(x) for x in row) + " |" for row in df.itertuples(index=False)]
+
+
+def plan_text(answer: dict[str, Any], out: Path, lang: str = "en") -> str:
+    """What the command prints: the verdict, then one line per candidate, then where the files are."""
+    lines = verdict(answer, lang) + [""]
+    for c in answer["candidates"]:
+        state = text(f"plan_state_{c['status'] or c['pruned'] or 'probed'}", lang)
+        cost = _euros(c["cost_eur"], lang) if c["cost_eur"] is not None else "-"
+        size = number(c["minimum_size"] or c["analytic_size"], lang) if (c["minimum_size"] or c["analytic_size"]) else "-"
+        lines.append(f"  {bundle(c, lang)}: {size}, {cost} ({state})")
+    lines.append("")
+    lines.append(text("plan_written", lang, out=str(out)))
+    return "\n".join(lines)
+
