@@ -154,9 +154,18 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
             row["participants.reached"] = int(min(target, reached + rng.normal(0, 25)))
             row["participants.target"] = target
             rows.append(row)
-    pd.DataFrame(rows).to_parquet(out / "results.parquet", index=False)
+    # stamped with its manifest's inputs hash, as the sweep store's compaction does (else it is refused)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from labsim.sweep.store import INPUTS_HASH, inputs_hash
+
+    identity = {"experiment": kind}
+    table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+    pq.write_table(table.replace_schema_metadata({**table.schema.metadata, INPUTS_HASH: inputs_hash(identity).encode()}),
+                   out / "results.parquet")
     # a sweep's manifest (as `labsim sweep` writes it, so `labsim results` reads the folder)
-    write_json(out / "manifest.json", {**_manifest_of(run), "identity": {"experiment": kind}, "points": points,
+    write_json(out / "manifest.json", {**_manifest_of(run), "identity": identity, "points": points,
                                        "replications": reps})
     return out
 

@@ -253,11 +253,19 @@ def test_a_signal_during_the_swap_waits_until_the_folder_is_whole(tmp_path, monk
     assert [p.name for p in out.iterdir()] == ["new.txt"]
 
 
+def _default_signals() -> None:
+    """In the child before it starts Python: Ctrl-C and SIGTERM as a shell gives them. A test that ran
+    `main` in this process and met a signal leaves them ignored here, and ignored signals are inherited:
+    the child would miss one sent while Python starts."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _signalled(argv: list[str], sig: int, after: float, cwd: Path, gate: str | None = None) -> tuple[int, str]:
     """Run `labsim argv` in a process of its own, send `sig` `after` seconds in (or once the file `gate`
     exists), return its exit code and stderr."""
     proc = subprocess.Popen([sys.executable, "-m", "labsim", *argv], cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
     deadline = time.monotonic() + 120
     if gate:
         while not (cwd / gate).exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -523,7 +531,7 @@ def _app(tmp_path: Path, *argv: str) -> tuple[subprocess.Popen, str]:
 
     pytest.importorskip("solara")
     proc = subprocess.Popen([sys.executable, "-m", "labsim", "app", "--port", "0", *argv], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
     lines = []
     while not any("http://" in line for line in lines) and proc.poll() is None:
         lines.append(proc.stderr.readline())
