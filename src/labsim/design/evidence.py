@@ -16,7 +16,6 @@ not a whole search.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +27,7 @@ from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_filled, most_pilots, per_size, pool_simulator,
-    refine, search_bar, search_size, size_bounds, stderr_lines, widen,
+    CentralSearch, MinimumSize, Search, Simulate, SizeSearch, bracket, most_filled, per_size, refine, size_bounds, widen,
 )
 from labsim.design.worlds import at_size
 
@@ -133,7 +131,7 @@ def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
         raise LabsimError(f"{path} = {value}: not a valid value ({' '.join(str(err).split())[:200]})") from None
 
 
-def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: SizeAnswer, r: Range,
+def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: CentralSearch, r: Range,
                   value: float, say: Callable[[str], None] = lambda msg: None) -> SizeAtValue:
     """The minimum size with `r.path` at `value`: a probe batch in the central reference batch's worlds
     and size gives the ITT at this value (paired with the central one), N* scales as 1/ITT^2 from the
@@ -195,7 +193,7 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
     return search, refine(search, target)
 
 
-def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], central: SizeAnswer,
+def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], central: CentralSearch,
                     target: float, say: Callable[[str], None] = lambda msg: None) -> Evidence:
     """Each range's ends searched from the central answer, then the assurance over all ranges at once."""
     ends: list[SizeAtValue] = []
@@ -218,32 +216,3 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
     points = [AssurancePoint(int(c["size"]), float(c["power"]), float(c["power_se"])) for _, c in curve.iterrows()]
     return Evidence(ends, points, found, target, sum(e.sims for e in ends) + len(search.trials.rows),
                     search.trials.rows)
-
-
-def size_over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], target: float,
-                       progress: bool = False, run: Simulate | None = None, pool: Any = None) -> SizeAnswer:
-    """The size search, and with ranges its answer over the evidence (keys added to size.json); its pilots
-    on `pool` when given (else a pool of its own)."""
-    s.check()
-    s.progress = s.progress or progress
-    if run is None:
-        # one bar over the central search, half a budget for each end and half for the assurance
-        total = most_pilots(s) + (s.budget // 2) * (2 * len(ranges) + 1 if ranges else 0)
-        with search_bar(s, total) as (bar, say):
-            with pool_simulator(s, bar, pool) as pool_run:
-                return _over_evidence(scenario, s, ranges, target, pool_run, say)
-    return _over_evidence(scenario, s, ranges, target, run, stderr_lines(s.progress))
-
-
-def _over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], target: float, run: Simulate,
-                   say: Callable[[str], None]) -> SizeAnswer:
-    answer = search_size(scenario, s, run=run, say=say)
-    if not ranges:
-        return answer
-    started = time.perf_counter()
-    evidence = assess_evidence(scenario, s, run, ranges, answer, target, say)
-    answer.extra.update(evidence.as_json())
-    answer.sims_total += evidence.sims
-    answer.seconds = round(answer.seconds + time.perf_counter() - started, 1)
-    return answer
-

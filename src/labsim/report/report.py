@@ -47,8 +47,8 @@ def png_data_uri(fig) -> str:
 def question(saved: Saved, lang: str) -> str:
     sc, t = saved.scenario, saved.tables
     if saved.kind == "size":
-        power, alpha = sizing.targets(t["size"])
-        return text("q_size", lang, power=percent(power, lang), alpha=number(alpha, lang, 2))
+        q = t["size"].question
+        return text(f"q_size_{q.estimand}", lang, power=percent(q.target_power, lang), alpha=number(q.alpha, lang, 2))
     if saved.kind == "run":
         mode = sc.get("referral", {}).get("mode", t["summary"].get("referral_mode"))
         return text("q_run", lang, target=number(t["summary"]["participants"]["target"], lang),
