@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from labsim.report import comparisons
-from labsim.report.sizing import near_minimum
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
@@ -229,7 +228,7 @@ def _interval(ci, lang: str, fmt=None) -> str:
     return span(fmt(lo) if lo is not None else "-", fmt(hi) if hi is not None else text("n_no_limit", lang))
 
 
-def size_answer(a: SizeAnswer, replications: pd.DataFrame | None = None, lang: str = "en") -> Answer:
+def size_answer(a: SizeAnswer, lang: str = "en") -> Answer:
     """The headline size and its interval first (the evidence range before it, both sizes after it where
     the pilot's estimate and the roll-out effect differ); then the effect it is sized for, the formula's
     size, the precision, intake, costs, break-even, the type-I check and power by size."""
@@ -271,16 +270,29 @@ def size_answer(a: SizeAnswer, replications: pd.DataFrame | None = None, lang: s
         rows.append((text("n_type_i", lang), text(
             "n_type_i_v", lang, rate=percent(t.rate, lang, 1), n=t.sims, size=number(t.size, lang),
             range=_interval(t.ci, lang, lambda x: percent(x, lang, 1)))))
-    at = near_minimum(a, replications)
-    if at is not None:
-        size = at["size"].iloc[0] if "size" in at else None
-        rows += replication_rows(at, lang, at=f"{number(size, lang)} {unit}" if size is not None else None)
+    rows += accounts_rows(a, unit, lang)
     if a.status == "budget":
         rows.append((text("n_note", lang), text("n_budget", lang)))
     elif a.unreachable is not None:
         rows.append((text("n_note", lang), unreachable_text(a, unit, lang)))
     rows += _uncertainty_rows(a, lang)
     return Answer(verdict + _overstatement_words(a, lang), rows, _size_tables(a, lang))
+
+
+def accounts_rows(a: SizeAnswer, unit: str, lang: str) -> list[tuple[str, str]]:
+    """Volumes and costs at the size the accounts batch ran (N*), from the answer's accounts part."""
+    acc = a.accounts
+
+    def label(key: str) -> str:
+        return text("n_at_size", lang, label=text(key, lang), size=f"{number(acc.size, lang)} {unit}")
+
+    rows = [(label("n_mean_participants"), number(acc.participants, lang))]
+    if acc.purchaser_paid is not None:
+        rows.append((label("n_paid"), text("n_paid_v", lang, total=number(acc.purchaser_paid, lang),
+                                           per=number(acc.paid_per_participant, lang))))
+    if acc.providers_viable_share is not None:
+        rows.append((label("n_providers_viable"), percent(acc.providers_viable_share, lang, 0)))
+    return rows
 
 
 def _both_sizes(a: SizeAnswer, unit: str, lang: str) -> list[str]:

@@ -107,7 +107,7 @@ def answer_of(saved: Saved, lang: str) -> Answer:
     """The folder's answer, built by the same code as the command's terminal table."""
     t = saved.tables
     if saved.kind == "size":
-        return answers.size_answer(t["size"], t["replications"], lang)
+        return answers.size_answer(t["size"], lang)
     if saved.kind == "diagnose":
         referral = saved.scenario.get("referral") or {}
         return answers.diagnose_answer(t["diagnosis"], t["replications"], lang, saved.scenario_name,
