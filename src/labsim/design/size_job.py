@@ -180,8 +180,8 @@ class SizeAnswer:
 
     def verdict(self) -> Verdict:
         """Green only when the search met its precision, the places planned cover N*'s whole interval
-        (and the headline's, if it sizes for the roll-out), the evidence's assurance size is within them,
-        and the type-I check is not clearly above alpha."""
+        (and the headline's, if it sizes for the roll-out), and the assurance size's (across the evidence),
+        and the type-I check is not clearly above alpha; `needed` is then the largest of those upper ends."""
         q, reasons, needed = self.question, [], []
         head = self.headline()
         if head.size is None:
@@ -196,8 +196,8 @@ class SizeAnswer:
             found = self.evidence.size_for_assurance
             if found is None or not math.isfinite(found.high) or q.planned < math.ceil(found.high):
                 reasons.append("evidence")
-                if found is not None:
-                    needed.append(found.as_size())
+                if found is not None and math.isfinite(found.high):
+                    needed.append(math.ceil(found.high))
         if self.type_i is not None and self.type_i.ci[0] > q.alpha:
             reasons.append("type_i")
         return Verdict(not reasons, max(needed) if needed else head.size, tuple(reasons))
@@ -258,12 +258,14 @@ def search_pilots(request: SizeRequest) -> int:
 
 
 def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None = None, pool: Any = None,
-             start: str = "", counterfactuals: Callable[..., Rollout] = rollout_part,
+             start: str = "", counterfactuals: Callable[..., Rollout] | None = None,
              on_pilot: Callable[[], None] | None = None) -> SizeRun:
     """The whole answer: central search, evidence, roll-out, type-I check and accounts (on `run` if given,
     else real pilots on `pool` or a pool of its own). `start` is the note `admissible` gave, if any;
-    `on_pilot` is called as each search pilot finishes (the page's progress bar)."""
+    `on_pilot` is called as each search pilot finishes (the page's progress bar); `counterfactuals` runs
+    the roll-out worlds (default `rollout_part`; tests pass a stub)."""
     request.check()
+    counterfactuals = counterfactuals or rollout_part
     s = request.search
     size_bounds(scenario, s)  # refuses a --max-size below the smallest admissible size before any work
     if run is not None:
