@@ -132,11 +132,11 @@ def test_found_path_refines_until_the_precision_asked_or_the_budget():
     reference and three brackets); an unreachable precision stops at the budget and says so."""
     a = search(3)
     assert a.status == "found" and a.minimum.within(0.10)
-    assert a.sims_total > 4 * 40 and len(a.power_curve) >= 4
+    assert a.sims > 4 * 40 and len(a.power_curve) >= 4
     tight = search(3, precision=0.01, budget=240)
     searched = int((tight.rows["part"] == "search").sum())
     assert tight.status == "budget" and searched <= 240 and tight.minimum is not None
-    assert tight.sims_total == searched + 40  # the accounts batch comes on top of the budget
+    assert tight.sims == searched + 40  # the accounts batch comes on top of the budget
 
 
 def test_type_i_check_runs_the_zero_help_world_at_the_minimum_size():
@@ -155,14 +155,16 @@ def test_only_the_accounts_batch_runs_the_full_length_at_the_minimum_size():
     asks every figure, stays out of the probit, and gives the accounts at N* (the stub's providers are
     viable only when the accounts are asked: NaN otherwise)."""
     asked: list = []
-    a = search_size(small_scenario(), SizeSearch(seed=3, type_i_sims=40), run=stub(3, asked=asked))
+    done = run_size(small_scenario(), SizeRequest(SizeSearch(seed=3, type_i_sims=40)), run=stub(3, asked=asked),
+                    counterfactuals=no_rollout)
+    a, rows = done.answer, done.rows
     full = [size for size, figures in asked if figures == ALL_FIGURES]
     assert full == [a.minimum.as_size()] and asked[-1] == (a.minimum.as_size(), ALL_FIGURES)
     assert all(figures == SEARCH_FIGURES for _, figures in asked[:-1])
-    assert a.providers_viable_share == 1.0
-    parts = a.rows["part"].value_counts()
+    assert a.accounts.providers_viable_share == 1.0 and a.accounts.size == a.minimum_size
+    parts = rows["part"].value_counts()
     assert parts["accounts"] == 40 and parts["search"] == sum(p.sims for p in a.power_curve)
-    assert a.sims_total == len(a.rows) + 40  # and the type-I check
+    assert a.sims_total == len(rows) + 40  # and the type-I check
     again = search_size(small_scenario(), SizeSearch(seed=3, type_i_sims=40), run=stub(3))
     assert again.minimum == a.minimum  # the accounts batch does not enter N*
 
@@ -210,7 +212,7 @@ def test_assurance_lies_between_the_power_at_the_ends_of_the_range():
     assured = optimize.brentq(lambda n: averaged(n) - 0.8, 100, 1e7)  # about 3,200 against N* 2,000
     found = ev.size_for_assurance
     assert found.low <= assured <= found.high and not found.low <= n_true() <= found.high, (found, assured)
-    assert ev.sims < 3 * central.sims_total  # the ends start from the central answer: not three full searches
+    assert ev.sims < 3 * central.sims  # the ends start from the central answer: not three full searches
 
 
 def test_analytic_size_of_an_office_design_is_the_two_proportion_size_times_the_design_effect():
