@@ -435,3 +435,25 @@ def test_power_chart_goes_flat_beyond_the_places_the_catchment_fills(folders, tm
         (line,) = _lines(ax, name)
         x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
         assert np.ptp(y[x >= cap]) < 1e-9 and np.ptp(y[x < cap]) > 1, name
+
+
+def test_a_run_is_judged_at_its_primary_horizon_and_the_others_are_secondary_with_holm():
+    """13 weeks significant alone (p 0.01), 26 not (p 0.32): judged at the primary 26 weeks the run is not
+    significant, and 13 weeks is shown as secondary with its Holm-adjusted p (3 x 0.01 = 0.03)."""
+    from labsim.report.answers import holm, run_answer
+
+    def at(d, se):
+        return {"difference": d, "se": se, "pilot": 0.3 + d, "control": 0.3}
+
+    z13 = norm.isf(0.005)  # two-sided p 0.01
+    summary = {"participants": {"reached": 100, "target": 100, "week_target_reached": 20, "share_of_target": 1.0},
+               "employment_rate": {"13w": at(0.01 * z13, 0.01), "26w": at(0.01, 0.01), "52w": at(0.01 * norm.isf(0.25), 0.01)}}
+    said = run_answer(summary, "en", primary=26)
+    assert "26 weeks" in said.verdict[1] and "not" in said.verdict[1].lower()
+    rows = dict(said.rows)
+    assert "(primary" in rows["Employment effect, 26 weeks"]
+    assert "secondary; Holm-adjusted p 0.030" in rows["Employment effect, 13 weeks"]
+    judged13 = run_answer(summary, "en", primary=13)
+    assert "13 weeks" in judged13.verdict[1] and "(primary" in dict(judged13.rows)["Employment effect, 13 weeks"]
+    p = holm({13: 0.01, 26: 0.3173, 52: 0.5})
+    assert p[13] == pytest.approx(0.03) and p[26] == pytest.approx(0.6346) and p[52] == pytest.approx(0.6346)

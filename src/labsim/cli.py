@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         from labsim.report.answers import run_text
 
-        print(run_text(result.summary, path, args.seed, out))
+        print(run_text(result.summary, path, args.seed, out, scenario.design.primary_horizon_weeks))
     return 0
 
 
@@ -350,10 +350,17 @@ def _design_scenario(args: argparse.Namespace):
     return path, scenario, overrides
 
 
+def _primary(args: argparse.Namespace, scenario) -> int:
+    """The horizon asked (`--horizon`), else the scenario's primary one; checked against the weeks run."""
+    h = scenario.design.primary_horizon_weeks if args.horizon is None else args.horizon
+    check_horizon(h, scenario.weeks)
+    return h
+
+
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Simulate the pilot many times and report its diagnosands with Monte Carlo SEs."""
     path, scenario, overrides = _design_scenario(args)
-    check_horizon(args.horizon, scenario.weeks)
+    args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-diagnose"
     from labsim.results.output import check_out_dir
 
@@ -380,7 +387,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         scenario, start = admissible(scenario, args.design, str(path))
     else:
         path, scenario, _ = _design_scenario(args)
-    check_horizon(args.horizon, scenario.weeks)
+    args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
     search = SizeSearch(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
                         budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers,
@@ -406,7 +413,7 @@ def cmd_size(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Rank the assumptions by how much they move the power at the planned size over their ranges."""
     path, scenario, overrides = _design_scenario(args)
-    check_horizon(args.horizon, scenario.weeks)
+    args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
     from labsim.design.sensitivity import Sensitivity, analyse, ranges_of
 
@@ -458,9 +465,9 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
 def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -> None:
     """Options `diagnose` and `size` share: design, horizon, alpha, seed, workers, output."""
     p.add_argument("--design", choices=("individual", "office", "saturation", "area"), help="evaluation design")
-    p.add_argument("--horizon", type=horizon, default=26,
+    p.add_argument("--horizon", type=horizon, default=None,
                    help="weeks after assignment employment is measured: 13, 26 or 52, at most the weeks "
-                   "simulated (default 26)")
+                   "simulated (default: the scenario's design.primary_horizon_weeks, 26 unless it says)")
     p.add_argument("--alpha", type=fraction, default=0.05, help="significance level, in (0, 1) (default 0.05)")
     p.add_argument("--seed", type=seed, default=1, help="root seed, 0 to 2^63 - 1 (default 1)")
     p.add_argument("--workers", type=workers, default=None,

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,10 +39,11 @@ def quick_settings(workers: int | None = None) -> SizeSearch:
 
 
 def quick_request(scenario: Scenario, s: SizeSearch) -> SizeRequest:
-    """The page's question: the size job with the scenario's own evidence ranges, at the quick settings."""
+    """The page's question: the size job with the scenario's own evidence ranges, at its primary horizon,
+    at the quick settings."""
     from labsim.design.evidence import ranges_of
 
-    return SizeRequest(s, tuple(ranges_of(scenario, [])))
+    return SizeRequest(replace(s, horizon=scenario.design.primary_horizon_weeks), tuple(ranges_of(scenario, [])))
 
 
 def quick_total(draft, s: SizeSearch) -> int:

@@ -83,23 +83,35 @@ def _unit(by: str | None, lang: str) -> str:
 # -- one run ------------------------------------------------------------------------------------------
 
 
-def effect_at(summary: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-    """The horizon a run's verdict is read at: 26 weeks if observed, else 13, else 52."""
-    for h in (26, 13, 52):
+def effect_at(summary: dict[str, Any], primary: int = 26) -> tuple[int, dict[str, Any]] | None:
+    """The horizon a run's verdict is read at: the scenario's primary horizon if observed, else the
+    nearest observed one (26, 13, 52 weeks in that order)."""
+    for h in (primary, *(h for h in (26, 13, 52) if h != primary)):
         e = summary.get("employment_rate", {}).get(f"{h}w")
         if e and _ok(e.get("difference")) and _ok(e.get("se")):
             return h, e
     return None
 
 
-def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
-    """Filled or not, significant or not at the horizon; then volume, take-up, effects by arm, costs."""
+def holm(p_values: dict[int, float]) -> dict[int, float]:
+    """Holm's step-down adjusted p-values (the family: every horizon shown)."""
+    order = sorted(p_values, key=p_values.get)
+    out, running = {}, 0.0
+    for i, h in enumerate(order):
+        running = max(running, min(1.0, (len(order) - i) * p_values[h]))
+        out[h] = running
+    return out
+
+
+def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> Answer:
+    """Filled or not, significant or not at the primary horizon; then volume, take-up, effects by arm
+    (the others marked secondary, with Holm-adjusted p-values), costs."""
     p = summary["participants"]
     reached, target = number(p["reached"], lang), number(p["target"], lang)
     verdict = [text("v_run_filled", lang, reached=reached, target=target, week=p["week_target_reached"])
                if p.get("week_target_reached") is not None
                else text("v_run_not_filled", lang, reached=reached, target=target)]
-    found = effect_at(summary)
+    found = effect_at(summary, primary)
     if found is None:
         verdict.append(text("v_run_no_effect", lang))
     else:
@@ -114,14 +126,18 @@ def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
     if a:
         rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.get("pilot"), lang),
                                                      control=number(a.get("control"), lang))))
-    for h in HORIZONS:
-        e = summary["employment_rate"].get(f"{h}w", {})
-        if not (_ok(e.get("difference")) and _ok(e.get("se"))):
-            continue
+    from scipy.stats import norm  # here: scipy.stats takes a second to import
+
+    shown = {h: summary["employment_rate"].get(f"{h}w", {}) for h in HORIZONS}
+    shown = {h: e for h, e in shown.items() if _ok(e.get("difference")) and _ok(e.get("se")) and e["se"] > 0}
+    adjusted = holm({h: float(2 * norm.sf(abs(e["difference"] / e["se"]))) for h, e in shown.items()})
+    judged = found[0] if found else primary
+    for h, e in shown.items():
         d, half = e["difference"], Z95 * e["se"]
+        role = text("n_primary", lang) if h == judged else text("n_secondary", lang, p=number(adjusted[h], lang, 3))
         rows.append((text("n_effect", lang, h=h), text(
             "n_effect_arms_v", lang, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False)),
-            pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1))))
+            pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1)) + f" ({role})"))
     paid = summary.get("purchaser_paid_eur", {}).get("total")
     if paid is not None:
         rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang),
@@ -498,11 +514,11 @@ def as_text(head: str, answer: Answer, tail: str = "") -> str:
     return "\n".join([*lines, tail] if tail else lines)
 
 
-def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path) -> str:
-    """What `labsim run` prints."""
+def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path, primary: int = 26) -> str:
+    """What `labsim run` prints, judged at the scenario's `primary` horizon."""
     head = (f"{summary['scenario']} ({path}), seed {seed}, {summary['weeks']} weeks; "
             f"{summary['referral_mode']} referral")
-    return as_text(head, run_answer(summary), f"Written to {out}/")
+    return as_text(head, run_answer(summary, primary=primary), f"Written to {out}/")
 
 
 def diagnosis_text(d: dict[str, Any], out: Path) -> str:

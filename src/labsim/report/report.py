@@ -115,7 +115,8 @@ def answer_of(saved: Saved, lang: str) -> Answer:
     if saved.kind == "sensitivity":
         return answers.sensitivity_answer(t["sensitivity"], lang)
     if saved.kind == "run":
-        return answers.run_answer(t["summary"], lang)
+        primary = (saved.scenario.get("design") or {}).get("primary_horizon_weeks", 26)  # folders before it: 26
+        return answers.run_answer(t["summary"], lang, primary)
     if saved.kind == "sweep":
         return answers.variants_answer(t["results"], varied_parameters(t["results"]), lang)
     frame, varied = comparisons.frame_of_runs([r.tables["summary"] for r in saved.runs], [r.scenario for r in saved.runs])
