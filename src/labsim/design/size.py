@@ -12,7 +12,9 @@ The search reads as its parts, each a function with a typed result:
    its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`). Sequential batches go to the
    current N* until the interval is within +-`precision` of N*, or the budget of simulations is spent. An
    N* beyond the places the catchment fills (`most_filled`) cannot be reached by a larger target.
-4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`).
+4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`); and
+   `analytic_near`: the two-sample formula's size from the pilots nearest N*, their pooled effect and
+   spread (`AnalyticSize`), so that the formula printed beside N* rests on the pilots that found it.
 5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
    it (what the purchaser paid, providers viable, their break-even), in the reference batch's worlds.
 The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARCH_FIGURES`), so each stops
