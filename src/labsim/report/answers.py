@@ -24,6 +24,7 @@ from labsim.report.plots import Z95
 from labsim.results.summary import HORIZONS, flat_summary
 
 if TYPE_CHECKING:
+    from labsim.design.size import MinimumSize
     from labsim.design.size_job import SizeAnswer
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
@@ -272,9 +273,8 @@ def size_answer(a: SizeAnswer, lang: str = "en") -> Answer:
                 [math.floor(x) if math.isfinite(x) else None for x in a.analytic.ci], lang),
             k=a.analytic.pilots, ratio=number(a.minimum.n_star / a.analytic.size, lang, 2) if a.minimum else "-")))
     rows.append((text("n_precision", lang), text(
-        "n_precision_v", lang, asked=percent(q.precision, lang, 0), reached=percent(
-            (a.minimum.high - a.minimum.low) / 2 / a.minimum.n_star, lang, 0) if a.minimum and math.isfinite(a.minimum.high)
-        else text("n_no_limit", lang), sims=number(a.sims_total, lang), batch=q.batch)))
+        "n_precision_v", lang, asked=percent(q.precision, lang, 0), reached=_reached(a.minimum, lang),
+        sims=number(a.sims_total, lang), batch=q.batch)))
     acc = a.accounts
     for key, value in (("n_eligible", acc.eligible_needed), ("n_intake_weeks", acc.intake_weeks_needed)):
         if value is not None:
@@ -293,6 +293,15 @@ def size_answer(a: SizeAnswer, lang: str = "en") -> Answer:
         rows.append((text("n_note", lang), unreachable_text(a, unit, lang)))
     rows += _uncertainty_rows(a, lang)
     return Answer(verdict + _overstatement_words(a, lang), rows, _size_tables(a, lang))
+
+
+def _reached(found: MinimumSize | None, lang: str) -> str:
+    """The precision N*'s interval reached: its half width as a share of N* ("-" without N*)."""
+    if found is None:
+        return "-"
+    if not math.isfinite(found.high):
+        return text("n_no_limit", lang)
+    return "+-" + percent((found.high - found.low) / 2 / found.n_star, lang, 0)
 
 
 def accounts_rows(a: SizeAnswer, unit: str, lang: str) -> list[tuple[str, str]]:
