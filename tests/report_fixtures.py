@@ -8,6 +8,7 @@ so that every figure a chart reads is there and plausible. Everything is seeded:
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,10 @@ import pandas as pd
 from scipy.stats import norm
 
 from labsim import PilotModel
+from labsim.design.evidence import AssurancePoint, SizeAtValue
+from labsim.design.rollout import Overstatement, Rollout, RolloutSize
+from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
+from labsim.design.size_job import Accounts, Evidence, Question, SizeAnswer
 from labsim.results.output import write_json, write_run
 from labsim.results.summary import flat_summary, results_of
 
@@ -64,13 +69,9 @@ def make_size(out: Path, run: Path, seed: int = 3) -> Path:
             "providers_viable": 0.9, "purchaser_paid": 1100.0 * 0.8 * n / 2,
         }))
     pd.concat(reps, ignore_index=True).to_parquet(out / "replications.parquet", index=False)
-    write_json(out / "size.json", {
-        "minimum_size": 1040, "minimum_size_ci": [930, 1160], "analytic_size": 880,
-        "analytic_size_ci": [700, 1200],
-        "power_curve": curve[["size", "power", "power_se"]].to_dict("records"),
-        "eligible_needed": 1040, "intake_weeks_needed": 31, "target_power": 0.8, "alpha": 0.05,
-        "reference": {"size": 600, "itt": 0.081, "itt_se": 0.012},
-    })
+    points = tuple(PowerPoint(int(r.size), float(r.power), float(r.power_se), float(r.analytic_power),
+                              float(r.mean_se), int(r.sims), float(r.size)) for r in curve.itertuples())
+    write_json(out / "size.json", size_fixture(points).to_json())
     write_json(out / "manifest.json", _manifest_of(run))
     return out
 
@@ -170,19 +171,32 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
     return out
 
 
+def size_fixture(points: tuple = ()) -> SizeAnswer:
+    """A size answer as the size job returns it: N* 1,040 (930-1,160) for an ITT of 8.1 pp, the formula's
+    880, accounts at N*, the roll-out not distinguishable from the ITT, no evidence ranges."""
+    o = Overstatement(0.081, 0.012, 0.079, 0.013, 1.03, (0.8, 1.3), 40)
+    return SizeAnswer(
+        Question("baseline", "participants", 0.8, 0.05, 26, 0.1, 40, 800, 40, 3, "individual", "voluntary", "itt",
+                 0.8, 1500),
+        "found", "", "z", MinimumSize(1039.4, 930.2, 1159.8),
+        Reference(600, 0.3, 0.081, 0.012, 0.8, 0.1, 240.0, 240.0, 1.0, 0.0, 880.0, (700.0, 1200.0)),
+        AnalyticSize(1000.0, (800.0, 1300.0), 0.08, 0.004, 0.028, 1000.0, 1000.0, 200), points, None,
+        TypeICheck(1040, 0.05, 0.015, (0.02, 0.1), 200),
+        Accounts(1040, 40, 1040, 31.0, 1.0, 416.0, 120.0, 0.9, 457_600.0, 1100.0, 25_000.0), None,
+        Rollout(o, RolloutSize(1100, (950, 1300), 1040, -0.5, ()), 80), 1640, 12.0)
+
+
 def add_uncertainty(size: Path) -> Path:
-    """The keys a size search adds when it propagates the scenario's [[assumptions]] (issue 14's helper):
-    the minimum size at each end of each assumption's range, the assurance curve and the overstatement."""
-    answer = json.loads((size / "size.json").read_text())
-    answer.update({
-        "minimum_size_by_assumption": [
-            {"path": "referral.no_show", "value": 0.05, "minimum_size": 900, "minimum_size_ci": [820, 990], "status": "found"},
-            {"path": "referral.no_show", "value": 0.3, "minimum_size": 1480, "minimum_size_ci": [1300, 1700], "status": "found"},
-        ],
-        "assurance_curve": [{"size": 800, "assurance": 0.55, "assurance_se": 0.05},
-                            {"size": 1600, "assurance": 0.82, "assurance_se": 0.04}],
-        "size_for_assurance": 1500, "size_for_assurance_ci": [1350, 1720],
-        "overstatement": {"itt": 0.0178, "rollout": 0.0141, "ratio": 1.26, "ratio_ci": [1.05, 1.52], "worlds": 40},
-    })
-    write_json(size / "size.json", answer)
+    """What a size search adds when it propagates the scenario's [[assumptions]] (issue 14's helper): the
+    minimum size at each end of each assumption's range, the assurance curve, and an overstatement whose
+    interval excludes 1."""
+    answer = SizeAnswer.from_json(json.loads((size / "size.json").read_text()))
+    evidence = Evidence(
+        (SizeAtValue("referral.no_show", 0.05, MinimumSize(899.5, 820.2, 989.8), "found", 200),
+         SizeAtValue("referral.no_show", 0.3, MinimumSize(1479.5, 1300.2, 1699.8), "found", 200)),
+        (AssurancePoint(800, 0.55, 0.05), AssurancePoint(1600, 0.82, 0.04)), 0.8, MinimumSize(1499.5, 1350.2, 1719.8),
+        600)
+    o = Overstatement(0.0178, 0.001, 0.0141, 0.001, 1.26, (1.05, 1.52), 40)
+    answer = replace(answer, evidence=evidence, rollout=replace(answer.rollout, overstatement=o))
+    write_json(size / "size.json", answer.to_json())
     return size

@@ -17,7 +17,8 @@ from labsim.config.errors import LabsimError
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
 from labsim.results.estimate import icc_oneway
 from labsim.design.diagnose import diagnose
-from labsim.design.size import SizeSearch, search_size
+from labsim.design.size import SizeSearch
+from labsim.design.size_job import SizeRequest, run_size
 from labsim.design.worlds import at_size, no_pilot, roll_out, zero_help
 
 from conftest import small_scenario
@@ -112,12 +113,14 @@ def test_impossible_targets_get_an_answer():
     with pytest.raises(LabsimError, match="power"):
         SizeSearch(power=1.0).check()
     sc = zero_help(small_scenario("referral.mode=mandatory"))
-    answer = search_size(sc, SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)).as_json()
-    assert answer["status"] == "not_reachable" and answer["minimum_size"] is None
-    assert answer["sims_total"] <= 40 and answer["message"]
-    why = answer["not_reachable"]  # the reason, structured so that the report words it in fi and sv too
-    assert why["largest"] == max(p["size"] for p in answer["power_curve"])
-    assert why["no_effect"] or why["places_filled"] is not None
+    s = SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)
+    answer = run_size(sc, SizeRequest(s)).answer
+    assert answer.status == "not_reachable" and answer.minimum_size is None
+    assert answer.sims_total <= 40 + 2 * 10 and answer.message  # the search, and the roll-out worlds
+    why = answer.unreachable  # the reason, structured so that the report words it in fi and sv too
+    assert why.largest == max(p.size for p in answer.power_curve)
+    assert why.no_effect or why.places_filled is not None
+    assert not answer.verdict().green and answer.verdict().reasons == ("not_reachable",)
     from labsim.report.answers import size_answer
 
     for lang, words in (("en", "reached power"), ("fi", "ei saavuttanut"), ("sv", "nådde styrkan")):

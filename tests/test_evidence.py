@@ -110,8 +110,7 @@ def test_the_assumption_that_dominates_and_what_halving_its_range_saves():
             top = ev.dominant()
             true_saving = true_assured([EFFECT, NO_SHOW]) - true_assured([EFFECT, NO_SHOW], halve=EFFECT.path)
             assert true_saving > 0 and top.saving_ci[0] <= true_saving <= top.saving_ci[1], (top, true_saving)
-            said = ev.as_json()
-            assert said["pin_down_first"] == EFFECT.path and said["influence"][0]["halved_range"] == [0.5, 0.7]
+            assert (top.halved_low, top.halved_high) == pytest.approx((0.5, 0.7))
     assert min(held.values()) >= 8 and false_alarms <= 2, (held, false_alarms)
 
 
@@ -152,10 +151,13 @@ def test_a_triangular_range_is_drawn_through_its_quantiles():
 def test_the_verdict_says_which_assumption_to_pin_down_first(lang, words):
     from labsim.report.answers import size_answer
 
-    central, ev = evidence(4, [EFFECT, NO_SHOW])
-    said = size_answer({**central.as_json(), **ev.as_json()}, None, lang)
+    from test_size import job
+
+    ev = job(4, joint_stub(4), [EFFECT, NO_SHOW]).answer.evidence
+    assert ev.pin_down_first == EFFECT.path
+    said = size_answer(job(4, joint_stub(4), [EFFECT, NO_SHOW]).answer, lang)
     line = next(v for v in said.verdict if words in v)
-    assert str(round(100 * ev.dominant().share)) in line
+    assert str(round(100 * ev.influence[0].share)) in line
 
 
 # -- the sensitivity screen's intervals ----------------------------------------------------------------

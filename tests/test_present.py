@@ -308,7 +308,7 @@ def test_size_report_renders_the_uncertainty_keys_when_present(report_folders, t
     plain = answer_of(load(folder), lang)
     answer = answer_of(load(add_uncertainty(folder)), lang)
     rows = dict(answer.rows)
-    assert set(rows) - set(dict(plain.rows)) == {text(k, lang) for k in ("n_assurance", "n_size_for_assurance", "n_overstatement")}
+    assert set(rows) - set(dict(plain.rows)) == {text(k, lang) for k in ("n_assurance", "n_size_for_assurance")}
     assert rows[text("n_size_for_assurance", lang)].startswith(number(1500, lang))
     assert span(number(1350, lang), number(1720, lang)) in rows[text("n_size_for_assurance", lang)]
     assert number(1.26, lang, 2) in rows[text("n_overstatement", lang)]

@@ -647,7 +647,7 @@ def test_long_commands_stop_with_143_and_130(argv, tmp_path):
 # "Also seen": an unwritable --out is refused before the work, by every command that writes a folder
 @pytest.mark.parametrize("argv, work", [
     (["diagnose", "baseline", *TINY, "--horizon", "13"], "labsim.design.diagnose.diagnose"),
-    (["size", "baseline", *TINY, "--horizon", "13"], "labsim.design.evidence.size_over_evidence"),
+    (["size", "baseline", *TINY, "--horizon", "13"], "labsim.design.size_job.run_size"),
     (["sensitivity", "baseline", *TINY, "--horizon", "13"], "labsim.design.sensitivity.analyse"),
     (["sweep", "EXP"], "labsim.sweep.sweep.check_outputs"),
 ])

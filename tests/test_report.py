@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,14 @@ from scipy.stats import norm
 
 from labsim.cli import main
 from labsim.config.errors import LabsimError
+from labsim.design.evidence import AssurancePoint, SizeAtValue
+from labsim.design.size import MinimumSize
+from labsim.design.size_job import Evidence, SizeAnswer
 from labsim.report.charts import figures_for, write_charts_for
 from labsim.report.i18n import TEXTS, text
 from labsim.report.report import render, write_report
 from labsim.report.saved import kind_of, load
+from labsim.results.output import write_json
 
 from report_fixtures import make_diagnose, make_run, make_size, make_sweep
 
@@ -108,9 +113,10 @@ def test_power_chart_shows_the_saved_curve_band_target_minimum_and_analytic(fold
     np.testing.assert_allclose(probit.get_ydata(), norm.cdf(fit.params.iloc[0] + fit.params.iloc[1] * np.sqrt(probit.get_xdata())) * 100,
                                rtol=1e-4)
     (analytic,) = _lines(ax, "Analytic formula")
-    np.testing.assert_allclose(analytic.get_ydata(), curve["analytic_power"] * 100)
+    ref = SizeAnswer.from_json(size).reference  # the formula's curve at every size drawn
+    np.testing.assert_allclose(analytic.get_ydata(), [ref.analytic_power(x, 0.05) * 100 for x in analytic.get_xdata()])
     (target,) = _lines(ax, "Target power")
-    assert target.get_ydata()[0] == pytest.approx(size["target_power"] * 100)
+    assert target.get_ydata()[0] == pytest.approx(size["question"]["target_power"] * 100)
     (minimum,) = _lines(ax, "Minimum size")
     assert minimum.get_xdata()[0] == size["minimum_size"]
     assert "(930\N{EN DASH}1,160)" in minimum.get_label()
@@ -143,7 +149,7 @@ def test_mde_chart_is_z_sum_times_the_simulated_se(folders):
     curve = pd.read_csv(folders["size"] / "power_curve.csv").sort_values("size")
     (mde,) = _lines(ax, "MDE")
     np.testing.assert_allclose(mde.get_ydata(), (norm.ppf(0.975) + norm.ppf(0.8)) * curve["mean_se"] * 100)
-    (effect,) = _lines(ax, "Effect the pilot is sized for")  # the note's dotted line is drawn
+    (effect,) = _lines(ax, "The pilot's estimate (ITT)")  # the effect the headline sizes for, named as it is
     itt = json.loads((folders["size"] / "size.json").read_text())["reference"]["itt"]
     assert effect.get_ydata()[0] == pytest.approx(itt * 100)
 
@@ -286,7 +292,7 @@ def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tm
         assert heading in html, heading
     assert "How many job seekers must the pilot" in html
     assert "1,040 participants (95 % interval 930\N{EN DASH}1,160)" in html
-    assert "880 (for the effect&#39;s 95 % interval: 700\N{EN DASH}1,200)" in html
+    assert "1,000 (95 % interval 800\N{EN DASH}1,300), from the effect and spread of the 200 pilots" in html
     assert html.count("data:image/png;base64,") == len(EXPECTED["size"])
     assert "http://" not in html and "https://" not in html
     fi = render(folders["size"], "fi")
@@ -307,7 +313,7 @@ def test_captions_mention_the_roll_out_effect_only_where_it_was_simulated(folder
 
 
 def test_providers_breaking_even_is_shown_as_a_share(folders):
-    assert re.search(r"breaking even \(share\), at 1,000 participants</td><td>90%", render(folders["size"], "en"))
+    assert re.search(r"breaking even \(share\), at 1,040 participants</td><td>90%", render(folders["size"], "en"))
     assert re.search(r"breaking even \(share\)</td><td>75%", render(folders["diagnose"], "en"))
 
 
@@ -390,9 +396,8 @@ def test_chart_texts_stay_inside_the_figure_and_clear_of_the_axes(folders, lang)
 def test_size_search_that_found_no_minimum_still_draws_and_says_so(folders, tmp_path):
     folder = tmp_path / "no_minimum"
     shutil.copytree(folders["size"], folder)
-    size = json.loads((folder / "size.json").read_text())
-    size.update(minimum_size=None, minimum_size_ci=None)
-    (folder / "size.json").write_text(json.dumps(size))
+    size = SizeAnswer.from_json(json.loads((folder / "size.json").read_text()))
+    write_json(folder / "size.json", replace(size, minimum=None, status="not_reachable").to_json())
     figs = figures_for(load(folder))
     assert not _lines(figs["power_curve"].axes[0], "Minimum size")
     assert "not reached within the sizes simulated" in render(folder, "en")
@@ -401,13 +406,11 @@ def test_size_search_that_found_no_minimum_still_draws_and_says_so(folders, tmp_
 def test_size_report_leads_with_the_range_over_the_evidence(folders, tmp_path):
     folder = tmp_path / "evidence"
     shutil.copytree(folders["size"], folder)
-    size = json.loads((folder / "size.json").read_text())
-    size.update(minimum_size_by_assumption=[
-        {"path": "providers.effort_effect", "value": v, "minimum_size": n, "minimum_size_ci": None, "status": "found"}
-        for v, n in ((0.3, 3600), (0.6, 1040), (1.0, 420))],
-        assurance_curve=[{"size": 1040, "assurance": 0.6, "assurance_se": 0.08}], target_assurance=0.8,
-        size_for_assurance=1900, size_for_assurance_ci=[1500, 2400])
-    (folder / "size.json").write_text(json.dumps(size))
+    size = SizeAnswer.from_json(json.loads((folder / "size.json").read_text()))
+    ends = tuple(SizeAtValue("providers.effort_effect", v, MinimumSize(n - 0.5, n - 50, n + 50), "found", 40)
+                 for v, n in ((0.3, 3600), (0.6, 1040), (1.0, 420)))
+    evidence = Evidence(ends, (AssurancePoint(1040, 0.6, 0.08),), 0.8, MinimumSize(1899.5, 1500.5, 2399.5), 400)
+    write_json(folder / "size.json", replace(size, evidence=evidence).to_json())
     html = render(folder, "en")
     assert "Between 420 and 3,600 participants depending on the assumptions" in html
     assert "with 1,900 the chance of a significant result across that range is 80%" in html
@@ -425,9 +428,6 @@ def test_power_chart_goes_flat_beyond_the_places_the_catchment_fills(folders, tm
     cap = float(np.sort(reps["size"].unique())[-2]) + 10  # between the two largest sizes tried
     reps.assign(reached=np.minimum(reps["size"].astype(float), cap)).to_parquet(folder / "replications.parquet",
                                                                                    index=False)
-    size = json.loads((folder / "size.json").read_text())  # a reference the formula's curve is drawn from
-    size["reference"].update(control_rate=0.3, n_pilot=300.0, n_control=300.0, design_effect=1.0)
-    (folder / "size.json").write_text(json.dumps(size))
     ax = figures_for(load(folder))["power_curve"].axes[0]
     (mark,) = _lines(ax, "Most places the area fills")
     assert mark.get_xdata()[0] == pytest.approx(cap) and largest > cap
@@ -435,3 +435,25 @@ def test_power_chart_goes_flat_beyond_the_places_the_catchment_fills(folders, tm
         (line,) = _lines(ax, name)
         x, y = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
         assert np.ptp(y[x >= cap]) < 1e-9 and np.ptp(y[x < cap]) > 1, name
+
+
+def test_a_run_is_judged_at_its_primary_horizon_and_the_others_are_secondary_with_holm():
+    """13 weeks significant alone (p 0.01), 26 not (p 0.32): judged at the primary 26 weeks the run is not
+    significant, and 13 weeks is shown as secondary with its Holm-adjusted p (3 x 0.01 = 0.03)."""
+    from labsim.report.answers import holm, run_answer
+
+    def at(d, se):
+        return {"difference": d, "se": se, "pilot": 0.3 + d, "control": 0.3}
+
+    z13 = norm.isf(0.005)  # two-sided p 0.01
+    summary = {"participants": {"reached": 100, "target": 100, "week_target_reached": 20, "share_of_target": 1.0},
+               "employment_rate": {"13w": at(0.01 * z13, 0.01), "26w": at(0.01, 0.01), "52w": at(0.01 * norm.isf(0.25), 0.01)}}
+    said = run_answer(summary, "en", primary=26)
+    assert "26 weeks" in said.verdict[1] and "not" in said.verdict[1].lower()
+    rows = dict(said.rows)
+    assert "(primary" in rows["Employment effect, 26 weeks"]
+    assert "secondary; Holm-adjusted p 0.030" in rows["Employment effect, 13 weeks"]
+    judged13 = run_answer(summary, "en", primary=13)
+    assert "13 weeks" in judged13.verdict[1] and "(primary" in dict(judged13.rows)["Employment effect, 13 weeks"]
+    p = holm({13: 0.01, 26: 0.3173, 52: 0.5})
+    assert p[13] == pytest.approx(0.03) and p[26] == pytest.approx(0.6346) and p[52] == pytest.approx(0.6346)

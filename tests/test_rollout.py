@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from labsim.design.size_job import SizeAnswer
 from labsim.design.rollout import (
     fieller, overstatement, overstatement_sentence, rollout_power, rollout_size, se_fit, size_to_detect,
 )
@@ -81,12 +82,12 @@ def test_se_fit_recovers_the_square_root_law_and_a_smaller_effect_needs_a_larger
     rows = pd.DataFrame({"size": np.repeat(sizes, 3), "se": np.repeat(0.4 / np.sqrt(sizes), 3)})
     o = overstatement(np.array([0.02, 0.03, 0.025]), np.array([0.01, 0.011, 0.009]))
     r = rollout_size(o, rows, 0.8, 0.05)
-    assert r["size"] > r["itt_size_formula"]
-    assert r["size"] / r["itt_size_formula"] == pytest.approx(o.ratio**2, rel=1e-3)  # N goes as 1/effect^2
-    assert r["size_ci"][0] <= r["size"] <= r["size_ci"][1]
+    assert r.size > r.itt_size_formula
+    assert r.size / r.itt_size_formula == pytest.approx(o.ratio**2, rel=1e-3)  # N goes as 1/effect^2
+    assert r.size_ci[0] <= r.size <= r.size_ci[1]
     fit = se_fit(sizes, 0.4 / np.sqrt(sizes))  # the interval maps the roll-out's own 95 % interval
     ends = [size_to_detect(o.rollout + k * 1.959964 * o.rollout_se, fit, 0.8, 0.05) for k in (1, -1)]
-    assert r["size_ci"] == [math.ceil(ends[0]), math.ceil(ends[1])]
+    assert r.size_ci == (math.ceil(ends[0]), math.ceil(ends[1]))
 
 
 def test_the_se_curve_is_fitted_against_the_places_filled():
@@ -96,19 +97,19 @@ def test_the_se_curve_is_fitted_against_the_places_filled():
     rows = pd.DataFrame({"size": sizes, "participants": reached, "se": 0.4 / np.sqrt(reached)})
     o = overstatement(np.array([0.02, 0.03, 0.025]), np.array([0.01, 0.011, 0.009]))
     r = rollout_size(o, rows, 0.8, 0.05, filled_only=True)
-    assert r["se_exponent"] == pytest.approx(-0.5)
-    assert rollout_size(o, rows, 0.8, 0.05)["se_exponent"] > -0.4  # the plateau flattens an unfiltered fit
+    assert r.se_exponent == pytest.approx(-0.5)
+    assert rollout_size(o, rows, 0.8, 0.05).se_exponent > -0.4  # the plateau flattens an unfiltered fit
     # two filled sizes are enough for the fit
     pair = pd.DataFrame({"size": [500, 1000, 2000, 4000], "participants": [500, 1000, 1000, 1000],
                          "se": 0.4 / np.sqrt([500, 1000, 1000, 1000])})
-    assert rollout_size(o, pair, 0.8, 0.05, filled_only=True)["se_exponent"] == pytest.approx(-0.5)
+    assert rollout_size(o, pair, 0.8, 0.05, filled_only=True).se_exponent == pytest.approx(-0.5)
     # a roll-out effect that may be 0 leaves the size without an upper end
     vague = overstatement(np.array([0.02, 0.03, 0.025]), np.array([0.03, -0.02, 0.001]))
-    assert rollout_size(vague, rows, 0.8, 0.05)["size_ci"][1] is None
+    assert rollout_size(vague, rows, 0.8, 0.05).size_ci[1] is None
     # with one size filled, the others at the places they filled still give the square-root law
     few = pd.DataFrame({"size": [500, 1000, 2000], "participants": [500, 600, 600], "se": 0.4 / np.sqrt([500, 600, 600])})
-    assert rollout_size(o, few, 0.8, 0.05, filled_only=True)["se_exponent"] == pytest.approx(-0.5)
-    assert rollout_size(o, few, 0.8, 0.05)["se_exponent"] > -0.4  # against the targets it would not
+    assert rollout_size(o, few, 0.8, 0.05, filled_only=True).se_exponent == pytest.approx(-0.5)
+    assert rollout_size(o, few, 0.8, 0.05).se_exponent > -0.4  # against the targets it would not
 
 
 @pytest.mark.slow
@@ -122,11 +123,11 @@ def test_slack_market_rollout_size_exceeds_the_itt_size(tmp_path):
     out = tmp_path / "slack"
     assert main(["size", "slack_market", "--estimand", "rollout", "--workers", "2", "--budget", "240",
                  "--out", str(out), "--json"]) == 0
-    a = json.loads((out / "size.json").read_text())
-    o, r = a["overstatement"], a["rollout_size"]
-    assert o["ratio_ci"][0] is not None and o["ratio_ci"][0] > 1, o
-    assert a["minimum_size"] is not None and r["size"] > a["minimum_size"], (a["minimum_size"], r)
-    assert r["size"] > r["itt_size_formula"]
+    a = SizeAnswer.from_json(json.loads((out / "size.json").read_text()))
+    o, r = a.rollout.overstatement, a.rollout.size
+    assert o.ratio_ci[0] is not None and o.ratio_ci[0] > 1, o
+    assert a.minimum_size is not None and r.size > a.minimum_size, (a.minimum_size, r)
+    assert r.size > r.itt_size_formula and a.headline().size == r.size
 
 
 def test_diagnose_and_size_commands_report_the_overstatement(tmp_path, capsys):
@@ -146,9 +147,10 @@ def test_diagnose_and_size_commands_report_the_overstatement(tmp_path, capsys):
                  "--out", str(tmp_path / "s"), *shrink]) == 0
     printed = capsys.readouterr().out
     a = json.loads((tmp_path / "s" / "size.json").read_text())
-    assert a["estimand"] == "rollout" and a["overstatement"]["worlds"] == 5
+    assert a["question"]["estimand"] == "rollout" and a["rollout"]["overstatement"]["worlds"] == 5
     assert "Pilot's estimate against the roll-out effect" in printed and "Size to detect the roll-out effect" in printed
-    assert {"size", "size_ci", "itt_size_formula", "se_exponent", "power_curve"} <= set(a["rollout_size"])
+    assert {"size", "size_ci", "itt_size_formula", "se_exponent", "power_curve"} <= set(a["rollout"]["size"])
+    assert a["headline"]["estimand"] == "rollout" and a["headline"]["size"] == a["rollout"]["size"]["size"]
 
 
 def test_counterfactual_worlds_of_a_scenario_with_evidence_ranges_validate():
@@ -210,7 +212,7 @@ def test_paired_effects_keep_only_worlds_run_all_three_ways():
     assert pairs["rollout_effect"].iloc[0] == pytest.approx(0.02) and pairs["itt"].iloc[0] == 0.03
 
 
-def test_add_to_size_pairs_the_reference_worlds_and_counts_their_runs(monkeypatch):
+def test_rollout_part_pairs_the_reference_worlds_and_counts_their_runs(monkeypatch):
     from labsim.design import rollout
 
     from conftest import small_scenario
@@ -224,14 +226,9 @@ def test_add_to_size_pairs_the_reference_worlds_and_counts_their_runs(monkeypatc
     rows = pd.DataFrame({"size": sizes, "replication": np.tile(np.arange(4), 5), "participants": reached,
                          "se": 0.3 / np.sqrt(reached), "estimate": 0.02 + 0.001 * np.tile(np.arange(4), 5) + sizes / 1e6,
                          "first_intake_week": 1, "last_intake_week": 5})
-    answer = {"sims_total": 100}
-    rollout.add_to_size(answer, rows, small_scenario(), base=500, estimand="rollout", power=0.8, alpha=0.05,
-                        horizon=26, seed=1, workers=1, by="participants")
-    o = answer["overstatement"]
-    assert o["worlds"] == 4 and o["rollout"] == pytest.approx(0.0075) and o["itt"] == pytest.approx(0.022)  # at 500
-    assert answer["sims_total"] == 108 and answer["estimand"] == "rollout"
-    assert answer["rollout_size"]["se_exponent"] == pytest.approx(-0.5)  # fitted over the sizes that filled
-    plain = {}
-    rollout.add_to_size(plain, rows, small_scenario(), base=500, estimand="itt", power=0.8, alpha=0.05,
-                        horizon=26, seed=1, workers=1)
-    assert plain["sims_total"] == 8 and "rollout_size" not in plain
+    part = rollout.rollout_part(rows, small_scenario(), base=500, power=0.8, alpha=0.05, horizon=26, seed=1,
+                                workers=1, by="participants")
+    o = part.overstatement
+    assert o.worlds == 4 and o.rollout == pytest.approx(0.0075) and o.itt == pytest.approx(0.022)  # at 500
+    assert part.sims == 8  # a no-pilot and a roll-out run per world
+    assert part.size.se_exponent == pytest.approx(-0.5)  # fitted over the sizes that filled

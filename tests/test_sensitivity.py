@@ -105,8 +105,12 @@ def test_the_python_defaults_match_the_cli():
 
     args = build_parser().parse_args(["sensitivity", "baseline"])
     s = Sensitivity()
-    for name in ("method", "by", "at_size", "trajectories", "sims", "max_sims", "horizon", "alpha", "seed", "workers"):
+    for name in ("method", "by", "at_size", "trajectories", "sims", "max_sims", "alpha", "seed", "workers"):
         assert getattr(s, name) == getattr(args, name), name
+    # --horizon defaults to the scenario's primary horizon, 26 weeks unless the scenario says otherwise
+    from labsim.config.scenario import Design
+
+    assert args.horizon is None and s.horizon == Design().primary_horizon_weeks
 
 
 def test_morris_moves_on_a_grid_of_four_levels_and_settings_are_checked():

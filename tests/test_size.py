@@ -10,6 +10,7 @@ whatever the size."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -19,7 +20,9 @@ from scipy import stats
 
 from labsim.design.evidence import Range, assess_evidence
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES
+from labsim.design.rollout import Rollout, overstatement, rollout_size
 from labsim.design.size import SizeSearch, search_size
+from labsim.design.size_job import SizeAnswer, SizeRequest, run_size
 
 from conftest import small_scenario
 
@@ -94,6 +97,18 @@ def stub(seed: int, calls: list | None = None, asked: list | None = None):
     return run
 
 
+def no_rollout(rows, scenario, **kw):
+    """The roll-out part without real worlds: the pilot's estimate and the roll-out effect alike."""
+    o = overstatement(np.full(10, 0.02) + np.arange(10) * 1e-3, np.full(10, 0.02) + np.arange(10)[::-1] * 1e-3)
+    return Rollout(o, rollout_size(o, rows, kw["power"], kw["alpha"]), 0)
+
+
+def job(seed: int, run, ranges=(), scenario=None, **settings):
+    """The size job on stub pilots (no roll-out worlds)."""
+    s = SizeSearch(seed=seed, **{"type_i_sims": 0, **settings})
+    return run_size(scenario or small_scenario(), SizeRequest(s, tuple(ranges)), run=run, counterfactuals=no_rollout)
+
+
 def search(seed: int, run=None, **settings):
     s = SizeSearch(seed=seed, **{"type_i_sims": 0, **settings})
     return search_size(small_scenario(), s, run=run or stub(seed))
@@ -117,11 +132,11 @@ def test_found_path_refines_until_the_precision_asked_or_the_budget():
     reference and three brackets); an unreachable precision stops at the budget and says so."""
     a = search(3)
     assert a.status == "found" and a.minimum.within(0.10)
-    assert a.sims_total > 4 * 40 and len(a.power_curve) >= 4
+    assert a.sims > 4 * 40 and len(a.power_curve) >= 4
     tight = search(3, precision=0.01, budget=240)
     searched = int((tight.rows["part"] == "search").sum())
     assert tight.status == "budget" and searched <= 240 and tight.minimum is not None
-    assert tight.sims_total == searched + 40  # the accounts batch comes on top of the budget
+    assert tight.sims == searched + 40  # the accounts batch comes on top of the budget
 
 
 def test_type_i_check_runs_the_zero_help_world_at_the_minimum_size():
@@ -140,14 +155,16 @@ def test_only_the_accounts_batch_runs_the_full_length_at_the_minimum_size():
     asks every figure, stays out of the probit, and gives the accounts at N* (the stub's providers are
     viable only when the accounts are asked: NaN otherwise)."""
     asked: list = []
-    a = search_size(small_scenario(), SizeSearch(seed=3, type_i_sims=40), run=stub(3, asked=asked))
+    done = run_size(small_scenario(), SizeRequest(SizeSearch(seed=3, type_i_sims=40)), run=stub(3, asked=asked),
+                    counterfactuals=no_rollout)
+    a, rows = done.answer, done.rows
     full = [size for size, figures in asked if figures == ALL_FIGURES]
     assert full == [a.minimum.as_size()] and asked[-1] == (a.minimum.as_size(), ALL_FIGURES)
     assert all(figures == SEARCH_FIGURES for _, figures in asked[:-1])
-    assert a.providers_viable_share == 1.0
-    parts = a.rows["part"].value_counts()
+    assert a.accounts.providers_viable_share == 1.0 and a.accounts.size == a.minimum_size
+    parts = rows["part"].value_counts()
     assert parts["accounts"] == 40 and parts["search"] == sum(p.sims for p in a.power_curve)
-    assert a.sims_total == len(a.rows) + 40  # and the type-I check
+    assert a.sims_total == len(rows) + 40  # and the type-I check
     again = search_size(small_scenario(), SizeSearch(seed=3, type_i_sims=40), run=stub(3))
     assert again.minimum == a.minimum  # the accounts batch does not enter N*
 
@@ -195,7 +212,7 @@ def test_assurance_lies_between_the_power_at_the_ends_of_the_range():
     assured = optimize.brentq(lambda n: averaged(n) - 0.8, 100, 1e7)  # about 3,200 against N* 2,000
     found = ev.size_for_assurance
     assert found.low <= assured <= found.high and not found.low <= n_true() <= found.high, (found, assured)
-    assert ev.sims < 3 * central.sims_total  # the ends start from the central answer: not three full searches
+    assert ev.sims < 3 * central.sims  # the ends start from the central answer: not three full searches
 
 
 def test_analytic_size_of_an_office_design_is_the_two_proportion_size_times_the_design_effect():
@@ -228,28 +245,28 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
     import json
     from contextlib import contextmanager
 
-    import labsim.design.evidence as evidence
-    import labsim.design.rollout as rollout
+    import labsim.design.size_job as size_job
     from labsim.cli import main
 
     @contextmanager
     def stub_pool(s, bar=None, pool=None):
         yield stub(s.seed)
 
-    monkeypatch.setattr(evidence, "pool_simulator", stub_pool)
-    monkeypatch.setattr(rollout, "add_to_size", lambda *a, **k: None)  # no real worlds for the overstatement
+    monkeypatch.setattr(size_job, "pool_simulator", stub_pool)
+    monkeypatch.setattr(size_job, "rollout_part", no_rollout)  # no real worlds for the overstatement
     out = tmp_path / "size"
     assert main(["size", "baseline", "--vary", "providers.effort_effect=0.3:0.7", "--out", str(out)]) == 0
     verdict = capsys.readouterr().out.splitlines()[1]  # right under the head line
     assert verdict.startswith("Between ") and "depending on the assumptions with an evidence range" in verdict
     assert "effect of the service on search" in verdict
     assert "the chance of a significant result across that range is 80%" in verdict
-    a = json.loads((out / "size.json").read_text())
-    assert [v["value"] for v in a["minimum_size_by_assumption"]] == [0.3, 0.6, 0.7]
-    assert a["minimum_size_by_assumption"][0]["minimum_size"] > a["minimum_size"]  # less help, larger pilot
-    assert {"size", "assurance", "assurance_se", "fitted", "fitted_ci"} == set(a["assurance_curve"][0])
-    lo, hi = a["size_for_assurance_ci"]
-    assert lo <= a["size_for_assurance"] <= hi and a["target_assurance"] == 0.8
+    a = SizeAnswer.from_json(json.loads((out / "size.json").read_text()))
+    ends = a.evidence.by_assumption
+    assert [v.value for v in ends] == [0.3, 0.6, 0.7]
+    assert ends[0].minimum.n_star > a.minimum.n_star  # less help, larger pilot
+    assert all(p.fitted is not None and p.fitted_low <= p.fitted <= p.fitted_high for p in a.evidence.assurance_curve)
+    found = a.evidence.size_for_assurance
+    assert found.low <= found.n_star <= found.high and a.evidence.target == 0.8
 
 
 @pytest.mark.parametrize("vary, words", [
@@ -286,7 +303,7 @@ def test_z_search_finds_the_known_size_inside_its_interval_at_about_the_nominal_
     holds the true N* in >= 85 % (3 binomial SE below 95 %), the answers centre on it."""
     truth = n_true_z()
     answers = [search(seed, z_stub(seed, sign=sign)) for seed in range(40)]
-    assert {a.as_json()["fit"] for a in answers} == {"z"}
+    assert {a.fit for a in answers} == {"z"}
     n = np.array([a.minimum.n_star for a in answers])
     covered = np.mean([a.minimum.low <= truth <= a.minimum.high for a in answers])
     assert covered >= 0.85, covered
@@ -338,7 +355,7 @@ def test_assurance_fits_the_z_statistics_given_the_assumption_values():
     sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
     central = search_size(sc, s, run=z_stub(2))
     ev = assess_evidence(sc, s, z_stub(2), [Range("providers.effort_effect", 0.3, CENTRAL, 0.7)], central, 0.8)
-    assert central.as_json()["fit"] == "z"
+    assert central.fit == "z"
     assert ev.fit == "z" and ev.size_for_assurance is not None
 
 
@@ -392,18 +409,17 @@ def test_an_end_not_reachable_stops_at_the_places_the_catchment_fills():
 def test_the_power_table_shows_the_places_filled_where_a_target_filled_fewer(lang, word):
     """A target beyond what the catchment fills: its row gives the places filled (2,300), and the formula's
     power beside it is the formula's at those places, not at the target."""
-    from labsim.design.size import analytic_power
     from labsim.report.answers import _size_tables
 
-    a = search(3, capped_stub(3, 2300)).as_json()
-    big = [p for p in a["power_curve"] if p["size"] > 2300]
-    assert big and all(p["reached"] == 2300 for p in big)
-    assert all(p["analytic_power"] == pytest.approx(analytic_power(a["reference"], 2300, 0.05)) for p in big)
+    a = job(3, capped_stub(3, 2300)).answer
+    big = [p for p in a.power_curve if p.size > 2300]
+    assert big and all(p.reached == 2300 for p in big)
+    assert all(p.analytic_power == pytest.approx(a.reference.analytic_power(2300, 0.05)) for p in big)
     table = _size_tables(a, lang)[0]
     assert table.header[1] == word
     filled = [r[1] for r in table.rows if r[1] != r[0]]
     assert filled and all(f.replace("\u00a0", " ").replace(",", " ") == "2 300" for f in filled)
-    plain = _size_tables(search(3, z_stub(3)).as_json(), lang)[0]
+    plain = _size_tables(job(3, z_stub(3)).answer, lang)[0]
     assert word not in plain.header  # every target filled: no such column
 
 
@@ -415,16 +431,13 @@ def test_an_end_beyond_what_the_area_fills_is_worded_as_that(lang, words):
     fills (`places_filled`), and the verdict and the table say so in the reader's language."""
     from labsim.report.answers import size_answer
 
-    sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
-    central = search_size(sc, s, run=capped_stub(2, 2300))
-    ev = assess_evidence(sc, s, capped_stub(2, 2300), [Range("providers.effort_effect", 0.5, CENTRAL, 0.7)],
-                         central, 0.8)
-    answer = {**central.as_json(), **ev.as_json()}
-    assert answer["size_for_assurance"] is not None
-    low = answer["minimum_size_by_assumption"][0]
-    assert low["status"] == "not_reachable" and low["places_filled"] == pytest.approx(2300)
-    assert answer["minimum_size_by_assumption"][2]["places_filled"] is None  # found: no reason to give
-    said = size_answer(answer, None, lang)
+    answer = job(2, capped_stub(2, 2300), [Range("providers.effort_effect", 0.5, CENTRAL, 0.7)]).answer
+    answer = SizeAnswer.from_json(json.loads(json.dumps(answer.to_json())))  # as the report reads size.json
+    assert answer.evidence.size_for_assurance is not None
+    low = answer.evidence.by_assumption[0]
+    assert low.status == "not_reachable" and low.places_filled == pytest.approx(2300)
+    assert answer.evidence.by_assumption[2].places_filled is None  # found: no reason to give
+    said = size_answer(answer, lang)
     text_of = " ".join(said.verdict) + " ".join(c for t in said.tables for r in t.rows for c in r)
     assert words in text_of.replace("\u202f", "\u00a0"), said.verdict
     status = {"en": "not reachable: the area fills at most 2,300 places",

@@ -22,7 +22,6 @@ import tomllib
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,97 +30,16 @@ from labsim.cli_args import (
     MAX_BATCH, MAX_BUDGET, MAX_SIMS, MAX_WORKERS, Parser, check_horizon, check_out_file, count, fraction, horizon,
     out_dir, out_file, seed, size, weeks, workers,
 )
+from labsim.catalog import (
+    bundled, experiments_dir, is_experiment, is_targets, resolve_experiment, resolve_scenario, resolve_targets,
+    scenarios_dir,
+)
 from labsim.config.errors import LabsimError
 
 EXIT_INPUT = 2  # argparse's own exit code for usage errors; bad scenarios and options use it too
 EXIT_FAILED = 1  # the command could not finish: a file system error, or a bug in labsim
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), e.g. from `kill` or a batch system's time limit
-
-
-def scenarios_dir() -> Path:
-    """The bundled scenarios: `$LABSIM_SCENARIOS`, else the `scenarios` package data installed with
-    labsim (in a checkout, `src/labsim/scenarios` is a link to `scenarios/` at the root)."""
-    return _package_folder("scenarios", "LABSIM_SCENARIOS")
-
-
-def experiments_dir() -> Path:
-    """The bundled experiments: `$LABSIM_EXPERIMENTS`, else the `experiments` package data (in a
-    checkout, a link to `experiments/` at the root)."""
-    return _package_folder("experiments", "LABSIM_EXPERIMENTS")
-
-
-def _package_folder(name: str, env_var: str) -> Path:
-    env = os.environ.get(env_var)
-    if env:
-        return Path(env)
-    folder = resources.files("labsim") / name
-    if not isinstance(folder, Path):  # labsim is installed as files, never inside a zip
-        raise LabsimError(f"bundled {name} are not in a folder ({folder}); set {env_var}")
-    return folder
-
-
-def targets_dir() -> Path:
-    """The bundled calibration targets: `$LABSIM_TARGETS`, else the `targets` package data (in a
-    checkout, a link to `targets/` at the root)."""
-    return _package_folder("targets", "LABSIM_TARGETS")
-
-
-def resolve_targets(name: str) -> Path:
-    """A targets file given as a path, or as the name of a bundled one."""
-    return _resolve(name, targets_dir(), "targets file or bundled targets")
-
-
-def _is_targets(name: str) -> bool:
-    """A targets file is named as a bundled one, or is a TOML file with a `targets` table array."""
-    return _names_kind(name, targets_dir(), "targets")
-
-
-def bundled(folder: Path | None = None) -> dict[str, Path]:
-    """Bundled scenario (or, given their folder, experiment) files by name (file stem), sorted."""
-    folder = scenarios_dir() if folder is None else folder
-    # resolved, so that in a checkout the path shown is the file to edit (scenarios/ at the root)
-    return {p.stem: p.resolve() for p in sorted(folder.glob("*.toml"))} if folder.is_dir() else {}
-
-
-def resolve_scenario(name: str) -> Path:
-    """A scenario given as a path, or as the name of a bundled scenario."""
-    return _resolve(name, scenarios_dir(), "scenario file or bundled scenario")
-
-
-def resolve_experiment(name: str) -> Path:
-    """An experiment given as a path, or as the name of a bundled experiment."""
-    return _resolve(name, experiments_dir(), "experiment file or bundled experiment")
-
-
-def _resolve(name: str, folder: Path, what: str) -> Path:
-    """A file given as a path, or by the name of a bundled one in `folder`."""
-    path = Path(name)
-    if path.is_file() or path.suffix == ".toml" or len(path.parts) > 1:
-        return path  # a missing path is reported by the loader, naming the file
-    found = bundled(folder)
-    if name in found:
-        return found[name]
-    names = ", ".join(found) or f"none in {folder}"
-    raise LabsimError(f"{name}: no such {what} (bundled: {names})")
-
-
-def _is_experiment(name: str) -> bool:
-    """An experiment is named as a bundled one, or is a TOML file naming its base `scenario`."""
-    return _names_kind(name, experiments_dir(), "scenario")
-
-
-def _names_kind(name: str, folder: Path, key: str) -> bool:
-    """Whether `name` is a bundled file of `folder` (and not a scenario's name), or a TOML file with `key`.
-    A file that cannot be read as TOML is not of the kind: the scenario loader reports it, naming the file."""
-    path = Path(name)
-    if not path.is_file():
-        return name in bundled(folder) and name not in bundled()
-    try:
-        with path.open("rb") as fh:
-            return key in tomllib.load(fh)
-    except (OSError, ValueError, RecursionError):  # not TOML, not UTF-8, a 5,000-digit number, too deep
-        return False
 
 
 def _load_experiment(name: str, overrides: list[str], replications: int | None = None):
@@ -173,11 +91,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     failed = False
     for name in args.files:
         try:
-            if _is_targets(name):
+            if is_targets(name):
                 from labsim.config.targets import load_targets
 
                 load_targets(resolve_targets(name))
-            elif _is_experiment(name):
+            elif is_experiment(name):
                 from labsim.sweep.sweep import check_outputs
 
                 check_outputs(_load_experiment(name, args.overrides))  # what `sweep` would refuse
@@ -226,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         from labsim.report.answers import run_text
 
-        print(run_text(result.summary, path, args.seed, out))
+        print(run_text(result.summary, path, args.seed, out, scenario.design.primary_horizon_weeks))
     return 0
 
 
@@ -453,10 +371,17 @@ def _design_scenario(args: argparse.Namespace):
     return path, scenario, overrides
 
 
+def _primary(args: argparse.Namespace, scenario) -> int:
+    """The horizon asked (`--horizon`), else the scenario's primary one; checked against the weeks run."""
+    h = scenario.design.primary_horizon_weeks if args.horizon is None else args.horizon
+    check_horizon(h, scenario.weeks)
+    return h
+
+
 def cmd_diagnose(args: argparse.Namespace) -> int:
     """Simulate the pilot many times and report its diagnosands with Monte Carlo SEs."""
     path, scenario, overrides = _design_scenario(args)
-    check_horizon(args.horizon, scenario.weeks)
+    args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-diagnose"
     from labsim.results.output import check_out_dir
 
@@ -470,46 +395,47 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    """Find the smallest pilot that reaches the target power, with its interval and the analytic size;
-    with evidence ranges (the scenario's assumptions, --vary), the size across them and the assurance."""
-    path, scenario, overrides = _design_scenario(args)
-    check_horizon(args.horizon, scenario.weeks)
-    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
+    """Find the smallest pilot that reaches the target power: the size job (design/size_job.py), its
+    answer written to a size folder and printed."""
     from labsim.design.evidence import ranges_of
     from labsim.design.size import SizeSearch
+    from labsim.design.output import write_size_folder
+    from labsim.design.size_job import SizeRequest, admissible, run_size
 
+    start = ""
+    if args.by == "offices" and args.design in ("office", "area"):  # start where the cluster design is admissible
+        path, scenario = _load(args.scenario, list(args.overrides))
+        scenario, start = admissible(scenario, args.design, str(path))
+    else:
+        path, scenario, _ = _design_scenario(args)
+    args.horizon = _primary(args, scenario)
+    out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
     search = SizeSearch(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
                         budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers,
-                        precision=args.precision)
-    search.check()
-    ranges = ranges_of(scenario, args.vary)
-    assurance = args.power if args.assurance is None else args.assurance
-    if not 0 < assurance < 1:
-        raise LabsimError(f"--assurance must lie between 0 and 1, exclusive (got {assurance})")
+                        precision=args.precision, progress=not args.json)
+    request = SizeRequest(search, tuple(ranges_of(scenario, args.vary)), args.assurance, args.estimand)
+    request.check()
     from labsim.results.output import check_out_dir
 
     check_out_dir(out, args.force)
-    from labsim.design.evidence import size_over_evidence
+    done = run_size(scenario, request, start=start)
+    overrides = list(args.overrides) + ([f"design.randomisation={args.design}"] if args.design else [])
     from labsim.report.answers import size_text
+    from labsim.report.charts import write_charts_for
 
-    from labsim.design.rollout import add_to_size
-    from labsim.design.worlds import size_of
-    from labsim.sweep.runner import executor
-
-    with executor("local", args.workers) as pool:  # one pool: the roll-out worlds are the search's, kept burned in
-        answer = size_over_evidence(scenario, search, ranges, assurance, progress=not args.json, pool=pool)
-        found, rows = answer.as_json(), answer.rows
-        add_to_size(found, rows, scenario, by=args.by, base=size_of(scenario, args.by), estimand=args.estimand,
-                    power=args.power, alpha=args.alpha, horizon=args.horizon, seed=args.seed, workers=args.workers,
-                    progress=not args.json, pool=pool)
-    return _write_answer(args, "size", found, rows, scenario, path, overrides, out, size_text)
+    if not args.json:
+        print("drawing the charts ...", file=sys.stderr, flush=True)
+    write_size_folder(out, done, scenario, source=str(path), overrides=overrides, force=args.force,
+                      also=write_charts_for)
+    print(json.dumps(done.answer.to_json(), indent=2) if args.json else size_text(done.answer, out))
+    return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """Among the levers named, the cheapest pilot that answers with the assurance asked, or the best one
     --max-cost buys (docs/plan.md)."""
     path, scenario, overrides = _design_scenario(args)
-    check_horizon(args.horizon, scenario.weeks)
+    args.horizon = _primary(args, scenario)
     if scenario.costs is None:
         raise LabsimError(f"{path}: no [costs] table; labsim plan needs the buyer's costs (docs/plan.md lists them)")
     from labsim.design.plan import PlanSettings, as_json, parse_levers, plan
@@ -538,7 +464,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Rank the assumptions by how much they move the power at the planned size over their ranges."""
     path, scenario, overrides = _design_scenario(args)
-    check_horizon(args.horizon, scenario.weeks)
+    args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
     from labsim.design.sensitivity import Sensitivity, analyse, ranges_of
 
@@ -590,9 +516,9 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
 def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -> None:
     """Options `diagnose` and `size` share: design, horizon, alpha, seed, workers, output."""
     p.add_argument("--design", choices=("individual", "office", "saturation", "area"), help="evaluation design")
-    p.add_argument("--horizon", type=horizon, default=26,
+    p.add_argument("--horizon", type=horizon, default=None,
                    help="weeks after assignment employment is measured: 13, 26 or 52, at most the weeks "
-                   "simulated (default 26)")
+                   "simulated (default: the scenario's design.primary_horizon_weeks, 26 unless it says)")
     p.add_argument("--alpha", type=fraction, default=0.05, help="significance level, in (0, 1) (default 0.05)")
     p.add_argument("--seed", type=seed, default=1, help="root seed, 0 to 2^63 - 1 (default 1)")
     p.add_argument("--workers", type=workers, default=None,

@@ -22,7 +22,7 @@ from labsim.app.charts import ArmsChart, ParticipantsChart, StocksChart
 from labsim.app.draft import Draft, check_upload_size, from_file, from_upload
 from labsim.app.levers import ASSUMPTION, PLANNERS_CHOICE, Shown, shown_for
 from labsim.app.live import LiveModel
-from labsim.app.quick_size import QUICK, SizeJob, discard_answer, most_pilots, quick_settings, write_answer
+from labsim.app.quick_size import QUICK, SizeJob, discard_answer, quick_settings, quick_total, write_answer
 from labsim.config.errors import LabsimError
 from labsim.report.i18n import LANGS, number, percent, text
 
@@ -31,7 +31,7 @@ RUN_BATCH = 4  # weeks stepped between redraws while running
 
 
 def bundled_scenarios() -> dict[str, Path]:
-    from labsim.cli import bundled  # the cli's list of bundled scenarios (app sits beside the cli)
+    from labsim.catalog import bundled
 
     return bundled()
 
@@ -143,7 +143,7 @@ def SizePanel(draft: Draft, lang: str):
 
     with solara.Card(text("app_size_title", lang), classes=["labsim-size"]):
         solara.Markdown(text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
-                             h=settings.horizon, batch=QUICK["batch"], most=most_pilots(settings),
+                             h=settings.horizon, batch=QUICK["batch"], most=quick_total(draft, settings),
                              tol=percent(settings.precision, lang)))
         running = job is not None and job.answer is None and job.error is None and not job.cancelled.is_set()
         with solara.Row():
@@ -169,23 +169,25 @@ def SizePanel(draft: Draft, lang: str):
 
 @solara.component
 def SizeAnswer(folder: Path, draft: Draft, lang: str):
-    """The answer: the verdict, the report's answer rows and the power curve, and its report."""
+    """The answer: the verdict (green only when the size job's answer says the places bought are enough at
+    its stated precision and across the evidence), the report's answer rows and the power curve, and its
+    report."""
     from labsim.report.report import answer_of, render
     from labsim.report.saved import load
     from labsim.report.sizing import power_chart
 
     saved = load(folder)
     size = saved.tables["size"]
-    places = saved.scenario["referral"]["target_participants"]  # of the scenario the search was run for
-    found = size.get("minimum_size") is not None
     said = answer_of(saved, lang)  # the report's own verdict and rows
+    judged = size.verdict()
     with solara.Column(classes=["labsim-size-answer"]):
         verdict = " ".join(said.verdict)
-        if found:
-            verdict += " " + text("app_verdict_enough" if places >= size["minimum_size"] else "app_verdict_short", lang)
-        why = dict(said.rows).get(text("n_note", lang), "-")  # the report's reason, in the page's language
-        note(verdict or text("app_verdict_none", lang, why=why),
-             "success" if found else "warning", ["labsim-verdict"])
+        if judged.green:
+            verdict += " " + text("app_verdict_enough", lang)
+        elif judged.needed is not None:
+            verdict += " " + text("app_verdict_needed", lang, n=number(judged.needed, lang))
+        verdict += "".join(" " + text(f"app_why_{why}", lang) for why in judged.reasons)
+        note(verdict, "success" if judged.green else "warning", ["labsim-verdict"])
         solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in said.rows))
         solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang, saved.tables.get("replications")),
                                 format="png")

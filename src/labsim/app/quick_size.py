@@ -1,9 +1,10 @@
 """"How large must it be?" on the page: a quick size search in a background process, with progress and
 cancel.
 
-The search is `labsim size` itself (design/size.py through the replication runner), with settings that
-answer within seconds on 2 cores (fi_2019: 7 s; docs/app.md): fewer pilots per batch, a smaller budget
-and a wider stated interval. It runs in a child process of its own (started fresh, never forked from the
+The search is `labsim size` itself: the one size job (design/size_job.py), with the scenario's evidence
+ranges, the roll-out worlds, the type-I check and the accounts, at settings that answer within seconds
+on 2 cores (docs/app.md): fewer pilots per batch, a smaller budget and a wider stated interval. Lower
+precision, never less of the answer: the page shows the precision it reached. It runs in a child process of its own (started fresh, never forked from the
 server's threads), so a search never holds up the page of this or another tab, and cancelling ends the
 process and its workers. The child reports each finished pilot, so the page shows a progress bar with time left.
 """
@@ -16,16 +17,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from labsim.config.scenario import Scenario
-from labsim.design.size import SizeSearch, most_pilots  # most_pilots: the page's progress total
+from labsim.design.size import SizeSearch
+from labsim.design.size_job import SizeRequest, search_pilots
 
-#: Quick settings: batches of 10 pilots, at most 40 (+10 for the type-I check), stop at +-50 %.
+if TYPE_CHECKING:
+    from labsim.design.size_job import SizeRun
+
+#: Quick settings: batches of 10 pilots, 40 in the central search (+10 for the type-I check, 10 for the
+#: accounts), stop at +-50 %; the evidence and the roll-out worlds come on top, as in `labsim size`.
 QUICK = {"batch": 10, "budget": 40, "precision": 0.5, "type_i_sims": 10}
 
 
@@ -34,28 +38,39 @@ def quick_settings(workers: int | None = None) -> SizeSearch:
     return SizeSearch(workers=workers, **QUICK)
 
 
-def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The size search, calling `on_pilot` as each simulated pilot finishes. The one place that calls
-    design/size.py: its simulator, wrapped to count the pilots it hands back (in the child process only)."""
-    from labsim.design.size import pool_simulator, search_size
+def quick_request(scenario: Scenario, s: SizeSearch) -> SizeRequest:
+    """The page's question: the size job with the scenario's own evidence ranges, at its primary horizon,
+    at the quick settings."""
+    from labsim.design.evidence import ranges_of
 
-    with pool_simulator(s) as run:
-        def counted(pairs, size, label, *figures):
-            rows = run(pairs, size, label, *figures)
-            for _ in rows:
-                on_pilot()
-            return rows
+    return SizeRequest(replace(s, horizon=scenario.design.primary_horizon_weeks), tuple(ranges_of(scenario, [])))
 
-        answer = search_size(scenario, s, run=counted)
-    return answer.as_json(), answer.rows
+
+def quick_total(draft, s: SizeSearch) -> int:
+    """The most pilots the page's searches simulate for the draft's scenario (its central search alone
+    when the draft is not a valid scenario yet: the page says why when it is started)."""
+    from labsim.config.errors import LabsimError
+    from labsim.design.size import most_pilots
+
+    try:
+        return search_pilots(quick_request(draft.scenario(), s))
+    except LabsimError:
+        return most_pilots(s)
+
+
+def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> SizeRun:
+    """The size job (design/size_job.py, as `labsim size` runs it) at the quick settings, calling
+    `on_pilot` as each simulated pilot of its searches finishes."""
+    from labsim.design.size_job import run_size
+
+    return run_size(scenario, quick_request(scenario, s), on_pilot=on_pilot)
 
 
 def _child(scenario: Scenario, s: SizeSearch, conn) -> None:
-    """The child process: run the search, send ("pilot",) per pilot, then ("done", answer, rows) or
+    """The child process: run the search, send ("pilot",) per pilot, then ("done", SizeRun) or
     ("error", message)."""
     try:
-        answer, rows = search(scenario, s, lambda: conn.send(("pilot",)))
-        conn.send(("done", answer, rows))
+        conn.send(("done", search(scenario, s, lambda: conn.send(("pilot",)))))
     except Exception as err:  # the page shows it; the server goes on
         conn.send(("error", f"{type(err).__name__}: {err}" if not str(err) else str(err)))
     finally:
@@ -84,11 +99,10 @@ class SizeJob:
 
     def __init__(self, scenario: Scenario, s: SizeSearch) -> None:
         self.scenario, self.settings = scenario, s
-        self.total = most_pilots(s)
+        self.total = search_pilots(quick_request(scenario, s))
         self.done = 0
         self.started = time.monotonic()
-        self.answer: dict[str, Any] | None = None
-        self.rows: pd.DataFrame | None = None
+        self.answer: SizeRun | None = None
         self.error: str | None = None
         self.cancelled = threading.Event()
         context = multiprocessing.get_context("spawn")  # the server is threaded: never fork it
@@ -114,7 +128,7 @@ class SizeJob:
                 if message[0] == "pilot":
                     self.done += 1
                 elif message[0] == "done":
-                    self.answer, self.rows = message[1], message[2]
+                    self.answer = message[1]
                     break
                 else:
                     self.error = message[1]
@@ -141,12 +155,10 @@ class SizeJob:
 def write_answer(job: SizeJob, source: str) -> Path:
     """The finished search as a `labsim size` folder (size.json, power curve, replications), in a fresh
     temporary folder, for the report layer to read."""
-    from labsim.design.output import write_design_folder
+    from labsim.design.output import write_size_folder
 
     out = Path(tempfile.mkdtemp(prefix="labsim-app-size-")) / "size"
-    answer = {**job.answer, "scenario": job.scenario.name}
-    return write_design_folder(out, "size", answer, job.rows, job.scenario, source=source, seed=job.settings.seed,
-                               overrides=[])
+    return write_size_folder(out, job.answer, job.scenario, source=source, overrides=[])
 
 
 def discard_answer(folder: Path) -> None:

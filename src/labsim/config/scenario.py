@@ -335,10 +335,13 @@ class Design(Part):
     differences: those who become eligible in the weeks before the intake opens (weeks 1 to
     `referral.start_week - 1`) are recorded in both areas as the "before" cohorts, nobody referred.
     `treatment_share` 0 (nobody referred) and 1 (everyone eligible referred) give the no-pilot and
-    roll-out worlds the diagnosis compares the pilot with.
+    roll-out worlds the diagnosis compares the pilot with. `primary_horizon_weeks` names the outcome
+    horizon (13, 26 or 52 weeks after assignment) the pilot is judged on, named before it starts: sizes
+    and verdicts are read there, and the other horizons are shown as secondary (Holm-adjusted).
     """
 
     randomisation: Literal["individual", "office", "saturation", "area"] = "individual"
+    primary_horizon_weeks: Literal[13, 26, 52] = 26  # the horizon the pilot is judged on; the others secondary
     treatment_share: Share = 0.5
     estimator: Literal["difference", "adjusted"] = "difference"  # adjusted: for register covariates (Lin 2013)
     saturation_shares: list[Share] = [0.0, 0.25, 0.5, 0.75, 1.0]

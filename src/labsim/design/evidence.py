@@ -27,7 +27,6 @@ So the joint evidence costs one search of half the central budget, whatever the 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,8 +41,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.power_fit import JointFit
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    MinimumSize, Search, Simulate, SizeAnswer, SizeSearch, bracket, most_filled, most_pilots, pool_simulator,
-    search_bar, search_size, size_bounds, stderr_lines, widen,
+    CentralSearch, MinimumSize, Search, Simulate, SizeSearch, bracket, most_filled, size_bounds, widen,
 )
 from labsim.design.worlds import at_size
 from labsim.world.burn_in import PILOT_SECTIONS
@@ -151,32 +149,6 @@ class Evidence:
         """The assumption that dominates the spread (the largest share), if any varies and its effect is
         distinguishable from the pilots' noise."""
         return self.influence[0] if self.influence and self.influence[0].distinguishable else None
-
-    def as_json(self) -> dict[str, Any]:
-        found = self.size_for_assurance
-        top = self.dominant()
-        return {
-            "minimum_size_by_assumption": [
-                {"path": v.path, "value": v.value, "minimum_size": v.minimum.as_size() if v.minimum else None,
-                 "minimum_size_ci": v.minimum.ci() if v.minimum else None, "status": v.status,
-                 "places_filled": v.places_filled}
-                for v in self.by_assumption],
-            "assurance_curve": [{"size": p.size, "assurance": p.assurance, "assurance_se": p.assurance_se,
-                                 "fitted": p.fitted, "fitted_ci": [p.fitted_low, p.fitted_high]}
-                                for p in self.curve],
-            "assurance_fit": self.fit,
-            "assurance_sims": self.sims,
-            "target_assurance": self.target,
-            "size_for_assurance": found.as_size() if found else None,
-            "size_for_assurance_ci": found.ci() if found else None,
-            "influence": [{"path": i.path, "share": i.share, "share_ci": list(i.share_ci), "halved_range": [i.halved_low, i.halved_high],
-                           "size_if_halved": math.ceil(i.size_if_halved) if i.size_if_halved is not None else None,
-                           "saving": round(i.saving) if i.saving is not None else None,
-                           "saving_ci": [round(x) if math.isfinite(x) else None for x in i.saving_ci]
-                           if i.saving_ci else None, "distinguishable": i.distinguishable}
-                          for i in self.influence],
-            "pin_down_first": top.path if top else None,
-        }
 
 
 def ranges_of(scenario: Scenario, vary: list[str]) -> list[Range]:
@@ -363,7 +335,7 @@ def joint_fit(search: Search, varied: list[Range]) -> JointFit | None:
     return JointFit.of(df, scaled_values(df, varied))
 
 
-def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], central: SizeAnswer,
+def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], central: CentralSearch,
                     target: float, say: Callable[[str], None] = lambda msg: None) -> Evidence:
     """The joint search over every range at once, bracketed around the central answer, and what its one
     fit says: the assurance curve and the size for `target`, each range's ends, each assumption's share."""
@@ -401,7 +373,7 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
     return Evidence(ends, curve, found, target, len(rows), rows, influence, fit.kind)
 
 
-def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSearch, central: SizeAnswer,
+def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSearch, central: CentralSearch,
          search: Search, coef: np.ndarray, sigma: np.ndarray) -> SizeAtValue:
     """The minimum size for the target power with `r` at `value` and the others at the scenario's values,
     read from the joint fit (the central value: the central search's own answer)."""
@@ -455,30 +427,3 @@ def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: 
                              bool(abs(fit.params[2 + j]) > 1.96 * se)))
     return sorted(out, key=lambda i: -i.share)
 
-
-def size_over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], target: float,
-                       progress: bool = False, run: Simulate | None = None, pool: Any = None) -> SizeAnswer:
-    """The size search, and with ranges its answer over the evidence (keys added to size.json); its pilots
-    on `pool` when given (else a pool of its own)."""
-    s.check()
-    s.progress = s.progress or progress
-    if run is None:
-        # one bar over the central search and the joint search (half a budget, however many ranges)
-        total = most_pilots(s) + (max(3 * s.batch, s.budget // 2) if ranges else 0)
-        with search_bar(s, total) as (bar, say):
-            with pool_simulator(s, bar, pool) as pool_run:
-                return _over_evidence(scenario, s, ranges, target, pool_run, say)
-    return _over_evidence(scenario, s, ranges, target, run, stderr_lines(s.progress))
-
-
-def _over_evidence(scenario: Scenario, s: SizeSearch, ranges: list[Range], target: float, run: Simulate,
-                   say: Callable[[str], None]) -> SizeAnswer:
-    answer = search_size(scenario, s, run=run, say=say)
-    if not ranges:
-        return answer
-    started = time.perf_counter()
-    evidence = assess_evidence(scenario, s, run, ranges, answer, target, say)
-    answer.extra.update(evidence.as_json())
-    answer.sims_total += evidence.sims
-    answer.seconds = round(answer.seconds + time.perf_counter() - started, 1)
-    return answer

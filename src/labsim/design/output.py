@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from labsim.config.scenario import Scenario
 from labsim.results.output import manifest, staged_dir, write_json
+
+if TYPE_CHECKING:
+    from labsim.design.size_job import SizeRun
 
 
 def _clean(value: Any) -> Any:
@@ -32,13 +36,28 @@ def write_design_folder(
     source: str, seed: int, overrides: list[str], force: bool = False,
     also: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Write `<name>.json`, replications.parquet (+ power_curve.csv for a size search) and manifest.json."""
+    """Write `<name>.json`, replications.parquet and manifest.json."""
     with staged_dir(Path(out_dir), force) as tmp:
         write_json(tmp / f"{name}.json", _clean(answer))
         rows.to_parquet(tmp / "replications.parquet", index=False)
-        if "power_curve" in answer:
-            pd.DataFrame(answer["power_curve"]).to_csv(tmp / "power_curve.csv", index=False)
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
+        if also is not None:
+            also(tmp)
+    return Path(out_dir)
+
+
+def write_size_folder(
+    out_dir: Path, done: SizeRun, scenario: Scenario, *, source: str, overrides: list[str], force: bool = False,
+    also: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write size.json (the typed answer, docs/formats.md), replications.parquet, power_curve.csv and
+    manifest.json, atomically."""
+    answer = done.answer
+    with staged_dir(Path(out_dir), force) as tmp:
+        write_json(tmp / "size.json", answer.to_json())
+        done.rows.to_parquet(tmp / "replications.parquet", index=False)
+        pd.DataFrame([asdict(p) for p in answer.power_curve]).to_csv(tmp / "power_curve.csv", index=False)
+        write_json(tmp / "manifest.json", manifest(scenario, source, answer.question.seed, scenario.weeks, overrides))
         if also is not None:
             also(tmp)
     return Path(out_dir)

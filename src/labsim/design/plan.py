@@ -38,7 +38,8 @@ import pandas as pd
 from labsim.config.errors import LabsimError
 from labsim.config.payment import PRESETS
 from labsim.config.scenario import Scenario, set_field
-from labsim.design.evidence import ranges_of, size_over_evidence
+from labsim.design.evidence import ranges_of
+from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.replicate import ALL_FIGURES
 from labsim.design.size import (
     SizeSearch, Simulate, analytic_power, fitted_power, most_pilots, pool_simulator, reference,
@@ -296,31 +297,40 @@ def probe(scenario: Scenario, s: PlanSettings, run: Simulate) -> Probe:
 
 def _size_candidate(scenario: Scenario, s: SizeSearch, assurance: float, run: Simulate, pool: Any,
                     rollout: bool = True) -> CandidateSize:
-    """The adapter to the size search: today size_over_evidence and (with `rollout`) the roll-out
-    overstatement (design/evidence.py, design/rollout.py), the same pilots `labsim size` runs."""
-    from labsim.design.rollout import add_to_size
+    """A candidate's full search through the one size job (design/size_job.py), the same answer `labsim
+    size` gives: over the evidence, with the roll-out overstatement (skipped with `rollout` False, for
+    stub simulators that have no worlds to roll out)."""
+    from labsim.design.size_job import SizeRequest, run_size
 
-    ranges = ranges_of(scenario, [])
-    answer = size_over_evidence(scenario, s, ranges, assurance, run=run)
-    found, rows = answer.as_json(), answer.rows
-    minimum, ci, status = found["minimum_size"], found["minimum_size_ci"] or [None, None], answer.status
-    if ranges and found.get("size_for_assurance"):  # the assurance over the evidence decides
-        minimum, ci = found["size_for_assurance"], found["size_for_assurance_ci"]
+    ranges = tuple(ranges_of(scenario, []))
+    request = SizeRequest(s, ranges, assurance, "itt")
+    done = run_size(scenario, request, run=run, pool=pool,
+                    counterfactuals=None if rollout else _no_rollout)
+    a, rows = done.answer, done.rows
+    minimum, ci, status = a.minimum_size, a.minimum_size_ci or [None, None], a.status
+    found = a.evidence.size_for_assurance if a.evidence else None
+    if ranges and found is not None:  # the assurance over the evidence decides
+        minimum, ci = found.as_size(), found.ci()
     elif ranges and minimum:  # the assurance search did not settle: the central size, marked as such
         status = "budget"
-    if rollout:
-        add_to_size(found, rows, scenario, base=scenario.referral.target_participants, estimand="pilot",
-                    power=s.power, alpha=s.alpha, horizon=s.horizon, seed=s.seed, workers=s.workers, pool=pool)
     acc = rows.loc[rows["part"] == "accounts"] if "part" in rows else rows.iloc[:0]
     paid = float((acc["purchaser_paid"] / acc["participants"].clip(lower=1)).mean()) if len(acc) else None
     tried = np.array(sorted(rows.loc[rows["part"] == "search", "size"].unique()), float)
     fitted = fitted_power(rows, tried)
     curve = [(float(n), float(p)) for n, p in zip(tried, fitted)] if fitted is not None else []
-    why = found.get("not_reachable") or {}
-    ends = [v["minimum_size"] for v in found.get("minimum_size_by_assumption", []) if v["minimum_size"]]
-    return CandidateSize(status, minimum, (ci[0], ci[1]), why.get("places_filled"), found["intake_weeks_needed"],
-                         found["break_even_clients"], found["providers_viable_share"], found.get("overstatement", {}),
-                         paid, curve, int(found["sims_total"]), (min(ends), max(ends)) if ends else (None, None))
+    ends = [e.minimum.as_size() for e in (a.evidence.by_assumption if a.evidence else ()) if e.minimum]
+    o = a.rollout.overstatement if rollout else None
+    return CandidateSize(status, minimum, (ci[0], ci[1]), a.unreachable.places_filled if a.unreachable else None,
+                         a.accounts.intake_weeks_needed, a.accounts.break_even_clients,
+                         a.accounts.providers_viable_share, o.as_dict() if o else {}, paid, curve, a.sims_total,
+                         (min(ends), max(ends)) if ends else (None, None))
+
+
+def _no_rollout(rows: pd.DataFrame, scenario: Scenario, **_: Any) -> Rollout:
+    """No roll-out worlds (a stub simulator has none): an empty part, NaN effects, no size."""
+    nan = math.nan
+    return Rollout(Overstatement(nan, nan, nan, nan, nan, (None, None), 0),
+                   RolloutSize(None, (None, None), None, None, ()), 0)
 
 
 # -- the store -----------------------------------------------------------------------------------------------

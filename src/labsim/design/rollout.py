@@ -35,7 +35,7 @@ from labsim.design.replicate import SEARCH_FIGURES, Job, cohort_mean, simulate
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, executor, run_tasks
 
-ESTIMANDS = ("itt", "rollout")
+ESTIMANDS = ("itt", "rollout")  # what a size answer's headline sizes for
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,29 @@ def size_to_detect(effect: float, fit: tuple[float, float] | None, power: float,
     return float(math.exp(log_n)) if log_n < 700 else math.inf  # beyond floats: no size detects it
 
 
-def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: float, filled_only: bool = False) -> dict:
+@dataclass(frozen=True)
+class RolloutPower:
+    """The power to detect the roll-out effect at one size tried, from the pilots' mean SE there."""
+
+    size: int
+    mean_se: float
+    power: float
+
+
+@dataclass(frozen=True)
+class RolloutSize:
+    """The size to detect the roll-out effect (None where none does) with its 95 % interval, the same
+    formula's size for the pilot's ITT, the fitted SE exponent b and the power by size tried."""
+
+    size: int | None
+    size_ci: tuple[int | None, int | None]
+    itt_size_formula: int | None
+    se_exponent: float | None
+    power_curve: tuple[RolloutPower, ...]
+
+
+def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: float,
+                 filled_only: bool = False) -> RolloutSize:
     """The size to detect the roll-out effect (and, by the same formula, the ITT), from the search's rows
     (one per simulated pilot: its size and SE). With `filled_only` (places as the lever) the SE curve is
     fitted against the places the pilots filled, as the size search's power fit is: beyond what the
@@ -178,13 +200,9 @@ def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: floa
     ends = [size_to_detect(o.rollout + s * z * o.rollout_se, fit, power, alpha) for s in (1, -1)]
     same_sign = np.sign(o.rollout + z * o.rollout_se) == np.sign(o.rollout - z * o.rollout_se)
     lo, hi = sorted(ends) if same_sign else (min(ends), math.inf)
-    return {
-        "size": _whole(n), "size_ci": [_whole(lo), _whole(hi)],
-        "itt_size_formula": _whole(size_to_detect(o.itt, fit, power, alpha)),
-        "se_exponent": None if fit is None else fit[1],
-        "power_curve": [{"size": int(s), "mean_se": float(se), "power": rollout_power(o.rollout, se, alpha)}
-                        for s, se in curve.items()],
-    }
+    return RolloutSize(_whole(n), (_whole(lo), _whole(hi)), _whole(size_to_detect(o.itt, fit, power, alpha)),
+                       None if fit is None else fit[1],
+                       tuple(RolloutPower(int(s), float(se), rollout_power(o.rollout, se, alpha)) for s, se in curve.items()))
 
 
 def _whole(x: float) -> int | None:
@@ -192,12 +210,27 @@ def _whole(x: float) -> int | None:
     return math.ceil(x) if math.isfinite(x) else None
 
 
-def add_to_size(answer: dict, rows: pd.DataFrame, scenario: Scenario, *, base: int, estimand: str, power: float,
-                alpha: float, horizon: int, seed: int, workers: int | None, by: str = "participants",
-                progress: bool = False, pool: Any = None) -> None:
-    """Put the overstatement (and, for estimand `rollout`, the size to detect the roll-out effect) into a
-    size answer, from the reference batch's worlds (the pilots at the scenario's own size `base`) run
-    again with no pilot and rolled out."""
+@dataclass(frozen=True)
+class Rollout:
+    """The size answer's roll-out part: the overstatement over the reference batch's worlds, the size to
+    detect the roll-out effect, and the simulations it took (a no-pilot and a roll-out run per world)."""
+
+    overstatement: Overstatement
+    size: RolloutSize
+    sims: int
+
+    def differs(self) -> bool:
+        """Whether the pilot's estimate and the roll-out effect are distinguishable: the overstatement's
+        95 % interval excludes 1 (then the answer gives the size for each)."""
+        lo, hi = self.overstatement.ratio_ci
+        return lo is not None and hi is not None and not lo <= 1 <= hi
+
+
+def rollout_part(rows: pd.DataFrame, scenario: Scenario, *, base: int, power: float, alpha: float, horizon: int,
+                 seed: int, workers: int | None, by: str = "participants", progress: bool = False,
+                 pool: Any = None) -> Rollout:
+    """The overstatement and the size to detect the roll-out effect, from the reference batch's worlds
+    (the pilots at the scenario's own size `base`) run again with no pilot and rolled out."""
     search = rows["part"] == "search" if "part" in rows else True
     ref = rows.loc[(rows["size"] == base) & search].drop_duplicates("replication")
     reps = ref["replication"].astype(int)
@@ -208,8 +241,4 @@ def add_to_size(answer: dict, rows: pd.DataFrame, scenario: Scenario, *, base: i
                                           pool=pool)
     pairs = paired_effects(ref, nones, rollouts)
     o = overstatement(pairs["itt"].to_numpy(), pairs["rollout_effect"].to_numpy())
-    answer["estimand"] = estimand
-    answer["overstatement"] = o.as_dict()
-    answer["sims_total"] = answer.get("sims_total", 0) + 2 * len(ref)
-    if estimand == "rollout":
-        answer["rollout_size"] = rollout_size(o, rows, power, alpha, filled_only=by == "participants")
+    return Rollout(o, rollout_size(o, rows, power, alpha, filled_only=by == "participants"), 2 * len(ref))

@@ -12,7 +12,9 @@ The search reads as its parts, each a function with a typed result:
    its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`). Sequential batches go to the
    current N* until the interval is within +-`precision` of N*, or the budget of simulations is spent. An
    N* beyond the places the catchment fills (`most_filled`) cannot be reached by a larger target.
-4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`).
+4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`); and
+   `analytic_near`: the two-sample formula's size from the pilots nearest N*, their pooled effect and
+   spread (`AnalyticSize`), so that the formula printed beside N* rests on the pilots that found it.
 5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
    it (what the purchaser paid, providers viable, their break-even), in the reference batch's worlds.
 The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARCH_FIGURES`), so each stops
@@ -30,7 +32,8 @@ sizes at different assumptions differ by the assumption, not by the worlds drawn
 reach (no effect, or power still short at the largest size allowed) gets an answer, not an endless search.
 
 The simulator is injectable (`Simulate`): the command runs real pilots on a process pool, tests a stub.
-`search_size(scenario, settings) -> SizeAnswer` is the entry point; `SizeAnswer.as_json()` is size.json.
+`search_size(scenario, settings) -> CentralSearch` is the central search; the planner's whole answer
+(evidence, roll-out, accounts) is the size job's (design/size_job.py), which every caller uses.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -141,6 +144,54 @@ class MinimumSize:
 
 
 @dataclass(frozen=True)
+class AnalyticSize:
+    """The two-sample formula's size from the pilots the search ran nearest N* (`pilots` of them, at mean
+    size `near` on the lever, `reached` places filled): their pooled effect `effect` (its SE `effect_se`
+    over pilots) and their mean standard error `spread`. With a normal test the SE falls as 1/sqrt(N), so
+    N = reached x ((z_{1-alpha/2} + z_power) spread / effect)^2; `ci` maps the effect's 95 % interval.
+    Measured where the answer lies, not at the scenario's own size: effect and spread there are what the
+    simulation itself sees (docs/evaluation.md, "The analytic size")."""
+
+    size: float
+    ci: tuple[float, float]
+    effect: float
+    effect_se: float
+    spread: float
+    near: float
+    reached: float
+    pilots: int
+
+
+def analytic_near(df: pd.DataFrame, n_star: float, alpha: float, power: float, share: float = 0.25) -> AnalyticSize | None:
+    """The formula's size from the search's pilots whose size lies within +-`share` of N* (the batch
+    nearest N* when none does); None without a usable effect or spread."""
+    df = df.loc[df["part"] == "search"] if "part" in df else df
+    if df.empty or not math.isfinite(n_star):
+        return None
+    near = df.loc[(df["size"] - n_star).abs() <= share * n_star]
+    if near.empty:
+        sizes = df["size"].unique()
+        near = df.loc[df["size"] == sizes[np.argmin(np.abs(sizes - n_star))]]
+    est, se = near["estimate"].to_numpy(float), near["se"].to_numpy(float)
+    ok = np.isfinite(est) & np.isfinite(se) & (se > 0)
+    if ok.sum() < 2:
+        return None
+    effect, effect_se = float(est[ok].mean()), float(est[ok].std(ddof=1) / math.sqrt(ok.sum()))
+    spread = float(np.sqrt(np.mean(se[ok] ** 2)))  # the mean variance, so the SEs of different sizes pool
+    reached_n = float(near["reached" if "reached" in near else "size"].to_numpy(float)[ok].mean())
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+
+    def size_for(d: float) -> float:
+        return reached_n * (z * spread / d) ** 2 if d != 0 else math.inf
+
+    half = stats.norm.ppf(0.975) * effect_se
+    ends = sorted(size_for(abs(effect) + sgn * half) for sgn in (1, -1)) if abs(effect) > half \
+        else [size_for(abs(effect) + half), math.inf]
+    return AnalyticSize(size_for(effect), (ends[0], ends[1]), effect, effect_se, spread,
+                        float(near["size"].mean()), reached_n, int(ok.sum()))
+
+
+@dataclass(frozen=True)
 class TypeICheck:
     """The rejection rate with no effect, with its exact (Clopper-Pearson) 95 % interval."""
 
@@ -195,55 +246,29 @@ class Trials:
         return int(self.frame()["size"].max()) if self.rows else 0
 
 
-@dataclass
-class SizeAnswer:
-    """The answer of a size search: what size.json holds (`as_json`) and every replication (`rows`)."""
+@dataclass(frozen=True)
+class CentralSearch:
+    """The search at the scenario's own assumptions: its parts, every replication (`rows`: the search's
+    pilots, column `part` "search", and the accounts batch at N*, "accounts"), and what the size job
+    (design/size_job.py) turns into the planner's answer."""
 
     settings: SizeSearch
-    design: str
-    referral_mode: str
     status: str  # found, not_reachable or budget
     message: str
     minimum: MinimumSize | None
     reference: Reference
-    power_curve: list[PowerPoint]
+    analytic: AnalyticSize | None
+    power_curve: tuple[PowerPoint, ...]
     type_i: TypeICheck | None
-    eligible_needed: int | None
-    intake_weeks_needed: float | None
-    intake_filled_share: float
-    break_even_clients: float | None
-    providers_viable_share: float
-    sims_total: int
-    seconds: float
+    unreachable: Unreachable | None  # why no size reached the target (status not_reachable)
     rows: pd.DataFrame
-    extra: dict[str, Any] = field(default_factory=dict)  # keys other parts add (evidence, estimand)
-    unreachable: Unreachable | None = None  # why no size reached the target (status not_reachable)
+    sims: int
+    seconds: float
 
-    def as_json(self) -> dict[str, Any]:
-        s, ref = self.settings, self.reference
-        out = {
-            "by": s.by, "target_power": s.power, "alpha": s.alpha, "horizon_weeks": s.horizon,
-            "precision": s.precision, "design": self.design, "referral_mode": self.referral_mode,
-            "status": self.status, "message": self.message,
-            "not_reachable": asdict(self.unreachable) if self.unreachable else None,
-            "fit": fit_kind(self.rows.loc[self.rows["part"] == "search"]),
-            "minimum_size": self.minimum.as_size() if self.minimum else None,
-            "minimum_size_ci": self.minimum.ci() if self.minimum else None,
-            "analytic_size": math.ceil(ref.analytic_size) if math.isfinite(ref.analytic_size) else None,
-            "analytic_size_ci": [math.ceil(x) if math.isfinite(x) else None for x in ref.analytic_size_range],
-            "reference": {**asdict(ref), "analytic_size_range": list(ref.analytic_size_range)},
-            "power_curve": [asdict(p) for p in self.power_curve],
-            "eligible_needed": self.eligible_needed,
-            "intake_weeks_needed": self.intake_weeks_needed,
-            "intake_filled_share": self.intake_filled_share,
-            "break_even_clients": self.break_even_clients,
-            "providers_viable_share": self.providers_viable_share,
-            "type_i_error": {**asdict(self.type_i), "ci": list(self.type_i.ci)} if self.type_i else None,
-            "sims_total": self.sims_total,
-            "seconds": self.seconds,
-        }
-        out.update(self.extra)
-        return out
+    @property
+    def fit(self) -> str:
+        """The power fit N* was read from: "z" or "probit" (design/power_fit.py)."""
+        return fit_kind(self.rows.loc[self.rows["part"] == "search"])
 
 
 # -- the simulator -------------------------------------------------------------------------------------
@@ -483,7 +508,7 @@ def _not_reachable(search: Search, ref: Reference) -> Unreachable:
 
 
 def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False, run: Simulate | None = None,
-                say: Callable[[str], None] | None = None) -> SizeAnswer:
+                say: Callable[[str], None] | None = None) -> CentralSearch:
     """Run the search (on real pilots, or on `run` if given); return the answer with every replication.
     `say` prints the search's steps (default: to stderr when `progress`)."""
     s.check()
@@ -519,8 +544,9 @@ def search_bar(s: SizeSearch, total: int) -> Iterator[tuple[Progress | None, Cal
             bar.close()
 
 
-def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str], None]) -> SizeAnswer:
-    """The search's steps: reference, bracket, widen, refine, then the type-I check at the answer."""
+def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str], None]) -> CentralSearch:
+    """The search's steps: reference, bracket, widen, refine, then the type-I check and the accounts batch
+    at the answer."""
     started = time.perf_counter()
     low, high = size_bounds(scenario, s)
     base = min(max(size_of(scenario, s.by), low), high)
@@ -543,47 +569,21 @@ def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str
             type_i = type_i_check(scenario, s, run, size)
         say(f"accounts: {s.batch} pilots at {s.by} = {size:,} over the scenario's {scenario.weeks} weeks")
         accounts = accounts_at(scenario, s, run, size)
-    answer = _answer(scenario, s, search.trials, accounts, ref, found, status, message, type_i)
-    answer.seconds = round(time.perf_counter() - started, 1)
-    answer.unreachable = unreachable
-    return answer
-
-
-def _answer(scenario: Scenario, s: SizeSearch, trials: Trials, accounts: list[dict[str, Any]], ref: Reference,
-            found: MinimumSize | None, status: str, message: str, type_i: TypeICheck | None) -> SizeAnswer:
-    """What the planner needs at N*: eligible to randomise, intake weeks, providers' break-even, from the
-    accounts batch at N* (without a minimum size: intake figures at the largest size tried, no accounts)."""
-    curve = trials.curve()
-    rows = trials.frame().assign(part="search")
+    rows = search.trials.frame().assign(part="search")
     if accounts:
         rows = pd.concat([rows, pd.DataFrame(accounts)], ignore_index=True)
-        at = rows.loc[rows["part"] == "accounts"]
-    else:
-        at = rows.loc[rows["size"] == rows["size"].max()]
-    near = int(at["size"].iloc[0])
-    n_star = found.as_size() if found else None
-    eligible = float(at["assigned"].mean()) / near * n_star if n_star else None
-    filled = float(at["week_target_reached"].notna().mean()) if "week_target_reached" in at else 0.0
-    weeks = None
-    if n_star and s.by == "participants" and filled > 0.5:
-        spent = (at["week_target_reached"] - scenario.referral.start_week + 1).mean()
-        weeks = float(spent / near * n_star)
-    elif n_star and s.by == "intake-weeks":
-        weeks = float(n_star)
+    analytic = analytic_near(rows, found.n_star, s.alpha, s.power) if found else None
+    return CentralSearch(s, status, message, found, ref, analytic, power_points(search.trials, ref, s.alpha), type_i,
+                         unreachable, rows, int(len(rows)) + (type_i.sims if type_i else 0),
+                         round(time.perf_counter() - started, 1))
+
+
+def power_points(trials: Trials, ref: Reference, alpha: float) -> tuple[PowerPoint, ...]:
+    """The simulated power at each size tried, with the formula's power at the places filled beside it."""
     points = []
-    for _, r in curve.iterrows():
-        analytic = ref.analytic_power(min(r["size"], r["reached"]), s.alpha)  # the formula at the places filled
+    for _, r in trials.curve().iterrows():
+        analytic = ref.analytic_power(min(r["size"], r["reached"]), alpha)
         points.append(PowerPoint(int(r["size"]), float(r["power"]), float(r["power_se"]),
                                  float(analytic) if np.isfinite(analytic) else None, float(r["mean_se"]), int(r["sims"]),
                                  float(r["reached"])))
-    break_even = at["break_even_clients"]
-    return SizeAnswer(
-        settings=s, design=scenario.design.randomisation, referral_mode=scenario.referral.mode, status=status,
-        message=message, minimum=found, reference=ref, power_curve=points, type_i=type_i,
-        eligible_needed=round(eligible) if eligible else None,
-        intake_weeks_needed=round(weeks, 1) if weeks else None, intake_filled_share=filled,
-        break_even_clients=float(break_even.mean()) if break_even.notna().any() else None,
-        providers_viable_share=float(at["providers_viable"].mean()),
-        sims_total=int(len(rows)) + (type_i.sims if type_i else 0), seconds=0.0, rows=rows,
-    )
-
+    return tuple(points)

@@ -12,17 +12,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from labsim.report import comparisons
-from labsim.report.sizing import near_minimum
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
 from labsim.results.summary import HORIZONS, flat_summary
+
+if TYPE_CHECKING:
+    from labsim.design.size import MinimumSize
+    from labsim.design.size_job import SizeAnswer
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
 
@@ -81,23 +84,35 @@ def _unit(by: str | None, lang: str) -> str:
 # -- one run ------------------------------------------------------------------------------------------
 
 
-def effect_at(summary: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
-    """The horizon a run's verdict is read at: 26 weeks if observed, else 13, else 52."""
-    for h in (26, 13, 52):
+def effect_at(summary: dict[str, Any], primary: int = 26) -> tuple[int, dict[str, Any]] | None:
+    """The horizon a run's verdict is read at: the scenario's primary horizon if observed, else the
+    nearest observed one (26, 13, 52 weeks in that order)."""
+    for h in (primary, *(h for h in (26, 13, 52) if h != primary)):
         e = summary.get("employment_rate", {}).get(f"{h}w")
         if e and _ok(e.get("difference")) and _ok(e.get("se")):
             return h, e
     return None
 
 
-def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
-    """Filled or not, significant or not at the horizon; then volume, take-up, effects by arm, costs."""
+def holm(p_values: dict[int, float]) -> dict[int, float]:
+    """Holm's step-down adjusted p-values (the family: every horizon shown)."""
+    order = sorted(p_values, key=p_values.get)
+    out, running = {}, 0.0
+    for i, h in enumerate(order):
+        running = max(running, min(1.0, (len(order) - i) * p_values[h]))
+        out[h] = running
+    return out
+
+
+def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> Answer:
+    """Filled or not, significant or not at the primary horizon; then volume, take-up, effects by arm
+    (the others marked secondary, with Holm-adjusted p-values), costs."""
     p = summary["participants"]
     reached, target = number(p["reached"], lang), number(p["target"], lang)
     verdict = [text("v_run_filled", lang, reached=reached, target=target, week=p["week_target_reached"])
                if p.get("week_target_reached") is not None
                else text("v_run_not_filled", lang, reached=reached, target=target)]
-    found = effect_at(summary)
+    found = effect_at(summary, primary)
     if found is None:
         verdict.append(text("v_run_no_effect", lang))
     else:
@@ -112,14 +127,18 @@ def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
     if a:
         rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.get("pilot"), lang),
                                                      control=number(a.get("control"), lang))))
-    for h in HORIZONS:
-        e = summary["employment_rate"].get(f"{h}w", {})
-        if not (_ok(e.get("difference")) and _ok(e.get("se"))):
-            continue
+    from scipy.stats import norm  # here: scipy.stats takes a second to import
+
+    shown = {h: summary["employment_rate"].get(f"{h}w", {}) for h in HORIZONS}
+    shown = {h: e for h, e in shown.items() if _ok(e.get("difference")) and _ok(e.get("se")) and e["se"] > 0}
+    adjusted = holm({h: float(2 * norm.sf(abs(e["difference"] / e["se"]))) for h, e in shown.items()})
+    judged = found[0] if found else primary
+    for h, e in shown.items():
         d, half = e["difference"], Z95 * e["se"]
+        role = text("n_primary", lang) if h == judged else text("n_secondary", lang, p=number(adjusted[h], lang, 3))
         rows.append((text("n_effect", lang, h=h), text(
             "n_effect_arms_v", lang, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False)),
-            pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1))))
+            pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1)) + f" ({role})"))
     paid = summary.get("purchaser_paid_eur", {}).get("total")
     if paid is not None:
         rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang),
@@ -226,65 +245,102 @@ def _interval(ci, lang: str, fmt=None) -> str:
     return span(fmt(lo) if lo is not None else "-", fmt(hi) if hi is not None else text("n_no_limit", lang))
 
 
-def size_answer(s: dict[str, Any], replications: pd.DataFrame | None = None, lang: str = "en") -> Answer:
-    """The minimum size and its interval first; then the effect it is sized for, the formula's size,
-    intake, providers' break-even, the type-I check, figures at the minimum size and power by size."""
-    unit, power = _unit(s.get("by"), lang), s.get("target_power", s.get("power", 0.8))
-    ref = s.get("reference") or {}
-    h = s.get("horizon_weeks", 26)
-    n = s.get("minimum_size")
-    curve = s.get("power_curve") or []
-    if n is not None:
-        verdict = [text("v_size_found", lang, n=number(n, lang), unit=unit, range=_interval(s.get("minimum_size_ci"), lang),
-                        power=percent(power, lang), effect=_pp(ref.get("itt"), lang, sign=False), h=h)]
+def size_answer(a: SizeAnswer, lang: str = "en") -> Answer:
+    """The headline size and its interval first (the evidence range before it, both sizes after it where
+    the pilot's estimate and the roll-out effect differ); then the effect it is sized for, the formula's
+    size, the precision, intake, costs, break-even, the type-I check and power by size."""
+    q, ref, unit = a.question, a.reference, _unit(a.question.by, lang)
+    head, h = a.headline(), q.horizon_weeks
+    if head.size is not None:
+        verdict = [text(f"v_size_found_{head.estimand}", lang, n=number(head.size, lang), unit=unit,
+                        range=_interval(head.size_ci, lang), power=percent(q.target_power, lang),
+                        effect=_pp(head.effect, lang, sign=False), h=h)]
     else:
-        largest = max((p["size"] for p in curve), default=None)
-        verdict = [text("v_size_not_found", lang, n=number(largest, lang), unit=unit, power=percent(power, lang))]
-    verdict = _range_verdict(s, unit, lang) + verdict
+        largest = max((p.size for p in a.power_curve), default=None)
+        verdict = [text("v_size_not_found", lang, n=number(largest, lang), unit=unit, power=percent(q.target_power, lang))]
+    verdict = _range_verdict(a, unit, lang) + verdict + _both_sizes(a, unit, lang)
     rows = [(text("n_minimum_size", lang),
-             text("n_minimum_size_v", lang, n=number(n, lang), unit=unit, range=_interval(s.get("minimum_size_ci"), lang))
-             if n is not None else text("n_not_found", lang))]
-    if _ok(ref.get("itt")):
-        half = Z95 * ref.get("itt_se", math.nan)
+             text("n_minimum_size_v", lang, n=number(a.minimum_size, lang), unit=unit,
+                  range=_interval(a.minimum_size_ci, lang)) if a.minimum_size is not None else text("n_not_found", lang))]
+    if _ok(ref.itt):
+        half = Z95 * ref.itt_se
         rows.append((text("n_effect_sized", lang), text(
-            "n_effect_sized_v", lang, d=_pp(ref["itt"], lang), h=h, size=number(ref.get("size"), lang), unit=unit,
-            range=span(_pp(ref["itt"] - half, lang, sign=False), _pp(ref["itt"] + half, lang, sign=False)))))
-    if s.get("analytic_size") is not None:
-        value = number(s["analytic_size"], lang)
-        if (s.get("analytic_size_ci") or [None])[0] is not None:
-            value = text("n_analytic_v", lang, n=value, range=_interval(s["analytic_size_ci"], lang))
-        rows.append((text("n_analytic", lang), value))
-    for key, name in (("n_eligible", "eligible_needed"), ("n_intake_weeks", "intake_weeks_needed")):
-        if s.get(name) is not None:
-            rows.append((text(key, lang), number(s[name], lang, 1 if name == "intake_weeks_needed" else 0)))
-    if s.get("break_even_clients") is not None:
-        rows.append((text("n_break_even", lang), text("n_break_even_v", lang, n=number(s["break_even_clients"], lang))))
-    t = s.get("type_i_error")
-    if t:
+            "n_effect_sized_v", lang, d=_pp(ref.itt, lang), h=h, size=number(ref.size, lang), unit=unit,
+            range=span(_pp(ref.itt - half, lang, sign=False), _pp(ref.itt + half, lang, sign=False)))))
+    if a.analytic is not None and math.isfinite(a.analytic.size):
+        rows.append((text("n_analytic", lang), text(
+            "n_analytic_near_v", lang, n=number(math.ceil(a.analytic.size), lang), range=_interval(
+                [math.floor(x) if math.isfinite(x) else None for x in a.analytic.ci], lang),
+            k=a.analytic.pilots, ratio=number(a.minimum.n_star / a.analytic.size, lang, 2) if a.minimum else "-")))
+    rows.append((text("n_precision", lang), text(
+        "n_precision_v", lang, asked=percent(q.precision, lang, 0), reached=_reached(a.minimum, lang),
+        sims=number(a.sims_total, lang), batch=q.batch)))
+    acc = a.accounts
+    for key, value in (("n_eligible", acc.eligible_needed), ("n_intake_weeks", acc.intake_weeks_needed)):
+        if value is not None:
+            rows.append((text(key, lang), number(value, lang, 1 if key == "n_intake_weeks" else 0)))
+    if acc.break_even_clients is not None:
+        rows.append((text("n_break_even", lang), text("n_break_even_v", lang, n=number(acc.break_even_clients, lang))))
+    if a.type_i is not None:
+        t = a.type_i
         rows.append((text("n_type_i", lang), text(
-            "n_type_i_v", lang, rate=percent(t["rate"], lang, 1), n=t["sims"], size=number(t.get("size"), lang),
-            range=_interval(t.get("ci"), lang, lambda x: percent(x, lang, 1)))))
-    at = near_minimum(s, replications)
-    if at is not None:
-        size = at["size"].iloc[0] if "size" in at else None
-        rows += replication_rows(at, lang, at=f"{number(size, lang)} {unit}" if size is not None else None)
-    if s.get("status") == "budget":
+            "n_type_i_v", lang, rate=percent(t.rate, lang, 1), n=t.sims, size=number(t.size, lang),
+            range=_interval(t.ci, lang, lambda x: percent(x, lang, 1)))))
+    rows += accounts_rows(a, unit, lang)
+    if a.status == "budget":
         rows.append((text("n_note", lang), text("n_budget", lang)))
-    elif s.get("not_reachable"):
-        rows.append((text("n_note", lang), unreachable_text(s, unit, lang)))
-    rows += _uncertainty_rows(s, lang)
-    return Answer(verdict + _overstatement_words(s, lang), rows, _size_tables(s, lang))
+    elif a.unreachable is not None:
+        rows.append((text("n_note", lang), unreachable_text(a, unit, lang)))
+    rows += _uncertainty_rows(a, lang)
+    return Answer(verdict + _overstatement_words(a, lang), rows, _size_tables(a, lang))
 
 
-def unreachable_text(s: dict[str, Any], unit: str, lang: str) -> str:
-    """Why no size reached the target power (size.json `not_reachable`), in the report's language."""
-    u = s["not_reachable"]
-    said = text("n_unreachable", lang, n=number(u["largest"], lang), unit=unit,
-                power=percent(s.get("target_power", 0.8), lang), best=percent(u["best_power"], lang),
-                se=percent(u["best_power_se"], lang))
-    if u.get("places_filled") is not None:
-        said += text("n_unreachable_catchment", lang, n=number(u["places_filled"], lang))
-    elif u.get("no_effect"):
+def _reached(found: MinimumSize | None, lang: str) -> str:
+    """The precision N*'s interval reached: its half width as a share of N* ("-" without N*)."""
+    if found is None:
+        return "-"
+    if not math.isfinite(found.high):
+        return text("n_no_limit", lang)
+    return "+-" + percent((found.high - found.low) / 2 / found.n_star, lang, 0)
+
+
+def accounts_rows(a: SizeAnswer, unit: str, lang: str) -> list[tuple[str, str]]:
+    """Volumes and costs at the size the accounts batch ran (N*), from the answer's accounts part."""
+    acc = a.accounts
+
+    def label(key: str) -> str:
+        return text("n_at_size", lang, label=text(key, lang), size=f"{number(acc.size, lang)} {unit}")
+
+    rows = [(label("n_mean_participants"), number(acc.participants, lang))]
+    if acc.purchaser_paid is not None:
+        rows.append((label("n_paid"), text("n_paid_v", lang, total=number(acc.purchaser_paid, lang),
+                                           per=number(acc.paid_per_participant, lang))))
+    if acc.providers_viable_share is not None:
+        rows.append((label("n_providers_viable"), percent(acc.providers_viable_share, lang, 0)))
+    return rows
+
+
+def _both_sizes(a: SizeAnswer, unit: str, lang: str) -> list[str]:
+    """Where the overstatement's interval excludes 1, the size for each effect and which is the headline."""
+    r, o = a.rollout, a.rollout.overstatement
+    if not r.differs():
+        return []
+    return [text("v_size_both", lang, itt=_pp(o.itt, lang, sign=False), rollout=_pp(o.rollout, lang, sign=False),
+                 n_itt=number(a.minimum_size, lang) if a.minimum_size is not None else "–",
+                 r_itt=_interval(a.minimum_size_ci, lang), n_rollout=number(r.size.size, lang)
+                 if r.size.size is not None else "–", r_rollout=_interval(r.size.size_ci, lang), unit=unit,
+                 headline=text(f"headline_{a.question.estimand}", lang))]
+
+
+def unreachable_text(a: SizeAnswer, unit: str, lang: str) -> str:
+    """Why no size reached the target power (size.json `unreachable`), in the report's language."""
+    u = a.unreachable
+    said = text("n_unreachable", lang, n=number(u.largest, lang), unit=unit,
+                power=percent(a.question.target_power, lang), best=percent(u.best_power, lang),
+                se=percent(u.best_power_se, lang))
+    if u.places_filled is not None:
+        said += text("n_unreachable_catchment", lang, n=number(u.places_filled, lang))
+    elif u.no_effect:
         said += text("n_unreachable_no_effect", lang)
     return said
 
@@ -297,77 +353,85 @@ def _status(status: str | None, lang: str, places_filled: float | None = None) -
     return text(f"status_{status}", lang) if status in ("found", "not_reachable", "budget") else str(status or "")
 
 
-def _range_verdict(s: dict[str, Any], unit: str, lang: str) -> list[str]:
+def _range_verdict(a: SizeAnswer, unit: str, lang: str) -> list[str]:
     """The honest range first, where the scenario has assumptions with an evidence range: the size at their
     ends, and the size that gives the target chance of a significant result across them (assurance)."""
-    by = s.get("minimum_size_by_assumption") or []
-    if not by:
+    if a.evidence is None or not a.evidence.by_assumption:
         return []
-    what = ", ".join(lever_name(p, lang) for p in dict.fromkeys(str(v["path"]) for v in by))
-    known = [v["minimum_size"] for v in by if v["minimum_size"] is not None]
+    by = a.evidence.by_assumption
+    what = ", ".join(lever_name(p, lang) for p in dict.fromkeys(str(v.path) for v in by))
+    known = [v.minimum.as_size() for v in by if v.minimum is not None]
     lo = number(min(known), lang) if known else "–"
-    n, a = s.get("size_for_assurance"), percent(s.get("target_assurance", s.get("target_power")), lang)
-    if n is None:
-        return [text("v_size_range_none", lang, what=what, a=a, lo=lo, unit=unit)]
+    found, target = a.evidence.size_for_assurance, percent(a.evidence.target, lang)
+    if found is None:
+        return [text("v_size_range_none", lang, what=what, a=target, lo=lo, unit=unit)]
     key = "v_size_range" if len(known) == len(by) else "v_size_range_open"
-    filled = [v["places_filled"] for v in by if v.get("places_filled") is not None]
+    filled = [v.places_filled for v in by if v.places_filled is not None]
     if filled and key == "v_size_range_open":  # the unfavourable end needs more than the area can fill
         key = "v_size_range_catchment"
     return [text(key, lang, lo=lo, hi=number(max(known), lang) if known else "–", unit=unit, what=what,
-                 n=number(n, lang), a=a, cap=number(max(filled), lang) if filled else "–")] + _pin_first(s, unit, lang)
+                 n=number(found.as_size(), lang), a=target, cap=number(max(filled), lang) if filled else "–")] + _pin_first(a, unit, lang)
 
 
-def _pin_first(s: dict[str, Any], unit: str, lang: str) -> list[str]:
+def _pin_first(a: SizeAnswer, unit: str, lang: str) -> list[str]:
     """Which assumption to pin down first (the largest share of the spread across the evidence), and the
     size a range half as wide would need for the same assurance (design/evidence.py `Influence`)."""
-    top = next((i for i in s.get("influence") or [] if i["path"] == s.get("pin_down_first")), None)
-    if top is None or len(s.get("influence") or []) < 2:
+    ev = a.evidence
+    top = next((i for i in ev.influence if i.path == ev.pin_down_first), None)
+    if top is None or len(ev.influence) < 2:
         return []
-    fields = {"what": lever_name(top["path"], lang), "share": percent(top["share"], lang), "unit": unit,
-              "a": percent(s.get("target_assurance"), lang)}
-    d, ci = top.get("saving"), top.get("saving_ci") or [None, None]
-    if d is None or top.get("size_if_halved") is None:
+    fields = {"what": lever_name(top.path, lang), "share": percent(top.share, lang), "unit": unit,
+              "a": percent(ev.target, lang)}
+    d, ci = top.saving, top.saving_ci or (None, None)
+    if d is None or top.size_if_halved is None:
         return [text("v_pin_first", lang, **fields)]
-    lo, hi = (lever_value(top["path"], x, lang) for x in top["halved_range"])
-    more = d < 0
-    return [text("v_pin_first_costs" if more else "v_pin_first_saves", lang, **fields, lo=lo, hi=hi,
-                 n=number(top["size_if_halved"], lang), d=number(abs(d), lang),
-                 d_lo=number(ci[0], lang), d_hi=number(ci[1], lang))]
+    lo, hi = (lever_value(top.path, x, lang) for x in (top.halved_low, top.halved_high))
+    return [text("v_pin_first_costs" if d < 0 else "v_pin_first_saves", lang, **fields, lo=lo, hi=hi,
+                 n=number(math.ceil(top.size_if_halved), lang), d=number(abs(round(d)), lang),
+                 d_lo=number(round(ci[0]), lang) if ci[0] is not None else "–",
+                 d_hi=number(round(ci[1]), lang) if ci[1] is not None else "–")]
 
 
-def _overstatement_words(s: dict[str, Any], lang: str) -> list[str]:
-    """When the overstatement's interval excludes 1, the verdict says it in words."""
-    o = s.get("overstatement") or {}
+def _overstatement_words(a: SizeAnswer | dict[str, Any], lang: str) -> list[str]:
+    """When the overstatement's interval excludes 1, the verdict says it in words (a size answer, or a
+    diagnosis's dict)."""
+    o = _overstatement_of(a)
     lo, hi = (o.get("ratio_ci") or [None, None])[:2]
     if _ok(o.get("ratio")) and lo is not None and hi is not None and not lo <= 1 <= hi:
         return [text("n_overstatement_words", lang, r=number(o["ratio"], lang, 1))]
     return []
 
 
-def _uncertainty_rows(s: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    """Assurance and the pilot's overstatement of the roll-out effect, where the search saved them."""
+def _overstatement_of(a: SizeAnswer | dict[str, Any]) -> dict[str, Any]:
+    return a.get("overstatement") or {} if isinstance(a, dict) else a.rollout.overstatement.as_dict()
+
+
+def _uncertainty_rows(a: SizeAnswer | dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """Assurance and the pilot's overstatement of the roll-out effect (a size answer, or a diagnosis's
+    overstatement)."""
     rows = []
-    if s.get("assurance_curve"):
-        rows.append((text("n_assurance", lang), ", ".join(
-            text("n_assurance_point", lang, n=number(p["size"], lang), fit=percent(p["fitted"], lang),
-                 lo=percent(p["fitted_ci"][0], lang), hi=percent(p["fitted_ci"][1], lang), raw=percent(p["assurance"], lang))
-            if p.get("fitted") is not None else f"{number(p['size'], lang)}: {percent(p['assurance'], lang)}"
-            for p in s["assurance_curve"])))
-    if s.get("size_for_assurance") is not None:
-        rows.append((text("n_size_for_assurance", lang), text(
-            "n_minimum_size_v", lang, n=number(s["size_for_assurance"], lang), unit=_unit(s.get("by"), lang),
-            range=_interval(s.get("size_for_assurance_ci"), lang))))
-    o = s.get("overstatement")
+    if not isinstance(a, dict) and a.evidence is not None:
+        ev = a.evidence
+        if ev.assurance_curve:
+            rows.append((text("n_assurance", lang), ", ".join(
+                text("n_assurance_point", lang, n=number(p.size, lang), fit=percent(p.fitted, lang),
+                     lo=percent(p.fitted_low, lang), hi=percent(p.fitted_high, lang), raw=percent(p.assurance, lang))
+                if p.fitted is not None else f"{number(p.size, lang)}: {percent(p.assurance, lang)}"
+                for p in ev.assurance_curve)))
+        if ev.size_for_assurance is not None:
+            rows.append((text("n_size_for_assurance", lang), text(
+                "n_minimum_size_v", lang, n=number(ev.size_for_assurance.as_size(), lang),
+                unit=_unit(a.question.by, lang), range=_interval(ev.size_for_assurance.ci(), lang))))
+    o = _overstatement_of(a)
     if o:  # "-" where the roll-out effect is too small to divide by
         rows.append((text("n_overstatement", lang), text(
             "n_overstatement_v", lang, ratio=number(o["ratio"], lang, 2), itt=_pp(o.get("itt"), lang),
             rollout=_pp(o.get("rollout"), lang), n=o.get("worlds", "?"),
             range=_interval(o.get("ratio_ci"), lang, lambda x: number(x, lang, 2)))))
-    r = s.get("rollout_size")
-    if r and r.get("size"):
+    if not isinstance(a, dict) and a.rollout.size.size is not None:
         rows.append((text("n_rollout_size", lang), text(
-            "n_minimum_size_v", lang, n=number(r["size"], lang), unit=_unit(s.get("by"), lang),
-            range=_interval(r.get("size_ci"), lang))))
+            "n_minimum_size_v", lang, n=number(a.rollout.size.size, lang), unit=_unit(a.question.by, lang),
+            range=_interval(a.rollout.size.size_ci, lang))))
     return rows
 
 
@@ -420,27 +484,27 @@ def _sensitivity_verdict(d: dict[str, Any], lang: str) -> list[str]:
     return said
 
 
-def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
+def _size_tables(a: SizeAnswer, lang: str) -> list[Table]:
     tables = []
-    curve = s.get("power_curve") or []
+    curve = a.power_curve
     if curve:
         # the places filled, where some target was larger than the catchment fills (else they equal the size)
-        short = s.get("by", "participants") == "participants" and any(
-            p.get("reached") is not None and p["reached"] < 0.99 * p["size"] for p in curve)
+        short = a.question.by == "participants" and any(p.reached < 0.99 * p.size for p in curve)
         head = [text("t_size", lang), *([text("t_places_filled", lang)] if short else []), text("t_power", lang),
                 text("t_power_se", lang), text("t_sims", lang), text("t_analytic_power", lang)]
         tables.append(Table(text("r_power_table", lang), head,
-                            [[number(p["size"], lang), *([number(p.get("reached"), lang)] if short else []),
-                              percent(p["power"], lang), percent(p.get("power_se"), lang, 1),
-                              number(p.get("sims"), lang), percent(p.get("analytic_power"), lang)] for p in curve]))
-    by = s.get("minimum_size_by_assumption") or []
+                            [[number(p.size, lang), *([number(p.reached, lang)] if short else []),
+                              percent(p.power, lang), percent(p.power_se, lang, 1),
+                              number(p.sims, lang), percent(p.analytic_power, lang)] for p in curve]))
+    by = a.evidence.by_assumption if a.evidence is not None else ()
     if by:
         tables.append(Table(text("r_by_assumption", lang),
                             [text("t_assumption", lang), text("t_value", lang), text("t_minimum", lang),
                              text("t_interval", lang), text("t_status", lang)],
-                            [[lever_name(str(r.get("path")), lang), lever_value(str(r.get("path")), r.get("value"), lang),
-                              number(r.get("minimum_size"), lang), _interval(r.get("minimum_size_ci"), lang),
-                              _status(r.get("status"), lang, r.get("places_filled"))] for r in by]))
+                            [[lever_name(str(r.path), lang), lever_value(str(r.path), r.value, lang),
+                              number(r.minimum.as_size() if r.minimum else None, lang),
+                              _interval(r.minimum.ci() if r.minimum else None, lang),
+                              _status(r.status, lang, r.places_filled)] for r in by]))
     return tables
 
 
@@ -512,11 +576,11 @@ def as_text(head: str, answer: Answer, tail: str = "") -> str:
     return "\n".join([*lines, tail] if tail else lines)
 
 
-def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path) -> str:
-    """What `labsim run` prints."""
+def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path, primary: int = 26) -> str:
+    """What `labsim run` prints, judged at the scenario's `primary` horizon."""
     head = (f"{summary['scenario']} ({path}), seed {seed}, {summary['weeks']} weeks; "
             f"{summary['referral_mode']} referral")
-    return as_text(head, run_answer(summary), f"Written to {out}/")
+    return as_text(head, run_answer(summary, primary=primary), f"Written to {out}/")
 
 
 def diagnosis_text(d: dict[str, Any], out: Path) -> str:
@@ -526,11 +590,14 @@ def diagnosis_text(d: dict[str, Any], out: Path) -> str:
     return as_text(head, diagnose_answer(d), f"Written to {out}/")
 
 
-def size_text(a: dict[str, Any], out: Path) -> str:
+def size_text(a: SizeAnswer, out: Path) -> str:
     """What `labsim size` prints."""
-    head = (f"{a.get('scenario', '')}: smallest pilot ({a['by']}) for power {a['target_power']:.0%} at alpha "
-            f"{a['alpha']}, design {a['design']}, {a['referral_mode']} referral")
-    return as_text(head, size_answer(a), f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
+    q = a.question
+    head = (f"{q.scenario}: smallest pilot ({q.by}) for power {q.target_power:.0%} at alpha {q.alpha}, design "
+            f"{q.design}, {q.referral_mode} referral")
+    lines = [q.start] if q.start else []
+    return as_text(head, size_answer(a), "\n".join([*lines, f"{a.sims_total} simulated pilots in {a.seconds} s. "
+                                                    f"Written to {out}/"]))
 
 
 def sensitivity_text(a: dict[str, Any], out: Path) -> str:

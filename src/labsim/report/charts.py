@@ -72,7 +72,7 @@ def figures_for(saved: Saved, lang: str = "en") -> dict[str, Figure]:
         figs.update(_comparisons(results, varied_parameters(results), note, lang))
     elif saved.kind == "size":
         figs["power_curve"] = sizing.power_chart(t["size"], t["curve"], note, lang, t["replications"])
-        figs["minimum_detectable_effect"] = sizing.mde_chart(t["size"], t["curve"], t["replications"], note, lang)
+        figs["minimum_detectable_effect"] = sizing.mde_chart(t["size"], t["curve"], note, lang)
         reps = sizing.near_minimum(t["size"], t["replications"])
         if reps is not None and "estimate" in reps:
             figs["estimates"] = sizing.estimates_chart(reps, note, lang)

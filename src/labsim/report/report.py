@@ -47,8 +47,8 @@ def png_data_uri(fig) -> str:
 def question(saved: Saved, lang: str) -> str:
     sc, t = saved.scenario, saved.tables
     if saved.kind == "size":
-        power, alpha = sizing.targets(t["size"])
-        return text("q_size", lang, power=percent(power, lang), alpha=number(alpha, lang, 2))
+        q = t["size"].question
+        return text(f"q_size_{q.estimand}", lang, power=percent(q.target_power, lang), alpha=number(q.alpha, lang, 2))
     if saved.kind == "run":
         mode = sc.get("referral", {}).get("mode", t["summary"].get("referral_mode"))
         return text("q_run", lang, target=number(t["summary"]["participants"]["target"], lang),
@@ -107,7 +107,7 @@ def answer_of(saved: Saved, lang: str) -> Answer:
     """The folder's answer, built by the same code as the command's terminal table."""
     t = saved.tables
     if saved.kind == "size":
-        return answers.size_answer(t["size"], t["replications"], lang)
+        return answers.size_answer(t["size"], lang)
     if saved.kind == "diagnose":
         referral = saved.scenario.get("referral") or {}
         return answers.diagnose_answer(t["diagnosis"], t["replications"], lang, saved.scenario_name,
@@ -115,7 +115,8 @@ def answer_of(saved: Saved, lang: str) -> Answer:
     if saved.kind == "sensitivity":
         return answers.sensitivity_answer(t["sensitivity"], lang)
     if saved.kind == "run":
-        return answers.run_answer(t["summary"], lang)
+        primary = (saved.scenario.get("design") or {}).get("primary_horizon_weeks", 26)  # folders before it: 26
+        return answers.run_answer(t["summary"], lang, primary)
     if saved.kind == "sweep":
         return answers.variants_answer(t["results"], varied_parameters(t["results"]), lang)
     frame, varied = comparisons.frame_of_runs([r.tables["summary"] for r in saved.runs], [r.scenario for r in saved.runs])

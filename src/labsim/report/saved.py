@@ -91,7 +91,9 @@ def load(folder: Path) -> Saved:
             _numeric(curve, _csv(curve, ["weeks_since_assignment", "arm", "share_employed", "n"]),
                      ["weeks_since_assignment", "share_employed", "n"]) if curve.is_file() else None)
     elif kind == "size":
-        tables["size"] = _json(folder / "size.json", ["minimum_size", "power_curve"])
+        from labsim.design.size_job import SizeAnswer  # the typed answer; its parts need scipy
+
+        tables["size"] = SizeAnswer.from_json(_json(folder / "size.json"), str(folder / "size.json"))
         tables["curve"] = _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"])
         tables["replications"] = _optional_parquet(folder / "replications.parquet")
     elif kind == "diagnose":

@@ -7,7 +7,7 @@ simulated pilot), never by simulating again.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,28 +17,23 @@ from labsim.report.i18n import number, percent, span, text
 from labsim.report.plots import Z95
 from labsim.report.style import OKABE_ITO, SERIES, TARGET_COLOUR, finish, new_figure
 
-DEFAULT_POWER, DEFAULT_ALPHA = 0.8, 0.05
+if TYPE_CHECKING:
+    from labsim.design.size_job import SizeAnswer
 
 
-def targets(size: dict[str, Any]) -> tuple[float, float]:
-    """The target power and significance level the search used."""
-    power = size.get("target_power", size.get("power", DEFAULT_POWER))
-    return float(power), float(size.get("alpha", DEFAULT_ALPHA))
-
-
-def size_axis(size: dict[str, Any], lang: str) -> str:
+def size_axis(a: SizeAnswer, lang: str) -> str:
     """The size axis names the lever the search varied (places, offices or weeks of intake)."""
-    return text(f"pilot_size_{size.get('by', 'participants')}", lang)
+    return text(f"pilot_size_{a.question.by}", lang)
 
 
-def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str = "en",
+def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
                 replications: pd.DataFrame | None = None) -> Figure:
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
     size is read from, the analytic curve, the target power, the minimum size with its interval (the one
     shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
-    from labsim.design.size import analytic_power, fitted_power, most_filled  # the fit needs statsmodels
+    from labsim.design.size import fitted_power, most_filled  # the fit needs statsmodels
 
-    power, alpha = targets(size)
+    q = a.question
     c = curve.sort_values("size")
     fig, ax = new_figure(text("power_title", lang), note)
     p, half = c["power"] * 100, Z95 * c["power_se"] * 100
@@ -53,74 +48,56 @@ def power_chart(size: dict[str, Any], curve: pd.DataFrame, note: str, lang: str 
         else None
     if fitted is not None:
         ax.plot(grid, fitted * 100, color=SERIES[0], linewidth=2.2, label=text("fitted_power", lang))
-    n = size.get("analytic_size")
-    label = text("analytic_power", lang) if n is None else text("analytic_minimum", lang, n=number(n, lang))
-    ref = size.get("reference") or {}
-    if {"size", "control_rate", "itt", "n_pilot", "n_control", "design_effect"} <= set(ref):
-        ax.plot(grid, [analytic_power(ref, min(g, cap), alpha) * 100 for g in grid], color=SERIES[1], linestyle="--",
-                linewidth=2, label=label)
-    else:
-        analytic = c.dropna(subset=["analytic_power"])
-        if not analytic.empty:
-            ax.plot(analytic["size"], analytic["analytic_power"] * 100, color=SERIES[1], linestyle="--",
-                    linewidth=2, label=label)
+    n = a.reference.analytic_size
+    label = text("analytic_power", lang) if not math.isfinite(n) else \
+        text("analytic_minimum", lang, n=number(math.ceil(n), lang))
+    ax.plot(grid, [a.reference.analytic_power(min(g, cap), q.alpha) * 100 for g in grid], color=SERIES[1],
+            linestyle="--", linewidth=2, label=label)
     if math.isfinite(cap):  # why both curves go flat there
         ax.axvline(cap, color=OKABE_ITO["black"], linestyle="-.", linewidth=1.2,
                    label=text("most_filled", lang, n=number(cap, lang)))
-    ax.axhline(power * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
-               label=text("target_power", lang, p=percent(power, lang)))
-    _mark_minimum(ax, size, lang)
+    ax.axhline(q.target_power * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
+               label=text("target_power", lang, p=percent(q.target_power, lang)))
+    _mark_minimum(ax, a, lang)
     ax.set_ylim(0, 102)
     ax.set_xlim(left=0)
     ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-    finish(ax, size_axis(size, lang), text("power_y", lang), legend="outside")
+    finish(ax, size_axis(a, lang), text("power_y", lang), legend="outside")
     return fig
 
 
-def _mark_minimum(ax, size: dict[str, Any], lang: str) -> None:
-    """The minimum size as a vertical line, its interval shaded."""
-    n = size.get("minimum_size")
-    if n is None:
+def _mark_minimum(ax, a: SizeAnswer, lang: str) -> None:
+    """The headline size as a vertical line, its interval shaded."""
+    head = a.headline()
+    if head.size is None:
         return
-    lo, hi = (size.get("minimum_size_ci") or [None, None])[:2]
+    lo, hi = head.size_ci
     if lo is not None and hi is not None:
         ax.axvspan(lo, hi, color=OKABE_ITO["green"], alpha=0.15, linewidth=0)
-    ax.axvline(n, color=OKABE_ITO["green"], linewidth=2,
-               label=text("minimum_size", lang, n=number(n, lang),
+    ax.axvline(head.size, color=OKABE_ITO["green"], linewidth=2,
+               label=text("minimum_size", lang, n=number(head.size, lang),
                           range=span(number(lo, lang), number(hi, lang) if hi is not None else "∞")))
 
 
-def expected_effect(size: dict[str, Any], replications: pd.DataFrame | None) -> float | None:
-    """The effect the pilot is sized for: the roll-out effect where simulated, else the reference
-    batch's ITT (the effect the search sized the pilot to detect)."""
-    effect = rollout_effect(replications)
-    if effect is None:
-        itt = (size.get("reference") or {}).get("itt")
-        effect = float(itt) if itt is not None and np.isfinite(itt) else None
-    return effect
-
-
-def mde_chart(size: dict[str, Any], curve: pd.DataFrame, replications: pd.DataFrame | None, note: str,
-              lang: str = "en") -> Figure:
-    """Minimum detectable effect, (z_{1-alpha/2} + z_power) x SE, against pilot size, with the
-    roll-out effect the pilot is meant to detect: the curves cross near the minimum size."""
-    power, alpha = targets(size)
+def mde_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en") -> Figure:
+    """Minimum detectable effect, (z_{1-alpha/2} + z_power) x SE, against pilot size, with the effect the
+    headline sizes for, named as the question and the answer name it: the curves cross near the size."""
+    q = a.question
     c = curve.sort_values("size")
     from scipy.stats import norm  # here: scipy.stats takes a second to import
 
-    mde = (norm.ppf(1 - alpha / 2) + norm.ppf(power)) * c["mean_se"] * 100
+    mde = (norm.ppf(1 - q.alpha / 2) + norm.ppf(q.target_power)) * c["mean_se"] * 100
     fig, ax = new_figure(text("mde_title", lang), note)
     ax.plot(c["size"], mde, color=SERIES[0], marker="o", linewidth=2,
-            label=text("mde_label", lang, p=percent(power, lang), a=number(alpha, lang, 2)))
-    effect = expected_effect(size, replications)
-    if effect is not None:
-        key = "rollout_effect" if rollout_effect(replications) is not None else "expected_effect"
-        ax.axhline(effect * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
-                   label=text(key, lang, e=number(effect * 100, lang, 1)))
-    _mark_minimum(ax, size, lang)
+            label=text("mde_label", lang, p=percent(q.target_power, lang), a=number(q.alpha, lang, 2)))
+    head = a.headline()
+    if np.isfinite(head.effect):
+        ax.axhline(head.effect * 100, color=TARGET_COLOUR, linestyle=":", linewidth=2,
+                   label=text(f"effect_{head.estimand}", lang, e=number(head.effect * 100, lang, 1)))
+    _mark_minimum(ax, a, lang)
     ax.set_xlim(left=0)
     ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-    finish(ax, size_axis(size, lang), text("mde_y", lang), legend="outside", zero=True)
+    finish(ax, size_axis(a, lang), text("mde_y", lang), legend="outside", zero=True)
     return fig
 
 
@@ -155,12 +132,12 @@ def estimates_chart(replications: pd.DataFrame, note: str, lang: str = "en") -> 
     return fig
 
 
-def near_minimum(size: dict[str, Any], replications: pd.DataFrame | None) -> pd.DataFrame | None:
+def near_minimum(a: SizeAnswer, replications: pd.DataFrame | None) -> pd.DataFrame | None:
     """The replications at the simulated size nearest the minimum size (all of them if no size column)."""
     if replications is None or replications.empty:
         return None
-    if "size" not in replications or size.get("minimum_size") is None:
+    if "size" not in replications or a.minimum_size is None:
         return replications
     sizes = replications["size"].unique()
-    nearest = sizes[np.argmin(np.abs(sizes - size["minimum_size"]))]
+    nearest = sizes[np.argmin(np.abs(sizes - a.minimum_size))]
     return replications[replications["size"] == nearest]

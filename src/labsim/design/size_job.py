@@ -1,0 +1,398 @@
+"""The one size job: `labsim size`, the page's quick answer and the report all ask it, and all read the
+one typed answer it returns.
+
+`run_size(scenario, request)` runs the central search (design/size.py), the evidence over the scenario's
+assumption ranges (design/evidence.py: the size at each end and the assurance), the roll-out worlds
+(design/rollout.py: the overstatement and the size to detect the roll-out effect), and reads the type-I
+check and the accounts batch at N*. It returns a `SizeAnswer`, frozen, its parts frozen objects of their
+own, and every simulated pilot (`SizeRun.rows`). A caller may ask for lower precision (the page does:
+smaller batches and budget, a wider stated interval), never for less of the answer: every part is always
+computed, and the answer states the precision it was asked and reached.
+
+`SizeAnswer.to_json()` is size.json; `SizeAnswer.from_json()` reads it back, refusing a file of another
+format with one clear line (docs/formats.md publishes the format). `SizeAnswer.verdict()` says whether the
+places planned are enough, green only when the answer at its stated precision and across the evidence
+says so, and otherwise what stands in the way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+import types
+import typing
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from labsim.config.errors import LabsimError
+from labsim.config.scenario import Design, Scenario, parse_scenario
+from labsim.design.evidence import AssurancePoint, Influence, Range, SizeAtValue, assess_evidence
+from labsim.design.rollout import ESTIMANDS, Rollout, rollout_part
+from labsim.design.size import (
+    AnalyticSize, CentralSearch, MinimumSize, PowerPoint, Reference, Simulate, SizeSearch, TypeICheck, Unreachable,
+    most_pilots, pool_simulator, search_bar, search_size, size_bounds, stderr_lines,
+)
+from labsim.design.worlds import at_size, size_of
+from labsim.sweep.runner import executor
+
+#: size.json's format; a file without it, or with another, is refused with a clear message.
+SCHEMA = "labsim.size/2"
+
+
+@dataclass(frozen=True)
+class SizeRequest:
+    """What the planner asks: the search's settings, the evidence ranges, the target assurance (default
+    the target power) and the estimand the headline sizes for (`itt`, the pilot's own estimate, or
+    `rollout`, the effect a full roll-out would have)."""
+
+    search: SizeSearch
+    ranges: tuple[Range, ...] = ()
+    assurance: float | None = None
+    estimand: str = "itt"
+
+    def check(self) -> None:
+        self.search.check()
+        if not 0 < self.target_assurance < 1:
+            raise LabsimError(f"--assurance must lie between 0 and 1, exclusive (got {self.target_assurance})")
+        if self.estimand not in ESTIMANDS:
+            raise LabsimError(f"--estimand must be one of {', '.join(ESTIMANDS)} (got {self.estimand!r})")
+
+    @property
+    def target_assurance(self) -> float:
+        return self.search.power if self.assurance is None else self.assurance
+
+
+@dataclass(frozen=True)
+class Question:
+    """What was asked, in the answer: the lever, the targets, the precision asked, the design and the
+    estimand; `planned` is the scenario's own size on the lever (the places bought) and `start` says where
+    the search had to start instead of the scenario's own size (empty when it did not)."""
+
+    scenario: str
+    by: str
+    target_power: float
+    alpha: float
+    horizon_weeks: int
+    precision: float
+    batch: int
+    budget: int
+    type_i_sims: int
+    seed: int
+    design: str
+    referral_mode: str
+    estimand: str
+    target_assurance: float
+    planned: int
+    start: str = ""
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Volumes, costs and the providers' break-even at `size` (the accounts batch at N*, run the scenario's
+    full length; the largest size tried when no size was found, where the search's figures alone exist)."""
+
+    size: int
+    pilots: int
+    eligible_needed: int | None
+    intake_weeks_needed: float | None
+    intake_filled_share: float
+    participants: float
+    break_even_clients: float | None
+    providers_viable_share: float | None
+    purchaser_paid: float | None
+    paid_per_participant: float | None
+    cost_per_extra_job: float | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The answer over the joint evidence (design/evidence.py): the size at each end of each assumption's
+    range, the assurance by size tried (batch rate and fitted), the size that reaches the target assurance
+    (with its interval; None where none within reach does), each assumption's share of the spread (largest
+    first) and the one to pin down first, all from the same pilots."""
+
+    by_assumption: tuple[SizeAtValue, ...]
+    assurance_curve: tuple[AssurancePoint, ...]
+    target: float
+    size_for_assurance: MinimumSize | None
+    sims: int
+    fit: str | None = None
+    influence: tuple[Influence, ...] = ()
+    pin_down_first: str | None = None
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The effect the headline sizes for, named once: the estimand, its effect and the size for it."""
+
+    estimand: str
+    effect: float
+    size: int | None
+    size_ci: tuple[int | None, int | None]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the places planned are enough (`green`), and if not what stands in the way (`reasons`,
+    codes the report words: precision, interval, evidence, type_i, not_reachable) and the size needed."""
+
+    green: bool
+    needed: int | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SizeAnswer:
+    """The planner's answer to "how large must the pilot be?" (size.json): the central search's N* and
+    its parts, the evidence, the roll-out, the type-I check and the accounts at N*."""
+
+    question: Question
+    status: str  # found, not_reachable or budget
+    message: str
+    fit: str
+    minimum: MinimumSize | None
+    reference: Reference
+    analytic: AnalyticSize | None
+    power_curve: tuple[PowerPoint, ...]
+    unreachable: Unreachable | None
+    type_i: TypeICheck | None
+    accounts: Accounts
+    evidence: Evidence | None
+    rollout: Rollout
+    sims_total: int
+    seconds: float
+
+    @property
+    def minimum_size(self) -> int | None:
+        return self.minimum.as_size() if self.minimum else None
+
+    @property
+    def minimum_size_ci(self) -> list[int | None] | None:
+        return self.minimum.ci() if self.minimum else None
+
+    def headline(self) -> Headline:
+        """The size for the estimand asked: N* for the pilot's ITT, the roll-out size for the roll-out."""
+        if self.question.estimand == "rollout":
+            r = self.rollout.size
+            return Headline("rollout", self.rollout.overstatement.rollout, r.size, r.size_ci)
+        ci = self.minimum_size_ci or [None, None]
+        return Headline("itt", self.reference.itt, self.minimum_size, (ci[0], ci[1]))
+
+    def verdict(self) -> Verdict:
+        """Green only when the search met its precision, the places planned cover N*'s whole interval
+        (and the headline's, if it sizes for the roll-out), and the assurance size's (across the evidence),
+        and the type-I check is not clearly above alpha; `needed` is then the largest of those upper ends."""
+        q, reasons, needed = self.question, [], []
+        head = self.headline()
+        if head.size is None:
+            return Verdict(False, None, ("not_reachable",))
+        if self.status != "found":
+            reasons.append("precision")
+        ends = [head.size_ci[1], self.minimum_size_ci[1] if self.minimum_size_ci else None]
+        if any(e is None for e in ends) or q.planned < max(ends):
+            reasons.append("interval")
+            needed += [e for e in ends if e is not None]
+        if self.evidence is not None:
+            found = self.evidence.size_for_assurance
+            if found is None or not math.isfinite(found.high) or q.planned < math.ceil(found.high):
+                reasons.append("evidence")
+                if found is not None and math.isfinite(found.high):
+                    needed.append(math.ceil(found.high))
+        if self.type_i is not None and self.type_i.ci[0] > q.alpha:
+            reasons.append("type_i")
+        return Verdict(not reasons, max(needed) if needed else head.size, tuple(reasons))
+
+    def to_json(self) -> dict[str, Any]:
+        """size.json: the parts as nested objects, infinities and NaN as null (docs/formats.md)."""
+        return {"schema": SCHEMA, **_plain(self), "minimum_size": self.minimum_size,
+                "headline": _plain(self.headline()), "verdict": _plain(self.verdict())}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "size.json") -> SizeAnswer:
+        """Read size.json back; a file of another format (an older labsim's) is refused in one line."""
+        found = data.get("schema") if isinstance(data, dict) else None
+        if found != SCHEMA:
+            raise LabsimError(f"{source}: written in another format ({'no schema' if found is None else found}; "
+                              f"this labsim reads {SCHEMA}): run `labsim size` again to answer in the current one")
+        try:
+            return _typed(cls, data)
+        except (KeyError, TypeError, ValueError) as err:
+            raise LabsimError(f"{source}: not a valid {SCHEMA} answer ({type(err).__name__}: {err})") from None
+
+
+@dataclass(frozen=True)
+class SizeRun:
+    """The answer and every simulated pilot behind it (replications.parquet)."""
+
+    answer: SizeAnswer
+    rows: pd.DataFrame
+
+
+# -- the job ----------------------------------------------------------------------------------------------
+
+
+def admissible(scenario: Scenario, design: str, source: str) -> tuple[Scenario, str]:
+    """The scenario under a cluster `design` with offices as the lever: as it is when its offices give
+    every arm two, else its area grown (as `--by offices` grows it) to the fewest offices that do, with a
+    sentence saying so. The search then starts there instead of refusing the question."""
+    data = scenario.model_dump()
+    data["design"]["randomisation"] = design
+    wanted, offices = Design.model_validate(data["design"]), scenario.area.offices
+    if wanted.clusters_ok(offices):
+        return parse_scenario(data, source), ""
+    low = next(g for g in range(2, 10_000) if wanted.clusters_ok(g))
+    grown = at_size(scenario, "offices", low).model_dump()
+    grown["design"]["randomisation"] = design
+    note = (f"the search starts at {low} offices ({min(wanted.offices_per_arm(low))} in each arm): the "
+            f"scenario's {offices} give {min(wanted.offices_per_arm(offices))} in an arm, and a cluster design "
+            "needs 2 in each for a test")
+    return parse_scenario(grown, source), note
+
+
+def search_pilots(request: SizeRequest) -> int:
+    """The most pilots the job's searches simulate (its progress bar's total): the central search, and
+    the joint search over the evidence (half a budget, at least three batches, however many ranges). The
+    roll-out worlds come on top (a no-pilot and a roll-out run for each of the reference batch's worlds)."""
+    s, ranges = request.search, request.ranges
+    return most_pilots(s) + (max(3 * s.batch, s.budget // 2) if ranges else 0)
+
+
+def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None = None, pool: Any = None,
+             start: str = "", counterfactuals: Callable[..., Rollout] | None = None,
+             on_pilot: Callable[[], None] | None = None) -> SizeRun:
+    """The whole answer: central search, evidence, roll-out, type-I check and accounts (on `run` if given,
+    else real pilots on `pool` or a pool of its own). `start` is the note `admissible` gave, if any;
+    `on_pilot` is called as each search pilot finishes (the page's progress bar); `counterfactuals` runs
+    the roll-out worlds (default `rollout_part`; tests pass a stub)."""
+    request.check()
+    counterfactuals = counterfactuals or rollout_part
+    s = request.search
+    size_bounds(scenario, s)  # refuses a --max-size below the smallest admissible size before any work
+    if run is not None:
+        return _run(scenario, request, _counted(run, on_pilot), stderr_lines(s.progress), pool, start, counterfactuals)
+    with executor("local", s.workers) if pool is None else nullcontext(pool) as pool:
+        with search_bar(s, search_pilots(request)) as (bar, say):
+            with pool_simulator(s, bar, pool) as pool_run:
+                return _run(scenario, request, _counted(pool_run, on_pilot), say, pool, start, counterfactuals)
+
+
+def _counted(run: Simulate, on_pilot: Callable[[], None] | None) -> Simulate:
+    if on_pilot is None:
+        return run
+
+    def counted(pairs, size, label, *figures):
+        rows = run(pairs, size, label, *figures)
+        for _ in rows:
+            on_pilot()
+        return rows
+    return counted
+
+
+def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[[str], None], pool: Any,
+         start: str, counterfactuals: Callable[..., Rollout]) -> SizeRun:
+    s = request.search
+    started = time.perf_counter()
+    if start:
+        say(start)
+    central = search_size(scenario, s, run=run, say=say)
+    evidence = None
+    if request.ranges:
+        ev = assess_evidence(scenario, s, run, list(request.ranges), central, request.target_assurance, say)
+        top = ev.dominant()
+        evidence = Evidence(tuple(ev.by_assumption), tuple(ev.curve), ev.target, ev.size_for_assurance, ev.sims,
+                            ev.fit, tuple(ev.influence), top.path if top else None)
+    say(f"roll-out: the reference batch's {s.batch} worlds with no pilot and rolled out")
+    rollout = counterfactuals(central.rows, scenario, base=central.reference.size, power=s.power, alpha=s.alpha,
+                              horizon=s.horizon, seed=s.seed, workers=s.workers, by=s.by, progress=s.progress, pool=pool)
+    question = Question(scenario.name, s.by, s.power, s.alpha, s.horizon, s.precision, s.batch, s.budget,
+                        s.type_i_sims, s.seed, scenario.design.randomisation, scenario.referral.mode, request.estimand,
+                        request.target_assurance, size_of(scenario, s.by), start)
+    answer = SizeAnswer(
+        question, central.status, central.message, central.fit, central.minimum, central.reference, central.analytic,
+        central.power_curve, central.unreachable, central.type_i, accounts(central, scenario), evidence, rollout,
+        central.sims + (evidence.sims if evidence else 0) + rollout.sims,
+        round(central.seconds + time.perf_counter() - started, 1))
+    return SizeRun(answer, central.rows)
+
+
+def accounts(central: CentralSearch, scenario: Scenario) -> Accounts:
+    """What the planner needs at N*: eligible to randomise, intake weeks, costs and providers' break-even,
+    from the accounts batch at N* (without a minimum size: intake figures at the largest size tried)."""
+    rows, s = central.rows, central.settings
+    at = rows.loc[rows["part"] == "accounts"]
+    if at.empty:
+        at = rows.loc[rows["size"] == rows["size"].max()]
+    near = int(at["size"].iloc[0])
+    n_star = central.minimum.as_size() if central.minimum else None
+    eligible = float(at["assigned"].mean()) / near * n_star if n_star else None
+    filled = float(at["week_target_reached"].notna().mean()) if "week_target_reached" in at else 0.0
+    weeks = None
+    if n_star and s.by == "participants" and filled > 0.5:
+        spent = (at["week_target_reached"] - scenario.referral.start_week + 1).mean()
+        weeks = float(spent / near * n_star)
+    elif n_star and s.by == "intake-weeks":
+        weeks = float(n_star)
+    people = float(at["participants"].mean())
+    paid = _mean(at, "purchaser_paid")
+    return Accounts(near, int(len(at)), round(eligible) if eligible else None, round(weeks, 1) if weeks else None,
+                    filled, people, _mean(at, "break_even_clients"), _mean(at, "providers_viable"), paid,
+                    paid / people if paid is not None and people else None, _mean(at, "cost_per_extra_job"))
+
+
+def _mean(rows: pd.DataFrame, column: str) -> float | None:
+    """The mean of a column over the pilots that have it (None where none does)."""
+    if column not in rows or not rows[column].notna().any():
+        return None
+    return float(rows[column].mean())
+
+
+# -- size.json ----------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A frozen answer as JSON values: dataclasses as objects (their fields), tuples as lists, NaN and
+    infinities as null."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+#: Fields where null reads back as infinity: an open end (no size reaches it), not a missing figure.
+OPEN_ENDS = frozenset({"MinimumSize.high", "Reference.analytic_size", "Reference.analytic_size_range",
+                       "AnalyticSize.size", "AnalyticSize.ci"})
+
+
+def _typed(kind: Any, value: Any, name: str = "") -> Any:
+    """The JSON value as the type `kind` (a field's annotation): the inverse of `_plain`."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        return _typed(next(a for a in args if a is not type(None)), value, name)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: _typed(hints[f.name], value[f.name], f"{kind.__name__}.{f.name}")
+                       for f in dataclasses.fields(kind) if f.name in value or f.default is dataclasses.MISSING})
+    if origin is tuple:
+        items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        if len(items) != len(value):
+            raise ValueError(f"{name}: {len(value)} values where {len(items)} belong")
+        return tuple(_typed(k, v, name) for k, v in zip(items, value))
+    if kind is float:
+        return (math.inf if name in OPEN_ENDS else math.nan) if value is None else float(value)
+    if kind is int:
+        return int(value)
+    if kind in (str, bool):
+        return kind(value)
+    return value
