@@ -167,8 +167,10 @@ def add_uncertainty(size: Path) -> Path:
     answer = json.loads((size / "size.json").read_text())
     answer.update({
         "minimum_size_by_assumption": [
-            {"path": "referral.no_show", "value": 0.05, "minimum_size": 900, "minimum_size_ci": [820, 990], "status": "found"},
-            {"path": "referral.no_show", "value": 0.3, "minimum_size": 1480, "minimum_size_ci": [1300, 1700], "status": "found"},
+            {"path": "referral.no_show", "value": 0.05, "minimum_size": 900, "minimum_size_ci": [820, 990], "status": "found",
+             "itt": 0.021},
+            {"path": "referral.no_show", "value": 0.3, "minimum_size": 1480, "minimum_size_ci": [1300, 1700], "status": "found",
+             "itt": 0.016},
         ],
         "assurance_curve": [{"size": 800, "assurance": 0.55, "assurance_se": 0.05},
                             {"size": 1600, "assurance": 0.82, "assurance_se": 0.04}],

@@ -63,6 +63,7 @@ class SizeAtValue:
     sims: int
     largest: int = 0  # the largest size its search tried, or the places the catchment fills if fewer
     places_filled: float | None = None  # not reachable because the catchment fills no more places than this
+    itt: float | None = None  # the pilot's effect (ITT) with the assumption at this value: what the value means
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Evidence:
             "minimum_size_by_assumption": [
                 {"path": v.path, "value": v.value, "minimum_size": v.minimum.as_size() if v.minimum else None,
                  "minimum_size_ci": v.minimum.ci() if v.minimum else None, "status": v.status,
-                 "places_filled": v.places_filled}
+                 "places_filled": v.places_filled, "itt": v.itt}
                 for v in self.by_assumption],
             "assurance_curve": [{"size": p.size, "assurance": p.assurance, "assurance_se": p.assurance_se}
                                 for p in self.curve],
@@ -153,9 +154,10 @@ def size_at_value(scenario: Scenario, s: SizeSearch, run: Simulate, central: Siz
         filled = most_filled(search.trials.frame())
         short = found is not None and math.isfinite(filled) and found.n_star > filled
         return SizeAtValue(r.path, value, None, "not_reachable", len(search.trials.rows),
-                           search.clip(min(search.trials.largest(), search.ceiling())), filled if short else None)
+                           search.clip(min(search.trials.largest(), search.ceiling())), filled if short else None,
+                           itt=itt_v)
     status = "found" if found.within(s.precision) else "budget"
-    return SizeAtValue(r.path, value, found, status, len(search.trials.rows))
+    return SizeAtValue(r.path, value, found, status, len(search.trials.rows), itt=itt_v)
 
 
 def rejections_only(run: Simulate) -> Simulate:
@@ -204,7 +206,7 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
             if value == r.central:
                 why = central.unreachable
                 ends.append(SizeAtValue(r.path, value, central.minimum, central.status, 0,
-                                        places_filled=why.places_filled if why else None))
+                                        places_filled=why.places_filled if why else None, itt=central.reference.itt))
             else:
                 ends.append(size_at_value(scenario, s, run, central, r, value, say))
     # the assurance is bracketed at the sizes found, and where an end was not reachable at the largest size

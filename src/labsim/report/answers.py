@@ -221,8 +221,11 @@ def replication_rows(reps: pd.DataFrame | None, lang: str, at: str | None = None
 
 
 def _interval(ci, lang: str, fmt=None) -> str:
+    """An interval "lo–hi", "lo–no upper limit", or a lone dash when neither end is known."""
     fmt = fmt or (lambda x: number(x, lang))
     lo, hi = (list(ci or []) + [None, None])[:2]
+    if lo is None and hi is None:
+        return "–"
     return span(fmt(lo) if lo is not None else "-", fmt(hi) if hi is not None else text("n_no_limit", lang))
 
 
@@ -368,6 +371,15 @@ def sensitivity_answer(d: dict[str, Any], lang: str = "en") -> Answer:
     return Answer([], rows)
 
 
+def _value_and_effect(r: dict[str, Any], lang: str) -> str:
+    """An assumption's value with what it means for the pilot: the employment effect (percentage points)
+    the search found there; the bare value where the folder predates that figure."""
+    value = lever_value(str(r.get("path")), r.get("value"), lang)
+    if not _ok(r.get("itt")):
+        return value
+    return text("t_value_effect", lang, value=value, effect=_pp(r["itt"], lang))
+
+
 def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
     tables = []
     curve = s.get("power_curve") or []
@@ -386,7 +398,7 @@ def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
         tables.append(Table(text("r_by_assumption", lang),
                             [text("t_assumption", lang), text("t_value", lang), text("t_minimum", lang),
                              text("t_interval", lang), text("t_status", lang)],
-                            [[lever_name(str(r.get("path")), lang), lever_value(str(r.get("path")), r.get("value"), lang),
+                            [[lever_name(str(r.get("path")), lang), _value_and_effect(r, lang),
                               number(r.get("minimum_size"), lang), _interval(r.get("minimum_size_ci"), lang),
                               _status(r.get("status"), lang, r.get("places_filled"))] for r in by]))
     return tables
