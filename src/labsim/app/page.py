@@ -15,6 +15,7 @@ import os
 import tempfile
 import threading
 import time
+from functools import cache
 from pathlib import Path
 
 import solara
@@ -41,6 +42,12 @@ def bundled_scenarios() -> dict[str, Path]:
     from labsim.cli import bundled  # the cli's list of bundled scenarios (app sits beside the cli)
 
     return bundled()
+
+
+@cache
+def scenario_items(lang: str) -> list[dict[str, str]]:
+    """The bundled scenarios for the picker, each by its description in `lang` (its name if it has none)."""
+    return [{"title": from_file(path).description(lang) or name, "value": name} for name, path in bundled_scenarios().items()]
 
 
 def _start() -> tuple[Draft, str]:
@@ -325,8 +332,8 @@ def Levers(draft, scenario, lang, change, pick, upload, model):
     with solara.Column():
         with solara.Card(text("app_scenario", lang)):
             names = list(bundled_scenarios())
-            solara.Select(label=text("app_scenario", lang), value=scenario.name if scenario.name in names else None,
-                          values=names, on_value=pick)
+            solara.v.Select(label=text("app_scenario", lang), v_model=scenario.name if scenario.name in names else None,
+                            items=scenario_items(lang), on_v_model=pick, class_="labsim-scenario-pick")
             solara.Text(draft.description(lang), style={"font-size": "0.8em"}, classes=["labsim-description"])
             solara.FileDrop(label=text("app_upload", lang), on_file=upload, lazy=True)
         with solara.Card(text("app_levers", lang)):
