@@ -213,3 +213,38 @@ def test_the_page_reads_in_the_planners_language_with_a_clean_console(page_serve
           10, "the scenario menu")[0].click()
     _wait(driver, lambda d: not _css(d, ".labsim-size-answer"), 60, "the old answer cleared")
     assert process.poll() is None
+
+
+# -- the glossary (docs/glossary.md) -------------------------------------------------------------------
+
+#: Words a native reader corrected, and the fixed term each catalogue must use instead (docs/glossary.md).
+RETIRED = {"fi": ("Hylkäysvirhe", "voimaa", "kertaisesti", "Askel viikko", "+-", "punaisen", "koko näytön"),
+           "sv": ("nollpunkt", "Gjord med", "Ta med", "hittad", "+-", "röda", "styrka över"),
+           "en": ("+-",)}
+FIXED = {"fi": {"n_type_i": "I lajin virhe (hylkäämisvirhe)", "n_break_even": "kannattavuusraja",
+                "n_rollout": "Laajan käyttöönoton", "n_take_up": "Osallistumisaste", "power_y": "Testin voimakkuus",
+                "app_downloads": "Lataa", "app_step": "Viikko eteenpäin"},
+         "sv": {"n_type_i": "Typ I-fel", "n_break_even": "lönsamhetsgräns", "n_rollout": "fullt införande",
+                "n_take_up": "Deltagandegrad", "n_assurance": "Sannolikhet för signifikant resultat",
+                "app_downloads": "Ladda ner", "r_made": "Skapad med"}}
+
+GLOSSARY = {"en": ("power", "assurance", "type-I error", "roll-out", "break-even", "take-up"),
+            "fi": ("testin voimakkuus", "varmuus", "I lajin virhe", "laaja käyttöönotto", "kannattavuusraja",
+                   "osallistumisaste"),
+            "sv": ("styrka", "sannolikhet för signifikant resultat", "typ I-fel", "fullt införande", "lönsamhetsgräns",
+                   "deltagandegrad")}
+
+
+@pytest.mark.parametrize("lang", ["en", "fi", "sv"])
+def test_catalogues_keep_to_the_glossary(lang):
+    from labsim.report.i18n import catalogue
+
+    texts = catalogue(lang)
+    flat = "\n".join(str(v) for v in texts.values())
+    assert not [w for w in RETIRED[lang] if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", flat)]
+    for key, term in FIXED.get(lang, {}).items():
+        assert term.lower() in str(texts[key]).lower(), (key, texts[key])
+    glossary = (Path(__file__).parent.parent / "docs" / "glossary.md").read_text(encoding="utf-8")
+    for term in GLOSSARY[lang]:  # each fixed term is in the glossary and used (inflected: its stem) in the catalogue
+        assert term.lower() in glossary.lower(), term
+        assert all(word[:max(4, len(word) - 2)] in flat.lower() for word in term.lower().split()), term
