@@ -248,3 +248,17 @@ def test_catalogues_keep_to_the_glossary(lang):
     for term in GLOSSARY[lang]:  # each fixed term is in the glossary and used (inflected: its stem) in the catalogue
         assert term.lower() in glossary.lower(), term
         assert all(word[:max(4, len(word) - 2)] in flat.lower() for word in term.lower().split()), term
+
+
+def test_the_evidence_table_says_what_each_value_means_in_percentage_points():
+    from labsim.report.answers import size_answer
+
+    s = {"minimum_size": 1000, "minimum_size_ci": [900, 1100], "minimum_size_by_assumption": [
+        {"path": "providers.effort_effect", "value": 0.45, "minimum_size": None, "minimum_size_ci": None,
+         "status": "not_reachable", "itt": 0.0081},
+        {"path": "providers.effort_effect", "value": 0.78, "minimum_size": 800, "minimum_size_ci": [700, None],
+         "status": "found", "itt": 0.021}]}
+    (table,) = [t for t in size_answer(s, None, "fi").tables if t.rows and len(t.rows[0]) == 5]
+    low, high = table.rows
+    assert low[1] == "0,45: vaikutus +0,8 %-yks." and low[3] == "–"  # no "- - –" where no interval exists
+    assert high[3] == "700–ei ylärajaa"

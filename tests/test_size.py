@@ -247,6 +247,8 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
     a = json.loads((out / "size.json").read_text())
     assert [v["value"] for v in a["minimum_size_by_assumption"]] == [0.3, 0.6, 0.7]
     assert a["minimum_size_by_assumption"][0]["minimum_size"] > a["minimum_size"]  # less help, larger pilot
+    itts = [v["itt"] for v in a["minimum_size_by_assumption"]]  # what each value means: the pilot's effect
+    assert itts[0] < itts[1] < itts[2] and itts[1] == a["reference"]["itt"]
     assert {"size", "assurance", "assurance_se"} == set(a["assurance_curve"][0])
     lo, hi = a["size_for_assurance_ci"]
     assert lo <= a["size_for_assurance"] <= hi and a["target_assurance"] == 0.8
