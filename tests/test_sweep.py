@@ -105,7 +105,7 @@ def test_killed_sweep_resumes_to_exactly_the_rows_of_an_uninterrupted_run(tmp_pa
     assert main(["results", str(out)]) == 0
     text = capsys.readouterr().out
     assert f"{len(parts)} of 18 chunks in" in text
-    assert re.search(r"point 0  referral.mode=voluntary  design.treatment_share=0.3  \(\d+ runs\)", text)
+    assert re.search(r"Point 0: referral rule: voluntary referral; share in the pilot arm: 30% \(\d+ runs?\)", text)
 
     assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1"]) == 0
     uninterrupted = tmp_path / "whole"
