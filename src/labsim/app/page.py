@@ -47,7 +47,8 @@ def bundled_scenarios() -> dict[str, Path]:
 @cache
 def scenario_items(lang: str) -> list[dict[str, str]]:
     """The bundled scenarios for the picker, each by its description in `lang` (its name if it has none)."""
-    return [{"title": from_file(path).description(lang) or name, "value": name} for name, path in bundled_scenarios().items()]
+    return [{"title": from_file(path).description(lang) or name, "value": name}
+            for name, path in bundled_scenarios().items()]
 
 
 def _start() -> tuple[Draft, str]:

@@ -57,7 +57,8 @@ CLAIM_SETTINGS = {
 def _numbers_of(scenario: dict[str, Any]) -> dict[str, Any]:
     """A resolved scenario without its descriptions and the assumptions' sources (words, not inputs)."""
     out = {k: v for k, v in scenario.items() if not k.startswith("description")}
-    out["assumptions"] = [{k: v for k, v in a.items() if not k.startswith("source")} for a in out.get("assumptions", [])]
+    out["assumptions"] = [{k: v for k, v in a.items() if not k.startswith("source")}
+                          for a in out.get("assumptions", [])]
     return out
 
 
