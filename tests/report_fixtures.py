@@ -192,8 +192,8 @@ def add_uncertainty(size: Path) -> Path:
     interval excludes 1."""
     answer = SizeAnswer.from_json(json.loads((size / "size.json").read_text()))
     evidence = Evidence(
-        (SizeAtValue("referral.no_show", 0.05, MinimumSize(899.5, 820.2, 989.8), "found", 200),
-         SizeAtValue("referral.no_show", 0.3, MinimumSize(1479.5, 1300.2, 1699.8), "found", 200)),
+        (SizeAtValue("referral.no_show", 0.05, MinimumSize(899.5, 820.2, 989.8), "found", 200, itt=0.021),
+         SizeAtValue("referral.no_show", 0.3, MinimumSize(1479.5, 1300.2, 1699.8), "found", 200, itt=0.016)),
         (AssurancePoint(800, 0.55, 0.05), AssurancePoint(1600, 0.82, 0.04)), 0.8, MinimumSize(1499.5, 1350.2, 1719.8),
         600)
     o = Overstatement(0.0178, 0.001, 0.0141, 0.001, 1.26, (1.05, 1.52), 40)

@@ -163,7 +163,7 @@ def test_page_drives_the_world_the_size_answer_and_the_download(app, browser):
 
     # 2 the referral mode and the places
     _css(browser, ".lever-referral-mode .v-field")[0].click()
-    item = _wait(browser, lambda d: [i for i in _css(d, ".v-overlay-container .v-list-item") if i.text == "mandatory"],
+    item = _wait(browser, lambda d: [i for i in _css(d, ".v-overlay-container .v-list-item") if i.text == "mandatory referral"],
                  10, "the referral menu")[0]
     item.click()
     _wait(browser, lambda d: "mandatory" in _css(d, ".lever-referral-mode")[0].text, 10, "mandatory referral")
@@ -191,9 +191,12 @@ def test_page_drives_the_world_the_size_answer_and_the_download(app, browser):
     assert "Minimum pilot size" in answer or "No size within reach" in answer
     assert _css(browser, ".labsim-size-answer img")  # the power curve
     answers = lambda: sorted(process.temp.glob("labsim-app-size-*"))  # noqa: E731
-    assert len(answers()) == 1  # the answer's folder, while it is shown
-    _click_text(browser, ".labsim-size", "Find the size")  # a new search: the old answer's folder goes
-    _wait(browser, lambda d: not _css(d, ".labsim-size-answer") and not answers(), 20, "the old answer removed")
+    assert not answers()  # the answer is read into memory and its folder removed at once
+    _click_text(browser, ".labsim-size", "report")  # its report: a folder made and removed again
+    _wait(browser, lambda d: _css(d, "a.labsim-size-report"), 60, "the size report's link")
+    assert not answers()
+    _click_text(browser, ".labsim-size", "Find the size")  # a new search: the old answer goes
+    _wait(browser, lambda d: not _css(d, ".labsim-size-answer"), 20, "the old answer removed")
     _click_text(browser, ".labsim-size", "Cancel")
 
     # 6 the scenario as TOML loads with the same values

@@ -65,3 +65,21 @@ def test_quick_size_search_reports_every_pilot_it_simulates():
     assert len(seen) == answer.sims_total - answer.rollout.sims <= search_pilots(quick_request(scenario, settings))
     assert len(done.rows) + (answer.type_i.sims if answer.type_i else 0) == len(seen)
     assert answer.rollout.overstatement.worlds > 0 and answer.question.precision == settings.precision
+
+
+def test_an_edited_scenario_says_it_was_edited_and_what_changed(tmp_path):
+    original = from_file(bundled()["baseline"])
+    assert original.description("fi").startswith("Keskikokoinen työllisyysalue")  # the file's Finnish text
+    draft = original.with_change("referral.mode", "mandatory").with_change("referral.target_participants", 1100)
+    assert draft.description("fi").endswith(
+        "Muokattu sivulla: ohjaustapa vapaaehtoinen ohjaus → velvoittava ohjaus; paikkoja 600 → 1\u00a0100.")
+    assert "Ändrat på sidan: anvisningsregel frivillig anvisning → obligatorisk anvisning; platser 600 → 1\u00a0100" \
+        in draft.description("sv")
+    path = tmp_path / "edited.toml"
+    path.write_text(draft.toml(), encoding="utf-8")
+    saved = load_scenario(path)  # the saved file, and so its run report, carries the new description
+    assert "Edited on the page: referral rule voluntary referral → mandatory referral; places 600 → 1,100." \
+        in saved.description
+    assert saved.description_fi == draft.description("fi") and saved.description_sv == draft.description("sv")
+    back = draft.with_change("referral.mode", "voluntary").with_change("referral.target_participants", 600)
+    assert back.description("en") == original.description("en")  # moved back: nothing was changed

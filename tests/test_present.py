@@ -149,7 +149,10 @@ def test_volume_chart_has_a_panel_and_a_target_per_size(big_sweep):
     for ax, target in zip(axes, (300, 600, 1200)):
         (line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("Target")]
         assert line.get_ydata()[0] == target
-        assert [t.get_text() for t in ax.get_xticklabels()] == ["voluntary\nreferral", "mandatory\nreferral"]
+        # three panels leave no room to name the rules under the dots: the legend names them by colour
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["", ""]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == ["voluntary referral", "mandatory referral"]
 
 
 def test_effort_chart_draws_a_line_per_payment_model_in_each_referral_panel(big_sweep):
@@ -204,10 +207,23 @@ def test_workbook_round_trips_labels_formats_and_the_explanation_sheet(big_sweep
     assert summary.cell(row=2, column=effect + 1).value == pytest.approx(first["employment_rate.26w.difference"].mean() * 100)
     assert summary.cell(row=2, column=pilot + 1).value == pytest.approx(first["employment_rate.26w.pilot"].mean())
     assert summary.cell(row=2, column=2).value == ("vapaaehtoinen ohjaus" if lang == "fi" else "voluntary referral")
-    assert summary.freeze_panes == "F2" and spread.freeze_panes == "F2"
+    places = summary.cell(row=2, column=4)  # a lever that is a number is stored as one
+    assert places.value == 300 and isinstance(places.value, int)
+    assert summary.freeze_panes == "F2" and spread.freeze_panes == "G2"  # runs: point, 4 levers, replication
     assert all(summary.column_dimensions[c.column_letter].width >= 12 for c in summary[1])
+    # the single runs: a row per run, its own values
+    assert len(list(spread.iter_rows(min_row=2))) == len(rows)
+    runs_header = [c.value for c in spread[1]]
+    assert runs_header[:6] == [text("x_point", lang), header[1], header[2], header[3], header[4], text("x_replication", lang)]
+    diff = runs_header.index(f"{text('x_difference', lang, h=26)} ({text('u_pp', lang)})")
+    ordered = rows.sort_values(["point", "replication"])
+    got = [r[diff].value for r in spread.iter_rows(min_row=2)]
+    assert got == pytest.approx((ordered["employment_rate.26w.difference"] * 100).tolist())
+    # shares stay within 0-100 %: the places filled's interval ends at 100 % at most
+    filled = header.index(f"{text('x_participants_share_of_target', lang)}: {text('s_ci_high', lang)} (%)")
+    assert all(r[filled].value <= 1 for r in summary.iter_rows(min_row=2))
     explained = {(r[0].value, r[1].value) for r in columns.iter_rows(min_row=2)}
-    for sheet in (summary, spread):
+    for sheet in (summary, spread, wb[text("sh_spread_points", lang)[:31]]):
         assert {(c.value, sheet.title) for c in sheet[1]} <= explained
     assert all(r[2].value for r in columns.iter_rows(min_row=2))
     if lang == "fi":  # the sweep's report: titled by the experiment, its levers named and valued in Finnish

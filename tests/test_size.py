@@ -264,6 +264,8 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
     ends = a.evidence.by_assumption
     assert [v.value for v in ends] == [0.3, 0.6, 0.7]
     assert ends[0].minimum.n_star > a.minimum.n_star  # less help, larger pilot
+    itts = [v.itt for v in ends]  # what each value means: the pilot's effect
+    assert itts[0] < itts[1] < itts[2] and itts[1] == a.reference.itt
     assert all(p.fitted is not None and p.fitted_low <= p.fitted <= p.fitted_high for p in a.evidence.assurance_curve)
     found = a.evidence.size_for_assurance
     assert found.low <= found.n_star <= found.high and a.evidence.target == 0.8

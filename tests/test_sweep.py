@@ -105,7 +105,7 @@ def test_killed_sweep_resumes_to_exactly_the_rows_of_an_uninterrupted_run(tmp_pa
     assert main(["results", str(out)]) == 0
     text = capsys.readouterr().out
     assert f"{len(parts)} of 18 chunks in" in text
-    assert re.search(r"point 0  referral.mode=voluntary  design.treatment_share=0.3  \(\d+ runs\)", text)
+    assert re.search(r"Point 0: referral rule: voluntary referral; share in the pilot arm: 30% \(\d+ runs?\)", text)
 
     assert main(["sweep", str(path), "--out", str(out), "--resume", "--workers", "1"]) == 0
     uninterrupted = tmp_path / "whole"
@@ -201,7 +201,11 @@ def test_results_table_by_point_matches_the_rows_and_exports(tmp_path, capsys):
     assert frame["employment_rate.26w.difference.mean"].to_numpy() == pytest.approx(means["mean"].to_numpy())
     assert xlsx.is_file()
     assert main(["results", str(out)]) == 0
-    assert "point 3  referral.mode=mandatory  payment.preset=outcome_only" in capsys.readouterr().out
+    assert "Point 3: referral rule: mandatory referral; payment model: outcome fee only (3 runs)" in capsys.readouterr().out
+    assert main(["results", str(out), "--lang", "fi"]) == 0
+    said = capsys.readouterr().out
+    assert "Vaihtoehto 3: ohjaustapa: velvoittava ohjaus; maksumalli: pelkkä tulosperusteinen palkkio (3 ajoa)" in said
+    assert "point" not in said and "runs" not in said
 
 
 def test_stopping_early_cancels_tasks_not_yet_started():
@@ -222,15 +226,32 @@ def test_stopping_early_cancels_tasks_not_yet_started():
     assert (2,) not in started and (3,) not in started  # queued, never run
 
 
-def test_text_table_keeps_whole_numbers_whole_when_every_column_is_numeric():
-    from labsim.sweep.tables import STATS, PointTable, as_text, describe
+def test_results_table_is_written_in_the_planners_language():
+    from labsim.report.workbook import results_text
+    from labsim.sweep.tables import STATS, PointTable, describe
 
-    stats = describe(np.array([0.1, 0.2, 0.3]))
+    stats = describe(np.array([0.1, 0.2, 0.3]), share=True)
     frame = pd.DataFrame([{"point": 0, "design.treatment_share": 0.1, "replications": 3, "failed": 0,
-                           **{f"x.{k}": stats[k] for k in STATS}}])
-    text = as_text(PointTable("t", ["design.treatment_share"], ["x"], frame, None, 1))
-    assert "point 0  design.treatment_share=0.1  (3 runs)" in text
-    assert "0.2 [" in text  # the mean
+                           **{f"employment_rate.26w.pilot.{k}": stats[k] for k in STATS}}])
+    table = PointTable("t", ["design.treatment_share"], ["employment_rate.26w.pilot"], frame, None, 1)
+    assert "Point 0: share in the pilot arm: 10% (3 runs)" in results_text(table, "en")
+    fi = results_text(table, "fi")
+    assert "Vaihtoehto 0: kokeiluryhmän osuus: 10\u00a0%" in fi and "20,0\u00a0%" in fi  # the mean, in Finnish
+
+
+def test_intervals_of_shares_stay_within_0_and_1():
+    from labsim.sweep.tables import describe, wilson
+
+    power = describe(np.array([1.0, 0, 0, 0, 0]), share=True)  # 1 significant run of 5: the normal interval goes below 0
+    assert (power["ci_low"], power["ci_high"]) == pytest.approx(wilson(1, 5))
+    assert 0 < power["ci_low"] < 0.2 < power["ci_high"] < 1
+    # statsmodels' Wilson interval agrees
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert wilson(1, 5) == pytest.approx(proportion_confint(1, 5, method="wilson"))
+    filled = describe(np.array([0.99, 1.0, 0.97, 1.0]), share=True)  # places filled: at most 100 %
+    assert filled["ci_high"] == 1.0 and filled["ci_low"] < filled["mean"]
+    assert describe(np.array([1.0, 1.0, 1.0]), share=True)["ci_high"] == 1.0
 
 
 def test_interval_of_the_mean_agrees_with_statsmodels():

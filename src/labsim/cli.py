@@ -346,7 +346,8 @@ def cmd_results(args: argparse.Namespace) -> int:
 
     from labsim.results.output import write_atomically
     from labsim.sweep.store import Store
-    from labsim.sweep.tables import as_json, as_text, point_table
+    from labsim.report.workbook import results_text
+    from labsim.sweep.tables import as_json, point_table
 
     table = point_table(Store(args.dir))
     for option, target in (("--csv", args.csv), ("--xlsx", args.xlsx)):
@@ -358,7 +359,7 @@ def cmd_results(args: argparse.Namespace) -> int:
         from labsim.report.workbook import write_workbook
 
         write_atomically(Path(args.xlsx), lambda p: write_workbook(table, p, args.lang))
-    print(json.dumps(as_json(table), indent=2) if args.json else as_text(table))
+    print(json.dumps(as_json(table), indent=2) if args.json else results_text(table, args.lang))
     return 0
 
 
@@ -697,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=out_file, metavar="FILE", help="also write the table as CSV")
     p.add_argument("--xlsx", type=out_file, metavar="FILE",
                    help="also write the table as an Excel workbook (labelled, explained)")
-    p.add_argument("--lang", choices=langs, default="en", help="language of the workbook's labels (default en)")
+    p.add_argument("--lang", choices=langs, default="en", help="language of the table and the workbook (default en)")
     p.set_defaults(func=cmd_results)
 
     p = sub.add_parser("app", help="serve an interactive page for what-ifs (needs pip install 'labsim[app]')")

@@ -14,7 +14,7 @@ from mesa.visualization.utils import update_counter
 from labsim.app.live import LiveModel
 from labsim.config.states import WORK_FORMS
 from labsim.report.i18n import number, text
-from labsim.report.style import SERIES, TARGET_COLOUR
+from labsim.report.style import SERIES, TARGET_COLOUR, localise_ticks
 
 STOCKS = ("unemployed", "with_provider", "activation", "employed", "studies", "inactive")  # employed: all forms
 
@@ -28,10 +28,12 @@ def _figure(title: str) -> tuple[Figure, object]:
 
 
 def _finish(ax, lang: str, ylabel: str) -> None:
+    """Axis labels, and tick labels in the page's numbers (0,05 and 1 000 in fi and sv)."""
     ax.set_xlabel(text("week", lang), fontsize=9)
     ax.set_ylabel(ylabel, fontsize=9)
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=7, loc="best")
+    localise_ticks(ax.figure, lang)
 
 
 @solara.component

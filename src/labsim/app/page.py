@@ -3,6 +3,8 @@ week; "How large must it be?"; downloads. Each browser tab is a Solara session w
 its own search process, so one tab's run never holds up another's.
 
 `labsim app` hands over the starting scenario and language in LABSIM_APP_SCENARIO and LABSIM_APP_LANG.
+Every text comes from the catalogue in the page's language. The page uses no Markdown component: Solara's
+loads KaTeX from a CDN, which a planner's machine may not reach (404s and a require.js error).
 """
 
 from __future__ import annotations
@@ -13,18 +15,24 @@ import os
 import tempfile
 import threading
 import time
+from functools import cache
 from pathlib import Path
 
 import solara
 from mesa.visualization.utils import force_update
+from solara.server import settings as server_settings
 
 from labsim.app.charts import ArmsChart, ParticipantsChart, StocksChart
 from labsim.app.draft import Draft, check_upload_size, from_file, from_upload
-from labsim.app.levers import ASSUMPTION, PLANNERS_CHOICE, Shown, shown_for
+from labsim.app.levers import Shown, shown_for
 from labsim.app.live import LiveModel
 from labsim.app.quick_size import QUICK, SizeJob, discard_answer, quick_settings, quick_total, write_answer
 from labsim.config.errors import LabsimError
 from labsim.report.i18n import LANGS, number, percent, text
+from labsim.report.levers import lever_value
+
+server_settings.theme.show_banner = False  # Solara's "This website runs on Solara" banner (English)
+server_settings.theme.title = "labsim"  # the tab's title until the page sets its own
 
 SEED = 1  # the page's world; the same scenario always shows the same run
 RUN_BATCH = 4  # weeks stepped between redraws while running
@@ -34,6 +42,13 @@ def bundled_scenarios() -> dict[str, Path]:
     from labsim.catalog import bundled
 
     return bundled()
+
+
+@cache
+def scenario_items(lang: str) -> list[dict[str, str]]:
+    """The bundled scenarios for the picker, each by its description in `lang` (its name if it has none)."""
+    return [{"title": from_file(path).description(lang) or name, "value": name}
+            for name, path in bundled_scenarios().items()]
 
 
 def _start() -> tuple[Draft, str]:
@@ -70,30 +85,46 @@ def ReportDownload(make, filename: str, label: str, css: str, key):
         download_link(made, filename, label, "text/html", css)
 
 
-def source_text(source: str, lang: str) -> str:
-    if source == PLANNERS_CHOICE:
-        return text("app_planner", lang)
-    if source == ASSUMPTION:
-        return text("app_assumption", lang)
-    return source
+def source_text(shown: Shown, lang: str) -> str:
+    """Where a lever's value comes from, in `lang`: the scenario's evidence source (its fi/sv text where the
+    file gives one) or the lever's own citation."""
+    if shown.evidence is not None:
+        return getattr(shown.evidence, f"source_{lang}", "") or shown.evidence.source
+    return text(shown.lever.source, lang)
+
+
+def rich(lines: list[str], css: str = "") -> None:
+    """Short texts with **bold** and `code`, as HTML (escaped): a list when there are several."""
+    import re
+
+    def one(line: str) -> str:
+        out = html.escape(line)
+        out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+        return re.sub(r"`(.+?)`", r"<code>\1</code>", out)
+
+    body = one(lines[0]) if len(lines) == 1 else "<ul>" + "".join(f"<li>{one(x)}</li>" for x in lines) + "</ul>"
+    solara.HTML(tag="div", unsafe_innerHTML=body, classes=[css] if css else [])
 
 
 @solara.component
 def LeverControl(shown: Shown, value, on_value, lang: str):
-    """One lever: its control, unit and source."""
+    """One lever: its control (a select of named values, or a slider with its value in the locale's
+    numbers above it), unit and source."""
     lever = shown.lever
     unit = text(lever.unit, lang) if lever.unit else ""
     label = f"{text(lever.label, lang)}" + (f" ({unit})" if unit else "")
     with solara.Column(gap="0px", classes=[f"lever-{lever.path.replace('.', '-')}"]):
         if lever.choices:
-            solara.Select(label=label, value=value, values=list(lever.choices), on_value=on_value, dense=True)
+            items = [{"title": lever_value(lever.path, c, lang), "value": c} for c in lever.choices]
+            solara.v.Select(label=label, v_model=value, items=items, on_v_model=on_value, dense=True)
         else:
-            solara.Text(label, style={"font-size": "0.9em", "margin-bottom": "22px"})
+            solara.Text(text("app_value", lang, label=label, value=lever_value(lever.path, value, lang)),
+                        style={"font-size": "0.9em"}, classes=["labsim-lever-value"])
             slider = solara.SliderInt if lever.whole else solara.SliderFloat
             kind = int if lever.whole else float
             slider("", value=kind(value), min=kind(shown.low), max=kind(shown.high), step=kind(lever.step),
-                   on_value=on_value, thumb_label="always")
-        solara.Text(text("app_source", lang, s=source_text(shown.source, lang)),
+                   on_value=on_value, thumb_label=False)
+        solara.Text(text("app_source", lang, s=source_text(shown, lang)),
                     style={"font-size": "0.75em", "color": "#555", "margin": "-8px 0 10px 0"})
 
 
@@ -119,10 +150,7 @@ def SizePanel(draft: Draft, lang: str):
     problem, set_problem = solara.use_state("")
     settings = quick_settings()
     finished = job is not None and job.answer is not None
-    folder = solara.use_memo(lambda: write_answer(job, draft.source) if finished else None,
-                             [job, finished])
-    # the answer's temporary folder lives while it is shown: a new search or a closed tab removes it
-    solara.use_effect(lambda: (lambda: discard_answer(folder)) if folder is not None else None, [folder])
+    saved = solara.use_memo(lambda: answer_in_memory(job, draft.source) if finished else None, [job, finished])
 
     def follow():
         if job is not None:
@@ -142,9 +170,9 @@ def SizePanel(draft: Draft, lang: str):
             set_problem(str(err))
 
     with solara.Card(text("app_size_title", lang), classes=["labsim-size"]):
-        solara.Markdown(text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
-                             h=settings.horizon, batch=QUICK["batch"], most=quick_total(draft, settings),
-                             tol=percent(settings.precision, lang)))
+        rich([text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
+                   h=settings.horizon, batch=QUICK["batch"], most=quick_total(draft, settings),
+                   tol=percent(settings.precision, lang))])
         running = job is not None and job.answer is None and job.error is None and not job.cancelled.is_set()
         with solara.Row():
             solara.Button(text("app_size_start", lang), on_click=start, color="primary", disabled=running,
@@ -163,20 +191,41 @@ def SizePanel(draft: Draft, lang: str):
             note(job.error, "error", ["labsim-size-error"])
         elif job is not None and job.cancelled.is_set() and job.answer is None:
             note(text("app_size_cancelled", lang), "info")
-        if folder is not None:
-            SizeAnswer(folder, draft, lang)
+        if saved is not None:
+            SizeAnswer(saved, job, draft, lang)
+
+
+def answer_in_memory(job: SizeJob, source: str):
+    """The finished search read back as the report layer reads a `labsim size` folder; the folder is
+    removed at once, so no search leaves one behind (its report writes and removes its own)."""
+    from labsim.report.saved import load
+
+    folder = write_answer(job, source)
+    try:
+        return load(folder)
+    finally:
+        discard_answer(folder)
+
+
+def size_report(job: SizeJob, source: str, lang: str) -> bytes:
+    """The size answer's HTML report, from a folder that lives only while the report is made."""
+    from labsim.report.report import render
+
+    folder = write_answer(job, source)
+    try:
+        return render(folder, lang).encode("utf-8")
+    finally:
+        discard_answer(folder)
 
 
 @solara.component
-def SizeAnswer(folder: Path, draft: Draft, lang: str):
+def SizeAnswer(saved, job: SizeJob, draft: Draft, lang: str):
     """The answer: the verdict (green only when the size job's answer says the places bought are enough at
     its stated precision and across the evidence), the report's answer rows and the power curve, and its
     report."""
-    from labsim.report.report import answer_of, render
-    from labsim.report.saved import load
+    from labsim.report.report import answer_of
     from labsim.report.sizing import power_chart
 
-    saved = load(folder)
     size = saved.tables["size"]
     said = answer_of(saved, lang)  # the report's own verdict and rows
     judged = size.verdict()
@@ -188,11 +237,11 @@ def SizeAnswer(folder: Path, draft: Draft, lang: str):
             verdict += " " + text("app_verdict_needed", lang, n=number(judged.needed, lang))
         verdict += "".join(" " + text(f"app_why_{why}", lang) for why in judged.reasons)
         note(verdict, "success" if judged.green else "warning", ["labsim-verdict"])
-        solara.Markdown("\n".join(f"- **{label}**: {value}" for label, value in said.rows))
+        rich([f"**{label}**: {value}" for label, value in said.rows], "labsim-size-rows")
         solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang, saved.tables.get("replications")),
                                 format="png")
-        ReportDownload(lambda: render(folder, lang).encode("utf-8"), f"size-report-{lang}.html",
-                       text("app_download_size_report", lang), "labsim-size-report", (folder, lang))
+        ReportDownload(lambda: size_report(job, draft.source, lang), f"size-report-{lang}.html",
+                       text("app_download_size_report", lang), "labsim-size-report", (job, lang))
 
 
 @solara.component
@@ -286,9 +335,9 @@ def Levers(draft, scenario, lang, change, pick, upload, model):
     with solara.Column():
         with solara.Card(text("app_scenario", lang)):
             names = list(bundled_scenarios())
-            solara.Select(label=text("app_scenario", lang), value=scenario.name if scenario.name in names else None,
-                          values=names, on_value=pick)
-            solara.Text(scenario.description, style={"font-size": "0.8em"})
+            solara.v.Select(label=text("app_scenario", lang), v_model=scenario.name if scenario.name in names else None,
+                            items=scenario_items(lang), on_v_model=pick, class_="labsim-scenario-pick")
+            solara.Text(draft.description(lang), style={"font-size": "0.8em"}, classes=["labsim-description"])
             solara.FileDrop(label=text("app_upload", lang), on_file=upload, lazy=True)
         with solara.Card(text("app_levers", lang)):
             solara.Text(text("app_levers_note", lang), style={"font-size": "0.8em"})
@@ -323,7 +372,7 @@ def World(model, draft, lang, message, notice, playing, reset, step, toggle):
             ArmsChart(model, lang)
         with solara.Columns([1, 1]):
             StocksChart(model, lang)
-            SizePanel(draft, lang)
+            SizePanel(draft, lang).key(f"size-{draft.source}")  # a new scenario: the old answer goes
 
 
 @solara.component

@@ -32,6 +32,8 @@ class Assumption(Part):
     high: float
     distribution: Literal["uniform", "triangular"] = "uniform"
     source: Annotated[str, Field(min_length=1)]
+    source_fi: str = ""  # the source in Finnish and Swedish, for the page and reports in those languages
+    source_sv: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> Assumption:

@@ -100,6 +100,8 @@ class SizeAtValue:
     sims: int
     largest: int = 0  # the largest size its search tried, or the places the catchment fills if fewer
     places_filled: float | None = None  # not reachable because the catchment fills no more places than this
+    itt: float | None = None  # the pilot's effect (ITT) with the assumption at this value: what the value means
+    itt: float | None = None  # the pilot's effect (ITT) with the assumption at this value: what the value means
 
 
 @dataclass(frozen=True)
@@ -380,19 +382,33 @@ def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSear
     if value == r.central:
         why = central.unreachable
         return SizeAtValue(r.path, value, central.minimum, central.status, 0,
-                           places_filled=why.places_filled if why else None)
+                           places_filled=why.places_filled if why else None, itt=central.reference.itt)
     u = np.zeros((1, len(varied)))
     if r in varied:
         u[0, varied.index(r)] = float(r.scaled(value))
+    itt = _itt_at(search, varied, u)
     n = float(assured_size(fit, u, s.power, reach(search))[0])
     ceiling = search.ceiling()
     if not math.isfinite(n) or n > ceiling:
         filled = most_filled(search.trials.frame())
         short = math.isfinite(filled) and n > filled
         return SizeAtValue(r.path, value, None, "not_reachable", 0,
-                           search.clip(min(search.trials.largest(), ceiling)), filled if short else None)
+                           search.clip(min(search.trials.largest(), ceiling)), filled if short else None, itt)
     found = _interval(n, assured_size(fit, u, s.power, reach(search), coef, sigma))
-    return SizeAtValue(r.path, value, found, "found" if found.within(s.precision) else "budget", 0)
+    return SizeAtValue(r.path, value, found, "found" if found.within(s.precision) else "budget", 0, itt=itt)
+
+
+def _itt_at(search: Search, varied: list[Range], u: np.ndarray) -> float | None:
+    """The pilot's effect (ITT) at the scaled assumption values `u`, from a linear fit of the joint
+    pilots' estimates on their assumption values (what an end of a range means in percentage points)."""
+    df = search.trials.frame()
+    if "estimate" not in df or len(df) <= len(varied) + 1:
+        return None
+    x = np.column_stack([np.ones(len(df)), scaled_values(df, varied)])
+    y = df["estimate"].to_numpy(float)
+    ok = np.isfinite(y)
+    beta = np.linalg.lstsq(x[ok], y[ok], rcond=None)[0]
+    return float(beta[0] + u[0] @ beta[1:])
 
 
 def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: float, within: tuple[float, float], n: float,

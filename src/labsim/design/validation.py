@@ -81,12 +81,22 @@ CLAIM_SETTINGS = {
 }
 
 
+def _numbers_of(scenario: dict[str, Any]) -> dict[str, Any]:
+    """A resolved scenario without its descriptions and the assumptions' sources (words, not inputs)."""
+    out = {k: v for k, v in scenario.items() if not k.startswith("description")}
+    out["assumptions"] = [{k: v for k, v in a.items() if not k.startswith("source")}
+                          for a in out.get("assumptions", [])]
+    return out
+
+
 def inputs_hash(scenarios: dict[str, dict[str, Any]], targets: list[Path], replications: int, seed: int) -> str:
     """A short hash of everything the validation's numbers depend on besides the code: the resolved
     scenarios (the validated one, slack_market, fi_2016_job_placement_pilots, by name), the targets
     files, the claims' settings and run counts, replications and seed (docs/validation.md records it; a
-    test checks it)."""
-    text = json.dumps({"scenarios": {k: _simulated(scenario_to_dict(parse_scenario(v))) for k, v in sorted(scenarios.items())},
+    test checks it). Words no number depends on (descriptions, the assumptions' sources, in any language)
+    are left out, so translating them does not call for a rerun."""
+    text = json.dumps({"scenarios": {k: _numbers_of(_simulated(scenario_to_dict(parse_scenario(v))))
+                                     for k, v in sorted(scenarios.items())},
                        "targets": [p.read_text(encoding="utf-8") for p in targets],
                        "claims": CLAIM_SETTINGS, "replications": replications, "seed": seed}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -25,6 +25,7 @@ from labsim.results.summary import HORIZONS, flat_summary
 
 if TYPE_CHECKING:
     from labsim.design.size import MinimumSize
+    from labsim.design.evidence import SizeAtValue
     from labsim.design.size_job import SizeAnswer
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
@@ -240,8 +241,11 @@ def replication_rows(reps: pd.DataFrame | None, lang: str, at: str | None = None
 
 
 def _interval(ci, lang: str, fmt=None) -> str:
+    """An interval "lo–hi", "lo–no upper limit", or a lone dash when neither end is known."""
     fmt = fmt or (lambda x: number(x, lang))
     lo, hi = (list(ci or []) + [None, None])[:2]
+    if lo is None and hi is None:
+        return "–"
     return span(fmt(lo) if lo is not None else "-", fmt(hi) if hi is not None else text("n_no_limit", lang))
 
 
@@ -484,6 +488,15 @@ def _sensitivity_verdict(d: dict[str, Any], lang: str) -> list[str]:
     return said
 
 
+def _value_and_effect(r: SizeAtValue, lang: str) -> str:
+    """An assumption's value with what it means for the pilot: the employment effect (percentage points)
+    found there; the bare value where the answer has no such figure."""
+    value = lever_value(str(r.path), r.value, lang)
+    if not _ok(r.itt):
+        return value
+    return text("t_value_effect", lang, value=value, effect=_pp(r.itt, lang))
+
+
 def _size_tables(a: SizeAnswer, lang: str) -> list[Table]:
     tables = []
     curve = a.power_curve
@@ -501,7 +514,7 @@ def _size_tables(a: SizeAnswer, lang: str) -> list[Table]:
         tables.append(Table(text("r_by_assumption", lang),
                             [text("t_assumption", lang), text("t_value", lang), text("t_minimum", lang),
                              text("t_interval", lang), text("t_status", lang)],
-                            [[lever_name(str(r.path), lang), lever_value(str(r.path), r.value, lang),
+                            [[lever_name(str(r.path), lang), _value_and_effect(r, lang),
                               number(r.minimum.as_size() if r.minimum else None, lang),
                               _interval(r.minimum.ci() if r.minimum else None, lang),
                               _status(r.status, lang, r.places_filled)] for r in by]))

@@ -99,6 +99,18 @@ def panel_axes(title: str, note: str, count: int, **kw):
     return fig, flat[:count]
 
 
+def panel_title(ax, title: str, count: int) -> None:
+    """A panel's title, wrapped at word breaks to its panel's width so that neighbours never touch."""
+    width = {1: 80, 2: 22, 3: 16}.get(min(count, 4), 12)
+    ax.set_title(textwrap.fill(title, width, break_long_words=False), fontsize=11)
+
+
+def panels_xlabel(axes, label: str) -> None:
+    """The x label of side-by-side panels (they share their x axis) once, under the first panel and
+    running on from its left edge: one under each would run into the next."""
+    axes[0].set_xlabel(textwrap.fill(label, 34 if len(axes) == 1 else 60), loc="left" if len(axes) > 1 else "center")
+
+
 def mean_interval(x: pd.Series) -> tuple[float, float]:
     """Mean of the replications and the half-width of its 95 % interval (NaN with one replication)."""
     x = pd.to_numeric(x, errors="coerce").dropna()
@@ -127,11 +139,10 @@ def effort_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: st
                             linewidth=0)
         ax.set_xticks(x, [text("fifth_n", lang, n=q) for q in x])
         ax.set_ylim(0, 1.05)
-        ax.set_title(title, fontsize=11)
+        panel_title(ax, title, len(axes))
         ax.grid(alpha=0.3)
-    for ax in axes:  # one label per panel, narrow enough not to meet the next panel's
-        ax.set_xlabel(textwrap.fill(text("employability_fifth", lang), 34 if len(axes) == 1 else 26))
     axes[0].set_ylabel(textwrap.fill(text("effort_y", lang), YLABEL_WIDTH))
+    panels_xlabel(axes, text("employability_fifth", lang))
     shared_legend(fig, legend_title(series, lang))
     note_on(axes[0], text("effort_note", lang))
     return fig
@@ -187,7 +198,11 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
     stats = [[[cost_per_extra_job(r, h) for _, r in bars] for _, bars in part] for part in parts]
     flat = np.array([c for part in stats for bars in part for c in bars], dtype=float).reshape(-1, 3)
     finite = flat[np.isfinite(flat)]
-    top = finite.max() * 1.15 if finite.size else 1.0
+    # the axis ends a little beyond the largest estimate's interval, but at most 2.5 times the largest
+    # estimate: an interval reaching further (or open) ends in an arrow, and every bar stays readable
+    estimates = flat[:, 0][np.isfinite(flat[:, 0])]
+    top = min(finite.max(), 2.5 * estimates.max()) * 1.15 if estimates.size else 1.0
+    scale, unit = (1e6, "cost_y_millions") if top >= 5e6 else (1e3, "cost_y_thousands") if top >= 5e4 else (1, "cost_y")
     hues = [name for name, _ in parts[0][0][1]]
     height = 0.8 / max(len(hues), 1)
     for ax, (title, _), part, part_stats in zip(axes, groups, parts, stats):
@@ -200,21 +215,21 @@ def cost_chart(frame: pd.DataFrame, varied: Sequence[str], note: str, lang: str 
                             label=text("no_effect", lang))
                     continue
                 ax.barh(y, est, height=height * 0.9, color=colour, alpha=0.85, label=name or None)
-                upper = hi if np.isfinite(hi) else top
+                upper = min(hi, top)
                 ax.errorbar(est, y, xerr=[[est - lo], [upper - est]], color="0.15", capsize=3, linewidth=1.4,
                             label=text("interval_95", lang))
-                if not np.isfinite(hi):
+                if not hi < top:
                     ax.plot([top], [y], marker=">", color="0.15", markersize=7, linestyle="none",
                             label=text("open_upper", lang))
         ax.set_yticks(range(len(part)), [label for label, _ in part])
         ax.set_xlim(0, top * 1.03)
-        ax.set_title(title, fontsize=11)
+        panel_title(ax, title, len(axes))
         ax.grid(alpha=0.3, axis="x")
-        ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
-        ax.set_xlabel(textwrap.fill(text("cost_y", lang), 34 if len(axes) == 1 else 26))
+        ax.xaxis.set_major_formatter(lambda v, _, s=scale: number(v / s, lang, 1 if s > 1 and v % s else 0))
         ax.xaxis.set_major_locator(MaxNLocator(3, prune="upper") if len(axes) > 1 else MaxNLocator(5))
         if not finite.size:
             ax.set_xticks([])  # no variant created extra jobs: an axis of euros would show only rounded 0s and 1s
+    panels_xlabel(axes, text(unit, lang))
     axes[0].invert_yaxis()  # the first variant on top (once: the panels share their y axis)
     name = legend_title(series, lang) if series else None
     axes[0].set_ylabel(name or text("payment_model", lang))
@@ -263,15 +278,17 @@ def referral_volume_chart(frame: pd.DataFrame, varied: Sequence[str], note: str,
             y = rows["participants.reached"].to_numpy(float)
             colour = SERIES[i % len(SERIES)]
             ax.scatter(i + jitter.uniform(-0.18, 0.18, y.size), y, color=colour, alpha=0.5, s=22,
-                       marker=MARKERS[i % len(MARKERS)])
+                       marker=MARKERS[i % len(MARKERS)], label=label)
             ax.hlines(y.mean(), i - 0.3, i + 0.3, color="0.1", linewidth=3)
         target = float(part["participants.target"].max())
         ax.axhline(target, color=TARGET_COLOUR, linestyle=":", linewidth=2,
                    label=text("target", lang, n=number(target, lang)))
-        ax.set_xticks(range(len(modes)), [textwrap.fill(label, 11) for label, _ in modes])
+        # the rules by name under the dots where two panels or fewer leave room; else the legend names them
+        names = [textwrap.fill(label, 11, break_long_words=False) for label, _ in modes] if len(axes) <= 2 else []
+        ax.set_xticks(range(len(modes)), names or [""] * len(modes))
         ax.set_xlim(-0.6, len(modes) - 0.4)
         ax.set_ylim(0, max(frame["participants.target"].max(), frame["participants.reached"].max()) * 1.1)
-        ax.set_title(title, fontsize=11)
+        panel_title(ax, title, len(axes))
         ax.set_xlabel(text("referral_rule", lang))
         ax.grid(alpha=0.3, axis="y")
         ax.yaxis.set_major_formatter(lambda v, _: number(v, lang))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date
 from babel.numbers import format_decimal, get_minus_sign_symbol
 
 LANGS = ("en", "fi", "sv")
@@ -100,6 +101,15 @@ def percent(x: float | None, lang: str = "en", decimals: int = 0) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return number(100 * x, lang, decimals) + ("%" if lang == "en" else "\u00a0%")
+
+
+def day(iso: str, lang: str = "en") -> str:
+    """A date (ISO text, e.g. 2026-12-04 or a timestamp) as `lang` writes it: 4 Dec 2026, 4.12.2026, 2026-12-04."""
+    from datetime import date
+
+    d = date.fromisoformat(iso[:10])
+    return {"fi": f"{d.day}.{d.month}.{d.year}"}.get(lang) or format_date(d, "medium" if lang == "en" else "short",
+                                                                         locale=lang)
 
 
 def span(lo: str, hi: str) -> str:

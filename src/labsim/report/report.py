@@ -23,7 +23,7 @@ from labsim import __version__
 from labsim.report import answers, comparisons, sizing
 from labsim.report.answers import Answer
 from labsim.report.charts import figures_for
-from labsim.report.i18n import LANGS, TEXTS, lines, number, percent, span, text
+from labsim.report.i18n import LANGS, TEXTS, day, lines, number, percent, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.saved import Saved, load, varied_parameters
 from labsim.results.summary import flat_summary
@@ -160,7 +160,7 @@ def render(folder: Path, lang: str = "en") -> str:
         lang=lang,
         t=lambda key, **kw: text(key, lang, **kw),
         title=_title(saved, lang),
-        made=text("r_made", lang, version=__version__, folder=Path(folder).name, date=created[:10]),
+        made=text("r_made", lang, version=__version__, folder=Path(folder).name, date=day(created, lang)),
         question=question(saved, lang),
         assumptions=assumptions(scenario, lang),
         all_fields=all_fields(scenario),

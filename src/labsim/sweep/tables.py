@@ -3,7 +3,9 @@
 For each point and figure: the mean over replications with the 95 % confidence interval of that mean
 (Student t: how precisely the sweep pins the point down; narrows with more replications), and the
 middle 95 % of single runs (2.5th to 97.5th percentile: what one pilot of this design might show;
-does not narrow). Replications that failed, or whose figure is undefined (e.g. a 52-week rate in a
+does not narrow). A share stays within 0-100 %: the share of runs with a significant effect (the
+power, a count of 0/1 outcomes) gets the Wilson interval, and the mean of shares and rates an interval
+cut at 0 and 1. Replications that failed, or whose figure is undefined (e.g. a 52-week rate in a
 shorter run), are left out of that figure's `n`.
 """
 
@@ -54,10 +56,25 @@ class PointTable:
     frame: pd.DataFrame
     chunks_done: int | None  # None once the sweep has finished
     chunks_total: int
+    runs: pd.DataFrame | None = None  # one row per run: point, replication, varied fields, figures
 
 
-def describe(x: np.ndarray) -> dict[str, float | int | None]:
-    """Mean, its 95 % t-interval, sd, the middle 95 % of values and n (None where undefined)."""
+def is_share(figure: str) -> bool:
+    """A figure that is a share or a rate (0-1): employment by arm, power, places filled, take-up."""
+    return figure.endswith((".pilot", ".control", ".significant", "share_of_target", "_rate"))
+
+
+def wilson(successes: float, n: int) -> tuple[float, float]:
+    """The Wilson 95 % interval of a proportion: within 0-1 however few the runs (the normal one is not)."""
+    p, z2 = successes / n, Z95 ** 2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def describe(x: np.ndarray, share: bool = False) -> dict[str, float | int | None]:
+    """Mean, its 95 % t-interval, sd, the middle 95 % of values and n (None where undefined). For a
+    `share`, 0/1 outcomes get the Wilson interval and other shares the t-interval cut at 0 and 1."""
     from scipy import stats
 
     n = int(x.size)
@@ -66,8 +83,13 @@ def describe(x: np.ndarray) -> dict[str, float | int | None]:
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else math.nan
     half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n) if n > 1 else math.nan
+    ci = (mean - half, mean + half)
+    if share and np.isin(x, (0.0, 1.0)).all():
+        ci = wilson(float(x.sum()), n)
+    elif share:
+        ci = (max(ci[0], 0.0), min(ci[1], 1.0))
     low, high = np.percentile(x, [2.5, 97.5])
-    out = {"mean": mean, "ci_low": mean - half, "ci_high": mean + half, "sd": sd,
+    out = {"mean": mean, "ci_low": ci[0], "ci_high": ci[1], "sd": sd,
            "p2_5": float(low), "p97_5": float(high), "n": n}
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
 
@@ -98,38 +120,12 @@ def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
             for fig in figures:
                 x = pd.to_numeric(rows[fig], errors="coerce").dropna().to_numpy(float) if fig in rows \
                     else np.empty(0)
-                rec.update({f"{fig}.{k}": v for k, v in describe(x).items()})
+                rec.update({f"{fig}.{k}": v for k, v in describe(x, is_share(fig)).items()})
             records.append(rec)
     done = None if store.finished() else len(list(store.parts.glob("p*.parquet")))
+    runs = table[[c for c in ("point", "replication", *factors, "error", *figures) if c in table]]
     return PointTable(manifest.get("name", store.folder.name), factors, figures, pd.DataFrame(records),
-                      done, int(manifest.get("chunks", 0)))
-
-
-def _num(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
-
-
-def as_text(t: PointTable) -> str:
-    """The table for a terminal: a block per point."""
-    runs = int(t.frame["replications"].sum()) if len(t.frame) else 0
-    failed = int(t.frame["failed"].sum()) if len(t.frame) else 0
-    state = "finished" if t.chunks_done is None else f"unfinished: {t.chunks_done} of {t.chunks_total} chunks in"
-    lines = [f"{t.name}: {len(t.frame)} points, {runs:,} runs ({failed:,} failed); {state}",
-             "mean over runs [95% CI of the mean]; middle 95% of single runs"]
-    width = max((len(f) for f in t.figures), default=0)
-    for rec in t.frame.to_dict("records"):
-        values = "  ".join(f"{f}={rec[f]}" for f in t.factors)
-        lines += ["", f"point {rec['point']}  {values}  ({rec['replications']} runs"
-                  + (f", {rec['failed']} failed)" if rec["failed"] else ")")]
-        for fig in t.figures:
-            s = {k: rec[f"{fig}.{k}"] for k in STATS}
-            lines.append(
-                f"  {fig:<{width}}  {_num(s['mean']):>9} [{_num(s['ci_low'])}, {_num(s['ci_high'])}]"
-                f"  runs {_num(s['p2_5'])} to {_num(s['p97_5'])}"
-            )
-    return "\n".join(lines)
+                      done, int(manifest.get("chunks", 0)), runs.sort_values(["point", "replication"]))
 
 
 def _plain(x: Any) -> Any:
