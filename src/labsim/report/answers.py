@@ -23,6 +23,7 @@ from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
 from labsim.results.summary import HORIZONS, flat_summary
+from labsim.sweep.tables import significant
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
 
@@ -90,6 +91,26 @@ def effect_at(summary: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
     return None
 
 
+def run_significant(e: dict[str, Any]) -> bool:
+    """Whether a run's effect is significant at 5 % by the test its summary reports (the design's);
+    a summary from before it named its test: |difference| > 1.96 SE."""
+    if "test" in e:
+        return _ok(e.get("p_value")) and e["p_value"] < 0.05
+    return abs(e["difference"]) > Z95 * e["se"]
+
+
+def _effect_range(e: dict[str, Any], lang: str) -> str:
+    """The 95 % interval of a run's effect as its summary gives it (the design's test inverted; an end the
+    test cannot reach is shown as infinite), or +-1.96 SE for a summary from before it named its test."""
+    d = e["difference"]
+    if "test" not in e:
+        lo, hi = d - Z95 * e["se"], d + Z95 * e["se"]
+        return span(_pp(lo, lang, sign=False), _pp(hi, lang, sign=False))
+    lo = _pp(e["ci_low"], lang, sign=False) if _ok(e.get("ci_low")) else "-\u221e"
+    hi = _pp(e["ci_high"], lang, sign=False) if _ok(e.get("ci_high")) else "\u221e"
+    return span(lo, hi)
+
+
 def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
     """Filled or not, significant or not at the horizon; then volume, take-up, effects by arm, costs."""
     p = summary["participants"]
@@ -102,9 +123,8 @@ def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
         verdict.append(text("v_run_no_effect", lang))
     else:
         h, e = found
-        d, half = e["difference"], Z95 * e["se"]
-        key = "v_run_significant" if abs(d) > half else "v_run_not_significant"
-        verdict.append(text(key, lang, h=h, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False))))
+        key = "v_run_significant" if run_significant(e) else "v_run_not_significant"
+        verdict.append(text(key, lang, h=h, d=_pp(e["difference"], lang), range=_effect_range(e, lang)))
     rows = [(text("n_participants", lang), text("n_participants_v", lang, reached=reached, target=target,
                                                  share=percent(p["share_of_target"], lang)))]
     rows.append((text("n_take_up", lang), percent(summary.get("take_up_rate"), lang, 1)))
@@ -116,9 +136,8 @@ def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
         e = summary["employment_rate"].get(f"{h}w", {})
         if not (_ok(e.get("difference")) and _ok(e.get("se"))):
             continue
-        d, half = e["difference"], Z95 * e["se"]
         rows.append((text("n_effect", lang, h=h), text(
-            "n_effect_arms_v", lang, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False)),
+            "n_effect_arms_v", lang, d=_pp(e["difference"], lang), range=_effect_range(e, lang),
             pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1))))
     paid = summary.get("purchaser_paid_eur", {}).get("total")
     if paid is not None:
@@ -396,11 +415,10 @@ def _size_tables(s: dict[str, Any], lang: str) -> list[Table]:
 
 
 def significant_share(rows: pd.DataFrame, h: int) -> float:
-    """Power of a variant: the share of its runs whose difference at `h` weeks is significant (|d| > 1.96 SE)."""
-    d = pd.to_numeric(rows.get(f"employment_rate.{h}w.difference"), errors="coerce")
-    se = pd.to_numeric(rows.get(f"employment_rate.{h}w.se"), errors="coerce")
-    ok = d.notna() & se.notna()
-    return float((d[ok].abs() > Z95 * se[ok]).mean()) if ok.any() else math.nan
+    """Power of a variant: the share of its runs whose effect at `h` weeks is significant by the test
+    each run reports (`labsim.sweep.tables.significant`)."""
+    sig = significant(rows, h).dropna()
+    return float(sig.mean()) if sig.size else math.nan
 
 
 def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") -> Answer:
