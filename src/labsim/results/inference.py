@@ -29,7 +29,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from labsim.results.estimate import NAN_ESTIMATE, Estimate, did, invert, itt, mc_se
+from labsim.config.errors import LabsimError
+from labsim.results.estimate import Estimate, did, invert, itt, mc_se
 
 #: The column a design's randomised unit is recorded in (None: individuals).
 CLUSTER_OF = {"individual": None, "office": "office", "saturation": "sector", "area": "office"}
@@ -85,6 +86,22 @@ def smallest_p(design: str, clusters: int, treated: int | None = None) -> float:
     if count > ENUMERATE_UP_TO:
         return 1 / (RI_DRAWS + 1)
     return (2 if 2 * g1 == clusters else 1) / count
+
+
+def reachable_offices(design, offices: int, alpha: float, refuse: bool = True) -> bool:
+    """Whether a design (`config.scenario.Design`) with `offices` offices can give a p-value below
+    `alpha` at any effect; if not and `refuse`, a `LabsimError` saying so (what a size search answers
+    for a design that no size of the pilot can make significant)."""
+    if design.randomisation not in ("office", "area"):
+        return True
+    treated = design.offices_per_arm(offices)[0]
+    p = smallest_p(design.randomisation, offices, treated)
+    if p <= alpha or not refuse:
+        return p <= alpha
+    raise LabsimError(
+        f"area.offices: with {offices} offices ({treated} in the pilot arm) the {design.randomisation} design's "
+        f"randomisation test cannot give a p-value below {p:.3g} whatever the effect, so no pilot size reaches "
+        f"significance at {alpha}: use more offices (--by offices searches for them)")
 
 
 def design_effect(individuals: pd.DataFrame, outcome: str, assignment: Assignment, alpha: float = 0.05,
