@@ -108,10 +108,10 @@ def _fit(df: pd.DataFrame, outcome: str, x: np.ndarray, coef: int, cluster: str 
     if test == "none" or not np.isfinite(se) or se == 0:
         return Estimate(b, se, np.nan, np.nan, np.nan, int(y.size), clusters)
     if clusters is not None and (test == "wild" or (test == "auto" and clusters < WILD_BELOW)):
-        w = webb_weights(clusters, seed)
-        p = wild_p(y, x, coef, groups, w, b / se)
-        lo, hi = invert(lambda tau: wild_p(y, x, coef, groups, w, (b - tau) / se, tau), b, se, alpha)
-        return Estimate(b, se, lo, hi, p, int(y.size), clusters, "wild", mc_se(p, len(w)))
+        boot = WildBootstrap(y, x, coef, groups, webb_weights(clusters, seed))
+        p = boot.p_value(b / se)
+        lo, hi = invert(lambda tau: boot.p_value((b - tau) / se, tau), b, se, alpha)
+        return Estimate(b, se, lo, hi, p, int(y.size), clusters, "wild", mc_se(p, WILD_DRAWS))
     z = dist.ppf(1 - alpha / 2)
     p = float(2 * dist.sf(abs(b / se)))
     return Estimate(b, se, b - z * se, b + z * se, p, int(y.size), clusters, name)
@@ -132,8 +132,7 @@ def wild_p(y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray, w: np.nd
            null: float = 0.0) -> float:
     """The wild cluster bootstrap's p-value of the t statistic `t` for coefficient `coef` = `null`:
     the share of bootstrap |t*| at least |t| (symmetric, as boottest's default)."""
-    t_star = wild_cluster_t(y, x, coef, groups, w, null)
-    return float((np.abs(t_star) >= abs(t) * (1 - 1e-12)).mean())
+    return WildBootstrap(y, x, coef, groups, w).p_value(t, null)
 
 
 def invert(p_of, b: float, se: float, alpha: float, tol: float = 0.005) -> tuple[float, float]:
@@ -160,30 +159,46 @@ def invert(p_of, b: float, se: float, alpha: float, tol: float = 0.005) -> tuple
 
 def wild_cluster_t(y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray, w: np.ndarray,
                    null: float = 0.0) -> np.ndarray:
-    """Bootstrap t statistics (b* - null) / se* of coefficient `coef` under its null (= `null`): the
-    restricted model's fitted values plus its residuals times one weight per cluster (row of `w`, e.g.
-    Webb's; WCR bootstrap-t, Cameron, Gelbach and Miller 2008), each refitted with the cluster-robust SE.
-    Everything reduces to per-cluster sums (X'X, X'fit, X'residual), so the draws cost
-    O(draws x clusters), not O(draws x people)."""
-    k, g = x.shape[1], int(groups.max()) + 1
-    keep = [j for j in range(k) if j != coef]
-    xr = x[:, keep]
-    y0 = y - null * x[:, coef]
-    fitted = xr @ np.linalg.lstsq(xr, y0, rcond=None)[0] + null * x[:, coef]
-    resid = y - fitted
-    sums = lambda w: np.stack([np.bincount(groups, weights=x[:, j] * w, minlength=g) for j in range(k)], 1)  # noqa: E731
-    fit_g, res_g = sums(fitted), sums(resid)  # G x k
-    xx_g = np.stack([sums(x[:, j]) for j in range(k)], 2)  # G x k x k: each cluster's X'X
-    inv = np.linalg.inv(xx_g.sum(0))
-    xy = fit_g.sum(0)[None, :] + w @ res_g  # draws x k: X'y* summed over clusters
-    beta = xy @ inv  # draws x k (inv is symmetric)
-    scores = fit_g[None] + w[:, :, None] * res_g[None] - np.einsum("gjk,dk->dgj", xx_g, beta)
-    n = y.size
-    scale = g / (g - 1) * (n - 1) / (n - k)  # statsmodels' CR1 small-sample factor
-    var = scale * np.einsum("j,dgj->dg", inv[coef], scores) ** 2
-    se = np.sqrt(var.sum(1))
-    with np.errstate(divide="ignore", invalid="ignore"):  # a draw with SE 0 (two clusters) has no t
-        return (beta[:, coef] - null) / se
+    """Bootstrap t statistics (b* - null) / se* of coefficient `coef` under its null (= `null`)."""
+    return WildBootstrap(y, x, coef, groups, w).t_stats(null)
+
+
+class WildBootstrap:
+    """The restricted wild cluster bootstrap-t of coefficient `coef` (WCR, Cameron, Gelbach and Miller
+    2008): the restricted model's fitted values plus its residuals times one weight per cluster (a row
+    of `w`, e.g. Webb's), each draw refitted with the cluster-robust (CR1) SE. Everything reduces to
+    per-cluster sums (X'X, X'fit, X'residual), so the draws cost O(draws x clusters), not
+    O(draws x people); and under the null coef = tau the restricted fit, each draw's estimate and its
+    scores are affine in tau, so the t statistics of any null cost O(draws) once prepared (what
+    inverting the test into an interval needs)."""
+
+    def __init__(self, y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray, w: np.ndarray) -> None:
+        k, g = x.shape[1], int(groups.max()) + 1
+        xr = x[:, [j for j in range(k) if j != coef]]
+        project = lambda v: xr @ np.linalg.lstsq(xr, v, rcond=None)[0]  # noqa: E731
+        # restricted fit under coef = tau: fitted = f0 + tau f1, residuals = y - fitted
+        f0 = project(y)
+        f1 = x[:, coef] - project(x[:, coef])
+        sums = lambda v: np.stack([np.bincount(groups, weights=x[:, j] * v, minlength=g) for j in range(k)], 1)  # noqa: E731
+        xx_g = np.stack([sums(x[:, j]) for j in range(k)], 2)  # G x k x k: each cluster's X'X
+        inv = np.linalg.inv(xx_g.sum(0))
+        parts = []
+        for fit_g, res_g in ((sums(f0), sums(y - f0)), (sums(f1), -sums(f1))):  # tau^0 and tau^1 parts
+            beta = (fit_g.sum(0)[None, :] + w @ res_g) @ inv  # draws x k (inv is symmetric)
+            scores = fit_g[None] + w[:, :, None] * res_g[None] - np.einsum("gjk,dk->dgj", xx_g, beta)
+            parts.append((beta[:, coef], np.einsum("j,dgj->dg", inv[coef], scores)))
+        (self.b0, u0), (self.b1, u1) = parts
+        n = y.size
+        scale = g / (g - 1) * (n - 1) / (n - k)  # statsmodels' CR1 small-sample factor
+        self.v0, self.v1, self.v2 = scale * (u0 * u0).sum(1), scale * 2 * (u0 * u1).sum(1), scale * (u1 * u1).sum(1)
+
+    def t_stats(self, null: float = 0.0) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):  # a draw with SE 0 (two clusters) has no t
+            var = self.v0 + null * self.v1 + null * null * self.v2
+            return (self.b0 + null * self.b1 - null) / np.sqrt(np.maximum(var, 0.0))
+
+    def p_value(self, t: float, null: float = 0.0) -> float:
+        return float((np.abs(self.t_stats(null)) >= abs(t) * (1 - 1e-12)).mean())
 
 
 def icc_oneway(y: np.ndarray, groups: np.ndarray) -> float:

@@ -203,32 +203,46 @@ class _Cells:
                 sums[rows] = d @ weights
             self.n1, self.s1, self.c1 = (x.reshape(-1, n_units, n_periods) for x in np.split(sums, 3, axis=1))
             self.n0, self.s0, self.c0 = n[None] - self.n1, s[None] - self.s1, s_t[None] - self.c1
-        self.mixed_only = not whole  # saturation: only markets with both arms count, as in the estimate
+        self._prepare(n, mixed_only=not whole)
+
+    def _prepare(self, n: np.ndarray, mixed_only: bool) -> None:
+        """Everything of the t statistics that does not depend on the sharp null tau. The outcomes under
+        tau are affine in tau (tau taken from the observed treated after the intake opened, given to the
+        re-drawn ones), so each draw's estimate and unit scores are too: b = b0 + tau b1, score = u0 +
+        tau u1, and the variance is a quadratic in tau."""
+        after = np.zeros(n.shape[1])
+        after[self.after] = 1.0
+        arms = ((self.n0, self.s0, -self.c0), (self.n1, self.s1, self.n1 * after - self.c1))
+        if mixed_only:  # saturation: only markets with both arms count, as in the estimate
+            keep = ((self.n0.sum(2) > 0) & (self.n1.sum(2) > 0))[:, :, None]
+            arms = tuple(tuple(x * keep for x in arm) for arm in arms)
+        sign = np.array([-1.0, 1.0]) if self.k == 2 else np.array([[1.0, -1.0], [-1.0, 1.0]])
+        sign = sign.reshape(2, -1)
+        b0, b1 = 0.0, 0.0
+        u0, u1 = 0.0, 0.0
+        people, present = 0.0, 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for a, (cnt, base, slope) in enumerate(arms):
+                total = cnt.sum(1)  # draws, periods
+                m0, m1 = base.sum(1) / total, slope.sum(1) / total
+                b0, b1 = b0 + (sign[a] * m0).sum(1), b1 + (sign[a] * m1).sum(1)
+                w = sign[a] / total  # how the estimate weighs each person's residual in this arm and period
+                u0 = u0 + np.nan_to_num((base - cnt * m0[:, None]) * w[:, None]).sum(2)
+                u1 = u1 + np.nan_to_num((slope - cnt * m1[:, None]) * w[:, None]).sum(2)
+                people, present = people + cnt.sum((1, 2)), present + cnt.sum(2)
+            g = (present > 0).sum(1)
+            factor = g / (g - 1) * (people - 1) / (people - self.k)  # CR1, as statsmodels
+        self.b0, self.b1 = b0, b1
+        self.v0, self.v1, self.v2 = (factor * (u0 * u0).sum(1), factor * 2 * (u0 * u1).sum(1),
+                                     factor * (u1 * u1).sum(1))
         self.draws = self.n1.shape[0] - (0 if self.enumerated else 1)
+        del self.n0, self.n1, self.s0, self.s1, self.c0, self.c1
 
     def t_stats(self, tau: float) -> np.ndarray:
         """Cluster-robust t statistics (b - tau) / se of every re-assignment under the sharp null tau."""
-        after = np.zeros(self.n1.shape[2])
-        after[self.after] = 1.0
-        # the effect tau taken from the observed treated (after the intake opened), given to the re-drawn
-        s1 = self.s1 - tau * self.c1 + tau * self.n1 * after
-        s0 = self.s0 - tau * self.c0
-        n = np.stack([self.n0, self.n1], 2)  # draws, units, arm, period
-        s = np.stack([s0, s1], 2)
-        if self.mixed_only:
-            mixed = ((n[:, :, 0].sum(2) > 0) & (n[:, :, 1].sum(2) > 0))[:, :, None, None]
-            n, s = n * mixed, s * mixed
-        total = n.sum(1)  # draws, arm, period
-        sign = np.array([[-1.0], [1.0]]) if self.k == 2 else np.array([[1.0, -1.0], [-1.0, 1.0]])
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = s.sum(1) / total
-            b = (sign * mean).sum((1, 2))
-            # each unit's score: its residuals by cell, weighted as the coefficient weighs the cell means
-            score = np.nan_to_num((s - n * mean[:, None]) * (sign / total)[:, None]).sum((2, 3))
-            people = n.sum((1, 2, 3))
-            g = (n.sum((2, 3)) > 0).sum(1)
-            var = g / (g - 1) * (people - 1) / (people - self.k) * (score**2).sum(1)
-            return (b - tau) / np.sqrt(var)
+            var = self.v0 + tau * self.v1 + tau * tau * self.v2
+            return (self.b0 + tau * self.b1 - tau) / np.sqrt(np.maximum(var, 0.0))
 
     def p_value(self, t_obs: float, tau: float) -> float:
         """Share of re-assignments whose |t| is at least the observed |t| (undefined draws left out)."""
