@@ -204,3 +204,38 @@ def test_one_office_pilot_gets_the_same_se_and_p_value_in_every_output():
     row = pd.DataFrame([flat_summary(results_of(m).summary)])
     sig = with_significance(row)["employment_rate.26w.significant"].iloc[0]
     assert sig == float(rec["reject"]) == float(run_significant(s)) == significant_share(row, 26)
+
+
+#: Zero-help pilots per design in the slow check (LABSIM_TYPE_I_PILOTS for a reduced run): 400 give a
+#: binomial SE of 1.1 pp at 5 %, so the 3-SE band (1.7-8.3 %) tells 5 % from 10 %.
+TYPE_I_PILOTS = int(__import__("os").environ.get("LABSIM_TYPE_I_PILOTS", 400))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("design, offices", [("individual", 2), ("office", 4), ("office", 6), ("office", 12),
+                                             ("office", 24), ("area", 12), ("saturation", 2)])
+def test_zero_help_type_i_of_each_design_test(design, offices):
+    """Providers that do nothing (design/worlds.zero_help), mandatory referral, the small baseline world:
+    the share of pilots whose design's test rejects at 5 % is the test's level within 3 binomial SEs
+    (the randomisation test's exact level: the largest attainable p-value not above 5 %), or the design
+    is refused because its test cannot reject at all (4 and 6 offices: smallest p 1/3 and 0.1)."""
+    from labsim.config.errors import LabsimError
+    from labsim.design.diagnose import diagnose
+    from labsim.design.worlds import zero_help
+    from labsim.results.inference import reachable_offices
+
+    sc = zero_help(small_scenario(f"design.randomisation={design}", f"area.offices={offices}",
+                                  "referral.mode=mandatory", "referral.start_week=9"))
+    sp = smallest_p(design, offices, sc.design.offices_per_arm(offices)[0])
+    if sp > 0.05:
+        with pytest.raises(LabsimError, match="cannot give a p-value below"):
+            reachable_offices(sc.design, offices, 0.05)
+        return
+    out, pilots = diagnose(sc, sims=TYPE_I_PILOTS, counterfactual_sims=0, seed=33, workers=2)
+    level = math.floor(0.05 / sp) * sp if sp > 0 else 0.05
+    rate, n = out["power"], out["sims_with_estimate"]
+    ratio = out["mean_se"] / out["sd_estimate"]
+    cover = float(np.mean((pilots["ci_low"] <= 0) & (0 <= pilots["ci_high"])))
+    print(f"{design} {offices}: type-I {rate:.3f} of {n} (level {level:.4f}), SE/SD {ratio:.2f}, coverage {cover:.3f}")
+    assert out["test"] == ("hc2" if design == "individual" else "randomisation")
+    assert abs(rate - level) <= 3 * math.sqrt(level * (1 - level) / n), (rate, level, n)
