@@ -58,7 +58,7 @@ class PilotModel(mesa.Model):
         # the analysis' seed: a child key of the pilot's seed, which draws nothing from the pilot's stream
         seq = pilot_rng.bit_generator.seed_seq
         self.inference_seed = int(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, INFERENCE))
-                                  .generate_state(1, np.uint64)[0])
+                                  .generate_state(1, np.uint64)[0] >> np.uint64(1))  # int64 for tables
         self.settings = scenario
         self.week = 0
         n_sectors = len(scenario.market.sectors)
