@@ -239,3 +239,17 @@ def test_zero_help_type_i_of_each_design_test(design, offices):
     print(f"{design} {offices}: type-I {rate:.3f} of {n} (level {level:.4f}), SE/SD {ratio:.2f}, coverage {cover:.3f}")
     assert out["test"] == ("hc2" if design == "individual" else "randomisation")
     assert abs(rate - level) <= 3 * math.sqrt(level * (1 - level) / n), (rate, level, n)
+
+
+def test_sweep_rows_are_significant_by_their_own_test_and_old_rows_carry_a_note():
+    """Rows that name their test are significant when their p-value is below 0.05, whatever |d| / SE;
+    rows stored before (no `.test`) keep |d| > 1.96 SE, and office runs among them mark the table."""
+    from labsim.sweep.tables import old_rule, significant
+
+    new = pd.DataFrame({"design": ["office", "office"], "employment_rate.26w.difference": [0.03, 0.03],
+                        "employment_rate.26w.se": [0.01, 0.01], "employment_rate.26w.p_value": [0.2, 0.01],
+                        "employment_rate.26w.test": ["randomisation", "randomisation"]})
+    assert significant(new, 26).tolist() == [0.0, 1.0] and not old_rule(new)
+    old = new.drop(columns=["employment_rate.26w.test"])
+    assert significant(old, 26).tolist() == [1.0, 1.0] and old_rule(old)
+    assert not old_rule(old.assign(design="individual"))
