@@ -125,6 +125,8 @@ def run_answer(summary: dict[str, Any], lang: str = "en") -> Answer:
         h, e = found
         key = "v_run_significant" if run_significant(e) else "v_run_not_significant"
         verdict.append(text(key, lang, h=h, d=_pp(e["difference"], lang), range=_effect_range(e, lang)))
+        if e.get("test") == "randomisation" and e.get("ci_low") is None and e.get("ci_high") is None:
+            verdict.append(text("v_run_cannot_reject", lang, clusters=e.get("clusters")))
     rows = [(text("n_participants", lang), text("n_participants_v", lang, reached=reached, target=target,
                                                  share=percent(p["share_of_target"], lang)))]
     rows.append((text("n_take_up", lang), percent(summary.get("take_up_rate"), lang, 1)))
