@@ -53,7 +53,7 @@ from labsim.design.analytic import design_effect, pilot_arm_needed, two_proporti
 from labsim.design.power_fit import fit_kind, power_fit
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, Job, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
-from labsim.results.inference import reachable_offices
+from labsim.results.inference import TEST_OF, reachable_offices
 from labsim.sweep.runner import Progress, Task, executor, run_tasks
 
 
@@ -224,8 +224,8 @@ class SizeAnswer:
         s, ref = self.settings, self.reference
         out = {
             "by": s.by, "target_power": s.power, "alpha": s.alpha, "horizon_weeks": s.horizon,
-            "precision": s.precision, "design": self.design, "referral_mode": self.referral_mode,
-            "status": self.status, "message": self.message,
+            "precision": s.precision, "design": self.design, "test": TEST_OF[self.design],
+            "referral_mode": self.referral_mode, "status": self.status, "message": self.message,
             "not_reachable": asdict(self.unreachable) if self.unreachable else None,
             "fit": fit_kind(self.rows.loc[self.rows["part"] == "search"]),
             "minimum_size": self.minimum.as_size() if self.minimum else None,
