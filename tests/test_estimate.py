@@ -80,7 +80,7 @@ def test_few_clusters_reject_near_alpha_with_t_of_g_minus_1_and_the_wild_bootstr
     for _ in range(1000):
         df = _null_offices(rng)
         t_rej.append(itt(df, "y", cluster="office", test="t").p_value < 0.05)
-        wild = itt(df, "y", cluster="office")  # "auto": 6 clusters are below WILD_BELOW
+        wild = itt(df, "y", cluster="office", seed=len(t_rej))  # "auto": 6 clusters are below WILD_BELOW
         wild_rej.append(wild.p_value < 0.05)
         assert (wild.ci_low > 0 or wild.ci_high < 0) == (wild.p_value < 0.05) or abs(wild.p_value - 0.05) < 0.01
     assert 0.02 < np.mean(t_rej) < 0.11, np.mean(t_rej)
@@ -92,17 +92,19 @@ def test_wild_bootstrap_t_equals_refitting_each_draw():
     outcome (fitted values under the null plus residuals times the cluster's Webb weight)."""
     import statsmodels.api as sm
 
-    from labsim.results.estimate import WEBB, WILD_SEED, wild_cluster_t
+    from labsim.results.estimate import webb_weights, wild_cluster_t
 
     rng = np.random.default_rng(0)
     g = np.repeat(np.arange(6), 50)
     area, after = (g < 3).astype(float), (rng.random(g.size) < 0.5).astype(float)
     x = np.column_stack([np.ones_like(area), area, after, area * after])
     y = (rng.random(g.size) < 0.3).astype(float)
-    t = wild_cluster_t(y, x, 3, g, draws=3)
-    w = np.random.default_rng(WILD_SEED).choice(WEBB, size=(3, 6))
+    w = webb_weights(6, seed=3, draws=3)
     xr = x[:, [0, 1, 2]]
-    fitted = xr @ np.linalg.lstsq(xr, y, rcond=None)[0]
-    for d in range(3):
-        fit = sm.OLS(fitted + w[d][g] * (y - fitted), x).fit(cov_type="cluster", cov_kwds={"groups": g})
-        assert t[d] == pytest.approx(fit.params[3] / fit.bse[3], rel=1e-9)
+    for null in (0.0, 0.04):  # the null coefficient imposed: its t statistics are (b* - null) / se*
+        t = wild_cluster_t(y, x, 3, g, w, null)
+        y0 = y - null * x[:, 3]
+        fitted = xr @ np.linalg.lstsq(xr, y0, rcond=None)[0] + null * x[:, 3]
+        for d in range(3):
+            fit = sm.OLS(fitted + w[d][g] * (y - fitted), x).fit(cov_type="cluster", cov_kwds={"groups": g})
+            assert t[d] == pytest.approx((fit.params[3] - null) / fit.bse[3], rel=1e-9)

@@ -148,9 +148,10 @@ def test_the_job_sizes_the_stub_where_the_search_does(answered):
     assert answered.analytic is not None and answered.analytic.size == pytest.approx(central.minimum.n_star, rel=0.3)
 
 
-def test_office_clusters_start_at_two_in_each_arm_and_say_so(tmp_path, monkeypatch, capsys):
-    """baseline has 2 offices, one per arm: `--design office --by offices` starts at 4 (2 in each arm),
-    says so, and answers instead of exiting."""
+def test_office_clusters_start_where_the_test_can_reject_and_say_so(tmp_path, monkeypatch, capsys):
+    """baseline has 2 offices, one per arm: `--design office --by offices` starts at 7 (4 in the pilot arm:
+    the randomisation test's smallest p is 1/35; with 6, 2/20 = 0.1 > 0.05), says so, and answers instead
+    of exiting."""
     from contextlib import contextmanager
 
     import labsim.design.size_job as size_job
@@ -159,8 +160,8 @@ def test_office_clusters_start_at_two_in_each_arm_and_say_so(tmp_path, monkeypat
 
     path = resolve_scenario("baseline")
     grown, note = admissible(load_scenario(path), "office", str(path))
-    assert grown.area.offices == 4 and grown.design.randomisation == "office"
-    assert "starts at 4 offices (2 in each arm)" in note
+    assert grown.area.offices == 7 and grown.design.randomisation == "office"
+    assert "starts at 7 offices (4 in the pilot arm)" in note and "smallest attainable p 1" in note
     with pytest.raises(LabsimError, match="2 offices in each arm"):
         load_scenario(path, ["design.randomisation=office"])  # the scenario itself stays refused as it was
 
@@ -173,6 +174,6 @@ def test_office_clusters_start_at_two_in_each_arm_and_say_so(tmp_path, monkeypat
     out = tmp_path / "offices"
     assert main(["size", "baseline", "--design", "office", "--by", "offices", "--out", str(out)]) == 0
     printed = capsys.readouterr()
-    assert "starts at 4 offices (2 in each arm)" in printed.out + printed.err
+    assert "starts at 7 offices (4 in the pilot arm)" in printed.out + printed.err
     a = SizeAnswer.from_json(json.loads((out / "size.json").read_text()))
-    assert a.question.start and min(p.size for p in a.power_curve) >= 4
+    assert a.question.start and min(p.size for p in a.power_curve) >= 7

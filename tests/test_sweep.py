@@ -175,7 +175,7 @@ def test_outputs_keep_selects_summary_columns_and_refuses_a_pattern_matching_not
             if c not in ("point", "replication", "seed_key", "referral.mode", "payment.preset", "error")]
     assert sorted(kept) == sorted(["take_up_rate"] + [f"employment_rate.26w.{k}" for k in
                                   ("pilot", "n_pilot", "control", "n_control", "difference", "se", "ci_low",
-                                   "ci_high", "p_value")])
+                                   "ci_high", "p_value", "p_value_mc_se", "clusters", "test")])
     bad = experiment(tmp_path, GRID + '[outputs]\nkeep = ["employment.*"]\n', name="bad")
     assert main(["sweep", str(bad), "--out", str(tmp_path / "b"), "--workers", "1"]) == 2
     assert "field 'outputs.keep': 'employment.*' matches no output" in capsys.readouterr().err

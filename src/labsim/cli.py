@@ -406,7 +406,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     start = ""
     if args.by == "offices" and args.design in ("office", "area"):  # start where the cluster design is admissible
         path, scenario = _load(args.scenario, list(args.overrides))
-        scenario, start = admissible(scenario, args.design, str(path))
+        scenario, start = admissible(scenario, args.design, str(path), args.alpha)
     else:
         path, scenario, _ = _design_scenario(args)
     args.horizon = _primary(args, scenario)

@@ -23,6 +23,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.replicate import Job, cohort_mean, simulate
 from labsim.design.rollout import overstatement
 from labsim.design.worlds import no_pilot, roll_out
+from labsim.results.inference import smallest_p
 from labsim.sweep.runner import Task, executor, run_tasks
 
 BOOTSTRAP = 500
@@ -141,6 +142,16 @@ def diagnosands(pilots: pd.DataFrame, effects: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def test_of_design(pilots: pd.DataFrame, design, offices: int) -> dict[str, Any]:
+    """The test every pilot was judged by (the design's: `labsim.results.inference`), the largest Monte
+    Carlo SE of a resampled p-value among them, and the smallest p-value the design's test can give."""
+    mc = pd.to_numeric(pilots.get("p_value_mc_se"), errors="coerce") if "p_value_mc_se" in pilots else None
+    return {"test": str(pilots["test"].dropna().iloc[0]) if "test" in pilots and pilots["test"].notna().any()
+            else None,
+            "p_value_mc_se_max": float(mc.max()) if mc is not None and mc.notna().any() else None,
+            "smallest_p": smallest_p(design.randomisation, offices, design.offices_per_arm(offices)[0])}
+
+
 def diagnose(
     scenario: Scenario, *, sims: int = 200, counterfactual_sims: int | None = None, horizon: int = 26,
     alpha: float = 0.05, seed: int = 1, workers: int | None = None, progress: bool = False,
@@ -164,6 +175,7 @@ def diagnose(
     effects = counterfactual_effects(pilots, records["none"], records["rollout"])
     pilots = pilots.merge(effects, on="replication", how="left")
     out = diagnosands(pilots, effects)
-    out.update({"horizon_weeks": horizon, "alpha": alpha, "seed": seed, "design": scenario.design.randomisation,
-                "seconds": round(time.perf_counter() - started, 1)})
+    d = scenario.design
+    out.update({"horizon_weeks": horizon, "alpha": alpha, "seed": seed, "design": d.randomisation,
+                **test_of_design(pilots, d, scenario.area.offices), "seconds": round(time.perf_counter() - started, 1)})
     return out, pilots.drop(columns=["cohort_employed", "cohort_n"])

@@ -36,6 +36,7 @@ from scipy import stats
 
 from labsim.config.assumptions import number_at, parse_span, value_at
 from labsim.config.errors import LabsimError
+from labsim.results.inference import TEST_OF
 from labsim.config.scenario import Scenario, set_field
 from labsim.design.evidence import Range
 from labsim.design.replicate import Job, simulate
@@ -190,7 +191,7 @@ def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> Sensitiv
                                                   progress="sensitivity" if s.progress else None, total=len(tasks))]
             n = want
             est, se, rej = _arrays(recs, len(jobs), n)
-            boot = Bootstrap(est, se, s)
+            boot = Bootstrap(est, se, s, rej if TEST_OF[scenario.design.randomisation] != "hc2" else None)
             params = _morris(ranges, x, boot, s) if s.method == "morris" else _tornado(ranges, boot)
             widest = max((p["interval_half_width"] for p in params), default=0.0)
             if widest <= s.resolution or n >= s.max_sims:
@@ -225,20 +226,25 @@ def _arrays(recs: list[dict[str, Any]], points: int, n: int) -> tuple[np.ndarray
 
 class Bootstrap:
     """The points' power (and MDE) from their pilots, and `RESAMPLES` resamples of the replications: the
-    same resampled replications at every point (common random numbers kept)."""
+    same resampled replications at every point (common random numbers kept). With `rejections` (a design
+    whose own test has no normal shortcut: office, area, saturation) the power is the share of pilots its
+    test rejected, not the normal power of the mean estimate and SE."""
 
-    def __init__(self, est: np.ndarray, se: np.ndarray, s: Sensitivity) -> None:
-        self.est, self.se, self.alpha = est, se, s.alpha
+    def __init__(self, est: np.ndarray, se: np.ndarray, s: Sensitivity, rejections: np.ndarray | None = None) -> None:
+        self.est, self.se, self.alpha, self.rej = est, se, s.alpha, rejections
         n = est.shape[1]
         self.rng = np.random.default_rng([s.seed, 34])
         self.draws = self.rng.integers(0, n, (RESAMPLES, n))
 
     def point_power(self) -> tuple[np.ndarray, np.ndarray]:
         out = [power_of(e, s, self.alpha) for e, s in zip(self.est, self.se)]
-        return np.array([p for p, _ in out]), np.array([m for _, m in out])
+        power = np.array([p for p, _ in out]) if self.rej is None else np.nanmean(self.rej, axis=1)
+        return power, np.array([m for _, m in out])
 
     def power(self) -> np.ndarray:
         """Each point's power in each resample (resamples x points)."""
+        if self.rej is not None:
+            return np.nanmean(self.rej[:, self.draws], axis=2).T
         with np.errstate(invalid="ignore"):
             m = np.nanmean(self.est[:, self.draws], axis=2).T
             s = np.nanmean(self.se[:, self.draws], axis=2).T

@@ -56,6 +56,7 @@ from labsim.design.analytic import design_effect, pilot_arm_needed, two_proporti
 from labsim.design.power_fit import fit_kind, power_fit
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, Job, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
+from labsim.results.inference import TEST_OF, reachable_offices
 from labsim.sweep.runner import Progress, Task, executor, run_tasks
 
 
@@ -464,8 +465,10 @@ def size_bounds(scenario: Scenario, s: SizeSearch) -> tuple[int, int]:
     size, or 4x and at least 40 offices)."""
     base = size_of(scenario, s.by)
     if s.by != "offices":
+        reachable_offices(scenario.design, scenario.area.offices, s.alpha)  # refused if its test cannot reject
         return 1, s.max_size or 20 * base
-    low = next(g for g in range(2, 10_000) if scenario.design.clusters_ok(g))
+    low = next(g for g in range(2, 10_000) if scenario.design.clusters_ok(g)
+               and reachable_offices(scenario.design, g, s.alpha, refuse=False))
     high = s.max_size or max(4 * base, 40)
     if high < low:
         raise LabsimError(f"--max-size {high} is below the {low} offices the {scenario.design.randomisation} "

@@ -38,6 +38,7 @@ from labsim.design.size import (
     most_pilots, pool_simulator, search_bar, search_size, size_bounds, stderr_lines,
 )
 from labsim.design.worlds import at_size, size_of
+from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
 from labsim.sweep.runner import executor
 
 #: size.json's format; a file without it, or with another, is refused with a clear message.
@@ -89,6 +90,7 @@ class Question:
     target_assurance: float
     planned: int
     start: str = ""
+    test: str = ""  # the design's test every pilot was judged by: hc2 or randomisation
 
 
 @dataclass(frozen=True)
@@ -236,21 +238,28 @@ class SizeRun:
 # -- the job ----------------------------------------------------------------------------------------------
 
 
-def admissible(scenario: Scenario, design: str, source: str) -> tuple[Scenario, str]:
+def admissible(scenario: Scenario, design: str, source: str, alpha: float = 0.05) -> tuple[Scenario, str]:
     """The scenario under a cluster `design` with offices as the lever: as it is when its offices give
-    every arm two, else its area grown (as `--by offices` grows it) to the fewest offices that do, with a
-    sentence saying so. The search then starts there instead of refusing the question."""
+    every arm two and the design's randomisation test can reach significance at `alpha`, else its area
+    grown (as `--by offices` grows it) to the fewest offices that do, with a sentence saying so. The search
+    then starts there instead of refusing the question."""
     data = scenario.model_dump()
     data["design"]["randomisation"] = design
     wanted, offices = Design.model_validate(data["design"]), scenario.area.offices
-    if wanted.clusters_ok(offices):
+
+    def ok(g: int) -> bool:
+        return wanted.clusters_ok(g) and reachable_offices(wanted, g, alpha, refuse=False)
+
+    if ok(offices):
         return parse_scenario(data, source), ""
-    low = next(g for g in range(2, 10_000) if wanted.clusters_ok(g))
+    low = next(g for g in range(2, 10_000) if ok(g))
     grown = at_size(scenario, "offices", low).model_dump()
     grown["design"]["randomisation"] = design
-    note = (f"the search starts at {low} offices ({min(wanted.offices_per_arm(low))} in each arm): the "
-            f"scenario's {offices} give {min(wanted.offices_per_arm(offices))} in an arm, and a cluster design "
-            "needs 2 in each for a test")
+    treated = wanted.offices_per_arm(low)[0]
+    note = (f"the search starts at {low} offices ({treated} in the pilot arm): with the scenario's {offices} the "
+            f"{design} design's randomisation test cannot give a p-value below {alpha:g} whatever the effect "
+            f"(smallest attainable p {smallest_p(design, offices, wanted.offices_per_arm(offices)[0]):.3g}; "
+            f"with {low}: {smallest_p(design, low, treated):.3g})")
     return parse_scenario(grown, source), note
 
 
@@ -311,7 +320,8 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
                               horizon=s.horizon, seed=s.seed, workers=s.workers, by=s.by, progress=s.progress, pool=pool)
     question = Question(scenario.name, s.by, s.power, s.alpha, s.horizon, s.precision, s.batch, s.budget,
                         s.type_i_sims, s.seed, scenario.design.randomisation, scenario.referral.mode, request.estimand,
-                        request.target_assurance, size_of(scenario, s.by), start)
+                        request.target_assurance, size_of(scenario, s.by), start,
+                        TEST_OF[scenario.design.randomisation])
     answer = SizeAnswer(
         question, central.status, central.message, central.fit, central.minimum, central.reference, central.analytic,
         central.power_curve, central.unreachable, central.type_i, accounts(central, scenario), evidence, rollout,

@@ -22,6 +22,7 @@ from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
 from labsim.results.summary import HORIZONS, flat_summary
+from labsim.sweep.tables import significant
 
 if TYPE_CHECKING:
     from labsim.design.size import MinimumSize
@@ -105,6 +106,26 @@ def holm(p_values: dict[int, float]) -> dict[int, float]:
     return out
 
 
+def run_significant(e: dict[str, Any]) -> bool:
+    """Whether a run's effect is significant at 5 % by the test its summary reports (the design's);
+    a summary from before it named its test: |difference| > 1.96 SE."""
+    if "test" in e:
+        return _ok(e.get("p_value")) and e["p_value"] < 0.05
+    return abs(e["difference"]) > Z95 * e["se"]
+
+
+def _effect_range(e: dict[str, Any], lang: str) -> str:
+    """The 95 % interval of a run's effect as its summary gives it (the design's test inverted; an end the
+    test cannot reach is shown as infinite), or +-1.96 SE for a summary from before it named its test."""
+    d = e["difference"]
+    if "test" not in e:
+        lo, hi = d - Z95 * e["se"], d + Z95 * e["se"]
+        return span(_pp(lo, lang, sign=False), _pp(hi, lang, sign=False))
+    lo = _pp(e["ci_low"], lang, sign=False) if _ok(e.get("ci_low")) else "-\u221e"
+    hi = _pp(e["ci_high"], lang, sign=False) if _ok(e.get("ci_high")) else "\u221e"
+    return span(lo, hi)
+
+
 def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> Answer:
     """Filled or not, significant or not at the primary horizon; then volume, take-up, effects by arm
     (the others marked secondary, with Holm-adjusted p-values), costs."""
@@ -118,9 +139,10 @@ def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> 
         verdict.append(text("v_run_no_effect", lang))
     else:
         h, e = found
-        d, half = e["difference"], Z95 * e["se"]
-        key = "v_run_significant" if abs(d) > half else "v_run_not_significant"
-        verdict.append(text(key, lang, h=h, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False))))
+        key = "v_run_significant" if run_significant(e) else "v_run_not_significant"
+        verdict.append(text(key, lang, h=h, d=_pp(e["difference"], lang), range=_effect_range(e, lang)))
+        if e.get("test") == "randomisation" and e.get("ci_low") is None and e.get("ci_high") is None:
+            verdict.append(text("v_run_cannot_reject", lang, clusters=e.get("clusters")))
     rows = [(text("n_participants", lang), text("n_participants_v", lang, reached=reached, target=target,
                                                  share=percent(p["share_of_target"], lang)))]
     rows.append((text("n_take_up", lang), percent(summary.get("take_up_rate"), lang, 1)))
@@ -132,13 +154,14 @@ def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> 
 
     shown = {h: summary["employment_rate"].get(f"{h}w", {}) for h in HORIZONS}
     shown = {h: e for h, e in shown.items() if _ok(e.get("difference")) and _ok(e.get("se")) and e["se"] > 0}
-    adjusted = holm({h: float(2 * norm.sf(abs(e["difference"] / e["se"]))) for h, e in shown.items()})
+    # the design's own p-values where the summary names its test, else the normal test of a summary before it
+    adjusted = holm({h: float(e["p_value"]) if "test" in e and _ok(e.get("p_value"))
+                     else float(2 * norm.sf(abs(e["difference"] / e["se"]))) for h, e in shown.items()})
     judged = found[0] if found else primary
     for h, e in shown.items():
-        d, half = e["difference"], Z95 * e["se"]
         role = text("n_primary", lang) if h == judged else text("n_secondary", lang, p=number(adjusted[h], lang, 3))
         rows.append((text("n_effect", lang, h=h), text(
-            "n_effect_arms_v", lang, d=_pp(d, lang), range=span(_pp(d - half, lang, sign=False), _pp(d + half, lang, sign=False)),
+            "n_effect_arms_v", lang, d=_pp(e["difference"], lang), range=_effect_range(e, lang),
             pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1)) + f" ({role})"))
     paid = summary.get("purchaser_paid_eur", {}).get("total")
     if paid is not None:
@@ -525,11 +548,10 @@ def _size_tables(a: SizeAnswer, lang: str) -> list[Table]:
 
 
 def significant_share(rows: pd.DataFrame, h: int) -> float:
-    """Power of a variant: the share of its runs whose difference at `h` weeks is significant (|d| > 1.96 SE)."""
-    d = pd.to_numeric(rows.get(f"employment_rate.{h}w.difference"), errors="coerce")
-    se = pd.to_numeric(rows.get(f"employment_rate.{h}w.se"), errors="coerce")
-    ok = d.notna() & se.notna()
-    return float((d[ok].abs() > Z95 * se[ok]).mean()) if ok.any() else math.nan
+    """Power of a variant: the share of its runs whose effect at `h` weeks is significant by the test
+    each run reports (`labsim.sweep.tables.significant`)."""
+    sig = significant(rows, h).dropna()
+    return float(sig.mean()) if sig.size else math.nan
 
 
 def variants_answer(frame: pd.DataFrame, varied: list[str], lang: str = "en") -> Answer:

@@ -168,6 +168,8 @@ def results_text(t: PointTable, lang: str = "en") -> str:
     lines = [text("res_head", lang, name=t.name, points=text("res_points", lang, n=number(len(t.frame), lang)),
                   runs=text("runs_detail", lang, n=number(runs, lang)), failed=number(failed, lang), state=state),
              text("res_legend", lang)]
+    if t.note:  # stored rows from before each design's own test: their significance used the old rule
+        lines.append(text("res_old_rule", lang))
     for rec in t.frame.to_dict("records"):
         values = "; ".join(f"{lever_name(f, lang)}: {lever_value(f, rec[f], lang)}" for f in t.factors)
         lines += ["", text("res_point", lang, point=rec["point"], values=values,

@@ -74,4 +74,5 @@ def hc2_fit(y: np.ndarray, x: np.ndarray, coef: int, alpha: float) -> Estimate:
     if not np.isfinite(se) or se == 0:
         return Estimate(b, se, np.nan, np.nan, np.nan, int(y.size), None)
     z = stats.norm.ppf(1 - alpha / 2)
-    return Estimate(b, se, float(b - z * se), float(b + z * se), float(2 * stats.norm.sf(abs(b / se))), int(y.size), None)
+    return Estimate(b, se, float(b - z * se), float(b + z * se), float(2 * stats.norm.sf(abs(b / se))), int(y.size), None,
+                    "hc2", 0.0)

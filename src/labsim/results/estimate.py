@@ -6,11 +6,11 @@ on the arm, with heteroskedasticity-robust (HC2) standard errors when individual
 cluster-robust ones when whole clusters (offices, markets) are, so that the interval reflects how the
 design assigned people (statsmodels).
 
-With clusters the test uses t(G - 1). With fewer than `WILD_BELOW` clusters (about 10 per arm) even that
-over-rejects, because the cluster-robust variance is too small when few clusters inform it; there the
-p-value and interval come from a wild cluster bootstrap-t with the null imposed and Webb's six-point
-weights (Cameron, Gelbach and Miller 2008; Webb 2023), whose rejection rate stays near alpha with as few
-as 6 clusters (docs/evaluation.md, "Few clusters").
+With clusters `test` chooses the test: "t" compares the cluster-robust t statistic with t(G - 1); "wild"
+takes the p-value from a wild cluster bootstrap-t with the null imposed and Webb's six-point weights
+(Cameron, Gelbach and Miller 2008; Webb 2023), its draws seeded per pilot, and the interval by inverting
+that test (as boottest does). Which test a design's pilot gets, in every output, is chosen in one place:
+`labsim.results.inference.design_effect` (docs/evaluation.md, "The design's test").
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ class Estimate:
     p_value: float
     n: int
     clusters: int | None = None
+    #: the test the p-value and interval come from: "hc2" (normal), "t" (t(G - 1)), "wild" or
+    #: "randomisation"; None: not tested (only the estimate and its SE were asked)
+    test: str | None = None
+    #: Monte Carlo standard error of a resampled p-value (0 when every assignment was enumerated)
+    p_value_mc_se: float | None = None
 
     def as_dict(self) -> dict[str, float | int | None]:
         return asdict(self)
@@ -40,36 +45,36 @@ class Estimate:
 
 NAN_ESTIMATE = Estimate(np.nan, np.nan, np.nan, np.nan, np.nan, 0, None)
 
-#: Cluster designs with fewer clusters than this are tested by the wild cluster bootstrap.
+#: With `test="auto"`, clusters fewer than this are tested by the wild cluster bootstrap, more by t(G - 1).
 WILD_BELOW = 20
-#: Bootstrap draws of the wild cluster bootstrap, and the seed of its weights (fixed, so that one pilot's
-#: data always give the same p-value; the weights are independent of the data).
-WILD_DRAWS, WILD_SEED = 999, 20080801
+#: Draws of the wild cluster bootstrap: the p-value's Monte Carlo SE is at most 0.0022 at p = 0.05.
+WILD_DRAWS = 9_999
 #: Webb's six-point weights: +-sqrt(1/2), +-1, +-sqrt(3/2), each with probability 1/6 (mean 0, variance 1);
 #: with G clusters they give 6^G distinct draws where Rademacher's +-1 give only 2^G.
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
-ClusterTest = Literal["auto", "t", "wild"]
+ClusterTest = Literal["auto", "t", "wild", "none"]
 
 
 def itt(individuals: pd.DataFrame, outcome: str, cluster: str | None = None, alpha: float = 0.05,
-        test: ClusterTest = "auto") -> Estimate:
+        test: ClusterTest = "auto", seed: int = 0) -> Estimate:
     """ITT effect on `outcome` (pilot minus control) among those with the outcome observed.
 
-    `cluster` names the column of the randomisation unit for cluster designs (None: individuals);
-    with clusters the test uses a t distribution with (clusters - 1) degrees of freedom, or (`test`
-    "wild", or "auto" below `WILD_BELOW` clusters) the wild cluster bootstrap.
+    `cluster` names the column of the randomisation unit for cluster designs (None: individuals, HC2
+    and the normal test); with clusters `test` is "t" (t(G - 1)), "wild" (the wild cluster bootstrap
+    seeded by `seed`), "auto" (the bootstrap below `WILD_BELOW` clusters, else t) or "none" (estimate
+    and SE only).
     """
     df = individuals.loc[individuals[outcome].notna()]
     treated = (df["arm"] == "pilot").to_numpy(float)
     if treated.sum() < 2 or (1 - treated).sum() < 2:
         return NAN_ESTIMATE
     x = np.column_stack([np.ones_like(treated), treated])
-    return _fit(df, outcome, x, 1, cluster, alpha, test)
+    return _fit(df, outcome, x, 1, cluster, alpha, test, seed)
 
 
 def did(individuals: pd.DataFrame, outcome: str, cluster: str = "office", alpha: float = 0.05,
-        test: ClusterTest = "auto") -> Estimate:
+        test: ClusterTest = "auto", seed: int = 0) -> Estimate:
     """Difference in differences of pilot and non-pilot areas, before and after the intake opens: the
     coefficient of area x period in y = a + b area + c after + d area x after, SEs clustered by `cluster`
     (the offices that make up the areas)."""
@@ -79,11 +84,11 @@ def did(individuals: pd.DataFrame, outcome: str, cluster: str = "office", alpha:
     if min(((area == a) & (after == b)).sum() for a in (0, 1) for b in (0, 1)) < 2:
         return NAN_ESTIMATE
     x = np.column_stack([np.ones_like(area), area, after, area * after])
-    return _fit(df, outcome, x, 3, cluster, alpha, test)
+    return _fit(df, outcome, x, 3, cluster, alpha, test, seed)
 
 
 def _fit(df: pd.DataFrame, outcome: str, x: np.ndarray, coef: int, cluster: str | None, alpha: float,
-         test: ClusterTest = "auto") -> Estimate:
+         test: ClusterTest = "auto", seed: int = 0) -> Estimate:
     """Least squares with robust (HC2) or cluster-robust SEs; the estimate is coefficient `coef`."""
     from scipy import stats  # imported here: 2 s that reading or plotting saved results never needs
     from statsmodels.regression.linear_model import OLS
@@ -91,52 +96,109 @@ def _fit(df: pd.DataFrame, outcome: str, x: np.ndarray, coef: int, cluster: str 
     y = df[outcome].to_numpy(float)
     if cluster is None:
         fit = OLS(y, x).fit(cov_type="HC2")
-        dist, clusters = stats.norm, None
+        dist, clusters, name = stats.norm, None, "hc2"
     else:
         groups = pd.factorize(df[cluster])[0]
         clusters = int(groups.max()) + 1
         if clusters < 2:
             return NAN_ESTIMATE
         fit = OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
-        dist = stats.t(df=clusters - 1)
+        dist, name = stats.t(df=clusters - 1), "t"
     b, se = float(fit.params[coef]), float(fit.bse[coef])
-    if not np.isfinite(se) or se == 0:
+    if test == "none" or not np.isfinite(se) or se == 0:
         return Estimate(b, se, np.nan, np.nan, np.nan, int(y.size), clusters)
     if clusters is not None and (test == "wild" or (test == "auto" and clusters < WILD_BELOW)):
-        t_star = wild_cluster_t(y, x, coef, groups)
-        p = float((np.abs(t_star) >= abs(b / se)).mean())
-        z = float(np.quantile(np.abs(t_star), 1 - alpha))  # symmetric bootstrap-t interval
-        return Estimate(b, se, b - z * se, b + z * se, p, int(y.size), clusters)
+        boot = WildBootstrap(y, x, coef, groups, webb_weights(clusters, seed))
+        p = boot.p_value(b / se)
+        lo, hi = invert(lambda tau: boot.p_value((b - tau) / se, tau), b, se, alpha)
+        return Estimate(b, se, lo, hi, p, int(y.size), clusters, "wild", mc_se(p, WILD_DRAWS))
     z = dist.ppf(1 - alpha / 2)
     p = float(2 * dist.sf(abs(b / se)))
-    return Estimate(b, se, b - z * se, b + z * se, p, int(y.size), clusters)
+    return Estimate(b, se, b - z * se, b + z * se, p, int(y.size), clusters, name)
 
 
-def wild_cluster_t(y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray,
-                   draws: int = WILD_DRAWS, seed: int = WILD_SEED) -> np.ndarray:
-    """Bootstrap t statistics of coefficient `coef` under its null (= 0): the restricted model's fitted
-    values plus its residuals times one Webb weight per cluster (WCR bootstrap-t, Cameron, Gelbach and
-    Miller 2008), each refitted with the cluster-robust SE. Everything reduces to per-cluster sums
-    (X'X, X'fit, X'residual), so the draws cost O(draws x clusters), not O(draws x people)."""
-    k, g = x.shape[1], int(groups.max()) + 1
-    keep = [j for j in range(k) if j != coef]
-    xr = x[:, keep]
-    fitted = xr @ np.linalg.lstsq(xr, y, rcond=None)[0]
-    resid = y - fitted
-    sums = lambda w: np.stack([np.bincount(groups, weights=x[:, j] * w, minlength=g) for j in range(k)], 1)  # noqa: E731
-    fit_g, res_g = sums(fitted), sums(resid)  # G x k
-    xx_g = np.stack([sums(x[:, j]) for j in range(k)], 2)  # G x k x k: each cluster's X'X
-    inv = np.linalg.inv(xx_g.sum(0))
-    w = np.random.default_rng(seed).choice(WEBB, size=(draws, g))
-    xy = fit_g.sum(0)[None, :] + w @ res_g  # draws x k: X'y* summed over clusters
-    beta = xy @ inv  # draws x k (inv is symmetric)
-    scores = fit_g[None] + w[:, :, None] * res_g[None] - np.einsum("gjk,dk->dgj", xx_g, beta)
-    n = y.size
-    scale = g / (g - 1) * (n - 1) / (n - k)  # statsmodels' CR1 small-sample factor
-    var = scale * np.einsum("j,dgj->dg", inv[coef], scores) ** 2
-    se = np.sqrt(var.sum(1))
-    with np.errstate(divide="ignore", invalid="ignore"):  # a draw with SE 0 (two clusters) has no t
-        return beta[:, coef] / se
+def mc_se(p: float, draws: int) -> float:
+    """Monte Carlo SE of a p-value from `draws` random draws: sqrt(p (1 - p) / draws)."""
+    return float(np.sqrt(p * (1 - p) / draws))
+
+
+def webb_weights(clusters: int, seed: int, draws: int = WILD_DRAWS) -> np.ndarray:
+    """`draws` x `clusters` Webb weights from the pilot's own seed (so replications are independent,
+    and one pilot's data always give the same p-value)."""
+    return np.random.default_rng(seed).choice(WEBB, size=(draws, clusters))
+
+
+def wild_p(y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray, w: np.ndarray, t: float,
+           null: float = 0.0) -> float:
+    """The wild cluster bootstrap's p-value of the t statistic `t` for coefficient `coef` = `null`:
+    the share of bootstrap |t*| at least |t| (symmetric, as boottest's default)."""
+    return WildBootstrap(y, x, coef, groups, w).p_value(t, null)
+
+
+def invert(p_of, b: float, se: float, alpha: float, tol: float = 0.005) -> tuple[float, float]:
+    """The interval of nulls a test does not reject at `alpha`, by bisection of its p-value `p_of(null)`
+    on each side of the estimate `b` to within `tol` SEs (boottest's inversion); an end the test cannot
+    reach within 64 SEs is infinite (the test cannot exclude any effect on that side)."""
+    ends = []
+    for side in (-1.0, 1.0):
+        inside, step = 0.0, 2.0
+        while p_of(b + side * step * se) > alpha:
+            inside, step = step, 2 * step
+            if step > 64:
+                break
+        if step > 64:
+            ends.append(side * np.inf)
+            continue
+        outside = step
+        while outside - inside > tol:
+            mid = (inside + outside) / 2
+            inside, outside = (mid, outside) if p_of(b + side * mid * se) > alpha else (inside, mid)
+        ends.append(b + side * (inside + outside) / 2 * se)
+    return ends[0], ends[1]
+
+
+def wild_cluster_t(y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray, w: np.ndarray,
+                   null: float = 0.0) -> np.ndarray:
+    """Bootstrap t statistics (b* - null) / se* of coefficient `coef` under its null (= `null`)."""
+    return WildBootstrap(y, x, coef, groups, w).t_stats(null)
+
+
+class WildBootstrap:
+    """The restricted wild cluster bootstrap-t of coefficient `coef` (WCR, Cameron, Gelbach and Miller
+    2008): the restricted model's fitted values plus its residuals times one weight per cluster (a row
+    of `w`, e.g. Webb's), each draw refitted with the cluster-robust (CR1) SE. Everything reduces to
+    per-cluster sums (X'X, X'fit, X'residual), so the draws cost O(draws x clusters), not
+    O(draws x people); and under the null coef = tau the restricted fit, each draw's estimate and its
+    scores are affine in tau, so the t statistics of any null cost O(draws) once prepared (what
+    inverting the test into an interval needs)."""
+
+    def __init__(self, y: np.ndarray, x: np.ndarray, coef: int, groups: np.ndarray, w: np.ndarray) -> None:
+        k, g = x.shape[1], int(groups.max()) + 1
+        xr = x[:, [j for j in range(k) if j != coef]]
+        project = lambda v: xr @ np.linalg.lstsq(xr, v, rcond=None)[0]  # noqa: E731
+        # restricted fit under coef = tau: fitted = f0 + tau f1, residuals = y - fitted
+        f0 = project(y)
+        f1 = x[:, coef] - project(x[:, coef])
+        sums = lambda v: np.stack([np.bincount(groups, weights=x[:, j] * v, minlength=g) for j in range(k)], 1)  # noqa: E731
+        xx_g = np.stack([sums(x[:, j]) for j in range(k)], 2)  # G x k x k: each cluster's X'X
+        inv = np.linalg.inv(xx_g.sum(0))
+        parts = []
+        for fit_g, res_g in ((sums(f0), sums(y - f0)), (sums(f1), -sums(f1))):  # tau^0 and tau^1 parts
+            beta = (fit_g.sum(0)[None, :] + w @ res_g) @ inv  # draws x k (inv is symmetric)
+            scores = fit_g[None] + w[:, :, None] * res_g[None] - np.einsum("gjk,dk->dgj", xx_g, beta)
+            parts.append((beta[:, coef], np.einsum("j,dgj->dg", inv[coef], scores)))
+        (self.b0, u0), (self.b1, u1) = parts
+        n = y.size
+        scale = g / (g - 1) * (n - 1) / (n - k)  # statsmodels' CR1 small-sample factor
+        self.v0, self.v1, self.v2 = scale * (u0 * u0).sum(1), scale * 2 * (u0 * u1).sum(1), scale * (u1 * u1).sum(1)
+
+    def t_stats(self, null: float = 0.0) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):  # a draw with SE 0 (two clusters) has no t
+            var = self.v0 + null * self.v1 + null * null * self.v2
+            return (self.b0 + null * self.b1 - null) / np.sqrt(np.maximum(var, 0.0))
+
+    def p_value(self, t: float, null: float = 0.0) -> float:
+        return float((np.abs(self.t_stats(null)) >= abs(t) * (1 - 1e-12)).mean())
 
 
 def icc_oneway(y: np.ndarray, groups: np.ndarray) -> float:

@@ -3,8 +3,8 @@
 `pilot_estimates` reads a run's results as an evaluator would read the pilot's register data: the
 intention-to-treat (ITT) effect on employment at a horizon, on weeks employed in 52 and on finding a
 first job within the horizon; the effect on participants with assignment as the instrument; the volume
-reached; whether the providers were viable; and the purchaser's cost per extra job. Cluster designs are
-analysed with standard errors clustered by the randomised unit (office or market).
+reached; whether the providers were viable; and the purchaser's cost per extra job. Every estimate and
+test is the design's own (`labsim.results.inference.design_effect`), the same as the run's summary gives.
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ import numpy as np
 import pandas as pd
 
 from labsim.results.adjusted import adjusted_itt
-from labsim.results.estimate import did, icc_oneway, itt
+from labsim.results.estimate import icc_oneway
+from labsim.results.inference import CLUSTER_OF, design_effect
 from labsim.results.summary import RunResult
-
-#: The column a design's randomised unit is recorded in (None: individuals).
-CLUSTER_OF = {"individual": None, "office": "office", "saturation": "sector", "area": "office"}
 
 
 def analysis_frame(result: RunResult, horizon: int) -> pd.DataFrame:
@@ -61,9 +59,15 @@ def cluster_icc(ind: pd.DataFrame, outcome: str, cluster: str | None) -> float:
     return icc_oneway(net, df[cluster].to_numpy())
 
 
-def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -> dict[str, Any]:
-    """The pilot's headline estimates as one flat record (what a replication of a diagnosis returns)."""
-    design = result.summary.get("design", "individual")
+def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
+                    test: str | None = None) -> dict[str, Any]:
+    """The pilot's headline estimates as one flat record (what a replication of a diagnosis returns):
+    the main one tested by the design's test (`test`: another, for comparisons), the others' estimate
+    and SE only."""
+    a = result.assignment
+    if a is None:
+        raise ValueError("a pilot's estimates need the run's assignment (a result made from its record)")
+    design = a.design
     cluster = CLUSTER_OF.get(design)
     ind_all = analysis_frame(result, horizon)
     ind = ind_all.loc[~ind_all["before_pilot"]]  # the pilot's own cohorts
@@ -72,18 +76,17 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
         ind_itt = ind.loc[both]
     else:
         ind_itt = ind
-    if design == "area":  # pilot against non-pilot areas, after against before the intake opened
-        def effect(col):
-            return did(ind_all, col, cluster=cluster, alpha=alpha)
-    else:  # the difference in means, or adjusted for the register's covariates (design.estimator)
-        estimator = adjusted_itt if result.summary.get("estimator") == "adjusted" else itt
-
-        def effect(col):
-            return estimator(ind_itt, col, cluster=cluster, alpha=alpha)
-    main = effect(f"employed_{horizon}w")
-    counted = effect(f"employed_counted_{horizon}w")  # in the forms of work the contract pays for
-    weeks = effect("weeks_employed_52w")
-    found = effect(f"found_job_{horizon}w")
+    if result.summary.get("estimator") == "adjusted" and design == "individual":
+        # adjusted for the register's covariates (design.estimator; Lin 2013), HC2 with the normal test;
+        # cluster designs are read by the difference in means and their own test
+        def effect(col, tested):
+            return adjusted_itt(ind_itt, col, alpha=alpha)
+    else:
+        def effect(col, tested):
+            return design_effect(ind_all, col, a, alpha, test if tested else "none")
+    main = effect(f"employed_{horizon}w", True)
+    counted, weeks, found = (effect(col, False) for col in (
+        f"employed_counted_{horizon}w", "weeks_employed_52w", f"found_job_{horizon}w"))
     late, late_se = wald_late(ind_itt, f"employed_{horizon}w")
     s = result.summary
     pilot = ind["arm"] == "pilot"
@@ -97,9 +100,11 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05) -
         "ci_low": main.ci_low,
         "ci_high": main.ci_high,
         "p_value": main.p_value,
+        "p_value_mc_se": np.nan if main.p_value_mc_se is None else main.p_value_mc_se,
+        "test": main.test,
         "reject": bool(main.p_value < alpha) if np.isfinite(main.p_value) else False,
-        # the normal critical value |estimate / se| was tested against (NaN: t(G - 1) or the wild bootstrap)
-        "z_critical": NormalDist().inv_cdf(1 - alpha / 2) if cluster is None else np.nan,
+        # the normal critical value |estimate / se| was tested against (NaN: another test)
+        "z_critical": NormalDist().inv_cdf(1 - alpha / 2) if main.test == "hc2" else np.nan,
         "clusters": main.clusters,
         "icc": cluster_icc(ind_itt, f"employed_{horizon}w", cluster),
         "n": main.n,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labsim.results.estimate import itt
+from labsim.results.inference import Assignment, design_effect
 from labsim.results.moments import run_moments
 from labsim.world.history import outcomes_after, sustained_job_within
 from labsim.config.payment import TERMS
@@ -39,6 +39,8 @@ class RunResult:
     individuals: pd.DataFrame
     employment_by_week: pd.DataFrame
     summary: dict[str, Any]
+    #: how the arms were drawn, for the design's test (None for a run read back from its folder)
+    assignment: Assignment | None = None
 
     @classmethod
     def from_record(cls, record: RunRecord) -> RunResult:
@@ -47,7 +49,7 @@ class RunResult:
         start = record.people["assigned_week"].astype(np.int64)
         individuals = individual_outcomes(record, start)
         curve = employment_by_week(record.timeline, start, record.people["arm"])
-        return cls(weekly, individuals, curve, summarise(record, weekly, individuals))
+        return cls(weekly, individuals, curve, summarise(record, weekly, individuals), assignment_of(record))
 
 
 def results_of(model) -> RunResult:
@@ -64,7 +66,13 @@ def replication_result(record: RunRecord) -> RunResult:
     summary = {"weeks": int(record.weeks), "design": record.scenario.design.randomisation,
                "estimator": record.scenario.design.estimator,
                "participants": participants(record), **accounts_summary(record)}
-    return RunResult(record.weekly, individual_outcomes(record, start), pd.DataFrame(), summary)
+    return RunResult(record.weekly, individual_outcomes(record, start), pd.DataFrame(), summary,
+                     assignment_of(record))
+
+
+def assignment_of(record: RunRecord) -> Assignment:
+    """How the run's arms were drawn, and the seed of its analysis' draws (labsim.results.inference)."""
+    return Assignment.of(record.scenario, record.inference_seed)
 
 
 def employment_by_week(
@@ -142,27 +150,32 @@ def counted_employment(record: RunRecord, start: np.ndarray) -> dict[str, np.nda
     return out
 
 
-def difference(df: pd.DataFrame, column: str) -> dict[str, Any]:
-    """Pilot and control means of an outcome, their difference (the ITT effect), its robust standard
-    error, 95 % interval and p-value (`labsim.results.estimate.itt`; the estimand: docs/estimand.md)."""
+def difference(df: pd.DataFrame, column: str, assignment: Assignment, alpha: float = 0.05) -> dict[str, Any]:
+    """Pilot and control means of an outcome in the pilot's own cohorts, and the design's estimate of the
+    effect (`difference`: the ITT; for an area design the difference in differences, for a saturation
+    design the ITT inside markets with both arms) with its standard error, 95 % interval and p-value by
+    the design's test (`labsim.results.inference.design_effect`, the same as every other output's;
+    the estimand: docs/estimand.md). `df` holds everyone assigned, "before" cohorts included."""
     res: dict[str, Any] = {}
-    means = {}
+    own = df.loc[~df["before_pilot"]]
     for arm in ("pilot", "control"):
-        x = df.loc[df["arm"] == arm, column].dropna().to_numpy(float)
-        means[arm] = x.mean() if x.size else float("nan")
-        res[arm] = _num(means[arm])
+        x = own.loc[own["arm"] == arm, column].dropna().to_numpy(float)
+        res[arm] = _num(x.mean()) if x.size else None
         res[f"n_{arm}"] = int(x.size)
-    res["difference"] = _num(means["pilot"] - means["control"])
-    e = itt(df, column)
-    for key in ("se", "ci_low", "ci_high", "p_value"):
+    e = design_effect(df, column, assignment, alpha)
+    res["difference"] = _num(e.estimate)
+    for key in ("se", "ci_low", "ci_high", "p_value", "p_value_mc_se"):
         res[key] = _num(getattr(e, key))
+    res["clusters"] = e.clusters
+    res["test"] = e.test
     return res
 
 
 def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dict[str, Any]:
     """Headline figures of a run (what `summary.json` holds)."""
     cfg = record.scenario
-    ind = ind.loc[~ind["before_pilot"]]  # the "before" cohorts of an area design are not in the pilot
+    a = assignment_of(record)
+    everyone, ind = ind, ind.loc[~ind["before_pilot"]]  # an area design's "before" cohorts are not in the pilot
     pilot = ind["arm"] == "pilot"
     summary: dict[str, Any] = {
         "scenario": cfg.name,
@@ -171,12 +184,13 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "referral_mode": cfg.referral.mode,
         "design": cfg.design.randomisation,
         "estimator": cfg.design.estimator,
+        "inference_seed": a.seed,
         "participants": participants(record),
         "assigned": {"pilot": int(pilot.sum()), "control": int((~pilot).sum())},
         "take_up_rate": _num(ind.loc[pilot, "took_up"].mean()) if pilot.any() else None,
-        "employment_rate": {f"{h}w": difference(ind, f"employed_{h}w") for h in HORIZONS},
-        "weeks_employed_52w": difference(ind, "weeks_employed_52w"),
-        "job_outcome_52w": difference(ind, "job_outcome_52w"),
+        "employment_rate": {f"{h}w": difference(everyone, f"employed_{h}w", a) for h in HORIZONS},
+        "weeks_employed_52w": difference(everyone, "weeks_employed_52w", a),
+        "job_outcome_52w": difference(everyone, "job_outcome_52w", a),
         "placements_by_form": {f: int(weekly[f"placements_{f}"].sum()) for f in WORK_FORMS},
         "unemployment_stock": {
             "week_0": int(weekly["stock_unemployed"].iloc[0]),
@@ -255,10 +269,13 @@ def effort_by_quintile(record: RunRecord) -> list[float | None]:
     return [_num(e / w) if w else None for e, w in zip(effort, weeks)]
 
 
-def _num(x: float) -> float | None:
-    """A JSON-safe rounded number (None for NaN)."""
+def _num(x: float | None) -> float | None:
+    """A JSON-safe rounded number (None for NaN, and for an infinite end of an interval: the test
+    cannot exclude any effect on that side)."""
+    if x is None:
+        return None
     x = float(x)
-    return None if np.isnan(x) else round(x, 6)
+    return None if not np.isfinite(x) else round(x, 6)
 
 
 def flat_summary(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:

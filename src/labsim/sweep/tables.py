@@ -30,17 +30,37 @@ HEADLINE = (
     "cost_per_participant_eur",
 )
 Z95 = 1.959963984540054
+#: Said of a table whose cluster-design rows were stored before each run was tested by its design's test.
+OLD_RULE = ("significance of office, area and saturation runs used the old rule (|difference| > 1.96 x an "
+            "individual-level SE, which overstates their power); run the sweep again for the design's test")
+
+
+def significant(rows: pd.DataFrame, h: int) -> pd.Series:
+    """1 where a run's effect at `h` weeks is significant at 5 % by the test its summary reports (its
+    design's: `employment_rate.<h>w.p_value` < 0.05), else 0; empty where undefined. Rows stored before
+    the summaries named their test (no `employment_rate.<h>w.test`) keep the old rule |difference| >
+    1.96 SE, right for individual designs only (`old_rule`)."""
+    d = pd.to_numeric(rows.get(f"employment_rate.{h}w.difference"), errors="coerce")
+    if f"employment_rate.{h}w.test" in rows:
+        p = pd.to_numeric(rows[f"employment_rate.{h}w.p_value"], errors="coerce")
+        return (p < 0.05).astype(float).where(p.notna() & d.notna())
+    se = pd.to_numeric(rows.get(f"employment_rate.{h}w.se"), errors="coerce")
+    return (d.abs() > Z95 * se).astype(float).where(d.notna() & se.notna())
+
+
+def old_rule(rows: pd.DataFrame) -> bool:
+    """Whether the rows hold cluster-design runs whose significance can only be read by the old rule."""
+    tested = any(f"employment_rate.{h}w.test" in rows for h in (13, 26, 52))
+    return not tested and "design" in rows and bool((rows["design"].astype(str) != "individual").any())
 
 
 def with_significance(table: pd.DataFrame) -> pd.DataFrame:
-    """Add `employment_rate.<h>w.significant` (1 if |difference| > 1.96 SE, else 0; empty where either is
-    missing): its mean over a point's runs is the point's power."""
+    """Add `employment_rate.<h>w.significant` (`significant`): its mean over a point's runs is the
+    point's power."""
     for h in (13, 26, 52):
-        d, se = f"employment_rate.{h}w.difference", f"employment_rate.{h}w.se"
-        if d in table and se in table:
-            diff, err = pd.to_numeric(table[d], errors="coerce"), pd.to_numeric(table[se], errors="coerce")
-            table[f"employment_rate.{h}w.significant"] = (diff.abs() > Z95 * err).astype(float).where(
-                diff.notna() & err.notna())
+        if f"employment_rate.{h}w.difference" in table and (
+                f"employment_rate.{h}w.se" in table or f"employment_rate.{h}w.p_value" in table):
+            table[f"employment_rate.{h}w.significant"] = significant(table, h)
     return table
 STATS = ("mean", "ci_low", "ci_high", "sd", "p2_5", "p97_5", "n")
 NOT_FIGURES = ("point", "replication", "seed_key", "error")
@@ -57,6 +77,7 @@ class PointTable:
     chunks_done: int | None  # None once the sweep has finished
     chunks_total: int
     runs: pd.DataFrame | None = None  # one row per run: point, replication, varied fields, figures
+    note: str | None = None  # `OLD_RULE` when the stored rows predate the design's test
 
 
 def is_share(figure: str) -> bool:
@@ -100,7 +121,8 @@ def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
     store.check()
     factors = list(manifest.get("factors", []))
     names = store.columns()
-    derived = {f"employment_rate.{h}w.{k}" for h in (13, 26, 52) for k in ("difference", "se")} & set(names)
+    derived = {f"employment_rate.{h}w.{k}" for h in (13, 26, 52) for k in ("difference", "se", "p_value", "test")
+               } & set(names) | ({"design"} & set(names))
     if figures is None:
         known = {*names, *(c.replace(".difference", ".significant") for c in derived if c.endswith(".difference")
                            if c.replace(".difference", ".se") in derived)}
@@ -125,7 +147,8 @@ def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
     done = None if store.finished() else len(list(store.parts.glob("p*.parquet")))
     runs = table[[c for c in ("point", "replication", *factors, "error", *figures) if c in table]]
     return PointTable(manifest.get("name", store.folder.name), factors, figures, pd.DataFrame(records),
-                      done, int(manifest.get("chunks", 0)), runs.sort_values(["point", "replication"]))
+                      done, int(manifest.get("chunks", 0)), runs.sort_values(["point", "replication"]),
+                      OLD_RULE if old_rule(table) else None)
 
 
 def _plain(x: Any) -> Any:
@@ -145,4 +168,5 @@ def as_json(t: PointTable) -> dict[str, Any]:
             "failed": int(rec["failed"]),
             "figures": {fig: {k: _plain(rec[f"{fig}.{k}"]) for k in STATS} for fig in t.figures},
         })
-    return {"name": t.name, "finished": t.chunks_done is None, "factors": t.factors, "points": points}
+    return {"name": t.name, "finished": t.chunks_done is None, "factors": t.factors, "points": points,
+            "note": t.note}

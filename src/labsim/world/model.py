@@ -30,6 +30,10 @@ from labsim.world.accounts import Accounts
 from labsim.world.activation import entry_chance
 
 
+#: Last element of the seed key of a run's analysis draws (below the pilot's own key).
+INFERENCE = 0x494E46
+
+
 class PilotModel(mesa.Model):
     """A labour market with TE offices, employers and providers, and a pilot randomised in it.
 
@@ -51,6 +55,10 @@ class PilotModel(mesa.Model):
                  keep_world: bool = False) -> None:
         super().__init__(rng=rng)
         pilot_rng = self.rng
+        # the analysis' seed: a child key of the pilot's seed, which draws nothing from the pilot's stream
+        seq = pilot_rng.bit_generator.seed_seq
+        self.inference_seed = int(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, INFERENCE))
+                                  .generate_state(1, np.uint64)[0] >> np.uint64(1))  # int64 for tables
         self.settings = scenario
         self.week = 0
         n_sectors = len(scenario.market.sectors)
@@ -587,6 +595,7 @@ class PilotModel(mesa.Model):
             employed_share_last_week=float(np.mean(is_employed(s.state))),
             services_left_week=left_week,
             services_timeline=self.history.timeline(left),
+            inference_seed=self.inference_seed,
         )
 
 

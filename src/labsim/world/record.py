@@ -50,6 +50,9 @@ class RunRecord:
     # in weeks 0..weeks (for the published "after services" employment rates; docs/model.md)
     services_left_week: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     services_timeline: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int8))
+    # the seed of the analysis' own draws (randomisation test, bootstrap): from the pilot's seed, so that
+    # replications are independent and one run's p-value repeats (labsim.results.inference)
+    inference_seed: int = 0
 
     def __post_init__(self) -> None:
         if self.timeline.shape != (self.person.size, self.weeks + 1):
