@@ -251,14 +251,18 @@ def test_catalogues_keep_to_the_glossary(lang):
 
 
 def test_the_evidence_table_says_what_each_value_means_in_percentage_points():
-    from labsim.report.answers import size_answer
+    from dataclasses import replace
 
-    s = {"minimum_size": 1000, "minimum_size_ci": [900, 1100], "minimum_size_by_assumption": [
-        {"path": "providers.effort_effect", "value": 0.45, "minimum_size": None, "minimum_size_ci": None,
-         "status": "not_reachable", "itt": 0.0081},
-        {"path": "providers.effort_effect", "value": 0.78, "minimum_size": 800, "minimum_size_ci": [700, None],
-         "status": "found", "itt": 0.021}]}
-    (table,) = [t for t in size_answer(s, None, "fi").tables if t.rows and len(t.rows[0]) == 5]
+    from labsim.design.evidence import SizeAtValue
+    from labsim.design.size import MinimumSize
+    from labsim.design.size_job import Evidence
+    from labsim.report.answers import size_answer
+    from report_fixtures import size_fixture
+
+    ends = (SizeAtValue("providers.effort_effect", 0.45, None, "not_reachable", 0, itt=0.0081),
+            SizeAtValue("providers.effort_effect", 0.78, MinimumSize(799.5, 700.0, float("inf")), "found", 0, itt=0.021))
+    a = replace(size_fixture(), evidence=Evidence(ends, (), 0.8, None, 0))
+    (table,) = [t for t in size_answer(a, "fi").tables if t.rows and len(t.rows[0]) == 5]
     low, high = table.rows
     assert low[1] == "0,45: vaikutus +0,8 %-yks." and low[3] == "–"  # no "- - –" where no interval exists
     assert high[3] == "700–ei ylärajaa"
