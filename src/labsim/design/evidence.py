@@ -389,8 +389,10 @@ def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSear
     itt = _itt_at(search, varied, u)
     n = float(assured_size(fit, u, s.power, reach(search))[0])
     ceiling = search.ceiling()
-    if not math.isfinite(n) or n > ceiling:
-        filled = most_filled(search.trials.frame())
+    # the most places any pilot filled, in the joint search or the central one (a larger target adds nobody)
+    central_rows = central.rows.loc[central.rows["part"] == "search"] if "part" in central.rows else central.rows
+    filled = min(most_filled(search.trials.frame()), most_filled(central_rows))
+    if not math.isfinite(n) or n > min(ceiling, filled):
         short = math.isfinite(filled) and n > filled
         return SizeAtValue(r.path, value, None, "not_reachable", 0,
                            search.clip(min(search.trials.largest(), ceiling)), filled if short else None, itt)

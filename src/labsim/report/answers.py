@@ -328,7 +328,7 @@ def _reached(found: MinimumSize | None, lang: str) -> str:
         return "-"
     if not math.isfinite(found.high):
         return text("n_no_limit", lang)
-    return "+-" + percent((found.high - found.low) / 2 / found.n_star, lang, 0)
+    return "±" + percent((found.high - found.low) / 2 / found.n_star, lang, 0)
 
 
 def accounts_rows(a: SizeAnswer, unit: str, lang: str) -> list[tuple[str, str]]:
@@ -347,6 +347,20 @@ def accounts_rows(a: SizeAnswer, unit: str, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
+def _places_filled(a: SizeAnswer) -> float | None:
+    """The most places the area filled in the central search, where some target was larger than it fills."""
+    short = [p.reached for p in a.power_curve if p.reached < 0.99 * p.size]
+    return max(p.reached for p in a.power_curve) if short and a.question.by == "participants" else None
+
+
+def _beyond_places(a: SizeAnswer, size: int | None, lang: str) -> str:
+    """"; more than the area can fill (at most N places)" where `size` is beyond what the area fills."""
+    cap = _places_filled(a)
+    if size is None or cap is None or size <= cap:
+        return ""
+    return text("n_beyond_places", lang, cap=number(cap, lang))
+
+
 def _both_sizes(a: SizeAnswer, unit: str, lang: str) -> list[str]:
     """Where the overstatement's interval excludes 1, the size for each effect and which is the headline."""
     r, o = a.rollout, a.rollout.overstatement
@@ -356,7 +370,7 @@ def _both_sizes(a: SizeAnswer, unit: str, lang: str) -> list[str]:
                  n_itt=number(a.minimum_size, lang) if a.minimum_size is not None else "–",
                  r_itt=_interval(a.minimum_size_ci, lang), n_rollout=number(r.size.size, lang)
                  if r.size.size is not None else "–", r_rollout=_interval(r.size.size_ci, lang), unit=unit,
-                 headline=text(f"headline_{a.question.estimand}", lang))]
+                 headline=text(f"headline_{a.question.estimand}", lang)) + _beyond_places(a, r.size.size, lang)]
 
 
 def unreachable_text(a: SizeAnswer, unit: str, lang: str) -> str:
@@ -458,7 +472,7 @@ def _uncertainty_rows(a: SizeAnswer | dict[str, Any], lang: str) -> list[tuple[s
     if not isinstance(a, dict) and a.rollout.size.size is not None:
         rows.append((text("n_rollout_size", lang), text(
             "n_minimum_size_v", lang, n=number(a.rollout.size.size, lang), unit=_unit(a.question.by, lang),
-            range=_interval(a.rollout.size.size_ci, lang))))
+            range=_interval(a.rollout.size.size_ci, lang)) + _beyond_places(a, a.rollout.size.size, lang)))
     return rows
 
 
