@@ -475,6 +475,30 @@ def test_a_results_file_from_another_sweep_is_refused_then_rebuilt(tmp_path, cap
     pd.testing.assert_frame_equal(pd.read_parquet(folders[7][1] / "results.parquet"), own)
 
 
+# a size folder's replications.parquet records the inputs it was made from; one from another size run is refused
+def test_replications_from_another_size_folder_are_refused_and_old_ones_still_read(tmp_path, capsys):
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    folders = {}
+    for seed in (7, 8):
+        folders[seed] = tmp_path / f"size{seed}"
+        assert main(["size", "baseline", *TINY, "--horizon", "13", "--batch", "5", "--budget", "15",
+                     "--max-size", "80", "--workers", "1", "--seed", str(seed), "--out", str(folders[seed]),
+                     "--json"]) == 0
+    own = pq.read_table(folders[7] / "replications.parquet")
+    shutil.copy(folders[8] / "replications.parquet", folders[7] / "replications.parquet")
+    capsys.readouterr()
+    refused(["report", str(folders[7]), "--out", str(tmp_path / "r")], capsys,
+            str(folders[7] / "replications.parquet"), "another size run")
+    assert not (tmp_path / "r").exists()
+    # a folder written before labsim recorded the hash: its replications.parquet has none and is read as before
+    old = own.replace_schema_metadata({k: v for k, v in own.schema.metadata.items() if k != b"labsim.inputs_hash"})
+    pq.write_table(old, folders[7] / "replications.parquet")
+    assert main(["report", str(folders[7]), "--out", str(tmp_path / "r")]) == 0
+
+
 # 2. the page checks scenario, host and port before it prints its URL
 @pytest.fixture
 def no_server(monkeypatch):

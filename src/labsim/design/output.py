@@ -1,8 +1,13 @@
 """Output folders of `labsim diagnose`, `labsim size` and `labsim sensitivity`: the answer as JSON, every replication as
-Parquet, the power curve as CSV, and the manifest, written atomically (all or nothing)."""
+Parquet, the power curve as CSV, and the manifest, written atomically (all or nothing).
+
+replications.parquet records in its Parquet metadata the hash of what it was made from (`inputs_of`: the
+resolved scenario, the seed and the answer's settings, as read back from the folder's own files), so a
+reader can refuse one copied in from another folder (report/saved.py)."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict
@@ -10,9 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from labsim.config.scenario import Scenario
 from labsim.results.output import manifest, staged_dir, write_json
+from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
 if TYPE_CHECKING:
     from labsim.design.size_job import SizeRun
@@ -31,6 +39,25 @@ def _clean(value: Any) -> Any:
     return value
 
 
+#: A diagnosis's settings in diagnosis.json (a size answer's are its `question`).
+DIAGNOSE_SETTINGS = ("sims", "counterfactual_sims", "horizon_weeks", "alpha", "design")
+
+
+def inputs_of(answer: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
+    """What a folder's replications were made from, read from its answer file and manifest.json."""
+    settings = answer.get("question") or {k: answer.get(k) for k in DIAGNOSE_SETTINGS}
+    return {"scenario": manifest.get("scenario"), "seed": manifest.get("seed"), "settings": settings}
+
+
+def _write_replications(folder: Path, rows: pd.DataFrame, answer_file: str) -> None:
+    """replications.parquet, stamped with the hash of the inputs its folder's files (written first) name."""
+    answer, made = (json.loads((folder / f).read_text(encoding="utf-8")) for f in (answer_file, "manifest.json"))
+    table = pa.Table.from_pandas(rows, preserve_index=False)
+    stamp = inputs_hash(inputs_of(answer, made))
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), INPUTS_HASH: stamp.encode()}),
+                   folder / "replications.parquet")
+
+
 def write_design_folder(
     out_dir: Path, name: str, answer: dict[str, Any], rows: pd.DataFrame, scenario: Scenario, *,
     source: str, seed: int, overrides: list[str], force: bool = False,
@@ -39,8 +66,8 @@ def write_design_folder(
     """Write `<name>.json`, replications.parquet and manifest.json."""
     with staged_dir(Path(out_dir), force) as tmp:
         write_json(tmp / f"{name}.json", _clean(answer))
-        rows.to_parquet(tmp / "replications.parquet", index=False)
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
+        _write_replications(tmp, rows, f"{name}.json")
         if also is not None:
             also(tmp)
     return Path(out_dir)
@@ -55,9 +82,9 @@ def write_size_folder(
     answer = done.answer
     with staged_dir(Path(out_dir), force) as tmp:
         write_json(tmp / "size.json", answer.to_json())
-        done.rows.to_parquet(tmp / "replications.parquet", index=False)
         pd.DataFrame([asdict(p) for p in answer.power_curve]).to_csv(tmp / "power_curve.csv", index=False)
         write_json(tmp / "manifest.json", manifest(scenario, source, answer.question.seed, scenario.weeks, overrides))
+        _write_replications(tmp, done.rows, "size.json")
         if also is not None:
             also(tmp)
     return Path(out_dir)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario
@@ -93,12 +94,13 @@ def load(folder: Path) -> Saved:
     elif kind == "size":
         from labsim.design.size_job import SizeAnswer  # the typed answer; its parts need scipy
 
-        tables["size"] = SizeAnswer.from_json(_json(folder / "size.json"), str(folder / "size.json"))
+        raw = _json(folder / "size.json")
+        tables["size"] = SizeAnswer.from_json(raw, str(folder / "size.json"))
         tables["curve"] = _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"])
-        tables["replications"] = _optional_parquet(folder / "replications.parquet")
+        tables["replications"] = _own_replications(folder, "size", raw, manifest)
     elif kind == "diagnose":
         tables["diagnosis"] = _json(folder / "diagnosis.json", ["power"])
-        tables["replications"] = _optional_parquet(folder / "replications.parquet")
+        tables["replications"] = _own_replications(folder, "diagnose", tables["diagnosis"], manifest)
     elif kind == "sensitivity":
         tables["sensitivity"] = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
     else:
@@ -157,8 +159,22 @@ def _parquet(path: Path, required: list[str]) -> pd.DataFrame:
     return _check_columns(path, df, required)
 
 
-def _optional_parquet(path: Path) -> pd.DataFrame | None:
-    return _parquet(path, []) if path.is_file() else None
+def _own_replications(folder: Path, kind: str, answer: dict[str, Any], manifest: dict[str, Any]) -> pd.DataFrame | None:
+    """A size or diagnose folder's replications.parquet (None if absent), refused if the inputs hash in its
+    metadata is not that of the folder's answer file and manifest (a file copied from another folder).
+    A file without the hash (written before labsim recorded it) is read as it is."""
+    from labsim.design.output import inputs_of
+    from labsim.sweep.store import INPUTS_HASH, inputs_hash
+
+    path = folder / "replications.parquet"
+    if not path.is_file():
+        return None
+    df = _parquet(path, [])
+    recorded = (pq.read_schema(path).metadata or {}).get(INPUTS_HASH)
+    if recorded is not None and recorded != inputs_hash(inputs_of(answer, manifest)).encode():
+        raise LabsimError(f"{path}: written by another {kind} run (its inputs hash does not match this folder's "
+                          f"answer and manifest.json); run `labsim {kind}` again to write this folder")
+    return df
 
 
 def _csv(path: Path, required: list[str]) -> pd.DataFrame:
