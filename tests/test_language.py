@@ -21,6 +21,7 @@ import pytest
 from labsim.report.i18n import TEXTS
 
 from report_fixtures import add_uncertainty, make_diagnose, make_run, make_size, make_sweep
+from test_app import TINY as TINY_EN
 from test_app import CHROMIUM, DRIVER, _click_text, _css, _free_port, _have_app, _wait, _wait_http
 from test_chart_text import make_sensitivity
 
@@ -34,26 +35,11 @@ STOP = ("the", "and", "of", "with", "for", "to", "is", "not", "only", "voluntary
 WORD = re.compile(r"[A-Za-zÅÄÖåäöÉéü'_]+")  # an identifier (fi_2019_growth_services) is one word
 KEYS = {k for k in TEXTS if "_" in k}  # a key shown instead of its text (e.g. app_size_title)
 
-TINY = """
-name = "tiny"
-description = "A tiny area for the browser test"
-description_fi = "Pieni alue selaintestiin"
-description_sv = "Ett litet område för webbläsartestet"
-weeks = 30
-[area]
-job_seekers = 1500
-offices = 2
-burn_in_weeks = 8
-[referral]
-mode = "voluntary"
-intake_weeks = 20
-target_participants = 100
-[providers]
-count = 1
-capacity = 400
-[pilot]
-end_week = 30
-"""
+# the browser test's tiny area, with the Finnish and Swedish descriptions a planner reads
+TINY = TINY_EN.replace('description = "A tiny area for the browser test"\n',
+                       'description = "A tiny area for the browser test"\n'
+                       'description_fi = "Pieni alue selaintestiin"\n'
+                       'description_sv = "Ett litet område för webbläsartestet"\n')
 
 
 def problems_in(said: str) -> list[str]:
