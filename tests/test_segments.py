@@ -15,8 +15,9 @@ from labsim.world.model import PilotModel
 from tests.conftest import small_scenario
 
 
-def _matching(within: float, segments: str = "education") -> Matching:
-    sc = small_scenario(f"market.segments.by={segments}", f"market.segments.within_share={within}")
+def _matching(within: float, segments: str = "education", function: str = "cobb_douglas") -> Matching:
+    sc = small_scenario(f"market.segments.by={segments}", f"market.segments.within_share={within}",
+                        f"market.matching_function={function}")
     return Matching(sc.market, len(sc.market.sectors))
 
 
@@ -24,11 +25,12 @@ SEARCH = np.array([300.0, 500.0, 200.0, 100.0, 50.0, 400.0] + [100.0] * 9)  # 5 
 VACANCIES = np.array([40.0, 20.0, 30.0, 10.0, 15.0, 5.0] + [12.0] * 9)
 
 
+@pytest.mark.parametrize("function", ["cobb_douglas", "urn_ball"])
 @pytest.mark.parametrize("within", [0.0, 0.4, 0.9, 1.0])
-def test_expected_hires_add_up_to_the_cells_hires(within):
+def test_expected_hires_add_up_to_the_cells_hires(within, function):
     """Every searcher's job finding summed over searchers equals the hires the cells make, whatever the
-    within-segment share: nobody is hired twice and no hire is lost."""
-    m = _matching(within)
+    within-segment share and matching function: nobody is hired twice and no hire is lost."""
+    m = _matching(within, function=function)
     rate = m.rates(SEARCH, VACANCIES)
     k = m.segments
     s, v = SEARCH.reshape(-1, k), VACANCIES.reshape(-1, k)
@@ -129,3 +131,47 @@ def test_bad_segment_on_the_command_line_is_one_line_and_exit_2(capsys):
     assert main(["run", "baseline", "--set", "referral.eligibility.segments=['tertiary']"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "referral.eligibility.segments" in err
+
+
+def _urn_ball(efficiency: float) -> tuple[Matching, Matching]:
+    """Urn-ball and Cobb-Douglas matching of one pooled market at a matching efficiency."""
+    return tuple(Matching(small_scenario(f"market.matching_efficiency={efficiency}",
+                                         f"market.matching_function={f}").market, 1)
+                 for f in ("urn_ball", "cobb_douglas"))
+
+
+def _taken_from_others(m: Matching, search: float, vacancies: float) -> float:
+    """Of the hires a treated group gains by searching 10 % harder (a fifth of the market's search), the
+    share the untreated lose: to first order (1 - e) U / (S - (1 - e) T), e the elasticity of hires on
+    search, U and T the untreated's and treated's search (0.348 at e = 0.6)."""
+    v = np.array([vacancies])
+    treated, untreated = 0.2 * search, 0.8 * search
+    before = m.rates(np.array([search]), v)[0]
+    after = m.rates(np.array([search + 0.1 * treated]), v)[0]
+    gain = after * 1.1 * treated - before * treated
+    return (before - after) * untreated / gain
+
+
+def test_urn_ball_is_the_calibrated_cobb_douglas_at_the_finnish_market():
+    """At the reference efficiency and search per vacancy, the same hires and the same elasticity on search
+    (0.6): the calibrated moments hold where the market is the calibrated one."""
+    urn, cd = _urn_ball(0.0261)
+    s, v = np.array([1.7 * 500.0, 1.7 * 500.0 * 1.001]), np.array([500.0, 500.0])
+    assert urn.hires(s, v)[0] == pytest.approx(cd.hires(s, v)[0], rel=1e-9)
+    elasticity = np.log(urn.hires(s, v)[1] / urn.hires(s, v)[0]) / np.log(1.001)
+    assert elasticity == pytest.approx(0.6, abs=1e-3)
+
+
+def test_urn_ball_displaces_more_where_jobs_are_few():
+    """What the treated gain, the untreated lose in part: under Cobb-Douglas the same share at any efficiency
+    (0.348, the docstring above's first order, 0.346 for a 10 % step); under urn-ball the elasticity falls as
+    jobs get few (0.30 at slack_market's 0.012, 0.77 at the experiment's tight 0.05: x / (e^x - 1) with x
+    applications per job), so the untreated lose about two thirds in the slack market, a fifth in the tight."""
+    shares = {}
+    for efficiency in (0.012, 0.0261, 0.05):
+        urn, cd = _urn_ball(efficiency)
+        shares[efficiency] = _taken_from_others(urn, 850.0, 500.0)
+        assert _taken_from_others(cd, 850.0, 500.0) == pytest.approx(0.346, abs=0.002)
+    assert shares[0.012] == pytest.approx(0.65, abs=0.02)
+    assert shares[0.0261] == pytest.approx(0.346, abs=0.005)  # the calibrated market: as Cobb-Douglas
+    assert shares[0.05] == pytest.approx(0.19, abs=0.02)

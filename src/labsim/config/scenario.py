@@ -173,6 +173,14 @@ class Segments(Part):
         return self
 
 
+class UrnBall(Part):
+    """Where urn-ball matching equals the calibrated Cobb-Douglas in level and elasticity (docs/model.md,
+    "Matching"): the Finnish market's efficiency and its search per open vacancy at week 0."""
+
+    reference_efficiency: Annotated[float, Field(gt=0.0)] = 0.0261
+    reference_search_per_vacancy: Annotated[float, Field(gt=0.0)] = 1.7
+
+
 class Market(Part):
     """Matching, vacancies, jobs and the flows in and out of the register."""
 
@@ -184,6 +192,8 @@ class Market(Part):
         Sector(name="other", seeker_share=0.25),
     ]
     congestion: bool = True
+    matching_function: Literal["cobb_douglas", "urn_ball"] = "cobb_douglas"
+    urn_ball: UrnBall = UrnBall()
     elasticity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
     matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.0261
     vacancy_expiry: Rate = 0.25

@@ -133,7 +133,8 @@ def validate(scenario: dict[str, Any], source: str, labour: Path, effects: Path,
              slack: dict[str, Any], pilots_2016: dict[str, Any], replications: int = 4, seed: int = 1,
              workers: int | None = None) -> list[Claim]:
     """Simulate every claim on `scenario` (a scenario file's dict; claim 4 on `slack`, the slack-market
-    scenario, claim 6 on `pilots_2016`, the 2016-17 pilots'); claims 1, 7 and 8 are stored in `folder`."""
+    scenario, claim 6 on `pilots_2016`, the 2016-17 pilots'); claims 1, 7 and 8 are stored in `folder`, the
+    saturation experiment's figures (claim 4) in `folder`/french_saturation.md."""
     claims: list[Claim] = []
     with executor("local", workers) as pool:
         store = Store(folder / "runs")
@@ -151,7 +152,8 @@ def validate(scenario: dict[str, Any], source: str, labour: Path, effects: Path,
         claims += _creaming(scenario, source, replications, seed, pool)
         claims += validation_power.power_claims(scenario, pilots_2016, source, seed, pool)
         claims += validation_take_up.take_up_claims(scenario, source, seed, pool)
-        claims += validation_displacement.displacement_claims(slack, seed, pool)
+        claims += validation_displacement.displacement_claims(slack, seed, pool,
+                                                              table=folder / "french_saturation.md")
     return sorted((judged(c) for c in claims), key=lambda c: c.claim)
 
 

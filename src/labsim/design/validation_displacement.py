@@ -216,10 +216,13 @@ def overstatement_claim(pilots: pd.DataFrame, nones: dict[int, dict], rollouts: 
 
 
 def displacement_claims(slack: dict[str, Any], seed: int, pool, *, worlds: int = DISPLACEMENT_WORLDS,
-                        saturation_worlds: int | None = None) -> list[Claim]:
+                        saturation_worlds: int | None = None, table: Path | None = None) -> list[Claim]:
     """Claim 4: the saturation experiment (experiments/french_saturation.toml) and the overstatement on
-    `slack` (scenarios/slack_market.toml as a dict)."""
-    out = saturation_claims(run_saturation(seed, pool, worlds=saturation_worlds))
+    `slack` (scenarios/slack_market.toml as a dict); the experiment's figures go to `table` (Markdown)."""
+    records = run_saturation(seed, pool, worlds=saturation_worlds)
+    if table is not None:
+        table.write_text(markdown_table(records) + "\n", encoding="utf-8")
+    out = saturation_claims(records)
     source = "slack_market"
     base: Scenario = parse_scenario(slack, source)
     variants = {"pilot": base, "none": no_pilot(base), "rollout": roll_out(base)}

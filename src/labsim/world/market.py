@@ -89,6 +89,16 @@ class Vacancies:
         np.maximum(self.open, 0, out=self.open)
 
 
+def urn_ball_fill(elasticity: float) -> float:
+    """Applications per job z at which urn-ball hires, J (1 - exp(-z)), have the elasticity on search
+    z / (e^z - 1) equal to `elasticity` (solved by bisection: the elasticity falls from 1 as z grows)."""
+    lo, hi = 1e-9, 50.0
+    for _ in range(100):
+        z = 0.5 * (lo + hi)
+        lo, hi = (z, hi) if z / np.expm1(z) > elasticity else (lo, z)
+    return 0.5 * (lo + hi)
+
+
 def vacancy_shares(market: Market, search_by_cell: np.ndarray) -> np.ndarray | None:
     """Each cell's share of its sector's new vacancies: its seekers' share of the sector's effective
     search (so job finding per unit of search starts equal across segments), times the segment's
@@ -110,6 +120,13 @@ class Matching:
         self.efficiency = market.matching_efficiency
         self.elasticity = market.elasticity
         self.congestion = market.congestion
+        self.urn_ball = market.matching_function == "urn_ball"
+        if self.urn_ball:  # jobs on offer per open vacancy, and the search per vacancy that fills 1 - 1/e of them
+            ref = market.urn_ball
+            z = urn_ball_fill(self.elasticity)
+            self.jobs_per_vacancy = self.efficiency * ref.reference_search_per_vacancy ** self.elasticity / -np.expm1(-z)
+            self.search_per_job = ref.reference_search_per_vacancy * self.efficiency / (
+                z * ref.reference_efficiency * self.jobs_per_vacancy)
         self.segments = len(market.segments.names)
         self.within = market.segments.within_share
         self.n_markets = n_markets = n_sectors * self.segments
@@ -120,7 +137,15 @@ class Matching:
         self.job_cdf = np.ones((n_markets, self.segments))
 
     def hires(self, search: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
-        """Expected hires per market from effective search and vacancies."""
+        """Expected hires per market from effective search and vacancies (`market.matching_function`)."""
+        if self.urn_ball:
+            jobs = self.jobs_per_vacancy * np.asarray(vacancies, float)
+            u = np.divide(search, self.search_per_job * jobs, out=np.zeros_like(jobs), where=jobs > 0)
+            return np.minimum(-jobs * np.expm1(-u), vacancies)
+        return self.cobb_douglas(search, vacancies)
+
+    def cobb_douglas(self, search: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
+        """Expected hires from the Cobb-Douglas matching function, capped by the vacancies."""
         a = self.elasticity
         h = self.efficiency * np.power(search, a) * np.power(vacancies, 1.0 - a)
         return np.minimum(h, vacancies)

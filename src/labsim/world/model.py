@@ -427,7 +427,7 @@ class PilotModel(mesa.Model):
         search = np.bincount(cell, weights=w, minlength=n_p * n_m)
         active = np.array([p.active for p in self.providers], float)
         posted = share / n_p * active[:, None] * self.vacancies.posted_by_market()[None, :]
-        hires = self.matching.hires(search, posted.ravel())
+        hires = self.matching.cobb_douglas(search, posted.ravel())
         rate = np.divide(hires, search, out=np.zeros_like(search), where=search > 0)
         self.network_rate[:] = rate.reshape(n_p, n_m)
         return clients[self.rng.random(clients.size) < -np.expm1(-rate[cell] * w)]
