@@ -33,6 +33,7 @@ SATURATION = (
     "design.randomisation=saturation", "design.saturation_shares=[0.0, 0.25, 0.5, 0.75, 1.0]",
     "referral.eligibility.min_weeks_unemployed=26", "referral.eligibility.max_weeks_unemployed=520",
     "referral.target_participants=10000", "providers.capacity=5000",
+    "market.matching_function=cobb_douglas",  # as then: slack_market has used urn-ball matching since 2026-12-05
 )
 TIGHT = ("market.matching_efficiency=0.05",)
 SPILLOVER_HORIZON = 35  # weeks after assignment: the experiment's 8 months

@@ -14,6 +14,12 @@ vacancies. Cell c's effective search is E_c = theta S_c + (1 - theta) pi_c S_sec
 the sector's vacancies), its hires H_c = min(A E_c^a V_c^(1-a), V_c), and a seeker in c finds work at
 theta r_c + (1 - theta) sum_c' pi_c' r_c' per unit of search, r = H / E: theta 0 is the pooled market
 exactly, theta 1 separate markets. Whoever is hired takes a vacancy of the cell their hire came from.
+
+With `market.matching_function = "urn_ball"` a cell's hires are H = min(J (1 - exp(-E / (q J))), V), the
+jobs on offer J = j A V filled when an application reaches them: the elasticity on search falls as
+applications per job rise, so in a slack market the treated mostly take jobs others would have had.
+j and q make it equal the Cobb-Douglas in level and elasticity at the calibrated market
+(`market.urn_ball`; docs/model.md, "Matching"). The hires are shared among searchers as above.
 """
 
 from __future__ import annotations
@@ -121,7 +127,7 @@ class Matching:
         self.elasticity = market.elasticity
         self.congestion = market.congestion
         self.urn_ball = market.matching_function == "urn_ball"
-        if self.urn_ball:  # jobs on offer per open vacancy, and the search per vacancy that fills 1 - 1/e of them
+        if self.urn_ball:  # jobs on offer per open vacancy (j A), and the effective search that makes one application (q)
             ref = market.urn_ball
             z = urn_ball_fill(self.elasticity)
             self.jobs_per_vacancy = self.efficiency * ref.reference_search_per_vacancy ** self.elasticity / -np.expm1(-z)
