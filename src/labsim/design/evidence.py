@@ -438,7 +438,8 @@ def _influence(fit: JointFit, varied: list[Range], u_prior: np.ndarray, target: 
                 saving_ci = (float(paired[int(0.025 * paired.size)]), float(paired[int(0.975 * paired.size) - 1]))
         ci = (float(np.nanpercentile(shares[:, j], 2.5)), float(np.nanpercentile(shares[:, j], 97.5))) \
             if np.isfinite(shares[:, j]).any() else (0.0, 0.0)
-        se = math.sqrt(fit.cov[2 + j, 2 + j]) * (fit.sigma if fit.kind == "z" else 1.0)
+        var = fit.cov[2 + j, 2 + j]  # a clustered covariance of few worlds can have a negative diagonal:
+        se = math.sqrt(var) * (fit.sigma if fit.kind == "z" else 1.0) if var > 0 else math.inf  # then not judged
         out.append(Influence(r.path, float(spread[j] / total) if total > 0 else 0.0, ci,
                              r.central - (r.central - r.low) / 2, r.central + (r.high - r.central) / 2,
                              n_half if math.isfinite(n_half) else None, saving, saving_ci,
