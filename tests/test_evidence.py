@@ -219,3 +219,20 @@ def test_morris_effects_are_salibs_and_carry_intervals(monkeypatch):
         assert p["sigma"] == pytest.approx(ref["sigma"][i], abs=1e-12)
         assert p["mu_star_ci"][0] <= p["mu_star"] + 1e-12 and p["mu_star"] <= p["mu_star_ci"][1] + 1e-12
     assert res.parameters[0]["path"] == "providers.effort_effect" and res.parameters[0]["distinguishable"]
+
+
+def test_a_coefficient_with_a_negative_clustered_variance_is_not_judged():
+    """A covariance clustered over few worlds need not be positive semi-definite; an assumption whose own
+    variance comes out negative reads 'not distinguishable' instead of failing (it crashed `labsim size
+    slack_market --design saturation --budget 15`)."""
+    from labsim.design.evidence import _influence
+    from labsim.design.power_fit import JointFit
+
+    fit = JointFit("probit", np.array([-1.0, 0.05, 0.02, 0.01]), np.diag([0.01, 1e-5, -1e-6, 1e-6]))
+    ranges = [Range("a", 0.0, 0.5, 1.0), Range("b", 0.0, 0.5, 1.0)]
+    u = np.random.default_rng(1).uniform(-0.5, 0.5, (200, 2))
+    coef = fit.params[None, :] + np.zeros((10, 1))
+    out = {i.path: i for i in _influence(fit, ranges, u, 0.8, (100.0, 10_000.0), 1_500.0, np.full(10, 1_500.0),
+                                         coef, np.ones(10))}
+    assert out["a"].distinguishable is False  # variance < 0: not judged
+    assert out["b"].distinguishable is True  # 0.01 against an SE of 0.001
