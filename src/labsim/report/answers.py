@@ -313,6 +313,10 @@ def size_answer(a: SizeAnswer, lang: str = "en") -> Answer:
         rows.append((text("n_type_i", lang), text(
             "n_type_i_v", lang, rate=percent(t.rate, lang, 1), n=t.sims, size=number(t.size, lang),
             range=_interval(t.ci, lang, lambda x: percent(x, lang, 1)))))
+        if t.placebo is not None:
+            rows.append((text("n_placebo", lang), text(
+                "n_placebo_v", lang, rate=percent(t.placebo.rate, lang, 1), n=number(t.placebo.sims, lang),
+                range=_interval(t.placebo.ci, lang, lambda x: percent(x, lang, 1)))))
     rows += accounts_rows(a, unit, lang)
     if a.status == "budget":
         rows.append((text("n_note", lang), text("n_budget", lang)))

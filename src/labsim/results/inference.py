@@ -375,3 +375,24 @@ def saturation_spillover(individuals: pd.DataFrame, outcome: str, assignment: As
     se = float(np.std(slope[1:][ok[1:]], ddof=1)) if ok[1:].sum() > 1 else math.nan  # the slope's spread under the null
     return Estimate(b, se, np.nan, np.nan, p, int((1 - a).sum()), int((observed < 1).sum()), "randomisation",
                     mc_se(p, RI_DRAWS) if np.isfinite(p) else None)
+
+
+def placebo_test(individuals: pd.DataFrame, outcome: str, assignment: Assignment, alpha: float = 0.05) -> Estimate:
+    """The individual design's test on a placebo split of the control arm: its people (own cohorts, outcome
+    observed) re-randomised into two placebo arms, each at the pilot arm's observed share, seeded from
+    the run's seed. Nobody in either placebo arm was referred, so the test must reject at its level: a
+    check, at no extra simulation, that its SE and reference distribution are honest for this outcome
+    and the dependence between the control arm's people (shared markets, cohorts, offices). It cannot
+    see what differs between the real arms (a referral that changes outcomes under zero help, an intake
+    that depends on the arm): the zero-help pilots check that. NaN for cluster designs, whose
+    randomisation test is exact by construction."""
+    if assignment.design != "individual":
+        return NAN_ESTIMATE
+    own = individuals.loc[~individuals["before_pilot"] & individuals[outcome].notna()]
+    control = own.loc[own["arm"] != "pilot"]
+    share = float((own["arm"] == "pilot").mean()) if len(own) else math.nan
+    if not 0 < share < 1:
+        return NAN_ESTIMATE
+    rng = np.random.default_rng(np.random.SeedSequence(assignment.seed, spawn_key=(2,)))
+    placebo = control.assign(arm=np.where(rng.random(len(control)) < share, "pilot", "control"))
+    return itt(placebo, outcome, None, alpha)
