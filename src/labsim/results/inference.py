@@ -22,7 +22,8 @@ A randomisation test is exact in level whatever the dependence between offices o
 labour markets, which is why t(G - 1) and the wild cluster bootstrap over-reject with 6 offices: issue
 33, docs/evaluation.md "The design's test"). Its draws are seeded per pilot from the run's seed. With few
 clusters it may be unable to reject at all: `smallest_p` says how small its p-value can be, so that a
-size search can refuse such a design with that reason.
+size search can refuse such a design with that reason. `placebo_test` is the individual design's test
+on the control arm split in two at random: the size answer's placebo check of the test's level.
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ def smallest_p(design: str, clusters: int, treated: int | None = None) -> float:
     """The smallest p-value the design's test can give with `clusters` offices (`treated` of them in
     the pilot arm; default half, rounded) whatever the effect: 2 / C(G, G1) for an office or area design
     whose arms are equal (an assignment and its mirror give the same |t|), 1 / C(G, G1) otherwise, and
-    1 / (RI_DRAWS + 1) when there are too many assignments to enumerate; 0 for the individual design
-    (normal test). A design whose smallest p is above alpha cannot reach significance at any effect."""
+    1 / (RI_DRAWS + 1) when there are too many assignments to enumerate and for the saturation design's
+    effect on the assigned (its re-drawn individuals are many); 0 for the individual design (normal
+    test). A design whose smallest p is above alpha cannot reach significance at any effect."""
     if TEST_OF.get(design) != "randomisation":
         return 0.0
     if design == "saturation":
