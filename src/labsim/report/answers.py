@@ -163,6 +163,11 @@ def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> 
         rows.append((text("n_effect", lang, h=h), text(
             "n_effect_arms_v", lang, d=_pp(e["difference"], lang), range=_effect_range(e, lang),
             pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1)) + f" ({role})"))
+    spill = summary.get("spillover", {}).get(f"{judged}w", {})  # saturation designs: the untreated by share
+    if _ok(spill.get("estimate")) and _ok(spill.get("p_value")):
+        rows.append((text("n_spillover", lang, h=judged), text(
+            "n_spillover_v", lang, d=_pp(spill["estimate"], lang), p=number(spill["p_value"], lang, 3),
+            markets=spill.get("markets"))))
     paid = summary.get("purchaser_paid_eur", {}).get("total")
     if paid is not None:
         rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang),
