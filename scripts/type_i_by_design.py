@@ -21,7 +21,7 @@ from scipy import stats
 from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
 from labsim.design.replicate import SEARCH_FIGURES, Job, run_job
 from labsim.design.worlds import zero_help
-from labsim.results.inference import TEST_OF, design_effect, smallest_p
+from labsim.results.inference import TEST_OF, design_effect, saturation_spillover, smallest_p
 from labsim.results.pilot import analysis_frame
 from labsim.results.summary import replication_result
 
@@ -45,6 +45,9 @@ def one(job_args):
     for test in tests:
         e = design_effect(frame, f"employed_{HORIZON}w", result.assignment, test=test)
         out[test or "design"] = (e.estimate, e.se, e.p_value, e.ci_low, e.ci_high)
+    if result.assignment.design == "saturation":  # the spillover on the untreated (no interval)
+        e = saturation_spillover(frame, f"employed_{HORIZON}w", result.assignment)
+        out["spillover"] = (e.estimate, e.se, e.p_value, -math.inf, math.inf)
     return out
 
 
@@ -60,12 +63,13 @@ def main() -> None:
     args = ap.parse_args()
     sc = scenario_of(args)
     tests = [None] if args.design == "individual" else [None, "t", "wild"]
+    shown = tests + (["spillover"] if args.design == "saturation" else [])
     with Pool(args.workers) as pool:
         rows = pool.map(one, [(sc, r, args.seed, tests) for r in range(args.pilots)])
     offices = sc.area.offices
     print(f"{args.scenario} zero help, design {args.design}, {offices} offices, {args.pilots} pilots, seed {args.seed}; "
           f"smallest p of the design's test {smallest_p(args.design, offices, sc.design.offices_per_arm(offices)[0]):.3g}")
-    for test in tests:
+    for test in shown:
         r = np.array([row[test or "design"] for row in rows], float)
         ok = np.isfinite(r[:, 0]) & np.isfinite(r[:, 2])
         est, se, p, lo, hi = r[ok].T
@@ -73,7 +77,7 @@ def main() -> None:
         ci = stats.binomtest(k, n).proportion_ci(0.95, method="exact") if n else None
         ratio = math.sqrt(np.mean(se**2)) / est.std(ddof=1) if n > 1 else math.nan
         cover = float(np.mean((lo <= 0) & (0 <= hi))) if n else math.nan
-        name = test or TEST_OF[args.design]
+        name = {None: TEST_OF[args.design], "t": "t(G - 1)", "wild": "wild", "spillover": "spillover (RI)"}[test]
         print(f"  {name:<14} rejected {k:>4} of {n}: {k / n:6.1%} ({ci.low:.1%}-{ci.high:.1%});"
               f" SE/SD {ratio:.2f}; coverage of 0 {cover:.3f}")
 

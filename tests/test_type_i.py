@@ -90,3 +90,39 @@ def test_type_i_rate_of_fi_2019_in_the_zero_help_world():
     assert abs(a.estimates.mean()) <= 3 * a.estimates.std(ddof=1) / math.sqrt(300), a.estimates.mean()
     assert abs(a.rejection.rate - 0.05) <= 3 * math.sqrt(0.05 * 0.95 / 300), a.rejection
     assert abs(a.ratio - 1) <= 3 * a.ratio_sd, (a.ratio, a.ratio_sd)
+
+
+def test_the_placebo_check_holds_its_level_and_flags_an_anti_conservative_test(monkeypatch):
+    """The size answer's placebo check (the control arm split in two, `placebo_test`, read by
+    `placebo_check` over the search's pilots): on 300 pilots with no effect (skewed outcomes, people
+    sharing office shocks that the arms share too) the honest HC2 test's rate is not flagged, and with
+    its SE halved (a test that rejects about 32 %) the check's interval lies above 5 % and the answer's
+    type-I check says so (`too_high`)."""
+    import labsim.results.inference as inference
+    from labsim.design.size import TypeICheck, placebo_check
+
+    def pilots():
+        rng = np.random.default_rng(12)
+        for i in range(300):
+            office = rng.integers(0, 8, 400)
+            y = (rng.random(400) < 0.15 + rng.normal(0, 0.03, 8)[office]).astype(float)
+            arm = np.where(rng.random(400) < 0.5, "pilot", "control")
+            df = pd.DataFrame({"arm": arm, "employed_26w": y, "office": office, "before_pilot": False})
+            yield inference.placebo_test(df, "employed_26w", inference.Assignment("individual", (), i)).p_value
+
+    def check():
+        rows = pd.DataFrame({"placebo_reject": [float(p < 0.05) for p in pilots()]})
+        return TypeICheck(100, 0.05, 0.03, (0.01, 0.15), 40, placebo_check(rows))
+
+    honest = check()
+    assert honest.placebo.sims == 300 and not honest.too_high(0.05), honest.placebo
+    real_itt = inference.itt
+
+    def anti_conservative(df, outcome, *args):
+        e = real_itt(df, outcome, *args)
+        z = e.estimate / (e.se / 2)
+        return inference.Estimate(e.estimate, e.se / 2, np.nan, np.nan, float(2 * stats.norm.sf(abs(z))), e.n)
+
+    monkeypatch.setattr(inference, "itt", anti_conservative)
+    flagged = check()
+    assert flagged.placebo.ci[0] > 0.05 and flagged.too_high(0.05), flagged.placebo

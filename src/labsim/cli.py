@@ -399,7 +399,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     """Find the smallest pilot that reaches the target power: the size job (design/size_job.py), its
     answer written to a size folder and printed."""
     from labsim.design.evidence import ranges_of
-    from labsim.design.size import SizeSearch
+    from labsim.design.size import SizeSearch, type_i_pilots
     from labsim.design.output import write_size_folder
     from labsim.design.size_job import SizeRequest, admissible, run_size
 
@@ -413,7 +413,8 @@ def cmd_size(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
     search = SizeSearch(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
                         budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers,
-                        precision=args.precision, progress=not args.json)
+                        precision=args.precision, progress=not args.json,
+                        type_i_sims=type_i_pilots(scenario.design.randomisation))
     request = SizeRequest(search, tuple(ranges_of(scenario, args.vary)), args.assurance, args.estimand)
     request.check()
     from labsim.results.output import check_out_dir

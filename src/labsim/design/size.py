@@ -12,7 +12,8 @@ The search reads as its parts, each a function with a typed result:
    its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`). Sequential batches go to the
    current N* until the interval is within +-`precision` of N*, or the budget of simulations is spent. An
    N* beyond the places the catchment fills (`most_filled`) cannot be reached by a larger target.
-4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing (`TypeICheck`); and
+4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing, and (individual design)
+   the placebo check over every pilot of the search (`TypeICheck`); and
    `analytic_near`: the two-sample formula's size from the pilots nearest N*, their pooled effect and
    spread (`AnalyticSize`), so that the formula printed beside N* rests on the pilots that found it.
 5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
@@ -43,7 +44,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -67,6 +68,14 @@ class Simulate(Protocol):
 
     def __call__(self, pairs: list[tuple[int, Scenario]], size: int, label: str,
                  figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]: ...
+
+
+def type_i_pilots(design: str) -> int:
+    """Zero-help pilots of a size answer's type-I check by design: 40 for the individual design, whose
+    placebo check reads every pilot of the search besides; 200 for cluster and saturation designs, which
+    have no placebo check (their level rests on the simulator's null, which only zero-help pilots see):
+    enough to tell 5 % from 10 % (exact intervals 2.4-9.0 % and 6.2-15.0 %)."""
+    return 40 if design == "individual" else 200
 
 
 @dataclass
@@ -193,14 +202,32 @@ def analytic_near(df: pd.DataFrame, n_star: float, alpha: float, power: float, s
 
 
 @dataclass(frozen=True)
+class PlaceboCheck:
+    """The design's test on a placebo split of each search pilot's control arm (individual design:
+    `labsim.results.inference.placebo_test`): its rejection rate over the search's pilots, at no extra
+    simulation, with its exact 95 % interval."""
+
+    rate: float
+    se: float
+    ci: tuple[float, float]
+    sims: int
+
+
+@dataclass(frozen=True)
 class TypeICheck:
-    """The rejection rate with no effect, with its exact (Clopper-Pearson) 95 % interval."""
+    """The rejection rate with no effect (zero-help pilots at N*), with its exact (Clopper-Pearson) 95 %
+    interval, and for the individual design the placebo check over every pilot of the search."""
 
     size: int
     rate: float
     se: float
     ci: tuple[float, float]
     sims: int
+    placebo: PlaceboCheck | None = None
+
+    def too_high(self, alpha: float) -> bool:
+        """Whether either check rejects clearly more often than `alpha` (its interval lies above it)."""
+        return self.ci[0] > alpha or (self.placebo is not None and self.placebo.ci[0] > alpha)
 
 
 @dataclass(frozen=True)
@@ -443,11 +470,27 @@ def type_i_error(size: int, reject: np.ndarray) -> TypeICheck:
                       int(reject.size))
 
 
-def type_i_check(scenario: Scenario, s: SizeSearch, run: Simulate, size: int) -> TypeICheck:
-    """`type_i_sims` pilots at `size` in the same worlds with providers that do nothing (zero help)."""
+def type_i_check(scenario: Scenario, s: SizeSearch, run: Simulate, size: int,
+                 searched: pd.DataFrame | None = None) -> TypeICheck:
+    """`type_i_sims` pilots at `size` in the same worlds with providers that do nothing (zero help), and
+    the placebo check over the search's pilots (`searched`) where the design has one."""
     null = zero_help(at_size(scenario, s.by, size))
     rows = run([(rep, null) for rep in range(s.type_i_sims)], size, f"no effect, {s.by} = {size:,}")
-    return type_i_error(size, np.array([r["reject"] for r in rows], bool))
+    check = type_i_error(size, np.array([r["reject"] for r in rows], bool))
+    return replace(check, placebo=placebo_check(searched))
+
+
+def placebo_check(rows: pd.DataFrame | None) -> PlaceboCheck | None:
+    """The placebo rejections of the search's pilots (column `placebo_reject`; None where the design has
+    no placebo test, or no pilot recorded one)."""
+    if rows is None or "placebo_reject" not in rows:
+        return None
+    reject = rows["placebo_reject"].to_numpy(float)
+    reject = reject[np.isfinite(reject)].astype(bool)
+    if reject.size == 0:
+        return None
+    t = type_i_error(0, reject)
+    return PlaceboCheck(t.rate, t.se, t.ci, t.sims)
 
 
 def accounts_at(scenario: Scenario, s: SizeSearch, run: Simulate, size: int) -> list[dict[str, Any]]:
@@ -569,7 +612,7 @@ def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str
         size = search.clip(math.ceil(found.n_star))
         if s.type_i_sims > 0:
             say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size:,} with providers that do nothing")
-            type_i = type_i_check(scenario, s, run, size)
+            type_i = type_i_check(scenario, s, run, size, search.trials.frame())
         say(f"accounts: {s.batch} pilots at {s.by} = {size:,} over the scenario's {scenario.weeks} weeks")
         accounts = accounts_at(scenario, s, run, size)
     rows = search.trials.frame().assign(part="search")

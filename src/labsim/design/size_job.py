@@ -205,7 +205,7 @@ class SizeAnswer:
                 reasons.append("evidence")
                 if found is not None and math.isfinite(found.high):
                     needed.append(math.ceil(found.high))
-        if self.type_i is not None and self.type_i.ci[0] > q.alpha:
+        if self.type_i is not None and self.type_i.too_high(q.alpha):
             reasons.append("type_i")
         return Verdict(not reasons, max(needed) if needed else head.size, tuple(reasons))
 

@@ -163,6 +163,11 @@ def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> 
         rows.append((text("n_effect", lang, h=h), text(
             "n_effect_arms_v", lang, d=_pp(e["difference"], lang), range=_effect_range(e, lang),
             pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1)) + f" ({role})"))
+    spill = summary.get("spillover", {}).get(f"{judged}w", {})  # saturation designs: the untreated by share
+    if _ok(spill.get("estimate")) and _ok(spill.get("p_value")):
+        rows.append((text("n_spillover", lang, h=judged), text(
+            "n_spillover_v", lang, d=_pp(spill["estimate"], lang), p=number(spill["p_value"], lang, 3),
+            markets=spill.get("markets"))))
     paid = summary.get("purchaser_paid_eur", {}).get("total")
     if paid is not None:
         rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang),
@@ -313,6 +318,10 @@ def size_answer(a: SizeAnswer, lang: str = "en") -> Answer:
         rows.append((text("n_type_i", lang), text(
             "n_type_i_v", lang, rate=percent(t.rate, lang, 1), n=t.sims, size=number(t.size, lang),
             range=_interval(t.ci, lang, lambda x: percent(x, lang, 1)))))
+        if t.placebo is not None:
+            rows.append((text("n_placebo", lang), text(
+                "n_placebo_v", lang, rate=percent(t.placebo.rate, lang, 1), n=number(t.placebo.sims, lang),
+                range=_interval(t.placebo.ci, lang, lambda x: percent(x, lang, 1)))))
     rows += accounts_rows(a, unit, lang)
     if a.status == "budget":
         rows.append((text("n_note", lang), text("n_budget", lang)))

@@ -17,7 +17,7 @@ import pandas as pd
 
 from labsim.results.adjusted import adjusted_itt
 from labsim.results.estimate import icc_oneway
-from labsim.results.inference import CLUSTER_OF, design_effect
+from labsim.results.inference import CLUSTER_OF, design_effect, placebo_test, saturation_spillover
 from labsim.results.summary import RunResult
 
 
@@ -88,6 +88,9 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
     counted, weeks, found = (effect(col, False) for col in (
         f"employed_counted_{horizon}w", "weeks_employed_52w", f"found_job_{horizon}w"))
     late, late_se = wald_late(ind_itt, f"employed_{horizon}w")
+    # saturation: the spillover on the untreated by treated share, with its own randomisation test
+    spill = saturation_spillover(ind_all, f"employed_{horizon}w", a) if design == "saturation" and test is None else None
+    placebo = placebo_test(ind_all, f"employed_{horizon}w", a, alpha)  # the control arm split in two
     s = result.summary
     pilot = ind["arm"] == "pilot"
     observed = ind[f"employed_{horizon}w"].notna()
@@ -117,6 +120,9 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
         "weeks_employed_se": weeks.se,
         "found_job_estimate": found.estimate,
         "found_job_se": found.se,
+        "spillover": spill.estimate if spill else np.nan,
+        "spillover_p_value": spill.p_value if spill else np.nan,
+        "placebo_reject": float(placebo.p_value < alpha) if np.isfinite(placebo.p_value) else np.nan,
         "late": late,
         "late_se": late_se,
         "take_up": float(ind.loc[pilot, "took_up"].mean()) if pilot.any() else np.nan,

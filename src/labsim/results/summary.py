@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labsim.results.inference import Assignment, design_effect
+from labsim.results.inference import Assignment, design_effect, saturation_spillover
 from labsim.results.moments import run_moments
 from labsim.world.history import outcomes_after, sustained_job_within
 from labsim.config.payment import TERMS
@@ -171,6 +171,15 @@ def difference(df: pd.DataFrame, column: str, assignment: Assignment, alpha: flo
     return res
 
 
+def spillover(df: pd.DataFrame, column: str, assignment: Assignment) -> dict[str, Any]:
+    """A saturation design's spillover on the untreated (`estimate`: the slope of the control arm's
+    outcome on its market's treated share; `se`: its spread over the test's re-draws) and the p-value of
+    its randomisation test (`labsim.results.inference.saturation_spillover`)."""
+    e = saturation_spillover(df, column, assignment)
+    return {"estimate": _num(e.estimate), "se": _num(e.se), "p_value": _num(e.p_value),
+            "p_value_mc_se": _num(e.p_value_mc_se), "markets": e.clusters, "test": e.test}
+
+
 def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dict[str, Any]:
     """Headline figures of a run (what `summary.json` holds)."""
     cfg = record.scenario
@@ -189,6 +198,8 @@ def summarise(record: RunRecord, weekly: pd.DataFrame, ind: pd.DataFrame) -> dic
         "assigned": {"pilot": int(pilot.sum()), "control": int((~pilot).sum())},
         "take_up_rate": _num(ind.loc[pilot, "took_up"].mean()) if pilot.any() else None,
         "employment_rate": {f"{h}w": difference(everyone, f"employed_{h}w", a) for h in HORIZONS},
+        **({"spillover": {f"{h}w": spillover(everyone, f"employed_{h}w", a) for h in HORIZONS}}
+           if a.design == "saturation" else {}),
         "weeks_employed_52w": difference(everyone, "weeks_employed_52w", a),
         "job_outcome_52w": difference(everyone, "job_outcome_52w", a),
         "placements_by_form": {f: int(weekly[f"placements_{f}"].sum()) for f in WORK_FORMS},
