@@ -467,13 +467,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     path, scenario, overrides = _design_scenario(args)
     args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
-    from labsim.design.sensitivity import Sensitivity, analyse, ranges_of
+    from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
 
     s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
                     sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon, alpha=args.alpha,
                     seed=args.seed, workers=args.workers, progress=not args.json)
     s.check()
-    ranges = ranges_of(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
+    ranges = ranges_to_vary(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
     from labsim.results.output import check_out_dir
 
     check_out_dir(out, args.force)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from labsim.config.assumptions import Assumption, number_at
 from labsim.config.costs import Costs
@@ -467,6 +468,29 @@ class Scenario(Part):
         self._check_assumptions()
         return self
 
+    def with_values(self, values: Mapping[str, Any], source: str | None = None) -> Scenario:
+        """A new scenario with the fields at these dotted paths set, validated again (scikit-learn's
+        `set_params`): `scenario.with_values({"providers.effort_effect": 0.3})`. A field set leaves its
+        `[[assumptions]]` evidence range behind (this world takes the value as given); `payment.preset`
+        replaces the payment terms with the named preset's. An unknown path or a value the field does not
+        take is a `ScenarioError` naming the path and what is allowed there (`source` names where the
+        values came from; the scenario's name by default). Whole-number fields take whole numbers."""
+        source = source or self.name
+        data = self.model_dump()
+        for path, value in values.items():
+            if path == "payment.preset":
+                data["payment"] = {"preset": value}
+                continue
+            check_path(path, source, path)
+            node, parts = data, path.split(".")
+            for part in parts[:-1]:
+                if node.get(part) is None:  # an optional section the scenario leaves out (costs)
+                    node[part] = {}
+                node = node[part]
+            node[parts[-1]] = value.item() if hasattr(value, "item") and not isinstance(value, list) else value
+        data["assumptions"] = [a for a in data["assumptions"] if a["path"] not in values]
+        return parse_scenario(data, source)
+
     def _check_assumptions(self) -> None:
         """Each assumption names a numeric field once, and the scenario's value lies in its range."""
         seen: set[str] = set()
@@ -483,6 +507,34 @@ class Scenario(Part):
                     f"assumptions: the scenario's {a.path} = {value} lies outside its evidence range "
                     f"{a.low}-{a.high}"
                 )
+
+
+def check_path(path: str, source: str, field: str) -> None:
+    """Refuse a dotted path that is not a field of the scenario schema, saying what is allowed there."""
+    model: type[BaseModel] = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        where = ".".join(parts[:i]) or "the scenario"
+        fields = model.model_fields
+        if part not in fields:
+            raise ScenarioError(
+                source, field, f"'{path}' is not a scenario field: {where} has no '{part}'; "
+                f"allowed: {', '.join(fields)}"
+            )
+        sub = _section(fields[part].annotation)
+        if i < len(parts) - 1 and not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            value = ".".join(parts[: i + 1])
+            raise ScenarioError(
+                source, field, f"'{path}' is not a scenario field: '{value}' is a value, not a section "
+                "(vary it as a whole)"
+            )
+        model = sub
+
+
+def _section(annotation: Any) -> Any:
+    """The section model of a field's annotation (an optional section's model, e.g. `Costs | None`)."""
+    models = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 else annotation
 
 
 def _format_validation_error(source: str, err: ValidationError) -> ScenarioError:

@@ -37,7 +37,7 @@ import pandas as pd
 
 from labsim.config.errors import LabsimError
 from labsim.config.payment import PRESETS
-from labsim.config.scenario import Scenario, set_field
+from labsim.config.scenario import Scenario
 from labsim.design.evidence import ranges_of
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.replicate import ALL_FIGURES
@@ -126,16 +126,7 @@ def candidates(levers: dict[str, list[Any]]) -> list[Candidate]:
 
 def apply(scenario: Scenario, cand: Candidate) -> Scenario:
     """The scenario with the candidate's levers set (a payment preset replaces the scenario's contract)."""
-    data = scenario.model_dump()
-    for path, value in cand.levers:
-        if path == "payment.preset":
-            data["payment"] = {"preset": value}
-        else:
-            set_field(data, path, value, "--vary")
-    try:
-        return Scenario.model_validate(data)
-    except Exception as err:  # pydantic's message, on one line
-        raise LabsimError(f"candidate {cand.label}: not a valid scenario ({' '.join(str(err).split())[:200]})") from None
+    return scenario.with_values(dict(cand.levers), f"candidate {cand.label}")
 
 
 # -- settings, probes and the frontier's answers ------------------------------------------------------------
