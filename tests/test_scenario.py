@@ -308,3 +308,19 @@ def test_every_accepted_edge_value_runs(override):
         model = PilotModel(scenario, rng=1)
         model.run_for(min(scenario.weeks, 6))
         json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
+
+
+def test_referral_mode_design_and_payment_model_are_enums_written_as_their_text():
+    from labsim.config.payment import PRESETS, PaymentPreset
+    from labsim.config.scenario import Randomisation, ReferralMode
+
+    sc = load_scenario(SCENARIOS / "baseline.toml", ['referral.mode="mandatory"', 'design.randomisation="office"',
+                                                     'payment.preset="fixed_fee"', "area.offices=4"])
+    assert sc.referral.mode is ReferralMode.MANDATORY and sc.design.randomisation is Randomisation.OFFICE
+    assert sc.payment.preset is PaymentPreset.FIXED_FEE and set(PRESETS) == set(PaymentPreset)
+    written = scenario_to_dict(sc)  # the manifest's JSON keeps the text a scenario file writes
+    assert (written["referral"]["mode"], written["design"]["randomisation"], written["payment"]["preset"]) == (
+        "mandatory", "office", "fixed_fee")
+    again = parse_scenario(written)
+    assert type(written["referral"]["mode"]) is str
+    assert (again.referral, again.design, again.payment.preset) == (sc.referral, sc.design, sc.payment.preset)

@@ -398,13 +398,14 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def cmd_size(args: argparse.Namespace) -> int:
     """Find the smallest pilot that reaches the target power: the size job (design/size_job.py), its
     answer written to a size folder and printed."""
+    from labsim.config.scenario import CLUSTER_DESIGNS
     from labsim.design.evidence import ranges_of
     from labsim.design.size import SizeSearch
     from labsim.design.output import write_size_folder
     from labsim.design.size_job import SizeRequest, admissible, run_size
 
     start = ""
-    if args.by == "offices" and args.design in ("office", "area"):  # start where the cluster design is admissible
+    if args.by == "offices" and args.design in CLUSTER_DESIGNS:  # start where the cluster design is admissible
         path, scenario = _load(args.scenario, list(args.overrides))
         scenario, start = admissible(scenario, args.design, str(path), args.alpha)
     else:

@@ -12,6 +12,7 @@ import copy
 import tomllib
 from pathlib import Path
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -307,10 +308,33 @@ class TakeUp(Part):
     employability: float = 1.0
 
 
+class ReferralMode(StrEnum):
+    """Who decides whether a referred job seeker takes part: the seeker (`voluntary`: an offer that may be
+    declined) or the office (`mandatory`: the referral is binding, with a sanction for not showing up)."""
+
+    VOLUNTARY = "voluntary"
+    MANDATORY = "mandatory"
+
+
+class Randomisation(StrEnum):
+    """The evaluation design: what is randomised to the pilot arm (see `Design`)."""
+
+    INDIVIDUAL = "individual"
+    OFFICE = "office"
+    SATURATION = "saturation"
+    AREA = "area"
+
+
+#: The cluster designs: whole offices are assigned, so the standard error counts offices.
+CLUSTER_DESIGNS = (Randomisation.OFFICE, Randomisation.AREA)
+#: A scenario file writes an enum field as its text (`mode = "mandatory"`).
+AsText = Field(strict=False)
+
+
 class Referral(Part):
     """How TE offices send eligible job seekers to the pilot."""
 
-    mode: Literal["voluntary", "mandatory"] = "voluntary"
+    mode: Annotated[ReferralMode, AsText] = ReferralMode.VOLUNTARY
     start_week: PosInt = 1
     intake_weeks: PosInt = 52
     target_participants: PosInt = 1_500
@@ -341,7 +365,7 @@ class Design(Part):
     and verdicts are read there, and the other horizons are shown as secondary (Holm-adjusted).
     """
 
-    randomisation: Literal["individual", "office", "saturation", "area"] = "individual"
+    randomisation: Annotated[Randomisation, AsText] = Randomisation.INDIVIDUAL
     primary_horizon_weeks: Literal[13, 26, 52] = 26  # the horizon the pilot is judged on; the others secondary
     treatment_share: Share = 0.5
     estimator: Literal["difference", "adjusted"] = "difference"  # adjusted: for register covariates (Lin 2013)
@@ -349,7 +373,7 @@ class Design(Part):
 
     @model_validator(mode="after")
     def _shares(self) -> Design:
-        if self.randomisation == "saturation" and not self.saturation_shares:
+        if self.randomisation is Randomisation.SATURATION and not self.saturation_shares:
             raise ValueError("saturation_shares must list at least one treated share")
         return self
 
@@ -362,7 +386,7 @@ class Design(Part):
     def clusters_ok(self, offices: int) -> bool:
         """Whether a cluster design has two offices or more in each arm (with one, the clustered SE of
         that arm is 0 or undefined and no test is possible); always true for other designs."""
-        return self.randomisation not in ("office", "area") or min(self.offices_per_arm(offices)) >= 2
+        return self.randomisation not in CLUSTER_DESIGNS or min(self.offices_per_arm(offices)) >= 2
 
 
 class Providers(Part):
@@ -454,7 +478,7 @@ class Scenario(Part):
                 f"{self.design.treatment_share}): a cluster design needs at least 2 offices in each arm "
                 f"(with 1 its standard error is 0 or undefined); raise area.offices"
             )
-        if self.design.randomisation == "area" and self.referral.start_week < 2:
+        if self.design.randomisation is Randomisation.AREA and self.referral.start_week < 2:
             raise ValueError(
                 "design.randomisation = 'area' compares pilot and non-pilot offices before and after the "
                 "intake opens: it needs referral.start_week >= 2 (the weeks before it give the 'before' "

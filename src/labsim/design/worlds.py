@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from labsim.config.errors import LabsimError
-from labsim.config.scenario import Scenario
+from labsim.config.scenario import Randomisation, Scenario
 
 SIZE_LEVERS = ("participants", "offices", "intake-weeks")
 
@@ -27,14 +27,14 @@ def _unbounded(scenario: Scenario) -> dict[str, Any]:
 
 def no_pilot(scenario: Scenario) -> Scenario:
     """The same world with nobody referred: the counterfactual for every effect."""
-    return scenario.with_values({**_unbounded(scenario), "design.randomisation": "individual",
+    return scenario.with_values({**_unbounded(scenario), "design.randomisation": Randomisation.INDIVIDUAL,
                                  "design.treatment_share": 0.0})
 
 
 def roll_out(scenario: Scenario) -> Scenario:
     """The same world with the pilot's referral rule applied to every eligible seeker, with places for
     all: what a national roll-out would do, and what the pilot is meant to predict."""
-    return scenario.with_values({**_unbounded(scenario), "design.randomisation": "individual",
+    return scenario.with_values({**_unbounded(scenario), "design.randomisation": Randomisation.INDIVIDUAL,
                                  "design.treatment_share": 1.0})
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from labsim.config.scenario import ReferralMode
 from labsim.report import comparisons
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
@@ -76,7 +77,7 @@ def _pm_pp(value, se, lang: str, sign: bool = True) -> str:
 
 
 def _mode(mode: str | None, lang: str) -> str:
-    return text(mode, lang).lower() if mode in ("voluntary", "mandatory") else str(mode or "-")
+    return text(mode, lang).lower() if mode in ReferralMode else str(mode or "-")
 
 
 def _unit(by: str | None, lang: str) -> str:
