@@ -211,7 +211,8 @@ def test_morris_effects_are_salibs_and_carry_intervals(monkeypatch):
     res = analyse(sc, ranges, s)
     x = sens.design_points(ranges, s)
     y = np.array([p["power"] for p in res.points])
-    ref = morris_analyze.analyze(sens._problem(ranges), x, y, num_levels=sens.LEVELS, seed=1)
+    ref = morris_analyze.analyze({"num_vars": len(ranges), "names": [r.path for r in ranges],
+                                  "bounds": [[r.low, r.high] for r in ranges]}, x, y, num_levels=sens.LEVELS, seed=1)
     for p in res.parameters:
         i = [r.path for r in ranges].index(p["path"])
         assert p["mu_star"] == pytest.approx(ref["mu_star"][i], abs=1e-12)

@@ -236,10 +236,9 @@ def _factors(exp: Experiment, source: str) -> list[list[dict[str, Any]]]:
 def latin_hypercube(ranges: dict[str, tuple[Any, Any]], samples: int, seed: int) -> list[dict[str, Any]]:
     """`samples` draws over the ranges, one in each of `samples` equal slices of every range (Latin
     hypercube, scipy.stats.qmc). A range of whole numbers gives whole numbers, each equally likely."""
-    from scipy.stats import qmc
+    from labsim.samplers import latin_hypercube as unit_cube
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=LHS_STREAM))
-    unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(samples)
+    unit = unit_cube(len(ranges), samples, np.random.SeedSequence(seed, spawn_key=LHS_STREAM))
     draws = []
     for row in unit:
         draw = {}

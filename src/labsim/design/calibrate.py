@@ -286,7 +286,8 @@ def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Halton start over the bounds (half the budget), then Nelder-Mead from the best; returns the fit
     (in the parameters' units) and every candidate with its J, in the order tried."""
     from scipy.optimize import minimize
-    from scipy.stats import qmc
+
+    from labsim.samplers import halton
 
     low = np.array([p.low for p in plan.parameters])
     width = np.array([p.high - p.low for p in plan.parameters])
@@ -303,7 +304,7 @@ def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:
         return js
 
     n_start = max(plan.budget // 2, d + 1)
-    start = qmc.Halton(d, scramble=True, rng=np.random.default_rng(plan.seed)).random(n_start)
+    start = halton(d, n_start, plan.seed)
     thetas = [to_theta(u) for u in start]
     js = record(thetas, evaluate(thetas))
     best = int(np.argmin(js))

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from scipy.stats import qmc
 
 from labsim.config.errors import LabsimError
 from labsim.config.assumptions import in_field_units, number_at, parse_span, value_at
@@ -44,6 +43,7 @@ from labsim.design.size import (
     CentralSearch, MinimumSize, Search, Simulate, SizeSearch, bracket, most_filled, size_bounds, widen,
 )
 from labsim.design.worlds import at_size
+from labsim.samplers import latin_hypercube, sobol
 from labsim.world.burn_in import PILOT_SECTIONS
 
 #: Points of the scrambled Sobol sample the assurance averages the fitted power over.
@@ -181,8 +181,7 @@ def design_values(ranges: list[Range], seed: int, batch: int) -> Callable[[int],
     value of world r mod `batch` (one Latin hypercube over the worlds), so each world keeps one burn-in."""
     world = [r for r in ranges if r.world()]
     pilot = [r for r in ranges if not r.world()]
-    on_world = qmc.LatinHypercube(d=len(world), seed=np.random.default_rng([seed, 16])).random(batch) \
-        if world else None
+    on_world = latin_hypercube(len(world), batch, [seed, 16]) if world else None
     cubes: dict[int, np.ndarray] = {}
 
     def values(rep: int) -> dict[str, float]:
@@ -190,7 +189,7 @@ def design_values(ranges: list[Range], seed: int, batch: int) -> Callable[[int],
         out = {r.path: r.quantile(float(on_world[i, j])) for j, r in enumerate(world)} if world else {}
         if pilot:
             if k not in cubes:
-                cubes[k] = qmc.LatinHypercube(d=len(pilot), seed=np.random.default_rng([seed, k, 15])).random(batch)
+                cubes[k] = latin_hypercube(len(pilot), batch, [seed, k, 15])
             out.update({r.path: r.quantile(float(cubes[k][i, j])) for j, r in enumerate(pilot)})
         return out
     return values
@@ -201,7 +200,7 @@ def prior_sample(ranges: list[Range], seed: int) -> np.ndarray:
     Sobol, through each range's quantiles): what the assurance averages the fitted power over."""
     if not ranges:
         return np.zeros((PRIOR_POINTS, 0))
-    q = qmc.Sobol(d=len(ranges), scramble=True, seed=np.random.default_rng([seed, 17])).random(PRIOR_POINTS)
+    q = sobol(len(ranges), PRIOR_POINTS, [seed, 17])
     return np.column_stack([r.scaled(r.quantile(q[:, j])) for j, r in enumerate(ranges)])
 
 

@@ -41,6 +41,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.evidence import Range, ranges_of
 from labsim.design.replicate import Job, simulate
 from labsim.design.worlds import at_size, size_of
+from labsim.samplers import morris, one_at_a_time
 from labsim.sweep.runner import Task, executor, run_tasks
 
 METHODS = ("morris", "oat")
@@ -102,22 +103,10 @@ def ranges_to_vary(scenario: Scenario, params: list[str]) -> list[Range]:
 
 def design_points(ranges: list[Range], s: Sensitivity) -> np.ndarray:
     """The points to simulate, one row per point, a column per range, in natural units."""
+    bounds = [(r.low, r.high) for r in ranges]
     if s.method == "oat":
-        central = np.array([r.central for r in ranges])
-        rows = [central]
-        for i, r in enumerate(ranges):
-            for end in (r.low, r.high):
-                row = central.copy()
-                row[i] = end
-                rows.append(row)
-        return np.array(rows)
-    from SALib.sample import morris as morris_sample
-
-    return morris_sample.sample(_problem(ranges), s.trajectories, num_levels=LEVELS, seed=s.seed)
-
-
-def _problem(ranges: list[Range]) -> dict[str, Any]:
-    return {"num_vars": len(ranges), "names": [r.path for r in ranges], "bounds": [[r.low, r.high] for r in ranges]}
+        return one_at_a_time([r.central for r in ranges], bounds)
+    return morris(bounds, s.trajectories, LEVELS, s.seed)
 
 
 def _simulate_point(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
