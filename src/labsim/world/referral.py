@@ -160,7 +160,16 @@ class ReferralPolicy:
         before = self.design.randomisation is Randomisation.AREA and 1 <= week < self.start_week
         if not (self.intake_open(week) or before):
             return out, np.zeros(0, np.int64)
-        # randomise the newly eligible (before the intake of an area design: record them, refer nobody)
+        self._randomise(s, week, employability, rng, out, before)
+        if before:
+            return out, np.zeros(0, np.int64)
+        self._offer(s, week, employability, offers_per_office, rng, recruit, out)
+        return out, self._start(s, week, free_places, rng, out)
+
+    def _randomise(self, s: Seekers, week: int, employability: np.ndarray, rng: np.random.Generator,
+                   out: ReferralWeek, before: bool) -> None:
+        """Randomise the newly eligible and mark the pilot arm's to be offered a place (before the intake
+        of an area design: record them as the "before" cohort, refer nobody)."""
         new = self.eligible_index(s)
         if not before:
             new = self.as_places_allow(s, new, rng)
@@ -172,10 +181,14 @@ class ReferralPolicy:
         out.assigned = new.size
         if before:
             s.before_pilot[new] = True
-            return out, np.zeros(0, np.int64)
+            return
         s.to_offer[new] = (arm == 1) & (rng.random(new.size) < self.offer_share)
 
-        # offers (voluntary: as counsellors' time allows) or assignment letters (mandatory)
+    def _offer(self, s: Seekers, week: int, employability: np.ndarray, offers_per_office: np.ndarray,
+               rng: np.random.Generator, recruit: Callable[[np.ndarray], np.ndarray] | None,
+               out: ReferralWeek) -> None:
+        """Offers as counsellors' time allows (voluntary: some accept, providers may win over some who
+        declined) or assignment letters (mandatory: some do not show up, and are sanctioned)."""
         waiting = np.flatnonzero(s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED.value))
         if self.mode is ReferralMode.VOLUNTARY:
             waiting = waiting[rng.permutation(waiting.size)]
@@ -201,7 +214,9 @@ class ReferralPolicy:
         s.accepted[waiting[yes]] = True
         out.offers, out.accepted = waiting.size, int(yes.sum())
 
-        # starts: accepted seekers still unemployed, as places and the target allow
+    def _start(self, s: Seekers, week: int, free_places: int, rng: np.random.Generator,
+               out: ReferralWeek) -> np.ndarray:
+        """Starts: accepted seekers still unemployed, as places and the target allow; their indices."""
         ready = waiting_for_place(s)
         places = min(free_places, self.target - self.started)
         if ready.size > places:
@@ -211,4 +226,4 @@ class ReferralPolicy:
         self.started += ready.size
         if self.started >= self.target and self.week_target_reached is None:
             self.week_target_reached = week
-        return out, ready
+        return ready
