@@ -122,3 +122,19 @@ def test_morris_moves_on_a_grid_of_four_levels_and_settings_are_checked():
     for bad in (dict(alpha=0.0), dict(alpha=0.5), dict(sims=1), dict(trajectories=1), dict(method="sobol")):
         with pytest.raises(LabsimError):
             Sensitivity(**bad).check()
+
+
+def test_params_and_vary_are_read_by_the_same_rules_naming_their_option():
+    from labsim.design.evidence import ranges_of
+
+    sc = small_scenario()  # providers.effort_effect 0.6 in baseline
+    for option in ("--vary", "--params"):
+        (r,) = [r for r in ranges_of(sc, ["providers.effort_effect=0.3:1"], option) if r.path == "providers.effort_effect"]
+        assert (r.low, r.central, r.high, r.source) == (0.3, sc.providers.effort_effect, 1.0, option)
+        for bad, words in [("providers.effort_effect=0.7:1", "between low and high"),
+                           ("providers.effort_effect=1:0.3", "low not above high"),
+                           ("providers.colour=0:1", "not a scenario field"),
+                           ("area.offices=0:9", "area.offices")]:  # an end the field does not take
+            with pytest.raises(LabsimError, match=words) as err:
+                ranges_of(sc.with_values({"area.offices": 4}) if bad.startswith("area") else sc, [bad], option)
+            assert str(err.value).startswith(option)
