@@ -83,3 +83,33 @@ def test_an_edited_scenario_says_it_was_edited_and_what_changed(tmp_path):
     assert saved.description_fi == draft.description("fi") and saved.description_sv == draft.description("sv")
     back = draft.with_change("referral.mode", "voluntary").with_change("referral.target_participants", 600)
     assert back.description("en") == original.description("en")  # moved back: nothing was changed
+
+
+class _Ended:
+    """A child process that has already ended (as after the last message it sent)."""
+
+    exitcode = 0
+
+    def is_alive(self):
+        return False
+
+    def join(self, timeout=None):
+        pass
+
+
+@pytest.mark.parametrize("last, answer, error", [("done", "the answer", None), ("failed", None, "no places")])
+def test_the_page_follows_the_search_by_its_typed_messages(last, answer, error):
+    import multiprocessing
+    import threading
+
+    from labsim.app.quick_size import PilotDone, SearchDone, SearchFailed, SizeJob
+
+    job = SizeJob.__new__(SizeJob)  # the messages only: no child process
+    job._conn, child = multiprocessing.Pipe(duplex=False)
+    job._process, job.done, job.answer, job.error, job.cancelled = _Ended(), 0, None, None, threading.Event()
+    for message in (PilotDone(), PilotDone(), SearchDone(answer) if last == "done" else SearchFailed(error)):
+        child.send(message)
+    seen = []
+    job.follow(lambda j: seen.append(j.done))
+    assert (job.done, job.answer, job.error) == (2, answer, error)
+    assert seen == [1, 2, 2]

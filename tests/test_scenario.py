@@ -173,6 +173,43 @@ def test_malformed_override():
         apply_overrides({"weeks": 5}, ["weeks.n=3"], "x.toml")
 
 
+def test_with_values_returns_a_new_validated_scenario_and_leaves_the_old_one():
+    base = load_scenario(SCENARIOS / "fi_2019_growth_services.toml")
+    assert any(a.path == "providers.effort_effect" for a in base.assumptions)
+    changed = base.with_values({"providers.effort_effect": np.float64(0.4), "area.offices": 6,
+                                "referral.mode": "voluntary"})
+    assert changed.providers.effort_effect == 0.4 and type(changed.providers.effort_effect) is float
+    assert (changed.area.offices, changed.referral.mode) == (6, "voluntary")
+    # the value set leaves its evidence range behind; the other ranges and the old scenario stay
+    assert [a.path for a in changed.assumptions] == [a.path for a in base.assumptions
+                                                     if a.path != "providers.effort_effect"]
+    assert base.providers.effort_effect != 0.4 and base.referral.mode == "mandatory"
+    assert base.with_values({}) == base
+    # the same values written as --set overrides give the same scenario
+    same = load_scenario(SCENARIOS / "fi_2019_growth_services.toml",
+                         ["providers.effort_effect=0.4", "area.offices=6", 'referral.mode="voluntary"'])
+    assert same == changed
+    assert base.with_values({"payment.preset": "fixed_fee"}).payment == parse_scenario(
+        {"payment": {"preset": "fixed_fee"}}).payment  # a preset replaces the contract's terms
+
+
+@pytest.mark.parametrize("values, words", [
+    ({"providers.nothing": 1}, ["providers.nothing", "not a scenario field", "effort_effect"]),
+    ({"weeks.n": 1}, ["weeks.n", "a value, not a section"]),
+    ({"colour": 1}, ["colour", "allowed:", "providers"]),
+    ({"providers.capacity": 2.5}, ["providers.capacity", "valid integer"]),
+    ({"referral.mode": "sometimes"}, ["referral.mode", "'voluntary' or 'mandatory'"]),
+    ({"design.treatment_share": 1.5}, ["design.treatment_share", "less than or equal to 1"]),
+])
+def test_with_values_refuses_an_unknown_path_or_bad_value_naming_both(values, words):
+    base = load_scenario(SCENARIOS / "baseline.toml")
+    with pytest.raises(ScenarioError) as err:
+        base.with_values(values, "--vary")
+    assert str(err.value).startswith("--vary: field ")
+    for word in words:
+        assert word in str(err.value), (word, str(err.value))
+
+
 def test_ceilings_are_said_in_the_docs():
     limits = (ROOT / "docs" / "model.md").read_text().split("## Limits", 1)[-1]
     for ceiling in (MAX_JOB_SEEKERS, MAX_WEEKS, MAX_BURN_IN_WEEKS):
@@ -271,3 +308,19 @@ def test_every_accepted_edge_value_runs(override):
         model = PilotModel(scenario, rng=1)
         model.run_for(min(scenario.weeks, 6))
         json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
+
+
+def test_referral_mode_design_and_payment_model_are_enums_written_as_their_text():
+    from labsim.config.payment import PRESETS, PaymentPreset
+    from labsim.config.scenario import Randomisation, ReferralMode
+
+    sc = load_scenario(SCENARIOS / "baseline.toml", ['referral.mode="mandatory"', 'design.randomisation="office"',
+                                                     'payment.preset="fixed_fee"', "area.offices=4"])
+    assert sc.referral.mode is ReferralMode.MANDATORY and sc.design.randomisation is Randomisation.OFFICE
+    assert sc.payment.preset is PaymentPreset.FIXED_FEE and set(PRESETS) == set(PaymentPreset)
+    written = scenario_to_dict(sc)  # the manifest's JSON keeps the text a scenario file writes
+    assert (written["referral"]["mode"], written["design"]["randomisation"], written["payment"]["preset"]) == (
+        "mandatory", "office", "fixed_fee")
+    again = parse_scenario(written)
+    assert type(written["referral"]["mode"]) is str
+    assert (again.referral, again.design, again.payment.preset) == (sc.referral, sc.design, sc.payment.preset)

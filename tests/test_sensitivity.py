@@ -13,7 +13,8 @@ import pytest
 from labsim.cli import main
 from labsim.config.errors import LabsimError
 from labsim.design import sensitivity as sens
-from labsim.design.sensitivity import Sensitivity, analyse, parse_param, ranges_of
+from labsim.config.assumptions import parse_span
+from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
 
 from conftest import SCENARIOS, small_scenario
 
@@ -33,7 +34,7 @@ def _stub(task, seed):
 def test_stub_an_idle_assumption_scores_zero_and_the_effective_one_ranks_first(monkeypatch, method):
     monkeypatch.setattr(sens, "_simulate_point", _stub)
     sc = small_scenario()
-    ranges = ranges_of(sc, ["payment.attachment_fee_eur=0:2000", "providers.effort_effect=0.2:1.2"])
+    ranges = ranges_to_vary(sc, ["payment.attachment_fee_eur=0:2000", "providers.effort_effect=0.2:1.2"])
     res = analyse(sc, ranges, Sensitivity(method=method, trajectories=6, sims=5, workers=1))
     first, idle = res.parameters
     assert first["path"] == "providers.effort_effect" and idle["path"] == "payment.attachment_fee_eur"
@@ -56,7 +57,7 @@ def test_stub_an_idle_assumption_scores_zero_and_the_effective_one_ranks_first(m
 def test_small_world_effort_effect_matters_and_the_attachment_fee_does_not():
     # with fixed provider effort and no exits the fee changes nobody's outcome: identical worlds, mu* = 0
     sc = small_scenario(*TEXTBOOK)
-    ranges = ranges_of(sc, ["payment.attachment_fee_eur=0:2000", "providers.effort_effect=0.2:1.5"])
+    ranges = ranges_to_vary(sc, ["payment.attachment_fee_eur=0:2000", "providers.effort_effect=0.2:1.5"])
     res = analyse(sc, ranges, Sensitivity(method="morris", trajectories=3, sims=4, workers=2, seed=2))
     first, idle = res.parameters
     assert first["path"] == "providers.effort_effect", res.parameters
@@ -64,20 +65,20 @@ def test_small_world_effort_effect_matters_and_the_attachment_fee_does_not():
 
 
 def test_params_are_checked():
-    assert parse_param("providers.effort_effect=0.3:1") == ("providers.effort_effect", 0.3, 1.0)
+    assert parse_span("providers.effort_effect=0.3:1") == ("providers.effort_effect", 0.3, 1.0)
     for bad in ("providers.effort_effect=1:0.3", "providers.effort_effect=a:b", "=0:1"):
         with pytest.raises(LabsimError):
-            parse_param(bad)
+            parse_span(bad)
     with pytest.raises(LabsimError, match="not a scenario field"):
-        ranges_of(small_scenario(), ["providers.nothing=0:1"])
+        ranges_to_vary(small_scenario(), ["providers.nothing=0:1"])
     with pytest.raises(LabsimError, match="no assumptions"):
-        ranges_of(small_scenario("assumptions=[]"), [])
+        ranges_to_vary(small_scenario("assumptions=[]"), [])
 
 
 def test_slack_market_bundles_ranges_for_the_command():
     from labsim.config.scenario import load_scenario
 
-    paths = [r.path for r in ranges_of(load_scenario(SCENARIOS / "slack_market.toml"), [])]
+    paths = [r.path for r in ranges_to_vary(load_scenario(SCENARIOS / "slack_market.toml"), [])]
     assert "providers.effort_effect" in paths and "market.matching_efficiency" in paths
 
 
@@ -115,9 +116,25 @@ def test_the_python_defaults_match_the_cli():
 
 def test_morris_moves_on_a_grid_of_four_levels_and_settings_are_checked():
     sc = small_scenario()
-    ranges = ranges_of(sc, ["providers.effort_effect=0.2:1.1"])
+    ranges = ranges_to_vary(sc, ["providers.effort_effect=0.2:1.1"])
     x = sens.design_points(ranges, Sensitivity(trajectories=8, seed=3))
     assert set(np.round(x[:, 0], 9)) <= {0.2, 0.5, 0.8, 1.1}
     for bad in (dict(alpha=0.0), dict(alpha=0.5), dict(sims=1), dict(trajectories=1), dict(method="sobol")):
         with pytest.raises(LabsimError):
             Sensitivity(**bad).check()
+
+
+def test_params_and_vary_are_read_by_the_same_rules_naming_their_option():
+    from labsim.design.evidence import ranges_of
+
+    sc = small_scenario()  # providers.effort_effect 0.6 in baseline
+    for option in ("--vary", "--params"):
+        (r,) = [r for r in ranges_of(sc, ["providers.effort_effect=0.3:1"], option) if r.path == "providers.effort_effect"]
+        assert (r.low, r.central, r.high, r.source) == (0.3, sc.providers.effort_effect, 1.0, option)
+        for bad, words in [("providers.effort_effect=0.7:1", "between low and high"),
+                           ("providers.effort_effect=1:0.3", "low not above high"),
+                           ("providers.colour=0:1", "not a scenario field"),
+                           ("area.offices=0:9", "area.offices")]:  # an end the field does not take
+            with pytest.raises(LabsimError, match=words) as err:
+                ranges_of(sc.with_values({"area.offices": 4}) if bad.startswith("area") else sc, [bad], option)
+            assert str(err.value).startswith(option)

@@ -274,7 +274,8 @@ def test_size_command_leads_with_the_range_over_the_evidence(tmp_path, monkeypat
 @pytest.mark.parametrize("vary, words", [
     ("providers.effort_effect=2:3", ["--vary", "between low and high"]),
     ("providers.colour=1:2", ["--vary", "dotted.path=low:high"]),
-    ("providers.effort_effect=0.1:9", ["providers.effort_effect = 9"]),
+    ("providers.effort_effect=0.1:9", ["--vary", "field 'providers.effort_effect'", "less than or equal to 5",
+                                       "got 9"]),  # an end the field does not take: the path and what it allows
 ])
 def test_bad_vary_is_refused_on_one_line(vary, words, tmp_path, capsys):
     from labsim.cli import main

@@ -23,7 +23,6 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from labsim import __version__
 from labsim.cli_args import (
@@ -263,7 +262,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer, indent=2))
     else:
-        print(calibration_table(answer, out))
+        from labsim.report.answers import calibration_text
+
+        print(calibration_text(answer, out))
     return 0
 
 
@@ -304,22 +305,6 @@ def cmd_validation(args: argparse.Namespace) -> int:
         write_atomically(Path(args.markdown), lambda tmp: tmp.write_text(md, encoding="utf-8"))
     print(md)
     return 0
-
-
-def calibration_table(cal: dict[str, Any], out: Path) -> str:
-    """The fitted values with intervals, then each target beside its simulation."""
-    lines = [f"{cal['scenario']}: calibrated by the simulated method of moments (J = {cal['objective']:.2f}, "
-             f"{cal['candidates']} candidates, {cal['runs']} runs in {cal['seconds']:.0f} s)"]
-    for p in cal["parameters"]:
-        lo, hi = p["interval"]
-        lines.append(f"  {p['path']:<40} {p['value']:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
-    lines.append(f"  {'target':<36} {'published':>10} {'range':>17} {'simulated':>16} {'z':>6}")
-    for t in cal["targets"]:
-        se = f"{t['simulated']:.3g} ± {t['simulated_se']:.2g}" if t["simulated_se"] is not None else f"{t['simulated']:.3g}"
-        lines.append(f"  {t['name'][:36]:<36} {t['published']:>10.4g} {t['range'][0]:>8.3g}-{t['range'][1]:<8.3g} "
-                     f"{se:>16} {t['z']:>6.2f}{'' if t['matches'] else '  outside'}")
-    lines.append(f"Written: {out}/calibration.json, calibrated.toml, calibration.png")
-    return "\n".join(lines)
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -398,13 +383,14 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def cmd_size(args: argparse.Namespace) -> int:
     """Find the smallest pilot that reaches the target power: the size job (design/size_job.py), its
     answer written to a size folder and printed."""
+    from labsim.config.scenario import CLUSTER_DESIGNS
     from labsim.design.evidence import ranges_of
     from labsim.design.size import SizeSearch, type_i_pilots
     from labsim.design.output import write_size_folder
     from labsim.design.size_job import SizeRequest, admissible, run_size
 
     start = ""
-    if args.by == "offices" and args.design in ("office", "area"):  # start where the cluster design is admissible
+    if args.by == "offices" and args.design in CLUSTER_DESIGNS:  # start where the cluster design is admissible
         path, scenario = _load(args.scenario, list(args.overrides))
         scenario, start = admissible(scenario, args.design, str(path), args.alpha)
     else:
@@ -468,13 +454,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     path, scenario, overrides = _design_scenario(args)
     args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
-    from labsim.design.sensitivity import Sensitivity, analyse, ranges_of
+    from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
 
     s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
                     sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon, alpha=args.alpha,
                     seed=args.seed, workers=args.workers, progress=not args.json)
     s.check()
-    ranges = ranges_of(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
+    ranges = ranges_to_vary(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
     from labsim.results.output import check_out_dir
 
     check_out_dir(out, args.force)
@@ -508,6 +494,9 @@ def _write_answer(args, name, answer, rows, scenario, path, overrides, out, tabl
 # -- parser and entry point -----------------------------------------------------------------------------
 
 
+LANGS = ("en", "fi", "sv")
+
+
 def _add_overrides(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="dotted.path=value",
@@ -532,6 +521,7 @@ def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `labsim` command's parser: a subparser per command, each added by its `_add_<command>`."""
     parser = Parser(
         prog="labsim", description="Simulate a job-placement pilot before it is launched."
     )
@@ -541,19 +531,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the traceback of an unexpected error (may also follow the command)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_scenarios, _add_experiments, _add_validate, _add_run, _add_plot, _add_report,
+                _add_diagnose, _add_size, _add_plan, _add_sensitivity, _add_calibrate, _add_validation,
+                _add_sweep, _add_results, _add_app):
+        add(sub)
+    return parser
 
+
+def _add_scenarios(sub) -> None:
     p = sub.add_parser("scenarios", help="list the bundled scenarios")
     p.set_defaults(func=cmd_scenarios)
 
+
+def _add_experiments(sub) -> None:
     p = sub.add_parser("experiments", help="list the bundled experiments (for labsim sweep)")
     p.set_defaults(func=cmd_experiments)
 
+
+def _add_validate(sub) -> None:
     p = sub.add_parser("validate", help="check scenario, experiment and targets files against their schemas")
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="scenario, experiment or targets file, or a bundled one's name")
     _add_overrides(p)
     p.set_defaults(func=cmd_validate)
 
+
+def _add_run(sub) -> None:
     p = sub.add_parser("run", help="run one scenario and write its results and charts")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     p.add_argument("--seed", type=seed, default=1, help="random seed, 0 to 2^63 - 1 (default 1)")
@@ -566,18 +569,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.set_defaults(func=cmd_run)
 
-    langs = ["en", "fi", "sv"]
+
+def _add_plot(sub) -> None:
     p = sub.add_parser("plot", help="redraw an output folder's charts from its saved results")
     p.add_argument("folder", metavar="DIR", help="a run, size, diagnose or sweep folder (or a folder of runs)")
-    p.add_argument("--lang", choices=langs, default="en", help="language of the chart texts (default en)")
+    p.add_argument("--lang", choices=LANGS, default="en", help="language of the chart texts (default en)")
     p.set_defaults(func=cmd_plot)
 
+
+def _add_report(sub) -> None:
     p = sub.add_parser("report", help="write a self-contained HTML report of an output folder")
     p.add_argument("folder", metavar="DIR", help="a run, size, diagnose or sweep folder (or a folder of runs)")
-    p.add_argument("--lang", choices=langs, default="en", help="language: en, fi (suomi) or sv (svenska)")
+    p.add_argument("--lang", choices=LANGS, default="en", help="language: en, fi (suomi) or sv (svenska)")
     p.add_argument("--out", type=out_file, metavar="FILE.html", help="report file (default DIR/report-<lang>.html)")
     p.set_defaults(func=cmd_report)
 
+
+def _add_diagnose(sub) -> None:
     p = sub.add_parser("diagnose", help="simulate the pilot many times: power, bias, coverage, costs")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     p.add_argument("--sims", type=count(MAX_SIMS), default=200,
@@ -585,6 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_design_options(p, "diagnose", "diagnosis.json")
     p.set_defaults(func=cmd_diagnose)
 
+
+def _add_size(sub) -> None:
     p = sub.add_parser("size", help="find the smallest pilot that reaches the target power")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     p.add_argument("--power", type=fraction, default=0.8, help="target power, in (--alpha, 1) (default 0.8)")
@@ -610,6 +620,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_design_options(p, "size", "size.json")
     p.set_defaults(func=cmd_size)
 
+
+def _add_plan(sub) -> None:
     p = sub.add_parser("plan", help="the cheapest pilot that answers, or the best one a budget buys")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     goal = p.add_mutually_exclusive_group()
@@ -631,6 +643,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_design_options(p, "plan", "plan.json")
     p.set_defaults(func=cmd_plan)
 
+
+def _add_sensitivity(sub) -> None:
     p = sub.add_parser("sensitivity", help="which assumptions move the power at the planned size most")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     p.add_argument("--method", choices=("morris", "oat"), default="morris",
@@ -648,6 +662,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_design_options(p, "sensitivity", "sensitivity.json")
     p.set_defaults(func=cmd_sensitivity)
 
+
+def _add_calibrate(sub) -> None:
     p = sub.add_parser("calibrate", help="fit scenario parameters to published targets (simulated moments)")
     p.add_argument("scenario", metavar="SCENARIO", help="scenario file or bundled scenario name")
     p.add_argument("--targets", required=True, metavar="FILE", help="targets file or bundled targets name")
@@ -666,10 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_overrides(p)
     p.set_defaults(func=cmd_calibrate)
 
+
+def _add_validation(sub) -> None:
     p = sub.add_parser("validation", help="published claims against the simulation (docs/validation.md)")
     p.add_argument("--scenario", default="baseline", help="scenario file or bundled name (default baseline)")
     p.add_argument("--out", type=out_dir, default="runs/validation", metavar="DIR", help="output folder (default runs/validation)")
-    p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="language of validation.html")
+    p.add_argument("--lang", choices=LANGS, default="en", help="language of validation.html")
     p.add_argument("--markdown", type=out_file, metavar="FILE", help="also write the Markdown table there (docs/validation.md)")
     p.add_argument("--replications", type=count(MAX_SIMS, 2, ": a figure's interval needs two runs"), default=6,
                    help="runs per setting, 2 or more (default 6)")
@@ -677,6 +695,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
     p.set_defaults(func=cmd_validation)
 
+
+def _add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="run an experiment: every point x replication, resumable")
     p.add_argument("experiment", metavar="EXPERIMENT", help="experiment file or bundled experiment name")
     p.add_argument("--out", type=out_dir, metavar="DIR", required=True,
@@ -693,15 +713,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "ceilings apply, docs/experiments.md)")
     p.set_defaults(func=cmd_sweep)
 
+
+def _add_results(sub) -> None:
     p = sub.add_parser("results", help="a sweep's summary by point (means and intervals)")
     p.add_argument("dir", metavar="DIR", help="the sweep's results folder")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     p.add_argument("--csv", type=out_file, metavar="FILE", help="also write the table as CSV")
     p.add_argument("--xlsx", type=out_file, metavar="FILE",
                    help="also write the table as an Excel workbook (labelled, explained)")
-    p.add_argument("--lang", choices=langs, default="en", help="language of the table and the workbook (default en)")
+    p.add_argument("--lang", choices=LANGS, default="en", help="language of the table and the workbook (default en)")
     p.set_defaults(func=cmd_results)
 
+
+def _add_app(sub) -> None:
     p = sub.add_parser("app", help="serve an interactive page for what-ifs (needs pip install 'labsim[app]')")
     p.add_argument("--scenario", default="baseline", metavar="NAME|FILE", help="starting scenario (default baseline)")
     p.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
@@ -709,9 +733,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to bind (default 127.0.0.1: this machine only; another needs --allow-remote)")
     p.add_argument("--allow-remote", action="store_true",
                    help="let a --host other machines can reach serve the page; its address then carries a token")
-    p.add_argument("--lang", choices=("en", "fi", "sv"), default="en", help="page language at start (default en)")
+    p.add_argument("--lang", choices=LANGS, default="en", help="page language at start (default en)")
     p.set_defaults(func=cmd_app)
-    return parser
 
 
 class Terminated(KeyboardInterrupt):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from labsim.config.assumptions import Assumption, value_at
-from labsim.config.payment import PRESETS
+from labsim.config.payment import PaymentPreset
+from labsim.config.scenario import ReferralMode
 from labsim.config.scenario import Scenario
 
 PLANNERS_CHOICE = "app_planner"  # source: the planner decides it (no evidence needed)
@@ -40,8 +41,8 @@ class Lever:
 
 LEVERS: tuple[Lever, ...] = (
     Lever("referral.mode", "lever_mode", None, "src_referral_mode",
-          choices=("voluntary", "mandatory")),
-    Lever("payment.preset", "lever_preset", None, "src_payment_preset", choices=tuple(PRESETS)),
+          choices=tuple(m.value for m in ReferralMode)),
+    Lever("payment.preset", "lever_preset", None, "src_payment_preset", choices=tuple(p.value for p in PaymentPreset)),
     Lever("referral.target_participants", "lever_places", "unit_people", PLANNERS_CHOICE, low=50, high=10_000, step=50),
     Lever("design.treatment_share", "lever_share", "unit_share", PLANNERS_CHOICE, low=0.1, high=0.9, step=0.05),
     Lever("referral.intake_weeks", "lever_intake", "unit_weeks", PLANNERS_CHOICE, low=4, high=104, step=1),

@@ -66,13 +66,31 @@ def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> S
     return run_size(scenario, quick_request(scenario, s), on_pilot=on_pilot)
 
 
+@dataclass(frozen=True)
+class PilotDone:
+    """The child's message: one more simulated pilot finished."""
+
+
+@dataclass(frozen=True)
+class SearchDone:
+    """The child's message: the search finished with this answer."""
+
+    answer: SizeRun
+
+
+@dataclass(frozen=True)
+class SearchFailed:
+    """The child's message: the search stopped with this error, said for the page."""
+
+    message: str
+
+
 def _child(scenario: Scenario, s: SizeSearch, conn) -> None:
-    """The child process: run the search, send ("pilot",) per pilot, then ("done", SizeRun) or
-    ("error", message)."""
+    """The child process: run the search, send a `PilotDone` per pilot, then `SearchDone` or `SearchFailed`."""
     try:
-        conn.send(("done", search(scenario, s, lambda: conn.send(("pilot",)))))
+        conn.send(SearchDone(search(scenario, s, lambda: conn.send(PilotDone()))))
     except Exception as err:  # the page shows it; the server goes on
-        conn.send(("error", f"{type(err).__name__}: {err}" if not str(err) else str(err)))
+        conn.send(SearchFailed(f"{type(err).__name__}: {err}" if not str(err) else str(err)))
     finally:
         conn.close()
 
@@ -124,15 +142,15 @@ class SizeJob:
                         self.error = f"the search stopped unexpectedly (exit code {self._process.exitcode})"
                         break
                     continue
-                message = self._conn.recv()
-                if message[0] == "pilot":
-                    self.done += 1
-                elif message[0] == "done":
-                    self.answer = message[1]
-                    break
-                else:
-                    self.error = message[1]
-                    break
+                match self._conn.recv():
+                    case PilotDone():
+                        self.done += 1
+                    case SearchDone(answer):
+                        self.answer = answer
+                        break
+                    case SearchFailed(message):
+                        self.error = message
+                        break
                 on_update(self)
         except (EOFError, OSError):
             self.error = "the search stopped unexpectedly"

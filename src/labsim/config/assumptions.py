@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from labsim.config.errors import LabsimError
 from labsim.config.parts import Part
 
 
@@ -63,12 +64,24 @@ def number_at(data: Any, path: str) -> float:
     return value
 
 
-def parse_span(text: str) -> tuple[str, float, float]:
-    """`dotted.path=low:high` as a command line writes a range: (path, low, high), both finite numbers;
-    ValueError otherwise (the order of low and high is the caller's to check)."""
+def parse_span(text: str, option: str = "--vary") -> tuple[str, float, float]:
+    """`dotted.path=low:high` as a command line writes a range (`--vary`, `--params`): (path, low, high),
+    both finite and low not above high; one clear `LabsimError` naming the option otherwise."""
     path, _, span = text.partition("=")
-    low, _, high = span.partition(":")
-    lo, hi = float(low), float(high)
-    if not (path.strip() and math.isfinite(lo) and math.isfinite(hi)):
-        raise ValueError(f"{text!r} is not dotted.path=low:high")
+    low, colon, high = span.partition(":")
+    try:
+        lo, hi = float(low), float(high)
+    except ValueError:
+        lo = hi = math.nan
+    if not (path.strip() and colon and math.isfinite(lo) and math.isfinite(hi)):
+        raise LabsimError(f"{option} {text}: write dotted.path=low:high with a numeric scenario field, "
+                          "e.g. providers.effort_effect=0.3:1.0")
+    if lo > hi:
+        raise LabsimError(f"{option} {text}: write dotted.path=low:high with low not above high")
     return path.strip(), lo, hi
+
+
+def in_field_units(scenario: Any, values: dict[str, Any]) -> dict[str, float | int]:
+    """Values drawn over ranges (floats, numpy scalars) as their fields take them: a whole-number field
+    rounded to the nearest whole number (halves to even), any other a float."""
+    return {path: round(v) if isinstance(value_at(scenario, path), int) else float(v) for path, v in values.items()}

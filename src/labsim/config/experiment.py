@@ -27,6 +27,7 @@ from labsim.config.parts import Part, PosInt, Seed
 from labsim.config.scenario import (
     Scenario,
     apply_overrides,
+    check_path,
     parse_scenario,
     read_scenario_dict,
     read_toml,
@@ -189,28 +190,6 @@ def _error(source: str, err: ValidationError) -> ScenarioError:
     return ScenarioError(source, field, msg)
 
 
-def check_path(path: str, source: str, field: str) -> None:
-    """Refuse a dotted path that is not a field of the scenario schema, saying what is allowed there."""
-    model: type[BaseModel] = Scenario
-    parts = path.split(".")
-    for i, part in enumerate(parts):
-        where = ".".join(parts[:i]) or "the scenario"
-        fields = model.model_fields
-        if part not in fields:
-            raise ScenarioError(
-                source, field, f"'{path}' is not a scenario field: {where} has no '{part}'; "
-                f"allowed: {', '.join(fields)}"
-            )
-        sub = fields[part].annotation
-        if i < len(parts) - 1 and not (isinstance(sub, type) and issubclass(sub, BaseModel)):
-            value = ".".join(parts[: i + 1])
-            raise ScenarioError(
-                source, field, f"'{path}' is not a scenario field: '{value}' is a value, not a section "
-                "(vary it as a whole)"
-            )
-        model = sub
-
-
 def check_size(exp: Experiment, source: str) -> int:
     """Count the points (every factor's levels multiplied) before any is made; refuse an experiment over
     MAX_POINTS points or MAX_RUNS runs. Returns the number of points."""
@@ -257,10 +236,9 @@ def _factors(exp: Experiment, source: str) -> list[list[dict[str, Any]]]:
 def latin_hypercube(ranges: dict[str, tuple[Any, Any]], samples: int, seed: int) -> list[dict[str, Any]]:
     """`samples` draws over the ranges, one in each of `samples` equal slices of every range (Latin
     hypercube, scipy.stats.qmc). A range of whole numbers gives whole numbers, each equally likely."""
-    from scipy.stats import qmc
+    from labsim.samplers import latin_hypercube as unit_cube
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=LHS_STREAM))
-    unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(samples)
+    unit = unit_cube(len(ranges), samples, np.random.SeedSequence(seed, spawn_key=LHS_STREAM))
     draws = []
     for row in unit:
         draw = {}
@@ -326,7 +304,7 @@ def load_experiment(
         values = {p: v for level in combo for p, v in level.items()}
         data = copy.deepcopy(base_data)
         for p, v in values.items():
-            set_field(data, p, v, source)
+            set_field(data, p, v, source)  # on the file's own fields: a preset keeps the file's terms
         scenario = parse_scenario(data, f"{source} (point {index}: {_describe(values)})")
         points.append(Point(index, values, scenario))
     return ExperimentPlan(source, exp, base, points)

@@ -12,6 +12,7 @@ a provider weighs against the cost of effort (`provider.py`).
 from __future__ import annotations
 
 import copy
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -35,28 +36,40 @@ _GRADED = {  # permanent and full-time jobs pay most (as "Äkkilähtö työhön"
     "light_entrepreneurship": 0.25,
 }
 
+class PaymentPreset(StrEnum):
+    """The named payment models a scenario starts from (`payment.preset`); amounts in docs/payment.md."""
+
+    FIXED_FEE = "fixed_fee"
+    OUTCOME_ONLY = "outcome_only"
+    HYBRID = "hybrid"
+    DIFFERENTIAL = "differential"
+    FI_2017_ELY = "fi_2017_ely"
+    UK_WORK_PROGRAMME = "uk_work_programme"
+    FR_PRIVATE_2007 = "fr_private_2007"
+
+
 #: Named payment models; amounts and sources in docs/payment.md.
-PRESETS: dict[str, dict[str, Any]] = {
-    "fixed_fee": {
+PRESETS: dict[PaymentPreset, dict[str, Any]] = {
+    PaymentPreset.FIXED_FEE: {
         "service_norm": 0.5,
         "attachment_fee_eur": 1_000.0,
         "outcome": {"fee_eur": 0.0},
     },
-    "outcome_only": {
+    PaymentPreset.OUTCOME_ONLY: {
         "service_norm": 0.0,
         "outcome": {"fee_eur": 2_000.0, "forms": _ALL_FORMS},
     },
-    "hybrid": {
+    PaymentPreset.HYBRID: {
         "service_norm": 0.25,
         "attachment_fee_eur": 600.0,
         "outcome": {"fee_eur": 1_200.0, "forms": _GRADED},
     },
-    "differential": {
+    PaymentPreset.DIFFERENTIAL: {
         "service_norm": 0.0,
         "outcome": {"fee_eur": 2_000.0, "forms": _ALL_FORMS},
         "groups": {"by": "profiling", "multipliers": [0.6, 1.0, 1.8]},
     },
-    "fi_2017_ely": {
+    PaymentPreset.FI_2017_ELY: {
         "service_norm": 0.0,
         "progress": {"fee_eur": 0.3 * 1_700.0},
         "outcome": {
@@ -72,14 +85,14 @@ PRESETS: dict[str, dict[str, Any]] = {
             },
         },
     },
-    "uk_work_programme": {
+    PaymentPreset.UK_WORK_PROGRAMME: {
         "service_norm": 0.1,
         "attachment_fee_eur": 400.0 * GBP_TO_EUR,
         "outcome": {"fee_eur": 1_200.0 * GBP_TO_EUR, "after_weeks": 26, "forms": _ALL_FORMS},
         "sustainment": {"fee_eur": 170.0 * GBP_TO_EUR, "every_weeks": 4, "horizon_weeks": 104},
         "groups": {"by": "duration", "duration_cuts_weeks": [26, 52], "multipliers": [0.8, 1.0, 1.6]},
     },
-    "fr_private_2007": {
+    PaymentPreset.FR_PRIVATE_2007: {
         "service_norm": 0.25,
         "attachment_fee_eur": 0.3 * 3_500.0,
         "outcome": {"fee_eur": 0.35 * 3_500.0, "forms": {f: 1.0 for f in _SALARIED}},
@@ -156,7 +169,7 @@ class Groups(Part):
 class Payment(Part):
     """The payment model: a preset (see `PRESETS`) with any term overridden."""
 
-    preset: str = "hybrid"
+    preset: Annotated[PaymentPreset, Field(strict=False)] = PaymentPreset.HYBRID
     service_norm: Share = 0.0
     attachment_fee_eur: Euro = 0.0
     progress: Progress = Progress()
@@ -170,16 +183,16 @@ class Payment(Part):
         """Start from the named preset and lay the scenario's own terms over it."""
         if not isinstance(data, dict):
             return data
-        name = data.get("preset", "hybrid")
+        name = data.get("preset", PaymentPreset.HYBRID)
         if not isinstance(name, str) or name not in PRESETS:
             return data  # the field check names the allowed presets
         return _merge(PRESETS[name], data)
 
-    @field_validator("preset")
+    @field_validator("preset", mode="before")
     @classmethod
-    def _known_preset(cls, name: str) -> str:
+    def _known_preset(cls, name: Any) -> Any:
         if name not in PRESETS:
-            raise ValueError(f"unknown payment preset {name!r}; allowed: {sorted(PRESETS)}")
+            raise ValueError(f"unknown payment preset {name!r}; allowed: {sorted(map(str, PRESETS))}")
         return name
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import copy
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from labsim.config.assumptions import Assumption, number_at
 from labsim.config.costs import Costs
@@ -316,10 +318,33 @@ class TakeUp(Part):
     employability: float = 1.0
 
 
+class ReferralMode(StrEnum):
+    """Who decides whether a referred job seeker takes part: the seeker (`voluntary`: an offer that may be
+    declined) or the office (`mandatory`: the referral is binding, with a sanction for not showing up)."""
+
+    VOLUNTARY = "voluntary"
+    MANDATORY = "mandatory"
+
+
+class Randomisation(StrEnum):
+    """The evaluation design: what is randomised to the pilot arm (see `Design`)."""
+
+    INDIVIDUAL = "individual"
+    OFFICE = "office"
+    SATURATION = "saturation"
+    AREA = "area"
+
+
+#: The cluster designs: whole offices are assigned, so the standard error counts offices.
+CLUSTER_DESIGNS = (Randomisation.OFFICE, Randomisation.AREA)
+#: A scenario file writes an enum field as its text (`mode = "mandatory"`).
+AsText = Field(strict=False)
+
+
 class Referral(Part):
     """How TE offices send eligible job seekers to the pilot."""
 
-    mode: Literal["voluntary", "mandatory"] = "voluntary"
+    mode: Annotated[ReferralMode, AsText] = ReferralMode.VOLUNTARY
     start_week: PosInt = 1
     intake_weeks: PosInt = 52
     target_participants: PosInt = 1_500
@@ -350,7 +375,7 @@ class Design(Part):
     and verdicts are read there, and the other horizons are shown as secondary (Holm-adjusted).
     """
 
-    randomisation: Literal["individual", "office", "saturation", "area"] = "individual"
+    randomisation: Annotated[Randomisation, AsText] = Randomisation.INDIVIDUAL
     primary_horizon_weeks: Literal[13, 26, 52] = 26  # the horizon the pilot is judged on; the others secondary
     treatment_share: Share = 0.5
     estimator: Literal["difference", "adjusted"] = "difference"  # adjusted: for register covariates (Lin 2013)
@@ -358,7 +383,7 @@ class Design(Part):
 
     @model_validator(mode="after")
     def _shares(self) -> Design:
-        if self.randomisation == "saturation" and not self.saturation_shares:
+        if self.randomisation is Randomisation.SATURATION and not self.saturation_shares:
             raise ValueError("saturation_shares must list at least one treated share")
         return self
 
@@ -371,7 +396,7 @@ class Design(Part):
     def clusters_ok(self, offices: int) -> bool:
         """Whether a cluster design has two offices or more in each arm (with one, the clustered SE of
         that arm is 0 or undefined and no test is possible); always true for other designs."""
-        return self.randomisation not in ("office", "area") or min(self.offices_per_arm(offices)) >= 2
+        return self.randomisation not in CLUSTER_DESIGNS or min(self.offices_per_arm(offices)) >= 2
 
 
 class Providers(Part):
@@ -463,7 +488,7 @@ class Scenario(Part):
                 f"{self.design.treatment_share}): a cluster design needs at least 2 offices in each arm "
                 f"(with 1 its standard error is 0 or undefined); raise area.offices"
             )
-        if self.design.randomisation == "area" and self.referral.start_week < 2:
+        if self.design.randomisation is Randomisation.AREA and self.referral.start_week < 2:
             raise ValueError(
                 "design.randomisation = 'area' compares pilot and non-pilot offices before and after the "
                 "intake opens: it needs referral.start_week >= 2 (the weeks before it give the 'before' "
@@ -476,6 +501,29 @@ class Scenario(Part):
             )
         self._check_assumptions()
         return self
+
+    def with_values(self, values: Mapping[str, Any], source: str | None = None) -> Scenario:
+        """A new scenario with the fields at these dotted paths set, validated again (scikit-learn's
+        `set_params`): `scenario.with_values({"providers.effort_effect": 0.3})`. A field set leaves its
+        `[[assumptions]]` evidence range behind (this world takes the value as given); `payment.preset`
+        replaces the payment terms with the named preset's. An unknown path or a value the field does not
+        take is a `ScenarioError` naming the path and what is allowed there (`source` names where the
+        values came from; the scenario's name by default). Whole-number fields take whole numbers."""
+        source = source or self.name
+        data = self.model_dump()
+        for path, value in values.items():
+            if path == "payment.preset":
+                data["payment"] = {"preset": value}
+                continue
+            check_path(path, source, path)
+            node, parts = data, path.split(".")
+            for part in parts[:-1]:
+                if node.get(part) is None:  # an optional section the scenario leaves out (costs)
+                    node[part] = {}
+                node = node[part]
+            node[parts[-1]] = value.item() if hasattr(value, "item") and not isinstance(value, list) else value
+        data["assumptions"] = [a for a in data["assumptions"] if a["path"] not in values]
+        return parse_scenario(data, source)
 
     def _check_assumptions(self) -> None:
         """Each assumption names a numeric field once, and the scenario's value lies in its range."""
@@ -493,6 +541,34 @@ class Scenario(Part):
                     f"assumptions: the scenario's {a.path} = {value} lies outside its evidence range "
                     f"{a.low}-{a.high}"
                 )
+
+
+def check_path(path: str, source: str, field: str) -> None:
+    """Refuse a dotted path that is not a field of the scenario schema, saying what is allowed there."""
+    model: type[BaseModel] = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        where = ".".join(parts[:i]) or "the scenario"
+        fields = model.model_fields
+        if part not in fields:
+            raise ScenarioError(
+                source, field, f"'{path}' is not a scenario field: {where} has no '{part}'; "
+                f"allowed: {', '.join(fields)}"
+            )
+        sub = _section(fields[part].annotation)
+        if i < len(parts) - 1 and not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            value = ".".join(parts[: i + 1])
+            raise ScenarioError(
+                source, field, f"'{path}' is not a scenario field: '{value}' is a value, not a section "
+                "(vary it as a whole)"
+            )
+        model = sub
+
+
+def _section(annotation: Any) -> Any:
+    """The section model of a field's annotation (an optional section's model, e.g. `Costs | None`)."""
+    models = [a for a in get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 else annotation
 
 
 def _format_validation_error(source: str, err: ValidationError) -> ScenarioError:

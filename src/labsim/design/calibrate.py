@@ -89,9 +89,8 @@ class Plan:
         fitted = {p.path for p in self.parameters}
         data = {**self.scenario, "assumptions": [a for a in self.scenario.get("assumptions", [])
                                                  if a.get("path") not in fitted]}
-        data = apply_overrides(data, list(self.variants[variant].overrides), self.source)
-        data = apply_overrides(data, self.assignments(theta), self.source)
-        return parse_scenario(data, self.source)
+        world = parse_scenario(apply_overrides(data, list(self.variants[variant].overrides), self.source), self.source)
+        return world.with_values({p.path: _value(p, x) for p, x in zip(self.parameters, theta)}, self.source)
 
     def check(self) -> None:
         """Refuse, before any work, settings no run could use: a target's `set` or `against` the scenario
@@ -108,9 +107,6 @@ class Plan:
                 except LabsimError as err:
                     spans = ",".join(f"{p.path}={p.low:g}:{p.high:g}" for p in self.parameters)
                     raise LabsimError(f"--params {spans}: a bound is not a value the scenario takes: {err}") from None
-
-    def assignments(self, theta: np.ndarray) -> list[str]:
-        return [f"{p.path}={_value(p, x)!r}" for p, x in zip(self.parameters, theta)]
 
 
 def _value(p: Parameter, x: float) -> float | int:
@@ -130,10 +126,7 @@ def parameters_from(scenario: dict[str, Any], specs: list[str], source: str,
         except ValueError as err:
             raise LabsimError(f"--params {spec}: {err} ({source})") from None
         if bounds:
-            try:
-                _, low, high = parse_span(spec)
-            except ValueError:
-                raise LabsimError(f"--params {spec}: bounds must read low:high (e.g. {path}=0.1:2)") from None
+            _, low, high = parse_span(spec, "--params")
         elif path in ranges:
             low, high = ranges[path]
         elif value > 0:
@@ -293,7 +286,8 @@ def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Halton start over the bounds (half the budget), then Nelder-Mead from the best; returns the fit
     (in the parameters' units) and every candidate with its J, in the order tried."""
     from scipy.optimize import minimize
-    from scipy.stats import qmc
+
+    from labsim.samplers import halton
 
     low = np.array([p.low for p in plan.parameters])
     width = np.array([p.high - p.low for p in plan.parameters])
@@ -310,7 +304,7 @@ def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:
         return js
 
     n_start = max(plan.budget // 2, d + 1)
-    start = qmc.Halton(d, scramble=True, rng=np.random.default_rng(plan.seed)).random(n_start)
+    start = halton(d, n_start, plan.seed)
     thetas = [to_theta(u) for u in start]
     js = record(thetas, evaluate(thetas))
     best = int(np.argmin(js))

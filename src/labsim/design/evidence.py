@@ -33,10 +33,9 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from scipy.stats import qmc
 
 from labsim.config.errors import LabsimError
-from labsim.config.assumptions import number_at, parse_span, value_at
+from labsim.config.assumptions import in_field_units, number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
 from labsim.design.power_fit import JointFit
 from labsim.design.replicate import SEARCH_FIGURES, Figure
@@ -44,6 +43,7 @@ from labsim.design.size import (
     CentralSearch, MinimumSize, Search, Simulate, SizeSearch, bracket, most_filled, size_bounds, widen,
 )
 from labsim.design.worlds import at_size
+from labsim.samplers import latin_hypercube, sobol
 from labsim.world.burn_in import PILOT_SECTIONS
 
 #: Points of the scrambled Sobol sample the assurance averages the fitted power over.
@@ -153,46 +153,26 @@ class Evidence:
         return self.influence[0] if self.influence and self.influence[0].distinguishable else None
 
 
-def ranges_of(scenario: Scenario, vary: list[str]) -> list[Range]:
-    """The scenario's assumptions, with `--vary path=low:high` added (replacing one of the same path)."""
+def ranges_of(scenario: Scenario, spans: list[str], option: str = "--vary") -> list[Range]:
+    """The scenario's assumptions, with `path=low:high` spans from the command line (`--vary`, `--params`)
+    added, each replacing one of the same path. A span names a numeric field, its ends are values the
+    field takes, and the scenario's own value (the central one) lies between them."""
     out = {a.path: Range(a.path, a.low, float(value_at(scenario, a.path)), a.high, a.distribution, a.source)
            for a in scenario.assumptions}
-    for item in vary:
+    for item in spans:
+        path, lo, hi = parse_span(item, option)
         try:
-            path, lo, hi = parse_span(item)
             central = number_at(scenario, path)
-        except ValueError:
-            raise LabsimError(f"--vary {item}: write dotted.path=low:high with a numeric scenario field, "
-                              "e.g. providers.effort_effect=0.3:1.0") from None
+        except ValueError as err:
+            raise LabsimError(f"{option} {item}: {err}; write dotted.path=low:high with a numeric scenario "
+                              "field, e.g. providers.effort_effect=0.3:1.0") from None
         if not lo <= central <= hi:
-            raise LabsimError(f"--vary {item}: the scenario's {path} ({central!r}) must be a number "
+            raise LabsimError(f"{option} {item}: the scenario's {path} ({central!r}) must be a number "
                               f"between low and high")
-        with_value(scenario, path, lo), with_value(scenario, path, hi)  # refused here if invalid
-        out[path] = Range(path, lo, float(central), hi, source="--vary")
+        for end in (lo, hi):  # refused here if the field does not take an end
+            scenario.with_values(in_field_units(scenario, {path: end}), f"{option} {item}")
+        out[path] = Range(path, lo, float(central), hi, source=option)
     return list(out.values())
-
-
-def with_value(scenario: Scenario, path: str, value: float) -> Scenario:
-    """The scenario with the field at a dotted path set (whole-number fields rounded), validated again."""
-    return with_values(scenario, {path: value})
-
-
-def with_values(scenario: Scenario, values: dict[str, float]) -> Scenario:
-    """The scenario with the fields at these dotted paths set (whole-number fields rounded), validated
-    once; their evidence ranges are dropped (this world takes the values as given)."""
-    data = scenario.model_dump()
-    for path, value in values.items():
-        node = data
-        *parents, last = path.split(".")
-        for part in parents:
-            node = node[part]
-        node[last] = round(value) if isinstance(node[last], int) else float(value)
-    data["assumptions"] = [a for a in data["assumptions"] if a["path"] not in values]
-    try:
-        return Scenario.model_validate(data)
-    except Exception as err:  # pydantic's message, on one line
-        said = ", ".join(f"{p} = {v:g}" for p, v in values.items())
-        raise LabsimError(f"{said}: not a valid value ({' '.join(str(err).split())[:200]})") from None
 
 
 def design_values(ranges: list[Range], seed: int, batch: int) -> Callable[[int], dict[str, float]]:
@@ -201,8 +181,7 @@ def design_values(ranges: list[Range], seed: int, batch: int) -> Callable[[int],
     value of world r mod `batch` (one Latin hypercube over the worlds), so each world keeps one burn-in."""
     world = [r for r in ranges if r.world()]
     pilot = [r for r in ranges if not r.world()]
-    on_world = qmc.LatinHypercube(d=len(world), seed=np.random.default_rng([seed, 16])).random(batch) \
-        if world else None
+    on_world = latin_hypercube(len(world), batch, [seed, 16]) if world else None
     cubes: dict[int, np.ndarray] = {}
 
     def values(rep: int) -> dict[str, float]:
@@ -210,7 +189,7 @@ def design_values(ranges: list[Range], seed: int, batch: int) -> Callable[[int],
         out = {r.path: r.quantile(float(on_world[i, j])) for j, r in enumerate(world)} if world else {}
         if pilot:
             if k not in cubes:
-                cubes[k] = qmc.LatinHypercube(d=len(pilot), seed=np.random.default_rng([seed, k, 15])).random(batch)
+                cubes[k] = latin_hypercube(len(pilot), batch, [seed, k, 15])
             out.update({r.path: r.quantile(float(cubes[k][i, j])) for j, r in enumerate(pilot)})
         return out
     return values
@@ -221,7 +200,7 @@ def prior_sample(ranges: list[Range], seed: int) -> np.ndarray:
     Sobol, through each range's quantiles): what the assurance averages the fitted power over."""
     if not ranges:
         return np.zeros((PRIOR_POINTS, 0))
-    q = qmc.Sobol(d=len(ranges), scramble=True, seed=np.random.default_rng([seed, 17])).random(PRIOR_POINTS)
+    q = sobol(len(ranges), PRIOR_POINTS, [seed, 17])
     return np.column_stack([r.scaled(r.quantile(q[:, j])) for j, r in enumerate(ranges)])
 
 
@@ -298,7 +277,7 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
 
     def world(rep: int) -> Scenario:
         if rep not in drawn:
-            drawn[rep] = with_values(scenario, values(rep))
+            drawn[rep] = scenario.with_values(in_field_units(scenario, values(rep)))
         return drawn[rep]
 
     low, high = size_bounds(scenario, s)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from labsim.config.errors import LabsimError
 from labsim.config.payment import PRESETS
-from labsim.config.scenario import Scenario, set_field
+from labsim.config.scenario import CLUSTER_DESIGNS, Randomisation, ReferralMode, Scenario
 from labsim.design.evidence import ranges_of
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.replicate import ALL_FIGURES
@@ -49,9 +49,9 @@ from labsim.sweep.runner import Progress, executor
 
 #: The levers a plan may vary, and the values each allows (None: a share between 0 and 1).
 LEVERS: dict[str, tuple[str, ...] | None] = {
-    "referral.mode": ("voluntary", "mandatory"),
+    "referral.mode": tuple(ReferralMode),
     "payment.preset": tuple(sorted(PRESETS)),
-    "design.randomisation": ("individual", "office", "area"),
+    "design.randomisation": (Randomisation.INDIVIDUAL, *CLUSTER_DESIGNS),
     "design.estimator": ("difference", "adjusted"),
     "design.treatment_share": None,
 }
@@ -126,16 +126,7 @@ def candidates(levers: dict[str, list[Any]]) -> list[Candidate]:
 
 def apply(scenario: Scenario, cand: Candidate) -> Scenario:
     """The scenario with the candidate's levers set (a payment preset replaces the scenario's contract)."""
-    data = scenario.model_dump()
-    for path, value in cand.levers:
-        if path == "payment.preset":
-            data["payment"] = {"preset": value}
-        else:
-            set_field(data, path, value, "--vary")
-    try:
-        return Scenario.model_validate(data)
-    except Exception as err:  # pydantic's message, on one line
-        raise LabsimError(f"candidate {cand.label}: not a valid scenario ({' '.join(str(err).split())[:200]})") from None
+    return scenario.with_values(dict(cand.levers), f"candidate {cand.label}")
 
 
 # -- settings, probes and the frontier's answers ------------------------------------------------------------
@@ -587,7 +578,7 @@ def as_json(p: Plan) -> dict[str, Any]:
 def allocation(r: Row) -> dict[str, Any] | None:
     """For an office or area design, the closed-form allocation the costs call for: people per office
     (Raudenbush 1997) at the ICC the probe measured, and the offices that makes at the candidate's size."""
-    if r.probe is None or r.scenario.design.randomisation not in ("office", "area") or r.scenario.costs is None:
+    if r.probe is None or r.scenario.design.randomisation not in CLUSTER_DESIGNS or r.scenario.costs is None:
         return None
     c = r.probe.cost
     per_person = c.per_person + c.paid_per_participant / max(c.people_per_participant, 1e-9)

@@ -34,13 +34,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from labsim.config.assumptions import number_at, parse_span, value_at
+from labsim.config.assumptions import in_field_units
 from labsim.config.errors import LabsimError
 from labsim.results.inference import TEST_OF
-from labsim.config.scenario import Scenario, set_field
-from labsim.design.evidence import Range
+from labsim.config.scenario import Scenario
+from labsim.design.evidence import Range, ranges_of
 from labsim.design.replicate import Job, simulate
 from labsim.design.worlds import at_size, size_of
+from labsim.samplers import morris, one_at_a_time
 from labsim.sweep.runner import Task, executor, run_tasks
 
 METHODS = ("morris", "oat")
@@ -91,65 +92,21 @@ class SensitivityResult:
         return {**self.settings, "parameters": self.parameters, "points": self.points}
 
 
-def parse_param(text: str) -> tuple[str, float, float]:
-    """`path=low:high` from the command line."""
-    try:
-        path, lo, hi = parse_span(text)
-    except ValueError:
-        raise LabsimError(f"--params {text!r}: write path=low:high, e.g. providers.effort_effect=0.3:1.0") from None
-    if not lo < hi:
-        raise LabsimError(f"--params {text!r}: write path=low:high with low below high")
-    return path, lo, hi
-
-
-def ranges_of(scenario: Scenario, params: list[str]) -> list[Range]:
-    """The ranges to vary: the scenario's `[[assumptions]]`, replaced or extended by `--params`."""
-    out = {a.path: Range(a.path, a.low, float(value_at(scenario, a.path)), a.high, a.distribution, a.source)
-           for a in scenario.assumptions}
-    for text in params:
-        path, lo, hi = parse_param(text)
-        try:
-            central = number_at(scenario, path)
-        except ValueError as err:
-            raise LabsimError(f"--params {path}: {err}") from None
-        out[path] = Range(path, lo, float(central), hi, source="--params")
-    if not out:
+def ranges_to_vary(scenario: Scenario, params: list[str]) -> list[Range]:
+    """The scenario's `[[assumptions]]` with `--params path=low:high` added (`ranges_of`); at least one."""
+    ranges = ranges_of(scenario, params, "--params")
+    if not ranges:
         raise LabsimError(f"{scenario.name}: no assumptions to vary: add an [[assumptions]] table to the "
                           "scenario or give --params path=low:high")
-    return list(out.values())
-
-
-def scenario_at(scenario: Scenario, values: dict[str, float]) -> Scenario:
-    """The scenario with the assumptions set to these values (whole-number fields rounded)."""
-    data = scenario.model_dump()
-    data["assumptions"] = []  # a point may lie outside the scenario's ranges (--params): it is a what-if
-    for path, v in values.items():
-        central = value_at(scenario, path)
-        set_field(data, path, int(round(v)) if isinstance(central, int) else float(v), scenario.name)
-    try:
-        return Scenario.model_validate(data)
-    except ValueError as err:
-        raise LabsimError(f"{scenario.name}: the point {values} is not a valid scenario ({err})") from None
+    return ranges
 
 
 def design_points(ranges: list[Range], s: Sensitivity) -> np.ndarray:
     """The points to simulate, one row per point, a column per range, in natural units."""
+    bounds = [(r.low, r.high) for r in ranges]
     if s.method == "oat":
-        central = np.array([r.central for r in ranges])
-        rows = [central]
-        for i, r in enumerate(ranges):
-            for end in (r.low, r.high):
-                row = central.copy()
-                row[i] = end
-                rows.append(row)
-        return np.array(rows)
-    from SALib.sample import morris as morris_sample
-
-    return morris_sample.sample(_problem(ranges), s.trajectories, num_levels=LEVELS, seed=s.seed)
-
-
-def _problem(ranges: list[Range]) -> dict[str, Any]:
-    return {"num_vars": len(ranges), "names": [r.path for r in ranges], "bounds": [[r.low, r.high] for r in ranges]}
+        return one_at_a_time([r.central for r in ranges], bounds)
+    return morris(bounds, s.trajectories, LEVELS, s.seed)
 
 
 def _simulate_point(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
@@ -179,7 +136,7 @@ def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> Sensitiv
     size = s.at_size or size_of(scenario, s.by)
     base = at_size(scenario, s.by, size)
     x = design_points(ranges, s)
-    jobs = [Job(scenario_at(base, dict(zip([r.path for r in ranges], row))), "pilot", s.horizon, s.alpha, size)
+    jobs = [Job(base.with_values(in_field_units(base, dict(zip([r.path for r in ranges], row)))), "pilot", s.horizon, s.alpha, size)
             for row in x]
     recs: list[dict[str, Any]] = []
     n, params, boot = 0, [], None

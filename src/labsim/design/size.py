@@ -52,7 +52,7 @@ import pandas as pd
 from scipy import stats
 
 from labsim.config.errors import LabsimError
-from labsim.config.scenario import Scenario
+from labsim.config.scenario import Randomisation, Scenario
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
 from labsim.design.power_fit import fit_kind, power_fit
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, Job, simulate
@@ -395,7 +395,7 @@ def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) ->
     p0, itt = float(df["control_mean"].mean()), float(df["estimate"].mean())
     itt_se = float(df["estimate"].std(ddof=1) / math.sqrt(len(df)))
     deff, icc = 1.0, 0.0
-    if scenario.design.randomisation == "office":
+    if scenario.design.randomisation is Randomisation.OFFICE:
         icc = float(df["icc"].mean())
         deff = design_effect((n_pilot + n_control) / scenario.area.offices, icc)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from labsim.config.scenario import ReferralMode
 from labsim.report import comparisons
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
@@ -76,7 +77,7 @@ def _pm_pp(value, se, lang: str, sign: bool = True) -> str:
 
 
 def _mode(mode: str | None, lang: str) -> str:
-    return text(mode, lang).lower() if mode in ("voluntary", "mandatory") else str(mode or "-")
+    return text(mode, lang).lower() if mode in ReferralMode else str(mode or "-")
 
 
 def _unit(by: str | None, lang: str) -> str:
@@ -667,3 +668,19 @@ def sensitivity_text(a: dict[str, Any], out: Path) -> str:
     if a.get("central_power") is not None and not a.get("central_power_ci"):
         answer.rows.append(("", text("sens_central", "en", p=percent(a["central_power"], "en"))))
     return as_text(head, answer, f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
+
+
+def calibration_text(cal: dict[str, Any], out: Path) -> str:
+    """What `labsim calibrate` prints: the fitted values with intervals, then each target beside its simulation."""
+    lines = [f"{cal['scenario']}: calibrated by the simulated method of moments (J = {cal['objective']:.2f}, "
+             f"{cal['candidates']} candidates, {cal['runs']} runs in {cal['seconds']:.0f} s)"]
+    for p in cal["parameters"]:
+        lo, hi = p["interval"]
+        lines.append(f"  {p['path']:<40} {p['value']:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
+    lines.append(f"  {'target':<36} {'published':>10} {'range':>17} {'simulated':>16} {'z':>6}")
+    for t in cal["targets"]:
+        se = f"{t['simulated']:.3g} ± {t['simulated_se']:.2g}" if t["simulated_se"] is not None else f"{t['simulated']:.3g}"
+        lines.append(f"  {t['name'][:36]:<36} {t['published']:>10.4g} {t['range'][0]:>8.3g}-{t['range'][1]:<8.3g} "
+                     f"{se:>16} {t['z']:>6.2f}{'' if t['matches'] else '  outside'}")
+    lines.append(f"Written: {out}/calibration.json, calibrated.toml, calibration.png")
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from labsim.config.scenario import ReferralMode
 from labsim.report import comparisons, plots, sensitivity, sizing
 from labsim.report.i18n import number, text
 from labsim.report.saved import Saved, load, varied_parameters
@@ -23,7 +24,7 @@ def detail(saved: Saved, lang: str) -> str:
     if saved.kind == "run":
         mode = t["summary"].get("referral_mode")
         seed = text("seed", lang, seed=saved.manifest.get("seed", "?"))
-        return f"{seed}, {text(mode, lang).lower()}" if mode in ("voluntary", "mandatory") else seed
+        return f"{seed}, {text(mode, lang).lower()}" if mode in ReferralMode else seed
     if saved.kind in ("size", "diagnose"):
         reps = t.get("replications")
         if saved.kind == "size" and "sims" in t["curve"]:
@@ -100,7 +101,7 @@ def _comparisons(frame, varied, note: str, lang: str) -> dict[str, Figure | None
 
 def _run_label(run: Saved, lang: str) -> str:
     mode = run.tables["summary"].get("referral_mode")
-    name = text(mode, lang) if mode in ("voluntary", "mandatory") else run.path.name
+    name = text(mode, lang) if mode in ReferralMode else run.path.name
     return f"{name} ({run.path.name})"
 
 

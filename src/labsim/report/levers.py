@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from labsim.config.scenario import ReferralMode
 from labsim.report.i18n import TEXTS, number, percent, text
 
 #: Matching efficiency per week at or below which the market is slack, at or above which it is tight
@@ -31,7 +32,7 @@ def lever_value(path: str, value: Any, lang: str) -> str:
     """A lever's value as a planner reads it: referral rules and presets translated, shares as %."""
     if isinstance(value, np.generic):
         value = value.item()
-    if path == "referral.mode" and value in ("voluntary", "mandatory"):
+    if path == "referral.mode" and value in ReferralMode:
         return text(value, lang).lower()
     if path == "payment.preset" and f"preset_{value}" in TEXTS:
         return text(f"preset_{value}", lang)

@@ -20,6 +20,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from labsim import __version__
+from labsim.config.scenario import ReferralMode
 from labsim.report import answers, comparisons, sizing
 from labsim.report.answers import Answer
 from labsim.report.charts import figures_for
@@ -52,7 +53,7 @@ def question(saved: Saved, lang: str) -> str:
     if saved.kind == "run":
         mode = sc.get("referral", {}).get("mode", t["summary"].get("referral_mode"))
         return text("q_run", lang, target=number(t["summary"]["participants"]["target"], lang),
-                    mode=text(mode, lang).lower() if mode in ("voluntary", "mandatory") else mode)
+                    mode=text(mode, lang).lower() if mode in ReferralMode else mode)
     if saved.kind == "diagnose":
         return text("q_diagnose", lang)
     if saved.kind == "sensitivity":
@@ -78,7 +79,7 @@ def assumptions(scenario: dict[str, Any], lang: str) -> list[tuple[str, str]]:
         ("a_area", text("a_area_v", lang, seekers=number(area.get("job_seekers"), lang), n=area.get("offices"))),
         ("a_eligible", text("a_eligible_v", lang, range=span(str(elig.get("min_weeks_unemployed")),
                                                              str(elig.get("max_weeks_unemployed"))))),
-        ("a_referral", text("a_referral_v", lang, mode=text(mode, lang) if mode in ("voluntary", "mandatory") else mode,
+        ("a_referral", text("a_referral_v", lang, mode=text(mode, lang) if mode in ReferralMode else mode,
                             weeks=ref.get("intake_weeks"), target=number(ref.get("target_participants"), lang))),
         ("a_design", text("a_design_v", lang, randomisation=text(rand, lang) if rand in ("individual", "office") else rand,
                           share=percent(des.get("treatment_share"), lang))),

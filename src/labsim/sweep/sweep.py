@@ -23,7 +23,7 @@ import numpy as np
 from labsim import __version__
 from labsim.config.errors import ScenarioError
 from labsim.config.experiment import ExperimentPlan
-from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, scenario_to_dict
+from labsim.config.scenario import Scenario, scenario_to_dict
 from labsim.results.output import RECORDED_PACKAGES, check_writable, package_versions
 from labsim.sweep.runner import Engine, Task, executor, run_tasks, slots
 from labsim.sweep.store import Chunk, Store, chunk_key
@@ -129,8 +129,7 @@ def check_outputs(plan: ExperimentPlan) -> None:
     keep = plan.experiment.outputs.keep
     if keep == ["*"]:
         return
-    small = ["area.job_seekers=300", "area.burn_in_weeks=0", "weeks=2"]
-    tiny = parse_scenario(apply_overrides(scenario_to_dict(plan.base), small, plan.source), plan.source)
+    tiny = plan.base.with_values({"area.job_seekers": 300, "area.burn_in_weeks": 0, "weeks": 2}, plan.source)
     figures = [k for k in run_replication(Task((0, 0), tiny), np.random.SeedSequence(0)) if k != "error"]
     for pattern in keep:
         if figures and not any(fnmatchcase(k, pattern) for k in figures):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labsim.config.scenario import Randomisation
 from labsim.sweep.store import Store
 
 #: Figures shown by default, when the sweep kept them: volume, then employment by arm, the effect and
@@ -51,7 +52,7 @@ def significant(rows: pd.DataFrame, h: int) -> pd.Series:
 def old_rule(rows: pd.DataFrame) -> bool:
     """Whether the rows hold cluster-design runs whose significance can only be read by the old rule."""
     tested = any(f"employment_rate.{h}w.test" in rows for h in (13, 26, 52))
-    return not tested and "design" in rows and bool((rows["design"].astype(str) != "individual").any())
+    return not tested and "design" in rows and bool((rows["design"].astype(str) != Randomisation.INDIVIDUAL).any())
 
 
 def with_significance(table: pd.DataFrame) -> pd.DataFrame:

@@ -61,49 +61,15 @@ class PilotModel(mesa.Model):
                                   .generate_state(1, np.uint64)[0] >> np.uint64(1))  # int64 for tables
         self.settings = scenario
         self.week = 0
-        n_sectors = len(scenario.market.sectors)
-        if burned_in is None:
-            if world is not None:
-                self.rng = np.random.default_rng(world)
-            self.seekers = Seekers.draw(scenario, self.rng)
-            by_sector = np.bincount(self.seekers.sector, minlength=n_sectors)
-            self.matching = Matching(scenario.market, n_sectors)
-            self.vacancies = Vacancies(scenario.market, by_sector, self.rng,
-                                       vacancy_shares(scenario.market, self._search_by_cell(scenario)))
-            counsellors = self._counsellors(scenario)
-        else:
-            counsellors = self._start_from(burned_in, scenario, world)
+        counsellors = self._draw_world(scenario, world) if burned_in is None else self._start_from(
+            burned_in, scenario, world)
         s = self.seekers
         self._own_effort = scenario.population.base_search_effort + s.motivation  # search effort of one's own
         self.referral = ReferralPolicy(scenario)
         self.history = History()
-
-        self._separation = np.zeros(N_STATES)
-        for form, code in zip(WORK_FORMS, WORK_STATES):
-            self._separation[code] = scenario.market.separation[form]
-        self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
-        self._form_p /= self._form_p.sum()
-        cdf = self._form_p.cumsum()
-        self._form_cdf = cdf / cdf[-1]  # as rng.choice(p=) makes it
-
+        self._work_forms(scenario)
         self._faces = False  # job seekers' and employers' agents: made when first looked at
-        p = scenario.providers
-        self.providers = Provider.create_agents(
-            self, p.count, index=list(range(p.count)), capacity=p.capacity
-        )
-        self.accounts = Accounts(p.count, s.n, p.setup_cost_eur)
-        self.network_rate = np.zeros((p.count, self.matching.n_markets))  # job finding per search via networks
-        self.offices = TEOffice.create_agents(
-            self,
-            scenario.area.offices,
-            index=list(range(scenario.area.offices)),
-            counsellors=list(counsellors),
-            offers_per_week=[
-                math.floor(c * scenario.referral.offers_per_counsellor_week) for c in counsellors
-            ],
-        )
-        self._offers_per_office = np.array([o.offers_per_week for o in self.offices])
-
+        self._providers_and_offices(scenario, counsellors)
         self._prev_state = s.state.copy()  # states at the start of the week
         self.counts: dict[str, float] = {}
         self.world_at_start: BurnedIn | None = None
@@ -127,6 +93,48 @@ class PilotModel(mesa.Model):
         self._count(np.zeros((N_STATES, N_STATES), np.int64), ReferralWeek(), np.zeros(len(WORK_FORMS)))
         self.datacollector = WeeklySeries(model_reporters={k: _reporter(k) for k in self.counts})
         self.datacollector.collect(self)  # the weekly series, a row a week
+
+    def _draw_world(self, scenario: Scenario, world) -> np.ndarray:
+        """Draw the job seekers, the market and the employers' vacancies (from `world`'s own stream if
+        given); returns the offices' counsellors."""
+        if world is not None:
+            self.rng = np.random.default_rng(world)
+        n_sectors = len(scenario.market.sectors)
+        self.seekers = Seekers.draw(scenario, self.rng)
+        by_sector = np.bincount(self.seekers.sector, minlength=n_sectors)
+        self.matching = Matching(scenario.market, n_sectors)
+        self.vacancies = Vacancies(scenario.market, by_sector, self.rng,
+                                   vacancy_shares(scenario.market, self._search_by_cell(scenario)))
+        return self._counsellors(scenario)
+
+    def _work_forms(self, scenario: Scenario) -> None:
+        """Each form of work's weekly separation rate, and the shares in which new jobs take each form."""
+        self._separation = np.zeros(N_STATES)
+        for form, code in zip(WORK_FORMS, WORK_STATES):
+            self._separation[code] = scenario.market.separation[form]
+        self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
+        self._form_p /= self._form_p.sum()
+        cdf = self._form_p.cumsum()
+        self._form_cdf = cdf / cdf[-1]  # as rng.choice(p=) makes it
+
+    def _providers_and_offices(self, scenario: Scenario, counsellors: np.ndarray) -> None:
+        """The providers (with their books) and the TE offices (with the offers their counsellors make)."""
+        p = scenario.providers
+        self.providers = Provider.create_agents(
+            self, p.count, index=list(range(p.count)), capacity=p.capacity
+        )
+        self.accounts = Accounts(p.count, self.seekers.n, p.setup_cost_eur)
+        self.network_rate = np.zeros((p.count, self.matching.n_markets))  # job finding per search via networks
+        self.offices = TEOffice.create_agents(
+            self,
+            scenario.area.offices,
+            index=list(range(scenario.area.offices)),
+            counsellors=list(counsellors),
+            offers_per_week=[
+                math.floor(c * scenario.referral.offers_per_counsellor_week) for c in counsellors
+            ],
+        )
+        self._offers_per_office = np.array([o.offers_per_week for o in self.offices])
 
     def _search_by_cell(self, scenario: Scenario) -> np.ndarray:
         """Effective search (own effort x employability of those searching) per market cell at the draw,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labsim.world.population import Seekers
-from labsim.config.scenario import Scenario
+from labsim.config.scenario import CLUSTER_DESIGNS, Randomisation, ReferralMode, Scenario
 from labsim.config.states import AGE_GROUPS, State
 
 
@@ -56,13 +56,13 @@ class ReferralPolicy:
         self.start_week = r.start_week
         self.end_intake = min(r.start_week + r.intake_weeks, scenario.pilot.end_week + 1)
         self.target = r.target_participants
-        self.offer_share = r.offer_share if r.mode == "voluntary" else 1.0
+        self.offer_share = r.offer_share if r.mode is ReferralMode.VOLUNTARY else 1.0
         self.take_up = r.take_up
         self.no_show = r.no_show
         self.sanction_to_inactivity = r.sanction_to_inactivity
         self.design = scenario.design
         self.treatment_share = scenario.design.treatment_share
-        self._units = len(scenario.market.sectors) if scenario.design.randomisation == "saturation" else (
+        self._units = len(scenario.market.sectors) if scenario.design.randomisation is Randomisation.SATURATION else (
             scenario.area.offices
         )
         self._unit_share: np.ndarray | None = None  # treated share per office or market, once drawn
@@ -106,17 +106,17 @@ class ReferralPolicy:
         Offices (cluster design) and markets (saturation design) get their treated share once, at the
         first intake week, by a random permutation, so the pilot arm's units are fixed for the pilot."""
         d = self.design
-        if d.randomisation == "individual":
+        if d.randomisation is Randomisation.INDIVIDUAL:
             return self.treatment_share
         if self._unit_share is None:
             n = self._units
-            if d.randomisation in ("office", "area"):
+            if d.randomisation in CLUSTER_DESIGNS:
                 treated = d.offices_per_arm(n)[0]
                 shares = (np.arange(n) < treated).astype(float)
             else:
                 shares = np.resize(np.array(d.saturation_shares, float), n)
             self._unit_share = shares[rng.permutation(n)]
-        unit = s.sector if d.randomisation == "saturation" else s.office
+        unit = s.sector if d.randomisation is Randomisation.SATURATION else s.office
         return self._unit_share[unit[who]]
 
     @property
@@ -129,7 +129,7 @@ class ReferralPolicy:
         eligible than the places left can take: a random sample, the rest staying eligible for later
         weeks. Otherwise a target smaller than the eligible stock would fill the pilot arm with people
         who never get a place and dilute the effect the pilot measures."""
-        if self.mode != "mandatory" or self.design.randomisation != "individual":
+        if self.mode is not ReferralMode.MANDATORY or self.design.randomisation is not Randomisation.INDIVIDUAL:
             return new
         places = self.target - self.started - waiting_for_place(s).size
         shows = (1.0 - self.no_show) * self.treatment_share
@@ -157,10 +157,19 @@ class ReferralPolicy:
         offer (providers recruiting among the offered); it returns a mask over `declined`.
         """
         out = ReferralWeek()
-        before = self.design.randomisation == "area" and 1 <= week < self.start_week
+        before = self.design.randomisation is Randomisation.AREA and 1 <= week < self.start_week
         if not (self.intake_open(week) or before):
             return out, np.zeros(0, np.int64)
-        # randomise the newly eligible (before the intake of an area design: record them, refer nobody)
+        self._randomise(s, week, employability, rng, out, before)
+        if before:
+            return out, np.zeros(0, np.int64)
+        self._offer(s, week, employability, offers_per_office, rng, recruit, out)
+        return out, self._start(s, week, free_places, rng, out)
+
+    def _randomise(self, s: Seekers, week: int, employability: np.ndarray, rng: np.random.Generator,
+                   out: ReferralWeek, before: bool) -> None:
+        """Randomise the newly eligible and mark the pilot arm's to be offered a place (before the intake
+        of an area design: record them as the "before" cohort, refer nobody)."""
         new = self.eligible_index(s)
         if not before:
             new = self.as_places_allow(s, new, rng)
@@ -172,12 +181,16 @@ class ReferralPolicy:
         out.assigned = new.size
         if before:
             s.before_pilot[new] = True
-            return out, np.zeros(0, np.int64)
+            return
         s.to_offer[new] = (arm == 1) & (rng.random(new.size) < self.offer_share)
 
-        # offers (voluntary: as counsellors' time allows) or assignment letters (mandatory)
+    def _offer(self, s: Seekers, week: int, employability: np.ndarray, offers_per_office: np.ndarray,
+               rng: np.random.Generator, recruit: Callable[[np.ndarray], np.ndarray] | None,
+               out: ReferralWeek) -> None:
+        """Offers as counsellors' time allows (voluntary: some accept, providers may win over some who
+        declined) or assignment letters (mandatory: some do not show up, and are sanctioned)."""
         waiting = np.flatnonzero(s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED.value))
-        if self.mode == "voluntary":
+        if self.mode is ReferralMode.VOLUNTARY:
             waiting = waiting[rng.permutation(waiting.size)]
             waiting = waiting[rank_within(s.office[waiting]) < offers_per_office[s.office[waiting]]]
             yes = rng.random(waiting.size) < self.take_up_probability(
@@ -201,7 +214,9 @@ class ReferralPolicy:
         s.accepted[waiting[yes]] = True
         out.offers, out.accepted = waiting.size, int(yes.sum())
 
-        # starts: accepted seekers still unemployed, as places and the target allow
+    def _start(self, s: Seekers, week: int, free_places: int, rng: np.random.Generator,
+               out: ReferralWeek) -> np.ndarray:
+        """Starts: accepted seekers still unemployed, as places and the target allow; their indices."""
         ready = waiting_for_place(s)
         places = min(free_places, self.target - self.started)
         if ready.size > places:
@@ -211,4 +226,4 @@ class ReferralPolicy:
         self.started += ready.size
         if self.started >= self.target and self.week_target_reached is None:
             self.week_target_reached = week
-        return out, ready
+        return ready
