@@ -121,3 +121,23 @@ def test_morris_moves_on_a_grid_of_four_levels_and_settings_are_checked():
     for bad in (dict(alpha=0.0), dict(alpha=0.5), dict(sims=1), dict(trajectories=1), dict(method="sobol")):
         with pytest.raises(LabsimError):
             Sensitivity(**bad).check()
+
+
+def test_points_from_another_sensitivity_are_refused(tmp_path, capsys, monkeypatch):
+    """points.parquet carries its inputs' hash: one copied in from a run with another seed is refused in
+    one line by `report` and `plot`; the folder's own reads."""
+    import shutil
+
+    monkeypatch.setattr(sens, "_simulate_point", _stub)
+    base = ["sensitivity", "baseline", "--method", "oat", "--params", "providers.effort_effect=0.2:1.2", "--sims", "3",
+            "--workers", "1", "--set", "area.job_seekers=3000", "--json"]
+    for seed in (7, 8):
+        assert main([*base, "--seed", str(seed), "--out", str(tmp_path / f"s{seed}")]) == 0
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "s7")]) == 0
+    shutil.copy(tmp_path / "s8" / "points.parquet", tmp_path / "s7" / "points.parquet")
+    for command in ("report", "plot"):
+        capsys.readouterr()
+        assert main([command, str(tmp_path / "s7")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "points.parquet" in err and "another sensitivity" in err

@@ -103,6 +103,7 @@ def load(folder: Path) -> Saved:
         tables["replications"] = _own_replications(folder, "diagnose", tables["diagnosis"], manifest)
     elif kind == "sensitivity":
         tables["sensitivity"] = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
+        tables["points"] = _own_replications(folder, "sensitivity", tables["sensitivity"], manifest, "points.parquet")
     else:
         tables["results"] = _parquet(folder / "results.parquet", ["point", "replication"])
     return Saved(folder, kind, manifest, tables)
@@ -159,19 +160,21 @@ def _parquet(path: Path, required: list[str]) -> pd.DataFrame:
     return _check_columns(path, df, required)
 
 
-def _own_replications(folder: Path, kind: str, answer: dict[str, Any], manifest: dict[str, Any]) -> pd.DataFrame | None:
-    """A size or diagnose folder's replications.parquet (None if absent), refused if the inputs hash in its
-    metadata is not that of the folder's answer file and manifest (a file copied from another folder).
-    A file without the hash (written before labsim recorded it) is read as it is."""
-    from labsim.design.output import inputs_of
+def _own_replications(folder: Path, kind: str, answer: dict[str, Any], manifest: dict[str, Any],
+                      name: str = "replications.parquet") -> pd.DataFrame | None:
+    """A size or diagnose folder's replications.parquet, a sensitivity folder's points.parquet (None if absent),
+    refused if the inputs hash in its metadata is not that of the folder's answer file and manifest (a file
+    copied from another folder). A file without the hash (written before labsim recorded it) is read as it is."""
+    from labsim.design.output import DIAGNOSE_SETTINGS, SENSITIVITY_SETTINGS, inputs_of
     from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
-    path = folder / "replications.parquet"
+    path = folder / name
     if not path.is_file():
         return None
     df = _parquet(path, [])
+    settings = SENSITIVITY_SETTINGS if kind == "sensitivity" else DIAGNOSE_SETTINGS
     recorded = (pq.read_schema(path).metadata or {}).get(INPUTS_HASH)
-    if recorded is not None and recorded != inputs_hash(inputs_of(answer, manifest)).encode():
+    if recorded is not None and recorded != inputs_hash(inputs_of(answer, manifest, settings)).encode():
         raise LabsimError(f"{path}: written by another {kind} run (its inputs hash does not match this folder's "
                           f"answer and manifest.json); run `labsim {kind}` again to write this folder")
     return df
