@@ -470,7 +470,8 @@ def test_a_results_file_from_another_sweep_is_refused_then_rebuilt(tmp_path, cap
     own = pd.read_parquet(folders[7][1] / "results.parquet")
     shutil.copy(folders[8][1] / "results.parquet", folders[7][1] / "results.parquet")
     capsys.readouterr()
-    refused(["results", str(folders[7][1])], capsys, "results.parquet", "another")
+    for command in ("results", "report", "plot"):  # report and plot read the store's table the same way
+        refused([command, str(folders[7][1])], capsys, "results.parquet", "another")
     assert main(["sweep", str(folders[7][0]), "--out", str(folders[7][1]), "--resume", "--workers", "1"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(folders[7][1] / "results.parquet"), own)
 

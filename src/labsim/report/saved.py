@@ -105,8 +105,20 @@ def load(folder: Path) -> Saved:
         tables["sensitivity"] = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
         tables["points"] = _own_replications(folder, "sensitivity", tables["sensitivity"], manifest, "points.parquet")
     else:
+        _check_store(folder, manifest)
         tables["results"] = _parquet(folder / "results.parquet", ["point", "replication"])
     return Saved(folder, kind, manifest, tables)
+
+
+def _check_store(folder: Path, manifest: dict[str, Any]) -> None:
+    """A sweep's or a calibration's results.parquet is read only if it is whole and its own: the inputs hash
+    in its metadata is that of the folder's manifest (not one copied in from another store)."""
+    if "identity" not in manifest:  # no store's manifest: the table is read as it is
+        return
+    from labsim.design.calibrate import CalibrationStore
+    from labsim.sweep.store import Store
+
+    (CalibrationStore if (folder / "calibration.json").is_file() else Store)(folder).check()
 
 
 def kind_of_or_none(folder: Path) -> str | None:
