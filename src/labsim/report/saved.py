@@ -84,7 +84,7 @@ def load(folder: Path) -> Saved:
     manifest = _json(folder / "manifest.json") if (folder / "manifest.json").is_file() else {}
     tables: dict[str, Any] = {}
     if kind == "run":
-        tables["summary"] = _json(folder / "summary.json", SUMMARY_KEYS)
+        tables["summary"] = _whole_summary(folder / "summary.json", _json(folder / "summary.json", SUMMARY_KEYS))
         tables["weekly"] = _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"])
         tables["individuals"] = _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"])
         curve = folder / "employment_by_week.csv"
@@ -119,6 +119,34 @@ def _check_store(folder: Path, manifest: dict[str, Any]) -> None:
     from labsim.sweep.store import Store
 
     (CalibrationStore if (folder / "calibration.json").is_file() else Store)(folder).check()
+
+
+#: Each horizon's block of `employment_rate` in summary.json (results/summary.py `difference`): numbers or null
+#: (the later keys may be absent in a folder of an earlier labsim), the test's name a word or null.
+EFFECT_KEYS = ("pilot", "control", "difference", "se", "ci_low", "ci_high", "p_value")
+LATER_EFFECT_KEYS = ("n_pilot", "n_control", "p_value_mc_se", "clusters")
+
+
+def _whole_summary(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a summary.json whose headline blocks (participants, the effect at each horizon) have lost a
+    key or hold something else than a number: a damaged file is named, never half-drawn."""
+    from labsim.results.summary import HORIZONS
+
+    def number(x: Any) -> bool:
+        return x is None or (isinstance(x, int | float) and not isinstance(x, bool))
+
+    rates, reached = summary["employment_rate"], summary["participants"]
+    bad = [] if isinstance(reached, dict) and all(number(reached.get(k, "")) for k in ("reached", "target")) \
+        else ["participants"]
+    for h in HORIZONS:
+        block = rates.get(f"{h}w") if isinstance(rates, dict) else None
+        if not isinstance(block, dict) or not all(number(block.get(k, "")) for k in EFFECT_KEYS) \
+                or not all(number(block.get(k)) for k in LATER_EFFECT_KEYS) \
+                or not isinstance(block.get("test"), str | None):
+            bad.append(f"employment_rate.{h}w")
+    if bad:
+        raise LabsimError(f"{path}: damaged ({', '.join(bad)} not whole); write the folder again")
+    return summary
 
 
 def kind_of_or_none(folder: Path) -> str | None:
