@@ -141,13 +141,14 @@ NESTED_DAMAGE = {
     "a number made a word": lambda s: s["employment_rate"]["13w"].update(difference="x"),
     "a horizon gone": lambda s: s["employment_rate"].pop("26w"),
     "participants a list": lambda s: s.update(participants=[]),
+    "a provider's key renamed": lambda s: s["providers"][0].update(setup=s["providers"][0].pop("setup_cost_eur")),
 }
 
 
 @pytest.mark.parametrize("damage", NESTED_DAMAGE)
 def test_summary_damaged_inside_its_effects_is_refused_on_one_line(run_folder, tmp_path, damage, capsys):
     """Valid JSON whose headline blocks lost a key or hold a word: named, never an internal error
-    (the slow fuzz's odd folder 57: `"se"` became `"snulle"`)."""
+    (the slow fuzz's odd folders 57 and 109: `"se"` became `"snulle"`, a provider lost `setup_cost_eur`)."""
     import shutil
 
     folder = tmp_path / "r"

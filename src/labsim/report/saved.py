@@ -125,11 +125,13 @@ def _check_store(folder: Path, manifest: dict[str, Any]) -> None:
 #: (the later keys may be absent in a folder of an earlier labsim), the test's name a word or null.
 EFFECT_KEYS = ("pilot", "control", "difference", "se", "ci_low", "ci_high", "p_value")
 LATER_EFFECT_KEYS = ("n_pilot", "n_control", "p_value_mc_se", "clusters")
+#: Each provider's books in summary.json (results/summary.py `accounts_summary`) that the charts read.
+PROVIDER_KEYS = ("provider", "clients", "revenue_eur", "cost_eur", "setup_cost_eur", "profit_eur", "break_even_clients")
 
 
 def _whole_summary(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
-    """Refuse a summary.json whose headline blocks (participants, the effect at each horizon) have lost a
-    key or hold something else than a number: a damaged file is named, never half-drawn."""
+    """Refuse a summary.json whose headline blocks (participants, the effect at each horizon, the providers'
+    books) have lost a key or hold something else than a number: a damaged file is named, never half-drawn."""
     from labsim.results.summary import HORIZONS
 
     def number(x: Any) -> bool:
@@ -144,6 +146,10 @@ def _whole_summary(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
                 or not all(number(block.get(k)) for k in LATER_EFFECT_KEYS) \
                 or not isinstance(block.get("test"), str | None):
             bad.append(f"employment_rate.{h}w")
+    providers = summary.get("providers", [])
+    if not isinstance(providers, list) or not all(
+            isinstance(p, dict) and all(number(p.get(k, "")) for k in PROVIDER_KEYS) for p in providers):
+        bad.append("providers")
     if bad:
         raise LabsimError(f"{path}: damaged ({', '.join(bad)} not whole); write the folder again")
     return summary
