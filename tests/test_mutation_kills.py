@@ -149,3 +149,51 @@ def test_design_effect_ignores_a_negative_icc_and_grows_with_unequal_clusters():
 
     assert design_effect(50, -0.1) == 1.0
     assert design_effect(51, 0.02, cv=0.5) == pytest.approx(1 + (1.25 * 51 - 1) * 0.02)
+
+
+# --- the size search, the evidence ranges and the roll-out (scripts/mutation_size.toml, issue 25) ---------
+
+def test_a_batch_of_five_and_a_budget_of_three_batches_are_the_smallest_allowed():
+    """size.py `SizeSearch.check`: the bounds are 5 and 3 batches, both inclusive."""
+    from labsim.config.errors import LabsimError
+    from labsim.design.size import SizeSearch
+
+    SizeSearch(batch=5, budget=15).check()
+    for batch, budget in ((4, 15), (5, 14)):
+        with pytest.raises(LabsimError, match="--batch must be 5 or more"):
+            SizeSearch(batch=batch, budget=budget).check()
+
+
+def test_the_most_pilots_of_a_search_add_up_its_parts():
+    """size.py `most_pilots` (the progress bar's total): budget + type-I check + accounts batch."""
+    from labsim.design.size import SizeSearch, most_pilots
+
+    assert most_pilots(SizeSearch(budget=300, type_i_sims=200, batch=40)) == 540
+
+
+def test_the_analytic_effect_se_is_the_sample_sd_over_root_n():
+    """size.py `analytic_near`: the pooled effect's SE is the sample SD (ddof 1) over sqrt(pilots), and its
+    interval is +-1.96 of it, on four pilots where ddof 1 and 2 differ by a fifth."""
+    from labsim.design.size import analytic_near
+
+    est = np.array([0.01, 0.02, 0.03, 0.06])
+    df = pd.DataFrame({"size": 1000, "estimate": est, "se": 0.01, "part": "search"})
+    a = analytic_near(df, 1000, 0.05, 0.8)
+    assert a.effect == pytest.approx(0.03) and a.effect_se == pytest.approx(est.std(ddof=1) / 2)
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    assert a.size == pytest.approx(1000 * (z * 0.01 / 0.03) ** 2)
+    half = stats.norm.ppf(0.975) * a.effect_se
+    assert a.ci == pytest.approx((1000 * (z * 0.01 / (0.03 + half)) ** 2, 1000 * (z * 0.01 / (0.03 - half)) ** 2))
+
+
+def test_halving_a_range_keeps_it_around_the_scenario_value():
+    """evidence.py `_influence`: the range "half as wide around the scenario's value" runs from
+    central - (central - low) / 2 to central + (high - central) / 2, for every assumption (stub pilots)."""
+    from test_evidence import EFFECT, NO_SHOW, evidence
+
+    influence = {i.path: i for i in evidence(5, [EFFECT, NO_SHOW])[1].influence}
+    for r in (EFFECT, NO_SHOW):
+        i = influence[r.path]
+        assert (i.halved_low, i.halved_high) == pytest.approx(
+            (r.central - (r.central - r.low) / 2, r.central + (r.high - r.central) / 2))
+    assert (influence[NO_SHOW.path].halved_low, influence[NO_SHOW.path].halved_high) == pytest.approx((0.1, 0.175))
