@@ -197,3 +197,48 @@ def test_halving_a_range_keeps_it_around_the_scenario_value():
         assert (i.halved_low, i.halved_high) == pytest.approx(
             (r.central - (r.central - r.low) / 2, r.central + (r.high - r.central) / 2))
     assert (influence[NO_SHOW.path].halved_low, influence[NO_SHOW.path].halved_high) == pytest.approx((0.1, 0.175))
+
+
+def test_widening_quadruples_the_largest_size_until_the_power_is_reached():
+    """size.py `widen`: from one batch at 100 where no pilot rejects, batches at 400, 1,600 and 6,400 (the
+    stub rejects from 5,000 on), and none beyond the largest size allowed (a cap of 2,000 stops at it)."""
+    from labsim.design.size import Search, SizeSearch, widen
+
+    from conftest import small_scenario
+    from test_size import record
+
+    def run(pairs, size, label, figures=()):
+        return [record(rep, size, size >= 5000, 0.0, 0.01, figures) for rep, _ in pairs]
+
+    s = SizeSearch(batch=5, budget=100, type_i_sims=0)
+    sc = small_scenario()
+    for high, sizes in ((100_000, [100, 400, 1600, 6400]), (2000, [100, 400, 1600, 2000])):
+        search = Search(s, lambda rep, size: sc, run, 10, high, s.budget)
+        search.batch_at(100, "bracketing")
+        widen(search)
+        assert sorted(search.trials.sizes) == sizes
+
+
+def test_the_effect_at_an_end_needs_more_pilots_than_assumptions():
+    """evidence.py `_itt_at`: a line through the joint pilots' estimates needs more pilots than its
+    coefficients; with two pilots and one assumption (two coefficients) there is no fit."""
+    from types import SimpleNamespace
+
+    from labsim.design.evidence import Range, _itt_at
+
+    r = Range("providers.effort_effect", 0.4, 0.6, 0.8)
+    df = pd.DataFrame({"estimate": [0.01, 0.03, 0.05], "at:providers.effort_effect": [0.4, 0.6, 0.8]})
+    search = SimpleNamespace(trials=SimpleNamespace(frame=lambda: df))
+    # the scaled value (0.8 - 0.6) / 0.4 = 0.5 is the high end: the line through the three pilots gives 0.05
+    assert _itt_at(search, [r], np.array([[0.5]])) == pytest.approx(0.05, abs=1e-9)
+    few = SimpleNamespace(trials=SimpleNamespace(frame=lambda: df.iloc[:2]))
+    assert _itt_at(few, [r], np.array([[0.5]])) is None
+
+
+def test_the_central_search_rows_are_numbered_once():
+    """size.py: the search's and the accounts batch's rows, concatenated, are numbered 0..n-1 (a repeated
+    index would let a later column be aligned to the wrong pilot)."""
+    from test_size import search, z_stub
+
+    rows = search(3, z_stub(3)).rows
+    assert (rows["part"] == "accounts").any() and rows.index.equals(pd.RangeIndex(len(rows)))
