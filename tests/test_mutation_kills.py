@@ -189,9 +189,23 @@ def test_the_analytic_effect_se_is_the_sample_sd_over_root_n():
 def test_halving_a_range_keeps_it_around_the_scenario_value():
     """evidence.py `_influence`: the range "half as wide around the scenario's value" runs from
     central - (central - low) / 2 to central + (high - central) / 2, for every assumption (stub pilots)."""
-    from test_evidence import EFFECT, NO_SHOW, evidence
+    import re
 
-    influence = {i.path: i for i in evidence(5, [EFFECT, NO_SHOW])[1].influence}
+    from labsim.design.evidence import assess_evidence
+    from labsim.design.size import SizeSearch, search_size
+
+    from conftest import small_scenario
+    from test_evidence import EFFECT, NO_SHOW, joint_stub
+
+    sc, s = small_scenario(), SizeSearch(seed=5, type_i_sims=0)
+    central = search_size(sc, s, run=joint_stub(5))
+    said: list[str] = []
+    ev = assess_evidence(sc, s, joint_stub(5), [EFFECT, NO_SHOW], central, 0.8, said.append)
+    # the joint search brackets 0.7, 1 and 1.4 times the central N* first (evidence.py `assurance`)
+    n0 = central.minimum.n_star
+    first = [int(re.sub(r"\D", "", m.split("=")[-1])) for m in said if "bracketing" in m][:3]
+    assert first == [round(0.7 * n0), round(n0), round(1.4 * n0)], (first, n0)
+    influence = {i.path: i for i in ev.influence}
     for r in (EFFECT, NO_SHOW):
         i = influence[r.path]
         assert (i.halved_low, i.halved_high) == pytest.approx(
@@ -242,3 +256,13 @@ def test_the_central_search_rows_are_numbered_once():
 
     rows = search(3, z_stub(3)).rows
     assert (rows["part"] == "accounts").any() and rows.index.equals(pd.RangeIndex(len(rows)))
+
+
+def test_a_type_i_check_is_a_value_that_cannot_be_changed():
+    """size.py `TypeICheck` is frozen: nothing is added to an answer after it is made."""
+    from dataclasses import FrozenInstanceError
+
+    from labsim.design.size import TypeICheck
+
+    with pytest.raises(FrozenInstanceError):
+        TypeICheck(1040, 0.05, 0.015, (0.02, 0.1), 200).rate = 0.0
