@@ -149,3 +149,120 @@ def test_design_effect_ignores_a_negative_icc_and_grows_with_unequal_clusters():
 
     assert design_effect(50, -0.1) == 1.0
     assert design_effect(51, 0.02, cv=0.5) == pytest.approx(1 + (1.25 * 51 - 1) * 0.02)
+
+
+# --- the size search, the evidence ranges and the roll-out (scripts/mutation_size.toml, issue 25) ---------
+
+def test_a_batch_of_five_and_a_budget_of_three_batches_are_the_smallest_allowed():
+    """size.py `SizeSearch.check`: the bounds are 5 and 3 batches, both inclusive."""
+    from labsim.config.errors import LabsimError
+    from labsim.design.size import SizeSearch
+
+    SizeSearch(batch=5, budget=15).check()
+    for batch, budget in ((4, 15), (5, 14)):
+        with pytest.raises(LabsimError, match="--batch must be 5 or more"):
+            SizeSearch(batch=batch, budget=budget).check()
+
+
+def test_the_most_pilots_of_a_search_add_up_its_parts():
+    """size.py `most_pilots` (the progress bar's total): budget + type-I check + accounts batch."""
+    from labsim.design.size import SizeSearch, most_pilots
+
+    assert most_pilots(SizeSearch(budget=300, type_i_sims=200, batch=40)) == 540
+
+
+def test_the_analytic_effect_se_is_the_sample_sd_over_root_n():
+    """size.py `analytic_near`: the pooled effect's SE is the sample SD (ddof 1) over sqrt(pilots), and its
+    interval is +-1.96 of it, on four pilots where ddof 1 and 2 differ by a fifth."""
+    from labsim.design.size import analytic_near
+
+    est = np.array([0.01, 0.02, 0.03, 0.06])
+    df = pd.DataFrame({"size": 1000, "estimate": est, "se": 0.01, "part": "search"})
+    a = analytic_near(df, 1000, 0.05, 0.8)
+    assert a.effect == pytest.approx(0.03) and a.effect_se == pytest.approx(est.std(ddof=1) / 2)
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    assert a.size == pytest.approx(1000 * (z * 0.01 / 0.03) ** 2)
+    half = stats.norm.ppf(0.975) * a.effect_se
+    assert a.ci == pytest.approx((1000 * (z * 0.01 / (0.03 + half)) ** 2, 1000 * (z * 0.01 / (0.03 - half)) ** 2))
+
+
+def test_halving_a_range_keeps_it_around_the_scenario_value():
+    """evidence.py `_influence`: the range "half as wide around the scenario's value" runs from
+    central - (central - low) / 2 to central + (high - central) / 2, for every assumption (stub pilots)."""
+    import re
+
+    from labsim.design.evidence import assess_evidence
+    from labsim.design.size import SizeSearch, search_size
+
+    from conftest import small_scenario
+    from test_evidence import EFFECT, NO_SHOW, joint_stub
+
+    sc, s = small_scenario(), SizeSearch(seed=5, type_i_sims=0)
+    central = search_size(sc, s, run=joint_stub(5))
+    said: list[str] = []
+    ev = assess_evidence(sc, s, joint_stub(5), [EFFECT, NO_SHOW], central, 0.8, said.append)
+    # the joint search brackets 0.7, 1 and 1.4 times the central N* first (evidence.py `assurance`)
+    n0 = central.minimum.n_star
+    first = [int(re.sub(r"\D", "", m.split("=")[-1])) for m in said if "bracketing" in m][:3]
+    assert first == [round(0.7 * n0), round(n0), round(1.4 * n0)], (first, n0)
+    influence = {i.path: i for i in ev.influence}
+    for r in (EFFECT, NO_SHOW):
+        i = influence[r.path]
+        assert (i.halved_low, i.halved_high) == pytest.approx(
+            (r.central - (r.central - r.low) / 2, r.central + (r.high - r.central) / 2))
+    assert (influence[NO_SHOW.path].halved_low, influence[NO_SHOW.path].halved_high) == pytest.approx((0.1, 0.175))
+
+
+def test_widening_quadruples_the_largest_size_until_the_power_is_reached():
+    """size.py `widen`: from one batch at 100 where no pilot rejects, batches at 400, 1,600 and 6,400 (the
+    stub rejects from 5,000 on), and none beyond the largest size allowed (a cap of 2,000 stops at it)."""
+    from labsim.design.size import Search, SizeSearch, widen
+
+    from conftest import small_scenario
+    from test_size import record
+
+    def run(pairs, size, label, figures=()):
+        return [record(rep, size, size >= 5000, 0.0, 0.01, figures) for rep, _ in pairs]
+
+    s = SizeSearch(batch=5, budget=100, type_i_sims=0)
+    sc = small_scenario()
+    for high, sizes in ((100_000, [100, 400, 1600, 6400]), (2000, [100, 400, 1600, 2000])):
+        search = Search(s, lambda rep, size: sc, run, 10, high, s.budget)
+        search.batch_at(100, "bracketing")
+        widen(search)
+        assert sorted(search.trials.sizes) == sizes
+
+
+def test_the_effect_at_an_end_needs_more_pilots_than_assumptions():
+    """evidence.py `_itt_at`: a line through the joint pilots' estimates needs more pilots than its
+    coefficients; with two pilots and one assumption (two coefficients) there is no fit."""
+    from types import SimpleNamespace
+
+    from labsim.design.evidence import Range, _itt_at
+
+    r = Range("providers.effort_effect", 0.4, 0.6, 0.8)
+    df = pd.DataFrame({"estimate": [0.01, 0.03, 0.05], "at:providers.effort_effect": [0.4, 0.6, 0.8]})
+    search = SimpleNamespace(trials=SimpleNamespace(frame=lambda: df))
+    # the scaled value (0.8 - 0.6) / 0.4 = 0.5 is the high end: the line through the three pilots gives 0.05
+    assert _itt_at(search, [r], np.array([[0.5]])) == pytest.approx(0.05, abs=1e-9)
+    few = SimpleNamespace(trials=SimpleNamespace(frame=lambda: df.iloc[:2]))
+    assert _itt_at(few, [r], np.array([[0.5]])) is None
+
+
+def test_the_central_search_rows_are_numbered_once():
+    """size.py: the search's and the accounts batch's rows, concatenated, are numbered 0..n-1 (a repeated
+    index would let a later column be aligned to the wrong pilot)."""
+    from test_size import search, z_stub
+
+    rows = search(3, z_stub(3)).rows
+    assert (rows["part"] == "accounts").any() and rows.index.equals(pd.RangeIndex(len(rows)))
+
+
+def test_a_type_i_check_is_a_value_that_cannot_be_changed():
+    """size.py `TypeICheck` is frozen: nothing is added to an answer after it is made."""
+    from dataclasses import FrozenInstanceError
+
+    from labsim.design.size import TypeICheck
+
+    with pytest.raises(FrozenInstanceError):
+        TypeICheck(1040, 0.05, 0.015, (0.02, 0.1), 200).rate = 0.0

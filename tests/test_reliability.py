@@ -136,6 +136,32 @@ def test_damaged_summary_is_refused_on_one_line(run_folder, tmp_path, damage, co
     assert not (folder / "charts").exists() and not list(folder.glob("report*"))
 
 
+NESTED_DAMAGE = {
+    "a key renamed": lambda s: s["employment_rate"]["52w"].update(snulle=s["employment_rate"]["52w"].pop("se")),
+    "a number made a word": lambda s: s["employment_rate"]["13w"].update(difference="x"),
+    "a horizon gone": lambda s: s["employment_rate"].pop("26w"),
+    "participants a list": lambda s: s.update(participants=[]),
+    "a provider's key renamed": lambda s: s["providers"][0].update(setup=s["providers"][0].pop("setup_cost_eur")),
+}
+
+
+@pytest.mark.parametrize("damage", NESTED_DAMAGE)
+def test_summary_damaged_inside_its_effects_is_refused_on_one_line(run_folder, tmp_path, damage, capsys):
+    """Valid JSON whose headline blocks lost a key or hold a word: named, never an internal error
+    (the slow fuzz's odd folders 57 and 109: `"se"` became `"snulle"`, a provider lost `setup_cost_eur`)."""
+    import shutil
+
+    folder = tmp_path / "r"
+    shutil.copytree(run_folder, folder)
+    summary = json.loads((folder / "summary.json").read_text())
+    NESTED_DAMAGE[damage](summary)
+    (folder / "summary.json").write_text(json.dumps(summary))
+    for command in ("plot", "report"):
+        capsys.readouterr()
+        refused([command, str(folder)], capsys, "summary.json", "damaged")
+    assert not list(folder.glob("report*"))
+
+
 # 8. pathological TOML
 def test_deep_nesting_and_huge_numbers_are_refused(tmp_path, capsys):
     deep = tmp_path / "deep.toml"
@@ -470,7 +496,8 @@ def test_a_results_file_from_another_sweep_is_refused_then_rebuilt(tmp_path, cap
     own = pd.read_parquet(folders[7][1] / "results.parquet")
     shutil.copy(folders[8][1] / "results.parquet", folders[7][1] / "results.parquet")
     capsys.readouterr()
-    refused(["results", str(folders[7][1])], capsys, "results.parquet", "another")
+    for command in ("results", "report", "plot"):  # report and plot read the store's table the same way
+        refused([command, str(folders[7][1])], capsys, "results.parquet", "another")
     assert main(["sweep", str(folders[7][0]), "--out", str(folders[7][1]), "--resume", "--workers", "1"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(folders[7][1] / "results.parquet"), own)
 

@@ -138,3 +138,23 @@ def test_params_and_vary_are_read_by_the_same_rules_naming_their_option():
             with pytest.raises(LabsimError, match=words) as err:
                 ranges_of(sc.with_values({"area.offices": 4}) if bad.startswith("area") else sc, [bad], option)
             assert str(err.value).startswith(option)
+
+
+def test_points_from_another_sensitivity_are_refused(tmp_path, capsys, monkeypatch):
+    """points.parquet carries its inputs' hash: one copied in from a run with another seed is refused in
+    one line by `report` and `plot`; the folder's own reads."""
+    import shutil
+
+    monkeypatch.setattr(sens, "_simulate_point", _stub)
+    base = ["sensitivity", "baseline", "--method", "oat", "--params", "providers.effort_effect=0.2:1.2", "--sims", "3",
+            "--workers", "1", "--set", "area.job_seekers=3000", "--json"]
+    for seed in (7, 8):
+        assert main([*base, "--seed", str(seed), "--out", str(tmp_path / f"s{seed}")]) == 0
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "s7")]) == 0
+    shutil.copy(tmp_path / "s8" / "points.parquet", tmp_path / "s7" / "points.parquet")
+    for command in ("report", "plot"):
+        capsys.readouterr()
+        assert main([command, str(tmp_path / "s7")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "points.parquet" in err and "another sensitivity" in err

@@ -118,3 +118,21 @@ def test_results_refuses_a_folder_that_is_not_a_sweep(tmp_path, capsys):
     assert main(["results", str(run)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a sweep folder" in err
+
+
+def test_results_of_a_sweep_with_nothing_in_yet_is_an_empty_unfinished_table(exp_file, tmp_path, monkeypatch,
+                                                                              capsys):
+    """Stopped before its first part (and with its log and parts/ gone too): 0 of 6 chunks in, exit 0."""
+    import json
+    import shutil
+
+    out = tmp_path / "s"
+    stopped_after(exp_file, out, 0, monkeypatch)
+    for harm in (lambda: None, lambda: shutil.rmtree(out / "parts"), lambda: (out / "status.jsonl").unlink()):
+        harm()
+        capsys.readouterr()
+        assert main(["results", str(out), "--json"]) == 0
+        table = json.loads(capsys.readouterr().out)
+        assert table["finished"] is False and table["points"] == []
+        assert main(["results", str(out), "--csv", str(tmp_path / "t.csv")]) == 0
+        assert "0 of 6 chunks" in capsys.readouterr().out

@@ -1,9 +1,9 @@
-"""Output folders of `labsim diagnose`, `labsim size` and `labsim sensitivity`: the answer as JSON, every replication as
-Parquet, the power curve as CSV, and the manifest, written atomically (all or nothing).
+"""Output folders of `labsim diagnose`, `labsim size` and `labsim sensitivity`: the answer as JSON, every replication
+(a sensitivity: every point) as Parquet, the power curve as CSV, and the manifest, written atomically (all or nothing).
 
-replications.parquet records in its Parquet metadata the hash of what it was made from (`inputs_of`: the
-resolved scenario, the seed and the answer's settings, as read back from the folder's own files), so a
-reader can refuse one copied in from another folder (report/saved.py)."""
+replications.parquet (a sensitivity's points.parquet) records in its Parquet metadata the hash of what it was
+made from (`inputs_of`: the resolved scenario, the seed and the answer's settings, as read back from the
+folder's own files), so a reader can refuse one copied in from another folder (report/saved.py)."""
 
 from __future__ import annotations
 
@@ -41,21 +41,27 @@ def _clean(value: Any) -> Any:
 
 #: A diagnosis's settings in diagnosis.json (a size answer's are its `question`).
 DIAGNOSE_SETTINGS = ("sims", "counterfactual_sims", "horizon_weeks", "alpha", "design")
+#: A sensitivity's settings in sensitivity.json, with the ranges varied (`parameters`).
+SENSITIVITY_SETTINGS = ("method", "by", "at_size", "sims", "sims_first", "max_sims", "resolution", "trajectories",
+                        "horizon_weeks", "alpha", "seed", "parameters")
 
 
-def inputs_of(answer: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
-    """What a folder's replications were made from, read from its answer file and manifest.json."""
-    settings = answer.get("question") or {k: answer.get(k) for k in DIAGNOSE_SETTINGS}
-    return {"scenario": manifest.get("scenario"), "seed": manifest.get("seed"), "settings": settings}
+def inputs_of(answer: dict[str, Any], manifest: dict[str, Any], settings: tuple[str, ...] = DIAGNOSE_SETTINGS,
+              ) -> dict[str, Any]:
+    """What a folder's table was made from, read from its answer file and manifest.json (`settings`: the
+    answer's keys that count, when it has no `question`)."""
+    asked = answer.get("question") or {k: answer.get(k) for k in settings}
+    return {"scenario": manifest.get("scenario"), "seed": manifest.get("seed"), "settings": asked}
 
 
-def _write_replications(folder: Path, rows: pd.DataFrame, answer_file: str) -> None:
-    """replications.parquet, stamped with the hash of the inputs its folder's files (written first) name."""
+def _write_replications(folder: Path, rows: pd.DataFrame, answer_file: str, name: str = "replications.parquet",
+                        settings: tuple[str, ...] = DIAGNOSE_SETTINGS) -> None:
+    """The folder's table (`name`), stamped with the hash of the inputs its folder's files (written first) name."""
     answer, made = (json.loads((folder / f).read_text(encoding="utf-8")) for f in (answer_file, "manifest.json"))
     table = pa.Table.from_pandas(rows, preserve_index=False)
-    stamp = inputs_hash(inputs_of(answer, made))
+    stamp = inputs_hash(inputs_of(answer, made, settings))
     pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}), INPUTS_HASH: stamp.encode()}),
-                   folder / "replications.parquet")
+                   folder / name)
 
 
 def write_design_folder(
@@ -98,11 +104,14 @@ def write_sensitivity_folder(
     out_dir: Path, answer: dict[str, Any], scenario: Scenario, *, source: str, seed: int, overrides: list[str],
     force: bool = False, also: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Write sensitivity.json, points.csv (every point simulated) and manifest.json, atomically."""
+    """Write sensitivity.json, points.csv and points.parquet (every point simulated; the Parquet stamped
+    with its inputs' hash) and manifest.json, atomically."""
     with staged_dir(Path(out_dir), force) as tmp:
         write_json(tmp / "sensitivity.json", _clean(answer))
-        pd.DataFrame(answer["points"]).to_csv(tmp / "points.csv", index=False)
+        points = pd.DataFrame(answer["points"])
+        points.to_csv(tmp / "points.csv", index=False)
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
+        _write_replications(tmp, points, "sensitivity.json", "points.parquet", SENSITIVITY_SETTINGS)
         if also is not None:
             also(tmp)
     return Path(out_dir)

@@ -435,7 +435,7 @@ def fitted_power(df: pd.DataFrame, sizes: np.ndarray) -> np.ndarray | None:
     return None if fit is None else fit.power(np.minimum(sizes, most_filled(df)))
 
 
-def minimum_size(df: pd.DataFrame, power: float, seed: int = 0) -> MinimumSize | None:
+def minimum_size(df: pd.DataFrame, power: float, seed: int) -> MinimumSize | None:
     """N* and its 95 % interval from the fit over all trials (parametric bootstrap of its coefficients)."""
     fit = power_fit(df)
     if fit is None:

@@ -84,7 +84,7 @@ def load(folder: Path) -> Saved:
     manifest = _json(folder / "manifest.json") if (folder / "manifest.json").is_file() else {}
     tables: dict[str, Any] = {}
     if kind == "run":
-        tables["summary"] = _json(folder / "summary.json", SUMMARY_KEYS)
+        tables["summary"] = _whole_summary(folder / "summary.json", _json(folder / "summary.json", SUMMARY_KEYS))
         tables["weekly"] = _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"])
         tables["individuals"] = _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"])
         curve = folder / "employment_by_week.csv"
@@ -103,9 +103,56 @@ def load(folder: Path) -> Saved:
         tables["replications"] = _own_replications(folder, "diagnose", tables["diagnosis"], manifest)
     elif kind == "sensitivity":
         tables["sensitivity"] = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
+        tables["points"] = _own_replications(folder, "sensitivity", tables["sensitivity"], manifest, "points.parquet")
     else:
+        _check_store(folder, manifest)
         tables["results"] = _parquet(folder / "results.parquet", ["point", "replication"])
     return Saved(folder, kind, manifest, tables)
+
+
+def _check_store(folder: Path, manifest: dict[str, Any]) -> None:
+    """A sweep's or a calibration's results.parquet is read only if it is whole and its own: the inputs hash
+    in its metadata is that of the folder's manifest (not one copied in from another store)."""
+    if "identity" not in manifest:  # no store's manifest: the table is read as it is
+        return
+    from labsim.design.calibrate import CalibrationStore
+    from labsim.sweep.store import Store
+
+    (CalibrationStore if (folder / "calibration.json").is_file() else Store)(folder).check()
+
+
+#: Each horizon's block of `employment_rate` in summary.json (results/summary.py `difference`): numbers or null
+#: (the later keys may be absent in a folder of an earlier labsim), the test's name a word or null.
+EFFECT_KEYS = ("pilot", "control", "difference", "se", "ci_low", "ci_high", "p_value")
+LATER_EFFECT_KEYS = ("n_pilot", "n_control", "p_value_mc_se", "clusters")
+#: Each provider's books in summary.json (results/summary.py `accounts_summary`) that the charts read.
+PROVIDER_KEYS = ("provider", "clients", "revenue_eur", "cost_eur", "setup_cost_eur", "profit_eur", "break_even_clients")
+
+
+def _whole_summary(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a summary.json whose headline blocks (participants, the effect at each horizon, the providers'
+    books) have lost a key or hold something else than a number: a damaged file is named, never half-drawn."""
+    from labsim.results.summary import HORIZONS
+
+    def number(x: Any) -> bool:
+        return x is None or (isinstance(x, int | float) and not isinstance(x, bool))
+
+    rates, reached = summary["employment_rate"], summary["participants"]
+    bad = [] if isinstance(reached, dict) and all(number(reached.get(k, "")) for k in ("reached", "target")) \
+        else ["participants"]
+    for h in HORIZONS:
+        block = rates.get(f"{h}w") if isinstance(rates, dict) else None
+        if not isinstance(block, dict) or not all(number(block.get(k, "")) for k in EFFECT_KEYS) \
+                or not all(number(block.get(k)) for k in LATER_EFFECT_KEYS) \
+                or not isinstance(block.get("test"), str | None):
+            bad.append(f"employment_rate.{h}w")
+    providers = summary.get("providers", [])
+    if not isinstance(providers, list) or not all(
+            isinstance(p, dict) and all(number(p.get(k, "")) for k in PROVIDER_KEYS) for p in providers):
+        bad.append("providers")
+    if bad:
+        raise LabsimError(f"{path}: damaged ({', '.join(bad)} not whole); write the folder again")
+    return summary
 
 
 def kind_of_or_none(folder: Path) -> str | None:
@@ -159,19 +206,21 @@ def _parquet(path: Path, required: list[str]) -> pd.DataFrame:
     return _check_columns(path, df, required)
 
 
-def _own_replications(folder: Path, kind: str, answer: dict[str, Any], manifest: dict[str, Any]) -> pd.DataFrame | None:
-    """A size or diagnose folder's replications.parquet (None if absent), refused if the inputs hash in its
-    metadata is not that of the folder's answer file and manifest (a file copied from another folder).
-    A file without the hash (written before labsim recorded it) is read as it is."""
-    from labsim.design.output import inputs_of
+def _own_replications(folder: Path, kind: str, answer: dict[str, Any], manifest: dict[str, Any],
+                      name: str = "replications.parquet") -> pd.DataFrame | None:
+    """A size or diagnose folder's replications.parquet, a sensitivity folder's points.parquet (None if absent),
+    refused if the inputs hash in its metadata is not that of the folder's answer file and manifest (a file
+    copied from another folder). A file without the hash (written before labsim recorded it) is read as it is."""
+    from labsim.design.output import DIAGNOSE_SETTINGS, SENSITIVITY_SETTINGS, inputs_of
     from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
-    path = folder / "replications.parquet"
+    path = folder / name
     if not path.is_file():
         return None
     df = _parquet(path, [])
+    settings = SENSITIVITY_SETTINGS if kind == "sensitivity" else DIAGNOSE_SETTINGS
     recorded = (pq.read_schema(path).metadata or {}).get(INPUTS_HASH)
-    if recorded is not None and recorded != inputs_hash(inputs_of(answer, manifest)).encode():
+    if recorded is not None and recorded != inputs_hash(inputs_of(answer, manifest, settings)).encode():
         raise LabsimError(f"{path}: written by another {kind} run (its inputs hash does not match this folder's "
                           f"answer and manifest.json); run `labsim {kind}` again to write this folder")
     return df

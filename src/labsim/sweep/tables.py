@@ -146,6 +146,8 @@ def point_table(store: Store, figures: list[str] | None = None) -> PointTable:
                 rec.update({f"{fig}.{k}": v for k, v in describe(x, is_share(fig)).items()})
             records.append(rec)
     done = None if store.finished() else len(list(store.parts.glob("p*.parquet")))
+    if "point" not in table:  # nothing stored yet (a sweep just started, its parts and log gone)
+        table = pd.DataFrame(columns=["point", "replication", *factors, *figures])
     runs = table[[c for c in ("point", "replication", *factors, "error", *figures) if c in table]]
     return PointTable(manifest.get("name", store.folder.name), factors, figures, pd.DataFrame(records),
                       done, int(manifest.get("chunks", 0)), runs.sort_values(["point", "replication"]),
