@@ -7,6 +7,7 @@ so that every figure a chart reads is there and plausible. Everything is seeded:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from labsim import PilotModel
+from labsim.design.diagnose import Diagnosis
 from labsim.design.evidence import AssurancePoint, SizeAtValue
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
@@ -92,9 +94,20 @@ def make_diagnose(out: Path, run: Path, seed: int = 4) -> Path:
          "coverage": (np.abs(est - effect) < 1.96 * se).mean(), "type_s": (reject & (est < 0)).mean(),
          "mean_estimate": est.mean(), "rollout_effect": effect, "participants_mean": 320.0}
     d.update({f"{k}_se": 0.01 for k in list(d)})
-    write_json(out / "diagnosis.json", d)
+    write_json(out / "diagnosis.json", diagnosis_fixture(**{k: float(v) for k, v in d.items()}).to_json())
     write_json(out / "manifest.json", _manifest_of(run))
     return out
+
+
+def diagnosis_fixture(**figures) -> Diagnosis:
+    """A diagnosis of 300 pilots of a 320-place voluntary pilot on baseline: the figures given, NaN for the
+    others (as a diagnosis writes a figure it cannot tell)."""
+    nan = float("nan")
+    fields = {f.name: nan for f in dataclasses.fields(Diagnosis) if f.type == "float"}
+    fields.update(scenario="baseline", referral_mode="voluntary", design="individual", test="hc2", horizon_weeks=26,
+                  alpha=0.05, seed=1, sims=300, sims_with_estimate=300, counterfactual_sims=50, target=320,
+                  overstatement=None, p_value_mc_se_max=None, smallest_p=0.0, seconds=1.0)
+    return Diagnosis(**{**fields, **figures})
 
 
 ALL_PRESETS = ("fixed_fee", "outcome_only", "hybrid", "differential", "fi_2017_ely", "uk_work_programme",

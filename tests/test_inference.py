@@ -233,11 +233,11 @@ def test_zero_help_type_i_of_each_design_test(design, offices):
         return
     out, pilots = diagnose(sc, sims=TYPE_I_PILOTS, counterfactual_sims=0, seed=33, workers=2)
     level = math.floor(0.05 / sp) * sp if sp > 0 else 0.05
-    rate, n = out["power"], out["sims_with_estimate"]
-    ratio = out["mean_se"] / out["sd_estimate"]
+    rate, n = out.power, out.sims_with_estimate
+    ratio = out.mean_se / out.sd_estimate
     cover = float(np.mean((pilots["ci_low"] <= 0) & (0 <= pilots["ci_high"])))
     print(f"{design} {offices}: type-I {rate:.3f} of {n} (level {level:.4f}), SE/SD {ratio:.2f}, coverage {cover:.3f}")
-    assert out["test"] == ("hc2" if design == "individual" else "randomisation")
+    assert out.test == ("hc2" if design == "individual" else "randomisation")
     assert abs(rate - level) <= 3 * math.sqrt(level * (1 - level) / n), (rate, level, n)
 
 

@@ -95,12 +95,13 @@ def test_run_verdict_says_filled_or_not_and_significant_or_not(lang):
 
 
 def test_diagnose_verdict_gives_the_power_and_the_next_step():
-    low = answers.diagnose_answer({"power": 0.03, "power_se": 0.017, "target": 600, "rmse": 0.01}, lang="en",
-                                  scenario="baseline", mode="voluntary")
+    from report_fixtures import diagnosis_fixture
+
+    low = answers.diagnose_answer(diagnosis_fixture(power=0.03, power_se=0.017, target=600, rmse=0.01), lang="en")
     assert low.verdict == ["A 600-place pilot (voluntary referral) would not give an answer: 3% power.",
                            "Find the size it needs with `labsim size baseline`."]
     assert dict(low.rows)["Root mean squared error"].startswith("1.0 percentage points")  # no plus sign
-    high = answers.diagnose_answer({"power": 0.85, "target": 600}, lang="en", scenario="b", mode="mandatory")
+    high = answers.diagnose_answer(diagnosis_fixture(power=0.85, target=600, referral_mode="mandatory"), lang="en")
     assert len(high.verdict) == 1 and "would give an answer: 85% power" in high.verdict[0]
 
 

@@ -392,7 +392,15 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
     answer, rows = diagnose(scenario, sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed,
                             workers=args.workers, progress=not args.json)
-    return _write_answer(args, "diagnosis", answer, rows, scenario, path, overrides, out, diagnosis_text)
+    from labsim.design.output import write_diagnosis_folder
+    from labsim.report.charts import write_charts_for
+
+    if not args.json:
+        print("drawing the charts ...", file=sys.stderr, flush=True)
+    write_diagnosis_folder(out, answer, rows, scenario, source=str(path), overrides=overrides, force=args.force,
+                           also=write_charts_for)
+    print(json.dumps(answer.to_json(), indent=2) if args.json else diagnosis_text(answer, out))
+    return 0
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -486,21 +494,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from labsim.report.answers import sensitivity_text
 
     print(json.dumps(as_json(answer), indent=2) if args.json else sensitivity_text(as_json(answer), out))
-    return 0
-
-
-def _write_answer(args, name, answer, rows, scenario, path, overrides, out, table) -> int:
-    """Write a diagnose/size folder (answer, replications, manifest, charts) and print the answer."""
-    from labsim.design.output import as_json, write_design_folder
-    from labsim.report.charts import write_charts_for
-
-    answer["scenario"] = scenario.name
-    answer.setdefault("referral_mode", scenario.referral.mode)
-    if not args.json:
-        print("drawing the charts ...", file=sys.stderr, flush=True)
-    write_design_folder(out, name, answer, rows, scenario, source=str(path), seed=args.seed,
-                        overrides=overrides, force=args.force, also=write_charts_for)
-    print(json.dumps(as_json(answer), indent=2) if args.json else table(as_json(answer), out))
     return 0
 
 

@@ -23,6 +23,7 @@ from labsim.results.output import manifest, staged_dir, write_json
 from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
 if TYPE_CHECKING:
+    from labsim.design.diagnose import Diagnosis
     from labsim.design.size_job import SizeRun
 
 
@@ -58,16 +59,16 @@ def _write_replications(folder: Path, rows: pd.DataFrame, answer_file: str) -> N
                    folder / "replications.parquet")
 
 
-def write_design_folder(
-    out_dir: Path, name: str, answer: dict[str, Any], rows: pd.DataFrame, scenario: Scenario, *,
-    source: str, seed: int, overrides: list[str], force: bool = False,
-    also: Callable[[Path], object] | None = None,
+def write_diagnosis_folder(
+    out_dir: Path, answer: Diagnosis, rows: pd.DataFrame, scenario: Scenario, *, source: str, overrides: list[str],
+    force: bool = False, also: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Write `<name>.json`, replications.parquet and manifest.json."""
+    """Write diagnosis.json (the typed answer, docs/formats.md), replications.parquet and manifest.json,
+    atomically."""
     with staged_dir(Path(out_dir), force) as tmp:
-        write_json(tmp / f"{name}.json", _clean(answer))
-        write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
-        _write_replications(tmp, rows, f"{name}.json")
+        write_json(tmp / "diagnosis.json", answer.to_json())
+        write_json(tmp / "manifest.json", manifest(scenario, source, answer.seed, scenario.weeks, overrides))
+        _write_replications(tmp, rows, "diagnosis.json")
         if also is not None:
             also(tmp)
     return Path(out_dir)

@@ -25,8 +25,10 @@ from labsim.results.summary import HORIZONS, flat_summary
 from labsim.sweep.tables import significant
 
 if TYPE_CHECKING:
-    from labsim.design.size import MinimumSize
+    from labsim.design.diagnose import Diagnosis
     from labsim.design.evidence import SizeAtValue
+    from labsim.design.rollout import Overstatement
+    from labsim.design.size import MinimumSize
     from labsim.design.size_job import SizeAnswer
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
@@ -188,51 +190,46 @@ def cost_row(rows: pd.DataFrame, lang: str) -> tuple[str, str] | None:
 # -- a diagnosis --------------------------------------------------------------------------------------
 
 
-def diagnose_answer(d: dict[str, Any], replications: pd.DataFrame | None = None, lang: str = "en",
-                    scenario: str | None = None, mode: str | None = None, target: int | None = None) -> Answer:
-    """Power and the next step first; then bias, precision and the costs over the simulated pilots
-    (`scenario`, `mode` and `target` where diagnosis.json does not hold them)."""
-    name = scenario or d.get("scenario") or "SCENARIO"
-    mode = mode or d.get("referral_mode")
-    power = d.get("power")
-    target = number(d.get("target") or target, lang) if d.get("target") or target else "?"
-    if _ok(power):
-        key = "v_diag_ok" if power >= ENOUGH_POWER else "v_diag_low"
-        verdict = [text(key, lang, target=target, mode=_mode(mode, lang), power=percent(power, lang))]
-        if power < ENOUGH_POWER:
-            verdict.append(text("v_diag_next", lang, scenario=name))
+def diagnose_answer(d: Diagnosis, replications: pd.DataFrame | None = None, lang: str = "en") -> Answer:
+    """Power and the next step first; then bias, precision and the costs over the simulated pilots."""
+    target = number(d.target, lang) if d.target else "?"
+    if _ok(d.power):
+        key = "v_diag_ok" if d.power >= ENOUGH_POWER else "v_diag_low"
+        verdict = [text(key, lang, target=target, mode=_mode(d.referral_mode, lang), power=percent(d.power, lang))]
+        if d.power < ENOUGH_POWER:
+            verdict.append(text("v_diag_next", lang, scenario=d.scenario))
     else:
         verdict = []
-    rows = [(text("n_power", lang), _pm_share(power, d.get("power_se"), lang))]
+    rows = [(text("n_power", lang), _pm_share(d.power, d.power_se, lang))]
     for key, figure in (("n_mean_estimate", "mean_estimate"), ("n_pilot_effect", "pilot_effect"),
-                       ("n_rollout", "rollout_effect"), ("n_bias", "bias_vs_rollout")):
-        if _ok(d.get(figure)):
-            rows.append((text(key, lang), _pm_pp(d[figure], d.get(f"{figure}_se"), lang)))
-    if _ok(d.get("rmse")):
-        rows.append((text("n_rmse", lang), _pm_pp(d["rmse"], d.get("rmse_se"), lang, sign=False)))
+                        ("n_rollout", "rollout_effect"), ("n_bias", "bias_vs_rollout")):
+        if _ok(getattr(d, figure)):
+            rows.append((text(key, lang), _pm_pp(getattr(d, figure), getattr(d, f"{figure}_se"), lang)))
+    if _ok(d.rmse):
+        rows.append((text("n_rmse", lang), _pm_pp(d.rmse, d.rmse_se, lang, sign=False)))
     for key, figure in (("n_coverage", "coverage"), ("n_type_s", "type_s")):
-        if _ok(d.get(figure)):
-            rows.append((text(key, lang), _pm_share(d[figure], d.get(f"{figure}_se"), lang)))
-    if _ok(d.get("exaggeration")):
-        rows.append((text("n_exaggeration", lang), text("n_exaggeration_v", lang, v=number(d["exaggeration"], lang, 1))))
-    if _ok(d.get("participants_mean")):
-        se = d.get("participants_mean_se")
-        v = number(d["participants_mean"], lang) + (f" ± {number(se, lang)}" if _ok(se) else "")
+        if _ok(getattr(d, figure)):
+            rows.append((text(key, lang), _pm_share(getattr(d, figure), getattr(d, f"{figure}_se"), lang)))
+    if _ok(d.exaggeration):
+        rows.append((text("n_exaggeration", lang), text("n_exaggeration_v", lang, v=number(d.exaggeration, lang, 1))))
+    if _ok(d.participants_mean):
+        se = d.participants_mean_se
+        v = number(d.participants_mean, lang) + (f" ± {number(se, lang)}" if _ok(se) else "")
         rows.append((text("n_participants_target", lang, target=target), v))
-    if _ok(d.get("take_up")):
-        rows.append((text("n_take_up", lang), _pm_share(d["take_up"], d.get("take_up_se"), lang)))
-    if _ok(d.get("providers_viable")):
-        rows.append((text("n_providers_viable", lang), _pm_share(d["providers_viable"], d.get("providers_viable_se"), lang, 0)))
-    if _ok(d.get("purchaser_paid")):
-        rows.append((text("n_paid", lang), number(d["purchaser_paid"], lang) + " EUR"))
-    if _ok(d.get("cost_per_extra_job")):
-        se = d.get("cost_per_extra_job_se")
-        rows.append((text("n_cost_job", lang), text("n_cost_job_se", lang, v=number(d["cost_per_extra_job"], lang),
-                                                    se=number(se, lang)) if _ok(se) else number(d["cost_per_extra_job"], lang)))
-    elif replications is not None:  # what diagnosis.json lacks, from the simulated pilots
+    if _ok(d.take_up):
+        rows.append((text("n_take_up", lang), _pm_share(d.take_up, d.take_up_se, lang)))
+    if _ok(d.providers_viable):
+        rows.append((text("n_providers_viable", lang), _pm_share(d.providers_viable, d.providers_viable_se, lang, 0)))
+    if _ok(d.purchaser_paid):
+        rows.append((text("n_paid", lang), number(d.purchaser_paid, lang) + " EUR"))
+    if _ok(d.cost_per_extra_job):
+        se = d.cost_per_extra_job_se
+        rows.append((text("n_cost_job", lang), text("n_cost_job_se", lang, v=number(d.cost_per_extra_job, lang),
+                                                    se=number(se, lang)) if _ok(se) else number(d.cost_per_extra_job, lang)))
+    elif replications is not None:  # no extra job to divide by: the volumes and costs over the simulated pilots
         shown = {label for label, _ in rows}
         rows += [r for r in replication_rows(replications, lang) if r[0] not in shown
-                 and not (r[0] == text("n_mean_participants", lang) and _ok(d.get("participants_mean")))]
+                 and not (r[0] == text("n_mean_participants", lang) and _ok(d.participants_mean))]
     rows += _uncertainty_rows(d, lang)
     return Answer(verdict + _overstatement_words(d, lang), rows)
 
@@ -433,25 +430,33 @@ def _pin_first(a: SizeAnswer, unit: str, lang: str) -> list[str]:
                  d_hi=number(round(ci[1]), lang) if ci[1] is not None else "–")]
 
 
-def _overstatement_words(a: SizeAnswer | dict[str, Any], lang: str) -> list[str]:
-    """When the overstatement's interval excludes 1, the verdict says it in words (a size answer, or a
-    diagnosis's dict)."""
+def _overstatement_words(a: SizeAnswer | Diagnosis, lang: str) -> list[str]:
+    """When the overstatement's interval excludes 1, the verdict says it in words."""
     o = _overstatement_of(a)
-    lo, hi = (o.get("ratio_ci") or [None, None])[:2]
-    if _ok(o.get("ratio")) and lo is not None and hi is not None and not lo <= 1 <= hi:
-        return [text("n_overstatement_words", lang, r=number(o["ratio"], lang, 1))]
+    if o is None:
+        return []
+    lo, hi = o.ratio_ci
+    if _ok(o.ratio) and lo is not None and hi is not None and not lo <= 1 <= hi:
+        return [text("n_overstatement_words", lang, r=number(o.ratio, lang, 1))]
     return []
 
 
-def _overstatement_of(a: SizeAnswer | dict[str, Any]) -> dict[str, Any]:
-    return a.get("overstatement") or {} if isinstance(a, dict) else a.rollout.overstatement.as_dict()
+def _overstatement_of(a: SizeAnswer | Diagnosis) -> Overstatement | None:
+    return a.rollout.overstatement if _is_size(a) else a.overstatement
 
 
-def _uncertainty_rows(a: SizeAnswer | dict[str, Any], lang: str) -> list[tuple[str, str]]:
+def _is_size(a: SizeAnswer | Diagnosis) -> bool:
+    from labsim.design.size_job import SizeAnswer  # here: its parts need scipy, which takes a second to import
+
+    return isinstance(a, SizeAnswer)
+
+
+def _uncertainty_rows(a: SizeAnswer | Diagnosis, lang: str) -> list[tuple[str, str]]:
     """Assurance and the pilot's overstatement of the roll-out effect (a size answer, or a diagnosis's
     overstatement)."""
     rows = []
-    if not isinstance(a, dict) and a.evidence is not None:
+    sized = _is_size(a)
+    if sized and a.evidence is not None:
         ev = a.evidence
         if ev.assurance_curve:
             rows.append((text("n_assurance", lang), ", ".join(
@@ -464,12 +469,12 @@ def _uncertainty_rows(a: SizeAnswer | dict[str, Any], lang: str) -> list[tuple[s
                 "n_minimum_size_v", lang, n=number(ev.size_for_assurance.as_size(), lang),
                 unit=_unit(a.question.by, lang), range=_interval(ev.size_for_assurance.ci(), lang))))
     o = _overstatement_of(a)
-    if o:  # "-" where the roll-out effect is too small to divide by
+    if o is not None:  # "-" where the roll-out effect is too small to divide by
         rows.append((text("n_overstatement", lang), text(
-            "n_overstatement_v", lang, ratio=number(o["ratio"], lang, 2), itt=_pp(o.get("itt"), lang),
-            rollout=_pp(o.get("rollout"), lang), n=o.get("worlds", "?"),
-            range=_interval(o.get("ratio_ci"), lang, lambda x: number(x, lang, 2)))))
-    if not isinstance(a, dict) and a.rollout.size.size is not None:
+            "n_overstatement_v", lang, ratio=number(o.ratio, lang, 2), itt=_pp(o.itt, lang),
+            rollout=_pp(o.rollout, lang), n=o.worlds,
+            range=_interval(o.ratio_ci, lang, lambda x: number(x, lang, 2)))))
+    if sized and a.rollout.size.size is not None:
         rows.append((text("n_rollout_size", lang), text(
             "n_minimum_size_v", lang, n=number(a.rollout.size.size, lang), unit=_unit(a.question.by, lang),
             range=_interval(a.rollout.size.size_ci, lang)) + _beyond_places(a, a.rollout.size.size, lang)))
@@ -632,10 +637,10 @@ def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path, primary:
     return as_text(head, run_answer(summary, primary=primary), f"Written to {out}/")
 
 
-def diagnosis_text(d: dict[str, Any], out: Path) -> str:
+def diagnosis_text(d: Diagnosis, out: Path) -> str:
     """What `labsim diagnose` prints."""
-    head = (f"{d.get('scenario', '')}: {d['sims']} simulated pilots ({d['counterfactual_sims']} with no-pilot "
-            f"and roll-out worlds), design {d['design']}, employment {d['horizon_weeks']} weeks after assignment")
+    head = (f"{d.scenario}: {d.sims} simulated pilots ({d.counterfactual_sims} with no-pilot "
+            f"and roll-out worlds), design {d.design}, employment {d.horizon_weeks} weeks after assignment")
     return as_text(head, diagnose_answer(d), f"Written to {out}/")
 
 

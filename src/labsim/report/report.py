@@ -109,9 +109,7 @@ def answer_of(saved: Saved, lang: str) -> Answer:
     if saved.kind == "size":
         return answers.size_answer(t["size"], lang)
     if saved.kind == "diagnose":
-        referral = saved.scenario.get("referral") or {}
-        return answers.diagnose_answer(t["diagnosis"], t["replications"], lang, saved.scenario_name,
-                                       referral.get("mode"), referral.get("target_participants"))
+        return answers.diagnose_answer(t["diagnosis"], t["replications"], lang)
     if saved.kind == "sensitivity":
         return answers.sensitivity_answer(t["sensitivity"], lang)
     if saved.kind == "run":

@@ -99,8 +99,11 @@ def load(folder: Path) -> Saved:
         tables["curve"] = _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"])
         tables["replications"] = _own_replications(folder, "size", raw, manifest)
     elif kind == "diagnose":
-        tables["diagnosis"] = _json(folder / "diagnosis.json", ["power"])
-        tables["replications"] = _own_replications(folder, "diagnose", tables["diagnosis"], manifest)
+        from labsim.design.diagnose import Diagnosis
+
+        raw = _json(folder / "diagnosis.json")
+        tables["diagnosis"] = Diagnosis.from_json(raw, str(folder / "diagnosis.json"))
+        tables["replications"] = _own_replications(folder, "diagnose", raw, manifest)
     elif kind == "sensitivity":
         tables["sensitivity"] = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
     else:
