@@ -23,7 +23,7 @@ from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
 from labsim.design.size_job import Accounts, Evidence, Question, SizeAnswer
 from labsim.results.output import write_json, write_run
-from labsim.results.summary import flat_summary, results_of
+from labsim.results.summary import RunSummary, results_of
 
 from conftest import small_scenario
 
@@ -99,6 +99,14 @@ def make_diagnose(out: Path, run: Path, seed: int = 4) -> Path:
     return out
 
 
+def summary_fixture(**parts) -> RunSummary:
+    """A real small run's summary (the golden run of tests/golden/run.json) with the parts given replaced."""
+    from labsim.results.summary import SCHEMA
+
+    stored = json.loads((Path(__file__).parent / "golden" / "run.json").read_text(encoding="utf-8"))["answer"]
+    return replace(RunSummary.from_json({**stored, "schema": SCHEMA}), **parts)
+
+
 def diagnosis_fixture(**figures) -> Diagnosis:
     """A diagnosis of 300 pilots of a 320-place voluntary pilot on baseline: the figures given, NaN for the
     others (as a diagnosis writes a figure it cannot tell)."""
@@ -124,7 +132,7 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
     market.congestion) or 'referral' (referral.mode); rows are the run's flat summary, varied plausibly."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True)
-    base = flat_summary(json.loads((run / "summary.json").read_text()))
+    base = RunSummary.from_json(json.loads((run / "summary.json").read_text())).flat()
     if kind == "payment":
         points = [{"payment.preset": p} for p in PRESET_SHAPES]
     elif kind == "saturation":

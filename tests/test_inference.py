@@ -187,7 +187,7 @@ def test_one_office_pilot_gets_the_same_se_and_p_value_in_every_output():
     report's power of a variant: the same estimate, SE, p-value and verdict everywhere."""
     from labsim.design.replicate import Job, simulate
     from labsim.report.answers import run_significant, significant_share
-    from labsim.results.summary import flat_summary, results_of
+    from labsim.results.summary import results_of
     from labsim.sweep.runner import Task
     from labsim.sweep.tables import with_significance
     from labsim.world.model import PilotModel
@@ -196,12 +196,12 @@ def test_one_office_pilot_gets_the_same_se_and_p_value_in_every_output():
     seed = np.random.SeedSequence(13)
     m = PilotModel(sc, rng=seed)
     m.run_for(sc.weeks)
-    s = results_of(m).summary["employment_rate"]["26w"]
+    s = results_of(m).summary.employment_rate["26w"]
     rec = simulate(Task((0,), Job(sc, "pilot", 26)), seed)
-    assert s["test"] == rec["test"] == "randomisation" and s["clusters"] == rec["clusters"] == 8
+    assert s.test == rec["test"] == "randomisation" and s.clusters == rec["clusters"] == 8
     for key in ("difference", "se", "p_value", "ci_low", "ci_high"):
-        assert s[key] == pytest.approx(rec["estimate" if key == "difference" else key], abs=1e-6), key
-    row = pd.DataFrame([flat_summary(results_of(m).summary)])
+        assert getattr(s, key) == pytest.approx(rec["estimate" if key == "difference" else key], abs=1e-6), key
+    row = pd.DataFrame([results_of(m).summary.flat()])
     sig = with_significance(row)["employment_rate.26w.significant"].iloc[0]
     assert sig == float(rec["reject"]) == float(run_significant(s)) == significant_share(row, 26)
 

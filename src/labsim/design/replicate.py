@@ -93,7 +93,7 @@ def cohort_totals(result: RunResult, horizon: int, arm: str | None = None, weeks
     y = ind[f"employed_{horizon}w"]
     seen = y.notna().to_numpy()
     week = ind["assigned_week"].to_numpy()[seen]
-    n = (result.summary["weeks"] if weeks is None else weeks) + 1
+    n = (result.summary.weeks if weeks is None else weeks) + 1
     return {
         "cohort_employed": np.bincount(week, weights=y.to_numpy(float)[seen], minlength=n).tolist(),
         "cohort_n": np.bincount(week, minlength=n).tolist(),

@@ -21,11 +21,12 @@ from labsim.report import comparisons
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
-from labsim.results.summary import HORIZONS, flat_summary
+from labsim.results.summary import HORIZONS
 from labsim.sweep.tables import significant
 
 if TYPE_CHECKING:
     from labsim.design.diagnose import Diagnosis
+    from labsim.results.summary import Effect, RunSummary
     from labsim.design.evidence import SizeAtValue
     from labsim.design.rollout import Overstatement
     from labsim.design.size import MinimumSize
@@ -88,12 +89,12 @@ def _unit(by: str | None, lang: str) -> str:
 # -- one run ------------------------------------------------------------------------------------------
 
 
-def effect_at(summary: dict[str, Any], primary: int = 26) -> tuple[int, dict[str, Any]] | None:
+def effect_at(summary: RunSummary, primary: int = 26) -> tuple[int, Effect] | None:
     """The horizon a run's verdict is read at: the scenario's primary horizon if observed, else the
     nearest observed one (26, 13, 52 weeks in that order)."""
     for h in (primary, *(h for h in (26, 13, 52) if h != primary)):
-        e = summary.get("employment_rate", {}).get(f"{h}w")
-        if e and _ok(e.get("difference")) and _ok(e.get("se")):
+        e = summary.effect_at(h)
+        if e is not None and _ok(e.difference) and _ok(e.se):
             return h, e
     return None
 
@@ -108,33 +109,26 @@ def holm(p_values: dict[int, float]) -> dict[int, float]:
     return out
 
 
-def run_significant(e: dict[str, Any]) -> bool:
-    """Whether a run's effect is significant at 5 % by the test its summary reports (the design's);
-    a summary from before it named its test: |difference| > 1.96 SE."""
-    if "test" in e:
-        return _ok(e.get("p_value")) and e["p_value"] < 0.05
-    return abs(e["difference"]) > Z95 * e["se"]
+def run_significant(e: Effect) -> bool:
+    """Whether a run's effect is significant at 5 % by the test its summary reports (the design's)."""
+    return _ok(e.p_value) and e.p_value < 0.05
 
 
-def _effect_range(e: dict[str, Any], lang: str) -> str:
+def _effect_range(e: Effect, lang: str) -> str:
     """The 95 % interval of a run's effect as its summary gives it (the design's test inverted; an end the
-    test cannot reach is shown as infinite), or +-1.96 SE for a summary from before it named its test."""
-    d = e["difference"]
-    if "test" not in e:
-        lo, hi = d - Z95 * e["se"], d + Z95 * e["se"]
-        return span(_pp(lo, lang, sign=False), _pp(hi, lang, sign=False))
-    lo = _pp(e["ci_low"], lang, sign=False) if _ok(e.get("ci_low")) else "-\u221e"
-    hi = _pp(e["ci_high"], lang, sign=False) if _ok(e.get("ci_high")) else "\u221e"
+    test cannot reach is shown as infinite)."""
+    lo = _pp(e.ci_low, lang, sign=False) if _ok(e.ci_low) else "-\u221e"
+    hi = _pp(e.ci_high, lang, sign=False) if _ok(e.ci_high) else "\u221e"
     return span(lo, hi)
 
 
-def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> Answer:
+def run_answer(summary: RunSummary, lang: str = "en", primary: int = 26) -> Answer:
     """Filled or not, significant or not at the primary horizon; then volume, take-up, effects by arm
     (the others marked secondary, with Holm-adjusted p-values), costs."""
-    p = summary["participants"]
-    reached, target = number(p["reached"], lang), number(p["target"], lang)
-    verdict = [text("v_run_filled", lang, reached=reached, target=target, week=p["week_target_reached"])
-               if p.get("week_target_reached") is not None
+    p = summary.participants
+    reached, target = number(p.reached, lang), number(p.target, lang)
+    verdict = [text("v_run_filled", lang, reached=reached, target=target, week=p.week_target_reached)
+               if p.week_target_reached is not None
                else text("v_run_not_filled", lang, reached=reached, target=target)]
     found = effect_at(summary, primary)
     if found is None:
@@ -142,34 +136,31 @@ def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> 
     else:
         h, e = found
         key = "v_run_significant" if run_significant(e) else "v_run_not_significant"
-        verdict.append(text(key, lang, h=h, d=_pp(e["difference"], lang), range=_effect_range(e, lang)))
-        if e.get("test") == "randomisation" and e.get("ci_low") is None and e.get("ci_high") is None:
-            verdict.append(text("v_run_cannot_reject", lang, clusters=e.get("clusters")))
+        verdict.append(text(key, lang, h=h, d=_pp(e.difference, lang), range=_effect_range(e, lang)))
+        if e.test == "randomisation" and e.ci_low is None and e.ci_high is None:
+            verdict.append(text("v_run_cannot_reject", lang, clusters=e.clusters))
     rows = [(text("n_participants", lang), text("n_participants_v", lang, reached=reached, target=target,
-                                                 share=percent(p["share_of_target"], lang)))]
-    rows.append((text("n_take_up", lang), percent(summary.get("take_up_rate"), lang, 1)))
-    a = summary.get("assigned", {})
-    if a:
-        rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.get("pilot"), lang),
-                                                     control=number(a.get("control"), lang))))
+                                                 share=percent(p.share_of_target, lang)))]
+    rows.append((text("n_take_up", lang), percent(summary.take_up_rate, lang, 1)))
+    a = summary.assigned
+    rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.pilot, lang),
+                                                 control=number(a.control, lang))))
     from scipy.stats import norm  # here: scipy.stats takes a second to import
 
-    shown = {h: summary["employment_rate"].get(f"{h}w", {}) for h in HORIZONS}
-    shown = {h: e for h, e in shown.items() if _ok(e.get("difference")) and _ok(e.get("se")) and e["se"] > 0}
-    # the design's own p-values where the summary names its test, else the normal test of a summary before it
-    adjusted = holm({h: float(e["p_value"]) if "test" in e and _ok(e.get("p_value"))
-                     else float(2 * norm.sf(abs(e["difference"] / e["se"]))) for h, e in shown.items()})
+    shown = {h: summary.effect_at(h) for h in HORIZONS}
+    shown = {h: e for h, e in shown.items() if e is not None and _ok(e.difference) and _ok(e.se) and e.se > 0}
+    # the design's own p-values (the normal test's where the design's gives none)
+    adjusted = holm({h: float(e.p_value) if _ok(e.p_value) else float(2 * norm.sf(abs(e.difference / e.se)))
+                     for h, e in shown.items()})
     judged = found[0] if found else primary
     for h, e in shown.items():
         role = text("n_primary", lang) if h == judged else text("n_secondary", lang, p=number(adjusted[h], lang, 3))
         rows.append((text("n_effect", lang, h=h), text(
-            "n_effect_arms_v", lang, d=_pp(e["difference"], lang), range=_effect_range(e, lang),
-            pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1)) + f" ({role})"))
-    paid = summary.get("purchaser_paid_eur", {}).get("total")
-    if paid is not None:
-        rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang),
-                                                per=number(summary.get("cost_per_participant_eur"), lang))))
-    cost = cost_row(pd.DataFrame([flat_summary(summary)]), lang)
+            "n_effect_arms_v", lang, d=_pp(e.difference, lang), range=_effect_range(e, lang),
+            pilot=percent(e.pilot, lang, 1), control=percent(e.control, lang, 1)) + f" ({role})"))
+    rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(summary.purchaser_paid_eur["total"], lang),
+                                            per=number(summary.cost_per_participant_eur, lang))))
+    cost = cost_row(pd.DataFrame([summary.flat()]), lang)
     if cost:
         rows.append(cost)
     return Answer(verdict, rows)
@@ -630,10 +621,10 @@ def as_text(head: str, answer: Answer, tail: str = "") -> str:
     return "\n".join([*lines, tail] if tail else lines)
 
 
-def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path, primary: int = 26) -> str:
+def run_text(summary: RunSummary, path: Path, seed: int, out: Path, primary: int = 26) -> str:
     """What `labsim run` prints, judged at the scenario's `primary` horizon."""
-    head = (f"{summary['scenario']} ({path}), seed {seed}, {summary['weeks']} weeks; "
-            f"{summary['referral_mode']} referral")
+    head = (f"{summary.scenario} ({path}), seed {seed}, {summary.weeks} weeks; "
+            f"{summary.referral_mode} referral")
     return as_text(head, run_answer(summary, primary=primary), f"Written to {out}/")
 
 

@@ -90,13 +90,14 @@ def read_answer(kind: type, data: Any, schema: str, source: str, command: str,
 
 def json_schema(kind: type, schema: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of an answer file: the dataclass `kind`'s fields, every one required
-    unless it has a default, `schema` fixed to the format's name; `extra` adds properties written beside
-    the fields (e.g. size.json's `headline`)."""
+    unless it has a default, `schema` fixed to the format's name; `extra` adds fields written beside the
+    dataclass's own, by name and type (e.g. size.json's `headline`)."""
     defs: dict[str, Any] = {}
     body = _object(kind, defs)
-    body["properties"] = {"schema": {"const": schema}, **body["properties"], **(extra or {})}
-    body["required"] = ["schema", *body["required"], *(extra or {})]
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"https://labsim/{schema}",
+    added = {name: _schema_of(t, defs) for name, t in (extra or {}).items()}
+    body["properties"] = {"schema": {"const": schema}, **body["properties"], **added}
+    body["required"] = ["schema", *body["required"], *added]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": schema,
             "title": kind.__name__, "description": _first_line(kind), **body, "$defs": defs}
 
 
