@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
-from labsim.design.replicate import Job, run_until_complete, simulate
+from labsim.design.replicate import PilotJob, run_until_complete, simulate
 from labsim.design.size import TypeICheck, type_i_error
 from labsim.design.worlds import zero_help
 from labsim.results.estimate import itt
@@ -71,14 +71,14 @@ def fresh_world(task: Task, seed: np.random.SeedSequence) -> tuple[float, float,
     until the 26-week outcome is complete (the same figure as the full run's, design/replicate.py)."""
     scenario = task.payload
     model = PilotModel(scenario, rng=task.key[0])
-    run_until_complete(model, Job(scenario, figures=("employment",)))
+    run_until_complete(model, PilotJob(scenario, figures=("employment",)))
     d = results_of(model).summary["employment_rate"]["26w"]
     return d["difference"], d["se"], d["p_value"]
 
 
 def diagnosed_pilot(task: Task, seed: np.random.SeedSequence) -> tuple[float, float, float]:
     """Replication r of `labsim diagnose --seed S` (the same world and pilot), its 26-week figures."""
-    rec = simulate(Task(task.key, Job(task.payload, figures=("employment",))), seed)
+    rec = simulate(Task(task.key, PilotJob(task.payload, figures=("employment",))), seed)
     return rec["estimate"], rec["se"], rec["p_value"]
 
 

@@ -17,7 +17,7 @@ from labsim.config.errors import LabsimError
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
 from labsim.results.estimate import icc_oneway
 from labsim.design.diagnose import diagnose
-from labsim.design.size import SizeSearch
+from labsim.design.size import SearchSettings
 from labsim.design.size_job import SizeRequest, run_size
 from labsim.design.worlds import at_size, no_pilot, roll_out, zero_help
 
@@ -111,9 +111,9 @@ def test_results_do_not_depend_on_the_number_of_workers():
 
 def test_impossible_targets_get_an_answer():
     with pytest.raises(LabsimError, match="power"):
-        SizeSearch(power=1.0).check()
+        SearchSettings(power=1.0).check()
     sc = zero_help(small_scenario("referral.mode=mandatory"))
-    s = SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)
+    s = SearchSettings(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)
     answer = run_size(sc, SizeRequest(s)).answer
     assert answer.status == "not_reachable" and answer.minimum_size is None
     assert answer.sims_total <= 40 + 2 * 10 and answer.message  # the search, and the roll-out worlds
@@ -295,7 +295,7 @@ def test_analytic_size_carries_the_range_of_the_reference_effect():
     spans a range (larger effect, smaller pilot), open above when the effect may be zero."""
     from labsim.design.size import reference
 
-    sc, s = small_scenario(), SizeSearch()
+    sc, s = small_scenario(), SearchSettings()
     rng = np.random.default_rng(1)
 
     def rows(effect_mean: float) -> list[dict]:
@@ -326,7 +326,7 @@ def test_office_designs_size_the_formula_with_the_design_effect_they_measure():
         _, rows = diagnose(sc, sims=6, counterfactual_sims=0, workers=2, seed=5)
         pilots = rows.loc[rows["kind"] == "pilot"]
         assert pilots["icc"].notna().all()
-        return reference(pilots.to_dict("records"), sc, SizeSearch(), 600)
+        return reference(pilots.to_dict("records"), sc, SearchSettings(), 600)
 
     differing, alike = ref(1.0), ref(0.0)
     m = (differing.n_pilot + differing.n_control) / 6

@@ -185,7 +185,7 @@ def test_one_office_pilot_gets_the_same_se_and_p_value_in_every_output():
     """One office-design pilot (8 offices), read by the run's summary (summary.json and the headline),
     a replication of diagnose / size / sensitivity (`design.replicate.simulate`), a sweep's table and the
     report's power of a variant: the same estimate, SE, p-value and verdict everywhere."""
-    from labsim.design.replicate import Job, simulate
+    from labsim.design.replicate import PilotJob, simulate
     from labsim.report.answers import run_significant, significant_share
     from labsim.results.summary import results_of
     from labsim.sweep.runner import Task
@@ -197,7 +197,7 @@ def test_one_office_pilot_gets_the_same_se_and_p_value_in_every_output():
     m = PilotModel(sc, rng=seed)
     m.run_for(sc.weeks)
     s = results_of(m).summary.employment_rate["26w"]
-    rec = simulate(Task((0,), Job(sc, "pilot", 26)), seed)
+    rec = simulate(Task((0,), PilotJob(sc, "pilot", 26)), seed)
     assert s.test == rec["test"] == "randomisation" and s.clusters == rec["clusters"] == 8
     for key in ("difference", "se", "p_value", "ci_low", "ci_high"):
         assert getattr(s, key) == pytest.approx(rec["estimate" if key == "difference" else key], abs=1e-6), key

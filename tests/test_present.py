@@ -292,9 +292,9 @@ def _square(task, seed):
 
 
 def test_one_progress_bar_counts_across_several_batches():
-    from labsim.sweep.runner import Progress, Task, run_tasks
+    from labsim.sweep.runner import ProgressBar, Task, run_tasks
 
-    bar = Progress(10, "size", enabled=False)
+    bar = ProgressBar(10, "size", enabled=False)
     for start in (0, 4):
         got = [r for _, r in run_tasks(_square, [Task((k,), None) for k in range(start, start + 4)], root_seed=1,
                                        progress=bar)]

@@ -155,7 +155,7 @@ def parameters_from(scenario: dict[str, Any], specs: list[str], source: str,
 
 
 @dataclass(frozen=True)
-class Job:
+class CalibrationJob:
     scenario: Scenario
     candidate: int
 
@@ -165,7 +165,7 @@ def simulate_moments(task: Task, seed: np.random.SeedSequence) -> dict[str, floa
     from labsim.results.summary import results_of
     from labsim.world.model import PilotModel
 
-    job: Job = task.payload
+    job: CalibrationJob = task.payload
     model = PilotModel(job.scenario, rng=seed)
     model.run_for(job.scenario.weeks)
     return moments_of(results_of(model).summary)
@@ -236,7 +236,7 @@ class Evaluator:
 
     def _run(self, todo: list[tuple[float, ...]], missing: dict[tuple[int, int], Chunk]) -> None:
         r = self.plan.replications
-        tasks = [Task((v, k), Job(self.plan.scenario_at(np.array(todo[i]), v), i))
+        tasks = [Task((v, k), CalibrationJob(self.plan.scenario_at(np.array(todo[i]), v), i))
                  for (i, v) in missing for k in range(r)]
         got: dict[tuple[int, int], dict[int, dict[str, float]]] = {key: {} for key in missing}
         for task, result in run_tasks(simulate_moments, tasks, root_seed=self.plan.seed, pool=self.pool,
@@ -287,7 +287,7 @@ class Calibration:
     seconds: float
     history: list[dict[str, Any]]
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"targets": self.targets, "parameters": self.parameters, "objective": self.objective,
                 "candidates": self.candidates, "runs": self.runs, "seconds": round(self.seconds, 1)}
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import Scenario
-from labsim.design.replicate import Job, cohort_mean, simulate
+from labsim.design.replicate import PilotJob, cohort_mean, simulate
 from labsim.design.rollout import Overstatement, overstatement
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.results.answer_file import plain, read_answer
@@ -235,9 +235,9 @@ def diagnose(
     `counterfactual_sims`, default min(sims, 50)); return the diagnosis and one row per pilot."""
     k = min(sims, 50) if counterfactual_sims is None else min(counterfactual_sims, sims)
     variants = {"pilot": scenario, "none": no_pilot(scenario), "rollout": roll_out(scenario)}
-    tasks = [Task((rep,), Job(variants["pilot"], "pilot", horizon, alpha)) for rep in range(sims)]
+    tasks = [Task((rep,), PilotJob(variants["pilot"], "pilot", horizon, alpha)) for rep in range(sims)]
     # the counterfactual worlds give employment at the horizon only, so they stop once it is complete
-    tasks += [Task((rep,), Job(variants[kind], kind, horizon, alpha, figures=("employment",)))
+    tasks += [Task((rep,), PilotJob(variants[kind], kind, horizon, alpha, figures=("employment",)))
               for rep in range(k) for kind in ("none", "rollout")]
     started = time.perf_counter()
     records: dict[str, dict[int, dict]] = {"pilot": {}, "none": {}, "rollout": {}}

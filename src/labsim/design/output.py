@@ -19,25 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labsim.config.scenario import Scenario
+from labsim.results.answer_file import plain
 from labsim.results.output import manifest, staged_dir, write_json
 from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
 if TYPE_CHECKING:
     from labsim.design.diagnose import Diagnosis
     from labsim.design.size_job import SizeRun
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 #: A diagnosis's settings in diagnosis.json (a size answer's are its `question`).
@@ -91,17 +79,13 @@ def write_size_folder(
     return Path(out_dir)
 
 
-def as_json(answer: dict[str, Any]) -> dict[str, Any]:
-    return _clean(answer)
-
-
 def write_sensitivity_folder(
     out_dir: Path, answer: dict[str, Any], scenario: Scenario, *, source: str, seed: int, overrides: list[str],
     force: bool = False, also: Callable[[Path], object] | None = None,
 ) -> Path:
     """Write sensitivity.json, points.csv (every point simulated) and manifest.json, atomically."""
     with staged_dir(Path(out_dir), force) as tmp:
-        write_json(tmp / "sensitivity.json", _clean(answer))
+        write_json(tmp / "sensitivity.json", plain(answer))
         pd.DataFrame(answer["points"]).to_csv(tmp / "points.csv", index=False)
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
         if also is not None:

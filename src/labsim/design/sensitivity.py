@@ -39,7 +39,7 @@ from labsim.config.errors import LabsimError
 from labsim.results.inference import TEST_OF
 from labsim.config.scenario import Scenario, set_field
 from labsim.design.evidence import Range
-from labsim.design.replicate import Job, simulate
+from labsim.design.replicate import PilotJob, simulate
 from labsim.design.worlds import at_size, size_of
 from labsim.sweep.runner import Task, executor, run_tasks
 
@@ -179,7 +179,7 @@ def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> Sensitiv
     size = s.at_size or size_of(scenario, s.by)
     base = at_size(scenario, s.by, size)
     x = design_points(ranges, s)
-    jobs = [Job(scenario_at(base, dict(zip([r.path for r in ranges], row))), "pilot", s.horizon, s.alpha, size)
+    jobs = [PilotJob(scenario_at(base, dict(zip([r.path for r in ranges], row))), "pilot", s.horizon, s.alpha, size)
             for row in x]
     recs: list[dict[str, Any]] = []
     n, params, boot = 0, [], None

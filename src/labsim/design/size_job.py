@@ -31,7 +31,7 @@ from labsim.config.scenario import Design, Scenario, parse_scenario
 from labsim.design.evidence import AssurancePoint, Influence, Range, SizeAtValue, assess_evidence
 from labsim.design.rollout import ESTIMANDS, Rollout, rollout_part
 from labsim.design.size import (
-    AnalyticSize, CentralSearch, MinimumSize, PowerPoint, Reference, Simulate, SizeSearch, TypeICheck, Unreachable,
+    AnalyticSize, CentralSearch, MinimumSize, PowerPoint, Reference, Simulate, SearchSettings, TypeICheck, Unreachable,
     most_pilots, pool_simulator, search_bar, search_size, size_bounds, stderr_lines,
 )
 from labsim.design.worlds import at_size, size_of
@@ -49,7 +49,7 @@ class SizeRequest:
     the target power) and the estimand the headline sizes for (`itt`, the pilot's own estimate, or
     `rollout`, the effect a full roll-out would have)."""
 
-    search: SizeSearch
+    search: SearchSettings
     ranges: tuple[Range, ...] = ()
     assurance: float | None = None
     estimand: str = "itt"
