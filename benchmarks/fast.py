@@ -40,14 +40,14 @@ def bench_pilot(path: Path = GROWTH, reps: int = 6, quick: bool = False) -> dict
     The three are interleaved per replication so that they meet the same moments of a shared machine."""
     from labsim.config.scenario import load_scenario
     from labsim.design import world_cache
-    from labsim.design.replicate import Job, simulate
+    from labsim.design.replicate import PilotJob, simulate
     from labsim.design.worlds import at_size
     from labsim.sweep.runner import Task, seed_for
 
     extra = ["area.job_seekers=6000", "area.burn_in_weeks=8"] if quick else []
     sc = at_size(load_scenario(path, extra), "participants", 500 if quick else 5000)
-    kinds = {"full": Job(sc), "early": Job(sc, figures=("employment",)),
-             "early_forked": Job(sc, figures=("employment",))}
+    kinds = {"full": PilotJob(sc), "early": PilotJob(sc, figures=("employment",)),
+             "early_forked": PilotJob(sc, figures=("employment",))}
     seconds: dict[str, list[float]] = {k: [] for k in kinds}
     weeks: dict[str, int] = {}
     for rep in range(reps):
@@ -119,11 +119,11 @@ def bench_dask(workers=(1, 2, 4), reps: int = 160, path: Path = BASELINE) -> lis
     tens of milliseconds each, where the scheduler's cost per task shows), sent in chunks (the default)
     and one task at a time. The cluster starts and warms before the clock."""
     from labsim.config.scenario import load_scenario
-    from labsim.design.replicate import Job, simulate
+    from labsim.design.replicate import PilotJob, simulate
     from labsim.sweep.runner import Task, chunk_size, executor, run_tasks
 
     extra = ["area.job_seekers=1000", "area.burn_in_weeks=4", "weeks=30"]
-    job = Job(load_scenario(path, extra), figures=("employment",))
+    job = PilotJob(load_scenario(path, extra), figures=("employment",))
     rows = []
     for w in workers:
         with executor("dask", w) as pool:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
-from labsim.design.replicate import Job, run_until_complete, simulate
+from labsim.design.replicate import PilotJob, run_until_complete, simulate
 from labsim.design.size import TypeICheck, type_i_error
 from labsim.design.worlds import zero_help
 from labsim.results.estimate import itt
@@ -56,8 +56,8 @@ def one_pilot(task: Task, seed: np.random.SeedSequence) -> dict:
     ind = res.individuals
     y = "employed_26w"
     row = {"world": w, "pilot": task.key[1]}
-    d = res.summary["employment_rate"]["26w"]
-    row["estimate"], row["se_summary"] = d["difference"], d["se"]
+    d = res.summary.effect_at(26)
+    row["estimate"], row["se_summary"] = d.difference, d.se
     row["se_week"] = itt(ind, y, cluster="assigned_week").se
     with np.errstate(invalid="ignore"):  # two offices: the cluster-robust variance can be degenerate
         row["se_office"] = itt(ind, y, cluster="office").se
@@ -71,14 +71,14 @@ def fresh_world(task: Task, seed: np.random.SeedSequence) -> tuple[float, float,
     until the 26-week outcome is complete (the same figure as the full run's, design/replicate.py)."""
     scenario = task.payload
     model = PilotModel(scenario, rng=task.key[0])
-    run_until_complete(model, Job(scenario, figures=("employment",)))
-    d = results_of(model).summary["employment_rate"]["26w"]
-    return d["difference"], d["se"], d["p_value"]
+    run_until_complete(model, PilotJob(scenario, figures=("employment",)))
+    d = results_of(model).summary.effect_at(26)
+    return d.difference, d.se, d.p_value
 
 
 def diagnosed_pilot(task: Task, seed: np.random.SeedSequence) -> tuple[float, float, float]:
     """Replication r of `labsim diagnose --seed S` (the same world and pilot), its 26-week figures."""
-    rec = simulate(Task(task.key, Job(task.payload, figures=("employment",))), seed)
+    rec = simulate(Task(task.key, PilotJob(task.payload, figures=("employment",))), seed)
     return rec["estimate"], rec["se"], rec["p_value"]
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import stats
 
 from labsim.config.scenario import apply_overrides, parse_scenario, read_scenario_dict
-from labsim.design.replicate import SEARCH_FIGURES, Job, run_job
+from labsim.design.replicate import SEARCH_FIGURES, PilotJob, run_job
 from labsim.design.worlds import zero_help
 from labsim.results.inference import TEST_OF, design_effect, saturation_spillover, smallest_p
 from labsim.results.pilot import analysis_frame
@@ -38,7 +38,7 @@ def scenario_of(args) -> object:
 
 def one(job_args):
     scenario, rep, seed, tests = job_args
-    model = run_job(Job(scenario, "pilot", HORIZON, figures=SEARCH_FIGURES), np.random.SeedSequence(seed, spawn_key=(rep,)))
+    model = run_job(PilotJob(scenario, "pilot", HORIZON, figures=SEARCH_FIGURES), np.random.SeedSequence(seed, spawn_key=(rep,)))
     result = replication_result(model.record())
     frame = analysis_frame(result, HORIZON)
     out = {}

@@ -7,6 +7,7 @@ so that every figure a chart reads is there and plausible. Everything is seeded:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -16,12 +17,13 @@ import pandas as pd
 from scipy.stats import norm
 
 from labsim import PilotModel
+from labsim.design.diagnose import Diagnosis
 from labsim.design.evidence import AssurancePoint, SizeAtValue
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
 from labsim.design.size_job import Accounts, Evidence, Question, SizeAnswer
 from labsim.results.output import write_json, write_run
-from labsim.results.summary import flat_summary, results_of
+from labsim.results.summary import RunSummary, results_of
 
 from conftest import small_scenario
 
@@ -92,9 +94,28 @@ def make_diagnose(out: Path, run: Path, seed: int = 4) -> Path:
          "coverage": (np.abs(est - effect) < 1.96 * se).mean(), "type_s": (reject & (est < 0)).mean(),
          "mean_estimate": est.mean(), "rollout_effect": effect, "participants_mean": 320.0}
     d.update({f"{k}_se": 0.01 for k in list(d)})
-    write_json(out / "diagnosis.json", d)
+    write_json(out / "diagnosis.json", diagnosis_fixture(**{k: float(v) for k, v in d.items()}).to_json())
     write_json(out / "manifest.json", _manifest_of(run))
     return out
+
+
+def summary_fixture(**parts) -> RunSummary:
+    """A real small run's summary (the golden run of tests/golden/run.json) with the parts given replaced."""
+    from labsim.results.summary import SCHEMA
+
+    stored = json.loads((Path(__file__).parent / "golden" / "run.json").read_text(encoding="utf-8"))["answer"]
+    return replace(RunSummary.from_json({**stored, "schema": SCHEMA}), **parts)
+
+
+def diagnosis_fixture(**figures) -> Diagnosis:
+    """A diagnosis of 300 pilots of a 320-place voluntary pilot on baseline: the figures given, NaN for the
+    others (as a diagnosis writes a figure it cannot tell)."""
+    nan = float("nan")
+    fields = {f.name: nan for f in dataclasses.fields(Diagnosis) if f.type == "float"}
+    fields.update(scenario="baseline", referral_mode="voluntary", design="individual", test="hc2", horizon_weeks=26,
+                  alpha=0.05, seed=1, sims=300, sims_with_estimate=300, counterfactual_sims=50, target=320,
+                  overstatement=None, p_value_mc_se_max=None, smallest_p=0.0, seconds=1.0)
+    return Diagnosis(**{**fields, **figures})
 
 
 ALL_PRESETS = ("fixed_fee", "outcome_only", "hybrid", "differential", "fi_2017_ely", "uk_work_programme",
@@ -111,7 +132,7 @@ def make_sweep(out: Path, run: Path, kind: str, reps: int = 4, seed: int = 5) ->
     market.congestion) or 'referral' (referral.mode); rows are the run's flat summary, varied plausibly."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True)
-    base = flat_summary(json.loads((run / "summary.json").read_text()))
+    base = RunSummary.from_json(json.loads((run / "summary.json").read_text())).flat()
     if kind == "payment":
         points = [{"payment.preset": p} for p in PRESET_SHAPES]
     elif kind == "saturation":

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from matplotlib.text import Text
 
-from labsim.report.charts import figures_for
 from labsim.report.i18n import LANGS
 from labsim.report.saved import load
 
@@ -100,7 +99,7 @@ def overlaps(fig) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("kind", KINDS)
 def test_no_chart_text_overlaps_another(folders, kind, lang):
-    figs = figures_for(load(folders[kind]), lang)
+    figs = load(folders[kind]).figures(lang)
     assert figs
     problems = {name: overlaps(fig) for name, fig in figs.items()}
     assert not any(problems.values()), {k: v[:4] for k, v in problems.items() if v}
@@ -111,7 +110,7 @@ def test_an_open_ended_interval_leaves_the_estimate_visible(folders):
     sits beyond the bar's end, not over it."""
     import pandas as pd
 
-    frame = load(folders["payment"]).tables["results"].copy()
+    frame = load(folders["payment"]).results.copy()
     frame.loc[frame["payment.preset"] == "fixed_fee", "employment_rate.26w.difference"] = \
         np.resize([0.0005, 0.03, -0.01], int((frame["payment.preset"] == "fixed_fee").sum()))
     from labsim.report.comparisons import cost_chart

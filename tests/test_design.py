@@ -17,7 +17,7 @@ from labsim.config.errors import LabsimError
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
 from labsim.results.estimate import icc_oneway
 from labsim.design.diagnose import diagnose
-from labsim.design.size import SizeSearch
+from labsim.design.size import SearchSettings
 from labsim.design.size_job import SizeRequest, run_size
 from labsim.design.worlds import at_size, no_pilot, roll_out, zero_help
 
@@ -33,9 +33,9 @@ def test_simulated_power_and_coverage_agree_with_the_two_proportion_formula():
     d, rows = diagnose(sc, sims=60, counterfactual_sims=0, workers=2, seed=3)
     analytic = two_proportion_power(rows["control_mean"].mean(), rows["estimate"].mean(),
                                     rows["n_pilot"].mean(), rows["n_control"].mean(), 0.05)
-    mc = math.sqrt(analytic * (1 - analytic) / d["sims"])
-    assert abs(d["power"] - analytic) < 3 * mc + 0.02, (d["power"], analytic)
-    assert abs(d["coverage"] - 0.95) < 3 * math.sqrt(0.95 * 0.05 / d["sims"])
+    mc = math.sqrt(analytic * (1 - analytic) / d.sims)
+    assert abs(d.power - analytic) < 3 * mc + 0.02, (d.power, analytic)
+    assert abs(d.coverage - 0.95) < 3 * math.sqrt(0.95 * 0.05 / d.sims)
 
 
 def test_take_up_dilutes_the_itt_and_the_size_grows_as_one_over_take_up_squared():
@@ -111,9 +111,9 @@ def test_results_do_not_depend_on_the_number_of_workers():
 
 def test_impossible_targets_get_an_answer():
     with pytest.raises(LabsimError, match="power"):
-        SizeSearch(power=1.0).check()
+        SearchSettings(power=1.0).check()
     sc = zero_help(small_scenario("referral.mode=mandatory"))
-    s = SizeSearch(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)
+    s = SearchSettings(batch=10, budget=40, type_i_sims=0, workers=2, max_size=1200)
     answer = run_size(sc, SizeRequest(s)).answer
     assert answer.status == "not_reachable" and answer.minimum_size is None
     assert answer.sims_total <= 40 + 2 * 10 and answer.message  # the search, and the roll-out worlds
@@ -143,6 +143,17 @@ def test_diagnose_command_writes_its_folder_and_json(tmp_path, capsys):
                 "participants_mean"):
         assert key in d and f"{key}_se" in d
     assert {"diagnosis.json", "replications.parquet", "manifest.json", "charts"} <= {p.name for p in out.iterdir()}
+    # the file reads back as the typed answer it was written from, and writes the same again
+    from labsim.design.diagnose import Diagnosis
+
+    written = json.loads((out / "diagnosis.json").read_text())
+    assert written == d and Diagnosis.from_json(written).to_json() == written
+    # a file from before the format was named (no schema) is refused in one line, exit 2
+    del written["schema"]
+    (out / "diagnosis.json").write_text(json.dumps(written))
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "diagnosis.json: written in another format (no schema" in err, err
 
 
 def test_size_command_refuses_power_one(tmp_path, capsys):
@@ -160,11 +171,11 @@ def test_congestion_makes_the_pilot_overstate_the_roll_out_more_in_slack_markets
     for name, efficiency in (("slack", 0.01), ("tight", 0.05)):
         d, rows = diagnose(small_scenario(*base, f"market.matching_efficiency={efficiency}"), sims=100,
                            counterfactual_sims=100, workers=2, seed=11)
-        assert d["bias_vs_rollout"] > -2 * d["bias_vs_rollout_se"]  # never understates beyond noise
+        assert d.bias_vs_rollout > -2 * d.bias_vs_rollout_se  # never understates beyond noise
         gap = (rows["estimate"] - rows["rollout_effect"]).to_numpy()
-        ratios[name] = (gap.mean() / d["rollout_effect"], gap.std(ddof=1) / math.sqrt(gap.size) / d["rollout_effect"])
+        ratios[name] = (gap.mean() / d.rollout_effect, gap.std(ddof=1) / math.sqrt(gap.size) / d.rollout_effect)
         if name == "slack":
-            assert d["bias_vs_rollout"] > 2 * d["bias_vs_rollout_se"], d
+            assert d.bias_vs_rollout > 2 * d.bias_vs_rollout_se, d
     (rs, ss), (rt, st) = ratios["slack"], ratios["tight"]
     assert rs - rt > 2 * math.hypot(ss, st), ratios
 
@@ -173,7 +184,7 @@ def test_congestion_makes_the_pilot_overstate_the_roll_out_more_in_slack_markets
 def test_type_i_error_at_zero_effect():
     sc = zero_help(small_scenario("referral.mode=mandatory"))
     d, _ = diagnose(sc, sims=200, counterfactual_sims=0, workers=2, seed=13)
-    assert abs(d["power"] - 0.05) < 3 * math.sqrt(0.05 * 0.95 / 200)
+    assert abs(d.power - 0.05) < 3 * math.sqrt(0.05 * 0.95 / 200)
 
 
 def test_area_design_records_before_cohorts_and_its_did_vanishes_without_help():
@@ -284,7 +295,7 @@ def test_analytic_size_carries_the_range_of_the_reference_effect():
     spans a range (larger effect, smaller pilot), open above when the effect may be zero."""
     from labsim.design.size import reference
 
-    sc, s = small_scenario(), SizeSearch()
+    sc, s = small_scenario(), SearchSettings()
     rng = np.random.default_rng(1)
 
     def rows(effect_mean: float) -> list[dict]:
@@ -315,7 +326,7 @@ def test_office_designs_size_the_formula_with_the_design_effect_they_measure():
         _, rows = diagnose(sc, sims=6, counterfactual_sims=0, workers=2, seed=5)
         pilots = rows.loc[rows["kind"] == "pilot"]
         assert pilots["icc"].notna().all()
-        return reference(pilots.to_dict("records"), sc, SizeSearch(), 600)
+        return reference(pilots.to_dict("records"), sc, SearchSettings(), 600)
 
     differing, alike = ref(1.0), ref(0.0)
     m = (differing.n_pilot + differing.n_control) / 6

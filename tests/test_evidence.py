@@ -17,7 +17,7 @@ from scipy import optimize, stats
 
 from labsim.design.evidence import Range, assess_evidence, design_values, prior_sample
 from labsim.design.replicate import SEARCH_FIGURES
-from labsim.design.size import SizeSearch, search_size
+from labsim.design.size import SearchSettings, search_size
 
 from conftest import small_scenario
 from test_size import AZ, BZ, CENTRAL, SIGMA_Z, C, record
@@ -67,7 +67,7 @@ def true_assured(ranges: list[Range], halve: str | None = None) -> float:
 
 
 def evidence(seed: int, ranges: list[Range], **settings):
-    sc, s = small_scenario(), SizeSearch(seed=seed, type_i_sims=0, **settings)
+    sc, s = small_scenario(), SearchSettings(seed=seed, type_i_sims=0, **settings)
     central = search_size(sc, s, run=joint_stub(seed))
     return central, assess_evidence(sc, s, joint_stub(seed), ranges, central, 0.8)
 
@@ -117,7 +117,7 @@ def test_the_assumption_that_dominates_and_what_halving_its_range_saves():
 def test_the_joint_evidence_costs_the_same_however_many_assumptions():
     """One, two or four ranges: the joint search spends at most half the central budget each time (the
     ends and the shares come from the same pilots), where a search per end would spend that per end."""
-    s = SizeSearch()
+    s = SearchSettings()
     spent = [evidence(5, ranges)[1].sims for ranges in ([EFFECT], [EFFECT, NO_SHOW],
                                                         [EFFECT, NO_SHOW, IDLE_PILOT, IDLE_WORLD])]
     assert all(n <= s.budget // 2 for n in spent), spent

@@ -12,7 +12,7 @@ import pytest
 
 from labsim.design.evidence import Range, assess_evidence
 from labsim.design.rollout import Overstatement
-from labsim.design.size import MinimumSize, PowerPoint, SizeSearch, search_size
+from labsim.design.size import MinimumSize, PowerPoint, SearchSettings, search_size
 from labsim.report.answers import _both_sizes, _reached, _uncertainty_rows
 from labsim.report.i18n import text
 from labsim.report.levers import lever_name
@@ -26,7 +26,7 @@ CAP = 2300  # places the stub's catchment fills; N* at the central value is abou
 LOW_END = Range("providers.effort_effect", 0.5, CENTRAL, 0.7)
 
 
-SETTINGS = SizeSearch(seed=2, type_i_sims=0)
+SETTINGS = SearchSettings(seed=2, type_i_sims=0)
 
 
 @pytest.fixture(scope="module")

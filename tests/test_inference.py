@@ -244,9 +244,9 @@ def test_one_office_pilot_gets_the_same_se_and_p_value_in_every_output():
     """One office-design pilot (8 offices), read by the run's summary (summary.json and the headline),
     a replication of diagnose / size / sensitivity (`design.replicate.simulate`), a sweep's table and the
     report's power of a variant: the same estimate, SE, p-value and verdict everywhere."""
-    from labsim.design.replicate import Job, simulate
+    from labsim.design.replicate import PilotJob, simulate
     from labsim.report.answers import run_significant, significant_share
-    from labsim.results.summary import flat_summary, results_of
+    from labsim.results.summary import results_of
     from labsim.sweep.runner import Task
     from labsim.sweep.tables import with_significance
     from labsim.world.model import PilotModel
@@ -255,12 +255,12 @@ def test_one_office_pilot_gets_the_same_se_and_p_value_in_every_output():
     seed = np.random.SeedSequence(13)
     m = PilotModel(sc, rng=seed)
     m.run_for(sc.weeks)
-    s = results_of(m).summary["employment_rate"]["26w"]
-    rec = simulate(Task((0,), Job(sc, "pilot", 26)), seed)
-    assert s["test"] == rec["test"] == "randomisation" and s["clusters"] == rec["clusters"] == 8
+    s = results_of(m).summary.employment_rate["26w"]
+    rec = simulate(Task((0,), PilotJob(sc, "pilot", 26)), seed)
+    assert s.test == rec["test"] == "randomisation" and s.clusters == rec["clusters"] == 8
     for key in ("difference", "se", "p_value", "ci_low", "ci_high"):
-        assert s[key] == pytest.approx(rec["estimate" if key == "difference" else key], abs=1e-6), key
-    row = pd.DataFrame([flat_summary(results_of(m).summary)])
+        assert getattr(s, key) == pytest.approx(rec["estimate" if key == "difference" else key], abs=1e-6), key
+    row = pd.DataFrame([results_of(m).summary.flat()])
     sig = with_significance(row)["employment_rate.26w.significant"].iloc[0]
     assert sig == float(rec["reject"]) == float(run_significant(s)) == significant_share(row, 26)
 
@@ -295,11 +295,11 @@ def test_zero_help_type_i_of_each_design_test(design, offices):
         return
     out, pilots = diagnose(sc, sims=TYPE_I_PILOTS, counterfactual_sims=0, seed=33, workers=2)
     level = math.floor(0.05 / sp) * sp if sp > 0 else 0.05
-    rate, n = out["power"], out["sims_with_estimate"]
-    ratio = out["mean_se"] / out["sd_estimate"]
+    rate, n = out.power, out.sims_with_estimate
+    ratio = out.mean_se / out.sd_estimate
     cover = float(np.mean((pilots["ci_low"] <= 0) & (0 <= pilots["ci_high"])))
     print(f"{design} {offices}: type-I {rate:.3f} of {n} (level {level:.4f}), SE/SD {ratio:.2f}, coverage {cover:.3f}")
-    assert out["test"] == ("hc2" if design == "individual" else "randomisation")
+    assert out.test == ("hc2" if design == "individual" else "randomisation")
     assert abs(rate - level) <= 3 * math.sqrt(level * (1 - level) / n), (rate, level, n)
     if design == "saturation":  # the spillover on the untreated, by its own randomisation test
         spill = pilots["spillover_p_value"].dropna().to_numpy() < 0.05

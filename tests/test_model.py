@@ -202,11 +202,11 @@ def test_results_cover_everyone_eligible_with_outcomes():
     for col in ("arm", "took_up", "employed_13w", "employed_26w", "employed_52w",
                 "weeks_employed_52w", "weeks_to_first_job"):
         assert col in res.individuals
-    er = res.summary["employment_rate"]["13w"]
+    er = res.summary.employment_rate["13w"]
     ind = res.individuals
     pilot = ind.loc[ind["arm"] == "pilot", "employed_13w"].dropna()
-    assert er["pilot"] == pytest.approx(pilot.mean(), abs=1e-6)
-    assert er["n_pilot"] == len(pilot)
+    assert er.pilot == pytest.approx(pilot.mean(), abs=1e-6)
+    assert er.n_pilot == len(pilot)
 
 
 def test_weekly_employment_curve_agrees_with_individual_outcomes():
@@ -278,7 +278,7 @@ def test_mandatory_referral_randomises_only_as_many_as_the_places_need():
     m.run_for(sc.weeks)
     res = results_of(m)
     ind = res.individuals
-    assert res.summary["participants"]["reached"] == 60
+    assert res.summary.participants.reached == 60
     assert (ind["assigned_week"] == sc.referral.start_week).sum() == cap  # a sample of the stock
     pilot = ind.loc[ind["arm"] == "pilot"]
     n = len(pilot)

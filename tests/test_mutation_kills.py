@@ -154,21 +154,21 @@ def test_design_effect_ignores_a_negative_icc_and_grows_with_unequal_clusters():
 # --- the size search, the evidence ranges and the roll-out (scripts/mutation_size.toml, issue 25) ---------
 
 def test_a_batch_of_five_and_a_budget_of_three_batches_are_the_smallest_allowed():
-    """size.py `SizeSearch.check`: the bounds are 5 and 3 batches, both inclusive."""
+    """size.py `SearchSettings.check`: the bounds are 5 and 3 batches, both inclusive."""
     from labsim.config.errors import LabsimError
-    from labsim.design.size import SizeSearch
+    from labsim.design.size import SearchSettings
 
-    SizeSearch(batch=5, budget=15).check()
+    SearchSettings(batch=5, budget=15).check()
     for batch, budget in ((4, 15), (5, 14)):
         with pytest.raises(LabsimError, match="--batch must be 5 or more"):
-            SizeSearch(batch=batch, budget=budget).check()
+            SearchSettings(batch=batch, budget=budget).check()
 
 
 def test_the_most_pilots_of_a_search_add_up_its_parts():
     """size.py `most_pilots` (the progress bar's total): budget + type-I check + accounts batch."""
-    from labsim.design.size import SizeSearch, most_pilots
+    from labsim.design.size import SearchSettings, most_pilots
 
-    assert most_pilots(SizeSearch(budget=300, type_i_sims=200, batch=40)) == 540
+    assert most_pilots(SearchSettings(budget=300, type_i_sims=200, batch=40)) == 540
 
 
 def test_the_analytic_effect_se_is_the_sample_sd_over_root_n():
@@ -192,12 +192,12 @@ def test_halving_a_range_keeps_it_around_the_scenario_value():
     import re
 
     from labsim.design.evidence import assess_evidence
-    from labsim.design.size import SizeSearch, search_size
+    from labsim.design.size import SearchSettings, search_size
 
     from conftest import small_scenario
     from test_evidence import EFFECT, NO_SHOW, joint_stub
 
-    sc, s = small_scenario(), SizeSearch(seed=5, type_i_sims=0)
+    sc, s = small_scenario(), SearchSettings(seed=5, type_i_sims=0)
     central = search_size(sc, s, run=joint_stub(5))
     said: list[str] = []
     ev = assess_evidence(sc, s, joint_stub(5), [EFFECT, NO_SHOW], central, 0.8, said.append)
@@ -216,7 +216,7 @@ def test_halving_a_range_keeps_it_around_the_scenario_value():
 def test_widening_quadruples_the_largest_size_until_the_power_is_reached():
     """size.py `widen`: from one batch at 100 where no pilot rejects, batches at 400, 1,600 and 6,400 (the
     stub rejects from 5,000 on), and none beyond the largest size allowed (a cap of 2,000 stops at it)."""
-    from labsim.design.size import Search, SizeSearch, widen
+    from labsim.design.size import SearchState, SearchSettings, widen
 
     from conftest import small_scenario
     from test_size import record
@@ -224,10 +224,10 @@ def test_widening_quadruples_the_largest_size_until_the_power_is_reached():
     def run(pairs, size, label, figures=()):
         return [record(rep, size, size >= 5000, 0.0, 0.01, figures) for rep, _ in pairs]
 
-    s = SizeSearch(batch=5, budget=100, type_i_sims=0)
+    s = SearchSettings(batch=5, budget=100, type_i_sims=0)
     sc = small_scenario()
     for high, sizes in ((100_000, [100, 400, 1600, 6400]), (2000, [100, 400, 1600, 2000])):
-        search = Search(s, lambda rep, size: sc, run, 10, high, s.budget)
+        search = SearchState(s, lambda rep, size: sc, run, 10, high, s.budget)
         search.batch_at(100, "bracketing")
         widen(search)
         assert sorted(search.trials.sizes) == sizes

@@ -98,7 +98,7 @@ def test_a_salaried_only_contract_pays_nothing_for_other_forms_of_work():
     salaried = "{permanent_full_time=1.0, permanent_part_time=1.0, temporary_full_time=1.0, temporary_part_time=1.0}"
     m = run(*MANY, "payment.preset=outcome_only", "payment.outcome.fee_eur=1000",
             f"payment.outcome.forms={salaried}")
-    placed = results_of(m).summary["placements_by_form"]
+    placed = results_of(m).summary.placements_by_form
     other = placed["entrepreneurship"] + placed["gig_work"] + placed["light_entrepreneurship"]
     assert other > 0, "no non-salaried starts: the test would not test it"
     counted = sum(placed[f] for f in ("permanent_full_time", "permanent_part_time",
@@ -121,7 +121,7 @@ def quintile_gap(m: PilotModel) -> tuple[float, float]:
         r = e.sum() / w.sum()
         est.append(r)
         var.append(((e - r * w) ** 2).sum() / w.sum() ** 2 * e.size / (e.size - 1))
-    reported = results_of(m).summary["effort_by_employability_quintile"]
+    reported = results_of(m).summary.effort_by_employability_quintile
     assert reported[4] == pytest.approx(est[0], abs=1e-6) and reported[0] == pytest.approx(est[1], abs=1e-6)
     return est[0] - est[1], math.sqrt(sum(var))
 
@@ -173,8 +173,8 @@ def test_break_even_volume_predicts_profit_and_loss_at_other_volumes():
     clients have not yet earned their outcome fees."""
     hybrid = [*MANY, "payment.preset=hybrid", "providers.count=1", "providers.capacity=2000", "weeks=60",
               "pilot.end_week=60"]
-    probe = results_of(run(*hybrid, "referral.target_participants=600", seed=3)).summary["providers"][0]
-    even = probe["break_even_clients"]
+    probe = results_of(run(*hybrid, "referral.target_participants=600", seed=3)).summary.providers[0]
+    even = probe.break_even_clients
     assert even is not None and 50 < even < 1000, even
     for factor in (0.25, 4.0):
         books = [provider_books(run(*hybrid, f"referral.target_participants={round(factor * even)}", seed=seed))[0]
@@ -215,7 +215,7 @@ def test_providers_beyond_their_loss_tolerance_exit_and_clients_return():
     assert not any(p.active for p in m.providers)
     assert all(p.free_places == 0 for p in m.providers)
     assert np.count_nonzero(s.state == State.WITH_PROVIDER) == 0
-    assert all(rec["exited"] for rec in results_of(m).summary["providers"])
+    assert all(rec.exited for rec in results_of(m).summary.providers)
 
 
 def test_providers_choose_from_the_scenarios_effort_grid():

@@ -17,7 +17,7 @@ from scipy import optimize, stats
 from labsim.cli import main
 from labsim.config.errors import LabsimError
 from labsim.design.plan import (
-    PlanSettings, as_json, candidates, parse_levers, people_per_cluster, plan, treated_share,
+    PlanSettings, plan_json, candidates, parse_levers, people_per_cluster, plan, treated_share,
 )
 from labsim.design.replicate import SEARCH_FIGURES
 from labsim.report.plan import verdict
@@ -101,7 +101,7 @@ def test_the_plan_buys_the_cheaper_rule_and_prices_it(tmp_path):
     """Mandatory referral (effect 0.05) needs about 6x fewer participants than voluntary (0.02): it is the
     answer; voluntary is dominated and gets no full search; the price is the fees plus the fixed costs."""
     sc, p = _plan(tmp_path, "referral.mode=voluntary,mandatory", "design.treatment_share=0.5")
-    answer = as_json(p)
+    answer = plan_json(p)
     rows = {c["referral_mode"]: c for c in answer["candidates"]}
     assert rows["voluntary"]["pruned"] == "dominated" and not rows["voluntary"]["searched"]
     assert rows["mandatory"]["searched"] and answer["answer"]["candidate"] == "mandatory, 0.5"
@@ -128,18 +128,18 @@ def test_candidates_share_their_pilots_and_a_stopped_plan_resumes(tmp_path):
     assert probes == list(range(10)) * 2
     again: list = []
     _, p = _plan(tmp_path, "referral.mode=voluntary,mandatory", "design.treatment_share=0.5", resume=True, seen=again)
-    assert again == [] and as_json(p)["answer"]["candidate"] == "mandatory, 0.5"
+    assert again == [] and plan_json(p)["answer"]["candidate"] == "mandatory, 0.5"
     with pytest.raises(LabsimError, match="another scenario"):
         _plan(tmp_path, "referral.mode=voluntary,mandatory", resume=True)
 
 
 def test_a_budget_below_every_candidate_is_an_answer_and_more_money_more_assurance(tmp_path):
     _, p = _plan(tmp_path, "referral.mode=mandatory", "design.treatment_share=0.5", max_cost=1_000.0)
-    answer = as_json(p)
+    answer = plan_json(p)
     assert answer["answer"] is None
     assert "does not cover the fixed costs" in verdict(answer, "en")[0]
     _, p = _plan(tmp_path / "b", "referral.mode=mandatory", "design.treatment_share=0.5", max_cost=2_000_000.0)
-    best = as_json(p)["answer"]
+    best = plan_json(p)["answer"]
     assert 0 < best["power"] <= best["power_more"] <= 1
     assert best["cost"] <= 2_000_000.0
 
@@ -148,7 +148,7 @@ def test_the_cost_optimal_share_is_a_candidate_of_its_own(tmp_path):
     """Unless the planner varies the treated share, the share the costs call for (Liu 2003) is probed too:
     fees 1,000 EUR per participant against 15 EUR of register data per person give about 11 % treated."""
     _, p = _plan(tmp_path, "referral.mode=mandatory")
-    shares = sorted(c["treatment_share"] for c in as_json(p)["candidates"])
+    shares = sorted(c["treatment_share"] for c in plan_json(p)["candidates"])
     assert shares[-1] == 0.5 and shares[0] == pytest.approx(treated_share(1000 + 15, 15), abs=0.01)
 
 

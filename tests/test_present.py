@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from labsim.report import answers
-from labsim.report.charts import figures_for
 from labsim.report.i18n import LANGS, TEXTS, catalogue, number, percent, signed, span, text
 from labsim.report.saved import load
 
@@ -71,12 +70,17 @@ def test_the_examples_a_native_reader_stopped_at_are_fixed():
 # -- verdicts ------------------------------------------------------------------------------------------
 
 
-def _summary(difference: float, se: float, reached: int = 337, week=None) -> dict:
-    e = {"pilot": 0.4 + difference, "control": 0.4, "difference": difference, "se": se, "n_pilot": 300, "n_control": 300}
-    return {"participants": {"reached": reached, "target": 600, "share_of_target": reached / 600,
-                             "week_target_reached": week},
-            "take_up_rate": 0.2, "assigned": {"pilot": 300, "control": 300},
-            "employment_rate": {"13w": e, "26w": e, "52w": e}}
+def _summary(difference: float, se: float, reached: int = 337, week=None):
+    from scipy.stats import norm
+
+    from labsim.results.summary import Arms, Effect, Participants
+    from report_fixtures import summary_fixture
+
+    half = 1.959963984540054 * se
+    e = Effect(0.4 + difference, 300, 0.4, 300, difference, se, difference - half, difference + half,
+               float(2 * norm.sf(abs(difference / se))), None, None, "hc2")
+    return summary_fixture(participants=Participants(reached, 600, reached / 600, week), take_up_rate=0.2,
+                           assigned=Arms(300, 300), employment_rate={"13w": e, "26w": e, "52w": e})
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -95,12 +99,13 @@ def test_run_verdict_says_filled_or_not_and_significant_or_not(lang):
 
 
 def test_diagnose_verdict_gives_the_power_and_the_next_step():
-    low = answers.diagnose_answer({"power": 0.03, "power_se": 0.017, "target": 600, "rmse": 0.01}, lang="en",
-                                  scenario="baseline", mode="voluntary")
+    from report_fixtures import diagnosis_fixture
+
+    low = answers.diagnose_answer(diagnosis_fixture(power=0.03, power_se=0.017, target=600, rmse=0.01), lang="en")
     assert low.verdict == ["A 600-place pilot (voluntary referral) would not give an answer: 3% power.",
                            "Find the size it needs with `labsim size baseline`."]
     assert dict(low.rows)["Root mean squared error"].startswith("1.0 percentage points")  # no plus sign
-    high = answers.diagnose_answer({"power": 0.85, "target": 600}, lang="en", scenario="b", mode="mandatory")
+    high = answers.diagnose_answer(diagnosis_fixture(power=0.85, target=600, referral_mode="mandatory"), lang="en")
     assert len(high.verdict) == 1 and "would give an answer: 85% power" in high.verdict[0]
 
 
@@ -115,7 +120,7 @@ def _overlap(a, b, pad: float = 0.5) -> bool:
 def test_42_variant_charts_have_no_overlapping_ticks_and_legends_beside_the_panels(big_sweep, lang):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    figs = figures_for(load(big_sweep), lang)
+    figs = load(big_sweep).figures(lang)
     assert {"volume_by_referral", "effort_by_employability", "provider_profit", "cost_per_extra_job"} <= set(figs)
     for name, fig in figs.items():
         renderer = FigureCanvasAgg(fig).get_renderer()
@@ -143,7 +148,7 @@ def test_42_variant_charts_have_no_overlapping_ticks_and_legends_beside_the_pane
 
 
 def test_volume_chart_has_a_panel_and_a_target_per_size(big_sweep):
-    fig = figures_for(load(big_sweep))["volume_by_referral"]
+    fig = load(big_sweep).figures()["volume_by_referral"]
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in axes] == ["places: 300", "places: 600", "places: 1,200"]
     for ax, target in zip(axes, (300, 600, 1200)):
@@ -158,7 +163,7 @@ def test_volume_chart_has_a_panel_and_a_target_per_size(big_sweep):
 def test_effort_chart_draws_a_line_per_payment_model_in_each_referral_panel(big_sweep):
     import pandas as pd
 
-    fig = figures_for(load(big_sweep))["effort_by_employability"]
+    fig = load(big_sweep).figures()["effort_by_employability"]
     rows = pd.read_parquet(big_sweep / "results.parquet")
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 2
@@ -255,7 +260,7 @@ def report_folders(tmp_path_factory, big_sweep):
 @pytest.mark.parametrize("lang", LANGS)
 def test_report_shows_the_verdict_and_answer_before_the_assumptions_in_chromium(report_folders, tmp_path, lang):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (the test extra) is not installed")
-    from labsim.report.report import answer_of, write_report
+    from labsim.report.report import write_report
 
     pages = {name: write_report(folder, lang, tmp_path / f"{name}.html") for name, folder in report_folders.items()}
     with sync_api.sync_playwright() as p:
@@ -274,7 +279,7 @@ def test_report_shows_the_verdict_and_answer_before_the_assumptions_in_chromium(
                 assert state["sections"][:2] == ["answer", "assumptions"], (name, state["sections"])
                 assert state["verdict"] < state["answer"] < state["assumptions"], (name, state)
                 assert state["verdict"] < state["height"], (name, "the verdict is below the first screen")
-                assert state["said"] == answer_of(load(report_folders[name]), lang).verdict, name
+                assert state["said"] == load(report_folders[name]).answer(lang).verdict, name
         finally:
             browser.close()
 
@@ -287,9 +292,9 @@ def _square(task, seed):
 
 
 def test_one_progress_bar_counts_across_several_batches():
-    from labsim.sweep.runner import Progress, Task, run_tasks
+    from labsim.sweep.runner import ProgressBar, Task, run_tasks
 
-    bar = Progress(10, "size", enabled=False)
+    bar = ProgressBar(10, "size", enabled=False)
     for start in (0, 4):
         got = [r for _, r in run_tasks(_square, [Task((k,), None) for k in range(start, start + 4)], root_seed=1,
                                        progress=bar)]
@@ -317,12 +322,12 @@ def test_size_report_renders_the_uncertainty_keys_when_present(report_folders, t
 
     from report_fixtures import add_uncertainty
 
-    from labsim.report.report import answer_of, render
+    from labsim.report.report import render
 
     folder = tmp_path / "size"
     shutil.copytree(report_folders["size"], folder)
-    plain = answer_of(load(folder), lang)
-    answer = answer_of(load(add_uncertainty(folder)), lang)
+    plain = load(folder).answer(lang)
+    answer = load(add_uncertainty(folder)).answer(lang)
     rows = dict(answer.rows)
     assert set(rows) - set(dict(plain.rows)) == {text(k, lang) for k in ("n_assurance", "n_size_for_assurance")}
     assert rows[text("n_size_for_assurance", lang)].startswith(number(1500, lang))

@@ -24,7 +24,7 @@ from labsim.config.errors import LabsimError
 from labsim.design.evidence import AssurancePoint, SizeAtValue
 from labsim.design.size import MinimumSize
 from labsim.design.size_job import Evidence, SizeAnswer
-from labsim.report.charts import figures_for, write_charts_for
+from labsim.report.charts import write_charts_for
 from labsim.report.i18n import TEXTS, text
 from labsim.report.report import render, write_report
 from labsim.report.saved import kind_of, load
@@ -70,7 +70,7 @@ def _lines(ax, label_part: str):
 
 
 def test_folder_kind_is_told_by_its_files(folders, tmp_path):
-    kinds = {name: kind_of(path) for name, path in folders.items()}
+    kinds = {name: kind_of(path).kind for name, path in folders.items()}
     assert kinds == {"run": "run", "runs": "runs", "evil": "run", "size": "size", "diagnose": "diagnose",
                      "payment": "sweep", "saturation": "sweep", "referral": "sweep"}
     (tmp_path / "empty").mkdir()
@@ -80,7 +80,7 @@ def test_folder_kind_is_told_by_its_files(folders, tmp_path):
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_every_chart_has_title_labelled_axes_legend_data_and_footnote(folders, name):
-    figs = figures_for(load(folders[name]))
+    figs = load(folders[name]).figures()
     assert set(figs) == EXPECTED[name]
     for chart, fig in figs.items():
         assert fig.get_suptitle(), chart
@@ -97,7 +97,7 @@ def test_every_chart_has_title_labelled_axes_legend_data_and_footnote(folders, n
 
 
 def test_power_chart_shows_the_saved_curve_band_target_minimum_and_analytic(folders):
-    fig = figures_for(load(folders["size"]))["power_curve"]
+    fig = load(folders["size"]).figures()["power_curve"]
     ax = fig.axes[0]
     curve = pd.read_csv(folders["size"] / "power_curve.csv").sort_values("size")
     size = json.loads((folders["size"] / "size.json").read_text())
@@ -135,7 +135,7 @@ def test_power_chart_of_z_pilots_draws_the_z_fit(folders, tmp_path):
     shutil.copytree(folders["size"], folder)
     reps = pd.read_parquet(folder / "replications.parquet").assign(z_critical=norm.ppf(0.975))
     reps.to_parquet(folder / "replications.parquet", index=False)
-    (line,) = _lines(figures_for(load(folder))["power_curve"].axes[0], "Fitted power")
+    (line,) = _lines(load(folder).figures()["power_curve"].axes[0], "Fitted power")
     x, z = np.sqrt(reps["size"].astype(float)), reps["estimate"] / reps["se"]
     b, a = np.polyfit(x, z, 1)
     s = np.sqrt(((z - a - b * x) ** 2).sum() / (len(z) - 2))
@@ -145,7 +145,7 @@ def test_power_chart_of_z_pilots_draws_the_z_fit(folders, tmp_path):
 
 
 def test_mde_chart_is_z_sum_times_the_simulated_se(folders):
-    ax = figures_for(load(folders["size"]))["minimum_detectable_effect"].axes[0]
+    ax = load(folders["size"]).figures()["minimum_detectable_effect"].axes[0]
     curve = pd.read_csv(folders["size"] / "power_curve.csv").sort_values("size")
     (mde,) = _lines(ax, "MDE")
     np.testing.assert_allclose(mde.get_ydata(), (norm.ppf(0.975) + norm.ppf(0.8)) * curve["mean_se"] * 100)
@@ -155,7 +155,7 @@ def test_mde_chart_is_z_sum_times_the_simulated_se(folders):
 
 
 def test_volume_chart_compares_voluntary_and_mandatory_week_by_week(folders):
-    fig = figures_for(load(folders["runs"]))["volume"]
+    fig = load(folders["runs"]).figures()["volume"]
     titles = [ax.get_title() for ax in fig.axes]
     assert any("Mandatory referral" in t for t in titles) and any("Voluntary referral" in t for t in titles)
     for ax, run in zip(fig.axes, ("mandatory", "voluntary")):
@@ -176,7 +176,7 @@ def _kaplan_meier(time: np.ndarray, event: np.ndarray) -> dict[float, float]:
 
 
 def test_survival_chart_is_the_censoring_aware_kaplan_meier(folders):
-    ax = figures_for(load(folders["run"]))["survival_by_arm"].axes[0]
+    ax = load(folders["run"]).figures()["survival_by_arm"].axes[0]
     ind = pd.read_parquet(folders["run"] / "individuals.parquet")
     weeks = json.loads((folders["run"] / "summary.json").read_text())["weeks"]
     for arm, label in (("pilot", "Pilot arm"), ("control", "Control arm")):
@@ -194,7 +194,7 @@ def test_survival_chart_is_the_censoring_aware_kaplan_meier(folders):
 
 
 def test_profit_chart_crosses_zero_at_the_saved_break_even(folders):
-    ax = figures_for(load(folders["run"]))["provider_profit"].axes[0]
+    ax = load(folders["run"]).figures()["provider_profit"].axes[0]
     providers = json.loads((folders["run"] / "summary.json").read_text())["providers"]
     for p in providers:
         (line,) = _lines(ax, f"Provider {p['provider'] + 1}:")
@@ -204,7 +204,7 @@ def test_profit_chart_crosses_zero_at_the_saved_break_even(folders):
 
 
 def test_effort_and_cost_charts_by_payment_model_recompute_from_the_sweep(folders):
-    figs = figures_for(load(folders["payment"]))
+    figs = load(folders["payment"]).figures()
     rows = pd.read_parquet(folders["payment"] / "results.parquet")
     ax = figs["effort_by_employability"].axes[0]
     cost_ax = figs["cost_per_extra_job"].axes[0]
@@ -231,7 +231,7 @@ def test_cost_chart_without_extra_jobs_says_so_and_shows_no_euro_scale(folders):
 
 
 def test_displacement_chart_plots_the_untreated_against_the_treated_share(folders):
-    ax = figures_for(load(folders["saturation"]))["displacement"].axes[0]
+    ax = load(folders["saturation"]).figures()["displacement"].axes[0]
     rows = pd.read_parquet(folders["saturation"] / "results.parquet")
     on = rows[rows["market.congestion"]]
     (line,) = _lines(ax, "Control arm (untreated), competition for jobs: yes")
@@ -241,15 +241,15 @@ def test_displacement_chart_plots_the_untreated_against_the_treated_share(folder
 
 
 def test_charts_in_finnish_and_swedish_use_the_ministrys_terms(folders):
-    fi = figures_for(load(folders["run"]), "fi")
-    sv = figures_for(load(folders["run"]), "sv")
+    fi = load(folders["run"]).figures("fi")
+    sv = load(folders["run"]).figures("sv")
     assert "palveluntuottaja" in fi["provider_profit"].get_suptitle().lower()
     assert "serviceproducent" in sv["provider_profit"].get_suptitle().lower()
     assert fi["survival_by_arm"].axes[0].get_xlabel() == "Viikkoa ryhmään osoittamisesta"
     assert all(len(v) == 3 and all(v) for v in TEXTS.values())
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    mde = figures_for(load(folders["size"]), "fi")["minimum_detectable_effect"]
+    mde = load(folders["size"]).figures("fi")["minimum_detectable_effect"]
     FigureCanvasAgg(mde).draw()
     ticks = [t.get_text() for t in mde.axes[0].get_yticklabels() if t.get_text()]
     assert any("," in t for t in ticks) and not any("." in t for t in ticks), ticks  # 2,5 not 2.5
@@ -377,7 +377,7 @@ def test_chart_texts_stay_inside_the_figure_and_clear_of_the_axes(folders, lang)
     from matplotlib.text import Text
 
     for name in ("run", "runs", "size", "payment", "saturation", "referral"):
-        for chart, fig in figures_for(load(folders[name]), lang).items():
+        for chart, fig in load(folders[name]).figures(lang).items():
             renderer = FigureCanvasAgg(fig).get_renderer()
             fig.draw(renderer)
             page = fig.bbox
@@ -398,7 +398,7 @@ def test_size_search_that_found_no_minimum_still_draws_and_says_so(folders, tmp_
     shutil.copytree(folders["size"], folder)
     size = SizeAnswer.from_json(json.loads((folder / "size.json").read_text()))
     write_json(folder / "size.json", replace(size, minimum=None, status="not_reachable").to_json())
-    figs = figures_for(load(folder))
+    figs = load(folder).figures()
     assert not _lines(figs["power_curve"].axes[0], "Minimum size")
     assert "not reached within the sizes simulated" in render(folder, "en")
 
@@ -428,7 +428,7 @@ def test_power_chart_goes_flat_beyond_the_places_the_catchment_fills(folders, tm
     cap = float(np.sort(reps["size"].unique())[-2]) + 10  # between the two largest sizes tried
     reps.assign(reached=np.minimum(reps["size"].astype(float), cap)).to_parquet(folder / "replications.parquet",
                                                                                    index=False)
-    ax = figures_for(load(folder))["power_curve"].axes[0]
+    ax = load(folder).figures()["power_curve"].axes[0]
     (mark,) = _lines(ax, "Most places the area fills")
     assert mark.get_xdata()[0] == pytest.approx(cap) and largest > cap
     for name in ("Fitted power", "Analytic formula"):
@@ -441,13 +441,17 @@ def test_a_run_is_judged_at_its_primary_horizon_and_the_others_are_secondary_wit
     """13 weeks significant alone (p 0.01), 26 not (p 0.32): judged at the primary 26 weeks the run is not
     significant, and 13 weeks is shown as secondary with its Holm-adjusted p (3 x 0.01 = 0.03)."""
     from labsim.report.answers import holm, run_answer
+    from labsim.results.summary import Effect, Participants
+    from report_fixtures import summary_fixture
 
     def at(d, se):
-        return {"difference": d, "se": se, "pilot": 0.3 + d, "control": 0.3}
+        p = 2 * norm.sf(abs(d / se))
+        return Effect(0.3 + d, 100, 0.3, 100, d, se, d - 1.96 * se, d + 1.96 * se, p, None, None, "hc2")
 
     z13 = norm.isf(0.005)  # two-sided p 0.01
-    summary = {"participants": {"reached": 100, "target": 100, "week_target_reached": 20, "share_of_target": 1.0},
-               "employment_rate": {"13w": at(0.01 * z13, 0.01), "26w": at(0.01, 0.01), "52w": at(0.01 * norm.isf(0.25), 0.01)}}
+    summary = summary_fixture(participants=Participants(100, 100, 1.0, 20),
+                              employment_rate={"13w": at(0.01 * z13, 0.01), "26w": at(0.01, 0.01),
+                                               "52w": at(0.01 * norm.isf(0.25), 0.01)})
     said = run_answer(summary, "en", primary=26)
     assert "26 weeks" in said.verdict[1] and "not" in said.verdict[1].lower()
     rows = dict(said.rows)

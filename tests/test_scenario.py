@@ -59,7 +59,7 @@ def participants_reached(scale: float, seeds: range) -> tuple[float, float]:
     for seed in seeds:
         m = PilotModel(sc, rng=seed)
         m.run_for(sc.referral.start_week + sc.referral.intake_weeks)
-        reached.append(results_of(m).summary["participants"]["reached"] / scale)
+        reached.append(results_of(m).summary.participants.reached / scale)
     x = np.array(reached)
     return float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size))
 
@@ -252,7 +252,7 @@ def test_accepted_extremes_run_and_give_finite_summaries(overrides):
                                 "referral.mode='mandatory'", *overrides], "extreme")
     model = PilotModel(parse_scenario(data, "extreme"), rng=1)
     model.run_for(6)
-    json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
+    json.dumps(results_of(model).summary.to_json(), allow_nan=False)
 
 
 def _numeric_fields(model, prefix=""):
@@ -307,7 +307,7 @@ def test_every_accepted_edge_value_runs(override):
         warnings.simplefilter("error", RuntimeWarning)
         model = PilotModel(scenario, rng=1)
         model.run_for(min(scenario.weeks, 6))
-        json.dumps(results_of(model).summary, allow_nan=False, default=lambda x: x.item())
+        json.dumps(results_of(model).summary.to_json(), allow_nan=False)
 
 
 def test_referral_mode_design_and_payment_model_are_enums_written_as_their_text():

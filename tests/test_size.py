@@ -21,7 +21,7 @@ from scipy import stats
 from labsim.design.evidence import Range, assess_evidence
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES
 from labsim.design.rollout import Rollout, overstatement, rollout_size
-from labsim.design.size import SizeSearch, search_size
+from labsim.design.size import SearchSettings, search_size
 from labsim.design.size_job import SizeAnswer, SizeRequest, run_size
 
 from conftest import small_scenario
@@ -105,12 +105,12 @@ def no_rollout(rows, scenario, **kw):
 
 def job(seed: int, run, ranges=(), scenario=None, **settings):
     """The size job on stub pilots (no roll-out worlds)."""
-    s = SizeSearch(seed=seed, **{"type_i_sims": 0, **settings})
+    s = SearchSettings(seed=seed, **{"type_i_sims": 0, **settings})
     return run_size(scenario or small_scenario(), SizeRequest(s, tuple(ranges)), run=run, counterfactuals=no_rollout)
 
 
 def search(seed: int, run=None, **settings):
-    s = SizeSearch(seed=seed, **{"type_i_sims": 0, **settings})
+    s = SearchSettings(seed=seed, **{"type_i_sims": 0, **settings})
     return search_size(small_scenario(), s, run=run or stub(seed))
 
 
@@ -141,7 +141,7 @@ def test_found_path_refines_until_the_precision_asked_or_the_budget():
 
 def test_type_i_check_runs_the_zero_help_world_at_the_minimum_size():
     calls: list = []
-    s = SizeSearch(seed=5, type_i_sims=200)
+    s = SearchSettings(seed=5, type_i_sims=200)
     a = search_size(small_scenario(), s, run=stub(5, calls))
     null = calls[-240:-40]  # then the accounts batch
     assert all(sc.providers.effort == 0.0 and sc.referral.no_show == 0.0 for sc in null)
@@ -155,7 +155,7 @@ def test_only_the_accounts_batch_runs_the_full_length_at_the_minimum_size():
     asks every figure, stays out of the probit, and gives the accounts at N* (the stub's providers are
     viable only when the accounts are asked: NaN otherwise)."""
     asked: list = []
-    done = run_size(small_scenario(), SizeRequest(SizeSearch(seed=3, type_i_sims=40)), run=stub(3, asked=asked),
+    done = run_size(small_scenario(), SizeRequest(SearchSettings(seed=3, type_i_sims=40)), run=stub(3, asked=asked),
                     counterfactuals=no_rollout)
     a, rows = done.answer, done.rows
     full = [size for size, figures in asked if figures == ALL_FIGURES]
@@ -165,14 +165,14 @@ def test_only_the_accounts_batch_runs_the_full_length_at_the_minimum_size():
     parts = rows["part"].value_counts()
     assert parts["accounts"] == 40 and parts["search"] == sum(p.sims for p in a.power_curve)
     assert a.sims_total == len(rows) + 40  # and the type-I check
-    again = search_size(small_scenario(), SizeSearch(seed=3, type_i_sims=40), run=stub(3))
+    again = search_size(small_scenario(), SearchSettings(seed=3, type_i_sims=40), run=stub(3))
     assert again.minimum == a.minimum  # the accounts batch does not enter N*
 
 
 def test_assurance_equals_power_for_a_single_value():
     """A range of one value (the central): every assurance pilot is the central pilot at that size and
     replication, so the assurance curve is the central power over the same replications, exactly."""
-    sc, s = small_scenario(), SizeSearch(seed=7, type_i_sims=0)
+    sc, s = small_scenario(), SearchSettings(seed=7, type_i_sims=0)
     central = search_size(sc, s, run=stub(7))
     ev = assess_evidence(sc, s, stub(7), [Range("providers.effort_effect", CENTRAL, CENTRAL, CENTRAL)], central, 0.8)
     again = stub(7)
@@ -192,7 +192,7 @@ def test_assurance_lies_between_the_power_at_the_ends_of_the_range():
     the central value)."""
     from scipy import optimize
 
-    sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
+    sc, s = small_scenario(), SearchSettings(seed=2, type_i_sims=0)
     central = search_size(sc, s, run=stub(2))
     r = Range("providers.effort_effect", 0.3, CENTRAL, 0.7)
     ev = assess_evidence(sc, s, stub(2), [r], central, 0.8)
@@ -223,7 +223,7 @@ def test_analytic_size_of_an_office_design_is_the_two_proportion_size_times_the_
     sc = small_scenario("design.randomisation=office", "area.offices=6")
     rows = [{"n_pilot": 300, "n_control": 300, "control_mean": 0.3, "estimate": 0.04 + 0.001 * (i % 3 - 1),
              "take_up": 1.0, "late": 0.04, "icc": 0.02} for i in range(30)]
-    ref = reference(rows, sc, SizeSearch(), 600)
+    ref = reference(rows, sc, SearchSettings(), 600)
     deff = design_effect(600 / 6, 0.02)
     assert deff == pytest.approx(1 + 99 * 0.02)
     individual = 600 * pilot_arm_needed(0.3, ref.itt, 0.05, 0.8) / 300
@@ -292,11 +292,11 @@ def test_the_search_never_proposes_an_office_design_with_one_office_in_an_arm():
     from labsim.design.size import size_bounds
 
     office = small_scenario("design.randomisation=office", "area.offices=6")
-    assert size_bounds(office, SizeSearch(by="offices"))[0] == 7  # 4 + 3: smallest p 1/35
+    assert size_bounds(office, SearchSettings(by="offices"))[0] == 7  # 4 + 3: smallest p 1/35
     quarter = small_scenario("design.randomisation=office", "area.offices=8", "design.treatment_share=0.25")
-    assert size_bounds(quarter, SizeSearch(by="offices"))[0] == 7  # 2 + 5: smallest p 1/21 (2 + 4: 1/15)
+    assert size_bounds(quarter, SearchSettings(by="offices"))[0] == 7  # 2 + 5: smallest p 1/21 (2 + 4: 1/15)
     calls: list = []
-    a = search_size(office, SizeSearch(by="offices", seed=1, type_i_sims=0, budget=200), run=stub(1, calls))
+    a = search_size(office, SearchSettings(by="offices", seed=1, type_i_sims=0, budget=200), run=stub(1, calls))
     assert min(p.size for p in a.power_curve) >= 7
     assert all(min(sc.design.offices_per_arm(sc.area.offices)) >= 2 for sc in calls)
 
@@ -357,7 +357,7 @@ def test_fitted_power_of_z_pilots_is_the_two_sided_normal_power_of_their_line():
 def test_assurance_fits_the_z_statistics_given_the_assumption_values():
     """The assurance's z statistics mix the values drawn over the evidence, but given each pilot's values
     (covariates of the joint fit) they are N(a + sqrt(N) (b + d u), sigma^2): the joint fit is the z fit."""
-    sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
+    sc, s = small_scenario(), SearchSettings(seed=2, type_i_sims=0)
     central = search_size(sc, s, run=z_stub(2))
     ev = assess_evidence(sc, s, z_stub(2), [Range("providers.effort_effect", 0.3, CENTRAL, 0.7)], central, 0.8)
     assert central.fit == "z"
@@ -402,7 +402,7 @@ def test_a_size_beyond_what_the_catchment_fills_is_not_reachable_and_says_so():
 def test_an_end_not_reachable_stops_at_the_places_the_catchment_fills():
     """An end of the evidence range not reachable because the catchment fills only 2,300 places: its
     largest size is those places (a larger target fills no more)."""
-    sc, s = small_scenario(), SizeSearch(seed=2, type_i_sims=0)
+    sc, s = small_scenario(), SearchSettings(seed=2, type_i_sims=0)
     central = search_size(sc, s, run=capped_stub(2, 2300))
     ev = assess_evidence(sc, s, capped_stub(2, 2300), [Range("providers.effort_effect", 0.3, CENTRAL, 0.7)],
                          central, 0.8)

@@ -139,11 +139,11 @@ def test_the_analytic_size_from_pilots_near_n_star_is_the_textbook_size():
 
 def test_the_job_sizes_the_stub_where_the_search_does(answered):
     """The job's central answer is the search's own (same seed, same stub): nothing recomputed."""
-    from labsim.design.size import SizeSearch, search_size
+    from labsim.design.size import SearchSettings, search_size
 
     from conftest import small_scenario
 
-    central = search_size(small_scenario(), SizeSearch(seed=7, type_i_sims=0), run=z_stub(7))
+    central = search_size(small_scenario(), SearchSettings(seed=7, type_i_sims=0), run=z_stub(7))
     assert answered.minimum == central.minimum and answered.power_curve == central.power_curve
     assert answered.analytic is not None and answered.analytic.size == pytest.approx(central.minimum.n_star, rel=0.3)
 

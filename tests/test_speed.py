@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from labsim.design import world_cache
-from labsim.design.replicate import FIELDS_OF, Job, simulate
+from labsim.design.replicate import FIELDS_OF, PilotJob, simulate
 from labsim.design.worlds import at_size, no_pilot, roll_out, zero_help
 from labsim.results.summary import results_of
 from labsim.sweep.runner import Task, seed_for
@@ -63,7 +63,7 @@ def test_a_kept_world_refuses_another_world_or_seeding():
 
 def test_the_worker_cache_burns_each_world_in_once_and_changes_no_figure():
     sc = small_scenario(*MANDATORY)
-    jobs = [Job(at_size(sc, "participants", n), size=n) for n in (60, 120)]
+    jobs = [PilotJob(at_size(sc, "participants", n), size=n) for n in (60, 120)]
     world_cache.clear()
     cached = [simulate(Task((rep,), job), seed_for(4, (rep,))) for job in jobs for rep in range(3)]
     assert world_cache.stats == {"hits": 3, "misses": 3}
@@ -93,8 +93,8 @@ def _equal_records(early: dict, full: dict, skip: set[str]) -> None:
 def test_stopping_early_leaves_every_figure_asked_unchanged(figures):
     sc = small_scenario(*MANDATORY, "weeks=90")
     task, seed = Task((0,), None), seed_for(8, (0,))
-    full = simulate(Task(task.key, Job(sc, horizon=13)), seed)
-    early = simulate(Task(task.key, Job(sc, horizon=13, figures=figures)), seed)
+    full = simulate(Task(task.key, PilotJob(sc, horizon=13)), seed)
+    early = simulate(Task(task.key, PilotJob(sc, horizon=13, figures=figures)), seed)
     assert full["weeks_run"] == 90
     need = 52 if "weeks_employed" in figures else 13
     assert early["weeks_run"] == full["last_intake_week"] + need < 90  # it did stop early
@@ -109,9 +109,9 @@ def test_counterfactual_worlds_stopped_early_cover_the_pilots_cohorts(kind):
     sc = small_scenario(*MANDATORY, "weeks=90")
     variant = no_pilot(sc) if kind == "none" else roll_out(sc)
     seed = seed_for(8, (0,))
-    full = simulate(Task((0,), Job(variant, kind, horizon=13)), seed)
-    early = simulate(Task((0,), Job(variant, kind, horizon=13, figures=("employment",))), seed)
-    pilot = simulate(Task((0,), Job(sc, horizon=13, figures=("employment",))), seed)
+    full = simulate(Task((0,), PilotJob(variant, kind, horizon=13)), seed)
+    early = simulate(Task((0,), PilotJob(variant, kind, horizon=13, figures=("employment",))), seed)
+    pilot = simulate(Task((0,), PilotJob(sc, horizon=13, figures=("employment",))), seed)
     assert early["weeks_run"] >= pilot["weeks_run"] and early["weeks_run"] < full["weeks_run"]
     assert early["cohort_employed"] == full["cohort_employed"] and early["cohort_n"] == full["cohort_n"]
 
@@ -168,12 +168,12 @@ def test_a_search_stopped_early_finds_the_same_size_as_one_run_to_full_length():
     the same sizes and finds the same N*, interval and type-I rate; here on 2 workers against 1 (the
     answer does not depend on the number of workers either)."""
     from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES
-    from labsim.design.size import SizeSearch, pool_simulator, search_size
+    from labsim.design.size import SearchSettings, pool_simulator, search_size
 
     sc = small_scenario(*MANDATORY, "providers.effort_effect=3.0")
 
-    def settings(workers: int) -> SizeSearch:
-        return SizeSearch(batch=8, budget=24, type_i_sims=8, horizon=13, seed=5, workers=workers, max_size=600)
+    def settings(workers: int) -> SearchSettings:
+        return SearchSettings(batch=8, budget=24, type_i_sims=8, horizon=13, seed=5, workers=workers, max_size=600)
 
     early = search_size(sc, settings(2))
     with pool_simulator(settings(1)) as run:
@@ -194,14 +194,14 @@ def test_a_search_stopped_early_finds_the_same_size_as_one_run_to_full_length():
 
 
 def test_a_pilot_in_a_shared_world_is_that_world_with_a_pilot_seed_of_its_own():
-    """`Job.world` = w: the world is drawn from the key (WORLDS, w) under the run's root seed and the
+    """`PilotJob.world` = w: the world is drawn from the key (WORLDS, w) under the run's root seed and the
     task's own seed draws the pilot, as `PilotModel(rng=pilot seed, world=world seed)` does from scratch;
     two replications in one world start from the same people and differ in who is assigned; the worker
     burns that world in once."""
     from labsim.design.replicate import WORLDS, run_job, run_until_complete
 
     sc = small_scenario(*MANDATORY)
-    job = Job(sc, horizon=13, figures=("employment",), world=3)
+    job = PilotJob(sc, horizon=13, figures=("employment",), world=3)
     world_cache.clear()
     a, b = (run_job(job, seed_for(4, (rep,))) for rep in (7, 8))
     assert world_cache.stats == {"hits": 1, "misses": 1}
@@ -211,7 +211,7 @@ def test_a_pilot_in_a_shared_world_is_that_world_with_a_pilot_seed_of_its_own():
     ra, rb = results_of(a).individuals, results_of(b).individuals
     assert (a.seekers.motivation == b.seekers.motivation).all()  # the same people
     assert not ra[["person", "arm"]].equals(rb[["person", "arm"]])  # another randomisation
-    other = run_job(Job(sc, horizon=13, figures=("employment",), world=4), seed_for(4, (7,)))
+    other = run_job(PilotJob(sc, horizon=13, figures=("employment",), world=4), seed_for(4, (7,)))
     assert not (other.seekers.motivation == a.seekers.motivation).all()
     assert simulate(Task((7,), job), seed_for(4, (7,)))["world"] == 3  # replications.parquet's column
 
@@ -223,10 +223,10 @@ def test_counterfactual_worlds_stop_once_their_pilots_last_cohort_is_complete(ki
     sc = small_scenario(*MANDATORY, "weeks=90")
     variant = no_pilot(sc) if kind == "none" else roll_out(sc)
     seed = seed_for(8, (0,))
-    pilot = simulate(Task((0,), Job(sc, horizon=13, figures=("employment",))), seed)
+    pilot = simulate(Task((0,), PilotJob(sc, horizon=13, figures=("employment",))), seed)
     last = pilot["last_intake_week"]
-    full = simulate(Task((0,), Job(variant, kind, horizon=13)), seed)
-    early = simulate(Task((0,), Job(variant, kind, horizon=13, figures=("employment",), last_cohort=last)), seed)
+    full = simulate(Task((0,), PilotJob(variant, kind, horizon=13)), seed)
+    early = simulate(Task((0,), PilotJob(variant, kind, horizon=13, figures=("employment",), last_cohort=last)), seed)
     assert early["weeks_run"] == last + 13 < full["weeks_run"]
     for key in ("cohort_employed", "cohort_n"):
         assert early[key][: last + 1] == full[key][: last + 1], key
@@ -241,6 +241,8 @@ def test_a_replication_reads_the_same_figures_from_its_lean_result(design):
     the run's full results do, for each design and for the no-pilot and roll-out worlds."""
     from labsim.design.replicate import cohort_totals
     from labsim.results.pilot import pilot_estimates
+    import dataclasses
+
     from labsim.results.summary import RunResult, replication_result
 
     sc = small_scenario(*MANDATORY, *design)
@@ -252,7 +254,7 @@ def test_a_replication_reads_the_same_figures_from_its_lean_result(design):
     _equal_records(a, b, set())
     assert a.keys() == b.keys() and np.isfinite(a["estimate"])
     assert cohort_totals(lean, 13) == cohort_totals(full, 13)
-    assert all(full.summary[k] == v for k, v in lean.summary.items())
+    assert all(getattr(full.summary, f.name) == getattr(lean.summary, f.name) for f in dataclasses.fields(lean.summary))
     for variant in (no_pilot(sc), roll_out(sc)):
         m = PilotModel(variant, rng=seed_for(6, (1,)))
         m.run_for(30)

@@ -59,7 +59,7 @@ def test_summary_holds_every_moment_a_target_may_name():
     sc = small_scenario("weeks=30")
     m = PilotModel(sc, rng=3)
     m.run_for(sc.weeks)
-    got = results_of(m).summary["moments"]
+    got = results_of(m).summary.moments
     assert set(got) == set(WORLD_MOMENTS)
     first = m.datacollector.get_model_vars_dataframe().iloc[0]
     assert got["vacancies_per_unemployed"] == pytest.approx(first["vacancies"] / first["unemployed"], rel=1e-5)

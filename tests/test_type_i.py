@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 from labsim import PilotModel
-from labsim.design.replicate import Job, run_until_complete
+from labsim.design.replicate import PilotJob, run_until_complete
 from labsim.design.worlds import zero_help
 from labsim.results.estimate import itt
 from labsim.results.summary import results_of
@@ -39,7 +39,7 @@ SMALL_FI_2019 = ("referral.target_participants=400", "providers.capacity=100")
 def null_run() -> pd.DataFrame:
     sc = zero_help(small_scenario(*SMALL_FI_2019, base="fi_2019_growth_services"))
     model = PilotModel(sc, rng=11)
-    run_until_complete(model, Job(sc, figures=("employment",)))
+    run_until_complete(model, PilotJob(sc, figures=("employment",)))
     ind = results_of(model).individuals
     return ind.loc[~ind["before_pilot"]]
 

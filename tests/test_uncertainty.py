@@ -50,11 +50,11 @@ def test_rng_alone_still_draws_world_and_pilot_from_one_stream():
 def test_summary_difference_reports_the_itt_interval():
     model = PilotModel(small_scenario("referral.mode=mandatory"), rng=3)
     model.run_for(40)
-    d = results_of(model).summary["employment_rate"]["13w"]
-    assert d["se"] > 0
-    assert d["ci_low"] == pytest.approx(d["difference"] - 1.959964 * d["se"], abs=2e-6)
-    assert d["ci_high"] == pytest.approx(d["difference"] + 1.959964 * d["se"], abs=2e-6)
-    assert 0 <= d["p_value"] <= 1
+    d = results_of(model).summary.employment_rate["13w"]
+    assert d.se > 0
+    assert d.ci_low == pytest.approx(d.difference - 1.959964 * d.se, abs=2e-6)
+    assert d.ci_high == pytest.approx(d.difference + 1.959964 * d.se, abs=2e-6)
+    assert 0 <= d.p_value <= 1
 
 
 @pytest.mark.slow

@@ -36,7 +36,7 @@ def pooled_difference(seekers: int, seeds: range, weeks: int) -> tuple[float, fl
                             f"referral.intake_weeks={weeks - 26}")
         m = PilotModel(sc, rng=seed)
         m.run_for(sc.weeks)
-        diffs.append(results_of(m).summary["employment_rate"]["26w"]["difference"])
+        diffs.append(results_of(m).summary.employment_rate["26w"].difference)
     d = np.array(diffs)
     return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
 

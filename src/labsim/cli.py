@@ -252,7 +252,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     from labsim.report.calibration import write_calibration_chart
 
-    answer = cal.as_json()
+    answer = cal.to_json()
     answer["scenario"] = path.stem
     today = date.today().isoformat()
     write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
@@ -332,7 +332,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     from labsim.results.output import write_atomically
     from labsim.sweep.store import Store
     from labsim.report.workbook import results_text
-    from labsim.sweep.tables import as_json, point_table
+    from labsim.sweep.tables import point_table, table_json
 
     table = point_table(Store(args.dir))
     for option, target in (("--csv", args.csv), ("--xlsx", args.xlsx)):
@@ -344,7 +344,7 @@ def cmd_results(args: argparse.Namespace) -> int:
         from labsim.report.workbook import write_workbook
 
         write_atomically(Path(args.xlsx), lambda p: write_workbook(table, p, args.lang))
-    print(json.dumps(as_json(table), indent=2) if args.json else results_text(table, args.lang))
+    print(json.dumps(table_json(table), indent=2) if args.json else results_text(table, args.lang))
     return 0
 
 
@@ -377,7 +377,15 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 
     answer, rows = diagnose(scenario, sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed,
                             workers=args.workers, progress=not args.json)
-    return _write_answer(args, "diagnosis", answer, rows, scenario, path, overrides, out, diagnosis_text)
+    from labsim.design.output import write_diagnosis_folder
+    from labsim.report.charts import write_charts_for
+
+    if not args.json:
+        print("drawing the charts ...", file=sys.stderr, flush=True)
+    write_diagnosis_folder(out, answer, rows, scenario, source=str(path), overrides=overrides, force=args.force,
+                           also=write_charts_for)
+    print(json.dumps(answer.to_json(), indent=2) if args.json else diagnosis_text(answer, out))
+    return 0
 
 
 def cmd_size(args: argparse.Namespace) -> int:
@@ -385,7 +393,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     answer written to a size folder and printed."""
     from labsim.config.scenario import CLUSTER_DESIGNS
     from labsim.design.evidence import ranges_of
-    from labsim.design.size import SizeSearch, type_i_pilots
+    from labsim.design.size import SearchSettings, type_i_pilots
     from labsim.design.output import write_size_folder
     from labsim.design.size_job import SizeRequest, admissible, run_size
 
@@ -397,7 +405,7 @@ def cmd_size(args: argparse.Namespace) -> int:
         path, scenario, _ = _design_scenario(args)
     args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-size"
-    search = SizeSearch(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
+    search = SearchSettings(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
                         budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers,
                         precision=args.precision, progress=not args.json,
                         type_i_sims=type_i_pilots(scenario.design.randomisation))
@@ -426,7 +434,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     args.horizon = _primary(args, scenario)
     if scenario.costs is None:
         raise LabsimError(f"{path}: no [costs] table; labsim plan needs the buyer's costs (docs/plan.md lists them)")
-    from labsim.design.plan import PlanSettings, as_json, parse_levers, plan
+    from labsim.design.plan import PlanSettings, parse_levers, plan, plan_json
 
     levers = parse_levers(args.vary)
     s = PlanSettings(max_cost=args.max_cost, assurance=args.assurance, alpha=args.alpha, horizon=args.horizon,
@@ -439,7 +447,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from labsim.results.output import check_out_dir
 
         check_out_dir(out, args.force)
-    answer = as_json(plan(scenario, levers, s, out, resume=args.resume))
+    answer = plan_json(plan(scenario, levers, s, out, resume=args.resume))
     answer["scenario"] = scenario.name
     from labsim.report.plan import plan_text, write_plan_report
 
@@ -465,29 +473,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     check_out_dir(out, args.force)
     answer = analyse(scenario, ranges, s).as_dict()
-    from labsim.design.output import as_json, write_sensitivity_folder
+    from labsim.design.output import write_sensitivity_folder
+    from labsim.results.answer_file import plain
     from labsim.report.charts import write_charts_for
 
     write_sensitivity_folder(out, answer, scenario, source=str(path), seed=args.seed, overrides=overrides,
                              force=args.force, also=write_charts_for)
     from labsim.report.answers import sensitivity_text
 
-    print(json.dumps(as_json(answer), indent=2) if args.json else sensitivity_text(as_json(answer), out))
-    return 0
-
-
-def _write_answer(args, name, answer, rows, scenario, path, overrides, out, table) -> int:
-    """Write a diagnose/size folder (answer, replications, manifest, charts) and print the answer."""
-    from labsim.design.output import as_json, write_design_folder
-    from labsim.report.charts import write_charts_for
-
-    answer["scenario"] = scenario.name
-    answer.setdefault("referral_mode", scenario.referral.mode)
-    if not args.json:
-        print("drawing the charts ...", file=sys.stderr, flush=True)
-    write_design_folder(out, name, answer, rows, scenario, source=str(path), seed=args.seed,
-                        overrides=overrides, force=args.force, also=write_charts_for)
-    print(json.dumps(as_json(answer), indent=2) if args.json else table(as_json(answer), out))
+    print(json.dumps(plain(answer), indent=2) if args.json else sensitivity_text(plain(answer), out))
     return 0
 
 

@@ -223,11 +223,10 @@ def SizeAnswer(saved, job: SizeJob, draft: Draft, lang: str):
     """The answer: the verdict (green only when the size job's answer says the places bought are enough at
     its stated precision and across the evidence), the report's answer rows and the power curve, and its
     report."""
-    from labsim.report.report import answer_of
     from labsim.report.sizing import power_chart
 
-    size = saved.tables["size"]
-    said = answer_of(saved, lang)  # the report's own verdict and rows
+    size = saved.size
+    said = saved.answer(lang)  # the report's own verdict and rows
     judged = size.verdict()
     with solara.Column(classes=["labsim-size-answer"]):
         verdict = " ".join(said.verdict)
@@ -238,7 +237,7 @@ def SizeAnswer(saved, job: SizeJob, draft: Draft, lang: str):
         verdict += "".join(" " + text(f"app_why_{why}", lang) for why in judged.reasons)
         note(verdict, "success" if judged.green else "warning", ["labsim-verdict"])
         rich([f"**{label}**: {value}" for label, value in said.rows], "labsim-size-rows")
-        solara.FigureMatplotlib(power_chart(size, saved.tables["curve"], "", lang, saved.tables.get("replications")),
+        solara.FigureMatplotlib(power_chart(size, saved.curve, "", lang, saved.pilots),
                                 format="png")
         ReportDownload(lambda: size_report(job, draft.source, lang), f"size-report-{lang}.html",
                        text("app_download_size_report", lang), "labsim-size-report", (job, lang))

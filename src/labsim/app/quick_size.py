@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labsim.config.scenario import Scenario
-from labsim.design.size import SizeSearch
+from labsim.design.size import SearchSettings
 from labsim.design.size_job import SizeRequest, search_pilots
 
 if TYPE_CHECKING:
@@ -33,12 +33,12 @@ if TYPE_CHECKING:
 QUICK = {"batch": 10, "budget": 40, "precision": 0.5, "type_i_sims": 10}
 
 
-def quick_settings(workers: int | None = None) -> SizeSearch:
+def quick_settings(workers: int | None = None) -> SearchSettings:
     """The page's search: the planner's usual target (power 80 %, alpha 5 %, 26 weeks), quick budget."""
-    return SizeSearch(workers=workers, **QUICK)
+    return SearchSettings(workers=workers, **QUICK)
 
 
-def quick_request(scenario: Scenario, s: SizeSearch) -> SizeRequest:
+def quick_request(scenario: Scenario, s: SearchSettings) -> SizeRequest:
     """The page's question: the size job with the scenario's own evidence ranges, at its primary horizon,
     at the quick settings."""
     from labsim.design.evidence import ranges_of
@@ -46,7 +46,7 @@ def quick_request(scenario: Scenario, s: SizeSearch) -> SizeRequest:
     return SizeRequest(replace(s, horizon=scenario.design.primary_horizon_weeks), tuple(ranges_of(scenario, [])))
 
 
-def quick_total(draft, s: SizeSearch) -> int:
+def quick_total(draft, s: SearchSettings) -> int:
     """The most pilots the page's searches simulate for the draft's scenario (its central search alone
     when the draft is not a valid scenario yet: the page says why when it is started)."""
     from labsim.config.errors import LabsimError
@@ -58,7 +58,7 @@ def quick_total(draft, s: SizeSearch) -> int:
         return most_pilots(s)
 
 
-def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> SizeRun:
+def search(scenario: Scenario, s: SearchSettings, on_pilot: Callable[[], None]) -> SizeRun:
     """The size job (design/size_job.py, as `labsim size` runs it) at the quick settings, calling
     `on_pilot` as each simulated pilot of its searches finishes."""
     from labsim.design.size_job import run_size
@@ -85,7 +85,7 @@ class SearchFailed:
     message: str
 
 
-def _child(scenario: Scenario, s: SizeSearch, conn) -> None:
+def _child(scenario: Scenario, s: SearchSettings, conn) -> None:
     """The child process: run the search, send a `PilotDone` per pilot, then `SearchDone` or `SearchFailed`."""
     try:
         conn.send(SearchDone(search(scenario, s, lambda: conn.send(PilotDone()))))
@@ -96,7 +96,7 @@ def _child(scenario: Scenario, s: SizeSearch, conn) -> None:
 
 
 @dataclass
-class Progress:
+class JobProgress:
     """Where a search is: pilots done of at most `total`, seconds spent and the estimated time left."""
 
     done: int
@@ -115,7 +115,7 @@ class Progress:
 class SizeJob:
     """One search in a child process; `poll()` follows it from a thread of the page's session."""
 
-    def __init__(self, scenario: Scenario, s: SizeSearch) -> None:
+    def __init__(self, scenario: Scenario, s: SearchSettings) -> None:
         self.scenario, self.settings = scenario, s
         self.total = search_pilots(quick_request(scenario, s))
         self.done = 0
@@ -130,8 +130,8 @@ class SizeJob:
         self._process.start()
         child.close()
 
-    def progress(self) -> Progress:
-        return Progress(self.done, self.total, time.monotonic() - self.started)
+    def progress(self) -> JobProgress:
+        return JobProgress(self.done, self.total, time.monotonic() - self.started)
 
     def follow(self, on_update: Callable[[SizeJob], None]) -> None:
         """Read the child's messages until it finishes or is cancelled, calling `on_update` after each."""

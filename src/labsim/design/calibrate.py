@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -38,6 +38,9 @@ from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, sc
 from labsim.config.targets import Target, Targets
 from labsim.sweep.runner import Engine, Task, executor, run_tasks, slots
 from labsim.sweep.store import Chunk, Store, chunk_key
+
+if TYPE_CHECKING:
+    from labsim.results.summary import RunSummary
 
 PENALTY = 1e6  # J of a candidate whose moments cannot be computed (NaN): never chosen
 
@@ -145,7 +148,7 @@ def parameters_from(scenario: dict[str, Any], specs: list[str], source: str,
 
 
 @dataclass(frozen=True)
-class Job:
+class CalibrationJob:
     scenario: Scenario
     candidate: int
 
@@ -155,24 +158,24 @@ def simulate_moments(task: Task, seed: np.random.SeedSequence) -> dict[str, floa
     from labsim.results.summary import results_of
     from labsim.world.model import PilotModel
 
-    job: Job = task.payload
+    job: CalibrationJob = task.payload
     model = PilotModel(job.scenario, rng=seed)
     model.run_for(job.scenario.weeks)
     return moments_of(results_of(model).summary)
 
 
-def moments_of(summary: dict[str, Any]) -> dict[str, float]:
+def moments_of(summary: RunSummary) -> dict[str, float]:
     """The world's and the pilot's moments from a run's summary (`summary.json`)."""
     nan = float("nan")
     num = lambda x: nan if x is None else float(x)  # noqa: E731
-    out = {k: num(v) for k, v in summary["moments"].items()}
-    rate = summary["employment_rate"]
-    out["itt_employed_26w"] = num(rate["26w"]["difference"])
-    out["itt_employed_52w"] = num(rate["52w"]["difference"])
-    out["take_up_rate"] = num(summary["take_up_rate"])
-    out["pilot_employed_52w"] = num(rate["52w"]["pilot"])
-    out["pilot_job_outcome_52w"] = num(summary["job_outcome_52w"]["pilot"])
-    take, control = out["take_up_rate"], num(rate["26w"]["control"])
+    out = {k: num(v) for k, v in summary.moments.items()}
+    rate = summary.employment_rate
+    out["itt_employed_26w"] = num(rate["26w"].difference)
+    out["itt_employed_52w"] = num(rate["52w"].difference)
+    out["take_up_rate"] = num(summary.take_up_rate)
+    out["pilot_employed_52w"] = num(rate["52w"].pilot)
+    out["pilot_job_outcome_52w"] = num(summary.job_outcome_52w.pilot)
+    take, control = out["take_up_rate"], num(rate["26w"].control)
     out["effect_on_takers_26w"] = out["itt_employed_26w"] / take / control if take and control else nan
     return out
 
@@ -226,7 +229,7 @@ class Evaluator:
 
     def _run(self, todo: list[tuple[float, ...]], missing: dict[tuple[int, int], Chunk]) -> None:
         r = self.plan.replications
-        tasks = [Task((v, k), Job(self.plan.scenario_at(np.array(todo[i]), v), i))
+        tasks = [Task((v, k), CalibrationJob(self.plan.scenario_at(np.array(todo[i]), v), i))
                  for (i, v) in missing for k in range(r)]
         got: dict[tuple[int, int], dict[int, dict[str, float]]] = {key: {} for key in missing}
         for task, result in run_tasks(simulate_moments, tasks, root_seed=self.plan.seed, pool=self.pool,
@@ -277,7 +280,7 @@ class Calibration:
     seconds: float
     history: list[dict[str, Any]]
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"targets": self.targets, "parameters": self.parameters, "objective": self.objective,
                 "candidates": self.candidates, "runs": self.runs, "seconds": round(self.seconds, 1)}
 

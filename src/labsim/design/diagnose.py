@@ -8,25 +8,100 @@ The pilot is simulated R times in worlds drawn from the scenario. For the first 
   to predict.
 Each diagnosand comes with its Monte Carlo standard error: analytic where there is a formula
 (sqrt(p(1-p)/R) for shares, SD/sqrt(R) for means), a bootstrap over replications otherwise.
+
+The answer is a `Diagnosis`, frozen; `Diagnosis.to_json()` is diagnosis.json (docs/formats.md, schema
+`labsim.diagnosis/1`) and `Diagnosis.from_json()` reads it back, refusing another format in one line.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import Scenario
-from labsim.design.replicate import Job, cohort_mean, simulate
-from labsim.design.rollout import overstatement
+from labsim.design.replicate import PilotJob, cohort_mean, simulate
+from labsim.design.rollout import Overstatement, overstatement
 from labsim.design.worlds import no_pilot, roll_out
+from labsim.results.answer_file import plain, read_answer
 from labsim.results.inference import smallest_p
 from labsim.sweep.runner import Task, executor, run_tasks
 
 BOOTSTRAP = 500
+#: diagnosis.json's format; a file without it, or with another, is refused with a clear message.
+SCHEMA = "labsim.diagnosis/1"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What the simulated pilots say about the design (diagnosis.json): each diagnosand beside its Monte
+    Carlo SE (`<figure>_se`; NaN where it cannot be told), the settings, the design's test and the
+    overstatement of the roll-out effect over the paired worlds."""
+
+    scenario: str
+    referral_mode: str
+    design: str
+    test: str | None  # the design's test every pilot was judged by: hc2 or randomisation
+    horizon_weeks: int
+    alpha: float
+    seed: int
+    sims: int
+    sims_with_estimate: int
+    counterfactual_sims: int
+    target: int | None  # the places each pilot was to fill
+    mean_estimate: float
+    mean_estimate_se: float
+    sd_estimate: float
+    sd_estimate_se: float
+    mean_se: float
+    mean_se_se: float
+    power: float
+    power_se: float
+    coverage: float
+    coverage_se: float
+    pilot_effect: float
+    pilot_effect_se: float
+    rollout_effect: float
+    rollout_effect_se: float
+    bias_vs_pilot_effect: float
+    bias_vs_pilot_effect_se: float
+    bias_vs_rollout: float
+    bias_vs_rollout_se: float
+    overstatement: Overstatement | None
+    rmse: float
+    rmse_se: float
+    type_s: float
+    type_s_se: float
+    exaggeration: float
+    exaggeration_se: float
+    participants_mean: float
+    participants_mean_se: float
+    take_up: float
+    take_up_se: float
+    late: float
+    late_se: float
+    providers_viable: float
+    providers_viable_se: float
+    purchaser_paid: float
+    purchaser_paid_se: float
+    cost_per_extra_job: float
+    cost_per_extra_job_se: float
+    p_value_mc_se_max: float | None  # the largest Monte Carlo SE of a resampled p-value (randomisation test)
+    smallest_p: float  # the smallest p-value the design's test can give
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """diagnosis.json: the fields, NaN as null (docs/formats.md)."""
+        return {"schema": SCHEMA, **plain(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "diagnosis.json") -> Diagnosis:
+        """Read diagnosis.json back; a file of another format (an older labsim's) is refused in one line."""
+        return read_answer(cls, data, SCHEMA, source, "diagnose")
 
 
 def _share(x: np.ndarray) -> tuple[float, float]:
@@ -116,7 +191,7 @@ def diagnosands(pilots: pd.DataFrame, effects: pd.DataFrame) -> dict[str, Any]:
     # the expected overstatement ITT / roll-out over the same worlds (design/rollout.py)
     if "rollout_effect" in paired:
         out["overstatement"] = overstatement(paired["estimate"].to_numpy(float),
-                                             paired["rollout_effect"].to_numpy(float)).as_dict()
+                                             paired["rollout_effect"].to_numpy(float))
     r = rollout if np.isfinite(rollout) else mean_est
     put("rmse", float(np.sqrt(np.mean((est_ok - r) ** 2))),
         _bootstrap(lambda e: np.sqrt(np.mean((e - r) ** 2)), est_ok))
@@ -155,14 +230,14 @@ def test_of_design(pilots: pd.DataFrame, design, offices: int) -> dict[str, Any]
 def diagnose(
     scenario: Scenario, *, sims: int = 200, counterfactual_sims: int | None = None, horizon: int = 26,
     alpha: float = 0.05, seed: int = 1, workers: int | None = None, progress: bool = False,
-) -> tuple[dict[str, Any], pd.DataFrame]:
+) -> tuple[Diagnosis, pd.DataFrame]:
     """Simulate the pilot `sims` times (and its no-pilot and roll-out worlds for the first
     `counterfactual_sims`, default min(sims, 50)); return the diagnosis and one row per pilot."""
     k = min(sims, 50) if counterfactual_sims is None else min(counterfactual_sims, sims)
     variants = {"pilot": scenario, "none": no_pilot(scenario), "rollout": roll_out(scenario)}
-    tasks = [Task((rep,), Job(variants["pilot"], "pilot", horizon, alpha)) for rep in range(sims)]
+    tasks = [Task((rep,), PilotJob(variants["pilot"], "pilot", horizon, alpha)) for rep in range(sims)]
     # the counterfactual worlds give employment at the horizon only, so they stop once it is complete
-    tasks += [Task((rep,), Job(variants[kind], kind, horizon, alpha, figures=("employment",)))
+    tasks += [Task((rep,), PilotJob(variants[kind], kind, horizon, alpha, figures=("employment",)))
               for rep in range(k) for kind in ("none", "rollout")]
     started = time.perf_counter()
     records: dict[str, dict[int, dict]] = {"pilot": {}, "none": {}, "rollout": {}}
@@ -174,8 +249,10 @@ def diagnose(
     pilots = pd.DataFrame([records["pilot"][r] for r in sorted(records["pilot"])])
     effects = counterfactual_effects(pilots, records["none"], records["rollout"])
     pilots = pilots.merge(effects, on="replication", how="left")
-    out = diagnosands(pilots, effects)
     d = scenario.design
-    out.update({"horizon_weeks": horizon, "alpha": alpha, "seed": seed, "design": d.randomisation,
-                **test_of_design(pilots, d, scenario.area.offices), "seconds": round(time.perf_counter() - started, 1)})
-    return out, pilots.drop(columns=["cohort_employed", "cohort_n"])
+    answer = Diagnosis(scenario=scenario.name, referral_mode=scenario.referral.mode, design=d.randomisation,
+                       horizon_weeks=horizon, alpha=alpha, seed=seed,
+                       **{"overstatement": None, **diagnosands(pilots, effects),
+                          **test_of_design(pilots, d, scenario.area.offices)},
+                       seconds=round(time.perf_counter() - started, 1))
+    return answer, pilots.drop(columns=["cohort_employed", "cohort_n"])

@@ -40,7 +40,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.power_fit import JointFit
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    CentralSearch, MinimumSize, Search, Simulate, SizeSearch, bracket, most_filled, size_bounds, widen,
+    CentralSearch, MinimumSize, SearchSettings, SearchState, Simulate, bracket, most_filled, size_bounds, widen,
 )
 from labsim.design.worlds import at_size
 from labsim.samplers import latin_hypercube, sobol
@@ -243,7 +243,7 @@ def assured_size(fit: JointFit, u: np.ndarray, target: float, within: tuple[floa
     return np.where(reach, hi**2, np.inf)
 
 
-def reach(search: Search) -> tuple[float, float]:
+def reach(search: SearchState) -> tuple[float, float]:
     """The sizes the joint fit is read over: from a quarter of the smallest size tried (at least the
     smallest allowed) to the largest allowed."""
     tried = min(search.trials.sizes) if search.trials.sizes else search.low
@@ -265,8 +265,8 @@ def _recorded(run: Simulate, values: Callable[[int], dict[str, float]]) -> Simul
     return run_at
 
 
-def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], sizes: list[float],
-              target: float, say: Callable[[str], None] = lambda msg: None) -> tuple[Search, JointFit | None]:
+def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list[Range], sizes: list[float],
+              target: float, say: Callable[[str], None] = lambda msg: None) -> tuple[SearchState, JointFit | None]:
     """The joint search: replication r runs with the values of the space-filling design
     (`design_values`: the same at every size), bracketed at `sizes`, then batches at the size for the
     target assurance until its interval is within the precision asked or half the central budget is
@@ -281,7 +281,7 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
         return drawn[rep]
 
     low, high = size_bounds(scenario, s)
-    search = Search(s, lambda rep, size: at_size(world(rep), s.by, size), _recorded(run, values), low, high,
+    search = SearchState(s, lambda rep, size: at_size(world(rep), s.by, size), _recorded(run, values), low, high,
                     max(3 * s.batch, s.budget // 2), say=say)
     finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
     if len(finite) < 2:  # a curve needs two sizes
@@ -304,7 +304,7 @@ def assurance(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Ran
     return search, fit
 
 
-def joint_fit(search: Search, varied: list[Range]) -> JointFit | None:
+def joint_fit(search: SearchState, varied: list[Range]) -> JointFit | None:
     """The joint fit over every pilot the joint search has run; None until its sizes reached span at
     least 20 % (sizes that all fill about the same places carry no slope in sqrt(N) to speak of)."""
     df = search.trials.frame()
@@ -316,7 +316,7 @@ def joint_fit(search: Search, varied: list[Range]) -> JointFit | None:
     return JointFit.of(df, scaled_values(df, varied))
 
 
-def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: list[Range], central: CentralSearch,
+def assess_evidence(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list[Range], central: CentralSearch,
                     target: float, say: Callable[[str], None] = lambda msg: None) -> Evidence:
     """The joint search over every range at once, bracketed around the central answer, and what its one
     fit says: the assurance curve and the size for `target`, each range's ends, each assumption's share."""
@@ -354,8 +354,8 @@ def assess_evidence(scenario: Scenario, s: SizeSearch, run: Simulate, ranges: li
     return Evidence(ends, curve, found, target, len(rows), rows, influence, fit.kind)
 
 
-def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSearch, central: CentralSearch,
-         search: Search, coef: np.ndarray, sigma: np.ndarray) -> SizeAtValue:
+def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SearchSettings, central: CentralSearch,
+         search: SearchState, coef: np.ndarray, sigma: np.ndarray) -> SizeAtValue:
     """The minimum size for the target power with `r` at `value` and the others at the scenario's values,
     read from the joint fit (the central value: the central search's own answer)."""
     if value == r.central:
@@ -379,7 +379,7 @@ def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SizeSear
     return SizeAtValue(r.path, value, found, "found" if found.within(s.precision) else "budget", 0, itt=itt)
 
 
-def _itt_at(search: Search, varied: list[Range], u: np.ndarray) -> float | None:
+def _itt_at(search: SearchState, varied: list[Range], u: np.ndarray) -> float | None:
     """The pilot's effect (ITT) at the scaled assumption values `u`, from a linear fit of the joint
     pilots' estimates on their assumption values (what an end of a range means in percentage points)."""
     df = search.trials.frame()

@@ -19,24 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labsim.config.scenario import Scenario
+from labsim.results.answer_file import plain
 from labsim.results.output import manifest, staged_dir, write_json
 from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
 if TYPE_CHECKING:
+    from labsim.design.diagnose import Diagnosis
     from labsim.design.size_job import SizeRun
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become null, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 #: A diagnosis's settings in diagnosis.json (a size answer's are its `question`).
@@ -64,16 +53,16 @@ def _write_replications(folder: Path, rows: pd.DataFrame, answer_file: str, name
                    folder / name)
 
 
-def write_design_folder(
-    out_dir: Path, name: str, answer: dict[str, Any], rows: pd.DataFrame, scenario: Scenario, *,
-    source: str, seed: int, overrides: list[str], force: bool = False,
-    also: Callable[[Path], object] | None = None,
+def write_diagnosis_folder(
+    out_dir: Path, answer: Diagnosis, rows: pd.DataFrame, scenario: Scenario, *, source: str, overrides: list[str],
+    force: bool = False, also: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Write `<name>.json`, replications.parquet and manifest.json."""
+    """Write diagnosis.json (the typed answer, docs/formats.md), replications.parquet and manifest.json,
+    atomically."""
     with staged_dir(Path(out_dir), force) as tmp:
-        write_json(tmp / f"{name}.json", _clean(answer))
-        write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
-        _write_replications(tmp, rows, f"{name}.json")
+        write_json(tmp / "diagnosis.json", answer.to_json())
+        write_json(tmp / "manifest.json", manifest(scenario, source, answer.seed, scenario.weeks, overrides))
+        _write_replications(tmp, rows, "diagnosis.json")
         if also is not None:
             also(tmp)
     return Path(out_dir)
@@ -96,10 +85,6 @@ def write_size_folder(
     return Path(out_dir)
 
 
-def as_json(answer: dict[str, Any]) -> dict[str, Any]:
-    return _clean(answer)
-
-
 def write_sensitivity_folder(
     out_dir: Path, answer: dict[str, Any], scenario: Scenario, *, source: str, seed: int, overrides: list[str],
     force: bool = False, also: Callable[[Path], object] | None = None,
@@ -107,7 +92,7 @@ def write_sensitivity_folder(
     """Write sensitivity.json, points.csv and points.parquet (every point simulated; the Parquet stamped
     with its inputs' hash) and manifest.json, atomically."""
     with staged_dir(Path(out_dir), force) as tmp:
-        write_json(tmp / "sensitivity.json", _clean(answer))
+        write_json(tmp / "sensitivity.json", plain(answer))
         points = pd.DataFrame(answer["points"])
         points.to_csv(tmp / "points.csv", index=False)
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))

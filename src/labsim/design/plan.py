@@ -42,10 +42,10 @@ from labsim.design.evidence import ranges_of
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.replicate import ALL_FIGURES
 from labsim.design.size import (
-    SizeSearch, Simulate, analytic_power, fitted_power, most_pilots, pool_simulator, reference,
+    SearchSettings, Simulate, analytic_power, fitted_power, most_pilots, pool_simulator, reference,
 )
 from labsim.design.worlds import at_size
-from labsim.sweep.runner import Progress, executor
+from labsim.sweep.runner import ProgressBar, executor
 
 #: The levers a plan may vary, and the values each allows (None: a share between 0 and 1).
 LEVERS: dict[str, tuple[str, ...] | None] = {
@@ -151,8 +151,8 @@ class PlanSettings:
     engine: str = "local"
     progress: bool = False
 
-    def search(self) -> SizeSearch:
-        return SizeSearch(power=self.assurance, alpha=self.alpha, horizon=self.horizon, batch=self.batch,
+    def search(self) -> SearchSettings:
+        return SearchSettings(power=self.assurance, alpha=self.alpha, horizon=self.horizon, batch=self.batch,
                           budget=self.budget, precision=self.precision, type_i_sims=self.batch, seed=self.seed,
                           workers=self.workers)
 
@@ -286,7 +286,7 @@ def probe(scenario: Scenario, s: PlanSettings, run: Simulate) -> Probe:
                  float(df["take_up"].mean()), filled, float(df["participants"].mean()))
 
 
-def _size_candidate(scenario: Scenario, s: SizeSearch, assurance: float, run: Simulate, pool: Any,
+def _size_candidate(scenario: Scenario, s: SearchSettings, assurance: float, run: Simulate, pool: Any,
                     rollout: bool = True) -> CandidateSize:
     """A candidate's full search through the one size job (design/size_job.py), the same answer `labsim
     size` gives: over the evidence, with the roll-out overstatement (skipped with `rollout` False, for
@@ -516,7 +516,7 @@ def _simulator(s: PlanSettings, total: int, run: Simulate | None) -> Iterator[tu
     if run is not None:
         yield run, None, lambda msg: None
         return
-    bar = Progress(total, "plan", enabled=s.progress) if s.progress else None
+    bar = ProgressBar(total, "plan", enabled=s.progress) if s.progress else None
     say = bar.status if bar else (lambda msg: None)
     search = s.search()
     try:
@@ -529,7 +529,7 @@ def _simulator(s: PlanSettings, total: int, run: Simulate | None) -> Iterator[tu
             bar.close()
 
 
-def as_json(p: Plan) -> dict[str, Any]:
+def plan_json(p: Plan) -> dict[str, Any]:
     """plan.json: the settings, the answer and every candidate (probe figures; search figures on the frontier)."""
     s = p.settings
     best = p.best()

@@ -1,14 +1,14 @@
 """One simulated pilot, as a replication of a diagnosis or a size search: the worker function the
 replication runner sends out. It returns a small record (numbers and short lists), never a model.
 
-A replication runs only as long as the figures asked of it need (`Job.figures`): employment at the
+A replication runs only as long as the figures asked of it need (`PilotJob.figures`): employment at the
 horizon is complete `horizon` weeks after the last assignment, weeks employed in 52 weeks 52 weeks after
 it, the purchaser's and providers' accounts only at the scenario's last week. After the intake has closed
 nobody is assigned or starts, and later weeks cannot change earlier ones, so the figures asked are
 identical to the full-length run's; figures not asked are NaN, never a truncated number. A no-pilot or
 roll-out world runs until the last week any pilot in that world could assign, plus the same weeks.
 
-With `Job.world` = w the pilot runs in world w of the run (its population, employers and burn-in drawn
+With `PilotJob.world` = w the pilot runs in world w of the run (its population, employers and burn-in drawn
 from the seed key (`WORLDS`, w) under the run's root seed), and the task's own seed draws only the pilot
 (randomisation and every later draw): a size search runs its many batches in the reference batch's
 worlds, each burned in once per worker, with a fresh pilot seed per replication (docs/evaluation.md).
@@ -46,7 +46,7 @@ FIELDS_OF: dict[str, tuple[str, ...]] = {
 
 
 @dataclass(frozen=True)
-class Job:
+class PilotJob:
     """What a replication simulates: a scenario variant, its kind, how its outcome is read, and which
     figures are asked of it (employment at the horizon always; the run stops once they are complete)."""
 
@@ -66,7 +66,7 @@ class Job:
         return max(self.horizon, 52) if "weeks_employed" in self.figures else self.horizon
 
 
-def run_until_complete(model: PilotModel, job: Job) -> None:
+def run_until_complete(model: PilotModel, job: PilotJob) -> None:
     """Run the pilot weeks until every figure asked is complete (at most the scenario's weeks)."""
     weeks, need = job.scenario.weeks, job.weeks_after_intake()
     if need is None:
@@ -93,14 +93,14 @@ def cohort_totals(result: RunResult, horizon: int, arm: str | None = None, weeks
     y = ind[f"employed_{horizon}w"]
     seen = y.notna().to_numpy()
     week = ind["assigned_week"].to_numpy()[seen]
-    n = (result.summary["weeks"] if weeks is None else weeks) + 1
+    n = (result.summary.weeks if weeks is None else weeks) + 1
     return {
         "cohort_employed": np.bincount(week, weights=y.to_numpy(float)[seen], minlength=n).tolist(),
         "cohort_n": np.bincount(week, minlength=n).tolist(),
     }
 
 
-def run_job(job: Job, seed: np.random.SeedSequence) -> PilotModel:
+def run_job(job: PilotJob, seed: np.random.SeedSequence) -> PilotModel:
     """The pilot of `job` in the world of `seed` (from the worker's kept world when there is one), run
     until every figure asked of it is complete."""
     world = None if job.world is None else np.random.SeedSequence(seed.entropy, spawn_key=(WORLDS, job.world))
@@ -111,7 +111,7 @@ def run_job(job: Job, seed: np.random.SeedSequence) -> PilotModel:
 
 def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     """Run one replication (module level, so worker processes can import it)."""
-    job: Job = task.payload
+    job: PilotJob = task.payload
     model = run_job(job, seed)
     result = replication_result(model.record())
     record: dict[str, Any] = {"kind": job.kind, "size": job.size, "replication": int(task.key[-1])}

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from labsim.config.scenario import Scenario
-from labsim.design.replicate import SEARCH_FIGURES, Job, cohort_mean, simulate
+from labsim.design.replicate import SEARCH_FIGURES, PilotJob, cohort_mean, simulate
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, executor, run_tasks
 
@@ -117,12 +117,12 @@ def run_counterfactuals(scenario: Scenario, replications: list[int], *, horizon:
                         last_cohorts: dict[int, int] | None = None, pool: Any = None
                         ) -> tuple[dict[int, dict], dict[int, dict]]:
     """The no-pilot and roll-out runs of the worlds `replications` (seed keys (r,), as the pilots'; in the
-    pilots' own `worlds` (`Job.world`) when they ran in worlds of their own), on `pool` when given: the
+    pilots' own `worlds` (`PilotJob.world`) when they ran in worlds of their own), on `pool` when given: the
     pool of the search keeps those worlds burned in. Each runs until its cohorts at the horizon are
     complete: up to the week `last_cohorts` gives for its world (its pilot's last intake week), else any
     pilot's."""
     variants = {"none": no_pilot(scenario), "rollout": roll_out(scenario)}
-    tasks = [Task((rep,), Job(variants[k], k, horizon, alpha, figures=SEARCH_FIGURES,  # cohorts at the horizon
+    tasks = [Task((rep,), PilotJob(variants[k], k, horizon, alpha, figures=SEARCH_FIGURES,  # cohorts at the horizon
                               world=None if worlds is None else worlds[rep],
                               last_cohort=None if last_cohorts is None else last_cohorts[rep]))
              for rep in replications for k in variants]

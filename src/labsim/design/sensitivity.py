@@ -39,7 +39,7 @@ from labsim.config.errors import LabsimError
 from labsim.results.inference import TEST_OF
 from labsim.config.scenario import Scenario
 from labsim.design.evidence import Range, ranges_of
-from labsim.design.replicate import Job, simulate
+from labsim.design.replicate import PilotJob, simulate
 from labsim.design.worlds import at_size, size_of
 from labsim.samplers import morris, one_at_a_time
 from labsim.sweep.runner import Task, executor, run_tasks
@@ -136,7 +136,7 @@ def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> Sensitiv
     size = s.at_size or size_of(scenario, s.by)
     base = at_size(scenario, s.by, size)
     x = design_points(ranges, s)
-    jobs = [Job(base.with_values(in_field_units(base, dict(zip([r.path for r in ranges], row)))), "pilot", s.horizon, s.alpha, size)
+    jobs = [PilotJob(base.with_values(in_field_units(base, dict(zip([r.path for r in ranges], row)))), "pilot", s.horizon, s.alpha, size)
             for row in x]
     recs: list[dict[str, Any]] = []
     n, params, boot = 0, [], None

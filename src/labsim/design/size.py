@@ -55,10 +55,10 @@ from labsim.config.errors import LabsimError
 from labsim.config.scenario import Randomisation, Scenario
 from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
 from labsim.design.power_fit import fit_kind, power_fit
-from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, Job, simulate
+from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, PilotJob, simulate
 from labsim.design.worlds import at_size, size_of, zero_help
 from labsim.results.inference import TEST_OF, reachable_offices
-from labsim.sweep.runner import Progress, Task, executor, run_tasks
+from labsim.sweep.runner import ProgressBar, Task, executor, run_tasks
 
 
 class Simulate(Protocol):
@@ -79,7 +79,7 @@ def type_i_pilots(design: str) -> int:
 
 
 @dataclass
-class SizeSearch:
+class SearchSettings:
     """Settings of one search (what the planner asks for)."""
 
     by: str = "participants"
@@ -280,7 +280,7 @@ class CentralSearch:
     pilots, column `part` "search", and the accounts batch at N*, "accounts"), and what the size job
     (design/size_job.py) turns into the planner's answer."""
 
-    settings: SizeSearch
+    settings: SearchSettings
     status: str  # found, not_reachable or budget
     message: str
     minimum: MinimumSize | None
@@ -303,15 +303,15 @@ class CentralSearch:
 
 
 @contextmanager
-def pool_simulator(s: SizeSearch, bar: Progress | None = None, pool: Any = None) -> Iterator[Simulate]:
+def pool_simulator(s: SearchSettings, bar: ProgressBar | None = None, pool: Any = None) -> Iterator[Simulate]:
     """Real pilots on a pool of `s.workers` processes; replication r runs with the pilot seed of key (r,) in
-    world r mod `batch`, one of the reference batch's worlds (`Job.world`): each world is drawn and burned in
+    world r mod `batch`, one of the reference batch's worlds (`PilotJob.world`): each world is drawn and burned in
     once per worker, not once per pilot. Every batch advances `bar`, the one progress bar of the search.
     On `pool` when given (a caller that runs the same worlds afterwards keeps the workers' worlds)."""
     with nullcontext(pool) if pool is not None else executor("local", s.workers) as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
-            tasks = [Task((rep,), Job(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch))
+            tasks = [Task((rep,), PilotJob(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch))
                      for rep, sc in pairs]
             if bar is not None:
                 bar.describe(f"size: {label}")
@@ -324,13 +324,13 @@ def pool_simulator(s: SizeSearch, bar: Progress | None = None, pool: Any = None)
 
 
 @dataclass
-class Search:
+class SearchState:
     """One search under way: the scenario for each replication at a size, the simulator and the trials.
 
     `variant(rep, size)` gives the scenario replication `rep` runs at a size (the same for every rep in an
     ordinary search; drawn from the evidence for the assurance)."""
 
-    settings: SizeSearch
+    settings: SearchSettings
     variant: Callable[[int, int], Scenario]
     run: Simulate
     low: int
@@ -388,7 +388,7 @@ def per_size(scenario: Scenario, by: str) -> Callable[[int, int], Scenario]:
 # -- the parts of the search ---------------------------------------------------------------------------
 
 
-def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) -> Reference:
+def reference(rows: list[dict], scenario: Scenario, s: SearchSettings, size: int) -> Reference:
     """What the reference batch says: rates, effect, take-up, and the analytic size on the lever."""
     df = pd.DataFrame(rows)
     n_pilot, n_control = float(df["n_pilot"].mean()), float(df["n_control"].mean())
@@ -408,7 +408,7 @@ def reference(rows: list[dict], scenario: Scenario, s: SizeSearch, size: int) ->
                      n_control, deff, icc, on_lever(itt), (on_lever(itt + 1.96 * itt_se), on_lever(itt - 1.96 * itt_se)))
 
 
-def bracket(search: Search, start: float, factors: tuple[float, ...] = (0.5, 1.0, 2.0)) -> None:
+def bracket(search: SearchState, start: float, factors: tuple[float, ...] = (0.5, 1.0, 2.0)) -> None:
     """Batches around a first guess of N* (by default half, once and twice it), skipping sizes tried and
     sizes above the places the catchment has been seen to fill (they would fill no more)."""
     for size in sorted({search.clip(start * f) for f in factors} - search.trials.sizes):
@@ -417,7 +417,7 @@ def bracket(search: Search, start: float, factors: tuple[float, ...] = (0.5, 1.0
         search.batch_at(size, "bracketing")
 
 
-def widen(search: Search) -> None:
+def widen(search: SearchState) -> None:
     """Larger batches (x4) until some size reaches the target, within the largest size allowed and while
     a larger pilot still fills (beyond what the catchment fills, a larger target adds nobody)."""
     s = search.settings
@@ -445,7 +445,7 @@ def minimum_size(df: pd.DataFrame, power: float, seed: int) -> MinimumSize | Non
     return MinimumSize(fit.n_star(power), float(lo), float(hi))
 
 
-def refine(search: Search, power: float) -> MinimumSize | None:
+def refine(search: SearchState, power: float) -> MinimumSize | None:
     """Sequential batches at the current estimate of N* until its interval is within the precision asked
     (or the budget is spent, or the interval lies beyond the places the catchment fills); the fitted N*
     over every trial."""
@@ -470,7 +470,7 @@ def type_i_error(size: int, reject: np.ndarray) -> TypeICheck:
                       int(reject.size))
 
 
-def type_i_check(scenario: Scenario, s: SizeSearch, run: Simulate, size: int,
+def type_i_check(scenario: Scenario, s: SearchSettings, run: Simulate, size: int,
                  searched: pd.DataFrame | None = None) -> TypeICheck:
     """`type_i_sims` pilots at `size` in the same worlds with providers that do nothing (zero help), and
     the placebo check over the search's pilots (`searched`) where the design has one."""
@@ -493,7 +493,7 @@ def placebo_check(rows: pd.DataFrame | None) -> PlaceboCheck | None:
     return PlaceboCheck(t.rate, t.se, t.ci, t.sims)
 
 
-def accounts_at(scenario: Scenario, s: SizeSearch, run: Simulate, size: int) -> list[dict[str, Any]]:
+def accounts_at(scenario: Scenario, s: SearchSettings, run: Simulate, size: int) -> list[dict[str, Any]]:
     """`batch` pilots at `size` run to the scenario's full length, in the reference batch's worlds: the
     purchaser's and providers' accounts at the minimum size, which the search's pilots (stopped at the
     horizon) do not reach. Not part of the probit: N* is found before it."""
@@ -502,7 +502,7 @@ def accounts_at(scenario: Scenario, s: SizeSearch, run: Simulate, size: int) -> 
     return [{**r, "part": "accounts"} for r in rows]
 
 
-def size_bounds(scenario: Scenario, s: SizeSearch) -> tuple[int, int]:
+def size_bounds(scenario: Scenario, s: SearchSettings) -> tuple[int, int]:
     """The smallest and largest sizes the search may try: offices only as many as give every arm two
     (a cluster design with one office in an arm has no test), up to `max_size` (default 20x the scenario's
     size, or 4x and at least 40 offices)."""
@@ -543,7 +543,7 @@ class Unreachable:
         return message
 
 
-def _not_reachable(search: Search, ref: Reference) -> Unreachable:
+def _not_reachable(search: SearchState, ref: Reference) -> Unreachable:
     s, curve = search.settings, search.trials.curve()
     largest = int(curve["size"].max())
     best = curve.loc[curve["power"].idxmax()]
@@ -553,7 +553,7 @@ def _not_reachable(search: Search, ref: Reference) -> Unreachable:
                        not short and not ref.itt > 2 * ref.itt_se)
 
 
-def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False, run: Simulate | None = None,
+def search_size(scenario: Scenario, s: SearchSettings, progress: bool = False, run: Simulate | None = None,
                 say: Callable[[str], None] | None = None) -> CentralSearch:
     """Run the search (on real pilots, or on `run` if given); return the answer with every replication.
     `say` prints the search's steps (default: to stderr when `progress`)."""
@@ -566,7 +566,7 @@ def search_size(scenario: Scenario, s: SizeSearch, progress: bool = False, run: 
             return _search(scenario, s, pool_run, say)
 
 
-def most_pilots(s: SizeSearch) -> int:
+def most_pilots(s: SearchSettings) -> int:
     """The most pilots one search simulates: its budget, the type-I check and the accounts batch."""
     return s.budget + s.type_i_sims + s.batch
 
@@ -577,10 +577,10 @@ def stderr_lines(on: bool) -> Callable[[str], None]:
 
 
 @contextmanager
-def search_bar(s: SizeSearch, total: int) -> Iterator[tuple[Progress | None, Callable[[str], None]]]:
+def search_bar(s: SearchSettings, total: int) -> Iterator[tuple[ProgressBar | None, Callable[[str], None]]]:
     """One progress bar for a whole search, with time left against `total` (the most it can simulate), and
     the status lines printed above it; closed at the end, filled to what was simulated."""
-    bar = Progress(total, "size", enabled=s.progress) if s.progress else None
+    bar = ProgressBar(total, "size", enabled=s.progress) if s.progress else None
     try:
         yield bar, (lambda msg: bar.status(f"size: {msg}")) if bar else stderr_lines(False)
         if bar is not None:
@@ -590,13 +590,13 @@ def search_bar(s: SizeSearch, total: int) -> Iterator[tuple[Progress | None, Cal
             bar.close()
 
 
-def _search(scenario: Scenario, s: SizeSearch, run: Simulate, say: Callable[[str], None]) -> CentralSearch:
+def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None]) -> CentralSearch:
     """The search's steps: reference, bracket, widen, refine, then the type-I check and the accounts batch
     at the answer."""
     started = time.perf_counter()
     low, high = size_bounds(scenario, s)
     base = min(max(size_of(scenario, s.by), low), high)
-    search = Search(s, per_size(scenario, s.by), run, low, high, s.budget, say=say)
+    search = SearchState(s, per_size(scenario, s.by), run, low, high, s.budget, say=say)
     ref = reference(search.batch_at(base, "reference batch"), scenario, s, base)
     bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
     widen(search)

@@ -17,11 +17,8 @@ says so, and otherwise what stands in the way.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-import types
-import typing
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -34,10 +31,11 @@ from labsim.config.scenario import Design, Scenario, parse_scenario
 from labsim.design.evidence import AssurancePoint, Influence, Range, SizeAtValue, assess_evidence
 from labsim.design.rollout import ESTIMANDS, Rollout, rollout_part
 from labsim.design.size import (
-    AnalyticSize, CentralSearch, MinimumSize, PowerPoint, Reference, Simulate, SizeSearch, TypeICheck, Unreachable,
+    AnalyticSize, CentralSearch, MinimumSize, PowerPoint, Reference, Simulate, SearchSettings, TypeICheck, Unreachable,
     most_pilots, pool_simulator, search_bar, search_size, size_bounds, stderr_lines,
 )
 from labsim.design.worlds import at_size, size_of
+from labsim.results.answer_file import plain, read_answer
 from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
 from labsim.sweep.runner import executor
 
@@ -51,7 +49,7 @@ class SizeRequest:
     the target power) and the estimand the headline sizes for (`itt`, the pilot's own estimate, or
     `rollout`, the effect a full roll-out would have)."""
 
-    search: SizeSearch
+    search: SearchSettings
     ranges: tuple[Range, ...] = ()
     assurance: float | None = None
     estimand: str = "itt"
@@ -211,20 +209,13 @@ class SizeAnswer:
 
     def to_json(self) -> dict[str, Any]:
         """size.json: the parts as nested objects, infinities and NaN as null (docs/formats.md)."""
-        return {"schema": SCHEMA, **_plain(self), "minimum_size": self.minimum_size,
-                "headline": _plain(self.headline()), "verdict": _plain(self.verdict())}
+        return {"schema": SCHEMA, **plain(self), "minimum_size": self.minimum_size,
+                "headline": plain(self.headline()), "verdict": plain(self.verdict())}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], source: str = "size.json") -> SizeAnswer:
         """Read size.json back; a file of another format (an older labsim's) is refused in one line."""
-        found = data.get("schema") if isinstance(data, dict) else None
-        if found != SCHEMA:
-            raise LabsimError(f"{source}: written in another format ({'no schema' if found is None else found}; "
-                              f"this labsim reads {SCHEMA}): run `labsim size` again to answer in the current one")
-        try:
-            return _typed(cls, data)
-        except (KeyError, TypeError, ValueError) as err:
-            raise LabsimError(f"{source}: not a valid {SCHEMA} answer ({type(err).__name__}: {err})") from None
+        return read_answer(cls, data, SCHEMA, source, "size", OPEN_ENDS)
 
 
 @dataclass(frozen=True)
@@ -364,45 +355,6 @@ def _mean(rows: pd.DataFrame, column: str) -> float | None:
 # -- size.json ----------------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """A frozen answer as JSON values: dataclasses as objects (their fields), tuples as lists, NaN and
-    infinities as null."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 #: Fields where null reads back as infinity: an open end (no size reaches it), not a missing figure.
 OPEN_ENDS = frozenset({"MinimumSize.high", "Reference.analytic_size", "Reference.analytic_size_range",
                        "AnalyticSize.size", "AnalyticSize.ci"})
-
-
-def _typed(kind: Any, value: Any, name: str = "") -> Any:
-    """The JSON value as the type `kind` (a field's annotation): the inverse of `_plain`."""
-    origin, args = typing.get_origin(kind), typing.get_args(kind)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        return _typed(next(a for a in args if a is not type(None)), value, name)
-    if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        return kind(**{f.name: _typed(hints[f.name], value[f.name], f"{kind.__name__}.{f.name}")
-                       for f in dataclasses.fields(kind) if f.name in value or f.default is dataclasses.MISSING})
-    if origin is tuple:
-        items = args[:1] * len(value) if len(args) == 2 and args[1] is Ellipsis else args
-        if len(items) != len(value):
-            raise ValueError(f"{name}: {len(value)} values where {len(items)} belong")
-        return tuple(_typed(k, v, name) for k, v in zip(items, value))
-    if kind is float:
-        return (math.inf if name in OPEN_ENDS else math.nan) if value is None else float(value)
-    if kind is int:
-        return int(value)
-    if kind in (str, bool):
-        return kind(value)
-    return value

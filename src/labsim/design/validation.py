@@ -125,7 +125,7 @@ def effort_gradient(task: Task, seed) -> float:
 
     model = PilotModel(task.payload, rng=seed)
     model.run_for(task.payload.weeks)
-    q = results_of(model).summary["effort_by_employability_quintile"]
+    q = results_of(model).summary.effort_by_employability_quintile
     return float(q[-1] - q[0]) if q[0] is not None and q[-1] is not None else float("nan")
 
 

@@ -32,7 +32,7 @@ from labsim.config.experiment import load_experiment
 from labsim.config.scenario import Scenario, parse_scenario
 from labsim.config.states import State
 from labsim.design.claim import Claim, mean_interval, one_sided, two_sided
-from labsim.design.replicate import Job, run_job, simulate
+from labsim.design.replicate import PilotJob, run_job, simulate
 from labsim.design.rollout import overstatement, paired_effects
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, run_tasks
@@ -89,7 +89,7 @@ SOURCES = {
 class Saturated:
     """One world of the saturation design at one point of the experiment."""
 
-    job: Job
+    job: PilotJob
     market: str  # "slack" or "tight"
     competition: str  # "segment" or "mixed"
 
@@ -199,7 +199,7 @@ def run_saturation(seed: int, pool, *, worlds: int | None = None, path: Path = E
     """Every world of the saturation experiment (its own worlds count unless `worlds` is given)."""
     scenarios, n, _ = points(path)
     n = worlds or n
-    tasks = [Task((400, w), Saturated(Job(sc, "pilot", EIGHTEEN_MONTHS, figures=("employment",)), m, c))
+    tasks = [Task((400, w), Saturated(PilotJob(sc, "pilot", EIGHTEEN_MONTHS, figures=("employment",)), m, c))
              for w in range(n) for (m, c), sc in scenarios.items()]
     return [rec for _, rec in run_tasks(saturation_record, tasks, root_seed=seed, pool=pool)]
 
@@ -226,7 +226,7 @@ def displacement_claims(slack: dict[str, Any], seed: int, pool, *, worlds: int =
     source = "slack_market"
     base: Scenario = parse_scenario(slack, source)
     variants = {"pilot": base, "none": no_pilot(base), "rollout": roll_out(base)}
-    tasks = [Task((500, w), Job(sc, k, HORIZON, figures=("employment",))) for w in range(worlds)
+    tasks = [Task((500, w), PilotJob(sc, k, HORIZON, figures=("employment",))) for w in range(worlds)
              for k, sc in variants.items()]
     recs: dict[str, dict[int, dict]] = {k: {} for k in variants}
     for _, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool):

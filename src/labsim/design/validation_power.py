@@ -22,7 +22,7 @@ import pandas as pd
 from labsim.config.scenario import apply_overrides, parse_scenario
 from labsim.design.analytic import pilot_arm_needed, two_proportion_power
 from labsim.design.claim import Z95, Claim, one_sided, share_interval
-from labsim.design.replicate import Job, simulate
+from labsim.design.replicate import PilotJob, simulate
 from labsim.sweep.runner import Task, run_tasks
 
 #: Claim 2's world: no congestion and a constant effect (module docstring), small enough for many pilots;
@@ -50,7 +50,7 @@ SOURCE_6_SIZE = ("TEM 43/2017 recommends clearly larger volumes than the pilots 
 
 def pilots(scenario, pool, count: int, seed: int, key: int) -> pd.DataFrame:
     """`count` simulated pilots of `scenario` (employment at the horizon only), one row each."""
-    job = Job(scenario, "pilot", HORIZON, ALPHA, figures=("employment",))
+    job = PilotJob(scenario, "pilot", HORIZON, ALPHA, figures=("employment",))
     tasks = [Task((key, r), job) for r in range(count)]
     rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool)]
     return pd.DataFrame(rows).sort_values("replication")

@@ -18,7 +18,7 @@ import numpy as np
 
 from labsim.config.scenario import Scenario, apply_overrides, parse_scenario
 from labsim.design.claim import Claim, mean_interval
-from labsim.design.replicate import Job, run_job
+from labsim.design.replicate import PilotJob, run_job
 from labsim.design.rollout import overstatement
 from labsim.design.worlds import zero_help
 from labsim.results.pilot import pilot_estimates
@@ -43,7 +43,7 @@ SOURCE_DILUTION = ("Bloom 1984 (Evaluation Review 8(2)): ITT = take-up x effect 
 class Run:
     """One world of claim 3: its scenario and whether the providers' help is switched off."""
 
-    job: Job
+    job: PilotJob
     no_help: bool
 
 
@@ -80,7 +80,7 @@ def take_up_claims(scenario: dict[str, Any], source: str, seed: int, pool, *, wo
                    ) -> list[Claim]:
     """Claim 3 on `scenario` in the trials' voluntary setting."""
     sc: Scenario = parse_scenario(apply_overrides(scenario, list(VOLUNTARY), source), source)
-    jobs = {False: Job(sc, "pilot", HORIZON, figures=("employment",)),
-            True: Job(zero_help(sc), "pilot", HORIZON, figures=("employment",))}
+    jobs = {False: PilotJob(sc, "pilot", HORIZON, figures=("employment",)),
+            True: PilotJob(zero_help(sc), "pilot", HORIZON, figures=("employment",))}
     tasks = [Task((300, w), Run(jobs[off], off)) for w in range(worlds) for off in (False, True)]
     return dilution_claims([rec for _, rec in run_tasks(participants_record, tasks, root_seed=seed, pool=pool)])

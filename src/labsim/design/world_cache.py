@@ -1,7 +1,7 @@
 """Burned-in worlds kept in each worker process, so that a search burns in each world once.
 
 A size search runs all its batches in the reference batch's worlds (each pilot with a seed of its own,
-the world with a seed of its own: `Job.world`), and replication r at every size, assumption and
+the world with a seed of its own: `PilotJob.world`), and replication r at every size, assumption and
 counterfactual kind with the same seeds (common random numbers); a diagnosis runs the no-pilot and
 roll-out worlds with the pilot's seed. The world at week 0 depends only on the scenario's world sections
 and the world's seed (`labsim.world.burn_in`), so the first pilot in a world keeps a copy of it here and

@@ -22,12 +22,15 @@ from labsim.report import comparisons
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
-from labsim.results.summary import HORIZONS, flat_summary
+from labsim.results.summary import HORIZONS
 from labsim.sweep.tables import significant
 
 if TYPE_CHECKING:
-    from labsim.design.size import MinimumSize
+    from labsim.design.diagnose import Diagnosis
+    from labsim.results.summary import Effect, RunSummary
     from labsim.design.evidence import SizeAtValue
+    from labsim.design.rollout import Overstatement
+    from labsim.design.size import MinimumSize
     from labsim.design.size_job import SizeAnswer
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
@@ -87,12 +90,12 @@ def _unit(by: str | None, lang: str) -> str:
 # -- one run ------------------------------------------------------------------------------------------
 
 
-def effect_at(summary: dict[str, Any], primary: int = 26) -> tuple[int, dict[str, Any]] | None:
+def effect_at(summary: RunSummary, primary: int = 26) -> tuple[int, Effect] | None:
     """The horizon a run's verdict is read at: the scenario's primary horizon if observed, else the
     nearest observed one (26, 13, 52 weeks in that order)."""
     for h in (primary, *(h for h in (26, 13, 52) if h != primary)):
-        e = summary.get("employment_rate", {}).get(f"{h}w")
-        if e and _ok(e.get("difference")) and _ok(e.get("se")):
+        e = summary.effect_at(h)
+        if e is not None and _ok(e.difference) and _ok(e.se):
             return h, e
     return None
 
@@ -107,33 +110,26 @@ def holm(p_values: dict[int, float]) -> dict[int, float]:
     return out
 
 
-def run_significant(e: dict[str, Any]) -> bool:
-    """Whether a run's effect is significant at 5 % by the test its summary reports (the design's);
-    a summary from before it named its test: |difference| > 1.96 SE."""
-    if "test" in e:
-        return _ok(e.get("p_value")) and e["p_value"] < 0.05
-    return abs(e["difference"]) > Z95 * e["se"]
+def run_significant(e: Effect) -> bool:
+    """Whether a run's effect is significant at 5 % by the test its summary reports (the design's)."""
+    return _ok(e.p_value) and e.p_value < 0.05
 
 
-def _effect_range(e: dict[str, Any], lang: str) -> str:
+def _effect_range(e: Effect, lang: str) -> str:
     """The 95 % interval of a run's effect as its summary gives it (the design's test inverted; an end the
-    test cannot reach is shown as infinite), or +-1.96 SE for a summary from before it named its test."""
-    d = e["difference"]
-    if "test" not in e:
-        lo, hi = d - Z95 * e["se"], d + Z95 * e["se"]
-        return span(_pp(lo, lang, sign=False), _pp(hi, lang, sign=False))
-    lo = _pp(e["ci_low"], lang, sign=False) if _ok(e.get("ci_low")) else "-\u221e"
-    hi = _pp(e["ci_high"], lang, sign=False) if _ok(e.get("ci_high")) else "\u221e"
+    test cannot reach is shown as infinite)."""
+    lo = _pp(e.ci_low, lang, sign=False) if _ok(e.ci_low) else "-\u221e"
+    hi = _pp(e.ci_high, lang, sign=False) if _ok(e.ci_high) else "\u221e"
     return span(lo, hi)
 
 
-def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> Answer:
+def run_answer(summary: RunSummary, lang: str = "en", primary: int = 26) -> Answer:
     """Filled or not, significant or not at the primary horizon; then volume, take-up, effects by arm
     (the others marked secondary, with Holm-adjusted p-values), costs."""
-    p = summary["participants"]
-    reached, target = number(p["reached"], lang), number(p["target"], lang)
-    verdict = [text("v_run_filled", lang, reached=reached, target=target, week=p["week_target_reached"])
-               if p.get("week_target_reached") is not None
+    p = summary.participants
+    reached, target = number(p.reached, lang), number(p.target, lang)
+    verdict = [text("v_run_filled", lang, reached=reached, target=target, week=p.week_target_reached)
+               if p.week_target_reached is not None
                else text("v_run_not_filled", lang, reached=reached, target=target)]
     found = effect_at(summary, primary)
     if found is None:
@@ -141,39 +137,36 @@ def run_answer(summary: dict[str, Any], lang: str = "en", primary: int = 26) -> 
     else:
         h, e = found
         key = "v_run_significant" if run_significant(e) else "v_run_not_significant"
-        verdict.append(text(key, lang, h=h, d=_pp(e["difference"], lang), range=_effect_range(e, lang)))
-        if e.get("test") == "randomisation" and e.get("ci_low") is None and e.get("ci_high") is None:
-            verdict.append(text("v_run_cannot_reject", lang, clusters=e.get("clusters")))
+        verdict.append(text(key, lang, h=h, d=_pp(e.difference, lang), range=_effect_range(e, lang)))
+        if e.test == "randomisation" and e.ci_low is None and e.ci_high is None:
+            verdict.append(text("v_run_cannot_reject", lang, clusters=e.clusters))
     rows = [(text("n_participants", lang), text("n_participants_v", lang, reached=reached, target=target,
-                                                 share=percent(p["share_of_target"], lang)))]
-    rows.append((text("n_take_up", lang), percent(summary.get("take_up_rate"), lang, 1)))
-    a = summary.get("assigned", {})
-    if a:
-        rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.get("pilot"), lang),
-                                                     control=number(a.get("control"), lang))))
+                                                 share=percent(p.share_of_target, lang)))]
+    rows.append((text("n_take_up", lang), percent(summary.take_up_rate, lang, 1)))
+    a = summary.assigned
+    rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.pilot, lang),
+                                                 control=number(a.control, lang))))
     from scipy.stats import norm  # here: scipy.stats takes a second to import
 
-    shown = {h: summary["employment_rate"].get(f"{h}w", {}) for h in HORIZONS}
-    shown = {h: e for h, e in shown.items() if _ok(e.get("difference")) and _ok(e.get("se")) and e["se"] > 0}
-    # the design's own p-values where the summary names its test, else the normal test of a summary before it
-    adjusted = holm({h: float(e["p_value"]) if "test" in e and _ok(e.get("p_value"))
-                     else float(2 * norm.sf(abs(e["difference"] / e["se"]))) for h, e in shown.items()})
+    shown = {h: summary.effect_at(h) for h in HORIZONS}
+    shown = {h: e for h, e in shown.items() if e is not None and _ok(e.difference) and _ok(e.se) and e.se > 0}
+    # the design's own p-values (the normal test's where the design's gives none)
+    adjusted = holm({h: float(e.p_value) if _ok(e.p_value) else float(2 * norm.sf(abs(e.difference / e.se)))
+                     for h, e in shown.items()})
     judged = found[0] if found else primary
     for h, e in shown.items():
         role = text("n_primary", lang) if h == judged else text("n_secondary", lang, p=number(adjusted[h], lang, 3))
         rows.append((text("n_effect", lang, h=h), text(
-            "n_effect_arms_v", lang, d=_pp(e["difference"], lang), range=_effect_range(e, lang),
-            pilot=percent(e.get("pilot"), lang, 1), control=percent(e.get("control"), lang, 1)) + f" ({role})"))
-    spill = summary.get("spillover", {}).get(f"{judged}w", {})  # saturation designs: the untreated by share
-    if _ok(spill.get("estimate")) and _ok(spill.get("p_value")):
+            "n_effect_arms_v", lang, d=_pp(e.difference, lang), range=_effect_range(e, lang),
+            pilot=percent(e.pilot, lang, 1), control=percent(e.control, lang, 1)) + f" ({role})"))
+    spill = (summary.spillover or {}).get(f"{judged}w")  # saturation designs: the untreated by share
+    if spill is not None and _ok(spill.estimate) and _ok(spill.p_value):
         rows.append((text("n_spillover", lang, h=judged), text(
-            "n_spillover_v", lang, d=_pp(spill["estimate"], lang), p=number(spill["p_value"], lang, 3),
-            markets=spill.get("markets"))))
-    paid = summary.get("purchaser_paid_eur", {}).get("total")
-    if paid is not None:
-        rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(paid, lang),
-                                                per=number(summary.get("cost_per_participant_eur"), lang))))
-    cost = cost_row(pd.DataFrame([flat_summary(summary)]), lang)
+            "n_spillover_v", lang, d=_pp(spill.estimate, lang), p=number(spill.p_value, lang, 3),
+            markets=spill.markets)))
+    rows.append((text("n_paid", lang), text("n_paid_v", lang, total=number(summary.purchaser_paid_eur["total"], lang),
+                                            per=number(summary.cost_per_participant_eur, lang))))
+    cost = cost_row(pd.DataFrame([summary.flat()]), lang)
     if cost:
         rows.append(cost)
     return Answer(verdict, rows)
@@ -194,51 +187,46 @@ def cost_row(rows: pd.DataFrame, lang: str) -> tuple[str, str] | None:
 # -- a diagnosis --------------------------------------------------------------------------------------
 
 
-def diagnose_answer(d: dict[str, Any], replications: pd.DataFrame | None = None, lang: str = "en",
-                    scenario: str | None = None, mode: str | None = None, target: int | None = None) -> Answer:
-    """Power and the next step first; then bias, precision and the costs over the simulated pilots
-    (`scenario`, `mode` and `target` where diagnosis.json does not hold them)."""
-    name = scenario or d.get("scenario") or "SCENARIO"
-    mode = mode or d.get("referral_mode")
-    power = d.get("power")
-    target = number(d.get("target") or target, lang) if d.get("target") or target else "?"
-    if _ok(power):
-        key = "v_diag_ok" if power >= ENOUGH_POWER else "v_diag_low"
-        verdict = [text(key, lang, target=target, mode=_mode(mode, lang), power=percent(power, lang))]
-        if power < ENOUGH_POWER:
-            verdict.append(text("v_diag_next", lang, scenario=name))
+def diagnose_answer(d: Diagnosis, replications: pd.DataFrame | None = None, lang: str = "en") -> Answer:
+    """Power and the next step first; then bias, precision and the costs over the simulated pilots."""
+    target = number(d.target, lang) if d.target else "?"
+    if _ok(d.power):
+        key = "v_diag_ok" if d.power >= ENOUGH_POWER else "v_diag_low"
+        verdict = [text(key, lang, target=target, mode=_mode(d.referral_mode, lang), power=percent(d.power, lang))]
+        if d.power < ENOUGH_POWER:
+            verdict.append(text("v_diag_next", lang, scenario=d.scenario))
     else:
         verdict = []
-    rows = [(text("n_power", lang), _pm_share(power, d.get("power_se"), lang))]
+    rows = [(text("n_power", lang), _pm_share(d.power, d.power_se, lang))]
     for key, figure in (("n_mean_estimate", "mean_estimate"), ("n_pilot_effect", "pilot_effect"),
-                       ("n_rollout", "rollout_effect"), ("n_bias", "bias_vs_rollout")):
-        if _ok(d.get(figure)):
-            rows.append((text(key, lang), _pm_pp(d[figure], d.get(f"{figure}_se"), lang)))
-    if _ok(d.get("rmse")):
-        rows.append((text("n_rmse", lang), _pm_pp(d["rmse"], d.get("rmse_se"), lang, sign=False)))
+                        ("n_rollout", "rollout_effect"), ("n_bias", "bias_vs_rollout")):
+        if _ok(getattr(d, figure)):
+            rows.append((text(key, lang), _pm_pp(getattr(d, figure), getattr(d, f"{figure}_se"), lang)))
+    if _ok(d.rmse):
+        rows.append((text("n_rmse", lang), _pm_pp(d.rmse, d.rmse_se, lang, sign=False)))
     for key, figure in (("n_coverage", "coverage"), ("n_type_s", "type_s")):
-        if _ok(d.get(figure)):
-            rows.append((text(key, lang), _pm_share(d[figure], d.get(f"{figure}_se"), lang)))
-    if _ok(d.get("exaggeration")):
-        rows.append((text("n_exaggeration", lang), text("n_exaggeration_v", lang, v=number(d["exaggeration"], lang, 1))))
-    if _ok(d.get("participants_mean")):
-        se = d.get("participants_mean_se")
-        v = number(d["participants_mean"], lang) + (f" ± {number(se, lang)}" if _ok(se) else "")
+        if _ok(getattr(d, figure)):
+            rows.append((text(key, lang), _pm_share(getattr(d, figure), getattr(d, f"{figure}_se"), lang)))
+    if _ok(d.exaggeration):
+        rows.append((text("n_exaggeration", lang), text("n_exaggeration_v", lang, v=number(d.exaggeration, lang, 1))))
+    if _ok(d.participants_mean):
+        se = d.participants_mean_se
+        v = number(d.participants_mean, lang) + (f" ± {number(se, lang)}" if _ok(se) else "")
         rows.append((text("n_participants_target", lang, target=target), v))
-    if _ok(d.get("take_up")):
-        rows.append((text("n_take_up", lang), _pm_share(d["take_up"], d.get("take_up_se"), lang)))
-    if _ok(d.get("providers_viable")):
-        rows.append((text("n_providers_viable", lang), _pm_share(d["providers_viable"], d.get("providers_viable_se"), lang, 0)))
-    if _ok(d.get("purchaser_paid")):
-        rows.append((text("n_paid", lang), number(d["purchaser_paid"], lang) + " EUR"))
-    if _ok(d.get("cost_per_extra_job")):
-        se = d.get("cost_per_extra_job_se")
-        rows.append((text("n_cost_job", lang), text("n_cost_job_se", lang, v=number(d["cost_per_extra_job"], lang),
-                                                    se=number(se, lang)) if _ok(se) else number(d["cost_per_extra_job"], lang)))
-    elif replications is not None:  # what diagnosis.json lacks, from the simulated pilots
+    if _ok(d.take_up):
+        rows.append((text("n_take_up", lang), _pm_share(d.take_up, d.take_up_se, lang)))
+    if _ok(d.providers_viable):
+        rows.append((text("n_providers_viable", lang), _pm_share(d.providers_viable, d.providers_viable_se, lang, 0)))
+    if _ok(d.purchaser_paid):
+        rows.append((text("n_paid", lang), number(d.purchaser_paid, lang) + " EUR"))
+    if _ok(d.cost_per_extra_job):
+        se = d.cost_per_extra_job_se
+        rows.append((text("n_cost_job", lang), text("n_cost_job_se", lang, v=number(d.cost_per_extra_job, lang),
+                                                    se=number(se, lang)) if _ok(se) else number(d.cost_per_extra_job, lang)))
+    elif replications is not None:  # no extra job to divide by: the volumes and costs over the simulated pilots
         shown = {label for label, _ in rows}
         rows += [r for r in replication_rows(replications, lang) if r[0] not in shown
-                 and not (r[0] == text("n_mean_participants", lang) and _ok(d.get("participants_mean")))]
+                 and not (r[0] == text("n_mean_participants", lang) and _ok(d.participants_mean))]
     rows += _uncertainty_rows(d, lang)
     return Answer(verdict + _overstatement_words(d, lang), rows)
 
@@ -443,25 +431,33 @@ def _pin_first(a: SizeAnswer, unit: str, lang: str) -> list[str]:
                  d_hi=number(round(ci[1]), lang) if ci[1] is not None else "–")]
 
 
-def _overstatement_words(a: SizeAnswer | dict[str, Any], lang: str) -> list[str]:
-    """When the overstatement's interval excludes 1, the verdict says it in words (a size answer, or a
-    diagnosis's dict)."""
+def _overstatement_words(a: SizeAnswer | Diagnosis, lang: str) -> list[str]:
+    """When the overstatement's interval excludes 1, the verdict says it in words."""
     o = _overstatement_of(a)
-    lo, hi = (o.get("ratio_ci") or [None, None])[:2]
-    if _ok(o.get("ratio")) and lo is not None and hi is not None and not lo <= 1 <= hi:
-        return [text("n_overstatement_words", lang, r=number(o["ratio"], lang, 1))]
+    if o is None:
+        return []
+    lo, hi = o.ratio_ci
+    if _ok(o.ratio) and lo is not None and hi is not None and not lo <= 1 <= hi:
+        return [text("n_overstatement_words", lang, r=number(o.ratio, lang, 1))]
     return []
 
 
-def _overstatement_of(a: SizeAnswer | dict[str, Any]) -> dict[str, Any]:
-    return a.get("overstatement") or {} if isinstance(a, dict) else a.rollout.overstatement.as_dict()
+def _overstatement_of(a: SizeAnswer | Diagnosis) -> Overstatement | None:
+    return a.rollout.overstatement if _is_size(a) else a.overstatement
 
 
-def _uncertainty_rows(a: SizeAnswer | dict[str, Any], lang: str) -> list[tuple[str, str]]:
+def _is_size(a: SizeAnswer | Diagnosis) -> bool:
+    from labsim.design.size_job import SizeAnswer  # here: its parts need scipy, which takes a second to import
+
+    return isinstance(a, SizeAnswer)
+
+
+def _uncertainty_rows(a: SizeAnswer | Diagnosis, lang: str) -> list[tuple[str, str]]:
     """Assurance and the pilot's overstatement of the roll-out effect (a size answer, or a diagnosis's
     overstatement)."""
     rows = []
-    if not isinstance(a, dict) and a.evidence is not None:
+    sized = _is_size(a)
+    if sized and a.evidence is not None:
         ev = a.evidence
         if ev.assurance_curve:
             rows.append((text("n_assurance", lang), ", ".join(
@@ -474,12 +470,12 @@ def _uncertainty_rows(a: SizeAnswer | dict[str, Any], lang: str) -> list[tuple[s
                 "n_minimum_size_v", lang, n=number(ev.size_for_assurance.as_size(), lang),
                 unit=_unit(a.question.by, lang), range=_interval(ev.size_for_assurance.ci(), lang))))
     o = _overstatement_of(a)
-    if o:  # "-" where the roll-out effect is too small to divide by
+    if o is not None:  # "-" where the roll-out effect is too small to divide by
         rows.append((text("n_overstatement", lang), text(
-            "n_overstatement_v", lang, ratio=number(o["ratio"], lang, 2), itt=_pp(o.get("itt"), lang),
-            rollout=_pp(o.get("rollout"), lang), n=o.get("worlds", "?"),
-            range=_interval(o.get("ratio_ci"), lang, lambda x: number(x, lang, 2)))))
-    if not isinstance(a, dict) and a.rollout.size.size is not None:
+            "n_overstatement_v", lang, ratio=number(o.ratio, lang, 2), itt=_pp(o.itt, lang),
+            rollout=_pp(o.rollout, lang), n=o.worlds,
+            range=_interval(o.ratio_ci, lang, lambda x: number(x, lang, 2)))))
+    if sized and a.rollout.size.size is not None:
         rows.append((text("n_rollout_size", lang), text(
             "n_minimum_size_v", lang, n=number(a.rollout.size.size, lang), unit=_unit(a.question.by, lang),
             range=_interval(a.rollout.size.size_ci, lang)) + _beyond_places(a, a.rollout.size.size, lang)))
@@ -635,17 +631,17 @@ def as_text(head: str, answer: Answer, tail: str = "") -> str:
     return "\n".join([*lines, tail] if tail else lines)
 
 
-def run_text(summary: dict[str, Any], path: Path, seed: int, out: Path, primary: int = 26) -> str:
+def run_text(summary: RunSummary, path: Path, seed: int, out: Path, primary: int = 26) -> str:
     """What `labsim run` prints, judged at the scenario's `primary` horizon."""
-    head = (f"{summary['scenario']} ({path}), seed {seed}, {summary['weeks']} weeks; "
-            f"{summary['referral_mode']} referral")
+    head = (f"{summary.scenario} ({path}), seed {seed}, {summary.weeks} weeks; "
+            f"{summary.referral_mode} referral")
     return as_text(head, run_answer(summary, primary=primary), f"Written to {out}/")
 
 
-def diagnosis_text(d: dict[str, Any], out: Path) -> str:
+def diagnosis_text(d: Diagnosis, out: Path) -> str:
     """What `labsim diagnose` prints."""
-    head = (f"{d.get('scenario', '')}: {d['sims']} simulated pilots ({d['counterfactual_sims']} with no-pilot "
-            f"and roll-out worlds), design {d['design']}, employment {d['horizon_weeks']} weeks after assignment")
+    head = (f"{d.scenario}: {d.sims} simulated pilots ({d.counterfactual_sims} with no-pilot "
+            f"and roll-out worlds), design {d.design}, employment {d.horizon_weeks} weeks after assignment")
     return as_text(head, diagnose_answer(d), f"Written to {out}/")
 
 

@@ -23,17 +23,17 @@ from labsim.report.plots import Z95, profit_chart
 from labsim.report.style import (
     MARKERS, SERIES, TARGET_COLOUR, YLABEL_WIDTH, finish, new_figure, note_on, plain, shared_legend,
 )
-from labsim.results.summary import flat_summary
+from labsim.results.summary import RunSummary, flat_summary
 
 QUINTILES = [f"effort_by_employability_quintile.{q}" for q in range(5)]
 
 
-def frame_of_runs(summaries: Sequence[dict], scenarios: Sequence[dict]) -> tuple[pd.DataFrame, list[str]]:
+def frame_of_runs(summaries: Sequence[RunSummary], scenarios: Sequence[dict]) -> tuple[pd.DataFrame, list[str]]:
     """Runs as sweep-like rows, and the scenario fields that differ between them (the varied ones)."""
     rows = []
     for i, (summary, scenario) in enumerate(zip(summaries, scenarios)):
         params = {k: v for k, v in flat_summary(scenario).items() if "." in k}
-        rows.append({"point": i, "replication": 0, **params, **flat_summary(summary)})
+        rows.append({"point": i, "replication": 0, **params, **summary.flat()})
     frame = pd.DataFrame(rows)
     params = [k for k in flat_summary(scenarios[0]) if "." in k] if scenarios else []
     varied = [p for p in params if p in frame and frame[p].astype(str).nunique() > 1]

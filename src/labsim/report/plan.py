@@ -1,7 +1,7 @@
 """The plan's answer for a planner: the verdict first, the Pareto chart of assurance against cost, the
 table of every candidate, and a workbook; in English, Finnish and Swedish (locales `plan_*`).
 
-Everything is read from plan.json (`labsim.design.plan.as_json`), so the command line, the report and the
+Everything is read from plan.json (`plan_json`), so the command line, the report and the
 workbook give the same figures.
 """
 

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from labsim.config.states import WORK_FORMS
 from labsim.report.i18n import number, percent, text
 from labsim.report.style import ARM_COLOURS, MARKERS, SERIES, TARGET_COLOUR, finish, new_figure, note_on
-from labsim.results.summary import HORIZONS, RunResult
+from labsim.results.summary import HORIZONS, RunResult, RunSummary
 
 Z95 = 1.959964
 ARMS = ("pilot", "control")
@@ -84,9 +84,9 @@ def employment_chart(result: RunResult, note: str, lang: str = "en") -> Figure:
     left.set_title(text("employment_rate_band", lang), fontsize=11)
     finish(left, text("weeks_since_assignment", lang), text("share_employed", lang), legend="inside", zero=True)
     x = np.arange(len(HORIZONS))
-    rates = result.summary["employment_rate"]
-    diff = np.array([_nan(rates[f"{h}w"]["difference"]) for h in HORIZONS])
-    se = np.array([_nan(rates[f"{h}w"]["se"]) for h in HORIZONS])
+    rates = result.summary.employment_rate
+    diff = np.array([_nan(rates[f"{h}w"].difference) for h in HORIZONS])
+    se = np.array([_nan(rates[f"{h}w"].se) for h in HORIZONS])
     right.errorbar(x, diff * 100, yerr=Z95 * se * 100, fmt="s", capsize=5, color=SERIES[2], markersize=8,
                    label=text("effect_ci", lang))
     right.axhline(0, color="0.3", linewidth=1)
@@ -109,7 +109,7 @@ def survival_chart(result: RunResult, note: str, lang: str = "en", horizon: int 
     as unemployed, so late assignments do not bias the curve; follow-up is cut at `horizon` weeks."""
     fig, ax = new_figure(text("survival_title", lang), note)
     ind = result.individuals
-    weeks = int(result.summary["weeks"])
+    weeks = int(result.summary.weeks)
     for arm in ARMS:
         mine = ind[ind["arm"] == arm]
         seen = mine["first_job_seen"].to_numpy(bool)
@@ -167,17 +167,16 @@ def km_band(surv: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(flat, surv, lo), np.where(flat, surv, hi)
 
 
-def provider_lines(summary: dict) -> list[dict]:
+def provider_lines(summary: RunSummary) -> list[dict]:
     """Each provider's profit as a line in its number of clients (its revenue and running cost per
     client held at this run's values, set-up cost fixed), with the simulated point and break-even."""
     lines = []
-    for p in summary.get("providers", []):
-        if not p["clients"]:
+    for p in summary.providers:
+        if not p.clients:
             continue
-        setup = p["setup_cost_eur"]
-        margin = (p["revenue_eur"] - (p["cost_eur"] - setup)) / p["clients"]
-        lines.append({"margin": margin, "setup": setup, "x": [p["clients"]], "y": [p["profit_eur"]],
-                      "break_even": p["break_even_clients"], "provider": p["provider"]})
+        margin = (p.revenue_eur - (p.cost_eur - p.setup_cost_eur)) / p.clients
+        lines.append({"margin": margin, "setup": p.setup_cost_eur, "x": [p.clients], "y": [p.profit_eur],
+                      "break_even": p.break_even_clients, "provider": p.provider})
     return lines
 
 

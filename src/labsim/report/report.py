@@ -16,17 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from labsim import __version__
 from labsim.config.scenario import ReferralMode
-from labsim.report import answers, comparisons, sizing
-from labsim.report.answers import Answer
-from labsim.report.charts import figures_for
+from labsim.report import sizing
 from labsim.report.i18n import LANGS, TEXTS, day, lines, number, percent, span, text
-from labsim.report.levers import lever_name, lever_value
-from labsim.report.saved import Saved, load, varied_parameters
+from labsim.report.levers import lever_value
+from labsim.report.saved import Saved, load
 from labsim.results.summary import flat_summary
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -43,25 +40,6 @@ def png_data_uri(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def question(saved: Saved, lang: str) -> str:
-    sc, t = saved.scenario, saved.tables
-    if saved.kind == "size":
-        q = t["size"].question
-        return text(f"q_size_{q.estimand}", lang, power=percent(q.target_power, lang), alpha=number(q.alpha, lang, 2))
-    if saved.kind == "run":
-        mode = sc.get("referral", {}).get("mode", t["summary"].get("referral_mode"))
-        return text("q_run", lang, target=number(t["summary"]["participants"]["target"], lang),
-                    mode=text(mode, lang).lower() if mode in ReferralMode else mode)
-    if saved.kind == "diagnose":
-        return text("q_diagnose", lang)
-    if saved.kind == "sensitivity":
-        return text("q_sensitivity", lang)
-    if saved.kind == "sweep":
-        names = [lever_name(p, lang) for p in varied_parameters(t["results"])]
-        return text("q_sweep", lang, varied=", ".join(names) or "-")
-    return text("q_runs", lang, names=", ".join(r.path.name for r in saved.runs))
 
 
 def assumptions(scenario: dict[str, Any], lang: str) -> list[tuple[str, str]]:
@@ -94,36 +72,6 @@ def assumptions(scenario: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     return [(text(key, lang), value) for key, value in rows]
 
 
-def what_varies(frame: pd.DataFrame, varied: list[str], lang: str) -> list[tuple[str, str]]:
-    """A sweep's levers by name, with the values they take, in the planner's words."""
-    out = []
-    for path in varied:
-        values = pd.unique(frame[path].dropna())
-        name = lever_name(path, lang)
-        out.append((name[:1].upper() + name[1:], ", ".join(lever_value(path, v, lang) for v in values)))
-    return out
-
-
-def answer_of(saved: Saved, lang: str) -> Answer:
-    """The folder's answer, built by the same code as the command's terminal table."""
-    t = saved.tables
-    if saved.kind == "size":
-        return answers.size_answer(t["size"], lang)
-    if saved.kind == "diagnose":
-        referral = saved.scenario.get("referral") or {}
-        return answers.diagnose_answer(t["diagnosis"], t["replications"], lang, saved.scenario_name,
-                                       referral.get("mode"), referral.get("target_participants"))
-    if saved.kind == "sensitivity":
-        return answers.sensitivity_answer(t["sensitivity"], lang)
-    if saved.kind == "run":
-        primary = (saved.scenario.get("design") or {}).get("primary_horizon_weeks", 26)  # folders before it: 26
-        return answers.run_answer(t["summary"], lang, primary)
-    if saved.kind == "sweep":
-        return answers.variants_answer(t["results"], varied_parameters(t["results"]), lang)
-    frame, varied = comparisons.frame_of_runs([r.tables["summary"] for r in saved.runs], [r.scenario for r in saved.runs])
-    return answers.variants_answer(frame, varied, lang)  # runs of one scenario pool as replications
-
-
 def all_fields(scenario: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, "-" if v is None else str(v)) for k, v in flat_summary(scenario).items()]
 
@@ -131,16 +79,9 @@ def all_fields(scenario: dict[str, Any]) -> list[tuple[str, str]]:
 def reading_key(chart: str, saved: Saved) -> str:
     """The caption of a chart; charts that compare with the roll-out effect say so only when it was simulated."""
     key = f"read_{chart}"
-    if f"{key}_no_rollout" in TEXTS and sizing.rollout_effect(saved.tables.get("replications")) is None:
+    if f"{key}_no_rollout" in TEXTS and sizing.rollout_effect(saved.replications) is None:
         return f"{key}_no_rollout"
     return key
-
-
-def _title(saved: Saved, lang: str) -> str:
-    """A sweep is titled by its experiment (not its folder), anything else by its scenario."""
-    if saved.kind == "sweep" and saved.manifest.get("name"):
-        return text("r_sweep_title", lang, name=saved.manifest["name"])
-    return text("r_title", lang, scenario=saved.scenario_name)
 
 
 def render(folder: Path, lang: str = "en") -> str:
@@ -148,27 +89,25 @@ def render(folder: Path, lang: str = "en") -> str:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; allowed: {', '.join(LANGS)}")
     saved = load(folder)
-    scenario = saved.scenario or (saved.runs[0].scenario if saved.runs else {})
-    answer = answer_of(saved, lang)
-    varies = what_varies(saved.tables["results"], varied_parameters(saved.tables["results"]), lang) \
-        if saved.kind == "sweep" else []
+    scenario = saved.scenario
+    answer = saved.answer(lang)
     charts = [
         {"src": png_data_uri(fig), "title": fig.get_suptitle(), "read": text(reading_key(name, saved), lang)}
-        for name, fig in figures_for(saved, lang).items()
+        for name, fig in saved.figures(lang).items()
     ]
     created = saved.manifest.get("created_utc") or datetime.now(UTC).isoformat(timespec="seconds")
     return _env().get_template("report.html").render(
         lang=lang,
         t=lambda key, **kw: text(key, lang, **kw),
-        title=_title(saved, lang),
+        title=saved.title(lang),
         made=text("r_made", lang, version=__version__, folder=Path(folder).name, date=day(created, lang)),
-        question=question(saved, lang),
+        question=saved.question(lang),
         assumptions=assumptions(scenario, lang),
         all_fields=all_fields(scenario),
         verdict=answer.verdict,
         answer=answer.rows,
         tables=answer.tables,
-        varies=varies,
+        varies=saved.varies(lang),
         charts=charts,
         caveats=lines("caveats", lang),
     )

@@ -1,41 +1,58 @@
-"""Saved results read back from an output folder, whatever command wrote it.
+"""Saved results read back from an output folder, whatever command wrote it: one class per kind.
 
 A folder's kind is told by its files: a run (`summary.json`, `weekly.parquet`, `individuals.parquet`),
-a size search (`size.json`), a diagnosis (`diagnosis.json`), a sensitivity analysis (`sensitivity.json`), a sweep (`results.parquet`), or a folder of
-run folders (e.g. `runs/` holding a voluntary and a mandatory run). Charts and reports are drawn from
-these files only, never by simulating again.
+a size search (`size.json`), a diagnosis (`diagnosis.json`), a sensitivity analysis (`sensitivity.json`),
+a sweep (`results.parquet`), or a folder of run folders (e.g. `runs/` holding a voluntary and a
+mandatory run). `load(folder)` reads it as its class (`RunFolder`, `SizeFolder`, ...), each holding its
+typed answer and tables and saying, in the planner's language, its question (`question`), its answer
+(`answer`: the verdict and the rows, as the command's terminal table) and its charts (`figures`). Charts
+and reports are drawn from these files only, never by simulating again.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 import pyarrow.parquet as pq
+from matplotlib.figure import Figure
 
 from labsim.config.errors import LabsimError
-from labsim.config.scenario import Scenario
-from labsim.results.summary import RunResult
+from labsim.config.scenario import ReferralMode, Scenario
+from labsim.report import answers, comparisons, plots, sensitivity, sizing
+from labsim.report.answers import Answer
+from labsim.report.i18n import number, percent, text
+from labsim.report.levers import lever_name, lever_value
+from labsim.report.style import footnote, localise_ticks
+from labsim.results.summary import RunResult, RunSummary
+
+if TYPE_CHECKING:
+    from labsim.design.diagnose import Diagnosis
+    from labsim.design.size_job import SizeAnswer
 
 RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
-#: What charts and reports read from a run's summary.json (a damaged one is refused on one line).
 SUMMARY_KEYS = ["weeks", "referral_mode", "participants", "employment_rate"]
-KINDS = ("run", "size", "diagnose", "sensitivity", "sweep", "runs")
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Saved:
-    """One output folder: its kind, its manifest and the tables a chart needs."""
+    """One output folder: where it is and its manifest; each kind adds its answer and tables, and says
+    its question, answer and charts."""
+
+    kind: ClassVar[str]  # the command that writes it (`labsim size` -> "size"); "runs" for run folders
+    marker: ClassVar[str]  # the file that tells the kind
 
     path: Path
-    kind: str
     manifest: dict[str, Any]
-    tables: dict[str, Any] = field(default_factory=dict)
-    runs: list[Saved] = field(default_factory=list)  # a folder of run folders
+
+    @classmethod
+    def holds(cls, folder: Path) -> bool:
+        """Whether `folder` is of this kind (told by its files)."""
+        return (folder / cls.marker).is_file()
 
     @property
     def scenario(self) -> dict[str, Any]:
@@ -44,70 +61,332 @@ class Saved:
 
     @property
     def scenario_name(self) -> str:
-        if self.kind == "runs":
-            return ", ".join(sorted({r.scenario_name for r in self.runs}))
-        return str(self.scenario.get("name") or self.tables.get("summary", {}).get("scenario") or self.path.name)
+        return str(self.scenario.get("name") or self.path.name)
+
+    def title(self, lang: str) -> str:
+        return text("r_title", lang, scenario=self.scenario_name)
+
+    def question(self, lang: str) -> str:
+        """The planner's question the folder answers."""
+        return text(f"q_{self.kind}", lang)
+
+    def answer(self, lang: str) -> Answer:
+        """The verdict and the rows behind it (built by the same code as the command's terminal table)."""
+        raise NotImplementedError
+
+    def detail(self, lang: str) -> str:
+        """The charts' footnote after the scenario: which seed, how many simulated pilots."""
+        raise NotImplementedError
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        """The folder's charts by file name, in reading order (None where one does not apply)."""
+        raise NotImplementedError
+
+    def figures(self, lang: str = "en") -> dict[str, Figure]:
+        """The charts that apply, with the footnote and the language's number format."""
+        drawn = self.charts(footnote(self.scenario_name, self.detail(lang), lang), lang)
+        figs = {name: fig for name, fig in drawn.items() if fig is not None}
+        for fig in figs.values():
+            localise_ticks(fig, lang)
+        return figs
+
+    def varies(self, lang: str) -> list[tuple[str, str]]:
+        """What varies between the folder's runs, by name, with its values (nothing for one answer)."""
+        return []
+
+    @property
+    def replications(self) -> pd.DataFrame | None:
+        """Every simulated pilot (replications.parquet), where the folder has them."""
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class RunFolder(Saved):
+    """`labsim run`: one simulated pilot's summary, weekly series and everyone's outcomes."""
+
+    kind: ClassVar[str] = "run"
+    marker: ClassVar[str] = "summary.json"
+
+    summary: RunSummary
+    weekly: pd.DataFrame
+    individuals: pd.DataFrame
+    employment_by_week: pd.DataFrame | None
+
+    @classmethod
+    def holds(cls, folder: Path) -> bool:
+        return all((folder / f).is_file() for f in RUN_FILES)
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> RunFolder:
+        curve = folder / "employment_by_week.csv"
+        return cls(
+            folder, manifest, RunSummary.from_json(
+                _whole_summary(folder / "summary.json", _json(folder / "summary.json", SUMMARY_KEYS)),
+                str(folder / "summary.json")),
+            _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"]),
+            _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"]),
+            _numeric(curve, _csv(curve, ["weeks_since_assignment", "arm", "share_employed", "n"]),
+                     ["weeks_since_assignment", "share_employed", "n"]) if curve.is_file() else None)
+
+    @property
+    def scenario_name(self) -> str:
+        return str(self.scenario.get("name") or self.summary.scenario)
 
     @property
     def result(self) -> RunResult:
-        """A run folder's results as the `RunResult` the simulation made."""
-        t = self.tables
-        return RunResult(t["weekly"], t["individuals"], t["employment_by_week"], t["summary"])
+        """The run's results as the `RunResult` the simulation made."""
+        return RunResult(self.weekly, self.individuals, self.employment_by_week, self.summary)
+
+    def question(self, lang: str) -> str:
+        mode = self.summary.referral_mode
+        return text("q_run", lang, target=number(self.summary.participants.target, lang),
+                    mode=text(mode, lang).lower() if mode in ReferralMode else mode)
+
+    def answer(self, lang: str) -> Answer:
+        primary = (self.scenario.get("design") or {}).get("primary_horizon_weeks", 26)  # folders before it: 26
+        return answers.run_answer(self.summary, lang, primary)
+
+    def detail(self, lang: str) -> str:
+        seed = text("seed", lang, seed=self.manifest.get("seed", "?"))
+        mode = self.summary.referral_mode
+        return f"{seed}, {text(mode, lang).lower()}" if mode in ReferralMode else seed
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        result, summary = self.result, self.summary
+        frame, _ = comparisons.frame_of_runs([summary], [self.scenario])
+        figs: dict[str, Figure | None] = {
+            "volume": plots.volume_chart([(text(summary.referral_mode, lang), result.weekly,
+                                           summary.participants.target)], note, lang),
+            "stocks": plots.stocks_chart(result, note, lang),
+        }
+        if result.employment_by_week is not None:
+            figs["employment_by_arm"] = plots.employment_chart(result, note, lang)
+        figs["survival_by_arm"] = plots.survival_chart(result, note, lang)
+        lines = plots.provider_lines(summary)
+        if lines:
+            names = [text("provider_n", lang, n=line["provider"] + 1) for line in lines]
+            figs["provider_profit"] = plots.profit_chart(lines, names, note, lang)
+        figs["effort_by_employability"] = comparisons.effort_chart(frame, ["payment.preset"], note, lang)
+        figs["cost_per_extra_job"] = comparisons.cost_chart(frame, ["payment.preset"], note, lang)
+        return figs
+
+    def label(self, lang: str) -> str:
+        """The run's name beside others': its referral mode and its folder."""
+        mode = self.summary.referral_mode
+        return f"{text(mode, lang) if mode in ReferralMode else self.path.name} ({self.path.name})"
 
 
-def kind_of(folder: Path) -> str:
+@dataclass(frozen=True, eq=False)
+class SizeFolder(Saved):
+    """`labsim size`: the size answer, its power curve and every simulated pilot."""
+
+    kind: ClassVar[str] = "size"
+    marker: ClassVar[str] = "size.json"
+
+    size: SizeAnswer
+    curve: pd.DataFrame
+    pilots: pd.DataFrame | None
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> SizeFolder:
+        from labsim.design.size_job import SizeAnswer  # the typed answer; its parts need scipy
+
+        raw = _json(folder / "size.json")
+        return cls(folder, manifest, SizeAnswer.from_json(raw, str(folder / "size.json")),
+                   _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"]),
+                   _own_replications(folder, "size", raw, manifest))
+
+    @property
+    def replications(self) -> pd.DataFrame | None:
+        return self.pilots
+
+    def question(self, lang: str) -> str:
+        q = self.size.question
+        return text(f"q_size_{q.estimand}", lang, power=percent(q.target_power, lang),
+                    alpha=number(q.alpha, lang, 2))
+
+    def answer(self, lang: str) -> Answer:
+        return answers.size_answer(self.size, lang)
+
+    def detail(self, lang: str) -> str:
+        if "sims" in self.curve:
+            return text("sims_detail", lang, sims=number(int(self.curve["sims"].max()), lang))
+        return text("sims_detail_diagnose", lang, sims=number(0 if self.pilots is None else len(self.pilots), lang))
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        figs = {"power_curve": sizing.power_chart(self.size, self.curve, note, lang, self.pilots),
+                "minimum_detectable_effect": sizing.mde_chart(self.size, self.curve, note, lang)}
+        near = sizing.near_minimum(self.size, self.pilots)
+        if near is not None and "estimate" in near:
+            figs["estimates"] = sizing.estimates_chart(near, note, lang)
+        return figs
+
+
+@dataclass(frozen=True, eq=False)
+class DiagnosisFolder(Saved):
+    """`labsim diagnose`: the diagnosis and every simulated pilot."""
+
+    kind: ClassVar[str] = "diagnose"
+    marker: ClassVar[str] = "diagnosis.json"
+
+    diagnosis: Diagnosis
+    pilots: pd.DataFrame | None
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> DiagnosisFolder:
+        from labsim.design.diagnose import Diagnosis
+
+        raw = _json(folder / "diagnosis.json")
+        return cls(folder, manifest, Diagnosis.from_json(raw, str(folder / "diagnosis.json")),
+                   _own_replications(folder, "diagnose", raw, manifest))
+
+    @property
+    def replications(self) -> pd.DataFrame | None:
+        return self.pilots
+
+    def answer(self, lang: str) -> Answer:
+        return answers.diagnose_answer(self.diagnosis, self.pilots, lang)
+
+    def detail(self, lang: str) -> str:
+        return text("sims_detail_diagnose", lang, sims=number(0 if self.pilots is None else len(self.pilots), lang))
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        if self.pilots is None or "estimate" not in self.pilots:
+            return {}
+        return {"estimates": sizing.estimates_chart(self.pilots, note, lang)}
+
+
+@dataclass(frozen=True, eq=False)
+class SensitivityFolder(Saved):
+    """`labsim sensitivity`: which assumption moves the power most."""
+
+    kind: ClassVar[str] = "sensitivity"
+    marker: ClassVar[str] = "sensitivity.json"
+
+    sensitivity: dict[str, Any]
+    points: pd.DataFrame | None  # every point simulated (points.parquet), refused if from another run
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> SensitivityFolder:
+        answer = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
+        return cls(folder, manifest, answer,
+                   _own_replications(folder, "sensitivity", answer, manifest, "points.parquet"))
+
+    def answer(self, lang: str) -> Answer:
+        return answers.sensitivity_answer(self.sensitivity, lang)
+
+    def detail(self, lang: str) -> str:
+        d = self.sensitivity
+        return text("sens_detail", lang, sims=number(d["sims"], lang), points=number(len(d.get("points", [])), lang))
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        return {"sensitivity": sensitivity.sensitivity_chart(self.sensitivity, note, lang)}
+
+
+@dataclass(frozen=True, eq=False)
+class SweepFolder(Saved):
+    """`labsim sweep`: one row per point x replication (results.parquet)."""
+
+    kind: ClassVar[str] = "sweep"
+    marker: ClassVar[str] = "results.parquet"
+
+    results: pd.DataFrame
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> SweepFolder:
+        _check_store(folder, manifest)
+        return cls(folder, manifest, _parquet(folder / "results.parquet", ["point", "replication"]))
+
+    def title(self, lang: str) -> str:
+        """A sweep is titled by its experiment, not its folder."""
+        name = self.manifest.get("name")
+        return text("r_sweep_title", lang, name=name) if name else super().title(lang)
+
+    def question(self, lang: str) -> str:
+        names = [lever_name(p, lang) for p in varied_parameters(self.results)]
+        return text("q_sweep", lang, varied=", ".join(names) or "-")
+
+    def answer(self, lang: str) -> Answer:
+        return answers.variants_answer(self.results, varied_parameters(self.results), lang)
+
+    def detail(self, lang: str) -> str:
+        r = self.results
+        return text("sweep_detail", lang, points=r["point"].nunique(), reps=r["replication"].nunique())
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        return _comparisons(self.results, varied_parameters(self.results), note, lang)
+
+    def varies(self, lang: str) -> list[tuple[str, str]]:
+        """The sweep's levers by name, with the values they take, in the planner's words."""
+        out = []
+        for path in varied_parameters(self.results):
+            values = pd.unique(self.results[path].dropna())
+            name = lever_name(path, lang)
+            out.append((name[:1].upper() + name[1:], ", ".join(lever_value(path, v, lang) for v in values)))
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class RunsFolder(Saved):
+    """A folder of run folders (e.g. a voluntary and a mandatory run), compared as variants."""
+
+    kind: ClassVar[str] = "runs"
+
+    runs: tuple[RunFolder, ...]
+
+    @classmethod
+    def holds(cls, folder: Path) -> bool:
+        return any(RunFolder.holds(sub) for sub in folder.iterdir() if sub.is_dir())
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> RunsFolder:
+        subs = sorted(s for s in folder.iterdir() if s.is_dir() and kind_of_or_none(s) is RunFolder)
+        return cls(folder, {}, tuple(load(s) for s in subs))
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        return self.runs[0].scenario if self.runs else {}
+
+    @property
+    def scenario_name(self) -> str:
+        return ", ".join(sorted({r.scenario_name for r in self.runs}))
+
+    def question(self, lang: str) -> str:
+        return text("q_runs", lang, names=", ".join(r.path.name for r in self.runs))
+
+    def frame(self) -> tuple[pd.DataFrame, list[str]]:
+        """The runs as a sweep's rows, and the scenario fields that differ between them."""
+        return comparisons.frame_of_runs([r.summary for r in self.runs], [r.scenario for r in self.runs])
+
+    def answer(self, lang: str) -> Answer:
+        return answers.variants_answer(*self.frame(), lang)  # runs of one scenario pool as replications
+
+    def detail(self, lang: str) -> str:
+        return text("runs_detail", lang, n=len(self.runs))
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        if not self.runs:
+            return {}
+        frame, varied = self.frame()
+        panels = [(r.label(lang), r.weekly, r.summary.participants.target) for r in self.runs]
+        return {"volume": plots.volume_chart(panels, note, lang), **_comparisons(frame, varied, note, lang)}
+
+
+#: Every kind, in the order a folder is told: a run's files first, a folder of runs last.
+KINDS: tuple[type[Saved], ...] = (RunFolder, SizeFolder, DiagnosisFolder, SensitivityFolder, SweepFolder, RunsFolder)
+
+
+def kind_of(folder: Path) -> type[Saved]:
     """The kind of output folder, told by its files; a clear error if it is none of them."""
     folder = Path(folder)
     if not folder.is_dir():
         raise LabsimError(f"{folder}: no such folder")
-    if all((folder / f).is_file() for f in RUN_FILES):
-        return "run"
-    for kind, marker in (("size", "size.json"), ("diagnose", "diagnosis.json"), ("sensitivity", "sensitivity.json"),
-                         ("sweep", "results.parquet")):
-        if (folder / marker).is_file():
-            return kind
-    if any(all((sub / f).is_file() for f in RUN_FILES) for sub in folder.iterdir() if sub.is_dir()):
-        return "runs"
-    raise LabsimError(
-        f"{folder}: not a labsim output folder (expected {', '.join(RUN_FILES)} of a run, size.json, "
-        "diagnosis.json, sensitivity.json, results.parquet, or run folders inside it)"
-    )
-
-
-def load(folder: Path) -> Saved:
-    """Read an output folder of any kind."""
-    folder = Path(folder)
-    kind = kind_of(folder)
-    if kind == "runs":
-        subs = sorted(s for s in folder.iterdir() if s.is_dir() and kind_of_or_none(s) == "run")
-        return Saved(folder, kind, {}, runs=[load(s) for s in subs])
-    manifest = _json(folder / "manifest.json") if (folder / "manifest.json").is_file() else {}
-    tables: dict[str, Any] = {}
-    if kind == "run":
-        tables["summary"] = _whole_summary(folder / "summary.json", _json(folder / "summary.json", SUMMARY_KEYS))
-        tables["weekly"] = _parquet(folder / "weekly.parquet", ["week", "offers", "accepted", "referrals", "participants"])
-        tables["individuals"] = _parquet(folder / "individuals.parquet", ["arm", "assigned_week", "first_job_seen", "weeks_to_first_job"])
-        curve = folder / "employment_by_week.csv"
-        tables["employment_by_week"] = (
-            _numeric(curve, _csv(curve, ["weeks_since_assignment", "arm", "share_employed", "n"]),
-                     ["weeks_since_assignment", "share_employed", "n"]) if curve.is_file() else None)
-    elif kind == "size":
-        from labsim.design.size_job import SizeAnswer  # the typed answer; its parts need scipy
-
-        raw = _json(folder / "size.json")
-        tables["size"] = SizeAnswer.from_json(raw, str(folder / "size.json"))
-        tables["curve"] = _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"])
-        tables["replications"] = _own_replications(folder, "size", raw, manifest)
-    elif kind == "diagnose":
-        tables["diagnosis"] = _json(folder / "diagnosis.json", ["power"])
-        tables["replications"] = _own_replications(folder, "diagnose", tables["diagnosis"], manifest)
-    elif kind == "sensitivity":
-        tables["sensitivity"] = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
-        tables["points"] = _own_replications(folder, "sensitivity", tables["sensitivity"], manifest, "points.parquet")
-    else:
-        _check_store(folder, manifest)
-        tables["results"] = _parquet(folder / "results.parquet", ["point", "replication"])
-    return Saved(folder, kind, manifest, tables)
+    found = next((kind for kind in KINDS if kind.holds(folder)), None)
+    if found is None:
+        raise LabsimError(
+            f"{folder}: not a labsim output folder (expected {', '.join(RUN_FILES)} of a run, size.json, "
+            "diagnosis.json, sensitivity.json, results.parquet, or run folders inside it)")
+    return found
 
 
 def _check_store(folder: Path, manifest: dict[str, Any]) -> None:
@@ -155,11 +434,19 @@ def _whole_summary(path: Path, summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def kind_of_or_none(folder: Path) -> str | None:
+def kind_of_or_none(folder: Path) -> type[Saved] | None:
     try:
         return kind_of(folder)
     except LabsimError:
         return None
+
+
+def load(folder: Path) -> Saved:
+    """Read an output folder of any kind, as its class."""
+    folder = Path(folder)
+    kind = kind_of(folder)
+    manifest = _json(folder / "manifest.json") if (folder / "manifest.json").is_file() else {}
+    return kind.read(folder, manifest)
 
 
 def varied_parameters(results: pd.DataFrame) -> list[str]:
@@ -168,6 +455,16 @@ def varied_parameters(results: pd.DataFrame) -> list[str]:
         c for c in results.columns
         if "." in c and c.split(".")[0] in Scenario.model_fields and not re.match(r"providers\.\d+\.", c)
     ]
+
+
+def _comparisons(frame: pd.DataFrame, varied: list[str], note: str, lang: str) -> dict[str, Figure | None]:
+    return {
+        "volume_by_referral": comparisons.referral_volume_chart(frame, varied, note, lang),
+        "effort_by_employability": comparisons.effort_chart(frame, varied, note, lang),
+        "provider_profit": comparisons.profit_comparison_chart(frame, varied, note, lang),
+        "cost_per_extra_job": comparisons.cost_chart(frame, varied, note, lang),
+        "displacement": comparisons.displacement_chart(frame, varied, note, lang),
+    }
 
 
 def _json(path: Path, required: list[str] = ()) -> dict[str, Any]:

@@ -334,7 +334,7 @@ def write_run(
         result.individuals.to_parquet(tmp / "individuals.parquet", index=False)
         result.individuals.to_csv(tmp / "individuals.csv", index=False)
         result.employment_by_week.to_csv(tmp / "employment_by_week.csv", index=False)
-        write_json(tmp / "summary.json", result.summary)
+        write_json(tmp / "summary.json", result.summary.to_json())
         write_json(tmp / "manifest.json", manifest(scenario, source, seed, weeks, overrides))
         if also is not None:
             also(tmp)

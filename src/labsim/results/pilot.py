@@ -76,7 +76,7 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
         ind_itt = ind.loc[both]
     else:
         ind_itt = ind
-    if result.summary.get("estimator") == "adjusted" and design == "individual":
+    if result.summary.estimator == "adjusted" and design == "individual":
         # adjusted for the register's covariates (design.estimator; Lin 2013), HC2 with the normal test;
         # cluster designs are read by the difference in means and their own test
         def effect(col, tested):
@@ -94,8 +94,8 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
     s = result.summary
     pilot = ind["arm"] == "pilot"
     observed = ind[f"employed_{horizon}w"].notna()
-    providers = s["providers"]
-    paid = s["purchaser_paid_eur"]["total"]
+    providers = s.providers
+    paid = s.purchaser_paid_eur["total"]
     extra_jobs = main.estimate * int((pilot & observed).sum()) if np.isfinite(main.estimate) else np.nan
     return {
         "estimate": main.estimate,
@@ -127,14 +127,14 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
         "late_se": late_se,
         "take_up": float(ind.loc[pilot, "took_up"].mean()) if pilot.any() else np.nan,
         "assigned": int(ind.shape[0]),
-        "participants": int(s["participants"]["reached"]),
-        "target": int(s["participants"]["target"]),
-        "week_target_reached": s["participants"]["week_target_reached"],
-        "providers_viable": float(np.mean([p["profit_eur"] >= 0 and not p["exited"] for p in providers]))
+        "participants": int(s.participants.reached),
+        "target": int(s.participants.target),
+        "week_target_reached": s.participants.week_target_reached,
+        "providers_viable": float(np.mean([p.profit_eur >= 0 and not p.exited for p in providers]))
         if providers else np.nan,
-        "break_even_clients": float(np.nanmean([np.nan if p["break_even_clients"] is None
-                                                else p["break_even_clients"] for p in providers]))
-        if providers and any(p["break_even_clients"] is not None for p in providers) else np.nan,
+        "break_even_clients": float(np.nanmean([np.nan if p.break_even_clients is None
+                                                else p.break_even_clients for p in providers]))
+        if providers and any(p.break_even_clients is not None for p in providers) else np.nan,
         "purchaser_paid": float(paid),
         "extra_jobs": float(extra_jobs),
         "cost_per_extra_job": float(paid / extra_jobs) if np.isfinite(extra_jobs) and extra_jobs > 0 else np.nan,

@@ -162,7 +162,7 @@ def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
         yield chunk
 
 
-class Progress:
+class ProgressBar:
     """One progress bar, with time left, over work done in several calls of `run_tasks` (a size
     search's batches, or a sweep's chunks); status lines are printed above it without breaking it.
     Shown only on an interactive terminal."""
@@ -206,7 +206,7 @@ def run_tasks(
     *,
     root_seed: int,
     pool: Executor | None = None,
-    progress: str | Progress | None = None,
+    progress: str | ProgressBar | None = None,
     total: int | None = None,
     ahead: int | None = None,
     unit: str = "pilot",
@@ -221,11 +221,11 @@ def run_tasks(
     cluster may grow), so memory stays bounded however many tasks there are; `tasks` may be a lazy
     iterator. If the caller stops early (an error, Ctrl-C, closing the generator), tasks not yet started
     are cancelled. `progress` names a progress bar of `total` `unit`s (with time left) shown on an
-    interactive terminal, or is a `Progress` the caller keeps across calls.
+    interactive terminal, or is a `ProgressBar` the caller keeps across calls.
     """
     tasks = iter(tasks)
-    own = not isinstance(progress, Progress)
-    bar = Progress(total, progress or "", unit, enabled=progress is not None) if own else progress
+    own = not isinstance(progress, ProgressBar)
+    bar = ProgressBar(total, progress or "", unit, enabled=progress is not None) if own else progress
     running: dict[Future, list[Task]] = {}
     try:
         if pool is None:

@@ -3,7 +3,7 @@
 Replication `r` of point `p` draws its random numbers from `SeedSequence(root seed, spawn_key=(p, r))`
 whatever the engine, the number of workers or the order in which chunks finish, so a sweep's rows are
 the same however it is run, interrupted and resumed. Each row is the run's summary flattened
-(`labsim.results.summary.flat_summary`) with `point`, `replication`, `seed_key`, one column per varied
+(`labsim.results.summary.RunSummary.flat`) with `point`, `replication`, `seed_key`, one column per varied
 field (its dotted path) and `error` (empty unless the replication raised: failures are data, the sweep
 goes on).
 """
@@ -34,14 +34,14 @@ ID_COLUMNS = ("point", "replication", "seed_key")
 
 def run_replication(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     """One simulated pilot of a point's scenario: its flat summary, or the error it raised."""
-    from labsim.results.summary import flat_summary, results_of
+    from labsim.results.summary import results_of
     from labsim.world.model import PilotModel
 
     scenario: Scenario = task.payload
     try:
         model = PilotModel(scenario, rng=seed)
         model.run_for(scenario.weeks)
-        summary = flat_summary(results_of(model).summary)
+        summary = results_of(model).summary.flat()
     except Exception as err:  # recorded as data; the sweep goes on
         return {"error": f"{type(err).__name__}: {err}"}
     return {"error": None, **summary}

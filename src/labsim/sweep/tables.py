@@ -160,7 +160,7 @@ def _plain(x: Any) -> Any:
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
-def as_json(t: PointTable) -> dict[str, Any]:
+def table_json(t: PointTable) -> dict[str, Any]:
     """The table as plain data: a record per point with its values and each figure's statistics."""
     points = []
     for rec in t.frame.to_dict("records"):
