@@ -321,3 +321,14 @@ def test_a_searched_curve_gives_the_power_beyond_the_sizes_it_tried():
     curve = [(n, float(stats.norm.cdf(a + b * math.sqrt(n)))) for n in (1_500, 2_000, 2_500)]
     for n in (200, 2_000, 10_000):
         assert curve_power(curve, n) == pytest.approx(stats.norm.cdf(a + b * math.sqrt(n)), abs=1e-3)
+
+
+def test_the_frontier_keeps_only_what_buys_more_assurance_for_its_cost():
+    """A point is on the frontier when every cheaper point buys less assurance: the step line through them
+    is the most assurance the money buys. (2, 0.1) costs as much as (2, 0.5) and buys less; (3, 0.5) costs
+    more for the same; (5, 0.8) costs more than (4, 0.9) for less."""
+    from labsim.report.plan import frontier
+
+    points = [(3, 0.5), (1, 0.2), (2, 0.1), (5, 0.8), (2, 0.5), (4, 0.9)]
+    assert frontier(points) == [(1, 0.2), (2, 0.5), (4, 0.9)]
+    assert frontier([]) == []
