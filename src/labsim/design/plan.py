@@ -428,9 +428,18 @@ class Plan:
         return max(options, key=lambda o: (o["searched"], o["power"]))
 
 
+def most_plan_pilots(levers: dict[str, list[Any]], s: PlanSettings) -> int:
+    """The most pilots a plan simulates besides its roll-out worlds (its progress bar's total): every
+    candidate's probe (and its cost-optimal twin's, unless the share is varied), then the frontier's searches
+    with their type-I check and accounts."""
+    n = len(candidates(levers)) * (1 if "design.treatment_share" in levers else 2)
+    return n * s.probe + min(s.frontier, n) * (most_pilots(s.search()) + 2 * s.batch)
+
+
 def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out: Path, resume: bool = False,
-         run: Simulate | None = None) -> Plan:
-    """Probe every candidate, prune, search the frontier; each step stored in `out` as it finishes."""
+         run: Simulate | None = None, on_pilot: Callable[[], None] | None = None) -> Plan:
+    """Probe every candidate, prune, search the frontier; each step stored in `out` as it finishes.
+    `on_pilot` is called as each pilot finishes (the page's progress bar)."""
     s.check()
     if scenario.costs is None:
         raise LabsimError(f"scenario {scenario.name}: no [costs] table; labsim plan needs one (docs/plan.md)")
@@ -438,8 +447,7 @@ def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out:
     identity = {"scenario": scenario.model_dump(mode="json"), "levers": levers,
                 **{k: v for k, v in asdict(s).items() if k not in ("workers", "engine", "progress")}}
     store = PlanStore(out, identity, resume)
-    total = len(cands) * s.probe + min(s.frontier, len(cands)) * (most_pilots(s.search()) + 2 * s.batch)
-    with _simulator(s, total, run) as (sim, pool, say):
+    with _simulator(s, most_plan_pilots(levers, s), run, on_pilot) as (sim, pool, say):
         rows = [Row(c, apply(scenario, c)) for c in cands]
         for r in rows:
             say(f"plan: probing {r.candidate.label}")
@@ -520,17 +528,21 @@ def prune(p: Plan) -> list[Row]:
 
 
 @contextmanager
-def _simulator(s: PlanSettings, total: int, run: Simulate | None) -> Iterator[tuple[Simulate, Any, Callable[[str], None]]]:
-    """The pilots' simulator with one progress bar (time left) over the whole plan, on the engine asked."""
+def _simulator(s: PlanSettings, total: int, run: Simulate | None, on_pilot: Callable[[], None] | None = None
+               ) -> Iterator[tuple[Simulate, Any, Callable[[str], None]]]:
+    """The pilots' simulator with one progress bar (time left) over the whole plan, on the engine asked;
+    `on_pilot` called for each pilot it returns."""
+    from labsim.design.size_job import counted
+
     if run is not None:
-        yield run, None, lambda msg: None
+        yield counted(run, on_pilot), None, lambda msg: None
         return
     bar = Progress(total, "plan", enabled=s.progress) if s.progress else None
     say = bar.status if bar else (lambda msg: None)
     search = s.search()
     try:
         with executor(s.engine, s.workers) as pool, pool_simulator(search, bar, pool) as sim:
-            yield sim, pool, say
+            yield counted(sim, on_pilot), pool, say
         if bar is not None:
             bar.finish()
     finally:
