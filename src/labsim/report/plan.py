@@ -82,13 +82,15 @@ def verdict(answer: dict[str, Any], lang: str = "en") -> list[str]:
 
 
 def _where(c: dict[str, Any], lang: str) -> str:
-    """Intake weeks and, for office designs, the offices the costs call for ("" when unknown)."""
+    """Intake weeks and, for office designs, the allocation the costs call for: offices, people in each and
+    the share of offices to the pilot ("" when unknown)."""
     parts = []
     if c.get("intake_weeks_needed"):
         parts.append(text("plan_over_weeks", lang, w=number(c["intake_weeks_needed"], lang)))
     a = c.get("allocation") or {}
     if a.get("offices") and a.get("people_per_office"):
-        parts.append(text("plan_in_offices", lang, k=number(a["offices"], lang), m=number(a["people_per_office"], lang)))
+        parts.append(text("plan_in_offices", lang, k=number(a["offices"], lang), m=number(a["people_per_office"], lang),
+                          s=percent(a["share"], lang)))
     return "".join(" " + p for p in parts)
 
 
