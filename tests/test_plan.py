@@ -139,7 +139,9 @@ def test_the_plan_buys_the_cheaper_rule_and_prices_it(tmp_path):
     lo, hi = answer["answer"]["cost_ci"]
     assert lo < answer["answer"]["cost"] < hi
     assert verdict(answer, "en")[0].startswith("The cheapest pilot that answers with 80% assurance: mandatory referral")
-    assert verdict(answer, "en")[1].startswith("voluntary referral") and "fill only about" in verdict(answer, "en")[1]
+    risk = verdict(answer, "en")[1]
+    assert risk.startswith("voluntary referral") and "cannot reach 80% assurance within the area's eligible pool" in risk
+    assert "fill only about" in risk
     assert all(len(verdict(answer, lang)) == 2 for lang in ("fi", "sv"))
 
 
@@ -166,6 +168,9 @@ def test_a_budget_below_every_candidate_is_an_answer_and_more_money_more_assuran
     best = as_json(p)["answer"]
     assert 0 < best["power"] <= best["power_more"] <= 1
     assert best["cost"] <= 2_000_000.0
+    # what the budget buys, and what another 10 % would add, in words
+    said = verdict(as_json(p), "en")[0]
+    assert said.startswith("The best pilot 2.0 M EUR buys: mandatory referral") and "Another 10 % of budget" in said
 
 
 def test_the_cost_optimal_share_is_a_candidate_of_its_own(tmp_path):

@@ -75,9 +75,10 @@ def verdict(answer: dict[str, Any], lang: str = "en") -> list[str]:
         if c["status"] == "not_reachable":
             filled = c["places_filled"]
             key = "plan_cannot_fill" if filled else "plan_cannot_reach"
-            out.append(text(key, lang, bundle=bundle(c, lang), filled=number(filled or 0, lang)))
+            out.append(text(key, lang, bundle=bundle(c, lang), filled=number(filled or 0, lang), a=target))
         elif c.get("cannot_fill"):  # not searched: the probe at the scenario's size already left places empty
-            out.append(text("plan_cannot_fill", lang, bundle=bundle(c, lang), filled=number(c["places_reached"], lang)))
+            out.append(text("plan_cannot_fill", lang, bundle=bundle(c, lang), filled=number(c["places_reached"], lang),
+                            a=target))
     return out
 
 
