@@ -272,3 +272,22 @@ def test_the_plan_view_answers_with_the_verdict_first_in_each_language(app, brow
         assert "referral" not in _css(browser, ".labsim-plan-answer")[0].text
         (tmp_path / f"plan-{lang}.png").write_bytes(_css(browser, ".labsim-plan")[0].screenshot_as_png)
     assert process.poll() is None
+
+
+def test_the_plan_view_compares_what_is_picked_starting_from_the_scenarios_own(tmp_path):
+    """The plan view starts at the scenario's own values; the levers compared are those with values picked,
+    in the page's order; the quick plan's progress total counts every candidate and its cost-optimal twin."""
+    from labsim.app.quick_plan import most_plan_pilots, own_values, plan_levers, quick_plan_settings
+    from labsim.config.scenario import load_scenario
+    from labsim.design.size import most_pilots
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    sc = load_scenario(path)
+    own = own_values(sc)
+    assert own["referral.mode"] == ["voluntary"] and own["design.randomisation"] == ["individual"]
+    levers = plan_levers({**own, "referral.mode": ["mandatory", "voluntary"], "payment.preset": []})
+    assert levers["referral.mode"] == ["voluntary", "mandatory"] and "payment.preset" not in levers
+    s = quick_plan_settings(sc)
+    assert s.horizon == sc.design.primary_horizon_weeks and s.probe == 5
+    assert most_plan_pilots(levers, s) == 2 * 2 * 5 + 2 * (most_pilots(s.search()) + 2 * s.batch)
