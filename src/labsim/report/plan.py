@@ -164,7 +164,10 @@ def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str 
     front = frontier([p for pts in points.values() for p in pts])
     on_front = {i for i, pts in points.items() if any(p in front for p in pts)}
     palette = iter(["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c"])
-    placed: list[float] = []  # the prices labelled so far: labels of near prices are stacked
+    costs = [p[0] for pts in points.values() for p in pts if p[0] > 0]
+    log = bool(costs) and max(costs) / min(costs) > 10  # an order of magnitude apart: a log scale keeps both readable
+    spread = (math.log(max(costs) / min(costs)) if log else max(costs) - min(costs)) if costs else 0.0
+    placed: list[float] = []  # the prices labelled so far: labels within 7 % of the axis are stacked
     greyed = False
     for i, c in enumerate(answer["candidates"]):
         if c["cost_eur"] is None:
@@ -183,7 +186,7 @@ def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str 
         else:  # priced from the analytic size only
             ax.plot(*at, "x", color=colour, ms=7, mew=1.5, ls="none", label=label)
             mark = letter(i)
-        level = sum(abs(math.log(c["cost_eur"] / x)) < 0.04 for x in placed)
+        level = sum(abs(math.log(c["cost_eur"] / x) if log else c["cost_eur"] - x) <= 0.07 * spread for x in placed)
         placed.append(c["cost_eur"])
         ax.annotate(mark, at, xytext=(0, 8 + 10 * level), textcoords="offset points", fontsize=8.5,
                     color=colour if i in on_front else "0.45", ha="center", zorder=5)
@@ -198,8 +201,7 @@ def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str 
     if answer["max_cost_eur"]:
         ax.axvline(answer["max_cost_eur"] / 1e6, color="#d1495b", ls="--", lw=1, label=text("plan_budget", lang))
     ax.set_ylim(0, 1.05)
-    xs = [x for line in ax.get_lines() for x in np.atleast_1d(line.get_xdata()) if np.isfinite(x) and x > 0]
-    if xs and max(xs) / min(xs) > 10:  # candidates an order of magnitude apart: a log scale keeps both readable
+    if log:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
         ax.set_xscale("log")
