@@ -87,6 +87,9 @@ def test_the_plans_allocation_is_the_closed_forms(icc, c_cluster, c_treated, c_c
     var = 0.45 ** 2 * (icc + (1 - icc) / a.per_cluster) / (a.clusters * a.share * (1 - a.share))
     assert stats.norm.cdf(0.03 / math.sqrt(var) - C) >= 0.8
     assert cheapest_allocation(icc, 0.45, 0.0, c_cluster, c_treated, c_control) is None
+    # with no clustering (ICC 0) the formula wants one huge office: the plan keeps two in each arm
+    flat = cheapest_allocation(0.0, 0.45, 0.03, c_cluster, c_treated, c_control)
+    assert flat.clusters * flat.share >= 2 - 1e-9 and flat.clusters * (1 - flat.share) >= 2 - 1e-9
 
 
 # -- the plan against a stub ------------------------------------------------------------------------------

@@ -97,7 +97,8 @@ def cheapest_allocation(icc: float, sd: float, effect: float, cost_cluster: floa
     `most_per_cluster`) and share p of clusters to the pilot (steps of 0.01) chosen to minimise the cost of
     the clusters J the target needs, with Var = sd^2 (ICC + (1 - ICC) / n) / (J p (1 - p)) and a pilot
     cluster costing c_cluster + n c_treated, a control one c_cluster + n c_control. Its optimum is the closed
-    forms' (Raudenbush 1997 for n, Liu 2003 for p); J is then rounded up to whole clusters."""
+    forms' (Raudenbush 1997 for n, Liu 2003 for p) wherever the target needs more than two clusters in each
+    arm (it never takes fewer); J is then rounded up to whole clusters."""
     from scipy import stats
 
     if not (effect > 0 and sd > 0 and icc >= 0):
@@ -106,6 +107,7 @@ def cheapest_allocation(icc: float, sd: float, effect: float, cost_cluster: floa
     n = np.arange(1, most_per_cluster + 1, dtype=float)[:, None]
     p = np.round(np.arange(0.05, 0.951, 0.01), 2)[None, :]
     clusters = (z * sd / effect) ** 2 * (icc + (1 - icc) / n) / (p * (1 - p))  # J, not yet whole
+    clusters = np.maximum(clusters, np.maximum(2 / p, 2 / (1 - p)))  # at least two clusters in each arm
     cost = clusters * (cost_cluster + n * (p * cost_treated + (1 - p) * cost_control))
     i, j = np.unravel_index(np.argmin(cost), cost.shape)
     whole = math.ceil(clusters[i, j])
