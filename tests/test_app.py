@@ -37,6 +37,11 @@ count = 1
 capacity = 400
 [pilot]
 end_week = 30
+[costs]
+per_office = { value = 20_000.0, source = "assumption" }
+per_area = { value = 50_000.0, source = "assumption" }
+evaluation_fixed = { value = 150_000.0, source = "assumption" }
+evaluation_per_person = { value = 15.0, source = "assumption" }
 """
 
 
@@ -231,3 +236,58 @@ def test_malformed_upload_gives_a_message_and_the_server_goes_on(app, browser):
     assert process.poll() is None
     browser.get(url)  # the server still serves a fresh page
     _wait(browser, lambda d: _css(d, ".labsim-week"), 60, "the page to load again")
+
+
+def test_the_plan_view_answers_with_the_verdict_first_in_each_language(app, browser, tmp_path):
+    """The plan view: voluntary and mandatory referral compared in a quick plan (with their cost-optimal
+    twins), the verdict first, then the Pareto chart and the table of every candidate; the same answer
+    worded again in Finnish and Swedish (screenshots in the test's folder); no folder left behind."""
+    from selenium.webdriver.common.keys import Keys
+
+    url, process = app
+    browser.set_window_size(1280, 2400)
+    browser.get(url)
+    _wait(browser, lambda d: _css(d, ".labsim-plan"), 60, "the page to load")
+    _css(browser, ".labsim-plan-referral-mode .v-field")[0].click()
+    _wait(browser, lambda d: [i for i in _css(d, ".v-overlay-container .v-list-item") if i.text == "mandatory referral"],
+          10, "the referral menu")[0].click()
+    _css(browser, ".labsim-plan-referral-mode input")[0].send_keys(Keys.ESCAPE)
+    _wait(browser, lambda d: "mandatory referral" in _css(d, ".labsim-plan-referral-mode")[0].text
+          and "voluntary referral" in _css(d, ".labsim-plan-referral-mode")[0].text, 10, "both rules picked")
+    _click_text(browser, ".labsim-plan", "Plan (quick)")
+    _wait(browser, lambda d: _css(d, ".labsim-plan-answer"), 400, "the plan's answer")
+    answer = _css(browser, ".labsim-plan-answer")[0]
+    first = answer.text.splitlines()[0]
+    assert first.startswith(("The cheapest pilot that answers", "No candidate answers")), first
+    assert _css(browser, ".labsim-plan-answer img")  # the Pareto chart
+    rows = _css(browser, ".labsim-plan-candidates tbody tr")
+    said = " ".join(r.text for r in rows)
+    assert len(rows) >= 2 and "voluntary referral" in said and "mandatory referral" in said, said
+    assert not list(process.temp.glob("labsim-app-plan-*"))  # the plan's folder went with its process
+    for lang, word in (("fi", "velvoittava ohjaus"), ("sv", "obligatorisk anvisning")):
+        lang_button = [b for b in _css(browser, ".labsim-lang button")
+                       if b.get_attribute("textContent").strip().lower() == lang]  # by its text, seen or not
+        browser.execute_script("arguments[0].click()", lang_button[0])
+        _wait(browser, lambda d, w=word: w in _css(d, ".labsim-plan-candidates")[0].text.lower(), 20, f"the plan in {lang}")
+        assert "referral" not in _css(browser, ".labsim-plan-answer")[0].text
+        (tmp_path / f"plan-{lang}.png").write_bytes(_css(browser, ".labsim-plan")[0].screenshot_as_png)
+    assert process.poll() is None
+
+
+def test_the_plan_view_compares_what_is_picked_starting_from_the_scenarios_own(tmp_path):
+    """The plan view starts at the scenario's own values; the levers compared are those with values picked,
+    in the page's order; the quick plan's progress total counts every candidate and its cost-optimal twin."""
+    from labsim.app.quick_plan import most_plan_pilots, own_values, plan_levers, quick_plan_settings
+    from labsim.config.scenario import load_scenario
+    from labsim.design.size import most_pilots
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    sc = load_scenario(path)
+    own = own_values(sc)
+    assert own["referral.mode"] == ["voluntary"] and own["design.randomisation"] == ["individual"]
+    levers = plan_levers({**own, "referral.mode": ["mandatory", "voluntary"], "payment.preset": []})
+    assert levers["referral.mode"] == ["voluntary", "mandatory"] and "payment.preset" not in levers
+    s = quick_plan_settings(sc)
+    assert s.horizon == sc.design.primary_horizon_weeks and s.probe == 5
+    assert most_plan_pilots(levers, s) == 2 * 2 * 5 + 2 * (most_pilots(s.search()) + 2 * s.batch)

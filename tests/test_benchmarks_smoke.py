@@ -41,3 +41,17 @@ def test_step_profile_times_each_mechanism():
     shares = profile(weeks=3, seeds=1, with_cprofile=False, seekers=1_000)
     assert {"_hire", "_count", "search_effort", "entry_chance", "datacollector"} <= set(shares)
     assert all(s > 0 for s in shares.values()) and shares["search_effort"] < shares["_hire"]
+
+
+def test_plan_benchmark_is_issue_27s_plan():
+    """benchmarks.plan runs `labsim plan` on fi_2019 over 2 referral rules x 3 payment models x 2 designs x
+    2 estimators (24 candidates), at reduced precision only when asked."""
+    from benchmarks.plan import REDUCED, command
+
+    from labsim.design.plan import candidates, parse_levers
+
+    full, reduced = command(False, False, Path("out")), command(True, True, Path("out"))
+    levers = parse_levers([full[i + 1] for i, a in enumerate(full) if a == "--vary"])
+    assert len(candidates(levers)) == 24 and "fi_2019_growth_services" in full
+    assert not set(REDUCED) & {"--probe", "--frontier"} & set(full) and reduced[-len(REDUCED) - 1:-1] == REDUCED
+    assert full[-1] == "--force" and reduced[-1] == "--resume"

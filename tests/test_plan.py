@@ -17,7 +17,7 @@ from scipy import optimize, stats
 from labsim.cli import main
 from labsim.config.errors import LabsimError
 from labsim.design.plan import (
-    PlanSettings, plan_json, candidates, parse_levers, people_per_cluster, plan, treated_share,
+    PlanSettings, plan_json, candidates, cheapest_allocation, parse_levers, people_per_cluster, plan, treated_share,
 )
 from labsim.design.replicate import SEARCH_FIGURES
 from labsim.report.plan import verdict
@@ -63,6 +63,33 @@ def test_levers_make_every_combination_and_refuse_unknown_ones():
                 "payment.preset=free", "design.randomisation"]:
         with pytest.raises(LabsimError, match="--vary"):
             parse_levers([bad])
+
+
+@pytest.mark.parametrize("icc, c_cluster, c_treated, c_control", [
+    (0.05, 20_000, 30, 30), (0.2, 5_000, 100, 100), (0.01, 1_000, 15, 15),  # equal arm costs
+    (0.05, 20_000, 1_000, 15), (0.1, 20, 30, 1), (0.02, 50_000, 500, 500 / 9),  # a pilot person costs more
+])
+def test_the_plans_allocation_is_the_closed_forms(icc, c_cluster, c_treated, c_control):
+    """The plan's cheapest allocation for an office design (a search over whole people per office and
+    shares in steps of 0.01) is the closed forms' optimum: people per office n* = sqrt((c_office / c_person)
+    (1 - ICC) / ICC) (Raudenbush 1997) with c_person the person's cost at the chosen share, within the whole
+    number either side; and offices to the pilot p / (1 - p) = sqrt(c_control / c_treated) (Liu 2003) with
+    each arm's cost per office at the chosen n, within the grid's half step (and half a person's effect).
+    With equal arm costs: half the offices to the pilot. Its offices reach the target: power >= 80 %."""
+    a = cheapest_allocation(icc, 0.45, 0.03, c_cluster, c_treated, c_control)
+    c_person = a.share * c_treated + (1 - a.share) * c_control
+    assert abs(a.per_cluster - people_per_cluster(c_cluster, c_person, icc)) <= 1
+    a_t, a_c = c_cluster + a.per_cluster * c_treated, c_cluster + a.per_cluster * c_control
+    liu = treated_share(a_t, a_c)
+    assert abs(a.share - liu) <= 0.005 + abs(treated_share(a_t + c_treated, a_c + c_control) - liu)
+    if c_treated == c_control:
+        assert a.share == 0.5
+    var = 0.45 ** 2 * (icc + (1 - icc) / a.per_cluster) / (a.clusters * a.share * (1 - a.share))
+    assert stats.norm.cdf(0.03 / math.sqrt(var) - C) >= 0.8
+    assert cheapest_allocation(icc, 0.45, 0.0, c_cluster, c_treated, c_control) is None
+    # with no clustering (ICC 0) the formula wants one huge office: the plan keeps two in each arm
+    flat = cheapest_allocation(0.0, 0.45, 0.03, c_cluster, c_treated, c_control)
+    assert flat.clusters * flat.share >= 2 - 1e-9 and flat.clusters * (1 - flat.share) >= 2 - 1e-9
 
 
 # -- the plan against a stub ------------------------------------------------------------------------------
@@ -115,7 +142,9 @@ def test_the_plan_buys_the_cheaper_rule_and_prices_it(tmp_path):
     lo, hi = answer["answer"]["cost_ci"]
     assert lo < answer["answer"]["cost"] < hi
     assert verdict(answer, "en")[0].startswith("The cheapest pilot that answers with 80% assurance: mandatory referral")
-    assert verdict(answer, "en")[1].startswith("voluntary referral") and "fill only about" in verdict(answer, "en")[1]
+    risk = verdict(answer, "en")[1]
+    assert risk.startswith("voluntary referral") and "cannot reach 80% assurance within the area's eligible pool" in risk
+    assert "fill only about" in risk
     assert all(len(verdict(answer, lang)) == 2 for lang in ("fi", "sv"))
 
 
@@ -142,6 +171,9 @@ def test_a_budget_below_every_candidate_is_an_answer_and_more_money_more_assuran
     best = plan_json(p)["answer"]
     assert 0 < best["power"] <= best["power_more"] <= 1
     assert best["cost"] <= 2_000_000.0
+    # what the budget buys, and what another 10 % would add, in words
+    said = verdict(plan_json(p), "en")[0]
+    assert said.startswith("The best pilot 2.0 M EUR buys: mandatory referral") and "Another 10 % of budget" in said
 
 
 def test_the_cost_optimal_share_is_a_candidate_of_its_own(tmp_path):
@@ -203,42 +235,68 @@ def textbook():
     return y, office, icc_oneway(y, office), ind
 
 
-def _cluster_variance(y, office, n, budget, c_cluster, c_person, draws, seed):
-    """Variance of the office design's difference in means at n people per office, with the offices the
-    budget buys (J = budget / (c_cluster + n c_person), half to the pilot): offices and people drawn with
-    replacement from the world (a two-level bootstrap: the textbook's infinite population), scaled from
-    the whole number of offices to the fractional J (variance ~ 1 / J)."""
+def _cluster_variance(y, office, n, budget, c_cluster, c_person, draws, seed, share=0.5, c_control=None):
+    """Variance of the office design's difference in means at n people per office and a share of offices to
+    the pilot, with the offices the budget buys (J = budget / (c_cluster + n (share c_person + (1 - share)
+    c_control)); c_control defaults to c_person): offices and people drawn with replacement from the world
+    (a two-level bootstrap: the textbook's infinite population), scaled from the whole numbers of offices
+    in each arm to the fractional J (variance ~ 1 / J_pilot + 1 / J_control)."""
+    c_control = c_person if c_control is None else c_control
     codes, sizes = np.unique(office, return_inverse=True)[1], np.bincount(np.unique(office, return_inverse=True)[1])
     padded = np.zeros((sizes.size, sizes.max()))
     for g in range(sizes.size):
         padded[g, : sizes[g]] = y[codes == g]
-    j_exact = budget / (c_cluster + n * c_person)
-    j = max(int(j_exact) // 2 * 2, 4)
+    j_exact = budget / (c_cluster + n * (share * c_person + (1 - share) * c_control))
+    j_t = max(round(share * j_exact), 2)
+    j_c = max(round((1 - share) * j_exact), 2)
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, sizes.size, (draws, j))  # offices, with replacement
-    people = (rng.random((draws, j, n)) * sizes[picks][..., None]).astype(int)  # people in each, with replacement
+    picks = rng.integers(0, sizes.size, (draws, j_t + j_c))  # offices, with replacement
+    people = (rng.random((draws, j_t + j_c, n)) * sizes[picks][..., None]).astype(int)  # people in each
     means = padded[picks[..., None], people].mean(-1)
-    est = means[:, : j // 2].mean(1) - means[:, j // 2:].mean(1)
-    return est.var(ddof=1) * j / j_exact
+    est = means[:, :j_t].mean(1) - means[:, j_t:].mean(1)
+    scale = (1 / (share * j_exact) + 1 / ((1 - share) * j_exact)) / (1 / j_t + 1 / j_c)
+    return est.var(ddof=1) * scale
 
 
-def test_the_cost_optimal_people_per_office_is_the_simulated_optimum(textbook):
+def test_the_plans_people_per_office_is_the_simulated_optimum(textbook):
     """Raudenbush 1997 in a textbook world: at the ICC the plan measures (one-way ANOVA, as each pilot's
-    `icc`), the closed-form people per office gives a variance within Monte Carlo error (3 SE of a variance
-    from 3,000 draws: 3 sqrt(2 / 3,000) = 8 %) of the least over a grid of sizes at equal cost, and
-    sizes a factor of 4 away give clearly more."""
+    `icc`), the plan's people per office (`cheapest_allocation`, the closed form's n* within a whole number)
+    gives a variance within Monte Carlo error (3 SE of a variance from 3,000 draws: 3 sqrt(2 / 3,000) = 8 %)
+    of the least over a grid of sizes at equal cost, and sizes a factor of 4 away give clearly more."""
     y, office, icc, _ = textbook
     c_cluster, c_person, budget = 20.0, 1.0, 1_200.0
     n_star = people_per_cluster(c_cluster, c_person, icc)
     assert 0.03 < icc < 0.3 and 4 < n_star < 60, (icc, n_star)
+    chosen = cheapest_allocation(icc, float(np.std(y)), 0.05, c_cluster, c_person, c_person)
+    assert abs(chosen.per_cluster - n_star) <= 1 and chosen.share == 0.5
     draws = 3_000
     var = {n: _cluster_variance(y, office, n, budget, c_cluster, c_person, draws, seed=n)
-           for n in sorted({2, 4, 8, 16, 32, 64, round(n_star)})}
+           for n in sorted({2, 4, 8, 16, 32, 64, chosen.per_cluster})}
     tol = 3 * math.sqrt(2 / draws)
     best = min(var.values())
-    assert var[round(n_star)] <= best * (1 + tol), var
+    assert var[chosen.per_cluster] <= best * (1 + tol), var
     far = [n for n in var if not n_star / 4 < n < 4 * n_star]
     assert far and all(var[n] > best * (1 + tol) for n in far), var
+
+
+def test_the_plans_share_of_offices_is_the_simulated_optimum(textbook):
+    """Liu 2003 for offices in a textbook world: a person in a pilot office costs 30, in a control office
+    1, and each office 20. The plan's allocation (people per office and share of offices to the pilot at the
+    least cost) gives, at its people per office and equal cost, a variance within Monte Carlo error (8 %, as
+    above) of the least over shares 15-50 %, and half the offices to the pilot clearly more (the closed
+    form's variance there is about 18 % more)."""
+    y, office, icc, _ = textbook
+    c_cluster, c_t, c_c, budget, draws = 20.0, 30.0, 1.0, 20_000.0, 3_000
+    chosen = cheapest_allocation(icc, float(np.std(y)), 0.05, c_cluster, c_t, c_c)
+    n = chosen.per_cluster
+    liu = treated_share(c_cluster + n * c_t, c_cluster + n * c_c)
+    assert abs(chosen.share - liu) <= 0.02 and chosen.share < 0.4, (chosen, liu)
+    var = {p: _cluster_variance(y, office, n, budget, c_cluster, c_t, draws, seed=int(100 * p), share=p, c_control=c_c)
+           for p in sorted({0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, chosen.share})}
+    tol = 3 * math.sqrt(2 / draws)
+    best = min(var.values())
+    assert var[chosen.share] <= best * (1 + tol), var
+    assert var[0.5] > best * (1 + tol), var
 
 
 def test_the_cost_optimal_treated_share_is_the_simulated_optimum(textbook):
@@ -321,3 +379,14 @@ def test_a_searched_curve_gives_the_power_beyond_the_sizes_it_tried():
     curve = [(n, float(stats.norm.cdf(a + b * math.sqrt(n)))) for n in (1_500, 2_000, 2_500)]
     for n in (200, 2_000, 10_000):
         assert curve_power(curve, n) == pytest.approx(stats.norm.cdf(a + b * math.sqrt(n)), abs=1e-3)
+
+
+def test_the_frontier_keeps_only_what_buys_more_assurance_for_its_cost():
+    """A point is on the frontier when every cheaper point buys less assurance: the step line through them
+    is the most assurance the money buys. (2, 0.1) costs as much as (2, 0.5) and buys less; (3, 0.5) costs
+    more for the same; (5, 0.8) costs more than (4, 0.9) for less."""
+    from labsim.report.plan import frontier
+
+    points = [(3, 0.5), (1, 0.2), (2, 0.1), (5, 0.8), (2, 0.5), (4, 0.9)]
+    assert frontier(points) == [(1, 0.2), (2, 0.5), (4, 0.9)]
+    assert frontier([]) == []

@@ -26,10 +26,11 @@ from labsim.app.charts import ArmsChart, ParticipantsChart, StocksChart
 from labsim.app.draft import Draft, check_upload_size, from_file, from_upload
 from labsim.app.levers import Shown, shown_for
 from labsim.app.live import LiveModel
+from labsim.app.quick_plan import PAGE_LEVERS, QUICK_PLAN, PlanJob, choices, own_values, plan_levers, quick_plan_settings
 from labsim.app.quick_size import QUICK, SizeJob, discard_answer, quick_settings, quick_total, write_answer
 from labsim.config.errors import LabsimError
 from labsim.report.i18n import LANGS, number, percent, text
-from labsim.report.levers import lever_value
+from labsim.report.levers import lever_name, lever_value
 
 server_settings.theme.show_banner = False  # Solara's "This website runs on Solara" banner (English)
 server_settings.theme.title = "labsim"  # the tab's title until the page sets its own
@@ -243,6 +244,122 @@ def SizeAnswer(saved, job: SizeJob, draft: Draft, lang: str):
                        text("app_download_size_report", lang), "labsim-size-report", (job, lang))
 
 
+def plan_value(path: str, value: str, lang: str) -> str:
+    """A plan lever's value as the plan's report names it."""
+    if path == "design.randomisation":
+        return text(f"plan_design_{value}", lang)
+    if path == "design.estimator":
+        return text(f"plan_estimator_{value}", lang)
+    return lever_value(path, value, lang)
+
+
+def plan_chart(answer: dict, lang: str) -> bytes:
+    """The plan's Pareto chart as PNG, drawn by the report layer in a folder that lives only meanwhile."""
+    from labsim.report.plan import pareto_chart
+
+    with tempfile.TemporaryDirectory(prefix="labsim-app-plan-") as tmp:
+        png = next(p for p in pareto_chart(answer, Path(tmp), answer.get("scenario", ""), lang) if p.suffix == ".png")
+        return png.read_bytes()
+
+
+def plan_table(answer: dict, lang: str) -> str:
+    """The plan's table of candidates as HTML, numbers in the locale's way."""
+    from labsim.report.plan import table
+
+    def cell(x) -> str:
+        if x is None or (isinstance(x, float) and x != x):
+            return ""
+        if isinstance(x, bool):
+            return text("yes" if x else "no", lang)
+        if isinstance(x, int):
+            return number(x, lang)
+        if isinstance(x, float):
+            return number(x, lang, 3 if abs(x) < 1 else 1 if abs(x) < 100 else 0)
+        return str(x)
+
+    df = table(answer, lang)
+    pad = "padding: 3px 6px; border-bottom: 1px solid #ddd; vertical-align: top"
+    head = "".join(f'<th style="{pad}; vertical-align: bottom; min-width: {"22em" if i == 0 else "5em"}">'
+                   f"{html.escape(c)}</th>" for i, c in enumerate(df.columns))
+    body = "".join("<tr>" + "".join(f'<td style="{pad}">{html.escape(cell(x))}</td>' for x in row) + "</tr>"
+                   for row in df.itertuples(index=False))
+    return (f'<table class="labsim-plan-table" style="font-size: 0.8em; border-collapse: collapse">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+@solara.component
+def PlanPanel(draft: Draft, lang: str):
+    """The plan view: the levers to compare, a small plan in the background, then the verdict first, the
+    Pareto chart of assurance against cost and the table of candidates (the report layer's, in `lang`)."""
+    from labsim.report.plan import verdict
+
+    scenario = draft.scenario()
+    picked, set_picked = solara.use_state(own_values(scenario))
+    job, set_job = solara.use_state(None)
+    tick, set_tick = solara.use_state(0)
+    problem, set_problem = solara.use_state("")
+    answer = job.answer if job is not None else None
+    chart = solara.use_memo(lambda: plan_chart(answer, lang) if answer else None, [answer is not None, job, lang])
+
+    def follow():
+        if job is not None:
+            job.follow(lambda j: set_tick(lambda t: t + 1))
+
+    solara.use_thread(follow, dependencies=[job])
+    solara.use_effect(lambda: (lambda: job.cancel()) if job is not None else None, [job])
+
+    def start():
+        if job is not None:
+            job.cancel()
+        try:
+            set_job(PlanJob(scenario, plan_levers(picked), quick_plan_settings(scenario)))
+            set_problem("")
+        except LabsimError as err:
+            set_problem(str(err))
+
+    with solara.Card(text("app_plan_title", lang), classes=["labsim-plan"]):
+        rich([text("app_plan_note", lang, probe=QUICK_PLAN["probe"], frontier=QUICK_PLAN["frontier"],
+                   batch=QUICK_PLAN["batch"], tol=percent(QUICK_PLAN["precision"], lang))])
+        with solara.Columns([1, 1]):
+            for pair in (PAGE_LEVERS[:2], PAGE_LEVERS[2:]):
+                with solara.Column(gap="0px"):
+                    for path in pair:
+                        items = [{"title": plan_value(path, v, lang), "value": v} for v in choices(path)]
+                        solara.v.Select(label=lever_name(path, lang), v_model=picked.get(path, []), items=items,
+                                        multiple=True, chips=True, dense=True,
+                                        class_=f"labsim-plan-{path.replace('.', '-')}",
+                                        on_v_model=lambda v, p=path: set_picked({**picked, p: list(v)}))
+        running = job is not None and job.answer is None and job.error is None and not job.cancelled.is_set()
+        with solara.Row():
+            solara.Button(text("app_plan_start", lang), on_click=start, color="primary", disabled=running,
+                          classes=["labsim-plan-start"])
+            solara.Button(text("app_size_cancel", lang), on_click=lambda: (job.cancel(), set_tick(tick + 1)),
+                          disabled=not running, classes=["labsim-plan-cancel"])
+        if problem:
+            note(problem, "error", ["labsim-plan-error"])
+        if running:
+            p = job.progress()
+            left = "?" if p.seconds_left is None else number(p.seconds_left, lang)
+            solara.ProgressLinear(value=100 * p.share)
+            solara.Text(text("app_size_progress", lang, done=p.done, total=p.total, left=left),
+                        classes=["labsim-plan-progress"])
+        elif job is not None and job.error:
+            note(job.error, "error", ["labsim-plan-error"])
+        elif job is not None and job.cancelled.is_set() and answer is None:
+            note(text("app_size_cancelled", lang), "info")
+        if answer is not None:
+            with solara.Column(classes=["labsim-plan-answer"]):
+                said = verdict(answer, lang)
+                note(said[0], "success" if answer["answer"] else "warning", ["labsim-plan-verdict"])
+                if said[1:]:
+                    rich(said[1:], "labsim-plan-risks")
+                if chart:
+                    solara.Image(chart, classes=["labsim-plan-chart"])
+                # the table scrolls within the card, which keeps the page's width
+                solara.HTML(tag="div", unsafe_innerHTML=plan_table(answer, lang), classes=["labsim-plan-candidates"],
+                            style={"overflow-x": "auto", "max-width": "62vw"})
+
+
 @solara.component
 def Page():
     start = solara.use_memo(_start, [])
@@ -372,6 +489,7 @@ def World(model, draft, lang, message, notice, playing, reset, step, toggle):
         with solara.Columns([1, 1]):
             StocksChart(model, lang)
             SizePanel(draft, lang).key(f"size-{draft.source}")  # a new scenario: the old answer goes
+        PlanPanel(draft, lang).key(f"plan-{draft.source}")
 
 
 @solara.component

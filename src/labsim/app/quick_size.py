@@ -73,9 +73,10 @@ class PilotDone:
 
 @dataclass(frozen=True)
 class SearchDone:
-    """The child's message: the search finished with this answer."""
+    """The child's message: the search finished with this answer (a size search's `SizeRun`, a plan's
+    plan.json figures)."""
 
-    answer: SizeRun
+    answer: SizeRun | dict
 
 
 @dataclass(frozen=True)
@@ -116,17 +117,22 @@ class SizeJob:
     """One search in a child process; `poll()` follows it from a thread of the page's session."""
 
     def __init__(self, scenario: Scenario, s: SearchSettings) -> None:
-        self.scenario, self.settings = scenario, s
-        self.total = search_pilots(quick_request(scenario, s))
-        self.done = 0
-        self.started = time.monotonic()
+        self.settings = s
+        self._start(scenario, search_pilots(quick_request(scenario, s)), _child, (scenario, s))
         self.answer: SizeRun | None = None
+
+    def _start(self, scenario: Scenario, total: int, target: Callable, args: tuple) -> None:
+        """Start `target(*args, conn)` in a fresh process; it sends a `PilotDone` per pilot, then
+        `SearchDone` with its answer or `SearchFailed`."""
+        self.scenario, self.total, self.done = scenario, total, 0
+        self.started = time.monotonic()
+        self.answer = None
         self.error: str | None = None
         self.cancelled = threading.Event()
         context = multiprocessing.get_context("spawn")  # the server is threaded: never fork it
         self._conn, child = context.Pipe(duplex=False)
         # not a daemon: the search starts a pool of worker processes; `stop` ends it instead
-        self._process = context.Process(target=_child, args=(scenario, s, child))
+        self._process = context.Process(target=target, args=(*args, child))
         self._process.start()
         child.close()
 

@@ -16,8 +16,10 @@ over the scenario. The plan runs in three steps, so that only the candidates tha
 Every candidate's probe and search is written to the plan folder as it finishes (`PlanStore`), so a plan
 interrupted and run again with --resume picks up where it stopped.
 
-Cluster allocation follows costs in closed form (`people_per_cluster`, Raudenbush 1997; `treated_share`,
-Liu 2003); the treated share the costs call for is a candidate of its own unless the planner varies it.
+Cluster allocation follows costs: for office and area designs `cheapest_allocation` chooses the offices,
+people per office and share of offices to the pilot at the least cost for the target, whose optimum is the
+closed forms' (`people_per_cluster`, Raudenbush 1997; `treated_share`, Liu 2003); the treated share the
+costs call for is a candidate of its own unless the planner varies it.
 """
 
 from __future__ import annotations
@@ -75,6 +77,42 @@ def treated_share(cost_treated: float, cost_control: float) -> float:
         return 0.5
     r = math.sqrt(cost_control / cost_treated)
     return r / (1 + r)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """An office or area design's allocation: the clusters (offices) it needs, the people randomised in
+    each, the share of clusters to the pilot, and what that costs."""
+
+    clusters: int
+    per_cluster: int
+    share: float
+    cost: float
+
+
+def cheapest_allocation(icc: float, sd: float, effect: float, cost_cluster: float, cost_treated: float,
+                        cost_control: float, alpha: float = 0.05, power: float = 0.8,
+                        most_per_cluster: int = 5_000) -> Allocation | None:
+    """The cheapest allocation that gives `power` for `effect`: people per cluster n (whole numbers up to
+    `most_per_cluster`) and share p of clusters to the pilot (steps of 0.01) chosen to minimise the cost of
+    the clusters J the target needs, with Var = sd^2 (ICC + (1 - ICC) / n) / (J p (1 - p)) and a pilot
+    cluster costing c_cluster + n c_treated, a control one c_cluster + n c_control. Its optimum is the closed
+    forms' (Raudenbush 1997 for n, Liu 2003 for p) wherever the target needs more than two clusters in each
+    arm (it never takes fewer); J is then rounded up to whole clusters."""
+    from scipy import stats
+
+    if not (effect > 0 and sd > 0 and icc >= 0):
+        return None
+    z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+    n = np.arange(1, most_per_cluster + 1, dtype=float)[:, None]
+    p = np.round(np.arange(0.05, 0.951, 0.01), 2)[None, :]
+    clusters = (z * sd / effect) ** 2 * (icc + (1 - icc) / n) / (p * (1 - p))  # J, not yet whole
+    clusters = np.maximum(clusters, np.maximum(2 / p, 2 / (1 - p)))  # at least two clusters in each arm
+    cost = clusters * (cost_cluster + n * (p * cost_treated + (1 - p) * cost_control))
+    i, j = np.unravel_index(np.argmin(cost), cost.shape)
+    whole = math.ceil(clusters[i, j])
+    per, share = int(n[i, 0]), float(p[0, j])
+    return Allocation(whole, per, share, whole * (cost_cluster + per * (share * cost_treated + (1 - share) * cost_control)))
 
 
 # -- candidates ---------------------------------------------------------------------------------------------
@@ -419,9 +457,18 @@ class Plan:
         return max(options, key=lambda o: (o["searched"], o["power"]))
 
 
+def most_plan_pilots(levers: dict[str, list[Any]], s: PlanSettings) -> int:
+    """The most pilots a plan simulates besides its roll-out worlds (its progress bar's total): every
+    candidate's probe (and its cost-optimal twin's, unless the share is varied), then the frontier's searches
+    with their type-I check and accounts."""
+    n = len(candidates(levers)) * (1 if "design.treatment_share" in levers else 2)
+    return n * s.probe + min(s.frontier, n) * (most_pilots(s.search()) + 2 * s.batch)
+
+
 def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out: Path, resume: bool = False,
-         run: Simulate | None = None) -> Plan:
-    """Probe every candidate, prune, search the frontier; each step stored in `out` as it finishes."""
+         run: Simulate | None = None, on_pilot: Callable[[], None] | None = None) -> Plan:
+    """Probe every candidate, prune, search the frontier; each step stored in `out` as it finishes.
+    `on_pilot` is called as each pilot finishes (the page's progress bar)."""
     s.check()
     if scenario.costs is None:
         raise LabsimError(f"scenario {scenario.name}: no [costs] table; labsim plan needs one (docs/plan.md)")
@@ -429,8 +476,7 @@ def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out:
     identity = {"scenario": scenario.model_dump(mode="json"), "levers": levers,
                 **{k: v for k, v in asdict(s).items() if k not in ("workers", "engine", "progress")}}
     store = PlanStore(out, identity, resume)
-    total = len(cands) * s.probe + min(s.frontier, len(cands)) * (most_pilots(s.search()) + 2 * s.batch)
-    with _simulator(s, total, run) as (sim, pool, say):
+    with _simulator(s, most_plan_pilots(levers, s), run, on_pilot) as (sim, pool, say):
         rows = [Row(c, apply(scenario, c)) for c in cands]
         for r in rows:
             say(f"plan: probing {r.candidate.label}")
@@ -511,17 +557,21 @@ def prune(p: Plan) -> list[Row]:
 
 
 @contextmanager
-def _simulator(s: PlanSettings, total: int, run: Simulate | None) -> Iterator[tuple[Simulate, Any, Callable[[str], None]]]:
-    """The pilots' simulator with one progress bar (time left) over the whole plan, on the engine asked."""
+def _simulator(s: PlanSettings, total: int, run: Simulate | None, on_pilot: Callable[[], None] | None = None
+               ) -> Iterator[tuple[Simulate, Any, Callable[[str], None]]]:
+    """The pilots' simulator with one progress bar (time left) over the whole plan, on the engine asked;
+    `on_pilot` called for each pilot it returns."""
+    from labsim.design.size_job import counted
+
     if run is not None:
-        yield run, None, lambda msg: None
+        yield counted(run, on_pilot), None, lambda msg: None
         return
     bar = ProgressBar(total, "plan", enabled=s.progress) if s.progress else None
     say = bar.status if bar else (lambda msg: None)
     search = s.search()
     try:
         with executor(s.engine, s.workers) as pool, pool_simulator(search, bar, pool) as sim:
-            yield sim, pool, say
+            yield counted(sim, on_pilot), pool, say
         if bar is not None:
             bar.finish()
     finally:
@@ -576,14 +626,21 @@ def plan_json(p: Plan) -> dict[str, Any]:
 
 
 def allocation(r: Row) -> dict[str, Any] | None:
-    """For an office or area design, the closed-form allocation the costs call for: people per office
-    (Raudenbush 1997) at the ICC the probe measured, and the offices that makes at the candidate's size."""
+    """For an office or area design, the allocation the costs call for (`cheapest_allocation`), at the ICC,
+    control rate and effect the probe measured: people per office, the share of offices to the pilot, the
+    offices that makes at the candidate's size, and the offices and cost the formula's target needs. A
+    person in a pilot office costs the fees and the register data, one in a control office the data, and
+    each office `costs.per_office`."""
     if r.probe is None or r.scenario.design.randomisation not in CLUSTER_DESIGNS or r.scenario.costs is None:
         return None
-    c = r.probe.cost
-    per_person = c.per_person + c.paid_per_participant / max(c.people_per_participant, 1e-9)
-    n = people_per_cluster(r.scenario.costs.per_office.value, per_person, r.probe.icc)
-    size = r.size_to_cost()
-    people = size * c.people_per_participant if size else None
-    offices = math.ceil(people / n) if people and math.isfinite(n) else None
-    return {"people_per_office": round(n) if math.isfinite(n) else None, "offices": offices, "icc": r.probe.icc}
+    c, ref = r.probe.cost, r.probe.reference
+    fee = c.paid_per_participant / max(c.people_per_participant * r.scenario.design.treatment_share, 1e-9)
+    rate = float(ref.get("control_rate") or 0.0)
+    a = cheapest_allocation(r.probe.icc, math.sqrt(rate * (1 - rate)), float(ref.get("itt") or 0.0),
+                            r.scenario.costs.per_office.value, fee + c.per_person, c.per_person)
+    if a is None:
+        return {"people_per_office": None, "offices": None, "share": None, "icc": r.probe.icc}
+    size = r.size_to_cost()  # the offices at the candidate's size, else those the formula's target needs
+    offices = math.ceil(size * c.people_per_participant / a.per_cluster) if size else a.clusters
+    return {"people_per_office": a.per_cluster, "offices": offices, "share": a.share, "icc": r.probe.icc,
+            "offices_for_target": a.clusters, "cost_for_target_eur": round(a.cost)}

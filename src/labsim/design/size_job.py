@@ -274,23 +274,24 @@ def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None =
     s = request.search
     size_bounds(scenario, s)  # refuses a --max-size below the smallest admissible size before any work
     if run is not None:
-        return _run(scenario, request, _counted(run, on_pilot), stderr_lines(s.progress), pool, start, counterfactuals)
+        return _run(scenario, request, counted(run, on_pilot), stderr_lines(s.progress), pool, start, counterfactuals)
     with executor("local", s.workers) if pool is None else nullcontext(pool) as pool:
         with search_bar(s, search_pilots(request)) as (bar, say):
             with pool_simulator(s, bar, pool) as pool_run:
-                return _run(scenario, request, _counted(pool_run, on_pilot), say, pool, start, counterfactuals)
+                return _run(scenario, request, counted(pool_run, on_pilot), say, pool, start, counterfactuals)
 
 
-def _counted(run: Simulate, on_pilot: Callable[[], None] | None) -> Simulate:
+def counted(run: Simulate, on_pilot: Callable[[], None] | None) -> Simulate:
+    """`run`, calling `on_pilot` once for each pilot it returns (itself when there is nothing to call)."""
     if on_pilot is None:
         return run
 
-    def counted(pairs, size, label, *figures):
+    def each(pairs, size, label, *figures):
         rows = run(pairs, size, label, *figures)
         for _ in rows:
             on_pilot()
         return rows
-    return counted
+    return each
 
 
 def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[[str], None], pool: Any,

@@ -75,20 +75,23 @@ def verdict(answer: dict[str, Any], lang: str = "en") -> list[str]:
         if c["status"] == "not_reachable":
             filled = c["places_filled"]
             key = "plan_cannot_fill" if filled else "plan_cannot_reach"
-            out.append(text(key, lang, bundle=bundle(c, lang), filled=number(filled or 0, lang)))
+            out.append(text(key, lang, bundle=bundle(c, lang), filled=number(filled or 0, lang), a=target))
         elif c.get("cannot_fill"):  # not searched: the probe at the scenario's size already left places empty
-            out.append(text("plan_cannot_fill", lang, bundle=bundle(c, lang), filled=number(c["places_reached"], lang)))
+            out.append(text("plan_cannot_fill", lang, bundle=bundle(c, lang), filled=number(c["places_reached"], lang),
+                            a=target))
     return out
 
 
 def _where(c: dict[str, Any], lang: str) -> str:
-    """Intake weeks and, for office designs, the offices the costs call for ("" when unknown)."""
+    """Intake weeks and, for office designs, the allocation the costs call for: offices, people in each and
+    the share of offices to the pilot ("" when unknown)."""
     parts = []
     if c.get("intake_weeks_needed"):
         parts.append(text("plan_over_weeks", lang, w=number(c["intake_weeks_needed"], lang)))
     a = c.get("allocation") or {}
     if a.get("offices") and a.get("people_per_office"):
-        parts.append(text("plan_in_offices", lang, k=number(a["offices"], lang), m=number(a["people_per_office"], lang)))
+        parts.append(text("plan_in_offices", lang, k=number(a["offices"], lang), m=number(a["people_per_office"], lang),
+                          s=percent(a["share"], lang)))
     return "".join(" " + p for p in parts)
 
 
@@ -132,50 +135,73 @@ def _fixed(c: dict[str, Any]) -> float:
     return float(c.get("fixed_eur") or 0.0)
 
 
+def frontier(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The non-dominated (cost, assurance) points, cheapest first: each buys more assurance than every
+    cheaper point. Drawn as steps, it is the most assurance the money buys at each cost."""
+    out: list[tuple[float, float]] = []
+    for cost, power in sorted(points, key=lambda t: (t[0], -t[1])):
+        if not out or power > out[-1][1]:
+            out.append((cost, power))
+    return out
+
+
+def _points(c: dict[str, Any], target: float) -> list[tuple[float, float]]:
+    """What a candidate buys, as (cost, assurance): its searched curve, and its price at the target."""
+    curve = _curve(c)
+    pts = list(zip(*curve)) if curve is not None else []
+    return pts + ([(c["cost_eur"], target)] if c["cost_eur"] is not None else [])
+
+
 def pareto_chart(answer: dict[str, Any], folder: Path, scenario: str, lang: str = "en") -> list[Path]:
-    """Assurance against cost: each searched candidate's fitted curve, the frontier (the most assurance any
-    candidate buys at each cost) drawn over them, candidates off it greyed; each labelled at its size."""
+    """Assurance against cost: each searched candidate's fitted curve, each candidate marked with its
+    letter at its price; the frontier (non-dominated points) drawn as steps; candidates off it greyed."""
     from labsim.report.style import finish, footnote, localise_ticks, new_figure, note_on, save
 
     fig, ax = new_figure(text("plan_chart_title", lang), footnote(scenario, text("plan_chart_detail", lang,
                          n=len(answer["candidates"]), sims=number(answer["sims_total"], lang)), lang))
-    curves = {c["candidate"]: _curve(c) for c in answer["candidates"]}
-    drawn = {k: v for k, v in curves.items() if v is not None}
-    grid = np.linspace(min(v[0].min() for v in drawn.values()), max(v[0].max() for v in drawn.values()), 200) \
-        if drawn else np.array([])
-    best = np.full(grid.size, -np.inf)
-    for cost, power in drawn.values():
-        inside = (grid >= cost.min()) & (grid <= cost.max())
-        best[inside] = np.maximum(best[inside], np.interp(grid[inside], cost, power))
-    winners = {k for k, (cost, power) in drawn.items()
-               if np.any(np.isclose(np.interp(grid, cost, power, left=np.nan, right=np.nan), best, atol=1e-9))}
+    target = answer["target_assurance"]
+    points = {i: _points(c, target) for i, c in enumerate(answer["candidates"])}
+    front = frontier([p for pts in points.values() for p in pts])
+    on_front = {i for i, pts in points.items() if any(p in front for p in pts)}
     palette = iter(["#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#6a4c93", "#00798c"])
-    searched, crossed = 0, False
+    costs = [p[0] for pts in points.values() for p in pts if p[0] > 0]
+    log = bool(costs) and max(costs) / min(costs) > 10  # an order of magnitude apart: a log scale keeps both readable
+    spread = (math.log(max(costs) / min(costs)) if log else max(costs) - min(costs)) if costs else 0.0
+    placed: list[float] = []  # the prices labelled so far: labels within 7 % of the axis are stacked
+    greyed = False
     for i, c in enumerate(answer["candidates"]):
-        k, label = c["candidate"], f"{letter(i)}: {short(c, lang)}"
-        at = (c["cost_eur"] / 1e6, answer["target_assurance"]) if c["cost_eur"] is not None else None
-        if k in drawn:
-            cost, power = drawn[k]
-            colour = next(palette, "#1b6ca8") if k in winners else "0.65"
-            ax.plot(cost / 1e6, power, "-", color=colour, lw=1.8, label=label)
-            ax.plot(*at, "o", color=colour, ms=7)
-            ax.annotate(f"{letter(i)} ({number(c['minimum_size'], lang)})", at, xytext=(9, -13 - 12 * searched),
-                        textcoords="offset points", fontsize=8.5, color=colour)
-            searched += 1
-        elif at is not None:  # priced from the analytic size only: a grey cross at the target
-            ax.plot(*at, "x", color="0.6", ms=7, label=None if crossed else text("plan_not_searched", lang))
-            crossed = True
-            ax.annotate(letter(i), at, xytext=(0, 7 + 9 * (i % 3)), textcoords="offset points", fontsize=8.5,
-                        color="0.5", ha="center")
-    if grid.size:
-        ok = np.isfinite(best)
-        ax.plot(grid[ok] / 1e6, best[ok], color="black", lw=3, alpha=0.35, label=text("plan_frontier", lang))
-    ax.axhline(answer["target_assurance"], color="0.4", ls=":", lw=1, label=text("plan_target", lang))
+        if c["cost_eur"] is None:
+            continue
+        colour = next(palette, "#1b6ca8") if i in on_front else "0.65"
+        # the legend names the candidates on the frontier; the dominated ones share one grey entry
+        label = f"{letter(i)}: {short(c, lang)}" if i in on_front else None
+        if label is None and not greyed:
+            label, greyed = text("plan_dominated_legend", lang), True
+        at = (c["cost_eur"] / 1e6, target)
+        curve = _curve(c)
+        if curve is not None:
+            ax.plot(curve[0] / 1e6, curve[1], "-", color=colour, lw=1.6 if i in on_front else 1.0, label=label)
+            ax.plot(*at, "o", color=colour, ms=7, zorder=4)
+            mark = f"{letter(i)} ({number(c['minimum_size'], lang)})"
+        else:  # priced from the analytic size only
+            ax.plot(*at, "x", color=colour, ms=7, mew=1.5, ls="none", label=label)
+            mark = letter(i)
+        level = sum(abs(math.log(c["cost_eur"] / x) if log else c["cost_eur"] - x) <= 0.07 * spread for x in placed)
+        placed.append(c["cost_eur"])
+        ax.annotate(mark, at, xytext=(0, 8 + 10 * level), textcoords="offset points", fontsize=8.5,
+                    color=colour if i in on_front else "0.45", ha="center", zorder=5)
+    if any(c["cost_eur"] is not None and _curve(c) is None for c in answer["candidates"]):
+        ax.plot([], [], "x", color="0.3", mew=1.5, ls="none", label=text("plan_not_searched", lang))
+    if front:
+        xs, ys = np.array(front).T
+        right = max(p[0] for pts in points.values() for p in pts)
+        ax.step(np.append(xs, right) / 1e6, np.append(ys, ys[-1]), where="post", color="black", lw=2.5,
+                alpha=0.45, zorder=3, label=text("plan_frontier", lang))
+    ax.axhline(target, color="0.4", ls=":", lw=1, label=text("plan_target", lang))
     if answer["max_cost_eur"]:
         ax.axvline(answer["max_cost_eur"] / 1e6, color="#d1495b", ls="--", lw=1, label=text("plan_budget", lang))
-    ax.set_ylim(0, 1)
-    xs = [x for line in ax.get_lines() for x in np.atleast_1d(line.get_xdata()) if np.isfinite(x) and x > 0]
-    if xs and max(xs) / min(xs) > 10:  # candidates an order of magnitude apart: a log scale keeps both readable
+    ax.set_ylim(0, 1.05)
+    if log:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
         ax.set_xscale("log")

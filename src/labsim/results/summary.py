@@ -131,7 +131,6 @@ class RunSummary:
     assigned: Arms
     take_up_rate: float | None
     employment_rate: dict[str, Effect]  # by horizon: "13w", "26w", "52w"
-    spillover: dict[str, Spillover] | None  # saturation designs: the untreated by share, by horizon
     weeks_employed_52w: Effect
     job_outcome_52w: Effect
     placements_by_form: dict[str, int]
@@ -143,6 +142,7 @@ class RunSummary:
     providers: tuple[ProviderBooks, ...]
     effort_by_employability_quintile: tuple[float | None, ...]
     moments: dict[str, float | None]
+    spillover: dict[str, Spillover] | None = None  # saturation designs: the untreated by share, by horizon
 
     def to_json(self) -> dict[str, Any]:
         """summary.json (docs/formats.md)."""
