@@ -158,6 +158,7 @@ class PlanSettings:
     seed: int = 1
     workers: int | None = None
     engine: str = "local"
+    scheduler: str | None = None  # the Dask scheduler's address (default $DASK_SCHEDULER_ADDRESS)
     progress: bool = False
 
     def search(self) -> SizeSearch:
@@ -436,7 +437,7 @@ def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out:
         raise LabsimError(f"scenario {scenario.name}: no [costs] table; labsim plan needs one (docs/plan.md)")
     cands = candidates(levers)
     identity = {"scenario": scenario.model_dump(mode="json"), "levers": levers,
-                **{k: v for k, v in asdict(s).items() if k not in ("workers", "engine", "progress")}}
+                **{k: v for k, v in asdict(s).items() if k not in ("workers", "engine", "scheduler", "progress")}}
     store = PlanStore(out, identity, resume)
     total = len(cands) * s.probe + min(s.frontier, len(cands)) * (most_pilots(s.search()) + 2 * s.batch)
     with _simulator(s, total, run) as (sim, pool, say):
@@ -529,7 +530,7 @@ def _simulator(s: PlanSettings, total: int, run: Simulate | None) -> Iterator[tu
     say = bar.status if bar else (lambda msg: None)
     search = s.search()
     try:
-        with executor(s.engine, s.workers) as pool, pool_simulator(search, bar, pool) as sim:
+        with executor(s.engine, s.workers, s.scheduler) as pool, pool_simulator(search, bar, pool) as sim:
             yield sim, pool, say
         if bar is not None:
             bar.finish()

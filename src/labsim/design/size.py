@@ -84,7 +84,13 @@ class SizeSearch:
     type_i_sims: int = 40
     seed: int = 1
     workers: int | None = None
+    engine: str = "local"  # where the pilots run: local processes or a Dask cluster (sweep/runner.py)
+    scheduler: str | None = None  # the Dask scheduler's address (default $DASK_SCHEDULER_ADDRESS, else a local cluster)
     progress: bool = False  # print each step and show a progress bar per batch (on a terminal)
+
+    def pool(self):
+        """The executor the pilots run on (`sweep.runner.executor`)."""
+        return executor(self.engine, self.workers, self.scheduler)
 
     def check(self) -> None:
         if not self.alpha < self.power < 1:
@@ -281,7 +287,7 @@ def pool_simulator(s: SizeSearch, bar: Progress | None = None, pool: Any = None)
     world r mod `batch`, one of the reference batch's worlds (`Job.world`): each world is drawn and burned in
     once per worker, not once per pilot. Every batch advances `bar`, the one progress bar of the search.
     On `pool` when given (a caller that runs the same worlds afterwards keeps the workers' worlds)."""
-    with nullcontext(pool) if pool is not None else executor("local", s.workers) as pool:
+    with nullcontext(pool) if pool is not None else s.pool() as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
             tasks = [Task((rep,), Job(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch))

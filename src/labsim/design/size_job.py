@@ -39,7 +39,6 @@ from labsim.design.size import (
 )
 from labsim.design.worlds import at_size, size_of
 from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
-from labsim.sweep.runner import executor
 
 #: size.json's format; a file without it, or with another, is refused with a clear message.
 SCHEMA = "labsim.size/2"
@@ -284,7 +283,7 @@ def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None =
     size_bounds(scenario, s)  # refuses a --max-size below the smallest admissible size before any work
     if run is not None:
         return _run(scenario, request, _counted(run, on_pilot), stderr_lines(s.progress), pool, start, counterfactuals)
-    with executor("local", s.workers) if pool is None else nullcontext(pool) as pool:
+    with s.pool() if pool is None else nullcontext(pool) as pool:
         with search_bar(s, search_pilots(request)) as (bar, say):
             with pool_simulator(s, bar, pool) as pool_run:
                 return _run(scenario, request, _counted(pool_run, on_pilot), say, pool, start, counterfactuals)
