@@ -7,6 +7,11 @@ on 2 cores (docs/app.md): fewer pilots per batch, a smaller budget and a wider s
 precision, never less of the answer: the page shows the precision it reached. It runs in a child process of its own (started fresh, never forked from the
 server's threads), so a search never holds up the page of this or another tab, and cancelling ends the
 process and its workers. The child reports each finished pilot, so the page shows a progress bar with time left.
+
+The page keeps the pilots of its answers (`PilotCache`, design/pilot_cache.py) for its session: the child
+gets them and sends them back with the new ones, so a second answer of the same world (the same scenario
+but for the places planned, or another alpha or power target) starts from the pilots already run and
+simulates only the batches its N* needs; a lever that changes the world runs what is new.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labsim.config.scenario import Scenario
+from labsim.design.pilot_cache import PilotCache
 from labsim.design.size import SizeSearch
 from labsim.design.size_job import SizeRequest, search_pilots
 
@@ -58,19 +64,20 @@ def quick_total(draft, s: SizeSearch) -> int:
         return most_pilots(s)
 
 
-def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None]) -> SizeRun:
+def search(scenario: Scenario, s: SizeSearch, on_pilot: Callable[[], None], cache: PilotCache | None = None) -> SizeRun:
     """The size job (design/size_job.py, as `labsim size` runs it) at the quick settings, calling
-    `on_pilot` as each simulated pilot of its searches finishes."""
+    `on_pilot` as each simulated pilot of its searches finishes; from and into `cache` if given."""
     from labsim.design.size_job import run_size
 
-    return run_size(scenario, quick_request(scenario, s), on_pilot=on_pilot)
+    return run_size(scenario, quick_request(scenario, s), on_pilot=on_pilot, cache=cache)
 
 
-def _child(scenario: Scenario, s: SizeSearch, conn) -> None:
-    """The child process: run the search, send ("pilot",) per pilot, then ("done", SizeRun) or
+def _child(scenario: Scenario, s: SizeSearch, conn, cache: PilotCache | None = None) -> None:
+    """The child process: run the search, send ("pilot",) per pilot, then ("done", SizeRun, cache) or
     ("error", message)."""
     try:
-        conn.send(("done", search(scenario, s, lambda: conn.send(("pilot",)))))
+        done = search(scenario, s, lambda: conn.send(("pilot",)), cache)
+        conn.send(("done", done, cache))
     except Exception as err:  # the page shows it; the server goes on
         conn.send(("error", f"{type(err).__name__}: {err}" if not str(err) else str(err)))
     finally:
@@ -97,8 +104,8 @@ class Progress:
 class SizeJob:
     """One search in a child process; `poll()` follows it from a thread of the page's session."""
 
-    def __init__(self, scenario: Scenario, s: SizeSearch) -> None:
-        self.scenario, self.settings = scenario, s
+    def __init__(self, scenario: Scenario, s: SizeSearch, cache: PilotCache | None = None) -> None:
+        self.scenario, self.settings, self.cache = scenario, s, cache
         self.total = search_pilots(quick_request(scenario, s))
         self.done = 0
         self.started = time.monotonic()
@@ -108,7 +115,7 @@ class SizeJob:
         context = multiprocessing.get_context("spawn")  # the server is threaded: never fork it
         self._conn, child = context.Pipe(duplex=False)
         # not a daemon: the search starts a pool of worker processes; `stop` ends it instead
-        self._process = context.Process(target=_child, args=(scenario, s, child))
+        self._process = context.Process(target=_child, args=(scenario, s, child, cache))
         self._process.start()
         child.close()
 
@@ -129,6 +136,8 @@ class SizeJob:
                     self.done += 1
                 elif message[0] == "done":
                     self.answer = message[1]
+                    if self.cache is not None:  # the session's pilots, with this answer's added
+                        self.cache.__dict__.update(vars(message[2]))
                     break
                 else:
                     self.error = message[1]
