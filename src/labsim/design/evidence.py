@@ -21,7 +21,9 @@ pilots and nothing more:
 - each assumption's share of the spread: d_j^2 Var(u_j) over the sum, the share of the variance of the
   pilot's expected z (or probit index) across the evidence it carries; and the size for the target
   assurance were its range half as wide around the scenario's value (`Influence`).
-So the joint evidence costs one search of half the central budget, whatever the number of assumptions.
+The central search's pilots (at the scenario's values, u = 0) enter the same fit, so the joint search
+starts with one batch at the central N* and only has to tell the assumptions' slopes. So the joint
+evidence costs at most one search of half the central budget, whatever the number of assumptions.
 """
 
 from __future__ import annotations
