@@ -111,10 +111,17 @@ class PilotCache:
         return self.rollouts[key]
 
 
-def search_key(kind: str, scenario: Scenario, by: str, horizon: int, seed: int, batch: int, *extra: Any) -> tuple:
-    """What decides a search's pilots, whatever the analysis asks of them: the scenario with its lever
-    set aside (the size it plans is where the search starts, not what its pilots are), the lever,
-    horizon, root seed, batch, and for the joint evidence its ranges."""
-    from labsim.design.worlds import at_size
+#: The field a lever sets, left out of a search's key: the size planned is where a search starts, not what
+#: its pilots are (offices keep theirs: the register scales with the offices planned).
+LEVER_FIELD = {"participants": ("referral", "target_participants"), "intake-weeks": ("referral", "intake_weeks")}
 
-    return kind, scenario_hash(at_size(scenario, by, 1)), by, horizon, seed, batch, *map(repr, extra)
+
+def search_key(kind: str, scenario: Scenario, by: str, horizon: int, seed: int, batch: int, *extra: Any) -> tuple:
+    """What decides a search's pilots, whatever the analysis asks of them: the scenario with its lever's
+    planned size set aside, the lever, horizon, root seed, batch, and for the joint evidence its ranges."""
+    data = scenario.model_dump(mode="json")
+    if by in LEVER_FIELD:
+        section, name = LEVER_FIELD[by]
+        data[section].pop(name, None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return kind, hashlib.sha256(text.encode()).hexdigest()[:20], by, horizon, seed, batch, *map(repr, extra)
