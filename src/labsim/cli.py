@@ -172,8 +172,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run every point x replication of an experiment into a resumable results folder."""
-    if args.scheduler and args.engine != "dask":
-        raise LabsimError("--scheduler needs --engine dask")
+    _engine(args)
     from labsim.sweep.sweep import run_sweep
 
     plan = _load_experiment(args.experiment, [], args.replications)
@@ -209,8 +208,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit scenario parameters to published targets (simulated method of moments, docs/calibration.md)."""
-    if args.scheduler and args.engine != "dask":
-        raise LabsimError("--scheduler needs --engine dask")
+    _engine(args)
     from datetime import date
 
     from labsim.config.scenario import apply_overrides, read_scenario_dict
@@ -376,7 +374,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     from labsim.report.answers import diagnosis_text
 
     answer, rows = diagnose(scenario, sims=args.sims, horizon=args.horizon, alpha=args.alpha, seed=args.seed,
-                            workers=args.workers, progress=not args.json)
+                            workers=args.workers, progress=not args.json, **_engine(args))
     from labsim.design.output import write_diagnosis_folder
     from labsim.report.charts import write_charts_for
 
@@ -408,7 +406,7 @@ def cmd_size(args: argparse.Namespace) -> int:
     search = SearchSettings(by=args.by, power=args.power, alpha=args.alpha, horizon=args.horizon, batch=args.batch,
                         budget=args.budget, max_size=args.max_size, seed=args.seed, workers=args.workers,
                         precision=args.precision, progress=not args.json,
-                        type_i_sims=type_i_pilots(scenario.design.randomisation))
+                        type_i_sims=type_i_pilots(scenario.design.randomisation), **_engine(args))
     request = SizeRequest(search, tuple(ranges_of(scenario, args.vary)), args.assurance, args.estimand)
     request.check()
     from labsim.results.output import check_out_dir
@@ -439,8 +437,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     levers = parse_levers(args.vary)
     s = PlanSettings(max_cost=args.max_cost, assurance=args.assurance, alpha=args.alpha, horizon=args.horizon,
                      probe=args.probe, batch=args.batch, budget=args.budget, precision=args.precision,
-                     frontier=args.frontier, seed=args.seed, workers=args.workers, engine=args.engine,
-                     progress=not args.json)
+                     frontier=args.frontier, seed=args.seed, workers=args.workers, progress=not args.json,
+                     **_engine(args))
     s.check()
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-plan"
     if not args.resume:
@@ -466,7 +464,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
                     sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon, alpha=args.alpha,
-                    seed=args.seed, workers=args.workers, progress=not args.json)
+                    seed=args.seed, workers=args.workers, progress=not args.json, **_engine(args))
     s.check()
     ranges = ranges_to_vary(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
     from labsim.results.output import check_out_dir
@@ -498,6 +496,22 @@ def _add_overrides(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    """`--engine` and `--scheduler`, the same on every command that simulates many pilots."""
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local processes (default) or a Dask cluster (pip install 'labsim[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="the Dask scheduler, e.g. tcp://10.0.0.1:8786, with --engine dask (default: "
+                   "$DASK_SCHEDULER_ADDRESS, else a local Dask cluster of --workers processes)")
+
+
+def _engine(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine asked: refused on one line when --scheduler comes without --engine dask."""
+    if args.scheduler and args.engine != "dask":
+        raise LabsimError("--scheduler needs --engine dask")
+    return {"engine": args.engine, "scheduler": args.scheduler}
+
+
 def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -> None:
     """Options `diagnose` and `size` share: design, horizon, alpha, seed, workers, output."""
     p.add_argument("--design", choices=("individual", "office", "saturation", "area"), help="evaluation design")
@@ -511,6 +525,7 @@ def _add_design_options(p: argparse.ArgumentParser, command: str, answer: str) -
     p.add_argument("--out", type=out_dir, metavar="DIR", help=f"output folder (default runs/<name>-{command})")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument("--json", action="store_true", help=f"print {answer} instead of the table")
+    _add_engine(p)
     _add_overrides(p)
 
 
@@ -632,7 +647,6 @@ def _add_plan(sub) -> None:
     p.add_argument("--batch", type=count(MAX_BATCH, low=5), default=40, help="pilots per size tried (default 40)")
     p.add_argument("--budget", type=count(MAX_BUDGET), default=800, help="most pilots in one candidate's search (default 800)")
     p.add_argument("--precision", type=fraction, default=0.10, help="the size's interval within +- this share (default 0.10)")
-    p.add_argument("--engine", choices=("local", "dask"), default="local", help="where the pilots run")
     p.add_argument("--resume", action="store_true", help="continue an interrupted plan in its --out folder")
     _add_design_options(p, "plan", "plan.json")
     p.set_defaults(func=cmd_plan)
@@ -668,8 +682,7 @@ def _add_calibrate(sub) -> None:
                    help="runs per candidate and setting, 2 or more (default 8)")
     p.add_argument("--seed", type=seed, default=1, help="root seed: the same seeds for every candidate (default 1)")
     p.add_argument("--workers", type=workers, default=None, help="worker processes (default: every core)")
-    p.add_argument("--engine", choices=("local", "dask"), default="local", help="where replications run")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (with --engine dask)")
+    _add_engine(p)
     p.add_argument("--out", type=out_dir, metavar="DIR", help="output folder (default runs/<name>-calibrate)")
     p.add_argument("--resume", action="store_true", help="continue a calibration in --out that was stopped")
     p.add_argument("--json", action="store_true", help="print calibration.json instead of the table")
@@ -697,10 +710,7 @@ def _add_sweep(sub) -> None:
                    help="results folder (new, or with --resume)")
     p.add_argument("--workers", type=workers, default=None, metavar="N",
                    help=f"worker processes, 1 to {MAX_WORKERS:,} (default: every core; 1 runs in this process)")
-    p.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="local processes (default) or a Dask cluster")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler, e.g. tcp://10.0.0.1:8786 (default: a local Dask cluster)")
+    _add_engine(p)
     p.add_argument("--resume", action="store_true", help="continue the sweep in DIR where it stopped")
     p.add_argument("--replications", type=size, default=None, metavar="N",
                    help="replications per point instead of the file's (a quick first look; the experiment's "

@@ -29,6 +29,7 @@ from labsim.app.live import LiveModel
 from labsim.app.quick_plan import PAGE_LEVERS, QUICK_PLAN, PlanJob, choices, own_values, plan_levers, quick_plan_settings
 from labsim.app.quick_size import QUICK, SizeJob, discard_answer, quick_settings, quick_total, write_answer
 from labsim.config.errors import LabsimError
+from labsim.design.pilot_cache import PilotCache
 from labsim.report.i18n import LANGS, number, percent, text
 from labsim.report.levers import lever_name, lever_value
 
@@ -150,6 +151,7 @@ def SizePanel(draft: Draft, lang: str):
     tick, set_tick = solara.use_state(0)
     problem, set_problem = solara.use_state("")
     settings = quick_settings()
+    kept = solara.use_memo(PilotCache, [])  # the session's pilots: a later answer runs only what is new
     finished = job is not None and job.answer is not None
     saved = solara.use_memo(lambda: answer_in_memory(job, draft.source) if finished else None, [job, finished])
 
@@ -165,7 +167,7 @@ def SizePanel(draft: Draft, lang: str):
         if job is not None:
             job.cancel()
         try:
-            set_job(SizeJob(draft.scenario(), settings))
+            set_job(SizeJob(draft.scenario(), settings, kept))
             set_problem("")
         except LabsimError as err:
             set_problem(str(err))

@@ -7,6 +7,11 @@ on 2 cores (docs/app.md): fewer pilots per batch, a smaller budget and a wider s
 precision, never less of the answer: the page shows the precision it reached. It runs in a child process of its own (started fresh, never forked from the
 server's threads), so a search never holds up the page of this or another tab, and cancelling ends the
 process and its workers. The child reports each finished pilot, so the page shows a progress bar with time left.
+
+The page keeps the pilots of its answers (`PilotCache`, design/pilot_cache.py) for its session: the child
+gets them and sends them back with the new ones, so a second answer of the same world (the same scenario
+but for the places planned, or another alpha or power target) starts from the pilots already run and
+simulates only the batches its N* needs; a lever that changes the world runs what is new.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labsim.config.scenario import Scenario
+from labsim.design.pilot_cache import PilotCache
 from labsim.design.size import SearchSettings
 from labsim.design.size_job import SizeRequest, search_pilots
 
@@ -58,12 +64,13 @@ def quick_total(draft, s: SearchSettings) -> int:
         return most_pilots(s)
 
 
-def search(scenario: Scenario, s: SearchSettings, on_pilot: Callable[[], None]) -> SizeRun:
+def search(scenario: Scenario, s: SearchSettings, on_pilot: Callable[[], None],
+           cache: PilotCache | None = None) -> SizeRun:
     """The size job (design/size_job.py, as `labsim size` runs it) at the quick settings, calling
-    `on_pilot` as each simulated pilot of its searches finishes."""
+    `on_pilot` as each simulated pilot of its searches finishes; from and into `cache` if given."""
     from labsim.design.size_job import run_size
 
-    return run_size(scenario, quick_request(scenario, s), on_pilot=on_pilot)
+    return run_size(scenario, quick_request(scenario, s), on_pilot=on_pilot, cache=cache)
 
 
 @dataclass(frozen=True)
@@ -74,9 +81,10 @@ class PilotDone:
 @dataclass(frozen=True)
 class SearchDone:
     """The child's message: the search finished with this answer (a size search's `SizeRun`, a plan's
-    plan.json figures)."""
+    plan.json figures), and the session's pilots with this answer's added (`cache`, if it kept them)."""
 
     answer: SizeRun | dict
+    cache: PilotCache | None = None
 
 
 @dataclass(frozen=True)
@@ -86,10 +94,12 @@ class SearchFailed:
     message: str
 
 
-def _child(scenario: Scenario, s: SearchSettings, conn) -> None:
-    """The child process: run the search, send a `PilotDone` per pilot, then `SearchDone` or `SearchFailed`."""
+def _child(scenario: Scenario, s: SearchSettings, cache: PilotCache | None, conn) -> None:
+    """The child process: run the search (from the session's pilots in `cache`), send a `PilotDone` per
+    pilot, then `SearchDone` (with the cache) or `SearchFailed`."""
     try:
-        conn.send(SearchDone(search(scenario, s, lambda: conn.send(PilotDone()))))
+        done = search(scenario, s, lambda: conn.send(PilotDone()), cache)
+        conn.send(SearchDone(done, cache))
     except Exception as err:  # the page shows it; the server goes on
         conn.send(SearchFailed(f"{type(err).__name__}: {err}" if not str(err) else str(err)))
     finally:
@@ -116,9 +126,9 @@ class JobProgress:
 class SizeJob:
     """One search in a child process; `poll()` follows it from a thread of the page's session."""
 
-    def __init__(self, scenario: Scenario, s: SearchSettings) -> None:
-        self.settings = s
-        self._start(scenario, search_pilots(quick_request(scenario, s)), _child, (scenario, s))
+    def __init__(self, scenario: Scenario, s: SearchSettings, cache: PilotCache | None = None) -> None:
+        self.settings, self.cache = s, cache
+        self._start(scenario, search_pilots(quick_request(scenario, s)), _child, (scenario, s, cache))
         self.answer: SizeRun | None = None
 
     def _start(self, scenario: Scenario, total: int, target: Callable, args: tuple) -> None:
@@ -151,8 +161,10 @@ class SizeJob:
                 match self._conn.recv():
                     case PilotDone():
                         self.done += 1
-                    case SearchDone(answer):
+                    case SearchDone(answer, cache):
                         self.answer = answer
+                        if cache is not None and getattr(self, "cache", None) is not None:
+                            self.cache.__dict__.update(vars(cache))  # the session's pilots, this answer's added
                         break
                     case SearchFailed(message):
                         self.error = message

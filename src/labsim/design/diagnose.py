@@ -29,7 +29,7 @@ from labsim.design.rollout import Overstatement, overstatement
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.results.answer_file import plain, read_answer
 from labsim.results.inference import smallest_p
-from labsim.sweep.runner import Task, executor, run_tasks
+from labsim.sweep.runner import Engine, Task, executor, run_tasks
 
 BOOTSTRAP = 500
 #: diagnosis.json's format; a file without it, or with another, is refused with a clear message.
@@ -230,9 +230,11 @@ def test_of_design(pilots: pd.DataFrame, design, offices: int) -> dict[str, Any]
 def diagnose(
     scenario: Scenario, *, sims: int = 200, counterfactual_sims: int | None = None, horizon: int = 26,
     alpha: float = 0.05, seed: int = 1, workers: int | None = None, progress: bool = False,
+    engine: Engine = "local", scheduler: str | None = None,
 ) -> tuple[Diagnosis, pd.DataFrame]:
     """Simulate the pilot `sims` times (and its no-pilot and roll-out worlds for the first
-    `counterfactual_sims`, default min(sims, 50)); return the diagnosis and one row per pilot."""
+    `counterfactual_sims`, default min(sims, 50)) on the engine asked; return the diagnosis and one row
+    per pilot."""
     k = min(sims, 50) if counterfactual_sims is None else min(counterfactual_sims, sims)
     variants = {"pilot": scenario, "none": no_pilot(scenario), "rollout": roll_out(scenario)}
     tasks = [Task((rep,), PilotJob(variants["pilot"], "pilot", horizon, alpha)) for rep in range(sims)]
@@ -241,7 +243,7 @@ def diagnose(
               for rep in range(k) for kind in ("none", "rollout")]
     started = time.perf_counter()
     records: dict[str, dict[int, dict]] = {"pilot": {}, "none": {}, "rollout": {}}
-    with executor("local", workers) as pool:
+    with executor(engine, workers, scheduler) as pool:
         bar = f"diagnose: {sims} pilots, {k} no-pilot and {k} roll-out worlds" if progress else None
         for task, rec in run_tasks(simulate, tasks, root_seed=seed, pool=pool, progress=bar, total=len(tasks),
                                    unit="run"):

@@ -21,7 +21,9 @@ pilots and nothing more:
 - each assumption's share of the spread: d_j^2 Var(u_j) over the sum, the share of the variance of the
   pilot's expected z (or probit index) across the evidence it carries; and the size for the target
   assurance were its range half as wide around the scenario's value (`Influence`).
-So the joint evidence costs one search of half the central budget, whatever the number of assumptions.
+The central search's pilots (at the scenario's values, u = 0) enter the same fit, so the joint search
+starts with one batch at the central N* and only has to tell the assumptions' slopes. So the joint
+evidence costs at most one search of half the central budget, whatever the number of assumptions.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from labsim.config.errors import LabsimError
@@ -40,7 +43,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.power_fit import JointFit
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    CentralSearch, MinimumSize, SearchSettings, SearchState, Simulate, bracket, most_filled, size_bounds, widen,
+    CentralSearch, MinimumSize, SearchSettings, SearchState, Simulate, bracket, most_filled, size_bounds, warm, widen,
 )
 from labsim.design.worlds import at_size
 from labsim.samplers import latin_hypercube, sobol
@@ -206,8 +209,6 @@ def prior_sample(ranges: list[Range], seed: int) -> np.ndarray:
 
 def scaled_values(rows: list[dict[str, Any]] | Any, ranges: list[Range]) -> np.ndarray:
     """The pilots' assumption values as the joint fit reads them (a row per pilot, a column per range)."""
-    import pandas as pd
-
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
     if not ranges:
         return np.zeros((len(df), 0))
@@ -266,12 +267,20 @@ def _recorded(run: Simulate, values: Callable[[int], dict[str, float]]) -> Simul
 
 
 def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list[Range], sizes: list[float],
-              target: float, say: Callable[[str], None] = lambda msg: None) -> tuple[SearchState, JointFit | None]:
+              target: float, say: Callable[[str], None] = lambda msg: None,
+              anchor: pd.DataFrame | None = None, prior: list[dict[str, Any]] | None = None
+              ) -> tuple[SearchState, JointFit | None]:
     """The joint search: replication r runs with the values of the space-filling design
     (`design_values`: the same at every size), bracketed at `sizes`, then batches at the size for the
     target assurance until its interval is within the precision asked or half the central budget is
-    spent; the joint fit over all its pilots (None if none). Widened (x4 batches, as the central search)
-    only while the fit cannot place the target."""
+    spent; the joint fit over all its pilots and the `anchor` pilots (None if none). Widened (x4
+    batches, as the central search) only while the fit cannot place the target.
+
+    `anchor`: pilots already run at the scenario's own values (the central search's, `central_pilots`).
+    They enter the one fit at u = 0, where they pin its intercept and slope in sqrt(N); the joint pilots
+    then only have to tell the assumptions' slopes d, so the joint search starts with one batch at the
+    first of `sizes` (the central N*) instead of bracketing three. `prior`: the joint pilots an earlier
+    search of the same world and ranges ran (design/pilot_cache.py), which it starts from."""
     values = design_values(ranges, s.seed, s.batch)
     drawn: dict[int, Scenario] = {}
 
@@ -283,16 +292,22 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
     low, high = size_bounds(scenario, s)
     search = SearchState(s, lambda rep, size: at_size(world(rep), s.by, size), _recorded(run, values), low, high,
                     max(3 * s.batch, s.budget // 2), say=say)
-    finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
-    if len(finite) < 2:  # a curve needs two sizes
-        finite = [search.clip(0.7 * finite[0]), search.clip(1.4 * finite[0])]
-    bracket(search, 1.0, tuple(finite))
     varied = [r for r in ranges if r.high > r.low]
+    anchor = None if anchor is None or anchor.empty else anchor.assign(**{AT + r.path: r.central for r in ranges})
+    finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
+    fit = joint_fit(search, varied, anchor) if warm(search, prior) else None
+    if fit is None and anchor is not None and math.isfinite(sizes[0]):
+        bracket(search, 1.0, (float(search.clip(sizes[0])),))
+        fit = joint_fit(search, varied, anchor)
+    if fit is None:  # no anchor, or it cannot be fitted with it: a curve of the joint pilots' own
+        if len(finite) < 2:  # a curve needs two sizes
+            finite = [search.clip(0.7 * finite[0]), search.clip(1.4 * finite[0])]
+        bracket(search, 1.0, tuple(finite))
+        fit = joint_fit(search, varied, anchor)
     u_prior = prior_sample(varied, s.seed)
-    fit = joint_fit(search, varied)
     if fit is None or not math.isfinite(assured_size(fit, u_prior, target, reach(search))[0]):
         widen(search)  # larger batches only while the fit cannot say where the target lies
-        fit = joint_fit(search, varied)
+        fit = joint_fit(search, varied, anchor)
     while fit is not None and search.room():
         n = float(assured_size(fit, u_prior, target, reach(search))[0])
         ceiling = search.ceiling()
@@ -300,16 +315,29 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
         if not math.isfinite(n) or found.within(s.precision) or found.low > ceiling:
             break
         search.batch_at(search.clip(min(n, ceiling)), f"refining (assurance {target:.0%} at ~{n:,.0f})")
-        fit = joint_fit(search, varied)
+        fit = joint_fit(search, varied, anchor)
     return search, fit
 
 
-def joint_fit(search: SearchState, varied: list[Range]) -> JointFit | None:
-    """The joint fit over every pilot the joint search has run; None until its sizes reached span at
-    least 20 % (sizes that all fill about the same places carry no slope in sqrt(N) to speak of)."""
+def central_pilots(central: CentralSearch) -> pd.DataFrame:
+    """The central search's pilots (its search and its accounts batch, all at the scenario's own values)
+    as the joint fit reads them, with the size each reached: the anchor of the joint fit."""
+    rows = central.rows.loc[central.rows["part"].isin(("search", "accounts"))] if "part" in central.rows \
+        else central.rows
+    if central.settings.by == "participants":
+        return rows.assign(reached=rows["participants"].astype(float))
+    return rows.assign(reached=rows["size"].astype(float))
+
+
+def joint_fit(search: SearchState, varied: list[Range], anchor: pd.DataFrame | None = None) -> JointFit | None:
+    """The joint fit over every pilot the joint search has run and the `anchor` pilots (at the scenario's
+    values); None until their sizes reached span at least 20 % (sizes that all fill about the same places
+    carry no slope in sqrt(N) to speak of)."""
     df = search.trials.frame()
     if df.empty:
         return None
+    if anchor is not None:
+        df = pd.concat([df, anchor[[c for c in anchor.columns if c in df.columns]]], ignore_index=True)
     filled = df.groupby("size")["reached"].mean()
     if filled.max() < 1.2 * filled.min():
         return None
@@ -317,16 +345,20 @@ def joint_fit(search: SearchState, varied: list[Range]) -> JointFit | None:
 
 
 def assess_evidence(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list[Range], central: CentralSearch,
-                    target: float, say: Callable[[str], None] = lambda msg: None) -> Evidence:
-    """The joint search over every range at once, bracketed around the central answer, and what its one
-    fit says: the assurance curve and the size for `target`, each range's ends, each assumption's share."""
+                    target: float, say: Callable[[str], None] = lambda msg: None,
+                    prior: list[dict[str, Any]] | None = None) -> Evidence:
+    """The joint search over every range at once, started at the central answer (from `prior` pilots of an
+    earlier joint search of the same world, if any), and what its one fit over its own and the central
+    search's pilots says: the assurance curve and the size for `target`, each range's ends, each
+    assumption's share."""
     ref = central.reference
     why = central.unreachable
     n0 = central.minimum.n_star if central.minimum else (why.largest if why else ref.size)
     if why is not None and why.places_filled is not None:
         n0 = min(n0, why.places_filled)  # the central search saw the catchment fill no more
-    search, fit = assurance(scenario, s, run, ranges, [0.7 * n0, n0, 1.4 * n0], target,
-                            lambda msg: say(f"assurance: {msg}"))
+    anchor = central_pilots(central)
+    search, fit = assurance(scenario, s, run, ranges, [n0, 0.7 * n0, 1.4 * n0], target,
+                            lambda msg: say(f"assurance: {msg}"), anchor, prior)
     varied = [r for r in ranges if r.high > r.low]
     ceiling = search.ceiling()
     rows = search.trials.rows

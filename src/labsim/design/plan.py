@@ -187,6 +187,7 @@ class PlanSettings:
     seed: int = 1
     workers: int | None = None
     engine: str = "local"
+    scheduler: str | None = None  # the Dask scheduler's address (default $DASK_SCHEDULER_ADDRESS)
     progress: bool = False
 
     def search(self) -> SearchSettings:
@@ -474,7 +475,7 @@ def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out:
         raise LabsimError(f"scenario {scenario.name}: no [costs] table; labsim plan needs one (docs/plan.md)")
     cands = candidates(levers)
     identity = {"scenario": scenario.model_dump(mode="json"), "levers": levers,
-                **{k: v for k, v in asdict(s).items() if k not in ("workers", "engine", "progress")}}
+                **{k: v for k, v in asdict(s).items() if k not in ("workers", "engine", "scheduler", "progress")}}
     store = PlanStore(out, identity, resume)
     with _simulator(s, most_plan_pilots(levers, s), run, on_pilot) as (sim, pool, say):
         rows = [Row(c, apply(scenario, c)) for c in cands]
@@ -570,7 +571,7 @@ def _simulator(s: PlanSettings, total: int, run: Simulate | None, on_pilot: Call
     say = bar.status if bar else (lambda msg: None)
     search = s.search()
     try:
-        with executor(s.engine, s.workers) as pool, pool_simulator(search, bar, pool) as sim:
+        with executor(s.engine, s.workers, s.scheduler) as pool, pool_simulator(search, bar, pool) as sim:
             yield counted(sim, on_pilot), pool, say
         if bar is not None:
             bar.finish()

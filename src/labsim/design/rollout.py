@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from labsim.config.scenario import Scenario
+from labsim.design.pilot_cache import PilotCache, scenario_hash
 from labsim.design.replicate import SEARCH_FIGURES, PilotJob, cohort_mean, simulate
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, executor, run_tasks
@@ -228,17 +229,24 @@ class Rollout:
 
 def rollout_part(rows: pd.DataFrame, scenario: Scenario, *, base: int, power: float, alpha: float, horizon: int,
                  seed: int, workers: int | None, by: str = "participants", progress: bool = False,
-                 pool: Any = None) -> Rollout:
+                 pool: Any = None, cache: PilotCache | None = None) -> Rollout:
     """The overstatement and the size to detect the roll-out effect, from the reference batch's worlds
-    (the pilots at the scenario's own size `base`) run again with no pilot and rolled out."""
+    (the pilots at the scenario's own size `base`) run again with no pilot and rolled out (or kept in
+    `cache` from an earlier answer of the same world)."""
     search = rows["part"] == "search" if "part" in rows else True
     ref = rows.loc[(rows["size"] == base) & search].drop_duplicates("replication")
     reps = ref["replication"].astype(int)
     worlds = dict(zip(reps, ref["world"].astype(int))) if "world" in ref else None
     last = dict(zip(reps, ref["last_intake_week"].astype(int).clip(lower=0)))  # the cohorts paired_effects reads
-    nones, rollouts = run_counterfactuals(scenario, sorted(reps), horizon=horizon, alpha=alpha, seed=seed,
-                                          workers=workers, progress=progress, worlds=worlds, last_cohorts=last,
-                                          pool=pool)
+    def run() -> tuple[dict[int, dict], dict[int, dict]]:
+        return run_counterfactuals(scenario, sorted(reps), horizon=horizon, alpha=alpha, seed=seed, workers=workers,
+                                   progress=progress, worlds=worlds, last_cohorts=last, pool=pool)
+    if cache is None:
+        nones, rollouts = run()
+    else:
+        key = ("rollout", scenario_hash(scenario), horizon, seed, tuple(sorted(last.items())),
+               tuple(sorted(worlds.items())) if worlds else None)
+        nones, rollouts = cache.worlds(key, run)
     pairs = paired_effects(ref, nones, rollouts)
     o = overstatement(pairs["itt"].to_numpy(), pairs["rollout_effect"].to_numpy())
     return Rollout(o, rollout_size(o, rows, power, alpha, filled_only=by == "participants"), 2 * len(ref))

@@ -65,6 +65,8 @@ class Sensitivity:
     alpha: float = 0.05
     seed: int = 1
     workers: int | None = None
+    engine: str = "local"  # local processes or a Dask cluster (sweep/runner.py)
+    scheduler: str | None = None
     progress: bool = False
 
     def check(self) -> None:
@@ -140,7 +142,7 @@ def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> Sensitiv
             for row in x]
     recs: list[dict[str, Any]] = []
     n, params, boot = 0, [], None
-    with executor("local", s.workers) as pool:
+    with executor(s.engine, s.workers, s.scheduler) as pool:
         want = s.sims
         while want > n:
             tasks = [Task((rep,), (i, job)) for i, job in enumerate(jobs) for rep in range(n, want)]

@@ -93,7 +93,13 @@ class SearchSettings:
     type_i_sims: int = 40
     seed: int = 1
     workers: int | None = None
+    engine: str = "local"  # where the pilots run: local processes or a Dask cluster (sweep/runner.py)
+    scheduler: str | None = None  # the Dask scheduler's address (default $DASK_SCHEDULER_ADDRESS, else a local cluster)
     progress: bool = False  # print each step and show a progress bar per batch (on a terminal)
+
+    def pool(self):
+        """The executor the pilots run on (`sweep.runner.executor`)."""
+        return executor(self.engine, self.workers, self.scheduler)
 
     def check(self) -> None:
         if not self.alpha < self.power < 1:
@@ -308,7 +314,7 @@ def pool_simulator(s: SearchSettings, bar: ProgressBar | None = None, pool: Any 
     world r mod `batch`, one of the reference batch's worlds (`PilotJob.world`): each world is drawn and burned in
     once per worker, not once per pilot. Every batch advances `bar`, the one progress bar of the search.
     On `pool` when given (a caller that runs the same worlds afterwards keeps the workers' worlds)."""
-    with nullcontext(pool) if pool is not None else executor("local", s.workers) as pool:
+    with nullcontext(pool) if pool is not None else s.pool() as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
             tasks = [Task((rep,), PilotJob(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch))
@@ -338,9 +344,10 @@ class SearchState:
     budget: int
     trials: Trials = field(default_factory=Trials)
     say: Callable[[str], None] = lambda msg: None
+    warmed: int = 0  # pilots it started from (an earlier search's): the budget counts the new ones only
 
     def room(self) -> bool:
-        return len(self.trials.rows) + self.settings.batch <= self.budget
+        return len(self.trials.rows) + self.settings.batch <= self.budget + self.warmed
 
     def batch_at(self, size: int, step: str) -> list[dict[str, Any]]:
         """`batch` fresh replications (numbers not yet used in this search) at `size`, added to the trials."""
@@ -554,13 +561,14 @@ def _not_reachable(search: SearchState, ref: Reference) -> Unreachable:
 
 
 def search_size(scenario: Scenario, s: SearchSettings, progress: bool = False, run: Simulate | None = None,
-                say: Callable[[str], None] | None = None) -> CentralSearch:
+                say: Callable[[str], None] | None = None, prior: list[dict[str, Any]] | None = None) -> CentralSearch:
     """Run the search (on real pilots, or on `run` if given); return the answer with every replication.
-    `say` prints the search's steps (default: to stderr when `progress`)."""
+    `say` prints the search's steps (default: to stderr when `progress`); `prior`: pilots an earlier
+    search of the same world ran (design/pilot_cache.py), which this one starts from (`warm`)."""
     s.check()
     s.progress = s.progress or progress
     if run is not None:
-        return _search(scenario, s, run, say or stderr_lines(s.progress))
+        return _search(scenario, s, run, say or stderr_lines(s.progress), prior)
     with search_bar(s, most_pilots(s)) as (bar, say):
         with pool_simulator(s, bar) as pool_run:
             return _search(scenario, s, pool_run, say)
@@ -590,15 +598,35 @@ def search_bar(s: SearchSettings, total: int) -> Iterator[tuple[ProgressBar | No
             bar.close()
 
 
-def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None]) -> CentralSearch:
+def warm(search: SearchState, prior: list[dict[str, Any]] | None) -> bool:
+    """Start a search from the pilots an earlier search of the same world ran (their batches keep their
+    replication numbers; new batches take fresh ones after them). True if there were any."""
+    if not prior:
+        return False
+    t = search.trials
+    t.rows.extend(prior)
+    search.warmed = len(prior)
+    t.next_rep = max(int(r["replication"]) for r in prior) + 1
+    t.sizes.update(int(r["size"]) for r in prior)
+    return True
+
+
+def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None],
+            prior: list[dict[str, Any]] | None = None) -> CentralSearch:
     """The search's steps: reference, bracket, widen, refine, then the type-I check and the accounts batch
-    at the answer."""
+    at the answer. Started from `prior` pilots, the reference batch is theirs if they have it, and the
+    bracket is left out while their fit already places N*."""
     started = time.perf_counter()
     low, high = size_bounds(scenario, s)
     base = min(max(size_of(scenario, s.by), low), high)
     search = SearchState(s, per_size(scenario, s.by), run, low, high, s.budget, say=say)
-    ref = reference(search.batch_at(base, "reference batch"), scenario, s, base)
-    bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
+    warmed = warm(search, prior)
+    first = [r for r in search.trials.rows if r["size"] == base][: s.batch]  # a batch there already run
+    if warmed:
+        say(f"starting from the {len(search.trials.rows)} pilots already run in this world")
+    ref = reference(first if len(first) == s.batch else search.batch_at(base, "reference batch"), scenario, s, base)
+    if not warmed or power_fit(search.trials.frame()) is None:
+        bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
     widen(search)
     found = refine(search, s.power)
     status, message, unreachable = "found", "", None

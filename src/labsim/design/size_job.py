@@ -29,6 +29,7 @@ import pandas as pd
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Design, Scenario, parse_scenario
 from labsim.design.evidence import AssurancePoint, Influence, Range, SizeAtValue, assess_evidence
+from labsim.design.pilot_cache import PilotCache, search_key
 from labsim.design.rollout import ESTIMANDS, Rollout, rollout_part
 from labsim.design.size import (
     AnalyticSize, CentralSearch, MinimumSize, PowerPoint, Reference, Simulate, SearchSettings, TypeICheck, Unreachable,
@@ -37,7 +38,6 @@ from labsim.design.size import (
 from labsim.design.worlds import at_size, size_of
 from labsim.results.answer_file import plain, read_answer
 from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
-from labsim.sweep.runner import executor
 
 #: size.json's format; a file without it, or with another, is refused with a clear message.
 SCHEMA = "labsim.size/2"
@@ -264,21 +264,28 @@ def search_pilots(request: SizeRequest) -> int:
 
 def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None = None, pool: Any = None,
              start: str = "", counterfactuals: Callable[..., Rollout] | None = None,
-             on_pilot: Callable[[], None] | None = None) -> SizeRun:
+             on_pilot: Callable[[], None] | None = None, cache: PilotCache | None = None) -> SizeRun:
     """The whole answer: central search, evidence, roll-out, type-I check and accounts (on `run` if given,
     else real pilots on `pool` or a pool of its own). `start` is the note `admissible` gave, if any;
     `on_pilot` is called as each search pilot finishes (the page's progress bar); `counterfactuals` runs
-    the roll-out worlds (default `rollout_part`; tests pass a stub)."""
+    the roll-out worlds (default `rollout_part`; tests pass a stub); `cache` keeps the pilots for the next
+    answer and hands this one those it already has (design/pilot_cache.py: the page)."""
     request.check()
     counterfactuals = counterfactuals or rollout_part
     s = request.search
     size_bounds(scenario, s)  # refuses a --max-size below the smallest admissible size before any work
     if run is not None:
-        return _run(scenario, request, counted(run, on_pilot), stderr_lines(s.progress), pool, start, counterfactuals)
-    with executor("local", s.workers) if pool is None else nullcontext(pool) as pool:
+        return _run(scenario, request, _kept(counted(run, on_pilot), cache, s), stderr_lines(s.progress), pool,
+                    start, counterfactuals, cache)
+    with s.pool() if pool is None else nullcontext(pool) as pool:
         with search_bar(s, search_pilots(request)) as (bar, say):
             with pool_simulator(s, bar, pool) as pool_run:
-                return _run(scenario, request, counted(pool_run, on_pilot), say, pool, start, counterfactuals)
+                return _run(scenario, request, _kept(counted(pool_run, on_pilot), cache, s), say, pool, start,
+                            counterfactuals, cache)
+
+
+def _kept(run: Simulate, cache: PilotCache | None, s: SearchSettings) -> Simulate:
+    return run if cache is None else cache.wrap(run, horizon=s.horizon, alpha=s.alpha, seed=s.seed)
 
 
 def counted(run: Simulate, on_pilot: Callable[[], None] | None) -> Simulate:
@@ -295,21 +302,30 @@ def counted(run: Simulate, on_pilot: Callable[[], None] | None) -> Simulate:
 
 
 def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[[str], None], pool: Any,
-         start: str, counterfactuals: Callable[..., Rollout]) -> SizeRun:
+         start: str, counterfactuals: Callable[..., Rollout], cache: PilotCache | None = None) -> SizeRun:
     s = request.search
     started = time.perf_counter()
     if start:
         say(start)
-    central = search_size(scenario, s, run=run, say=say)
+    central_key = search_key("central", scenario, s.by, s.horizon, s.seed, s.batch)
+    central = search_size(scenario, s, run=run, say=say, prior=cache.prior(central_key, s.alpha) if cache else None)
+    if cache is not None:
+        searched = central.rows.loc[central.rows["part"] == "search"].drop(columns="part")
+        cache.keep(central_key, searched.to_dict("records"))
     evidence = None
     if request.ranges:
-        ev = assess_evidence(scenario, s, run, list(request.ranges), central, request.target_assurance, say)
+        joint_key = search_key("joint", scenario, s.by, s.horizon, s.seed, s.batch, request.ranges)
+        ev = assess_evidence(scenario, s, run, list(request.ranges), central, request.target_assurance, say,
+                             cache.prior(joint_key, s.alpha) if cache else None)
+        if cache is not None:
+            cache.keep(joint_key, ev.assurance_rows)
         top = ev.dominant()
         evidence = Evidence(tuple(ev.by_assumption), tuple(ev.curve), ev.target, ev.size_for_assurance, ev.sims,
                             ev.fit, tuple(ev.influence), top.path if top else None)
     say(f"roll-out: the reference batch's {s.batch} worlds with no pilot and rolled out")
     rollout = counterfactuals(central.rows, scenario, base=central.reference.size, power=s.power, alpha=s.alpha,
-                              horizon=s.horizon, seed=s.seed, workers=s.workers, by=s.by, progress=s.progress, pool=pool)
+                              horizon=s.horizon, seed=s.seed, workers=s.workers, by=s.by, progress=s.progress, pool=pool,
+                              cache=cache)
     question = Question(scenario.name, s.by, s.power, s.alpha, s.horizon, s.precision, s.batch, s.budget,
                         s.type_i_sims, s.seed, scenario.design.randomisation, scenario.referral.mode, request.estimand,
                         request.target_assurance, size_of(scenario, s.by), start,

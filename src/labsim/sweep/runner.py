@@ -8,8 +8,10 @@ never on how many workers ran it, in which order, or on which engine. Workers ge
 small record (a dict of numbers or a small frame), never a model.
 
 Engines: `local` runs in this process (1 worker) or on a pool of local processes; `dask` runs on a
-`dask.distributed` cluster (the scheduler at an address, or a local cluster) through
-`Client.get_executor()`, the same `concurrent.futures` interface.
+`dask.distributed` cluster (the scheduler at an address: `--scheduler`, else the environment's
+`DASK_SCHEDULER_ADDRESS`; without either, a local cluster) through `Client.get_executor()`, the same
+`concurrent.futures` interface. Every heavy command (sweep, size, diagnose, sensitivity, calibrate, plan)
+takes `--engine local|dask` and `--scheduler`, and gives the same numbers on either.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ import numpy as np
 from labsim.config.errors import LabsimError
 
 Engine = Literal["local", "dask"]
+ENGINES = ("local", "dask")
+#: Where `--engine dask` finds its scheduler when `--scheduler` is not given (Dask's own variable).
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
 
 @dataclass(frozen=True)
@@ -59,11 +64,14 @@ def default_workers() -> int:
 
 @contextmanager
 def executor(engine: Engine = "local", workers: int | None = None, scheduler: str | None = None):
-    """An executor for the engine: None for a single local worker (run in this process)."""
+    """An executor for the engine: None for a single local worker (run in this process). With `dask`,
+    the scheduler at `scheduler` (else at `$DASK_SCHEDULER_ADDRESS`), or a local cluster of `workers`."""
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise LabsimError(f"--workers must be 1 or more (got {workers})")
     if engine == "local":
+        if scheduler:
+            raise LabsimError("--scheduler needs --engine dask")
         if workers == 1:
             yield None
             return
@@ -88,6 +96,7 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
             "the dask engine needs dask.distributed: pip install 'labsim[dask]'"
         ) from None
     # pure=False: every task runs, even two with equal arguments (keys differ anyway)
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if scheduler:
         try:
             client = Client(scheduler, timeout=30)

@@ -1,0 +1,127 @@
+"""Pilots kept between answers, so that a second answer runs only what is new (the page, issue 28).
+
+A pilot's record depends on its world (the scenario variant it ran, its seeds, the horizon it was read at)
+and not on the analysis: the significance level only decides which p-values count as rejections (and the
+normal critical value a z statistic is tested against), the power and assurance targets only where the
+fitted curve is read. So a `PilotCache` keeps:
+- every pilot by what determines it: the hash of its scenario variant, its replication, size, figures,
+  horizon and root seed (`wrap`: a simulator that runs only the pilots it has not seen, and hands back
+  the others re-read at the level asked: `reanalysed`);
+- each search's pilots by the world-determining inputs of its search (the scenario with the lever set
+  aside, the lever, horizon, seed and batch; for the joint evidence also the ranges): a later search of
+  the same world starts from them (`prior`, `keep`), so that moving only an analysis lever (alpha, power,
+  assurance target) refits the pilots already run and adds batches only where the new N* needs them;
+- the roll-out worlds by the scenario, the reference size and the worlds' seeds (`worlds`).
+Everything else (a world lever such as the effect, the market or the referral mode, the horizon, the
+estimator) changes the key, so the answer runs what is new. `ran` counts the pilots (and roll-out world
+runs) actually simulated, which the tests read.
+
+Every record handed back is a copy: a search adds fields to its rows (`reached`, `part`), never to the
+cache's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from statistics import NormalDist
+from typing import Any
+
+from labsim.config.scenario import Scenario
+from labsim.design.replicate import SEARCH_FIGURES, Figure
+
+#: Pilots one cache keeps (oldest searches dropped first beyond it): about 30 whole answers of fi_2019.
+LIMIT = 30_000
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A short hash of everything the scenario sets (its world, its pilot, its design)."""
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def reanalysed(record: dict[str, Any], alpha: float) -> dict[str, Any]:
+    """A copy of a pilot's record read at significance level `alpha`: its rejection from its p-value, and
+    the normal critical value where its test is the normal one (hc2)."""
+    out = dict(record)
+    p = out.get("p_value")
+    if p is not None and isinstance(p, float | int) and math.isfinite(p):
+        out["reject"] = bool(p < alpha)
+    if out.get("test") == "hc2":
+        out["z_critical"] = NormalDist().inv_cdf(1 - alpha / 2)
+    return out
+
+
+@dataclass
+class PilotCache:
+    """The pilots of earlier answers (see the module's docstring); `ran` counts the simulations run."""
+
+    pilots: dict[tuple, dict[str, Any]] = field(default_factory=dict)
+    searches: dict[tuple, list[dict[str, Any]]] = field(default_factory=dict)
+    rollouts: dict[tuple, tuple[dict, dict]] = field(default_factory=dict)
+    ran: int = 0
+
+    def wrap(self, run: Callable[..., list[dict[str, Any]]], *, horizon: int, alpha: float, seed: int
+             ) -> Callable[..., list[dict[str, Any]]]:
+        """`run` (a `size.Simulate`) that simulates only the pilots this cache has not seen."""
+        hashes: dict[int, tuple[Scenario, str]] = {}
+
+        def key_of(rep: int, sc: Scenario, size: int, figures: tuple[Figure, ...]) -> tuple:
+            kept = hashes.get(id(sc))
+            if kept is None or kept[0] is not sc:
+                kept = hashes[id(sc)] = (sc, scenario_hash(sc))
+            return kept[1], int(rep), int(size), tuple(figures), horizon, seed
+
+        def cached(pairs: list[tuple[int, Scenario]], size: int, label: str,
+                   figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
+            keys = [key_of(rep, sc, size, figures) for rep, sc in pairs]
+            new = [(k, pair) for k, pair in zip(keys, pairs) if k not in self.pilots]
+            if new:
+                rows = run([pair for _, pair in new], size, label, figures)
+                self.ran += len(rows)
+                by_rep = {int(r["replication"]): r for r in rows}
+                for k, (rep, _) in new:
+                    self.pilots[k] = by_rep[int(rep)]
+            return [reanalysed(self.pilots[k], alpha) for k in keys]
+        return cached
+
+    def prior(self, key: tuple, alpha: float) -> list[dict[str, Any]]:
+        """The pilots an earlier search of the same world ran (re-read at `alpha`), oldest first."""
+        return [reanalysed(r, alpha) for r in self.searches.get(key, [])]
+
+    def keep(self, key: tuple, rows: list[dict[str, Any]]) -> None:
+        """A search's pilots, for the next search of the same world; the oldest searches go beyond `LIMIT`."""
+        self.searches[key] = [dict(r) for r in rows]
+        while sum(map(len, self.searches.values())) + len(self.pilots) > LIMIT and len(self.searches) > 1:
+            oldest = next(iter(self.searches))
+            del self.searches[oldest]
+        if len(self.pilots) > LIMIT:
+            for k in list(self.pilots)[: len(self.pilots) - LIMIT]:
+                del self.pilots[k]
+
+    def worlds(self, key: tuple, run: Callable[[], tuple[dict, dict]]) -> tuple[dict, dict]:
+        """The roll-out worlds' runs (no pilot, rolled out) kept under `key`, else `run()` and kept."""
+        if key not in self.rollouts:
+            nones, rollouts = run()
+            self.ran += len(nones) + len(rollouts)
+            self.rollouts[key] = (nones, rollouts)
+        return self.rollouts[key]
+
+
+#: The field a lever sets, left out of a search's key: the size planned is where a search starts, not what
+#: its pilots are (offices keep theirs: the register scales with the offices planned).
+LEVER_FIELD = {"participants": ("referral", "target_participants"), "intake-weeks": ("referral", "intake_weeks")}
+
+
+def search_key(kind: str, scenario: Scenario, by: str, horizon: int, seed: int, batch: int, *extra: Any) -> tuple:
+    """What decides a search's pilots, whatever the analysis asks of them: the scenario with its lever's
+    planned size set aside, the lever, horizon, root seed, batch, and for the joint evidence its ranges."""
+    data = scenario.model_dump(mode="json")
+    if by in LEVER_FIELD:
+        section, name = LEVER_FIELD[by]
+        data[section].pop(name, None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return kind, hashlib.sha256(text.encode()).hexdigest()[:20], by, horizon, seed, batch, *map(repr, extra)
