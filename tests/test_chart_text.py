@@ -45,12 +45,17 @@ def weaken(sweep, seed: int = 9):
     """The sweep with effects near zero (0.4 pp, run-to-run SD 1 pp), as a real small pilot shows them:
     costs per extra job in the millions, some intervals open-ended, some variants with no extra job."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    table = pd.read_parquet(sweep / "results.parquet")
+    path = sweep / "results.parquet"
+    stamp = pq.read_schema(path).metadata  # the store's inputs hash: the folder stays its own
+    table = pd.read_parquet(path)
     rng = np.random.default_rng(seed)
     for h in (13, 26, 52):
         table[f"employment_rate.{h}w.difference"] = 0.004 + rng.normal(0, 0.01, len(table))
-    table.to_parquet(sweep / "results.parquet", index=False)
+    weak = pa.Table.from_pandas(table, preserve_index=False)
+    pq.write_table(weak.replace_schema_metadata({**(weak.schema.metadata or {}), **(stamp or {})}), path)
     return sweep
 
 

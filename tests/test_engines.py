@@ -63,10 +63,10 @@ def test_diagnose_and_sensitivity_on_dask_give_the_local_numbers(dask_pool, monk
     dask, dask_rows = diagnose(sc, sims=4, counterfactual_sims=2, horizon=13, seed=3, workers=2, engine="dask",
                                scheduler="tcp://example:8786")
     assert asked == [("dask", 2, "tcp://example:8786")]
-    assert without_seconds(local) == without_seconds(dask)
+    assert without_seconds(local.to_json()) == without_seconds(dask.to_json())
     pd.testing.assert_frame_equal(local_rows, dask_rows)
 
-    ranges = sensitivity.ranges_of(sc, ["providers.effort_effect=2:4"])
+    ranges = sensitivity.ranges_to_vary(sc, ["providers.effort_effect=2:4"])
     s = sensitivity.Sensitivity(method="oat", sims=3, max_sims=3, horizon=13, seed=3, workers=2)
     base = sensitivity.analyse(sc, ranges, s).as_dict()
     monkeypatch.setattr(sensitivity, "executor", on_fixture)
