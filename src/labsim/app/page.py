@@ -15,6 +15,8 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -143,44 +145,71 @@ def run_report(model: LiveModel, draft: Draft, lang: str) -> bytes:
                   overrides=[f"{k}={v!r}" for k, v in draft.changes.items()], out_dir=out)
         return render(out, lang).encode("utf-8")
 
+@dataclass(frozen=True)
+class BackgroundJob:
+    """A view's job in the background (a size search or a plan) as its hooks hold it: the job (None
+    before the first start), why a start was refused, and how to start and cancel it."""
 
-@solara.component
-def SizePanel(draft: Draft, lang: str):
-    """"How large must it be?": a quick size search in the background, its progress and its answer."""
+    job: SizeJob | None
+    problem: str
+    start: Callable[[], None]
+    cancel: Callable[[], None]
+
+    @property
+    def running(self) -> bool:
+        j = self.job
+        return j is not None and j.answer is None and j.error is None and not j.cancelled.is_set()
+
+
+def use_background_job(make: Callable[[], SizeJob]) -> BackgroundJob:
+    """The hooks a view's job needs: started by `make` (a refused start is said, not raised), followed by a
+    thread that redraws the view at each message, ended with the view (a closed tab or a new start)."""
     job, set_job = solara.use_state(None)
-    tick, set_tick = solara.use_state(0)
+    _, set_tick = solara.use_state(0)
     problem, set_problem = solara.use_state("")
-    settings = quick_settings()
-    kept = solara.use_memo(PilotCache, [])  # the session's pilots: a later answer runs only what is new
-    finished = job is not None and job.answer is not None
-    saved = solara.use_memo(lambda: answer_in_memory(job, draft.source) if finished else None, [job, finished])
 
     def follow():
         if job is not None:
             job.follow(lambda j: set_tick(lambda t: t + 1))
 
     solara.use_thread(follow, dependencies=[job])
-    # a closed tab (or a new search) ends the search it started
     solara.use_effect(lambda: (lambda: job.cancel()) if job is not None else None, [job])
 
     def start():
         if job is not None:
             job.cancel()
         try:
-            set_job(SizeJob(draft.scenario(), settings, kept))
+            set_job(make())
             set_problem("")
         except LabsimError as err:
             set_problem(str(err))
+
+    def cancel():
+        job.cancel()
+        set_tick(lambda t: t + 1)
+
+    return BackgroundJob(job, problem, start, cancel)
+
+
+@solara.component
+def SizePanel(draft: Draft, lang: str):
+    """"How large must it be?": a quick size search in the background, its progress and its answer."""
+    settings = quick_settings()
+    kept = solara.use_memo(PilotCache, [])  # the session's pilots: a later answer runs only what is new
+    work = use_background_job(lambda: SizeJob(draft.scenario(), settings, kept))
+    job, problem = work.job, work.problem
+    finished = job is not None and job.answer is not None
+    saved = solara.use_memo(lambda: answer_in_memory(job, draft.source) if finished else None, [job, finished])
 
     with solara.Card(text("app_size_title", lang), classes=["labsim-size"]):
         rich([text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
                    h=settings.horizon, batch=QUICK["batch"], most=quick_total(draft, settings),
                    tol=percent(settings.precision, lang))])
-        running = job is not None and job.answer is None and job.error is None and not job.cancelled.is_set()
+        running = work.running
         with solara.Row():
-            solara.Button(text("app_size_start", lang), on_click=start, color="primary", disabled=running,
+            solara.Button(text("app_size_start", lang), on_click=work.start, color="primary", disabled=running,
                           classes=["labsim-size-start"])
-            solara.Button(text("app_size_cancel", lang), on_click=lambda: (job.cancel(), set_tick(tick + 1)),
+            solara.Button(text("app_size_cancel", lang), on_click=work.cancel,
                           disabled=not running, classes=["labsim-size-cancel"])
         if problem:
             note(problem, "error")
@@ -297,27 +326,10 @@ def PlanPanel(draft: Draft, lang: str):
 
     scenario = draft.scenario()
     picked, set_picked = solara.use_state(own_values(scenario))
-    job, set_job = solara.use_state(None)
-    tick, set_tick = solara.use_state(0)
-    problem, set_problem = solara.use_state("")
+    work = use_background_job(lambda: PlanJob(scenario, plan_levers(picked), quick_plan_settings(scenario)))
+    job, problem = work.job, work.problem
     answer = job.answer if job is not None else None
     chart = solara.use_memo(lambda: plan_chart(answer, lang) if answer else None, [answer is not None, job, lang])
-
-    def follow():
-        if job is not None:
-            job.follow(lambda j: set_tick(lambda t: t + 1))
-
-    solara.use_thread(follow, dependencies=[job])
-    solara.use_effect(lambda: (lambda: job.cancel()) if job is not None else None, [job])
-
-    def start():
-        if job is not None:
-            job.cancel()
-        try:
-            set_job(PlanJob(scenario, plan_levers(picked), quick_plan_settings(scenario)))
-            set_problem("")
-        except LabsimError as err:
-            set_problem(str(err))
 
     with solara.Card(text("app_plan_title", lang), classes=["labsim-plan"]):
         rich([text("app_plan_note", lang, probe=QUICK_PLAN["probe"], frontier=QUICK_PLAN["frontier"],
@@ -331,11 +343,11 @@ def PlanPanel(draft: Draft, lang: str):
                                         multiple=True, chips=True, dense=True,
                                         class_=f"labsim-plan-{path.replace('.', '-')}",
                                         on_v_model=lambda v, p=path: set_picked({**picked, p: list(v)}))
-        running = job is not None and job.answer is None and job.error is None and not job.cancelled.is_set()
+        running = work.running
         with solara.Row():
-            solara.Button(text("app_plan_start", lang), on_click=start, color="primary", disabled=running,
+            solara.Button(text("app_plan_start", lang), on_click=work.start, color="primary", disabled=running,
                           classes=["labsim-plan-start"])
-            solara.Button(text("app_size_cancel", lang), on_click=lambda: (job.cancel(), set_tick(tick + 1)),
+            solara.Button(text("app_size_cancel", lang), on_click=work.cancel,
                           disabled=not running, classes=["labsim-plan-cancel"])
         if problem:
             note(problem, "error", ["labsim-plan-error"])
