@@ -262,7 +262,7 @@ def test_office_clusters_need_more_people_in_line_with_the_design_effect():
     di, ri = diagnose(small_scenario(*base), sims=80, counterfactual_sims=0, workers=2, seed=17)
     do, ro = diagnose(small_scenario(*base, "design.randomisation=office"), sims=80, counterfactual_sims=0,
                       workers=2, seed=17)
-    ratio = do["sd_estimate"] ** 2 / di["sd_estimate"] ** 2
+    ratio = do.sd_estimate ** 2 / di.sd_estimate ** 2
     m = (ro["n_pilot"] + ro["n_control"]).mean() / 8
     sc = small_scenario(*base)
     iccs = []
@@ -275,8 +275,8 @@ def test_office_clusters_need_more_people_in_line_with_the_design_effect():
     log_deff_se = (m - 1) * icc_se / deff
     assert deff > 2, (icc, m)  # offices cluster outcomes: without the spread the ICC is about 0
     assert abs(math.log(ratio) - math.log(deff)) < 3 * math.hypot(0.22, log_deff_se), (ratio, deff, icc, icc_se)
-    assert do["mean_se"] > di["mean_se"] * 1.2
-    assert do["power"] < di["power"] - 3 * math.hypot(do["power_se"], di["power_se"])
+    assert do.mean_se > di.mean_se * 1.2
+    assert do.power < di.power - 3 * math.hypot(do.power_se, di.power_se)
 
 
 def test_type_i_check_reports_an_exact_interval_not_a_zero_se():

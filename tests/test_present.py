@@ -8,6 +8,7 @@ other, and a legend must sit beside the panels, never over them, and be no large
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import string
 from pathlib import Path
@@ -339,3 +340,16 @@ def test_size_report_renders_the_uncertainty_keys_when_present(report_folders, t
     from markupsafe import escape  # as Jinja2 escapes
 
     assert escape(text("r_by_assumption", lang)) in html and escape(text("lever_referral_no_show", lang)) in html
+
+
+def test_an_end_at_the_central_value_is_one_row():
+    """A range whose high end is the scenario's value (0.5:1.0 around 1.0): the evidence carries three ends,
+    two of them the central answer, and the table shows that value once (the golden size answer)."""
+    from labsim.design.size_job import SizeAnswer
+    from labsim.report.answers import size_answer
+
+    raw = json.loads((Path(__file__).parent / "golden" / "size.json").read_text(encoding="utf-8"))["answer"]
+    a = SizeAnswer.from_json({**raw, "seconds": 0.0})  # the golden file leaves the wall clock out
+    assert [v.value for v in a.evidence.by_assumption] == [0.5, 1.0, 1.0]
+    (by,) = [t for t in size_answer(a).tables if t.title == text("r_by_assumption", "en")]
+    assert len(by.rows) == 2

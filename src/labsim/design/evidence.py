@@ -104,7 +104,6 @@ class SizeAtValue:
     largest: int = 0  # the largest size its search tried, or the places the catchment fills if fewer
     places_filled: float | None = None  # not reachable because the catchment fills no more places than this
     itt: float | None = None  # the pilot's effect (ITT) with the assumption at this value: what the value means
-    itt: float | None = None  # the pilot's effect (ITT) with the assumption at this value: what the value means
 
 
 @dataclass(frozen=True)

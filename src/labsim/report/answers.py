@@ -560,7 +560,8 @@ def _size_tables(a: SizeAnswer, lang: str) -> list[Table]:
                             [[lever_name(str(r.path), lang), _value_and_effect(r, lang),
                               number(r.minimum.as_size() if r.minimum else None, lang),
                               _interval(r.minimum.ci() if r.minimum else None, lang),
-                              _status(r.status, lang, r.places_filled)] for r in by]))
+                              _status(r.status, lang, r.places_filled)]
+                             for r in {(r.path, r.value): r for r in by}.values()]))  # an end at the central value once
     return tables
 
 
