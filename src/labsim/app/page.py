@@ -192,12 +192,36 @@ def use_background_job(make: Callable[[], SizeJob]) -> BackgroundJob:
 
 
 @solara.component
+def JobControls(work: BackgroundJob, start: str, css: str, lang: str):
+    """A background job's start and cancel buttons, then why it could not start, its progress with the
+    time left, its error, or that it was cancelled; `css` prefixes the classes the browser test finds."""
+    job, running = work.job, work.running
+    with solara.Row():
+        solara.Button(text(start, lang), on_click=work.start, color="primary", disabled=running,
+                      classes=[f"{css}-start"])
+        solara.Button(text("app_size_cancel", lang), on_click=work.cancel, disabled=not running,
+                      classes=[f"{css}-cancel"])
+    if work.problem:
+        note(work.problem, "error", [f"{css}-error"])
+    if running:
+        p = job.progress()
+        left = "?" if p.seconds_left is None else number(p.seconds_left, lang)
+        solara.ProgressLinear(value=100 * p.share)
+        solara.Text(text("app_size_progress", lang, done=p.done, total=p.total, left=left),
+                    classes=[f"{css}-progress"])
+    elif job is not None and job.error:
+        note(job.error, "error", [f"{css}-error"])
+    elif job is not None and job.cancelled.is_set() and job.answer is None:
+        note(text("app_size_cancelled", lang), "info")
+
+
+@solara.component
 def SizePanel(draft: Draft, lang: str):
     """"How large must it be?": a quick size search in the background, its progress and its answer."""
     settings = quick_settings()
     kept = solara.use_memo(PilotCache, [])  # the session's pilots: a later answer runs only what is new
     work = use_background_job(lambda: SizeJob(draft.scenario(), settings, kept))
-    job, problem = work.job, work.problem
+    job = work.job
     finished = job is not None and job.answer is not None
     saved = solara.use_memo(lambda: answer_in_memory(job, draft.source) if finished else None, [job, finished])
 
@@ -205,24 +229,7 @@ def SizePanel(draft: Draft, lang: str):
         rich([text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
                    h=settings.horizon, batch=QUICK["batch"], most=quick_total(draft, settings),
                    tol=percent(settings.precision, lang))])
-        running = work.running
-        with solara.Row():
-            solara.Button(text("app_size_start", lang), on_click=work.start, color="primary", disabled=running,
-                          classes=["labsim-size-start"])
-            solara.Button(text("app_size_cancel", lang), on_click=work.cancel,
-                          disabled=not running, classes=["labsim-size-cancel"])
-        if problem:
-            note(problem, "error")
-        if running:
-            p = job.progress()
-            left = "?" if p.seconds_left is None else number(p.seconds_left, lang)
-            solara.ProgressLinear(value=100 * p.share)
-            solara.Text(text("app_size_progress", lang, done=p.done, total=p.total, left=left),
-                        classes=["labsim-size-progress"])
-        elif job is not None and job.error:
-            note(job.error, "error", ["labsim-size-error"])
-        elif job is not None and job.cancelled.is_set() and job.answer is None:
-            note(text("app_size_cancelled", lang), "info")
+        JobControls(work, "app_size_start", "labsim-size", lang)
         if saved is not None:
             SizeAnswer(saved, job, draft, lang)
 
@@ -327,7 +334,7 @@ def PlanPanel(draft: Draft, lang: str):
     scenario = draft.scenario()
     picked, set_picked = solara.use_state(own_values(scenario))
     work = use_background_job(lambda: PlanJob(scenario, plan_levers(picked), quick_plan_settings(scenario)))
-    job, problem = work.job, work.problem
+    job = work.job
     answer = job.answer if job is not None else None
     chart = solara.use_memo(lambda: plan_chart(answer, lang) if answer else None, [answer is not None, job, lang])
 
@@ -343,24 +350,7 @@ def PlanPanel(draft: Draft, lang: str):
                                         multiple=True, chips=True, dense=True,
                                         class_=f"labsim-plan-{path.replace('.', '-')}",
                                         on_v_model=lambda v, p=path: set_picked({**picked, p: list(v)}))
-        running = work.running
-        with solara.Row():
-            solara.Button(text("app_plan_start", lang), on_click=work.start, color="primary", disabled=running,
-                          classes=["labsim-plan-start"])
-            solara.Button(text("app_size_cancel", lang), on_click=work.cancel,
-                          disabled=not running, classes=["labsim-plan-cancel"])
-        if problem:
-            note(problem, "error", ["labsim-plan-error"])
-        if running:
-            p = job.progress()
-            left = "?" if p.seconds_left is None else number(p.seconds_left, lang)
-            solara.ProgressLinear(value=100 * p.share)
-            solara.Text(text("app_size_progress", lang, done=p.done, total=p.total, left=left),
-                        classes=["labsim-plan-progress"])
-        elif job is not None and job.error:
-            note(job.error, "error", ["labsim-plan-error"])
-        elif job is not None and job.cancelled.is_set() and answer is None:
-            note(text("app_size_cancelled", lang), "info")
+        JobControls(work, "app_plan_start", "labsim-plan", lang)
         if answer is not None:
             with solara.Column(classes=["labsim-plan-answer"]):
                 said = verdict(answer, lang)
