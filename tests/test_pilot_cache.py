@@ -8,38 +8,16 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from scipy import optimize, stats
 
 from labsim.design.evidence import Range
 from labsim.design.pilot_cache import PilotCache, reanalysed
-from labsim.design.replicate import SEARCH_FIGURES
 from labsim.design.size import SearchSettings
 from labsim.design.size_job import SizeRequest, run_size
 
 from conftest import small_scenario
-from test_size import AZ, BZ, CENTRAL, SIGMA_Z, no_rollout, record
-
-
-def stub(seed: int, alpha: float, effect_scale: float = 1.0):
-    """The z stub (tests/test_size.py) run at significance level `alpha`: each record has its two-sided
-    normal p-value, and rejects, and names its critical value, at that level."""
-    c = stats.norm.ppf(1 - alpha / 2)
-
-    def run(pairs, size, label, figures=SEARCH_FIGURES):
-        out = []
-        for rep, sc in pairs:
-            theta = 0.0 if sc.providers.effort == 0.0 else sc.providers.effort_effect / CENTRAL
-            world = np.random.default_rng([seed, rep]).normal()
-            rng = np.random.default_rng([seed, rep, size, round(theta * 1e6)])
-            z = AZ * (theta > 0) + BZ * theta * math.sqrt(size) \
-                + SIGMA_Z * (math.sqrt(0.9) * world + math.sqrt(0.1) * rng.normal())
-            se = math.sqrt(0.84 / size)
-            p = float(2 * stats.norm.sf(abs(z)))
-            out.append(record(rep, size, p < alpha, z * se, se, figures, z_critical=c, p_value=p, test="hc2"))
-        return out
-    return run
+from test_size import AZ, BZ, CENTRAL, SIGMA_Z, no_rollout, z_stub
 
 
 def true_n(alpha: float, power: float, theta: float = 1.0) -> float:
@@ -53,7 +31,7 @@ def true_n(alpha: float, power: float, theta: float = 1.0) -> float:
 
 def answer(cache, seed, alpha=0.05, power=0.8, sc=None, ranges=()):
     s = SearchSettings(seed=seed, alpha=alpha, power=power, type_i_sims=20)
-    return run_size(sc or small_scenario(), SizeRequest(s, tuple(ranges)), run=stub(seed, alpha),
+    return run_size(sc or small_scenario(), SizeRequest(s, tuple(ranges)), run=z_stub(seed, alpha=alpha),
                     counterfactuals=no_rollout, cache=cache).answer
 
 

@@ -59,9 +59,12 @@ def record(rep: int, size: int, reject: bool, est: float, se: float, figures, **
             "break_even_clients": np.nan, "providers_viable": 1.0 if "accounts" in figures else np.nan, **more}
 
 
-def z_stub(seed: int, sigma: float = SIGMA_Z, sign: float = 1.0):
+def z_stub(seed: int, sigma: float = SIGMA_Z, sign: float = 1.0, alpha: float | None = None):
     """The z stub: z = sign (AZ + BZ theta sqrt(N)) + sigma noise (90 % of its variance the replication's),
-    the SE of a difference of two 30 % rates over N/2 each, estimate = z se, reject = |z| > C."""
+    the SE of a difference of two 30 % rates over N/2 each, estimate = z se, reject = |z| > C; at a
+    level `alpha` instead, each record rejects at it and carries its two-sided normal p-value."""
+    c = C if alpha is None else stats.norm.ppf(1 - alpha / 2)
+
     def run(pairs, size, label, figures=SEARCH_FIGURES):
         out = []
         for rep, sc in pairs:
@@ -71,7 +74,8 @@ def z_stub(seed: int, sigma: float = SIGMA_Z, sign: float = 1.0):
             z = sign * (AZ * (theta > 0) + BZ * theta * math.sqrt(size)) \
                 + sigma * (math.sqrt(0.9) * world + math.sqrt(0.1) * rng.normal())
             se = math.sqrt(0.84 / size)
-            out.append(record(rep, size, abs(z) > C, z * se, se, figures, z_critical=C))
+            level = {} if alpha is None else {"p_value": float(2 * stats.norm.sf(abs(z))), "test": "hc2"}
+            out.append(record(rep, size, abs(z) > c, z * se, se, figures, z_critical=c, **level))
         return out
     return run
 
