@@ -542,13 +542,13 @@ class PilotModel(mesa.Model):
 
     def _count(self, flows: np.ndarray, referral: ReferralWeek, placements: np.ndarray) -> None:
         s = self.seekers
-        off = flows - np.diag(np.diag(flows))
-        inflow, outflow = off.sum(axis=0), off.sum(axis=1)
+        stay = flows.diagonal()
+        inflow, outflow = flows.sum(axis=0) - stay, flows.sum(axis=1) - stay
         self._stock += inflow - outflow  # a bincount of int8 states costs 10x more
         stock = self._stock
         c: dict[str, float] = {"week": self.week}
         c.update(zip(_STOCK_KEYS, stock.tolist()))
-        c.update(zip(_FLOW_KEYS, np.column_stack([inflow, outflow]).ravel().tolist()))  # in, out by state
+        c.update(zip(_FLOW_KEYS, (n for pair in zip(inflow.tolist(), outflow.tolist()) for n in pair)))  # in, out
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
         # counted and summed over a mask, not gathered: the mean is the same float (an exact integer sum)
@@ -557,9 +557,8 @@ class PilotModel(mesa.Model):
         c["unemployed"] = n_unemployed
         c["unemployed_52w_plus"] = int(np.count_nonzero(unemployed & (s.duration >= 52)))
         c["unemployed_mean_weeks"] = int((s.duration * unemployed).sum()) / n_unemployed if n_unemployed else 0.0
-        was = _UNEMPLOYED
-        c["unemployment_started"] = int(flows[~was][:, was].sum())
-        c["unemployment_ended"] = int(flows[was][:, ~was].sum())
+        c["unemployment_started"] = int((flows * _STARTS).sum())
+        c["unemployment_ended"] = int((flows * _STARTS.T).sum())
         c["vacancies"] = int(self.vacancies.open.sum())
         c["eligible_unassigned"] = self.referral.eligible_count(s)
         c["assigned"] = referral.assigned
@@ -613,6 +612,8 @@ _STOCK_KEYS = tuple(f"stock_{name}" for name in STATE_NAMES)
 _FLOW_KEYS = tuple(f"{way}_{name}" for name in STATE_NAMES for way in ("inflow", "outflow"))
 _PLACEMENT_KEYS = tuple(f"placements_{form}" for form in WORK_FORMS)
 _UNEMPLOYED = np.isin(np.arange(N_STATES), [State.UNEMPLOYED, State.WITH_PROVIDER])  # as statistics count
+#: The moves (from, to) that start an unemployment spell as the statistics count it: 1, others 0.
+_STARTS = np.outer(~_UNEMPLOYED, _UNEMPLOYED).astype(np.int64)
 
 
 class WeeklySeries(mesa.DataCollector):
