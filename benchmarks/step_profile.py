@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.step_profile            # fi_2017, 74,000 seekers, 96 weeks x 3 seeds
     .venv/bin/python -m benchmarks.step_profile --cprofile # also cProfile's top functions by own time
+    .venv/bin/python -m benchmarks.step_profile --scenario scenarios/fi_2019_growth_services.toml --seekers 60000
 
 Each method of the week (and the DataCollector, the referral week, matching and the vacancies) is
 wrapped in a CPU-time clock (`time.process_time`, so that waiting for a shared core is not counted);
@@ -19,13 +20,16 @@ import os
 import pstats
 import time
 
+from pathlib import Path
+
 from benchmarks.run import REGIONAL, scenario
 
 METHODS = ("_end_services", "employability", "_routine_services", "_start_with_providers", "_providers_serve",
-           "_hire", "search_effort", "_separate", "_pay_results", "_enter_and_leave_register", "_advance_clocks",
-           "_count")
+           "_effort_chosen", "_hire", "search_effort", "_network_hires", "_separate", "_pay_results",
+           "_review_providers", "_enter_and_leave_register", "_advance_clocks", "_count")
 #: The model's parts (attribute: methods) timed besides its own methods.
-PARTS = {"datacollector": ("collect",), "referral": ("week",), "matching": ("job_finding",),
+PARTS = {"datacollector": ("collect",), "referral": ("week",), "matching": ("job_finding", "job_cells"),
+         "history": ("record",),
          "vacancies": ("post_and_expire", "pick_employers")}
 
 
@@ -43,12 +47,13 @@ def _clock(obj, name: str, label: str, spent: dict) -> None:
     setattr(obj, name, timed)
 
 
-def profile(weeks: int, seeds: int, with_cprofile: bool, seekers: int = 74_000) -> dict[str, float]:
+def profile(weeks: int, seeds: int, with_cprofile: bool, seekers: int = 74_000,
+            path: Path = REGIONAL) -> dict[str, float]:
     """Print, and return, each mechanism's share of the step's CPU time."""
     import labsim.world.model as model_module
     from labsim.world.model import PilotModel
 
-    sc = scenario(REGIONAL, [f"area.job_seekers={seekers}"], seekers)
+    sc = scenario(path, [f"area.job_seekers={seekers}"], seekers)
     spent: dict[str, float] = collections.defaultdict(float)
     total = 0.0
     prof = cProfile.Profile() if with_cprofile else None
@@ -75,7 +80,7 @@ def profile(weeks: int, seeds: int, with_cprofile: bool, seekers: int = 74_000) 
         if entry_chance is not None:
             model_module.entry_chance = entry_chance
     n = sc.area.job_seekers
-    print(f"{weeks} weeks x {seeds} seeds of {REGIONAL.name}, {n} seekers: "
+    print(f"{weeks} weeks x {seeds} seeds of {Path(path).name}, {n} seekers: "
           f"{total / seeds / weeks / n * 1e9:.1f} ns per seeker-week of CPU "
           f"(load {' '.join(f'{x:.1f}' for x in os.getloadavg())})")
     for label, t in sorted(spent.items(), key=lambda kv: -kv[1]):
@@ -90,9 +95,10 @@ def main() -> None:
     ap.add_argument("--weeks", type=int, default=96)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--seekers", type=int, default=74_000)
+    ap.add_argument("--scenario", type=Path, default=REGIONAL, help="scenario file (default fi_2017's)")
     ap.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions by own time")
     args = ap.parse_args()
-    profile(args.weeks, args.seeds, args.cprofile, args.seekers)
+    profile(args.weeks, args.seeds, args.cprofile, args.seekers, args.scenario)
 
 
 if __name__ == "__main__":

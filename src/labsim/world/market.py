@@ -195,7 +195,7 @@ class Matching:
         `weight` is search effort x employability for the searchers, `market` their labour market.
         """
         # as float even when nobody searches (bincount of nothing is an integer array)
-        search = np.bincount(market, weights=weight, minlength=self.n_markets).astype(float)
+        search = np.bincount(market, weights=weight, minlength=self.n_markets).astype(float, copy=False)
         if self.congestion or self.rate_per_search is None:
             rate = self.rates(search, vacancies)
         else:

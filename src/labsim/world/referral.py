@@ -88,10 +88,7 @@ class ReferralPolicy:
     def eligible_index(self, s: Seekers) -> np.ndarray:
         """Indices of the eligible, in increasing order: unemployed, in the duration band, of an eligible
         age, sector and segment, not assigned before (looked up for the few left)."""
-        d = s.duration
-        who = np.flatnonzero(
-            (s.state == State.UNEMPLOYED.value) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
-        )
+        who = np.flatnonzero(self._in_band(s))
         if not self._age_ok.all():
             who = who[self._age_ok[s.age_group[who]]]
         if not self._sector_ok.all():
@@ -99,6 +96,17 @@ class ReferralPolicy:
         if not self._segment_ok.all():
             who = who[self._segment_ok[s.segment[who]]]
         return who
+
+    def eligible_count(self, s: Seekers) -> int:
+        """How many are eligible (counted without listing them when every age, sector and segment is)."""
+        if self._age_ok.all() and self._sector_ok.all() and self._segment_ok.all():
+            return int(np.count_nonzero(self._in_band(s)))
+        return int(self.eligible_index(s).size)
+
+    def _in_band(self, s: Seekers) -> np.ndarray:
+        """Unemployed, not assigned before, in the duration band: a mask over everyone."""
+        d = s.duration
+        return (s.state == State.UNEMPLOYED.value) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
 
     def share_of(self, s: Seekers, who: np.ndarray, rng: np.random.Generator) -> np.ndarray | float:
         """Each newly eligible seeker's chance of the pilot arm under the design.
