@@ -107,8 +107,9 @@ CHECKED_BY_TESTS = [
     "seekers): 34 of 40 intervals hold the planted value, coverage 85 % (Wilson 95 % interval 71-93 %), "
     "nominal 95 %, threshold stated in advance 34 of 40. Passes the threshold, but 34 or fewer has probability "
     "1.4 % at true 95 % coverage: the intervals are too narrow in this setting (misses on both sides, 3 below "
-    "and 3 above; the noisy objective, not smoothed by common random numbers at 3 replications, makes the "
-    "profile cross early). Mean interval width 33 % of the planted value. Run on 2026-12-05: "
+    "and 3 above: three where the criterion's variance leaves out part of the study's target noise, three where "
+    "the profile stops at a spike of simulation noise; with 6 replications 33 of 40). Mean interval width 33 % "
+    "of the planted value. Run on 2026-12-05: "
     "`LABSIM_COVERAGE_OUT=coverage.jsonl python -m pytest -m slow tests/test_calibrate.py -k cover -s`, "
     "534 s on 2 shared cores at load average 3.4-8.",
 ]
