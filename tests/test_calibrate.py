@@ -175,10 +175,15 @@ def test_profile_interval_reaches_a_bound_the_targets_do_not_rule_out():
     assert (lo[0], hi[0]) == (0.0, 1.0) and len(calls) < 40
 
 
-def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications: int = 3) -> list[tuple]:
+def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications: int = 3,
+                   record: Path | None = None) -> list[tuple]:
     """Plant matching_efficiency, simulate its targets on fresh seeds, draw each published figure from
-    its stated uncertainty around that simulation, refit on other seeds: (planted, low, high) per planting."""
+    its stated uncertainty around that simulation, refit on other seeds: (planted, low, high) per planting.
+    With `record` (or $LABSIM_COVERAGE_OUT), each planting is appended there as one JSON line when it ends
+    (planted, fit, low, high, covered, the targets' figures and SDs, at: the Unix time it ended), so a
+    long study can be read while it runs (docs/calibration.md, "The coverage study")."""
     rng = np.random.default_rng(2025)
+    record = record or (Path(os.environ["LABSIM_COVERAGE_OUT"]) if os.environ.get("LABSIM_COVERAGE_OUT") else None)
     out = []
     for i in range(plantings):
         planted = float(rng.uniform(0.02, 0.04))
@@ -200,6 +205,13 @@ def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications
                         tmp_path / f"cal{i}", workers=1)
         (p,) = cal.parameters
         out.append((planted, *p["interval"]))
+        if record is not None:
+            lo, hi = p["interval"]
+            with open(record, "a") as f:
+                f.write(json.dumps({"planting": i, "planted": planted, "fit": p.get("value"), "low": lo, "high": hi,
+                                    "covered": bool(lo <= planted <= hi), "figures": figure.tolist(),
+                                    "sds": sd.tolist(), "at": time.time()}) + "\n")
+        print(f"planting {i}: planted {planted:.5f} interval {p['interval'][0]:.5f}-{p['interval'][1]:.5f}", flush=True)
     return out
 
 

@@ -9,6 +9,7 @@ a scenario description holding `<script>` shown as text without running.
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from dataclasses import replace
@@ -113,8 +114,10 @@ def test_power_chart_shows_the_saved_curve_band_target_minimum_and_analytic(fold
     np.testing.assert_allclose(probit.get_ydata(), norm.cdf(fit.params.iloc[0] + fit.params.iloc[1] * np.sqrt(probit.get_xdata())) * 100,
                                rtol=1e-4)
     (analytic,) = _lines(ax, "Analytic formula")
-    ref = SizeAnswer.from_json(size).reference  # the formula's curve at every size drawn
-    np.testing.assert_allclose(analytic.get_ydata(), [ref.analytic_power(x, 0.05) * 100 for x in analytic.get_xdata()])
+    an = SizeAnswer.from_json(size).analytic  # the formula printed beside N*: the pilots nearest it (issue 25)
+    d = an.effect / (an.spread * np.sqrt(an.reached / np.asarray(analytic.get_xdata(), float)))
+    np.testing.assert_allclose(analytic.get_ydata(), (norm.cdf(d - norm.ppf(0.975)) + norm.cdf(-d - norm.ppf(0.975))) * 100)
+    assert analytic.get_label() == f"Analytic formula (minimum {math.ceil(an.size):,})"
     (target,) = _lines(ax, "Target power")
     assert target.get_ydata()[0] == pytest.approx(size["question"]["target_power"] * 100)
     (minimum,) = _lines(ax, "Minimum size")
@@ -126,6 +129,18 @@ def test_power_chart_shows_the_saved_curve_band_target_minimum_and_analytic(fold
     assert not [c for c in ax.collections if isinstance(c, PolyCollection)]  # one band: the minimum's interval
     (band,) = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert band.get_x() == 930 and band.get_x() + band.get_width() == 1160
+
+
+def test_power_chart_of_a_folder_without_the_pilots_formula_draws_the_reference_batchs(folders, tmp_path):
+    """A size.json from before issue 25 (no `analytic`): the dashed line is the formula at the reference batch."""
+    folder = tmp_path / "size"
+    shutil.copytree(folders["size"], folder)
+    size = json.loads((folder / "size.json").read_text())
+    size["analytic"] = None
+    (folder / "size.json").write_text(json.dumps(size))
+    (analytic,) = _lines(load(folder).figures()["power_curve"].axes[0], "Analytic formula")
+    ref = SizeAnswer.from_json(size).reference
+    np.testing.assert_allclose(analytic.get_ydata(), [ref.analytic_power(x, 0.05) * 100 for x in analytic.get_xdata()])
 
 
 def test_power_chart_of_z_pilots_draws_the_z_fit(folders, tmp_path):

@@ -4,7 +4,8 @@ match published targets, weighted by how sure each target is (docs/calibration.m
 The objective of a candidate θ is J(θ) = Σ_k ((m̄_k(θ) - figure_k) / sd_k)², where m̄_k is the mean of
 moment k over R replications and sd_k the target's range read as a 95 % interval. Every candidate runs
 the same R seeds (common random numbers: a task's key is (variant, replication), never the candidate),
-so J is a smooth deterministic function that a local optimiser can follow. The search: a Halton
+so J is a deterministic function that a local optimiser can follow (smooth as far as the replications
+average the noise: docs/calibration.md, the coverage study). The search: a Halton
 space-filling start over the parameters' bounds (half the budget), then Nelder-Mead from the best point
 (the rest). Intervals: the profile of the objective (`intervals`), the values a criterion test at 95 %
 does not reject, which stays honest where the objective is flat and the local sandwich is not; joined
@@ -349,7 +350,8 @@ def intervals(plan: Plan, evaluate, theta: np.ndarray) -> tuple[np.ndarray, np.n
     (steps from the sandwich's half-width, doubled until Q crosses, then halved `BISECTIONS` times and
     interpolated; the bound when Q never crosses: the targets do not rule it out). Other parameters stay
     at the fit; with several, each interval is joined with the sandwich's, which carries their
-    correlation. Common random numbers make Q a smooth curve of θ. Returns (low, high)."""
+    correlation. Common random numbers make Q a deterministic curve of θ, smooth only as far as the
+    replications average the noise (docs/calibration.md, the coverage study). Returns (low, high)."""
     low = np.array([p.low for p in plan.parameters])
     high = np.array([p.high for p in plan.parameters])
     s_low, s_high = sandwich(plan, evaluate, theta)

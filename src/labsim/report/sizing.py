@@ -29,7 +29,7 @@ def size_axis(a: SizeAnswer, lang: str) -> str:
 def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
                 replications: pd.DataFrame | None = None) -> Figure:
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
-    size is read from, the analytic curve, the target power, the minimum size with its interval (the one
+    size is read from, the analytic curve (`analytic_curve`), the target power, the minimum size with its interval (the one
     shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
     from labsim.design.size import fitted_power, most_filled  # the fit needs statsmodels
 
@@ -48,11 +48,10 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
         else None
     if fitted is not None:
         ax.plot(grid, fitted * 100, color=SERIES[0], linewidth=2.2, label=text("fitted_power", lang))
-    n = a.reference.analytic_size
+    n, formula = analytic_curve(a, cap)
     label = text("analytic_power", lang) if not math.isfinite(n) else \
         text("analytic_minimum", lang, n=number(math.ceil(n), lang))
-    ax.plot(grid, [a.reference.analytic_power(min(g, cap), q.alpha) * 100 for g in grid], color=SERIES[1],
-            linestyle="--", linewidth=2, label=label)
+    ax.plot(grid, [formula(g) * 100 for g in grid], color=SERIES[1], linestyle="--", linewidth=2, label=label)
     if math.isfinite(cap):  # why both curves go flat there
         ax.axvline(cap, color=OKABE_ITO["black"], linestyle="-.", linewidth=1.2,
                    label=text("most_filled", lang, n=number(cap, lang)))
@@ -64,6 +63,25 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     ax.xaxis.set_major_formatter(lambda v, _: number(v, lang))
     finish(ax, size_axis(a, lang), text("power_y", lang), legend="outside")
     return fig
+
+
+def analytic_curve(a: SizeAnswer, cap: float = math.inf):
+    """The two-sample formula the answer prints beside N*: its size and its power at each size drawn. From
+    the pilots nearest N* (`a.analytic`: their pooled effect and spread, the SE falling as 1/sqrt(places
+    filled)), so that the dashed line crosses the target power at the size the text gives; from the
+    reference batch only in a folder without them (made before issue 25). Beyond `cap` places, flat."""
+    from statistics import NormalDist
+
+    an, alpha = a.analytic, a.question.alpha
+    if an is None or not (math.isfinite(an.size) and an.spread > 0 and an.effect != 0 and an.reached > 0):
+        return a.reference.analytic_size, lambda g: a.reference.analytic_power(min(g, cap), alpha)
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+
+    def power(g: float) -> float:
+        d = abs(an.effect) / (an.spread * math.sqrt(an.reached / max(min(g, cap), 1.0)))
+        return NormalDist().cdf(d - z) + NormalDist().cdf(-d - z)
+
+    return an.size, power
 
 
 def _mark_minimum(ax, a: SizeAnswer, lang: str) -> None:

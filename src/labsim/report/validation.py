@@ -85,7 +85,9 @@ def markdown(claims: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "|" + "---|" * len(head),
     ]
     lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows(claims)]
-    lines += ["", *CHECKED_BY_TESTS, ""]
+    for entry in CHECKED_BY_TESTS:
+        lines += ["", entry]
+    lines += [""]
     return "\n".join(lines)
 
 
@@ -98,6 +100,18 @@ CHECKED_BY_TESTS = [
     "(2003) p / (1 - p) = sqrt(c_control / c_pilot) (28 % against 27.7 %); the variance they give at equal cost, "
     "simulated by a two-level bootstrap of 3,000 draws, is within 8 % (3 SE, stated in advance) of the least "
     "over the grids, and allocations far from them clearly more: matches.",
+    "Checked by the slow tests: **the calibration intervals' coverage of planted values** "
+    "(`tests/test_calibrate.py::test_intervals_cover_planted_values`, docs/calibration.md, \"The coverage study\"). "
+    "40 plantings of `market.matching_efficiency` in 0.02-0.04, each with its targets simulated on fresh seeds "
+    "and redrawn from their stated uncertainty, refitted on other seeds (budget 8, 3 replications, 2,000 "
+    "seekers): 34 of 40 intervals hold the planted value, coverage 85 % (Wilson 95 % interval 71-93 %), "
+    "nominal 95 %, threshold stated in advance 34 of 40. Passes the threshold, but 34 or fewer has probability "
+    "1.4 % at true 95 % coverage: the intervals are too narrow in this setting (misses on both sides, 3 below "
+    "and 3 above: three where the criterion's variance leaves out part of the study's target noise, three where "
+    "the profile stops at a spike of simulation noise; with 6 replications 33 of 40). Mean interval width 33 % "
+    "of the planted value. Run on 2026-12-05: "
+    "`LABSIM_COVERAGE_OUT=coverage.jsonl python -m pytest -m slow tests/test_calibrate.py -k cover -s`, "
+    "534 s on 2 shared cores at load average 3.4-8.",
 ]
 
 
