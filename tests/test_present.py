@@ -353,3 +353,25 @@ def test_an_end_at_the_central_value_is_one_row():
     assert [v.value for v in a.evidence.by_assumption] == [0.5, 1.0, 1.0]
     (by,) = [t for t in size_answer(a).tables if t.title == text("r_by_assumption", "en")]
     assert len(by.rows) == 2
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_range_where_no_end_is_found_names_no_smallest_size(lang):
+    """No size reaches the assurance and no end of the range has a minimum size: the verdict says so, and
+    does not name a smallest size at the favourable end it never found ("–" before)."""
+    from dataclasses import replace
+
+    from labsim.design.size_job import SizeAnswer
+
+    raw = json.loads((Path(__file__).parent / "golden" / "size.json").read_text(encoding="utf-8"))["answer"]
+    a = SizeAnswer.from_json({**raw, "seconds": 0.0})
+    ends = tuple(replace(v, minimum=None, status="not_reachable") for v in a.evidence.by_assumption)
+    lost = replace(a, evidence=replace(a.evidence, by_assumption=ends, size_for_assurance=None))
+    said = " ".join(answers.size_answer(lost, lang).verdict)
+    assert said.startswith(text("v_size_range_nowhere", lang, what=answers.lever_name("providers.effort_effect", lang),
+                                a=percent(a.evidence.target, lang)))
+    found = replace(a, evidence=replace(a.evidence, size_for_assurance=None))  # the low end's 185 is known
+    unit = text("unit_participants", lang)
+    assert text("v_size_range_none", lang, what=answers.lever_name("providers.effort_effect", lang),
+                a=percent(a.evidence.target, lang), lo=number(185, lang), unit=unit) \
+        in " ".join(answers.size_answer(found, lang).verdict)

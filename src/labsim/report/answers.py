@@ -403,7 +403,8 @@ def _range_verdict(a: SizeAnswer, unit: str, lang: str) -> list[str]:
     lo = number(min(known), lang) if known else "–"
     found, target = a.evidence.size_for_assurance, percent(a.evidence.target, lang)
     if found is None:
-        return [text("v_size_range_none", lang, what=what, a=target, lo=lo, unit=unit)]
+        key = "v_size_range_none" if known else "v_size_range_nowhere"  # no end found: no smallest size to name
+        return [text(key, lang, what=what, a=target, lo=lo, unit=unit)]
     key = "v_size_range" if len(known) == len(by) else "v_size_range_open"
     filled = [v.places_filled for v in by if v.places_filled is not None]
     if filled and key == "v_size_range_open":  # the unfavourable end needs more than the area can fill
