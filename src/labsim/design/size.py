@@ -45,6 +45,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
+from statistics import NormalDist
 from typing import Any, Protocol
 
 import numpy as np
@@ -176,6 +177,18 @@ class AnalyticSize:
     near: float
     reached: float
     pilots: int
+
+    def power(self, places: float, alpha: float) -> float:
+        """The formula's power at `places` filled: the pooled effect over its SE, which falls as 1/sqrt(places)
+        from the spread at the places these pilots filled (two-sided normal test at `alpha`)."""
+        normal = NormalDist()  # the standard library's: a chart drawing this needs no scipy
+        d = abs(self.effect) / (self.spread * math.sqrt(self.reached / max(places, 1.0)))
+        z = normal.inv_cdf(1 - alpha / 2)
+        return normal.cdf(d - z) + normal.cdf(-d - z)
+
+    def usable(self) -> bool:
+        """Whether the formula can be drawn: a finite size from a non-zero effect with a spread."""
+        return math.isfinite(self.size) and self.spread > 0 and self.effect != 0 and self.reached > 0
 
 
 def analytic_near(df: pd.DataFrame, n_star: float, alpha: float, power: float, share: float = 0.25) -> AnalyticSize | None:
@@ -647,16 +660,18 @@ def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[
     if accounts:
         rows = pd.concat([rows, pd.DataFrame(accounts)], ignore_index=True)
     analytic = analytic_near(rows, found.n_star, s.alpha, s.power) if found else None
-    return CentralSearch(s, status, message, found, ref, analytic, power_points(search.trials, ref, s.alpha), type_i,
+    return CentralSearch(s, status, message, found, ref, analytic, power_points(search.trials, ref, analytic, s.alpha), type_i,
                          unreachable, rows, int(len(rows)) + (type_i.sims if type_i else 0),
                          round(time.perf_counter() - started, 1))
 
 
-def power_points(trials: Trials, ref: Reference, alpha: float) -> tuple[PowerPoint, ...]:
-    """The simulated power at each size tried, with the formula's power at the places filled beside it."""
+def power_points(trials: Trials, ref: Reference, near: AnalyticSize | None, alpha: float) -> tuple[PowerPoint, ...]:
+    """The simulated power at each size tried, with the formula's power at the places filled beside it: the
+    formula the answer prints (from the pilots near N*), or the reference batch's where there is none."""
     points = []
+    formula = near.power if near is not None and near.usable() else ref.analytic_power
     for _, r in trials.curve().iterrows():
-        analytic = ref.analytic_power(min(r["size"], r["reached"]), alpha)
+        analytic = formula(min(r["size"], r["reached"]), alpha)
         points.append(PowerPoint(int(r["size"]), float(r["power"]), float(r["power_se"]),
                                  float(analytic) if np.isfinite(analytic) else None, float(r["mean_se"]), int(r["sims"]),
                                  float(r["reached"])))

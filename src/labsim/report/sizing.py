@@ -70,18 +70,10 @@ def analytic_curve(a: SizeAnswer, cap: float = math.inf):
     the pilots nearest N* (`a.analytic`: their pooled effect and spread, the SE falling as 1/sqrt(places
     filled)), so that the dashed line crosses the target power at the size the text gives; from the
     reference batch only in a folder without them (made before issue 25). Beyond `cap` places, flat."""
-    from statistics import NormalDist
-
     an, alpha = a.analytic, a.question.alpha
-    if an is None or not (math.isfinite(an.size) and an.spread > 0 and an.effect != 0 and an.reached > 0):
+    if an is None or not an.usable():
         return a.reference.analytic_size, lambda g: a.reference.analytic_power(min(g, cap), alpha)
-    z = NormalDist().inv_cdf(1 - alpha / 2)
-
-    def power(g: float) -> float:
-        d = abs(an.effect) / (an.spread * math.sqrt(an.reached / max(min(g, cap), 1.0)))
-        return NormalDist().cdf(d - z) + NormalDist().cdf(-d - z)
-
-    return an.size, power
+    return an.size, lambda g: an.power(min(g, cap), alpha)
 
 
 def _mark_minimum(ax, a: SizeAnswer, lang: str) -> None:
