@@ -20,6 +20,7 @@ from labsim import PilotModel
 from labsim.design.diagnose import Diagnosis
 from labsim.design.evidence import AssurancePoint, SizeAtValue
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
+from labsim.design.sensitivity import Point, Sensitivity, Swing
 from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
 from labsim.design.size_job import Accounts, Evidence, Question, SizeAnswer
 from labsim.results.output import write_json, write_run
@@ -221,3 +222,14 @@ def add_uncertainty(size: Path) -> Path:
     answer = replace(answer, evidence=evidence, rollout=replace(answer.rollout, overstatement=o))
     write_json(size / "size.json", answer.to_json())
     return size
+
+
+def sensitivity_fixture() -> Sensitivity:
+    """A tornado over the effort effect at 320 participants: power 62 % at the scenario's value, 35 % at the
+    low end and 81 % at the high end of its range, each point run with 20 pilots."""
+    swing = Swing("providers.effort_effect", 0.2, 1.2, 0.6, "--params", 0.35, (0.3, 0.4), 0.81, (0.76, 0.86), 0.46,
+                  (0.39, 0.53), True, 0.07, 0.05, 0.03)
+    points = tuple(Point(i, {"providers.effort_effect": v}, p, (p - 0.05, p + 0.05), 0.04, p, 0.05)
+                   for i, (v, p) in enumerate([(0.6, 0.62), (0.2, 0.35), (1.2, 0.81)]))
+    return Sensitivity("baseline", "oat", "participants", 320, 20, 20, 200, 0.1, True, None, 26, 0.05, 1, 60, 0.62,
+                       (0.57, 0.67), 3.0, (swing,), points)

@@ -460,26 +460,26 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     path, scenario, overrides = _design_scenario(args)
     args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
-    from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
+    from labsim.design.sensitivity import SensitivitySettings, analyse, ranges_to_vary
 
-    s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
-                    sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon, alpha=args.alpha,
-                    seed=args.seed, workers=args.workers, progress=not args.json, **_engine(args))
+    s = SensitivitySettings(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
+                            sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon,
+                            alpha=args.alpha, seed=args.seed, workers=args.workers, progress=not args.json,
+                            **_engine(args))
     s.check()
     ranges = ranges_to_vary(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
     from labsim.results.output import check_out_dir
 
     check_out_dir(out, args.force)
-    answer = analyse(scenario, ranges, s).as_dict()
+    answer = analyse(scenario, ranges, s)
     from labsim.design.output import write_sensitivity_folder
-    from labsim.results.answer_file import plain
     from labsim.report.charts import write_charts_for
 
-    write_sensitivity_folder(out, answer, scenario, source=str(path), seed=args.seed, overrides=overrides,
-                             force=args.force, also=write_charts_for)
+    write_sensitivity_folder(out, answer, scenario, source=str(path), overrides=overrides, force=args.force,
+                             also=write_charts_for)
     from labsim.report.answers import sensitivity_text
 
-    print(json.dumps(plain(answer), indent=2) if args.json else sensitivity_text(plain(answer), out))
+    print(json.dumps(answer.to_json(), indent=2) if args.json else sensitivity_text(answer, out))
     return 0
 
 

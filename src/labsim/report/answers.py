@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from labsim.results.summary import Effect, RunSummary
     from labsim.design.evidence import SizeAtValue
     from labsim.design.rollout import Overstatement
+    from labsim.design.sensitivity import Sensitivity
     from labsim.design.size import MinimumSize
     from labsim.design.size_job import SizeAnswer
 
@@ -482,52 +483,44 @@ def _uncertainty_rows(a: SizeAnswer | Diagnosis, lang: str) -> list[tuple[str, s
     return rows
 
 
-def sensitivity_answer(d: dict[str, Any], lang: str = "en") -> Answer:
+def sensitivity_answer(d: Sensitivity, lang: str = "en") -> Answer:
     """Each assumption's effect on the power at the planned size, largest first."""
     def as_written(x: float) -> str:  # as the scenario writes it (0.012, not 0.012000), with the language's comma
         return f"{x:g}" if lang == "en" else f"{x:g}".replace(".", ",")
 
-    def share(ci: list[float]) -> str:
+    def share(ci: tuple[float, float]) -> str:
         return _interval(ci, lang, lambda x: percent(x, lang))
 
-    def points(ci: list[float]) -> str:
+    def points(ci: tuple[float, float]) -> str:
         return _interval([x * 100 for x in ci], lang, lambda x: number(x, lang, 1))
 
     rows = []
-    for p in d["parameters"]:
-        if d["method"] == "oat" and "swing_ci" in p:
-            value = text("n_sens_oat_ci_v", lang, lo=percent(p["power_low"], lang), lo_ci=share(p["power_low_ci"]),
-                         hi=percent(p["power_high"], lang), hi_ci=share(p["power_high_ci"]),
-                         swing=number(p["swing"] * 100, lang, 1), swing_ci=points(p["swing_ci"]),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
-        elif d["method"] == "oat":
-            value = text("n_sens_oat_v", lang, lo=percent(p["power_low"], lang), hi=percent(p["power_high"], lang),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
-        elif "mu_star_ci" in p:
-            value = text("n_sens_morris_ci_v", lang, mu=number(p["mu_star"] * 100, lang, 1), mu_ci=points(p["mu_star_ci"]),
-                         sigma=number(p["sigma"] * 100, lang, 1), sigma_ci=points(p["sigma_ci"]),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
+    for p in d.parameters:
+        if d.method == "oat":
+            value = text("n_sens_oat_ci_v", lang, lo=percent(p.power_low, lang), lo_ci=share(p.power_low_ci),
+                         hi=percent(p.power_high, lang), hi_ci=share(p.power_high_ci),
+                         swing=number(p.swing * 100, lang, 1), swing_ci=points(p.swing_ci),
+                         a=as_written(p.low), b=as_written(p.high))
         else:
-            value = text("n_sens_morris_v", lang, mu=number(p["mu_star"] * 100, lang, 1),
-                         conf=number(p["mu_star_conf"] * 100, lang, 1), sigma=number(p["sigma"] * 100, lang, 1),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
-        if p.get("distinguishable") is False:
+            value = text("n_sens_morris_ci_v", lang, mu=number(p.mu_star * 100, lang, 1), mu_ci=points(p.mu_star_ci),
+                         sigma=number(p.sigma * 100, lang, 1), sigma_ci=points(p.sigma_ci),
+                         a=as_written(p.low), b=as_written(p.high))
+        if not p.distinguishable:
             value += text("sens_noise", lang)
-        rows.append((lever_name(p["path"], lang), value))
+        rows.append((lever_name(p.path, lang), value))
     return Answer(_sensitivity_verdict(d, lang), rows)
 
 
-def _sensitivity_verdict(d: dict[str, Any], lang: str) -> list[str]:
+def _sensitivity_verdict(d: Sensitivity, lang: str) -> list[str]:
     """The central power with its interval, and how many pilots per point it took (or that more are needed)."""
     said = []
-    if d.get("central_power_ci"):
-        said.append(text("sens_central_ci", lang, p=percent(d["central_power"], lang),
-                         ci=_interval(d["central_power_ci"], lang, lambda x: percent(x, lang))))
-    if d.get("resolution") is not None:
-        r = number(d["resolution"] * 100, lang)
-        said.append(text("sens_pilots", lang, sims=number(d["sims"], lang), first=number(d.get("sims_first"), lang), r=r))
-        if not d.get("resolved", True):
-            said.append(text("sens_unresolved", lang, sims=number(d["sims"], lang), r=r))
+    if d.central_power is not None and d.central_power_ci is not None:
+        said.append(text("sens_central_ci", lang, p=percent(d.central_power, lang),
+                         ci=_interval(d.central_power_ci, lang, lambda x: percent(x, lang))))
+    r = number(d.resolution * 100, lang)
+    said.append(text("sens_pilots", lang, sims=number(d.sims, lang), first=number(d.sims_first, lang), r=r))
+    if not d.resolved:
+        said.append(text("sens_unresolved", lang, sims=number(d.sims, lang), r=r))
     return said
 
 
@@ -656,15 +649,12 @@ def size_text(a: SizeAnswer, out: Path) -> str:
                                                     f"Written to {out}/"]))
 
 
-def sensitivity_text(a: dict[str, Any], out: Path) -> str:
+def sensitivity_text(a: Sensitivity, out: Path) -> str:
     """What `labsim sensitivity` prints."""
-    how = "Morris elementary effects" if a["method"] == "morris" else "one at a time"
-    head = (f"{a['scenario']}: which assumption moves the power most at {a['by']} = {a['at_size']:,} "
-            f"({how}, {a['sims']} pilots per point)")
-    answer = sensitivity_answer(a)
-    if a.get("central_power") is not None and not a.get("central_power_ci"):
-        answer.rows.append(("", text("sens_central", "en", p=percent(a["central_power"], "en"))))
-    return as_text(head, answer, f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
+    how = "Morris elementary effects" if a.method == "morris" else "one at a time"
+    head = (f"{a.scenario}: which assumption moves the power most at {a.by} = {a.at_size:,} "
+            f"({how}, {a.sims} pilots per point)")
+    return as_text(head, sensitivity_answer(a), f"{a.sims_total} simulated pilots in {a.seconds} s. Written to {out}/")
 
 
 def calibration_text(cal: dict[str, Any], out: Path) -> str:

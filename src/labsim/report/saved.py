@@ -32,6 +32,7 @@ from labsim.results.summary import RunResult, RunSummary
 
 if TYPE_CHECKING:
     from labsim.design.diagnose import Diagnosis
+    from labsim.design.sensitivity import Sensitivity
     from labsim.design.size_job import SizeAnswer
 
 RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
@@ -263,21 +264,23 @@ class SensitivityFolder(Saved):
     kind: ClassVar[str] = "sensitivity"
     marker: ClassVar[str] = "sensitivity.json"
 
-    sensitivity: dict[str, Any]
+    sensitivity: Sensitivity
     points: pd.DataFrame | None  # every point simulated (points.parquet), refused if from another run
 
     @classmethod
     def read(cls, folder: Path, manifest: dict[str, Any]) -> SensitivityFolder:
-        answer = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
-        return cls(folder, manifest, answer,
-                   _own_replications(folder, "sensitivity", answer, manifest, "points.parquet"))
+        from labsim.design.sensitivity import Sensitivity
+
+        raw = _json(folder / "sensitivity.json")
+        return cls(folder, manifest, Sensitivity.from_json(raw, str(folder / "sensitivity.json")),
+                   _own_replications(folder, "sensitivity", raw, manifest, "points.parquet"))
 
     def answer(self, lang: str) -> Answer:
         return answers.sensitivity_answer(self.sensitivity, lang)
 
     def detail(self, lang: str) -> str:
         d = self.sensitivity
-        return text("sens_detail", lang, sims=number(d["sims"], lang), points=number(len(d.get("points", [])), lang))
+        return text("sens_detail", lang, sims=number(d.sims, lang), points=number(len(d.points), lang))
 
     def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
         return {"sensitivity": sensitivity.sensitivity_chart(self.sensitivity, note, lang)}
