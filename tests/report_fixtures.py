@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,12 +18,15 @@ import pandas as pd
 from scipy.stats import norm
 
 from labsim import PilotModel
+from labsim.design.calibrate import Calibration, FittedValue, TargetFit
+from labsim.design.claim import Claim
 from labsim.design.diagnose import Diagnosis
 from labsim.design.evidence import AssurancePoint, SizeAtValue
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.sensitivity import Point, Sensitivity, Swing
 from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
 from labsim.design.size_job import Accounts, Evidence, Question, SizeAnswer
+from labsim.design.validation import Validation
 from labsim.results.output import write_json, write_run
 from labsim.results.summary import RunSummary, results_of
 
@@ -233,3 +237,26 @@ def sensitivity_fixture() -> Sensitivity:
                    for i, (v, p) in enumerate([(0.6, 0.62), (0.2, 0.35), (1.2, 0.81)]))
     return Sensitivity("baseline", "oat", "participants", 320, 20, 20, 200, 0.1, True, None, 26, 0.05, 1, 60, 0.62,
                        (0.57, 0.67), 3.0, (swing,), points)
+
+
+def calibration_fixture() -> Calibration:
+    """A calibration of the matching efficiency to two targets, one of them simulated outside its range."""
+    return Calibration(
+        "baseline",
+        (TargetFit("monthly outflow", "monthly_outflow", 0.16, (0.15, 0.17), "Statistics Finland", False, 0.158, 0.002,
+                   -0.39, True),
+         TargetFit("exits to work", "exits_to_work_share", 0.4, (0.35, 0.45), "planted", True, 0.47, 0.01, 2.74, False)),
+        (FittedValue("market.matching_efficiency", 0.031, (0.029, 0.033), (0.012, 0.048)),
+         FittedValue("area.offices", 12, (10.0, 14.0), (4.0, 20.0))),
+        1.8, 40, 640, 95.0)
+
+
+def validation_fixture() -> Validation:
+    """Three claims: a range claim that matches, a one-sided claim below a bound that does not, and a point
+    claim whose simulated interval is open above."""
+    return Validation("baseline", 4, 1, "abc123", (
+        Claim(1, "long_term_share", "Statistics Finland", 0.307, 0.26, 0.34, 0.29, 0.28, 0.30, True, False, 0.04, "match"),
+        Claim(4, "spillover_slack_minus_tight", "Crépon et al. 2013", 0.0, -math.inf, 0.0, 0.01, -0.01, 0.03, False,
+              False, 0.05, "no match"),
+        Claim(3, "itt_over_take_up_times_effect_on_participants", "Bloom 1984", 1.0, 1.0, 1.0, 1.2, 0.8, math.inf,
+              True, False, 0.25, "inconclusive")))

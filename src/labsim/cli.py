@@ -250,28 +250,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     from labsim.report.calibration import write_calibration_chart
 
-    answer = cal.to_json()
-    answer["scenario"] = path.stem
     today = date.today().isoformat()
-    write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
+    write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, cal.to_json()))
     toml = calibrated_toml(path.read_text(encoding="utf-8"), plan, cal, today, resolve_targets(args.targets).name)
     write_atomically(out / "calibrated.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8"))
-    write_calibration_chart(answer, path.stem, out)
+    write_calibration_chart(cal, out)
     if args.json:
-        print(json.dumps(answer, indent=2))
+        print(json.dumps(cal.to_json(), indent=2))
     else:
         from labsim.report.answers import calibration_text
 
-        print(calibration_text(answer, out))
+        print(calibration_text(cal, out))
     return 0
 
 
 def cmd_validation(args: argparse.Namespace) -> int:
     """Simulate the published claims on a bundled scenario; write the table as JSON, HTML and Markdown."""
-    from dataclasses import asdict
-
     from labsim.config.scenario import read_scenario_dict
-    from labsim.design.validation import inputs_hash, validate
+    from labsim.design.validation import validate
     from labsim.report.validation import html, markdown
     from labsim.results.output import write_atomically, write_json
 
@@ -290,15 +286,13 @@ def cmd_validation(args: argparse.Namespace) -> int:
     if args.markdown:
         check_out_file("--markdown", args.markdown)
     out.mkdir(parents=True, exist_ok=True)
-    claims = [asdict(c) for c in validate(data, str(path), *targets, out, slack=others["slack_market"],
-                                          pilots_2016=others["fi_2016_job_placement_pilots"],
-                                          replications=args.replications, seed=args.seed, workers=args.workers)]
-    meta = {"scenario": path.stem, "replications": args.replications, "seed": args.seed,
-            "inputs_hash": inputs_hash({path.stem: data, **others}, targets, args.replications, args.seed)}
-    write_atomically(out / "validation.json", lambda tmp: write_json(tmp, {**meta, "claims": claims}))
-    page = html(claims, meta, args.lang)
+    answer = validate(data, str(path), *targets, out, slack=others["slack_market"],
+                      pilots_2016=others["fi_2016_job_placement_pilots"], replications=args.replications,
+                      seed=args.seed, workers=args.workers)
+    write_atomically(out / "validation.json", lambda tmp: write_json(tmp, answer.to_json()))
+    page = html(answer, args.lang)
     write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
-    md = markdown(claims, meta)
+    md = markdown(answer)
     if args.markdown:
         write_atomically(Path(args.markdown), lambda tmp: tmp.write_text(md, encoding="utf-8"))
     print(md)

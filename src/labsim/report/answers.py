@@ -26,6 +26,7 @@ from labsim.results.summary import HORIZONS
 from labsim.sweep.tables import significant
 
 if TYPE_CHECKING:
+    from labsim.design.calibrate import Calibration
     from labsim.design.diagnose import Diagnosis
     from labsim.results.summary import Effect, RunSummary
     from labsim.design.evidence import SizeAtValue
@@ -657,17 +658,17 @@ def sensitivity_text(a: Sensitivity, out: Path) -> str:
     return as_text(head, sensitivity_answer(a), f"{a.sims_total} simulated pilots in {a.seconds} s. Written to {out}/")
 
 
-def calibration_text(cal: dict[str, Any], out: Path) -> str:
+def calibration_text(cal: Calibration, out: Path) -> str:
     """What `labsim calibrate` prints: the fitted values with intervals, then each target beside its simulation."""
-    lines = [f"{cal['scenario']}: calibrated by the simulated method of moments (J = {cal['objective']:.2f}, "
-             f"{cal['candidates']} candidates, {cal['runs']} runs in {cal['seconds']:.0f} s)"]
-    for p in cal["parameters"]:
-        lo, hi = p["interval"]
-        lines.append(f"  {p['path']:<40} {p['value']:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
+    lines = [f"{cal.scenario}: calibrated by the simulated method of moments (J = {cal.objective:.2f}, "
+             f"{cal.candidates} candidates, {cal.runs} runs in {cal.seconds:.0f} s)"]
+    for p in cal.parameters:
+        lo, hi = p.interval
+        lines.append(f"  {p.path:<40} {p.value:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
     lines.append(f"  {'target':<36} {'published':>10} {'range':>17} {'simulated':>16} {'z':>6}")
-    for t in cal["targets"]:
-        se = f"{t['simulated']:.3g} ± {t['simulated_se']:.2g}" if t["simulated_se"] is not None else f"{t['simulated']:.3g}"
-        lines.append(f"  {t['name'][:36]:<36} {t['published']:>10.4g} {t['range'][0]:>8.3g}-{t['range'][1]:<8.3g} "
-                     f"{se:>16} {t['z']:>6.2f}{'' if t['matches'] else '  outside'}")
+    for t in cal.targets:
+        se = f"{t.simulated:.3g} ± {t.simulated_se:.2g}" if math.isfinite(t.simulated_se) else f"{t.simulated:.3g}"
+        lines.append(f"  {t.name[:36]:<36} {t.published:>10.4g} {t.range[0]:>8.3g}-{t.range[1]:<8.3g} "
+                     f"{se:>16} {t.z:>6.2f}{'' if t.matches else '  outside'}")
     lines.append(f"Written: {out}/calibration.json, calibrated.toml, calibration.png")
     return "\n".join(lines)
