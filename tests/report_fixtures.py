@@ -21,6 +21,7 @@ from labsim import PilotModel
 from labsim.design.calibrate import Calibration, FittedValue, TargetFit
 from labsim.design.claim import Claim
 from labsim.design.diagnose import Diagnosis
+from labsim.design.plan import OfficeAllocation, Plan, PlanChoice, PlannedCandidate
 from labsim.design.evidence import AssurancePoint, SizeAtValue
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.sensitivity import Point, Sensitivity, Swing
@@ -260,3 +261,26 @@ def validation_fixture() -> Validation:
               False, 0.05, "no match"),
         Claim(3, "itt_over_take_up_times_effect_on_participants", "Bloom 1984", 1.0, 1.0, 1.0, 1.2, 0.8, math.inf,
               True, False, 0.25, "inconclusive")))
+
+
+def plan_fixture() -> Plan:
+    """A plan of voluntary against mandatory referral for 80 % assurance: mandatory searched and bought at
+    2,640 participants in 8 offices, voluntary dominated after its probe."""
+    common = dict(payment="fixed_fee", design="office", estimator="difference", treatment_share=0.5, fixed_eur=200_000.0,
+                  control_rate=0.3, icc=0.02, filled_share=1.0, cannot_fill=False, places_reached=320.0)
+    mandatory = PlannedCandidate(
+        candidate="mandatory, 0.5", levers={"referral.mode": "mandatory"}, referral_mode="mandatory", searched=True,
+        pruned=None, status="found", analytic_size=2500, minimum_size=2640, minimum_size_ci=(2400, 2900),
+        size_over_evidence=(2100, 3300), cost_eur=2_900_000, cost_ci_eur=(2_600_000, 3_300_000),
+        paid_per_participant_eur=1000.0, itt=0.05, take_up=0.9, places_filled=None, intake_weeks_needed=30.0,
+        break_even_clients=120.0, providers_viable_share=0.8, overstatement=1.1, overstatement_ci=(0.9, 1.4),
+        allocation=OfficeAllocation(330, 8, 0.3, 0.02, 8, 2_800_000), curve=((1000.0, 0.4), (2640.0, 0.8)), **common)
+    voluntary = PlannedCandidate(
+        candidate="voluntary, 0.5", levers={"referral.mode": "voluntary"}, referral_mode="voluntary", searched=False,
+        pruned="dominated", status=None, analytic_size=16_000, minimum_size=None, minimum_size_ci=None,
+        size_over_evidence=None, cost_eur=16_500_000, cost_ci_eur=(15_000_000, 18_000_000),
+        paid_per_participant_eur=1000.0, itt=0.02, take_up=0.3, places_filled=None, intake_weeks_needed=None,
+        break_even_clients=None, providers_viable_share=None, overstatement=None, overstatement_ci=None,
+        allocation=OfficeAllocation(None, None, None, 0.02), curve=(), **common)
+    return Plan("baseline", None, 0.8, 0.05, 26, PlanChoice("mandatory, 0.5", 2640, 2_900_000.0, 0.8, (2_600_000, 3_300_000)),
+                (mandatory, voluntary), 1200)

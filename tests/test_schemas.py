@@ -16,7 +16,7 @@ from labsim.results.summary import RunSummary, results_of
 
 from conftest import small_scenario
 from report_fixtures import (
-    calibration_fixture, diagnosis_fixture, sensitivity_fixture, size_fixture, validation_fixture,
+    calibration_fixture, diagnosis_fixture, plan_fixture, sensitivity_fixture, size_fixture, validation_fixture,
 )
 
 SHIPPED = files("labsim") / "schemas"
@@ -37,7 +37,7 @@ def test_the_shipped_schema_is_the_answers_own(name):
 #: The typed answers of the commands (each written the way its command writes it), by file name.
 ANSWERS = {"size.json": lambda: size_fixture(()), "diagnosis.json": lambda: diagnosis_fixture(power=0.5, power_se=0.05),
            "sensitivity.json": sensitivity_fixture, "calibration.json": calibration_fixture,
-           "validation.json": validation_fixture}
+           "validation.json": validation_fixture, "plan.json": plan_fixture}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_freshly_written_answers_validate_and_read_back(name, written):
         jsonschema.validate(damaged, shipped(name), cls=jsonschema.Draft202012Validator)
 
 
-@pytest.mark.parametrize("name", ["sensitivity.json", "calibration.json", "validation.json"])
+@pytest.mark.parametrize("name", ["sensitivity.json", "calibration.json", "validation.json", "plan.json"])
 def test_an_answer_reads_back_equal_to_the_one_written(name):
     answer = ANSWERS[name]()
     data = json.loads(json.dumps(answer.to_json(), allow_nan=False))

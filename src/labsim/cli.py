@@ -426,7 +426,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     args.horizon = _primary(args, scenario)
     if scenario.costs is None:
         raise LabsimError(f"{path}: no [costs] table; labsim plan needs the buyer's costs (docs/plan.md lists them)")
-    from labsim.design.plan import PlanSettings, parse_levers, plan, plan_json
+    from labsim.design.plan import PlanSettings, parse_levers, plan
 
     levers = parse_levers(args.vary)
     s = PlanSettings(max_cost=args.max_cost, assurance=args.assurance, alpha=args.alpha, horizon=args.horizon,
@@ -439,13 +439,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from labsim.results.output import check_out_dir
 
         check_out_dir(out, args.force)
-    answer = plan_json(plan(scenario, levers, s, out, resume=args.resume))
-    answer["scenario"] = scenario.name
+    answer = plan(scenario, levers, s, out, resume=args.resume).answer()
     from labsim.report.plan import plan_text, write_plan_report
+    from labsim.results.output import write_json
 
-    write_plan_report(answer, out, scenario.name)
-    (out / "plan.json").write_text(json.dumps(answer, indent=2, default=str), encoding="utf-8")
-    print(json.dumps(answer, indent=2, default=str) if args.json else plan_text(answer, out))
+    write_plan_report(answer, out)
+    write_json(out / "plan.json", answer.to_json())
+    print(json.dumps(answer.to_json(), indent=2) if args.json else plan_text(answer, out))
     return 0
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import solara
 from mesa.visualization.utils import force_update
@@ -34,6 +35,9 @@ from labsim.config.errors import LabsimError
 from labsim.design.pilot_cache import PilotCache
 from labsim.report.i18n import LANGS, number, percent, text
 from labsim.report.levers import lever_name, lever_value
+
+if TYPE_CHECKING:
+    from labsim.design.plan import Plan
 
 server_settings.theme.show_banner = False  # Solara's "This website runs on Solara" banner (English)
 server_settings.theme.title = "labsim"  # the tab's title until the page sets its own
@@ -284,16 +288,16 @@ def plan_value(path: str, value: str, lang: str) -> str:
     return lever_value(path, value, lang)
 
 
-def plan_chart(answer: dict, lang: str) -> bytes:
+def plan_chart(answer: Plan, lang: str) -> bytes:
     """The plan's Pareto chart as PNG, drawn by the report layer in a folder that lives only meanwhile."""
     from labsim.report.plan import pareto_chart
 
     with tempfile.TemporaryDirectory(prefix="labsim-app-plan-") as tmp:
-        png = next(p for p in pareto_chart(answer, Path(tmp), answer.get("scenario", ""), lang) if p.suffix == ".png")
+        png = next(p for p in pareto_chart(answer, Path(tmp), lang) if p.suffix == ".png")
         return png.read_bytes()
 
 
-def plan_table(answer: dict, lang: str) -> str:
+def plan_table(answer: Plan, lang: str) -> str:
     """The plan's table of candidates as HTML, numbers in the locale's way."""
     from labsim.report.plan import table
 
@@ -364,7 +368,7 @@ def PlanPanel(draft: Draft, lang: str):
         if answer is not None:
             with solara.Column(classes=["labsim-plan-answer"]):
                 said = verdict(answer, lang)
-                note(said[0], "success" if answer["answer"] else "warning", ["labsim-plan-verdict"])
+                note(said[0], "success" if answer.answer else "warning", ["labsim-plan-verdict"])
                 if said[1:]:
                     rich(said[1:], "labsim-plan-risks")
                 if chart:

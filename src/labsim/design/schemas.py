@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from labsim.design import calibrate, diagnose, sensitivity, size_job, validation
+from labsim.design import calibrate, diagnose, plan, sensitivity, size_job, validation
 from labsim.results import summary
 from labsim.results.answer_file import json_schema
 
@@ -32,6 +32,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "sensitivity.json": json_schema(sensitivity.Sensitivity, sensitivity.SCHEMA),
         "calibration.json": json_schema(calibrate.Calibration, calibrate.SCHEMA),
         "validation.json": json_schema(validation.Validation, validation.SCHEMA),
+        "plan.json": json_schema(plan.Plan, plan.SCHEMA),
     }
 
 
