@@ -299,24 +299,13 @@ def plan_chart(answer: Plan, lang: str) -> bytes:
 
 def plan_table(answer: Plan, lang: str) -> str:
     """The plan's table of candidates as HTML, numbers in the locale's way."""
-    from labsim.report.plan import table
-
-    def cell(x) -> str:
-        if x is None or (isinstance(x, float) and x != x):
-            return ""
-        if isinstance(x, bool):
-            return text("yes" if x else "no", lang)
-        if isinstance(x, int):
-            return number(x, lang)
-        if isinstance(x, float):
-            return number(x, lang, 3 if abs(x) < 1 else 1 if abs(x) < 100 else 0)
-        return str(x)
+    from labsim.report.plan import cell, table
 
     df = table(answer, lang)
     pad = "padding: 3px 6px; border-bottom: 1px solid #ddd; vertical-align: top"
     head = "".join(f'<th style="{pad}; vertical-align: bottom; min-width: {"22em" if i == 0 else "5em"}">'
                    f"{html.escape(c)}</th>" for i, c in enumerate(df.columns))
-    body = "".join("<tr>" + "".join(f'<td style="{pad}">{html.escape(cell(x))}</td>' for x in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f'<td style="{pad}">{html.escape(cell(x, lang))}</td>' for x in row) + "</tr>"
                    for row in df.itertuples(index=False))
     return (f'<table class="labsim-plan-table" style="font-size: 0.8em; border-collapse: collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")

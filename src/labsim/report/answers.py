@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import ReferralMode
-from labsim.report import comparisons
+from labsim.report import comparisons, plan, validation
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
@@ -28,6 +28,8 @@ from labsim.sweep.tables import significant
 if TYPE_CHECKING:
     from labsim.design.calibrate import Calibration
     from labsim.design.diagnose import Diagnosis
+    from labsim.design.plan import Plan
+    from labsim.design.validation import Validation
     from labsim.results.summary import Effect, RunSummary
     from labsim.design.evidence import SizeAtValue
     from labsim.design.rollout import Overstatement
@@ -523,6 +525,37 @@ def _sensitivity_verdict(d: Sensitivity, lang: str) -> list[str]:
     if not d.resolved:
         said.append(text("sens_unresolved", lang, sims=number(d.sims, lang), r=r))
     return said
+
+
+def calibration_answer(cal: Calibration, lang: str = "en") -> Answer:
+    """How many targets the fit reproduces, each fitted value with its interval, then each target beside
+    its simulation."""
+    def num(x: float | int) -> str:  # a whole-number field as a whole number
+        return number(x, lang) if isinstance(x, int) else number(x, lang, 3 if abs(x) < 1 else 1)
+
+    inside = sum(t.matches for t in cal.targets)
+    verdict = [text("cal_verdict", lang, inside=inside, n=len(cal.targets), j=number(cal.objective, lang, 2))]
+    rows = [(lever_name(p.path, lang), text("cal_value_v", lang, value=num(p.value), range=_interval(p.interval, lang, num)))
+            for p in cal.parameters]
+    rows += [(t.name, text("cal_target_v", lang, published=num(t.published), range=_interval(t.range, lang, num),
+                           simulated=num(t.simulated), se=num(t.simulated_se), z=number(t.z, lang, 2))
+              + ("" if t.matches else text("cal_outside", lang))) for t in cal.targets]
+    return Answer(verdict, rows)
+
+
+def validation_answer(v: Validation, lang: str = "en") -> Answer:
+    """How many published claims the simulation matches, then the table of every claim (report/validation.py)."""
+    verdicts = [c.verdict for c in v.claims]
+    said = text("val_verdict", lang, matches=verdicts.count("match"), n=len(verdicts),
+                inconclusive=verdicts.count("inconclusive"))
+    return Answer([said], [], [Table("", [text(k, lang) for k in validation.COLUMNS], validation.rows(v.claims, lang))])
+
+
+def plan_answer(p: Plan, lang: str = "en") -> Answer:
+    """The plan's verdict (what to buy, who cannot reach the target), then the table of every candidate."""
+    df = plan.table(p, lang)
+    cells = [[plan.cell(x, lang) for x in row] for row in df.itertuples(index=False)]
+    return Answer(plan.verdict(p, lang), [], [Table("", list(df.columns), cells)])
 
 
 def _value_and_effect(r: SizeAtValue, lang: str) -> str:

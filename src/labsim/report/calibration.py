@@ -17,11 +17,10 @@ if TYPE_CHECKING:
     from labsim.design.calibrate import Calibration
 
 
-def calibration_figure(cal: Calibration, lang: str = "en") -> Figure:
+def calibration_figure(cal: Calibration, note: str, lang: str = "en") -> Figure:
     """Target against simulated, in SDs of each target (0 = the published figure; ±1.96 = its range)."""
     rows = cal.targets
-    fig, ax = new_figure(text("calibration_title", lang),
-                         footnote(cal.scenario, text("calibration_detail", lang, runs=cal.runs), lang))
+    fig, ax = new_figure(text("calibration_title", lang), note)
     y = np.arange(len(rows))[::-1]
     sd = np.array([(r.range[1] - r.range[0]) / (2 * 1.96) for r in rows])
     z = np.array([r.z for r in rows])
@@ -40,4 +39,6 @@ def calibration_figure(cal: Calibration, lang: str = "en") -> Figure:
 
 
 def write_calibration_chart(cal: Calibration, folder: Path, lang: str = "en") -> list[Path]:
-    return save(calibration_figure(cal, lang), folder, "calibration")
+    """calibration.png and .svg in `folder`, footnoted with the scenario and the runs."""
+    note = footnote(cal.scenario, text("calibration_detail", lang, runs=cal.runs), lang)
+    return save(calibration_figure(cal, note, lang), folder, "calibration")

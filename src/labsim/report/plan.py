@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from labsim.report.i18n import number, percent, span, text
 from labsim.report.levers import lever_value
@@ -122,6 +123,19 @@ def table(answer: Plan, lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cell(x: object, lang: str) -> str:
+    """A value of the candidates' table as `lang` writes it (blank where missing)."""
+    if x is None or (isinstance(x, float) and x != x):
+        return ""
+    if isinstance(x, bool):
+        return text("yes" if x else "no", lang)
+    if isinstance(x, int):
+        return number(x, lang)
+    if isinstance(x, float):
+        return number(x, lang, 3 if abs(x) < 1 else 1 if abs(x) < 100 else 0)
+    return str(x)
+
+
 def _curve(c: PlannedCandidate) -> tuple[np.ndarray, np.ndarray] | None:
     """A candidate's (cost, power) curve: the search's fitted power over the sizes tried, priced."""
     if not c.curve or c.cost_eur is None or not c.minimum_size:
@@ -149,13 +163,26 @@ def _points(c: PlannedCandidate, target: float) -> list[tuple[float, float]]:
     return pts + ([(c.cost_eur, target)] if c.cost_eur is not None else [])
 
 
+def detail(answer: Plan, lang: str) -> str:
+    """The Pareto chart's footnote after the scenario: the candidates and the pilots simulated."""
+    return text("plan_chart_detail", lang, n=len(answer.candidates), sims=number(answer.sims_total, lang))
+
+
 def pareto_chart(answer: Plan, folder: Path, lang: str = "en") -> list[Path]:
+    """The Pareto chart (`pareto_figure`) written into `folder` as plan_pareto[_<lang>].png and .svg."""
+    from labsim.report.style import footnote, localise_ticks, save
+
+    fig = pareto_figure(answer, footnote(answer.scenario, detail(answer, lang), lang), lang)
+    localise_ticks(fig, lang)
+    return save(fig, folder, f"plan_pareto_{lang}" if lang != "en" else "plan_pareto")
+
+
+def pareto_figure(answer: Plan, note: str, lang: str = "en") -> Figure:
     """Assurance against cost: each searched candidate's fitted curve, each candidate marked with its
     letter at its price; the frontier (non-dominated points) drawn as steps; candidates off it greyed."""
-    from labsim.report.style import finish, footnote, localise_ticks, new_figure, note_on, save
+    from labsim.report.style import finish, new_figure, note_on
 
-    fig, ax = new_figure(text("plan_chart_title", lang), footnote(answer.scenario, text("plan_chart_detail", lang,
-                         n=len(answer.candidates), sims=number(answer.sims_total, lang)), lang))
+    fig, ax = new_figure(text("plan_chart_title", lang), note)
     target = answer.target_assurance
     points = {i: _points(c, target) for i, c in enumerate(answer.candidates)}
     front = frontier([p for pts in points.values() for p in pts])
@@ -207,8 +234,7 @@ def pareto_chart(answer: Plan, folder: Path, lang: str = "en") -> list[Path]:
         ax.xaxis.set_minor_formatter(NullFormatter())
     finish(ax, text("plan_cost_axis", lang), text("plan_power_axis", lang))
     note_on(ax, text("plan_chart_read", lang))
-    localise_ticks(fig, lang)
-    return save(fig, folder, f"plan_pareto_{lang}" if lang != "en" else "plan_pareto")
+    return fig
 
 
 def write_workbook(answer: Plan, path: Path, lang: str = "en") -> None:
