@@ -367,15 +367,23 @@ def PlanPanel(draft: Draft, lang: str):
                             style={"overflow-x": "auto", "max-width": "62vw"})
 
 
-@solara.component
-def Page():
-    start = solara.use_memo(_start, [])
-    draft, set_draft = solara.use_state(start[0])
-    lang, set_lang = solara.use_state(start[1])
-    first = solara.use_memo(lambda: LiveModel(start[0].scenario(), rng=SEED), [])
-    model, set_model = solara.use_state(first)
-    message, set_message = solara.use_state("")
-    notice, set_notice = solara.use_state("")
+@dataclass(frozen=True)
+class WorldControls:
+    """The page's simulated world as its hooks hold it: the model, whether it is playing, and what the
+    buttons do (a new world from the draft, a step of some weeks, play or pause)."""
+
+    model: LiveModel
+    playing: bool
+    reset: Callable[..., None]
+    step: Callable[..., None]
+    toggle: Callable[[], None]
+
+
+def use_world(first: Draft, draft: Draft, set_message: Callable[[str], None]) -> WorldControls:
+    """The hooks the world needs: the model (begun from the first draft, seed `SEED`), and a thread that
+    steps it `RUN_BATCH` weeks at a time while playing; a draft that is no scenario is said, not run."""
+    begun = solara.use_memo(lambda: LiveModel(first.scenario(), rng=SEED), [])
+    model, set_model = solara.use_state(begun)
     playing, set_playing = solara.use_state(False)
     running = solara.use_memo(threading.Event, [])  # set while the Run button's thread should go on
 
@@ -414,6 +422,22 @@ def Page():
             set_playing(False)
 
     solara.use_thread(play, dependencies=[playing, model])
+    return WorldControls(model, playing, reset, step, toggle)
+
+
+@dataclass(frozen=True)
+class Edits:
+    """How the planner changes the scenario: a lever moved, a bundled scenario picked, a file uploaded."""
+
+    change: Callable[[str, object], None]
+    pick: Callable[[str], None]
+    upload: Callable[[dict], None]
+
+
+def scenario_edits(draft: Draft, set_draft: Callable[[Draft], None], world: WorldControls, lang: str,
+                   set_message: Callable[[str], None], set_notice: Callable[[str], None]) -> Edits:
+    """The edits of the draft: a change that gives no scenario is said and not kept; a new scenario (picked
+    or uploaded, its size checked before it is read) begins a new world."""
 
     def change(path: str, value):
         new = draft.with_change(path, value)
@@ -428,7 +452,7 @@ def Page():
     def pick(name: str):
         new = from_file(bundled_scenarios()[name])
         set_draft(new)
-        reset(new)
+        world.reset(new)
 
     def upload(info):
         set_notice("")
@@ -439,8 +463,22 @@ def Page():
             set_message(str(err))
             return
         set_draft(new)
-        reset(new)
+        world.reset(new)
         set_notice(text("app_upload_ok", lang, name=info["name"]))
+
+    return Edits(change, pick, upload)
+
+
+@solara.component
+def Page():
+    """The page: the title and language, the levers on the left, the world on the right."""
+    start = solara.use_memo(_start, [])
+    draft, set_draft = solara.use_state(start[0])
+    lang, set_lang = solara.use_state(start[1])
+    message, set_message = solara.use_state("")
+    notice, set_notice = solara.use_state("")
+    world = use_world(start[0], draft, set_message)
+    edits = scenario_edits(draft, set_draft, world, lang, set_message, set_notice)
 
     scenario = draft.scenario()
     solara.Title(text("app_title", lang))
@@ -448,8 +486,8 @@ def Page():
         solara.Text(text("app_title", lang), style={"font-size": "1.5em", "font-weight": "bold"})
         solara.ToggleButtonsSingle(value=lang, values=list(LANGS), on_value=set_lang, classes=["labsim-lang"])
     with solara.Columns([4, 9]):
-        Levers(draft, scenario, lang, change, pick, upload, model)
-        World(model, draft, lang, message, notice, playing, reset, step, toggle)
+        Levers(draft, scenario, lang, edits.change, edits.pick, edits.upload, world.model)
+        World(world.model, draft, lang, message, notice, world.playing, world.reset, world.step, world.toggle)
 
 
 @solara.component
