@@ -8,7 +8,6 @@ folder's own files), so a reader can refuse one copied in from another folder (r
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path

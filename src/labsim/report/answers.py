@@ -1,8 +1,9 @@
 """The answer of every command, built once: a verdict in plain words and the rows behind it.
 
-`labsim run`, `diagnose`, `size` and a sweep's report each answer a planner's question. The answer is
-built here, in the chosen language, from the same saved figures (summary.json, diagnosis.json,
-size.json, results.parquet), and rendered twice: as the terminal table the command prints
+`labsim run`, `diagnose`, `size`, `sensitivity`, `calibrate`, `validation`, `plan` and a sweep's report each
+answer a planner's question. The answer is built here, in the chosen language, from the same saved typed
+answers (summary.json, diagnosis.json, size.json, sensitivity.json, calibration.json, validation.json,
+plan.json) or tables (results.parquet), and rendered twice: as the terminal table the command prints
 (`as_text`, English) and as the report's answer section (report.py). The verdict comes first: filled
 or not, significant or not, enough power or not, and the next step.
 """
