@@ -479,8 +479,7 @@ class RunsFolder(Saved):
         return {"volume": plots.volume_chart(panels, note, lang), **_comparisons(frame, varied, note, lang)}
 
 
-#: Every kind, in the order a folder is told: a run's files first, a folder of runs last (a calibration's
-#: store before a sweep's, whose results.parquet it may share).
+#: Every kind, in the order a folder is told: a run's files first, a folder of runs last.
 KINDS: tuple[type[Saved], ...] = (RunFolder, SizeFolder, DiagnosisFolder, SensitivityFolder, CalibrationFolder,
                                   ValidationFolder, PlanFolder, SweepFolder, RunsFolder)
 
@@ -500,14 +499,14 @@ def kind_of(folder: Path) -> type[Saved]:
 
 
 def _check_store(folder: Path, manifest: dict[str, Any]) -> None:
-    """A sweep's or a calibration's results.parquet is read only if it is whole and its own: the inputs hash
-    in its metadata is that of the folder's manifest (not one copied in from another store)."""
+    """A sweep's results.parquet is read only if it is whole and its own: the inputs hash in its metadata is
+    that of the folder's manifest (not one copied in from another store). A calibration's folder, a store
+    too, is told by its calibration.json first and read as a `CalibrationFolder`."""
     if "identity" not in manifest:  # no store's manifest: the table is read as it is
         return
-    from labsim.design.calibrate import CalibrationStore
     from labsim.sweep.store import Store
 
-    (CalibrationStore if (folder / "calibration.json").is_file() else Store)(folder).check()
+    Store(folder).check()
 
 
 #: Each horizon's block of `employment_rate` in summary.json (results/summary.py `difference`): numbers or null
