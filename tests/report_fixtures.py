@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,11 +18,16 @@ import pandas as pd
 from scipy.stats import norm
 
 from labsim import PilotModel
+from labsim.design.calibrate import Calibration, FittedValue, TargetFit
+from labsim.design.claim import Claim
 from labsim.design.diagnose import Diagnosis
+from labsim.design.plan import OfficeAllocation, Plan, PlanChoice, PlannedCandidate
 from labsim.design.evidence import AssurancePoint, SizeAtValue
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
+from labsim.design.sensitivity import Point, Sensitivity, Swing
 from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
 from labsim.design.size_job import Accounts, Evidence, Question, SizeAnswer
+from labsim.design.validation import Validation
 from labsim.results.output import write_json, write_run
 from labsim.results.summary import RunSummary, results_of
 
@@ -221,3 +227,60 @@ def add_uncertainty(size: Path) -> Path:
     answer = replace(answer, evidence=evidence, rollout=replace(answer.rollout, overstatement=o))
     write_json(size / "size.json", answer.to_json())
     return size
+
+
+def sensitivity_fixture() -> Sensitivity:
+    """A tornado over the effort effect at 320 participants: power 62 % at the scenario's value, 35 % at the
+    low end and 81 % at the high end of its range, each point run with 20 pilots."""
+    swing = Swing("providers.effort_effect", 0.2, 1.2, 0.6, "--params", 0.35, (0.3, 0.4), 0.81, (0.76, 0.86), 0.46,
+                  (0.39, 0.53), True, 0.07, 0.05, 0.03)
+    points = tuple(Point(i, {"providers.effort_effect": v}, p, (p - 0.05, p + 0.05), 0.04, p, 0.05)
+                   for i, (v, p) in enumerate([(0.6, 0.62), (0.2, 0.35), (1.2, 0.81)]))
+    return Sensitivity("baseline", "oat", "participants", 320, 20, 20, 200, 0.1, True, None, 26, 0.05, 1, 60, 0.62,
+                       (0.57, 0.67), 3.0, (swing,), points)
+
+
+def calibration_fixture() -> Calibration:
+    """A calibration of the matching efficiency to two targets, one of them simulated outside its range."""
+    return Calibration(
+        "baseline",
+        (TargetFit("monthly outflow", "monthly_outflow", 0.16, (0.15, 0.17), "Statistics Finland", False, 0.158, 0.002,
+                   -0.39, True),
+         TargetFit("exits to work", "exits_to_work_share", 0.4, (0.35, 0.45), "planted", True, 0.47, 0.01, 2.74, False)),
+        (FittedValue("market.matching_efficiency", 0.031, (0.029, 0.033), (0.012, 0.048)),
+         FittedValue("area.offices", 12, (10.0, 14.0), (4.0, 20.0))),
+        1.8, 40, 640, 95.0)
+
+
+def validation_fixture() -> Validation:
+    """Three claims: a range claim that matches, a one-sided claim below a bound that does not, and a point
+    claim whose simulated interval is open above."""
+    return Validation("baseline", 4, 1, "abc123", (
+        Claim(1, "long_term_share", "Statistics Finland", 0.307, 0.26, 0.34, 0.29, 0.28, 0.30, True, False, 0.04, "match"),
+        Claim(4, "spillover_slack_minus_tight", "Crépon et al. 2013", 0.0, -math.inf, 0.0, 0.01, -0.01, 0.03, False,
+              False, 0.05, "no match"),
+        Claim(3, "itt_over_take_up_times_effect_on_participants", "Bloom 1984", 1.0, 1.0, 1.0, 1.2, 0.8, math.inf,
+              True, False, 0.25, "inconclusive")))
+
+
+def plan_fixture() -> Plan:
+    """A plan of voluntary against mandatory referral for 80 % assurance: mandatory searched and bought at
+    2,640 participants in 8 offices, voluntary dominated after its probe."""
+    common = dict(payment="fixed_fee", design="office", estimator="difference", treatment_share=0.5, fixed_eur=200_000.0,
+                  control_rate=0.3, icc=0.02, filled_share=1.0, cannot_fill=False, places_reached=320.0)
+    mandatory = PlannedCandidate(
+        candidate="mandatory, 0.5", levers={"referral.mode": "mandatory"}, referral_mode="mandatory", searched=True,
+        pruned=None, status="found", analytic_size=2500, minimum_size=2640, minimum_size_ci=(2400, 2900),
+        size_over_evidence=(2100, 3300), cost_eur=2_900_000, cost_ci_eur=(2_600_000, 3_300_000),
+        paid_per_participant_eur=1000.0, itt=0.05, take_up=0.9, places_filled=None, intake_weeks_needed=30.0,
+        break_even_clients=120.0, providers_viable_share=0.8, overstatement=1.1, overstatement_ci=(0.9, 1.4),
+        allocation=OfficeAllocation(330, 8, 0.3, 0.02, 8, 2_800_000), curve=((1000.0, 0.4), (2640.0, 0.8)), **common)
+    voluntary = PlannedCandidate(
+        candidate="voluntary, 0.5", levers={"referral.mode": "voluntary"}, referral_mode="voluntary", searched=False,
+        pruned="dominated", status=None, analytic_size=16_000, minimum_size=None, minimum_size_ci=None,
+        size_over_evidence=None, cost_eur=16_500_000, cost_ci_eur=(15_000_000, 18_000_000),
+        paid_per_participant_eur=1000.0, itt=0.02, take_up=0.3, places_filled=None, intake_weeks_needed=None,
+        break_even_clients=None, providers_viable_share=None, overstatement=None, overstatement_ci=None,
+        allocation=OfficeAllocation(None, None, None, 0.02), curve=(), **common)
+    return Plan("baseline", None, 0.8, 0.05, 26, PlanChoice("mandatory, 0.5", 2640, 2_900_000.0, 0.8, (2_600_000, 3_300_000)),
+                (mandatory, voluntary), 1200)

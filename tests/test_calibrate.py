@@ -17,7 +17,9 @@ import pytest
 from labsim.cli import main
 from labsim.config.scenario import apply_overrides, read_scenario_dict
 from labsim.config.targets import Targets
-from labsim.design.calibrate import Parameter, Plan, calibrate, calibrated_toml, target_values
+from labsim.design.calibrate import (
+    Calibration, FittedValue, Parameter, Plan, calibrate, calibrated_toml, target_values,
+)
 from labsim.sweep.store import Store
 
 from conftest import SCENARIOS
@@ -54,25 +56,25 @@ def test_calibration_recovers_a_planted_value_inside_its_interval(tmp_path):
     targets = planted_targets(tmp_path)
     cal = calibrate(small_plan(targets, seed=1), tmp_path / "cal", workers=1)
     (p,) = cal.parameters
-    low, high = p["interval"]
-    assert low <= PLANTED <= high, f"planted {PLANTED} outside the fitted interval {low:.4f}-{high:.4f} (fit {p['value']:.4f})"
+    low, high = p.interval
+    assert low <= PLANTED <= high, f"planted {PLANTED} outside the fitted interval {low:.4f}-{high:.4f} (fit {p.value:.4f})"
     assert high - low < 0.5 * (0.048 - 0.012), "an interval as wide as the bounds recovers nothing"
-    assert abs(p["value"] - 0.024) > abs(p["value"] - PLANTED), "the fit stayed at the scenario's own value"
+    assert abs(p.value - 0.024) > abs(p.value - PLANTED), "the fit stayed at the scenario's own value"
     for row in cal.targets:
-        assert row["matches"] and abs(row["z"]) < 2 and row["simulated_se"] > 0
+        assert row.matches and abs(row.z) < 2 and row.simulated_se > 0
+    assert Calibration.from_json(json.loads(json.dumps(cal.to_json()))) == cal  # calibration.json reads back as made
 
 
 def test_calibrated_toml_carries_the_fitted_value_with_its_targets_and_date(tmp_path):
-    from labsim.design.calibrate import Calibration
     from labsim.config.scenario import load_scenario
 
     targets = Targets.model_validate({"targets": [
         {"name": "outflow", "moment": "monthly_outflow", "figure": 0.16, "range": [0.15, 0.17], "source": "s"}]})
     plan = small_plan(targets, seed=1)
     plan.parameters.append(Parameter("services.activation_selection", 0.0, 6.0))
-    cal = Calibration([{"path": "market.matching_efficiency", "value": 0.031, "interval": [0.03, 0.032]},
-                       {"path": "services.activation_selection", "value": 2.5, "interval": [2.0, 3.0]}],
-                      [], 0.0, 0, 0, 0.0, [])
+    cal = Calibration("baseline", (), (FittedValue("market.matching_efficiency", 0.031, (0.03, 0.032), (0.012, 0.048)),
+                                       FittedValue("services.activation_selection", 2.5, (2.0, 3.0), (0.0, 6.0))),
+                      0.0, 0, 0, 0.0)
     text = calibrated_toml((SCENARIOS / "baseline.toml").read_text(), plan, cal, "2026-11-29")
     path = tmp_path / "calibrated.toml"
     path.write_text(text)
@@ -204,14 +206,14 @@ def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications
         cal = calibrate(small_plan(targets, seed=i + 1, budget=budget, replications=replications),
                         tmp_path / f"cal{i}", workers=1)
         (p,) = cal.parameters
-        out.append((planted, *p["interval"]))
+        out.append((planted, *p.interval))
         if record is not None:
-            lo, hi = p["interval"]
+            lo, hi = p.interval
             with open(record, "a") as f:
-                f.write(json.dumps({"planting": i, "planted": planted, "fit": p.get("value"), "low": lo, "high": hi,
+                f.write(json.dumps({"planting": i, "planted": planted, "fit": p.value, "low": lo, "high": hi,
                                     "covered": bool(lo <= planted <= hi), "figures": figure.tolist(),
                                     "sds": sd.tolist(), "at": time.time()}) + "\n")
-        print(f"planting {i}: planted {planted:.5f} interval {p['interval'][0]:.5f}-{p['interval'][1]:.5f}", flush=True)
+        print(f"planting {i}: planted {planted:.5f} interval {p.interval[0]:.5f}-{p.interval[1]:.5f}", flush=True)
     return out
 
 

@@ -67,11 +67,11 @@ def test_diagnose_and_sensitivity_on_dask_give_the_local_numbers(dask_pool, monk
     pd.testing.assert_frame_equal(local_rows, dask_rows)
 
     ranges = sensitivity.ranges_to_vary(sc, ["providers.effort_effect=2:4"])
-    s = sensitivity.Sensitivity(method="oat", sims=3, max_sims=3, horizon=13, seed=3, workers=2)
-    base = sensitivity.analyse(sc, ranges, s).as_dict()
+    s = sensitivity.SensitivitySettings(method="oat", sims=3, max_sims=3, horizon=13, seed=3, workers=2)
+    base = sensitivity.analyse(sc, ranges, s).to_json()
     monkeypatch.setattr(sensitivity, "executor", on_fixture)
     s.engine = "dask"
-    on_dask = sensitivity.analyse(sc, ranges, s).as_dict()
+    on_dask = sensitivity.analyse(sc, ranges, s).to_json()
     assert asked[-1][0] == "dask"
     assert without_seconds(base) == without_seconds(on_dask)
 

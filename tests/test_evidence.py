@@ -179,21 +179,21 @@ def test_tornado_intervals_cover_the_swing_and_pilots_are_added_until_ten_points
     distinguishable); started at 10 pilots a point, more are added until every swing's interval is within
     +-10 points; capped at 10, the answer says it is not resolved."""
     from labsim.design import sensitivity as sens
-    from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
+    from labsim.design.sensitivity import SensitivitySettings, analyse, ranges_to_vary
 
     monkeypatch.setattr(sens, "_simulate_point", _noisy)
     sc = small_scenario()
     ranges = ranges_to_vary(sc, ["providers.effort_effect=0.2:1.2", "payment.attachment_fee_eur=0:2000"])
-    res = analyse(sc, ranges, Sensitivity(method="oat", sims=10, workers=1))
+    res = analyse(sc, ranges, SensitivitySettings(method="oat", sims=10, workers=1))
     effect, idle = res.parameters
-    assert effect["distinguishable"] and effect["swing_ci"][0] > 0
-    assert not idle["distinguishable"] and idle["swing_ci"][0] <= 0 <= idle["swing_ci"][1]
-    assert res.settings["sims"] > 10 and res.settings["resolved"]
-    assert all(p["interval_half_width"] <= 0.10 for p in res.parameters)
-    lo, hi = res.settings["central_power_ci"]
-    assert lo <= res.settings["central_power"] <= hi
-    capped = analyse(sc, ranges, Sensitivity(method="oat", sims=10, max_sims=10, workers=1))
-    assert capped.settings["sims"] == 10 and not capped.settings["resolved"]
+    assert effect.distinguishable and effect.swing_ci[0] > 0
+    assert not idle.distinguishable and idle.swing_ci[0] <= 0 <= idle.swing_ci[1]
+    assert res.sims > 10 and res.resolved
+    assert all(p.interval_half_width <= 0.10 for p in res.parameters)
+    lo, hi = res.central_power_ci
+    assert lo <= res.central_power <= hi
+    capped = analyse(sc, ranges, SensitivitySettings(method="oat", sims=10, max_sims=10, workers=1))
+    assert capped.sims == 10 and not capped.resolved
 
 
 def test_morris_effects_are_salibs_and_carry_intervals(monkeypatch):
@@ -202,24 +202,24 @@ def test_morris_effects_are_salibs_and_carry_intervals(monkeypatch):
     from SALib.analyze import morris as morris_analyze
 
     from labsim.design import sensitivity as sens
-    from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
+    from labsim.design.sensitivity import SensitivitySettings, analyse, ranges_to_vary
 
     monkeypatch.setattr(sens, "_simulate_point", _noisy)
     sc = small_scenario()
     ranges = ranges_to_vary(sc, ["providers.effort_effect=0.2:1.2", "payment.attachment_fee_eur=0:2000"])
-    s = Sensitivity(method="morris", trajectories=6, sims=20, max_sims=20, workers=1)
+    s = SensitivitySettings(method="morris", trajectories=6, sims=20, max_sims=20, workers=1)
     res = analyse(sc, ranges, s)
     x = sens.design_points(ranges, s)
-    y = np.array([p["power"] for p in res.points])
+    y = np.array([p.power for p in res.points])
     ref = morris_analyze.analyze({"num_vars": len(ranges), "names": [r.path for r in ranges],
                                   "bounds": [[r.low, r.high] for r in ranges]}, x, y, num_levels=sens.LEVELS, seed=1)
     for p in res.parameters:
-        i = [r.path for r in ranges].index(p["path"])
-        assert p["mu_star"] == pytest.approx(ref["mu_star"][i], abs=1e-12)
-        assert p["mu"] == pytest.approx(ref["mu"][i], abs=1e-12)
-        assert p["sigma"] == pytest.approx(ref["sigma"][i], abs=1e-12)
-        assert p["mu_star_ci"][0] <= p["mu_star"] + 1e-12 and p["mu_star"] <= p["mu_star_ci"][1] + 1e-12
-    assert res.parameters[0]["path"] == "providers.effort_effect" and res.parameters[0]["distinguishable"]
+        i = [r.path for r in ranges].index(p.path)
+        assert p.mu_star == pytest.approx(ref["mu_star"][i], abs=1e-12)
+        assert p.mu == pytest.approx(ref["mu"][i], abs=1e-12)
+        assert p.sigma == pytest.approx(ref["sigma"][i], abs=1e-12)
+        assert p.mu_star_ci[0] <= p.mu_star + 1e-12 and p.mu_star <= p.mu_star_ci[1] + 1e-12
+    assert res.parameters[0].path == "providers.effort_effect" and res.parameters[0].distinguishable
 
 
 def test_a_coefficient_with_a_negative_clustered_variance_is_not_judged():

@@ -203,7 +203,10 @@ def _argv(command: str, flag: str, seed: int) -> list[str]:
 def stand_ins(monkeypatch) -> None:
     """`labsim validation` without simulating its claims and `labsim app` without serving: what is
     fuzzed is their flags, and a valid set must not start minutes of work or a server that never ends."""
-    monkeypatch.setattr("labsim.design.validation.validate", lambda *args, **kwargs: [])
+    from labsim.design.validation import Validation
+
+    monkeypatch.setattr("labsim.design.validation.validate",
+                        lambda *args, replications, seed, **kwargs: Validation("tiny", replications, seed, "", ()))
     monkeypatch.setattr("labsim.app.server.run_server", lambda *args, **kwargs: 0)
 
 

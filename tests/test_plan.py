@@ -17,7 +17,7 @@ from scipy import optimize, stats
 from labsim.cli import main
 from labsim.config.errors import LabsimError
 from labsim.design.plan import (
-    PlanSettings, plan_json, candidates, cheapest_allocation, parse_levers, people_per_cluster, plan, treated_share,
+    Plan, PlanSettings, candidates, cheapest_allocation, parse_levers, people_per_cluster, plan, treated_share,
 )
 from labsim.design.replicate import SEARCH_FIGURES
 from labsim.report.plan import verdict
@@ -128,19 +128,20 @@ def test_the_plan_buys_the_cheaper_rule_and_prices_it(tmp_path):
     """Mandatory referral (effect 0.05) needs about 6x fewer participants than voluntary (0.02): it is the
     answer; voluntary is dominated and gets no full search; the price is the fees plus the fixed costs."""
     sc, p = _plan(tmp_path, "referral.mode=voluntary,mandatory", "design.treatment_share=0.5")
-    answer = plan_json(p)
-    rows = {c["referral_mode"]: c for c in answer["candidates"]}
-    assert rows["voluntary"]["pruned"] == "dominated" and not rows["voluntary"]["searched"]
-    assert rows["mandatory"]["searched"] and answer["answer"]["candidate"] == "mandatory, 0.5"
+    answer = p.answer()
+    assert Plan.from_json(json.loads(json.dumps(answer.to_json()))).to_json() == answer.to_json()  # plan.json reads back
+    rows = {c.referral_mode: c for c in answer.candidates}
+    assert rows["voluntary"].pruned == "dominated" and not rows["voluntary"].searched
+    assert rows["mandatory"].searched and answer.answer.candidate == "mandatory, 0.5"
     # 80 % power for 0.05 with SE sqrt(0.84 / N): N = 0.84 ((1.96 + 0.84) / 0.05)^2, about 2,640
     n_true = 0.84 * ((C + stats.norm.ppf(0.8)) / 0.05) ** 2
-    assert answer["answer"]["size"] == pytest.approx(n_true, rel=0.2)
+    assert answer.answer.size == pytest.approx(n_true, rel=0.2)
     costs = sc.costs
     fixed = costs.fixed(sc.area.offices)
     per = 1000.0 + 2 * costs.evaluation_per_person.value
-    assert answer["answer"]["cost"] == pytest.approx(fixed + per * answer["answer"]["size"], rel=0.05)
-    lo, hi = answer["answer"]["cost_ci"]
-    assert lo < answer["answer"]["cost"] < hi
+    assert answer.answer.cost == pytest.approx(fixed + per * answer.answer.size, rel=0.05)
+    lo, hi = answer.answer.cost_ci
+    assert lo < answer.answer.cost < hi
     assert verdict(answer, "en")[0].startswith("The cheapest pilot that answers with 80% assurance: mandatory referral")
     risk = verdict(answer, "en")[1]
     assert risk.startswith("voluntary referral") and "cannot reach 80% assurance within the area's eligible pool" in risk
@@ -157,22 +158,22 @@ def test_candidates_share_their_pilots_and_a_stopped_plan_resumes(tmp_path):
     assert probes == list(range(10)) * 2
     again: list = []
     _, p = _plan(tmp_path, "referral.mode=voluntary,mandatory", "design.treatment_share=0.5", resume=True, seen=again)
-    assert again == [] and plan_json(p)["answer"]["candidate"] == "mandatory, 0.5"
+    assert again == [] and p.answer().answer.candidate == "mandatory, 0.5"
     with pytest.raises(LabsimError, match="another scenario"):
         _plan(tmp_path, "referral.mode=voluntary,mandatory", resume=True)
 
 
 def test_a_budget_below_every_candidate_is_an_answer_and_more_money_more_assurance(tmp_path):
     _, p = _plan(tmp_path, "referral.mode=mandatory", "design.treatment_share=0.5", max_cost=1_000.0)
-    answer = plan_json(p)
-    assert answer["answer"] is None
+    answer = p.answer()
+    assert answer.answer is None
     assert "does not cover the fixed costs" in verdict(answer, "en")[0]
     _, p = _plan(tmp_path / "b", "referral.mode=mandatory", "design.treatment_share=0.5", max_cost=2_000_000.0)
-    best = plan_json(p)["answer"]
-    assert 0 < best["power"] <= best["power_more"] <= 1
-    assert best["cost"] <= 2_000_000.0
+    best = p.answer().answer
+    assert 0 < best.power <= best.power_more <= 1
+    assert best.cost <= 2_000_000.0
     # what the budget buys, and what another 10 % would add, in words
-    said = verdict(plan_json(p), "en")[0]
+    said = verdict(p.answer(), "en")[0]
     assert said.startswith("The best pilot 2.0 M EUR buys: mandatory referral") and "Another 10 % of budget" in said
 
 
@@ -180,7 +181,7 @@ def test_the_cost_optimal_share_is_a_candidate_of_its_own(tmp_path):
     """Unless the planner varies the treated share, the share the costs call for (Liu 2003) is probed too:
     fees 1,000 EUR per participant against 15 EUR of register data per person give about 11 % treated."""
     _, p = _plan(tmp_path, "referral.mode=mandatory")
-    shares = sorted(c["treatment_share"] for c in plan_json(p)["candidates"])
+    shares = sorted(c.treatment_share for c in p.answer().candidates)
     assert shares[-1] == 0.5 and shares[0] == pytest.approx(treated_share(1000 + 15, 15), abs=0.01)
 
 
@@ -361,8 +362,8 @@ def test_the_command_plans_a_tiny_world_and_resumes(tmp_path, capsys):
     assert main(argv) == 0
     first = capsys.readouterr().out
     assert first.startswith("The cheapest pilot that answers with 80% assurance: mandatory referral")
-    answer = json.loads((out / "plan.json").read_text())
-    assert answer["answer"]["size"] > 0 and len(answer["candidates"]) == 2
+    answer = Plan.from_json(json.loads((out / "plan.json").read_text()))
+    assert answer.answer.size > 0 and len(answer.candidates) == 2
     for name in ("plan.md", "plan_fi.md", "plan_sv.md", "plan.xlsx", "plan_fi.xlsx", "plan_sv.xlsx",
                  "plan_pareto.png", "plan_pareto_fi.png", "plan_pareto_sv.png"):
         assert (out / name).stat().st_size > 0, name

@@ -31,7 +31,9 @@ from labsim.report.report import render, write_report
 from labsim.report.saved import kind_of, load
 from labsim.results.output import write_json
 
-from report_fixtures import make_diagnose, make_run, make_size, make_sweep
+from report_fixtures import (
+    calibration_fixture, make_diagnose, make_run, make_size, make_sweep, plan_fixture, validation_fixture,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 EVIL = '<script>window.__pwned = 1</script><img src="https://example.org/x.png"> & "quoted"'
@@ -77,6 +79,30 @@ def test_folder_kind_is_told_by_its_files(folders, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(LabsimError, match="empty: not a labsim output folder"):
         kind_of(tmp_path / "empty")
+
+
+@pytest.mark.parametrize("name, made, kind, charts", [
+    ("calibration.json", calibration_fixture, "calibrate", {"calibration"}),
+    ("validation.json", validation_fixture, "validation", set()),
+    ("plan.json", plan_fixture, "plan", {"plan_pareto"}),
+])
+def test_a_calibration_validation_or_plan_folder_is_read_as_its_typed_answer_and_reported(tmp_path, name, made, kind,
+                                                                                             charts):
+    """`labsim report` and `labsim plot` read these folders as their own class, holding the typed answer, and
+    say their question, verdict and charts in each language; a file of an older format is refused in one line."""
+    answer, folder = made(), tmp_path / kind
+    folder.mkdir()
+    write_json(folder / name, answer.to_json())
+    saved = load(folder)
+    assert saved.kind == kind and answer in vars(saved).values()
+    for lang in ("en", "fi", "sv"):
+        said = saved.answer(lang)
+        assert said.verdict and "{" not in " ".join(said.verdict) + saved.question(lang)
+        assert said.verdict[0] in render(folder, lang)
+    assert set(saved.figures("en")) == charts
+    write_json(folder / name, {k: v for k, v in answer.to_json().items() if k != "schema"})
+    with pytest.raises(LabsimError, match=rf"{kind}/{name}: written in another format \(no schema"):
+        load(folder)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

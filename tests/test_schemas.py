@@ -15,7 +15,9 @@ from labsim.design.schemas import schema_text, schemas
 from labsim.results.summary import RunSummary, results_of
 
 from conftest import small_scenario
-from report_fixtures import diagnosis_fixture, size_fixture
+from report_fixtures import (
+    calibration_fixture, diagnosis_fixture, plan_fixture, sensitivity_fixture, size_fixture, validation_fixture,
+)
 
 SHIPPED = files("labsim") / "schemas"
 
@@ -32,22 +34,53 @@ def test_the_shipped_schema_is_the_answers_own(name):
     assert (SHIPPED / name.replace(".json", ".schema.json")).read_text(encoding="utf-8") == schema_text(made)
 
 
+#: The typed answers of the commands (each written the way its command writes it), by file name.
+ANSWERS = {"size.json": lambda: size_fixture(()), "diagnosis.json": lambda: diagnosis_fixture(power=0.5, power_se=0.05),
+           "sensitivity.json": sensitivity_fixture, "calibration.json": calibration_fixture,
+           "validation.json": validation_fixture, "plan.json": plan_fixture}
+
+
 @pytest.fixture(scope="module")
 def written():
-    """A real small run's summary.json, and a size and a diagnosis answer as their files hold them."""
+    """A real small run's summary.json, and every typed answer as its file holds it."""
     model = PilotModel(small_scenario("weeks=40"), rng=1)
     model.run_for(40)
-    return {"summary.json": results_of(model).summary.to_json(), "size.json": size_fixture(()).to_json(),
-            "diagnosis.json": diagnosis_fixture(power=0.5, power_se=0.05).to_json()}
+    return {"summary.json": results_of(model).summary.to_json(), **{name: made().to_json() for name, made in ANSWERS.items()}}
 
 
-@pytest.mark.parametrize("name", ["summary.json", "size.json", "diagnosis.json"])
+def test_every_published_format_has_an_answer_here():
+    assert sorted(schemas()) == sorted(["summary.json", *ANSWERS])
+
+
+@pytest.mark.parametrize("name", sorted(schemas()))
 def test_freshly_written_answers_validate_and_read_back(name, written):
     data = json.loads(json.dumps(written[name], allow_nan=False))  # as the file holds it
     jsonschema.validate(data, shipped(name), cls=jsonschema.Draft202012Validator)
     damaged = {k: v for k, v in data.items() if k != next(iter(set(data) - {"schema"}))}
     with pytest.raises(jsonschema.ValidationError):  # a part missing is not the format
         jsonschema.validate(damaged, shipped(name), cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize("name", ["sensitivity.json", "calibration.json", "validation.json", "plan.json"])
+def test_an_answer_reads_back_equal_to_the_one_written(name):
+    answer = ANSWERS[name]()
+    data = json.loads(json.dumps(answer.to_json(), allow_nan=False))
+    again = type(answer).from_json(data)
+    assert again == answer and again.to_json() == data
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_an_old_or_damaged_answer_file_is_refused_in_one_line_naming_it(name):
+    answer = ANSWERS[name]()
+    data = json.loads(json.dumps(answer.to_json()))
+    first = next(k for k in data if k != "schema")
+    for bad, words in [({k: v for k, v in data.items() if k != "schema"}, "written in another format (no schema"),
+                       ({**data, "schema": data["schema"][:-1] + "0"}, "written in another format"),
+                       ({k: v for k, v in data.items() if k != first}, "not a valid")]:
+        with pytest.raises(LabsimError) as err:
+            type(answer).from_json(bad, f"r/{name}")
+        message = str(err.value)
+        assert message.startswith(f"r/{name}: ") and words in message and "\n" not in message, message
 
 
 def test_a_summary_reads_back_as_it_was_written(written):

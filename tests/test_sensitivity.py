@@ -14,7 +14,7 @@ from labsim.cli import main
 from labsim.config.errors import LabsimError
 from labsim.design import sensitivity as sens
 from labsim.config.assumptions import parse_span
-from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
+from labsim.design.sensitivity import SensitivitySettings, analyse, ranges_to_vary
 
 from conftest import SCENARIOS, small_scenario
 
@@ -35,33 +35,34 @@ def test_stub_an_idle_assumption_scores_zero_and_the_effective_one_ranks_first(m
     monkeypatch.setattr(sens, "_simulate_point", _stub)
     sc = small_scenario()
     ranges = ranges_to_vary(sc, ["payment.attachment_fee_eur=0:2000", "providers.effort_effect=0.2:1.2"])
-    res = analyse(sc, ranges, Sensitivity(method=method, trajectories=6, sims=5, workers=1))
+    res = analyse(sc, ranges, SensitivitySettings(method=method, trajectories=6, sims=5, workers=1))
     first, idle = res.parameters
-    assert first["path"] == "providers.effort_effect" and idle["path"] == "payment.attachment_fee_eur"
-    assert (res.settings["central_power"] is None) == (method == "morris")  # only the tornado has a centre
-    assert 0 <= res.settings["seconds"] < 600 and res.settings["sims_total"] == 5 * len(res.points)
+    assert first.path == "providers.effort_effect" and idle.path == "payment.attachment_fee_eur"
+    assert (res.central_power is None) == (method == "morris")  # only the tornado has a centre
+    assert 0 <= res.seconds < 600 and res.sims_total == 5 * len(res.points)
     if method == "morris":
-        assert idle["mu_star"] == pytest.approx(0, abs=1e-12)  # the same worlds at every point
+        assert idle.mu_star == pytest.approx(0, abs=1e-12)  # the same worlds at every point
         # power = Phi(effect/50/0.01 - 1.96): a step of 2/3 of the range moves it by a known amount
-        assert first["mu_star"] > 0.05 and first["mu"] > 0
+        assert first.mu_star > 0.05 and first.mu > 0
     else:
-        assert idle["swing"] == pytest.approx(0, abs=1e-12)
-        assert res.settings["central_power"] == res.points[0]["power"]
-        assert [res.points[0][r.path] for r in ranges] == [r.central for r in ranges]
+        assert idle.swing == pytest.approx(0, abs=1e-12)
+        assert res.central_power == res.points[0].power
+        assert [res.points[0].values[r.path] for r in ranges] == [r.central for r in ranges]
         z = 1.959964
-        assert first["power_low"] == pytest.approx(math.erfc(-(0.2 / 50 / 0.01 - z) / math.sqrt(2)) / 2, abs=0.03)
-        assert first["swing"] > 0.4
-        assert first["mde_low"] == pytest.approx((z + 0.841621) * 0.01, rel=1e-5)  # (z + z_0.8) x SE
+        assert first.power_low == pytest.approx(math.erfc(-(0.2 / 50 / 0.01 - z) / math.sqrt(2)) / 2, abs=0.03)
+        assert first.swing > 0.4
+        assert first.mde_low == pytest.approx((z + 0.841621) * 0.01, rel=1e-5)  # (z + z_0.8) x SE
+    assert type(res).from_json(json.loads(json.dumps(res.to_json()))) == res  # sensitivity.json reads back as made
 
 
 def test_small_world_effort_effect_matters_and_the_attachment_fee_does_not():
     # with fixed provider effort and no exits the fee changes nobody's outcome: identical worlds, mu* = 0
     sc = small_scenario(*TEXTBOOK)
     ranges = ranges_to_vary(sc, ["payment.attachment_fee_eur=0:2000", "providers.effort_effect=0.2:1.5"])
-    res = analyse(sc, ranges, Sensitivity(method="morris", trajectories=3, sims=4, workers=2, seed=2))
+    res = analyse(sc, ranges, SensitivitySettings(method="morris", trajectories=3, sims=4, workers=2, seed=2))
     first, idle = res.parameters
-    assert first["path"] == "providers.effort_effect", res.parameters
-    assert idle["mu_star"] == pytest.approx(0, abs=1e-9) and first["mu_star"] > 0.05
+    assert first.path == "providers.effort_effect", res.parameters
+    assert idle.mu_star == pytest.approx(0, abs=1e-9) and first.mu_star > 0.05
 
 
 def test_params_are_checked():
@@ -105,7 +106,7 @@ def test_the_python_defaults_match_the_cli():
     from labsim.cli import build_parser
 
     args = build_parser().parse_args(["sensitivity", "baseline"])
-    s = Sensitivity()
+    s = SensitivitySettings()
     for name in ("method", "by", "at_size", "trajectories", "sims", "max_sims", "alpha", "seed", "workers"):
         assert getattr(s, name) == getattr(args, name), name
     # --horizon defaults to the scenario's primary horizon, 26 weeks unless the scenario says otherwise
@@ -117,11 +118,11 @@ def test_the_python_defaults_match_the_cli():
 def test_morris_moves_on_a_grid_of_four_levels_and_settings_are_checked():
     sc = small_scenario()
     ranges = ranges_to_vary(sc, ["providers.effort_effect=0.2:1.1"])
-    x = sens.design_points(ranges, Sensitivity(trajectories=8, seed=3))
+    x = sens.design_points(ranges, SensitivitySettings(trajectories=8, seed=3))
     assert set(np.round(x[:, 0], 9)) <= {0.2, 0.5, 0.8, 1.1}
     for bad in (dict(alpha=0.0), dict(alpha=0.5), dict(sims=1), dict(trajectories=1), dict(method="sobol")):
         with pytest.raises(LabsimError):
-            Sensitivity(**bad).check()
+            SensitivitySettings(**bad).check()
 
 
 def test_params_and_vary_are_read_by_the_same_rules_naming_their_option():

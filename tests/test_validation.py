@@ -3,11 +3,15 @@ table keeps a claim that does not match."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from labsim.config.scenario import read_scenario_dict
-from labsim.design.validation import inputs_hash
+from labsim.design.claim import Claim
+from labsim.design.validation import Validation, inputs_hash
 from labsim.report.validation import html, markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,40 +33,38 @@ def test_docs_validation_md_is_current():
     assert {int(n) for n in re.findall(r"^\| (\d) \|", text, re.M)} == set(range(1, 9))  # every claim of issue 14
 
 
-CLAIMS = [
-    {"claim": 1, "name": "long_term_share", "source": "Statistics Finland", "published": 0.307, "low": 0.26,
-     "high": 0.34, "simulated": 0.29, "simulated_low": 0.28, "simulated_high": 0.30, "matches": True,
-     "unverified": False},
-    {"claim": 8, "name": "crepon_2013_itt", "source": "QJE | 128(2)", "published": 0.025, "low": 0.0,
-     "high": 0.05, "simulated": 0.07, "simulated_low": 0.06, "simulated_high": 0.08, "matches": False,
-     "unverified": True},
-]
-META = {"scenario": "baseline", "replications": 2, "seed": 1, "inputs_hash": "abc"}
+CLAIMS = (
+    Claim(1, "long_term_share", "Statistics Finland", 0.307, 0.26, 0.34, 0.29, 0.28, 0.30, True, False, 0.04, "match"),
+    Claim(8, "crepon_2013_itt", "QJE | 128(2)", 0.025, 0.0, 0.05, 0.07, 0.06, 0.08, False, True, 0.025, "no match"),
+)
+ANSWER = Validation("baseline", 2, 1, "abc", CLAIMS)
 
 
 def test_a_claim_that_does_not_match_stays_in_every_language():
-    md = markdown(CLAIMS, META)
+    md = markdown(ANSWER)
     row = next(line for line in md.splitlines() if "crepon_2013_itt" in line)
     assert "does not match" in row and "unverified" in row and "QJE / 128(2)" in row
     assert ("| 1 | Long-term unemployed share (12 months or more) (long_term_share) | 0.307 (0.260 - 0.340) | "
             "0.290 (0.280 - 0.300) | matches |") in md
     for lang, no in (("en", "does not match"), ("fi", "ei vastaa"), ("sv", "stämmer inte")):
-        page = html(CLAIMS, META, lang)
+        page = html(ANSWER, lang)
         assert f'<td class="no">{no}</td>' in page and f'lang="{lang}"' in page
 
 
 def test_one_sided_and_point_claims_and_named_figures_in_each_language():
-    """A claim below a bound (JSON writes -inf as null), a point claim (the ratio 1 of claim 3), and a
-    figure with a text in the locales, named in the reader's language."""
-    below = {**CLAIMS[0], "claim": 4, "name": "spillover_slack_minus_tight", "published": 0.0, "low": None,
-             "high": 0.0, "simulated": 0.01, "simulated_low": -0.01, "simulated_high": 0.03, "matches": False}
-    point = {**CLAIMS[0], "claim": 3, "name": "itt_over_take_up_times_effect_on_participants", "published": 1.0,
-             "low": 1.0, "high": 1.0, "simulated": 1.2, "simulated_low": 0.8, "simulated_high": None}
-    md = markdown([below, point], META)
+    """A claim below a bound (validation.json writes -inf as null: it reads back open), a point claim (the
+    ratio 1 of claim 3), and a figure with a text in the locales, named in the reader's language."""
+    below = replace(CLAIMS[0], claim=4, name="spillover_slack_minus_tight", published=0.0, low=-math.inf, high=0.0,
+                    simulated=0.01, simulated_low=-0.01, simulated_high=0.03, matches=False)
+    point = replace(CLAIMS[0], claim=3, name="itt_over_take_up_times_effect_on_participants", published=1.0,
+                    low=1.0, high=1.0, simulated=1.2, simulated_low=0.8, simulated_high=math.inf)
+    answer = Validation.from_json(json.loads(json.dumps(replace(ANSWER, claims=(below, point)).to_json())))
+    assert answer.claims == (below, point)  # the open ends read back as they were made
+    md = markdown(answer)
     assert "| 4 | That effect in a slack minus a tight market (spillover_slack_minus_tight) | < 0.000 |" in md
     assert "| 1.00 | 1.20 (> 0.800) | matches |" in md
-    assert "Sama vaikutus heikolla miinus kireällä työmarkkinalla" in html([below, point], META, "fi")
-    assert "Samma effekt på en svag minus en stram arbetsmarknad" in html([below, point], META, "sv")
+    assert "Sama vaikutus heikolla miinus kireällä työmarkkinalla" in html(answer, "fi")
+    assert "Samma effekt på en svag minus en stram arbetsmarknad" in html(answer, "sv")
 
 
 def test_every_figure_of_the_validation_is_named_in_the_planners_languages():

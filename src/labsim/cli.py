@@ -250,28 +250,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     from labsim.report.calibration import write_calibration_chart
 
-    answer = cal.to_json()
-    answer["scenario"] = path.stem
     today = date.today().isoformat()
-    write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, answer))
+    write_atomically(out / "calibration.json", lambda tmp: write_json(tmp, cal.to_json()))
     toml = calibrated_toml(path.read_text(encoding="utf-8"), plan, cal, today, resolve_targets(args.targets).name)
     write_atomically(out / "calibrated.toml", lambda tmp: tmp.write_text(toml, encoding="utf-8"))
-    write_calibration_chart(answer, path.stem, out)
+    write_calibration_chart(cal, out)
     if args.json:
-        print(json.dumps(answer, indent=2))
+        print(json.dumps(cal.to_json(), indent=2))
     else:
         from labsim.report.answers import calibration_text
 
-        print(calibration_text(answer, out))
+        print(calibration_text(cal, out))
     return 0
 
 
 def cmd_validation(args: argparse.Namespace) -> int:
     """Simulate the published claims on a bundled scenario; write the table as JSON, HTML and Markdown."""
-    from dataclasses import asdict
-
     from labsim.config.scenario import read_scenario_dict
-    from labsim.design.validation import inputs_hash, validate
+    from labsim.design.validation import validate
     from labsim.report.validation import html, markdown
     from labsim.results.output import write_atomically, write_json
 
@@ -290,15 +286,13 @@ def cmd_validation(args: argparse.Namespace) -> int:
     if args.markdown:
         check_out_file("--markdown", args.markdown)
     out.mkdir(parents=True, exist_ok=True)
-    claims = [asdict(c) for c in validate(data, str(path), *targets, out, slack=others["slack_market"],
-                                          pilots_2016=others["fi_2016_job_placement_pilots"],
-                                          replications=args.replications, seed=args.seed, workers=args.workers)]
-    meta = {"scenario": path.stem, "replications": args.replications, "seed": args.seed,
-            "inputs_hash": inputs_hash({path.stem: data, **others}, targets, args.replications, args.seed)}
-    write_atomically(out / "validation.json", lambda tmp: write_json(tmp, {**meta, "claims": claims}))
-    page = html(claims, meta, args.lang)
+    answer = validate(data, str(path), *targets, out, slack=others["slack_market"],
+                      pilots_2016=others["fi_2016_job_placement_pilots"], replications=args.replications,
+                      seed=args.seed, workers=args.workers)
+    write_atomically(out / "validation.json", lambda tmp: write_json(tmp, answer.to_json()))
+    page = html(answer, args.lang)
     write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
-    md = markdown(claims, meta)
+    md = markdown(answer)
     if args.markdown:
         write_atomically(Path(args.markdown), lambda tmp: tmp.write_text(md, encoding="utf-8"))
     print(md)
@@ -432,7 +426,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     args.horizon = _primary(args, scenario)
     if scenario.costs is None:
         raise LabsimError(f"{path}: no [costs] table; labsim plan needs the buyer's costs (docs/plan.md lists them)")
-    from labsim.design.plan import PlanSettings, parse_levers, plan, plan_json
+    from labsim.design.plan import PlanSettings, parse_levers, plan
 
     levers = parse_levers(args.vary)
     s = PlanSettings(max_cost=args.max_cost, assurance=args.assurance, alpha=args.alpha, horizon=args.horizon,
@@ -445,13 +439,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from labsim.results.output import check_out_dir
 
         check_out_dir(out, args.force)
-    answer = plan_json(plan(scenario, levers, s, out, resume=args.resume))
-    answer["scenario"] = scenario.name
+    answer = plan(scenario, levers, s, out, resume=args.resume).answer()
     from labsim.report.plan import plan_text, write_plan_report
+    from labsim.results.output import write_json
 
-    write_plan_report(answer, out, scenario.name)
-    (out / "plan.json").write_text(json.dumps(answer, indent=2, default=str), encoding="utf-8")
-    print(json.dumps(answer, indent=2, default=str) if args.json else plan_text(answer, out))
+    write_plan_report(answer, out)
+    write_json(out / "plan.json", answer.to_json())
+    print(json.dumps(answer.to_json(), indent=2) if args.json else plan_text(answer, out))
     return 0
 
 
@@ -460,26 +454,26 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     path, scenario, overrides = _design_scenario(args)
     args.horizon = _primary(args, scenario)
     out = Path(args.out) if args.out else Path("runs") / f"{path.stem}-sensitivity"
-    from labsim.design.sensitivity import Sensitivity, analyse, ranges_to_vary
+    from labsim.design.sensitivity import SensitivitySettings, analyse, ranges_to_vary
 
-    s = Sensitivity(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
-                    sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon, alpha=args.alpha,
-                    seed=args.seed, workers=args.workers, progress=not args.json, **_engine(args))
+    s = SensitivitySettings(method=args.method, by=args.by, at_size=args.at_size, trajectories=args.trajectories,
+                            sims=args.sims, max_sims=max(args.max_sims, args.sims), horizon=args.horizon,
+                            alpha=args.alpha, seed=args.seed, workers=args.workers, progress=not args.json,
+                            **_engine(args))
     s.check()
     ranges = ranges_to_vary(scenario, [p for item in args.params for p in item.split(",") if p.strip()])
     from labsim.results.output import check_out_dir
 
     check_out_dir(out, args.force)
-    answer = analyse(scenario, ranges, s).as_dict()
+    answer = analyse(scenario, ranges, s)
     from labsim.design.output import write_sensitivity_folder
-    from labsim.results.answer_file import plain
     from labsim.report.charts import write_charts_for
 
-    write_sensitivity_folder(out, answer, scenario, source=str(path), seed=args.seed, overrides=overrides,
-                             force=args.force, also=write_charts_for)
+    write_sensitivity_folder(out, answer, scenario, source=str(path), overrides=overrides, force=args.force,
+                             also=write_charts_for)
     from labsim.report.answers import sensitivity_text
 
-    print(json.dumps(plain(answer), indent=2) if args.json else sensitivity_text(plain(answer), out))
+    print(json.dumps(answer.to_json(), indent=2) if args.json else sensitivity_text(answer, out))
     return 0
 
 

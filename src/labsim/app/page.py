@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import solara
 from mesa.visualization.utils import force_update
@@ -34,6 +35,9 @@ from labsim.config.errors import LabsimError
 from labsim.design.pilot_cache import PilotCache
 from labsim.report.i18n import LANGS, number, percent, text
 from labsim.report.levers import lever_name, lever_value
+
+if TYPE_CHECKING:
+    from labsim.design.plan import Plan
 
 server_settings.theme.show_banner = False  # Solara's "This website runs on Solara" banner (English)
 server_settings.theme.title = "labsim"  # the tab's title until the page sets its own
@@ -291,35 +295,24 @@ def plan_value(path: str, value: str, lang: str) -> str:
     return lever_value(path, value, lang)
 
 
-def plan_chart(answer: dict, lang: str) -> bytes:
+def plan_chart(answer: Plan, lang: str) -> bytes:
     """The plan's Pareto chart as PNG, drawn by the report layer in a folder that lives only meanwhile."""
     from labsim.report.plan import pareto_chart
 
     with tempfile.TemporaryDirectory(prefix="labsim-app-plan-") as tmp:
-        png = next(p for p in pareto_chart(answer, Path(tmp), answer.get("scenario", ""), lang) if p.suffix == ".png")
+        png = next(p for p in pareto_chart(answer, Path(tmp), lang) if p.suffix == ".png")
         return png.read_bytes()
 
 
-def plan_table(answer: dict, lang: str) -> str:
+def plan_table(answer: Plan, lang: str) -> str:
     """The plan's table of candidates as HTML, numbers in the locale's way."""
-    from labsim.report.plan import table
-
-    def cell(x) -> str:
-        if x is None or (isinstance(x, float) and x != x):
-            return ""
-        if isinstance(x, bool):
-            return text("yes" if x else "no", lang)
-        if isinstance(x, int):
-            return number(x, lang)
-        if isinstance(x, float):
-            return number(x, lang, 3 if abs(x) < 1 else 1 if abs(x) < 100 else 0)
-        return str(x)
+    from labsim.report.plan import cell, table
 
     df = table(answer, lang)
     pad = "padding: 3px 6px; border-bottom: 1px solid #ddd; vertical-align: top"
     head = "".join(f'<th style="{pad}; vertical-align: bottom; min-width: {"22em" if i == 0 else "5em"}">'
                    f"{html.escape(c)}</th>" for i, c in enumerate(df.columns))
-    body = "".join("<tr>" + "".join(f'<td style="{pad}">{html.escape(cell(x))}</td>' for x in row) + "</tr>"
+    body = "".join("<tr>" + "".join(f'<td style="{pad}">{html.escape(cell(x, lang))}</td>' for x in row) + "</tr>"
                    for row in df.itertuples(index=False))
     return (f'<table class="labsim-plan-table" style="font-size: 0.8em; border-collapse: collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
@@ -354,7 +347,7 @@ def PlanPanel(draft: Draft, lang: str):
         if answer is not None:
             with solara.Column(classes=["labsim-plan-answer"]):
                 said = verdict(answer, lang)
-                note(said[0], "success" if answer["answer"] else "warning", ["labsim-plan-verdict"])
+                note(said[0], "success" if answer.answer else "warning", ["labsim-plan-verdict"])
                 if said[1:]:
                     rich(said[1:], "labsim-plan-risks")
                 if chart:
@@ -364,15 +357,23 @@ def PlanPanel(draft: Draft, lang: str):
                             style={"overflow-x": "auto", "max-width": "62vw"})
 
 
-@solara.component
-def Page():
-    start = solara.use_memo(_start, [])
-    draft, set_draft = solara.use_state(start[0])
-    lang, set_lang = solara.use_state(start[1])
-    first = solara.use_memo(lambda: LiveModel(start[0].scenario(), rng=SEED), [])
-    model, set_model = solara.use_state(first)
-    message, set_message = solara.use_state("")
-    notice, set_notice = solara.use_state("")
+@dataclass(frozen=True)
+class WorldControls:
+    """The page's simulated world as its hooks hold it: the model, whether it is playing, and what the
+    buttons do (a new world from the draft, a step of some weeks, play or pause)."""
+
+    model: LiveModel
+    playing: bool
+    reset: Callable[..., None]
+    step: Callable[..., None]
+    toggle: Callable[[], None]
+
+
+def use_world(first: Draft, draft: Draft, set_message: Callable[[str], None]) -> WorldControls:
+    """The hooks the world needs: the model (begun from the first draft, seed `SEED`), and a thread that
+    steps it `RUN_BATCH` weeks at a time while playing; a draft that is no scenario is said, not run."""
+    begun = solara.use_memo(lambda: LiveModel(first.scenario(), rng=SEED), [])
+    model, set_model = solara.use_state(begun)
     playing, set_playing = solara.use_state(False)
     running = solara.use_memo(threading.Event, [])  # set while the Run button's thread should go on
 
@@ -411,6 +412,22 @@ def Page():
             set_playing(False)
 
     solara.use_thread(play, dependencies=[playing, model])
+    return WorldControls(model, playing, reset, step, toggle)
+
+
+@dataclass(frozen=True)
+class Edits:
+    """How the planner changes the scenario: a lever moved, a bundled scenario picked, a file uploaded."""
+
+    change: Callable[[str, object], None]
+    pick: Callable[[str], None]
+    upload: Callable[[dict], None]
+
+
+def scenario_edits(draft: Draft, set_draft: Callable[[Draft], None], world: WorldControls, lang: str,
+                   set_message: Callable[[str], None], set_notice: Callable[[str], None]) -> Edits:
+    """The edits of the draft: a change that gives no scenario is said and not kept; a new scenario (picked
+    or uploaded, its size checked before it is read) begins a new world."""
 
     def change(path: str, value):
         new = draft.with_change(path, value)
@@ -425,7 +442,7 @@ def Page():
     def pick(name: str):
         new = from_file(bundled_scenarios()[name])
         set_draft(new)
-        reset(new)
+        world.reset(new)
 
     def upload(info):
         set_notice("")
@@ -436,8 +453,22 @@ def Page():
             set_message(str(err))
             return
         set_draft(new)
-        reset(new)
+        world.reset(new)
         set_notice(text("app_upload_ok", lang, name=info["name"]))
+
+    return Edits(change, pick, upload)
+
+
+@solara.component
+def Page():
+    """The page: the title and language, the levers on the left, the world on the right."""
+    start = solara.use_memo(_start, [])
+    draft, set_draft = solara.use_state(start[0])
+    lang, set_lang = solara.use_state(start[1])
+    message, set_message = solara.use_state("")
+    notice, set_notice = solara.use_state("")
+    world = use_world(start[0], draft, set_message)
+    edits = scenario_edits(draft, set_draft, world, lang, set_message, set_notice)
 
     scenario = draft.scenario()
     solara.Title(text("app_title", lang))
@@ -445,8 +476,8 @@ def Page():
         solara.Text(text("app_title", lang), style={"font-size": "1.5em", "font-weight": "bold"})
         solara.ToggleButtonsSingle(value=lang, values=list(LANGS), on_value=set_lang, classes=["labsim-lang"])
     with solara.Columns([4, 9]):
-        Levers(draft, scenario, lang, change, pick, upload, model)
-        World(model, draft, lang, message, notice, playing, reset, step, toggle)
+        Levers(draft, scenario, lang, edits.change, edits.pick, edits.upload, world.model)
+        World(world.model, draft, lang, message, notice, world.playing, world.reset, world.step, world.toggle)
 
 
 @solara.component

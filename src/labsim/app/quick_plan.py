@@ -5,8 +5,8 @@ The plan is `labsim.design.plan.plan` itself (probe, prune, the frontier's size 
 answer within a few minutes on 2 cores: 5 probe pilots per candidate, at most 2 full searches in batches
 of 10 pilots, each stopping at +-50 %. It runs in a child process of its own, as the page's size search
 does (`SizeJob`: spawned, never forked; cancel ends it and its workers), in a temporary folder removed once
-it has ended; the child sends back plan.json's figures (`plan_json`), which the report layer words in the page's
-language.
+it has ended; the child sends back the typed answer (`Plan`, plan.json's), which the report layer words in the
+page's language.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from labsim.app.quick_size import PilotDone, SearchDone, SearchFailed, SizeJob
 from labsim.config.scenario import Scenario
 from labsim.design.plan import LEVERS, PlanSettings, most_plan_pilots
+
+if TYPE_CHECKING:
+    from labsim.design.plan import Plan
 
 #: The levers the page lets a planner compare (the treated share follows costs: its twin is probed).
 PAGE_LEVERS = ("referral.mode", "payment.preset", "design.randomisation", "design.estimator")
@@ -50,12 +53,11 @@ def plan_levers(picked: dict[str, list[str]]) -> dict[str, list[str]]:
 
 def _child(scenario: Scenario, levers: dict[str, list[str]], s: PlanSettings, folder: Path, conn) -> None:
     """The child process: run the plan in `folder`, send a `PilotDone` per pilot, then `SearchDone` with
-    plan.json's figures or `SearchFailed`."""
-    from labsim.design.plan import plan, plan_json
+    the typed answer (`Plan`) or `SearchFailed`."""
+    from labsim.design.plan import plan
 
     try:
-        answer = plan_json(plan(scenario, levers, s, folder / "plan", on_pilot=lambda: conn.send(PilotDone())))
-        conn.send(SearchDone(answer | {"scenario": scenario.name}))
+        conn.send(SearchDone(plan(scenario, levers, s, folder / "plan", on_pilot=lambda: conn.send(PilotDone())).answer()))
     except Exception as err:  # the page shows it; the server goes on
         conn.send(SearchFailed(f"{type(err).__name__}: {err}" if not str(err) else str(err)))
     finally:
@@ -75,7 +77,7 @@ class PlanJob(SizeJob):
         self.folder = Path(tempfile.mkdtemp(prefix="labsim-app-plan-"))
         self._start(scenario, most_plan_pilots(levers, s), _child, (scenario, levers, s, self.folder))
         self.levers = levers
-        self.answer: dict[str, Any] | None = None
+        self.answer: Plan | None = None
 
     def stop(self) -> None:
         """End the child process, then remove the plan's folder (finished or cancelled)."""

@@ -32,6 +32,7 @@ from labsim.design.size import SearchSettings
 from labsim.design.size_job import SizeRequest, search_pilots
 
 if TYPE_CHECKING:
+    from labsim.design.plan import Plan
     from labsim.design.size_job import SizeRun
 
 #: Quick settings: batches of 10 pilots, 40 in the central search (+10 for the type-I check, 10 for the
@@ -81,9 +82,9 @@ class PilotDone:
 @dataclass(frozen=True)
 class SearchDone:
     """The child's message: the search finished with this answer (a size search's `SizeRun`, a plan's
-    plan.json figures), and the session's pilots with this answer's added (`cache`, if it kept them)."""
+    `Plan`), and the session's pilots with this answer's added (`cache`, if it kept them)."""
 
-    answer: SizeRun | dict
+    answer: SizeRun | Plan
     cache: PilotCache | None = None
 
 

@@ -37,6 +37,7 @@ from labsim.config.assumptions import number_at, parse_span
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, scenario_to_dict
 from labsim.config.targets import Target, Targets
+from labsim.results.answer_file import plain, read_answer
 from labsim.sweep.runner import Engine, Task, executor, run_tasks, slots
 from labsim.sweep.store import Chunk, Store, chunk_key
 
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from labsim.results.summary import RunSummary
 
 PENALTY = 1e6  # J of a candidate whose moments cannot be computed (NaN): never chosen
+#: calibration.json's format; a file without it, or with another, is refused with a clear message.
+SCHEMA = "labsim.calibration/1"
 
 
 @dataclass(frozen=True)
@@ -269,21 +272,55 @@ def objective(plan: Plan, values: np.ndarray) -> float:
 # -- the search ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Calibration:
-    """A calibration's answer: fitted values with intervals, and each target beside its simulation."""
+@dataclass(frozen=True)
+class FittedValue:
+    """One fitted parameter: its value (a whole number for an integer field), the 95 % interval of the
+    criterion test (profile joined with the sandwich) and the bounds it was searched in."""
 
-    parameters: list[dict[str, Any]]
-    targets: list[dict[str, Any]]
+    path: str
+    value: float | int
+    interval: tuple[float, float]
+    bounds: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class TargetFit:
+    """One target beside its simulation at the fit: the published figure and range, the simulated mean
+    with its SE over replications, z against the target's SD, and whether the mean lies in the range."""
+
+    name: str
+    moment: str
+    published: float
+    range: tuple[float, float]
+    source: str
+    unverified: bool
+    simulated: float
+    simulated_se: float
+    z: float
+    matches: bool
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A calibration's answer (calibration.json): each target beside its simulation, the fitted values
+    with intervals, the objective J at the fit, and the candidates, runs and wall time it took."""
+
+    scenario: str
+    targets: tuple[TargetFit, ...]
+    parameters: tuple[FittedValue, ...]
     objective: float
     candidates: int
     runs: int
     seconds: float
-    history: list[dict[str, Any]]
 
     def to_json(self) -> dict[str, Any]:
-        return {"targets": self.targets, "parameters": self.parameters, "objective": self.objective,
-                "candidates": self.candidates, "runs": self.runs, "seconds": round(self.seconds, 1)}
+        """calibration.json: the fields, NaN as null (docs/formats.md)."""
+        return {"schema": SCHEMA, **plain(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "calibration.json") -> Calibration:
+        """Read calibration.json back; a file of another format (an older labsim's) is refused in one line."""
+        return read_answer(cls, data, SCHEMA, source, "calibrate")
 
 
 def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:
@@ -489,24 +526,22 @@ def calibrate(plan: Plan, out: str | Path, *, engine: Engine = "local", workers:
         lo, hi = intervals(plan, evaluate, theta)
         at = evaluate([theta])[0]
     store.log("finished", objective=objective(plan, at))
-    params = [{"path": p.path, "value": _value(p, x), "interval": [float(a), float(b)],
-               "bounds": [p.low, p.high]} for p, x, a, b in zip(plan.parameters, theta, lo, hi)]
-    return Calibration(params, target_rows(plan.targets.targets, at), objective(plan, at),
-                       len(history), evaluate.all_runs, time.perf_counter() - t0, history)
+    params = tuple(FittedValue(p.path, _value(p, x), (float(a), float(b)), (p.low, p.high))
+                   for p, x, a, b in zip(plan.parameters, theta, lo, hi))
+    return Calibration(Path(plan.source).stem, target_rows(plan.targets.targets, at), params, objective(plan, at),
+                       len(history), evaluate.all_runs, round(time.perf_counter() - t0, 1))
 
 
-def target_rows(targets: list[Target], values: np.ndarray) -> list[dict[str, Any]]:
+def target_rows(targets: list[Target], values: np.ndarray) -> tuple[TargetFit, ...]:
     """Each target beside its simulation: mean, its SE over replications, z against the target's SD,
     and whether the simulated mean lies in the published range."""
     rows = []
     for t, v in zip(targets, values):
         mean = float(np.mean(v))
         se = float(np.std(v, ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
-        rows.append({"name": t.name, "moment": t.moment, "published": t.figure, "range": list(t.range),
-                     "source": t.source, "unverified": t.unverified, "simulated": mean,
-                     "simulated_se": se, "z": (mean - t.figure) / t.sd,
-                     "matches": bool(t.range[0] <= mean <= t.range[1])})
-    return rows
+        rows.append(TargetFit(t.name, t.moment, t.figure, tuple(t.range), t.source, t.unverified, mean, se,
+                              (mean - t.figure) / t.sd, bool(t.range[0] <= mean <= t.range[1])))
+    return tuple(rows)
 
 
 def _now() -> str:
@@ -519,14 +554,14 @@ def calibrated_toml(text: str, plan: Plan, cal: Calibration, date: str, targets_
     names = f"targets/{targets_file}" if targets_file else ", ".join(t.name for t in plan.targets.targets)
     lines = text.splitlines()
     for p in cal.parameters:
-        *section, key = p["path"].split(".")
+        *section, key = p.path.split(".")
         header = f"[{'.'.join(section)}]"
-        value = p["value"]
+        value = p.value
         shown = f"{value}" if isinstance(value, int) else f"{value:.6g}"
         if "." not in shown and "e" not in shown and not isinstance(value, int):
             shown += ".0"
         line = (f"{key} = {shown}  # calibrated by labsim calibrate on {date} to {names} "
-                f"(95 % interval {p['interval'][0]:.4g}-{p['interval'][1]:.4g})")
+                f"(95 % interval {p.interval[0]:.4g}-{p.interval[1]:.4g})")
         lines = _set_line(lines, header, key, line)
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,6 @@ folder's own files), so a reader can refuse one copied in from another folder (r
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -19,12 +18,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labsim.config.scenario import Scenario
-from labsim.results.answer_file import plain
 from labsim.results.output import manifest, staged_dir, write_json
 from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
 if TYPE_CHECKING:
     from labsim.design.diagnose import Diagnosis
+    from labsim.design.sensitivity import Sensitivity
     from labsim.design.size_job import SizeRun
 
 
@@ -86,16 +85,16 @@ def write_size_folder(
 
 
 def write_sensitivity_folder(
-    out_dir: Path, answer: dict[str, Any], scenario: Scenario, *, source: str, seed: int, overrides: list[str],
+    out_dir: Path, answer: Sensitivity, scenario: Scenario, *, source: str, overrides: list[str],
     force: bool = False, also: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Write sensitivity.json, points.csv and points.parquet (every point simulated; the Parquet stamped
-    with its inputs' hash) and manifest.json, atomically."""
+    """Write sensitivity.json (the typed answer, docs/formats.md), points.csv and points.parquet (every point
+    simulated; the Parquet stamped with its inputs' hash) and manifest.json, atomically."""
     with staged_dir(Path(out_dir), force) as tmp:
-        write_json(tmp / "sensitivity.json", plain(answer))
-        points = pd.DataFrame(answer["points"])
+        write_json(tmp / "sensitivity.json", answer.to_json())
+        points = answer.points_table()
         points.to_csv(tmp / "points.csv", index=False)
-        write_json(tmp / "manifest.json", manifest(scenario, source, seed, scenario.weeks, overrides))
+        write_json(tmp / "manifest.json", manifest(scenario, source, answer.seed, scenario.weeks, overrides))
         _write_replications(tmp, points, "sensitivity.json", "points.parquet", SENSITIVITY_SETTINGS)
         if also is not None:
             also(tmp)

@@ -30,7 +30,7 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ from labsim.design.size import (
     SearchSettings, Simulate, analytic_power, fitted_power, most_pilots, pool_simulator, reference,
 )
 from labsim.design.worlds import at_size
+from labsim.results.answer_file import plain, read_answer
 from labsim.sweep.runner import ProgressBar, executor
 
 #: The levers a plan may vary, and the values each allows (None: a share between 0 and 1).
@@ -408,13 +409,14 @@ def _size_from(d: dict[str, Any]) -> CandidateSize:
 
 
 @dataclass
-class Plan:
-    """Every candidate with its probe (and search, on the frontier), and the settings they answer."""
+class PlanSearch:
+    """The plan as it is worked out: every candidate with its probe (and search, on the frontier), and the
+    settings they answer; `answer()` is the typed `Plan`."""
 
+    scenario: str
     settings: PlanSettings
     rows: list[Row]
     sims: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def priced(self) -> list[tuple[Row, int, float, tuple[float, float]]]:
         """The candidates with a size: (row, size, cost, cost interval), cheapest first. The interval
@@ -457,6 +459,119 @@ class Plan:
             return None
         return max(options, key=lambda o: (o["searched"], o["power"]))
 
+    def answer(self) -> Plan:
+        """The typed answer (plan.json): the settings, the candidate to buy and every candidate's row."""
+        s, best = self.settings, self.best()
+        priced = {id(t[0]): t for t in self.priced()}
+        choice = None
+        if best is not None:
+            ci = best.get("cost_ci")
+            choice = PlanChoice(best["row"].candidate.label, best["size"], best["cost"], best["power"],
+                                (round(ci[0]), round(ci[1])) if ci else None, best.get("power_more"),
+                                best.get("searched"))
+        return Plan(self.scenario, s.max_cost, s.assurance, s.alpha, s.horizon, choice,
+                    tuple(_candidate_of(r, priced.get(id(r))) for r in self.rows), self.sims)
+
+
+#: plan.json's format; a file without it, or with another, is refused with a clear message.
+SCHEMA = "labsim.plan/1"
+
+
+@dataclass(frozen=True)
+class OfficeAllocation:
+    """An office or area design's allocation the costs call for (`cheapest_allocation`): people per office,
+    the share of offices to the pilot, the offices that makes at the candidate's size, and the offices and
+    cost the formula's target needs (None where the probe gave no effect to size for)."""
+
+    people_per_office: int | None
+    offices: int | None
+    share: float | None
+    icc: float
+    offices_for_target: int | None = None
+    cost_for_target_eur: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedCandidate:
+    """One candidate in plan.json: its levers and what they make of the scenario, whether it was searched
+    (else why it was set aside: `pruned`), its sizes (analytic from the probe; searched, with interval and
+    over the evidence, on the frontier), its cost with interval, the probe's figures, the search's
+    volumes and break-even, the roll-out overstatement, the office allocation and the fitted power curve
+    as (size, power) pairs."""
+
+    candidate: str
+    levers: dict[str, Any]
+    referral_mode: str
+    payment: str
+    design: str
+    estimator: str
+    treatment_share: float
+    searched: bool
+    pruned: str | None
+    status: str | None
+    analytic_size: int | None
+    minimum_size: int | None
+    minimum_size_ci: tuple[int | None, int | None] | None
+    size_over_evidence: tuple[int | None, int | None] | None
+    cost_eur: int | None
+    cost_ci_eur: tuple[int, int] | None
+    paid_per_participant_eur: float | None
+    fixed_eur: float | None
+    itt: float | None
+    control_rate: float | None
+    take_up: float | None
+    icc: float | None
+    filled_share: float | None
+    cannot_fill: bool
+    places_reached: float | None
+    places_filled: float | None
+    intake_weeks_needed: float | None
+    break_even_clients: float | None
+    providers_viable_share: float | None
+    overstatement: float | None
+    overstatement_ci: tuple[float | None, float | None] | None
+    allocation: OfficeAllocation | None
+    curve: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """The candidate to buy: the cheapest searched one reaching the target (with its cost's interval), or
+    under a budget the one with the most power at what the budget buys (with the power 10 % more would
+    buy, and whether it was searched)."""
+
+    candidate: str
+    size: int
+    cost: float
+    power: float
+    cost_ci: tuple[int, int] | None = None
+    power_more: float | None = None
+    searched: bool | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan's answer (plan.json): the budget or target assurance it answers, the candidate to buy (None
+    when none answers) and every candidate, with the pilots simulated in all."""
+
+    scenario: str
+    max_cost_eur: float | None
+    target_assurance: float
+    alpha: float
+    horizon_weeks: int
+    answer: PlanChoice | None
+    candidates: tuple[PlannedCandidate, ...]
+    sims_total: int
+
+    def to_json(self) -> dict[str, Any]:
+        """plan.json: the fields, NaN as null (docs/formats.md)."""
+        return {"schema": SCHEMA, **plain(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "plan.json") -> Plan:
+        """Read plan.json back; a file of another format (an older labsim's) is refused in one line."""
+        return read_answer(cls, data, SCHEMA, source, "plan")
+
 
 def most_plan_pilots(levers: dict[str, list[Any]], s: PlanSettings) -> int:
     """The most pilots a plan simulates besides its roll-out worlds (its progress bar's total): every
@@ -467,7 +582,7 @@ def most_plan_pilots(levers: dict[str, list[Any]], s: PlanSettings) -> int:
 
 
 def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out: Path, resume: bool = False,
-         run: Simulate | None = None, on_pilot: Callable[[], None] | None = None) -> Plan:
+         run: Simulate | None = None, on_pilot: Callable[[], None] | None = None) -> PlanSearch:
     """Probe every candidate, prune, search the frontier; each step stored in `out` as it finishes.
     `on_pilot` is called as each pilot finishes (the page's progress bar)."""
     s.check()
@@ -486,7 +601,7 @@ def plan(scenario: Scenario, levers: dict[str, list[Any]], s: PlanSettings, out:
             if not got:
                 store.put(r.candidate, "probe", asdict(r.probe))
         rows += cost_optimal_shares(scenario, rows, levers, s, sim, store)
-        result = Plan(s, rows, sims=len(rows) * s.probe)
+        result = PlanSearch(scenario.name, s, rows, sims=len(rows) * s.probe)
         answered = 0
         for r in prune(result):  # best first, until `frontier` searches have answered
             if answered >= s.frontier:
@@ -532,7 +647,7 @@ def cost_optimal_shares(scenario: Scenario, rows: list[Row], levers: dict[str, l
     return extra
 
 
-def prune(p: Plan) -> list[Row]:
+def prune(p: PlanSearch) -> list[Row]:
     """The frontier's candidates, best first: those whose analytic figures put them within `slack` of the
     best (cost at the target, or power at what the budget buys); the others say why not."""
     s = p.settings
@@ -580,53 +695,38 @@ def _simulator(s: PlanSettings, total: int, run: Simulate | None, on_pilot: Call
             bar.close()
 
 
-def plan_json(p: Plan) -> dict[str, Any]:
-    """plan.json: the settings, the answer and every candidate (probe figures; search figures on the frontier)."""
-    s = p.settings
-    best = p.best()
-    priced = {id(t[0]): t for t in p.priced()}
-    cands = []
-    for r in p.rows:
-        t = priced.get(id(r))
-        ref = r.probe.reference if r.probe else {}
-        cands.append({
-            "candidate": r.candidate.label, "levers": dict(r.candidate.levers),
-            "referral_mode": r.scenario.referral.mode, "payment": r.scenario.payment.preset,
-            "design": r.scenario.design.randomisation, "estimator": r.scenario.design.estimator,
-            "treatment_share": r.scenario.design.treatment_share,
-            "searched": r.size is not None, "pruned": r.pruned or None,
-            "status": r.size.status if r.size else None,
-            "analytic_size": math.ceil(r.probe.analytic_size()) if r.probe and math.isfinite(r.probe.analytic_size()) else None,
-            "minimum_size": r.size.minimum if r.size else None,
-            "minimum_size_ci": list(r.size.minimum_ci) if r.size else None,
-            "size_over_evidence": list(r.size.evidence_sizes) if r.size else None,
-            "cost_eur": round(t[2]) if t else None, "cost_ci_eur": [round(t[3][0]), round(t[3][1])] if t else None,
-            "paid_per_participant_eur": r.probe.cost.paid_per_participant if r.probe else None,
-            "fixed_eur": r.probe.cost.fixed if r.probe else None,
-            "itt": ref.get("itt"), "control_rate": ref.get("control_rate"), "take_up": r.probe.take_up if r.probe else None,
-            "icc": r.probe.icc if r.probe else None, "filled_share": r.probe.filled_share if r.probe else None,
-            "cannot_fill": (r.size is None and r.probe is not None and math.isfinite(r.probe.analytic_size())
-                            and not r.probe.can_fill(r.probe.analytic_size())),
-            "places_reached": r.probe.places_reached if r.probe else None,
-            "places_filled": r.size.places_filled if r.size else None,
-            "intake_weeks_needed": r.size.intake_weeks_needed if r.size else None,
-            "break_even_clients": r.size.break_even_clients if r.size else None,
-            "providers_viable_share": r.size.providers_viable_share if r.size else None,
-            "overstatement": (r.size.overstatement or {}).get("ratio") if r.size else None,
-            "overstatement_ci": (r.size.overstatement or {}).get("ratio_ci") if r.size else None,
-            "allocation": allocation(r),
-            "curve": [[n, p_] for n, p_ in (r.size.curve if r.size else [])],
-        })
-    answer = None
-    if best is not None:
-        answer = {k: v for k, v in best.items() if k != "row"} | {"candidate": best["row"].candidate.label}
-        if "cost_ci" in answer:
-            answer["cost_ci"] = [round(x) for x in answer["cost_ci"]]
-    return {"max_cost_eur": s.max_cost, "target_assurance": s.assurance, "alpha": s.alpha, "horizon_weeks": s.horizon,
-            "answer": answer, "candidates": cands, "sims_total": p.sims}
+def _candidate_of(r: Row, priced: tuple[Row, int, float, tuple[float, float]] | None) -> PlannedCandidate:
+    """One candidate's row of plan.json: its levers, its probe's figures, and its search's on the frontier."""
+    probe, size = r.probe, r.size
+    ref = probe.reference if probe else {}
+    analytic = probe.analytic_size() if probe else math.inf
+    o = size.overstatement if size else {}
+    return PlannedCandidate(
+        candidate=r.candidate.label, levers=dict(r.candidate.levers), referral_mode=r.scenario.referral.mode,
+        payment=r.scenario.payment.preset, design=r.scenario.design.randomisation,
+        estimator=r.scenario.design.estimator, treatment_share=r.scenario.design.treatment_share,
+        searched=size is not None, pruned=r.pruned or None, status=size.status if size else None,
+        analytic_size=math.ceil(analytic) if math.isfinite(analytic) else None,
+        minimum_size=size.minimum if size else None, minimum_size_ci=size.minimum_ci if size else None,
+        size_over_evidence=size.evidence_sizes if size else None,
+        cost_eur=round(priced[2]) if priced else None,
+        cost_ci_eur=(round(priced[3][0]), round(priced[3][1])) if priced else None,
+        paid_per_participant_eur=probe.cost.paid_per_participant if probe else None,
+        fixed_eur=probe.cost.fixed if probe else None, itt=ref.get("itt"), control_rate=ref.get("control_rate"),
+        take_up=probe.take_up if probe else None, icc=probe.icc if probe else None,
+        filled_share=probe.filled_share if probe else None,
+        cannot_fill=size is None and probe is not None and math.isfinite(analytic) and not probe.can_fill(analytic),
+        places_reached=probe.places_reached if probe else None,
+        places_filled=size.places_filled if size else None,
+        intake_weeks_needed=size.intake_weeks_needed if size else None,
+        break_even_clients=size.break_even_clients if size else None,
+        providers_viable_share=size.providers_viable_share if size else None,
+        overstatement=o.get("ratio") if size else None,
+        overstatement_ci=tuple(o["ratio_ci"]) if size and o.get("ratio_ci") is not None else None,
+        allocation=allocation(r), curve=tuple(size.curve) if size else ())
 
 
-def allocation(r: Row) -> dict[str, Any] | None:
+def allocation(r: Row) -> OfficeAllocation | None:
     """For an office or area design, the allocation the costs call for (`cheapest_allocation`), at the ICC,
     control rate and effect the probe measured: people per office, the share of offices to the pilot, the
     offices that makes at the candidate's size, and the offices and cost the formula's target needs. A
@@ -640,8 +740,7 @@ def allocation(r: Row) -> dict[str, Any] | None:
     a = cheapest_allocation(r.probe.icc, math.sqrt(rate * (1 - rate)), float(ref.get("itt") or 0.0),
                             r.scenario.costs.per_office.value, fee + c.per_person, c.per_person)
     if a is None:
-        return {"people_per_office": None, "offices": None, "share": None, "icc": r.probe.icc}
+        return OfficeAllocation(None, None, None, r.probe.icc)
     size = r.size_to_cost()  # the offices at the candidate's size, else those the formula's target needs
     offices = math.ceil(size * c.people_per_participant / a.per_cluster) if size else a.clusters
-    return {"people_per_office": a.per_cluster, "offices": offices, "share": a.share, "icc": r.probe.icc,
-            "offices_for_target": a.clusters, "cost_for_target_eur": round(a.cost)}
+    return OfficeAllocation(a.per_cluster, offices, a.share, r.probe.icc, a.clusters, round(a.cost))

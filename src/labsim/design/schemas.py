@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from labsim.design import diagnose, size_job
+from labsim.design import calibrate, diagnose, plan, sensitivity, size_job, validation
 from labsim.results import summary
 from labsim.results.answer_file import json_schema
 
@@ -29,6 +29,10 @@ def schemas() -> dict[str, dict[str, Any]]:
                                   "verdict": size_job.Verdict}),
         "diagnosis.json": json_schema(diagnose.Diagnosis, diagnose.SCHEMA),
         "summary.json": json_schema(summary.RunSummary, summary.SCHEMA),
+        "sensitivity.json": json_schema(sensitivity.Sensitivity, sensitivity.SCHEMA),
+        "calibration.json": json_schema(calibrate.Calibration, calibrate.SCHEMA),
+        "validation.json": json_schema(validation.Validation, validation.SCHEMA),
+        "plan.json": json_schema(plan.Plan, plan.SCHEMA),
     }
 
 

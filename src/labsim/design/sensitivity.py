@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from labsim.config.assumptions import in_field_units
@@ -41,6 +42,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.evidence import Range, ranges_of
 from labsim.design.replicate import PilotJob, simulate
 from labsim.design.worlds import at_size, size_of
+from labsim.results.answer_file import plain, read_answer
 from labsim.samplers import morris, one_at_a_time
 from labsim.sweep.runner import Task, executor, run_tasks
 
@@ -48,10 +50,12 @@ METHODS = ("morris", "oat")
 LEVELS = 4  # Morris grid levels (Saltelli et al. 2004 recommend 4 with delta = 2/3 of the range)
 #: Bootstrap resamples behind every interval.
 RESAMPLES = 400
+#: sensitivity.json's format; a file without it, or with another, is refused with a clear message.
+SCHEMA = "labsim.sensitivity/1"
 
 
 @dataclass
-class Sensitivity:
+class SensitivitySettings:
     """Settings of one sensitivity analysis (what the planner asks for)."""
 
     method: str = "morris"
@@ -81,17 +85,108 @@ class Sensitivity:
             raise LabsimError(f"--alpha must lie between 0 and 0.5 (got {self.alpha})")
 
 
-@dataclass
-class SensitivityResult:
-    """Per assumption its effect on power (and MDE), and every point simulated."""
+@dataclass(frozen=True)
+class MorrisEffect:
+    """One assumption's Morris elementary effects on power (`morris`): mu* ranks it, sigma shows
+    interaction or non-linearity, each with its 95 % interval; `interval_half_width` is the pilots' share of
+    mu*'s interval (what more pilots shrink); `mde_*` the same effects on the minimum detectable effect."""
 
-    settings: dict[str, Any]
-    ranges: list[Range]
-    parameters: list[dict[str, Any]]
-    points: list[dict[str, Any]] = field(default_factory=list)
+    path: str
+    low: float
+    high: float
+    central: float
+    source: str
+    mu_star: float
+    mu_star_ci: tuple[float, float]
+    mu_star_conf: float
+    mu: float
+    mu_ci: tuple[float, float]
+    sigma: float
+    sigma_ci: tuple[float, float]
+    distinguishable: bool
+    interval_half_width: float
+    mde_mu_star: float
+    mde_mu: float
 
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.settings, "parameters": self.parameters, "points": self.points}
+
+@dataclass(frozen=True)
+class Swing:
+    """One assumption's bar of the tornado (`oat`): the power at each end of its range, the others central,
+    and the swing between them, each with its 95 % interval; a swing whose interval covers 0 is not
+    distinguishable from noise."""
+
+    path: str
+    low: float
+    high: float
+    central: float
+    source: str
+    power_low: float
+    power_low_ci: tuple[float, float]
+    power_high: float
+    power_high_ci: tuple[float, float]
+    swing: float
+    swing_ci: tuple[float, float]
+    distinguishable: bool
+    interval_half_width: float
+    mde_low: float
+    mde_high: float
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point simulated: the assumptions' values there, the power read from its pilots with its 95 %
+    interval, the minimum detectable effect, the share of pilots that rejected and their mean estimate."""
+
+    point: int
+    values: dict[str, float]
+    power: float
+    power_ci: tuple[float, float]
+    mde: float
+    rejection_rate: float
+    mean_estimate: float
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Which assumption moves the power at the planned size most (sensitivity.json): the settings, the
+    pilots it took (`resolved`: every interval within +-`resolution`), each assumption's effect, largest
+    first (`MorrisEffect` rows for `morris`, `Swing` rows for `oat`), and every point simulated; the
+    tornado's centre (`central_power`) is None for Morris."""
+
+    scenario: str
+    method: str
+    by: str
+    at_size: int
+    sims: int
+    sims_first: int
+    max_sims: int
+    resolution: float
+    resolved: bool
+    trajectories: int | None
+    horizon_weeks: int
+    alpha: float
+    seed: int
+    sims_total: int
+    central_power: float | None
+    central_power_ci: tuple[float, float] | None
+    seconds: float
+    parameters: tuple[MorrisEffect, ...] | tuple[Swing, ...]
+    points: tuple[Point, ...]
+
+    def points_table(self) -> pd.DataFrame:
+        """Every point as a row, one column per assumption (points.csv and points.parquet)."""
+        return pd.DataFrame([{"point": p.point, **p.values, **{k: v for k, v in plain(p).items()
+                                                                if k not in ("point", "values")}}
+                             for p in self.points])
+
+    def to_json(self) -> dict[str, Any]:
+        """sensitivity.json: the fields, NaN as null (docs/formats.md)."""
+        return {"schema": SCHEMA, **plain(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "sensitivity.json") -> Sensitivity:
+        """Read sensitivity.json back; a file of another format (an older labsim's) is refused in one line."""
+        return read_answer(cls, data, SCHEMA, source, "sensitivity")
 
 
 def ranges_to_vary(scenario: Scenario, params: list[str]) -> list[Range]:
@@ -103,7 +198,7 @@ def ranges_to_vary(scenario: Scenario, params: list[str]) -> list[Range]:
     return ranges
 
 
-def design_points(ranges: list[Range], s: Sensitivity) -> np.ndarray:
+def design_points(ranges: list[Range], s: SensitivitySettings) -> np.ndarray:
     """The points to simulate, one row per point, a column per range, in natural units."""
     bounds = [(r.low, r.high) for r in ranges]
     if s.method == "oat":
@@ -130,7 +225,7 @@ def power_of(estimates: np.ndarray, ses: np.ndarray, alpha: float) -> tuple[floa
     return float(stats.norm.cdf(abs(m) / s - z)), float((z + stats.norm.ppf(0.8)) * s)
 
 
-def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> SensitivityResult:
+def analyse(scenario: Scenario, ranges: list[Range], s: SensitivitySettings) -> Sensitivity:
     """Simulate every point with the same worlds, adding replications while a swing's interval is wider
     than +-`resolution`, and rank the assumptions with their intervals."""
     s.check()
@@ -151,27 +246,26 @@ def analyse(scenario: Scenario, ranges: list[Range], s: Sensitivity) -> Sensitiv
             n = want
             est, se, rej = _arrays(recs, len(jobs), n)
             boot = Bootstrap(est, se, s, rej if TEST_OF[scenario.design.randomisation] != "hc2" else None)
-            params = _morris(ranges, x, boot, s) if s.method == "morris" else _tornado(ranges, boot)
-            widest = max((p["interval_half_width"] for p in params), default=0.0)
+            params = _morris(ranges, x, boot) if s.method == "morris" else _tornado(ranges, boot)
+            widest = max((p.interval_half_width for p in params), default=0.0)
             if widest <= s.resolution or n >= s.max_sims:
                 break
             want = min(s.max_sims, max(n + 2, math.ceil(n * (widest / s.resolution) ** 2 * 1.1)))
     power, mde = boot.point_power()
     lo, hi = boot.interval(boot.power())
-    points = []
-    for i, row in enumerate(x):
-        points.append({"point": i, **{r.path: float(v) for r, v in zip(ranges, row)}, "power": float(power[i]),
-                       "power_ci": [float(lo[i]), float(hi[i])], "mde": float(mde[i]),
-                       "rejection_rate": float(rej[i].mean()), "mean_estimate": float(np.nanmean(est[i]))})
-    settings = {"scenario": scenario.name, "method": s.method, "by": s.by, "at_size": size, "sims": n,
-                "sims_first": s.sims, "max_sims": s.max_sims, "resolution": s.resolution,
-                "resolved": all(p["interval_half_width"] <= s.resolution for p in params),
-                "trajectories": s.trajectories if s.method == "morris" else None, "horizon_weeks": s.horizon,
-                "alpha": s.alpha, "seed": s.seed, "sims_total": n * len(jobs),
-                "central_power": points[0]["power"] if s.method == "oat" else None,  # the tornado's centre
-                "central_power_ci": points[0]["power_ci"] if s.method == "oat" else None,
-                "seconds": round(time.perf_counter() - started, 1)}
-    return SensitivityResult(settings, ranges, params, points)
+    points = tuple(Point(i, {r.path: float(v) for r, v in zip(ranges, row)}, float(power[i]),
+                         (float(lo[i]), float(hi[i])), float(mde[i]), float(rej[i].mean()),
+                         float(np.nanmean(est[i])))
+                   for i, row in enumerate(x))
+    centre = points[0] if s.method == "oat" else None  # the tornado's centre
+    return Sensitivity(
+        scenario=scenario.name, method=s.method, by=s.by, at_size=size, sims=n, sims_first=s.sims,
+        max_sims=s.max_sims, resolution=s.resolution,
+        resolved=all(p.interval_half_width <= s.resolution for p in params),
+        trajectories=s.trajectories if s.method == "morris" else None, horizon_weeks=s.horizon, alpha=s.alpha,
+        seed=s.seed, sims_total=n * len(jobs), central_power=centre.power if centre else None,
+        central_power_ci=centre.power_ci if centre else None, seconds=round(time.perf_counter() - started, 1),
+        parameters=tuple(params), points=points)
 
 
 def _arrays(recs: list[dict[str, Any]], points: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -189,7 +283,7 @@ class Bootstrap:
     whose own test has no normal shortcut: office, area, saturation) the power is the share of pilots its
     test rejected, not the normal power of the mean estimate and SE."""
 
-    def __init__(self, est: np.ndarray, se: np.ndarray, s: Sensitivity, rejections: np.ndarray | None = None) -> None:
+    def __init__(self, est: np.ndarray, se: np.ndarray, s: SensitivitySettings, rejections: np.ndarray | None = None) -> None:
         self.est, self.se, self.alpha, self.rej = est, se, s.alpha, rejections
         n = est.shape[1]
         self.rng = np.random.default_rng([s.seed, 34])
@@ -235,7 +329,7 @@ def elementary_effects(ranges: list[Range], x: np.ndarray, y: np.ndarray) -> np.
     return out
 
 
-def _morris(ranges: list[Range], x: np.ndarray, boot: Bootstrap, s: Sensitivity) -> list[dict]:
+def _morris(ranges: list[Range], x: np.ndarray, boot: Bootstrap) -> list[MorrisEffect]:
     """mu*, mu and sigma of each assumption's elementary effects on power (and mu*, mu on the MDE), with
     95 % intervals from resampling the replications and the trajectories together; the replications'
     part alone (`interval_half_width` of mu*) is what more pilots shrink, so it decides whether to add them
@@ -250,20 +344,17 @@ def _morris(ranges: list[Range], x: np.ndarray, boot: Bootstrap, s: Sensitivity)
     mu_star_lo, mu_star_hi = boot.interval(np.abs(again).mean(axis=1))
     mu_lo, mu_hi = boot.interval(again.mean(axis=1))
     sigma_lo, sigma_hi = boot.interval(again.std(axis=1, ddof=1))
-    rows = []
-    for i, r in enumerate(ranges):
-        rows.append({"path": r.path, "low": r.low, "high": r.high, "central": r.central, "source": r.source,
-                     "mu_star": float(np.abs(ee[:, i]).mean()), "mu_star_ci": [float(mu_star_lo[i]), float(mu_star_hi[i])],
-                     "mu_star_conf": float((mu_star_hi[i] - mu_star_lo[i]) / 2),
-                     "mu": float(ee[:, i].mean()), "mu_ci": [float(mu_lo[i]), float(mu_hi[i])],
-                     "sigma": float(ee[:, i].std(ddof=1)), "sigma_ci": [float(sigma_lo[i]), float(sigma_hi[i])],
-                     "distinguishable": bool(mu_lo[i] > 0 or mu_hi[i] < 0),
-                     "interval_half_width": float((noise_hi[i] - noise_lo[i]) / 2),
-                     "mde_mu_star": float(np.abs(ee_mde[:, i]).mean()), "mde_mu": float(ee_mde[:, i].mean())})
-    return sorted(rows, key=lambda r: -r["mu_star"])
+    rows = [MorrisEffect(
+        r.path, r.low, r.high, r.central, r.source, mu_star=float(np.abs(ee[:, i]).mean()),
+        mu_star_ci=(float(mu_star_lo[i]), float(mu_star_hi[i])), mu_star_conf=float((mu_star_hi[i] - mu_star_lo[i]) / 2),
+        mu=float(ee[:, i].mean()), mu_ci=(float(mu_lo[i]), float(mu_hi[i])), sigma=float(ee[:, i].std(ddof=1)),
+        sigma_ci=(float(sigma_lo[i]), float(sigma_hi[i])), distinguishable=bool(mu_lo[i] > 0 or mu_hi[i] < 0),
+        interval_half_width=float((noise_hi[i] - noise_lo[i]) / 2), mde_mu_star=float(np.abs(ee_mde[:, i]).mean()),
+        mde_mu=float(ee_mde[:, i].mean())) for i, r in enumerate(ranges)]
+    return sorted(rows, key=lambda r: -r.mu_star)
 
 
-def _tornado(ranges: list[Range], boot: Bootstrap) -> list[dict]:
+def _tornado(ranges: list[Range], boot: Bootstrap) -> list[Swing]:
     """Power at each end of each range (the others central), the swing between them, with intervals; a
     swing whose interval covers 0 is not distinguishable from noise."""
     power, mde = boot.point_power()
@@ -273,11 +364,10 @@ def _tornado(ranges: list[Range], boot: Bootstrap) -> list[dict]:
         lo, hi = 1 + 2 * i, 2 + 2 * i  # points: centre, then low and high of each range in turn
         swing_lo, swing_hi = boot.interval(again[:, hi] - again[:, lo])
         ends = boot.interval(again[:, [lo, hi]])
-        rows.append({"path": r.path, "low": r.low, "high": r.high, "central": r.central, "source": r.source,
-                     "power_low": float(power[lo]), "power_low_ci": [float(ends[0][0]), float(ends[1][0])],
-                     "power_high": float(power[hi]), "power_high_ci": [float(ends[0][1]), float(ends[1][1])],
-                     "swing": float(power[hi] - power[lo]), "swing_ci": [float(swing_lo), float(swing_hi)],
-                     "distinguishable": bool(swing_lo > 0 or swing_hi < 0),
-                     "interval_half_width": float((swing_hi - swing_lo) / 2),
-                     "mde_low": float(mde[lo]), "mde_high": float(mde[hi])})
-    return sorted(rows, key=lambda r: -abs(r["swing"]))
+        rows.append(Swing(
+            r.path, r.low, r.high, r.central, r.source, power_low=float(power[lo]),
+            power_low_ci=(float(ends[0][0]), float(ends[1][0])), power_high=float(power[hi]),
+            power_high_ci=(float(ends[0][1]), float(ends[1][1])), swing=float(power[hi] - power[lo]),
+            swing_ci=(float(swing_lo), float(swing_hi)), distinguishable=bool(swing_lo > 0 or swing_hi < 0),
+            interval_half_width=float((swing_hi - swing_lo) / 2), mde_low=float(mde[lo]), mde_high=float(mde[hi])))
+    return sorted(rows, key=lambda r: -abs(r.swing))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ import numpy as np
 from labsim.config.scenario import apply_overrides, parse_scenario, scenario_to_dict
 from labsim.config.targets import Targets, load_targets
 from labsim.design import validation_displacement, validation_power, validation_take_up
-from labsim.design.calibrate import Evaluator, Plan, target_rows
+from labsim.design.calibrate import Evaluator, Plan, TargetFit, target_rows
 from labsim.design.claim import Claim, judge, mean_interval, one_sided
+from labsim.results.answer_file import plain, read_answer
 from labsim.sweep.runner import Task, executor, run_tasks
 from labsim.sweep.store import Store
 
@@ -56,6 +57,37 @@ TOLERANCE = {
 }
 #: Claims whose match is a rule of their own (claim.py, `judge`).
 OWN_RULE = ("rejection_rate_against_analytic_power", "itt_over_take_up_times_effect_on_participants")
+
+
+#: validation.json's format; a file without it, or with another, is refused with a clear message.
+SCHEMA = "labsim.validation/1"
+#: The open end each end of a claim's range or interval stands for when validation.json writes it null.
+OPEN_ENDS = {"low": -math.inf, "high": math.inf, "simulated_low": -math.inf, "simulated_high": math.inf}
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The validation's answer (validation.json): every claim beside its simulation, in claim order, with
+    what it was run on (the scenario, replications per setting, seed) and the hash of its inputs."""
+
+    scenario: str
+    replications: int
+    seed: int
+    inputs_hash: str
+    claims: tuple[Claim, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """validation.json: the fields, infinities and NaN as null (docs/formats.md)."""
+        return {"schema": SCHEMA, **plain(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str = "validation.json") -> Validation:
+        """Read validation.json back (a null end is open: -inf below, inf above); a file of another format
+        (an older labsim's) is refused in one line."""
+        if isinstance(data, dict) and isinstance(data.get("claims"), list):
+            data = {**data, "claims": [{**c, **{k: end for k, end in OPEN_ENDS.items() if k in c and c[k] is None}}
+                                       if isinstance(c, dict) else c for c in data["claims"]]}
+        return read_answer(cls, data, SCHEMA, source, "validation")
 
 
 def judged(c: Claim) -> Claim:
@@ -111,10 +143,10 @@ def _simulated(resolved: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _target_claims(number: int, targets: Targets, rows: list[dict[str, Any]]) -> list[Claim]:
-    return [Claim(number, r["name"], r["source"], r["published"], r["range"][0], r["range"][1], r["simulated"],
-                  r["simulated"] - 1.96 * r["simulated_se"], r["simulated"] + 1.96 * r["simulated_se"],
-                  r["matches"], r["unverified"]) for r in rows]
+def _target_claims(number: int, targets: Targets, rows: tuple[TargetFit, ...]) -> list[Claim]:
+    return [Claim(number, r.name, r.source, r.published, r.range[0], r.range[1], r.simulated,
+                  r.simulated - 1.96 * r.simulated_se, r.simulated + 1.96 * r.simulated_se, r.matches, r.unverified)
+            for r in rows]
 
 
 def effort_gradient(task: Task, seed) -> float:
@@ -131,10 +163,11 @@ def effort_gradient(task: Task, seed) -> float:
 
 def validate(scenario: dict[str, Any], source: str, labour: Path, effects: Path, folder: Path, *,
              slack: dict[str, Any], pilots_2016: dict[str, Any], replications: int = 4, seed: int = 1,
-             workers: int | None = None) -> list[Claim]:
+             workers: int | None = None) -> Validation:
     """Simulate every claim on `scenario` (a scenario file's dict; claim 4 on `slack`, the slack-market
     scenario, claim 6 on `pilots_2016`, the 2016-17 pilots'); claims 1, 7 and 8 are stored in `folder`, the
-    saturation experiment's figures (claim 4) in `folder`/french_saturation.md."""
+    saturation experiment's figures (claim 4) in `folder`/french_saturation.md. The labour-market targets
+    are `labour`, the provider effects' `effects`."""
     claims: list[Claim] = []
     with executor("local", workers) as pool:
         store = Store(folder / "runs")
@@ -154,7 +187,10 @@ def validate(scenario: dict[str, Any], source: str, labour: Path, effects: Path,
         claims += validation_take_up.take_up_claims(scenario, source, seed, pool)
         claims += validation_displacement.displacement_claims(slack, seed, pool,
                                                               table=folder / "french_saturation.md")
-    return sorted((judged(c) for c in claims), key=lambda c: c.claim)
+    name = Path(source).stem
+    made = inputs_hash({name: scenario, "slack_market": slack, "fi_2016_job_placement_pilots": pilots_2016},
+                       [labour, effects], replications, seed)
+    return Validation(name, replications, seed, made, tuple(sorted((judged(c) for c in claims), key=lambda c: c.claim)))
 
 
 def _creaming(scenario: dict[str, Any], source: str, replications: int, seed: int, pool) -> list[Claim]:

@@ -1,8 +1,9 @@
 """The answer of every command, built once: a verdict in plain words and the rows behind it.
 
-`labsim run`, `diagnose`, `size` and a sweep's report each answer a planner's question. The answer is
-built here, in the chosen language, from the same saved figures (summary.json, diagnosis.json,
-size.json, results.parquet), and rendered twice: as the terminal table the command prints
+`labsim run`, `diagnose`, `size`, `sensitivity`, `calibrate`, `validation`, `plan` and a sweep's report each
+answer a planner's question. The answer is built here, in the chosen language, from the same saved typed
+answers (summary.json, diagnosis.json, size.json, sensitivity.json, calibration.json, validation.json,
+plan.json) or tables (results.parquet), and rendered twice: as the terminal table the command prints
 (`as_text`, English) and as the report's answer section (report.py). The verdict comes first: filled
 or not, significant or not, enough power or not, and the next step.
 """
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.scenario import ReferralMode
-from labsim.report import comparisons
+from labsim.report import comparisons, plan, validation
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
@@ -26,10 +27,14 @@ from labsim.results.summary import HORIZONS
 from labsim.sweep.tables import significant
 
 if TYPE_CHECKING:
+    from labsim.design.calibrate import Calibration
     from labsim.design.diagnose import Diagnosis
+    from labsim.design.plan import Plan
+    from labsim.design.validation import Validation
     from labsim.results.summary import Effect, RunSummary
     from labsim.design.evidence import SizeAtValue
     from labsim.design.rollout import Overstatement
+    from labsim.design.sensitivity import Sensitivity
     from labsim.design.size import MinimumSize
     from labsim.design.size_job import SizeAnswer
 
@@ -483,53 +488,76 @@ def _uncertainty_rows(a: SizeAnswer | Diagnosis, lang: str) -> list[tuple[str, s
     return rows
 
 
-def sensitivity_answer(d: dict[str, Any], lang: str = "en") -> Answer:
+def sensitivity_answer(d: Sensitivity, lang: str = "en") -> Answer:
     """Each assumption's effect on the power at the planned size, largest first."""
     def as_written(x: float) -> str:  # as the scenario writes it (0.012, not 0.012000), with the language's comma
         return f"{x:g}" if lang == "en" else f"{x:g}".replace(".", ",")
 
-    def share(ci: list[float]) -> str:
+    def share(ci: tuple[float, float]) -> str:
         return _interval(ci, lang, lambda x: percent(x, lang))
 
-    def points(ci: list[float]) -> str:
+    def points(ci: tuple[float, float]) -> str:
         return _interval([x * 100 for x in ci], lang, lambda x: number(x, lang, 1))
 
     rows = []
-    for p in d["parameters"]:
-        if d["method"] == "oat" and "swing_ci" in p:
-            value = text("n_sens_oat_ci_v", lang, lo=percent(p["power_low"], lang), lo_ci=share(p["power_low_ci"]),
-                         hi=percent(p["power_high"], lang), hi_ci=share(p["power_high_ci"]),
-                         swing=number(p["swing"] * 100, lang, 1), swing_ci=points(p["swing_ci"]),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
-        elif d["method"] == "oat":
-            value = text("n_sens_oat_v", lang, lo=percent(p["power_low"], lang), hi=percent(p["power_high"], lang),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
-        elif "mu_star_ci" in p:
-            value = text("n_sens_morris_ci_v", lang, mu=number(p["mu_star"] * 100, lang, 1), mu_ci=points(p["mu_star_ci"]),
-                         sigma=number(p["sigma"] * 100, lang, 1), sigma_ci=points(p["sigma_ci"]),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
+    for p in d.parameters:
+        if d.method == "oat":
+            value = text("n_sens_oat_ci_v", lang, lo=percent(p.power_low, lang), lo_ci=share(p.power_low_ci),
+                         hi=percent(p.power_high, lang), hi_ci=share(p.power_high_ci),
+                         swing=number(p.swing * 100, lang, 1), swing_ci=points(p.swing_ci),
+                         a=as_written(p.low), b=as_written(p.high))
         else:
-            value = text("n_sens_morris_v", lang, mu=number(p["mu_star"] * 100, lang, 1),
-                         conf=number(p["mu_star_conf"] * 100, lang, 1), sigma=number(p["sigma"] * 100, lang, 1),
-                         a=as_written(p["low"]), b=as_written(p["high"]))
-        if p.get("distinguishable") is False:
+            value = text("n_sens_morris_ci_v", lang, mu=number(p.mu_star * 100, lang, 1), mu_ci=points(p.mu_star_ci),
+                         sigma=number(p.sigma * 100, lang, 1), sigma_ci=points(p.sigma_ci),
+                         a=as_written(p.low), b=as_written(p.high))
+        if not p.distinguishable:
             value += text("sens_noise", lang)
-        rows.append((lever_name(p["path"], lang), value))
+        rows.append((lever_name(p.path, lang), value))
     return Answer(_sensitivity_verdict(d, lang), rows)
 
 
-def _sensitivity_verdict(d: dict[str, Any], lang: str) -> list[str]:
+def _sensitivity_verdict(d: Sensitivity, lang: str) -> list[str]:
     """The central power with its interval, and how many pilots per point it took (or that more are needed)."""
     said = []
-    if d.get("central_power_ci"):
-        said.append(text("sens_central_ci", lang, p=percent(d["central_power"], lang),
-                         ci=_interval(d["central_power_ci"], lang, lambda x: percent(x, lang))))
-    if d.get("resolution") is not None:
-        r = number(d["resolution"] * 100, lang)
-        said.append(text("sens_pilots", lang, sims=number(d["sims"], lang), first=number(d.get("sims_first"), lang), r=r))
-        if not d.get("resolved", True):
-            said.append(text("sens_unresolved", lang, sims=number(d["sims"], lang), r=r))
+    if d.central_power is not None and d.central_power_ci is not None:
+        said.append(text("sens_central_ci", lang, p=percent(d.central_power, lang),
+                         ci=_interval(d.central_power_ci, lang, lambda x: percent(x, lang))))
+    r = number(d.resolution * 100, lang)
+    said.append(text("sens_pilots", lang, sims=number(d.sims, lang), first=number(d.sims_first, lang), r=r))
+    if not d.resolved:
+        said.append(text("sens_unresolved", lang, sims=number(d.sims, lang), r=r))
     return said
+
+
+def calibration_answer(cal: Calibration, lang: str = "en") -> Answer:
+    """How many targets the fit reproduces, each fitted value with its interval, then each target beside
+    its simulation."""
+    def num(x: float | int) -> str:  # a whole-number field as a whole number
+        return number(x, lang) if isinstance(x, int) else number(x, lang, 3 if abs(x) < 1 else 1)
+
+    inside = sum(t.matches for t in cal.targets)
+    verdict = [text("cal_verdict", lang, inside=inside, n=len(cal.targets), j=number(cal.objective, lang, 2))]
+    rows = [(lever_name(p.path, lang), text("cal_value_v", lang, value=num(p.value), range=_interval(p.interval, lang, num)))
+            for p in cal.parameters]
+    rows += [(t.name, text("cal_target_v", lang, published=num(t.published), range=_interval(t.range, lang, num),
+                           simulated=num(t.simulated), se=num(t.simulated_se), z=number(t.z, lang, 2))
+              + ("" if t.matches else text("cal_outside", lang))) for t in cal.targets]
+    return Answer(verdict, rows)
+
+
+def validation_answer(v: Validation, lang: str = "en") -> Answer:
+    """How many published claims the simulation matches, then the table of every claim (report/validation.py)."""
+    verdicts = [c.verdict for c in v.claims]
+    said = text("val_verdict", lang, matches=verdicts.count("match"), n=len(verdicts),
+                inconclusive=verdicts.count("inconclusive"))
+    return Answer([said], [], [Table("", [text(k, lang) for k in validation.COLUMNS], validation.rows(v.claims, lang))])
+
+
+def plan_answer(p: Plan, lang: str = "en") -> Answer:
+    """The plan's verdict (what to buy, who cannot reach the target), then the table of every candidate."""
+    df = plan.table(p, lang)
+    cells = [[plan.cell(x, lang) for x in row] for row in df.itertuples(index=False)]
+    return Answer(plan.verdict(p, lang), [], [Table("", list(df.columns), cells)])
 
 
 def _value_and_effect(r: SizeAtValue, lang: str) -> str:
@@ -657,28 +685,25 @@ def size_text(a: SizeAnswer, out: Path) -> str:
                                                     f"Written to {out}/"]))
 
 
-def sensitivity_text(a: dict[str, Any], out: Path) -> str:
+def sensitivity_text(a: Sensitivity, out: Path) -> str:
     """What `labsim sensitivity` prints."""
-    how = "Morris elementary effects" if a["method"] == "morris" else "one at a time"
-    head = (f"{a['scenario']}: which assumption moves the power most at {a['by']} = {a['at_size']:,} "
-            f"({how}, {a['sims']} pilots per point)")
-    answer = sensitivity_answer(a)
-    if a.get("central_power") is not None and not a.get("central_power_ci"):
-        answer.rows.append(("", text("sens_central", "en", p=percent(a["central_power"], "en"))))
-    return as_text(head, answer, f"{a['sims_total']} simulated pilots in {a['seconds']} s. Written to {out}/")
+    how = "Morris elementary effects" if a.method == "morris" else "one at a time"
+    head = (f"{a.scenario}: which assumption moves the power most at {a.by} = {a.at_size:,} "
+            f"({how}, {a.sims} pilots per point)")
+    return as_text(head, sensitivity_answer(a), f"{a.sims_total} simulated pilots in {a.seconds} s. Written to {out}/")
 
 
-def calibration_text(cal: dict[str, Any], out: Path) -> str:
+def calibration_text(cal: Calibration, out: Path) -> str:
     """What `labsim calibrate` prints: the fitted values with intervals, then each target beside its simulation."""
-    lines = [f"{cal['scenario']}: calibrated by the simulated method of moments (J = {cal['objective']:.2f}, "
-             f"{cal['candidates']} candidates, {cal['runs']} runs in {cal['seconds']:.0f} s)"]
-    for p in cal["parameters"]:
-        lo, hi = p["interval"]
-        lines.append(f"  {p['path']:<40} {p['value']:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
+    lines = [f"{cal.scenario}: calibrated by the simulated method of moments (J = {cal.objective:.2f}, "
+             f"{cal.candidates} candidates, {cal.runs} runs in {cal.seconds:.0f} s)"]
+    for p in cal.parameters:
+        lo, hi = p.interval
+        lines.append(f"  {p.path:<40} {p.value:>10.4g}  (95 % interval {lo:.4g} - {hi:.4g})")
     lines.append(f"  {'target':<36} {'published':>10} {'range':>17} {'simulated':>16} {'z':>6}")
-    for t in cal["targets"]:
-        se = f"{t['simulated']:.3g} ± {t['simulated_se']:.2g}" if t["simulated_se"] is not None else f"{t['simulated']:.3g}"
-        lines.append(f"  {t['name'][:36]:<36} {t['published']:>10.4g} {t['range'][0]:>8.3g}-{t['range'][1]:<8.3g} "
-                     f"{se:>16} {t['z']:>6.2f}{'' if t['matches'] else '  outside'}")
+    for t in cal.targets:
+        se = f"{t.simulated:.3g} ± {t.simulated_se:.2g}" if math.isfinite(t.simulated_se) else f"{t.simulated:.3g}"
+        lines.append(f"  {t.name[:36]:<36} {t.published:>10.4g} {t.range[0]:>8.3g}-{t.range[1]:<8.3g} "
+                     f"{se:>16} {t.z:>6.2f}{'' if t.matches else '  outside'}")
     lines.append(f"Written: {out}/calibration.json, calibrated.toml, calibration.png")
     return "\n".join(lines)

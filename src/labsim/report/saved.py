@@ -2,8 +2,8 @@
 
 A folder's kind is told by its files: a run (`summary.json`, `weekly.parquet`, `individuals.parquet`),
 a size search (`size.json`), a diagnosis (`diagnosis.json`), a sensitivity analysis (`sensitivity.json`),
-a sweep (`results.parquet`), or a folder of run folders (e.g. `runs/` holding a voluntary and a
-mandatory run). `load(folder)` reads it as its class (`RunFolder`, `SizeFolder`, ...), each holding its
+a calibration (`calibration.json`), a validation (`validation.json`), a plan (`plan.json`), a sweep
+(`results.parquet`), or a folder of run folders (e.g. `runs/` holding a voluntary and a mandatory run). `load(folder)` reads it as its class (`RunFolder`, `SizeFolder`, ...), each holding its
 typed answer and tables and saying, in the planner's language, its question (`question`), its answer
 (`answer`: the verdict and the rows, as the command's terminal table) and its charts (`figures`). Charts
 and reports are drawn from these files only, never by simulating again.
@@ -23,7 +23,8 @@ from matplotlib.figure import Figure
 
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import ReferralMode, Scenario
-from labsim.report import answers, comparisons, plots, sensitivity, sizing
+from labsim.design.output import DIAGNOSE_SETTINGS, SENSITIVITY_SETTINGS
+from labsim.report import answers, calibration, comparisons, plan, plots, sensitivity, sizing
 from labsim.report.answers import Answer
 from labsim.report.i18n import number, percent, text
 from labsim.report.levers import lever_name, lever_value
@@ -31,7 +32,11 @@ from labsim.report.style import footnote, localise_ticks
 from labsim.results.summary import RunResult, RunSummary
 
 if TYPE_CHECKING:
+    from labsim.design.calibrate import Calibration
     from labsim.design.diagnose import Diagnosis
+    from labsim.design.plan import Plan
+    from labsim.design.validation import Validation
+    from labsim.design.sensitivity import Sensitivity
     from labsim.design.size_job import SizeAnswer
 
 RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
@@ -194,7 +199,7 @@ class SizeFolder(Saved):
         raw = _json(folder / "size.json")
         return cls(folder, manifest, SizeAnswer.from_json(raw, str(folder / "size.json")),
                    _csv(folder / "power_curve.csv", ["size", "power", "power_se", "analytic_power", "mean_se"]),
-                   _own_replications(folder, "size", raw, manifest))
+                   _own_replications(folder, "size", raw, manifest, "replications.parquet", DIAGNOSE_SETTINGS))
 
     @property
     def replications(self) -> pd.DataFrame | None:
@@ -238,7 +243,7 @@ class DiagnosisFolder(Saved):
 
         raw = _json(folder / "diagnosis.json")
         return cls(folder, manifest, Diagnosis.from_json(raw, str(folder / "diagnosis.json")),
-                   _own_replications(folder, "diagnose", raw, manifest))
+                   _own_replications(folder, "diagnose", raw, manifest, "replications.parquet", DIAGNOSE_SETTINGS))
 
     @property
     def replications(self) -> pd.DataFrame | None:
@@ -263,24 +268,126 @@ class SensitivityFolder(Saved):
     kind: ClassVar[str] = "sensitivity"
     marker: ClassVar[str] = "sensitivity.json"
 
-    sensitivity: dict[str, Any]
+    sensitivity: Sensitivity
     points: pd.DataFrame | None  # every point simulated (points.parquet), refused if from another run
 
     @classmethod
     def read(cls, folder: Path, manifest: dict[str, Any]) -> SensitivityFolder:
-        answer = _json(folder / "sensitivity.json", ["method", "parameters", "at_size"])
-        return cls(folder, manifest, answer,
-                   _own_replications(folder, "sensitivity", answer, manifest, "points.parquet"))
+        from labsim.design.sensitivity import Sensitivity
+
+        raw = _json(folder / "sensitivity.json")
+        return cls(folder, manifest, Sensitivity.from_json(raw, str(folder / "sensitivity.json")),
+                   _own_replications(folder, "sensitivity", raw, manifest, "points.parquet", SENSITIVITY_SETTINGS))
 
     def answer(self, lang: str) -> Answer:
         return answers.sensitivity_answer(self.sensitivity, lang)
 
     def detail(self, lang: str) -> str:
         d = self.sensitivity
-        return text("sens_detail", lang, sims=number(d["sims"], lang), points=number(len(d.get("points", [])), lang))
+        return text("sens_detail", lang, sims=number(d.sims, lang), points=number(len(d.points), lang))
 
     def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
         return {"sensitivity": sensitivity.sensitivity_chart(self.sensitivity, note, lang)}
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrationFolder(Saved):
+    """`labsim calibrate`: the fitted values and each target beside its simulation."""
+
+    kind: ClassVar[str] = "calibrate"
+    marker: ClassVar[str] = "calibration.json"
+
+    calibration: Calibration
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> CalibrationFolder:
+        from labsim.design.calibrate import Calibration
+
+        return cls(folder, manifest, Calibration.from_json(_json(folder / "calibration.json"),
+                                                           str(folder / "calibration.json")))
+
+    @property
+    def scenario(self) -> dict[str, Any]:
+        """The scenario the calibration started from (its store's manifest records it)."""
+        return (self.manifest.get("identity") or {}).get("scenario") or {}
+
+    @property
+    def scenario_name(self) -> str:
+        return self.calibration.scenario
+
+    def answer(self, lang: str) -> Answer:
+        return answers.calibration_answer(self.calibration, lang)
+
+    def detail(self, lang: str) -> str:
+        return text("calibration_detail", lang, runs=self.calibration.runs)
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        return {"calibration": calibration.calibration_figure(self.calibration, note, lang)}
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationFolder(Saved):
+    """`labsim validation`: the published claims beside the simulation."""
+
+    kind: ClassVar[str] = "validation"
+    marker: ClassVar[str] = "validation.json"
+
+    validation: Validation
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> ValidationFolder:
+        from labsim.design.validation import Validation
+
+        return cls(folder, manifest, Validation.from_json(_json(folder / "validation.json"),
+                                                          str(folder / "validation.json")))
+
+    @property
+    def scenario_name(self) -> str:
+        return self.validation.scenario
+
+    def answer(self, lang: str) -> Answer:
+        return answers.validation_answer(self.validation, lang)
+
+    def detail(self, lang: str) -> str:
+        return text("val_detail", lang, reps=self.validation.replications, seed=self.validation.seed)
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        return {}
+
+
+@dataclass(frozen=True, eq=False)
+class PlanFolder(Saved):
+    """`labsim plan`: the pilot to buy among the candidates, and every candidate's figures."""
+
+    kind: ClassVar[str] = "plan"
+    marker: ClassVar[str] = "plan.json"
+
+    plan: Plan
+
+    @classmethod
+    def read(cls, folder: Path, manifest: dict[str, Any]) -> PlanFolder:
+        from labsim.design.plan import Plan
+
+        return cls(folder, manifest, Plan.from_json(_json(folder / "plan.json"), str(folder / "plan.json")))
+
+    @property
+    def scenario_name(self) -> str:
+        return self.plan.scenario
+
+    def question(self, lang: str) -> str:
+        p = self.plan
+        if p.max_cost_eur is None:
+            return text("q_plan_target", lang, a=percent(p.target_assurance, lang))
+        return text("q_plan_budget", lang, budget=text("plan_meur", lang, m=number(p.max_cost_eur / 1e6, lang, 1)))
+
+    def answer(self, lang: str) -> Answer:
+        return answers.plan_answer(self.plan, lang)
+
+    def detail(self, lang: str) -> str:
+        return plan.detail(self.plan, lang)
+
+    def charts(self, note: str, lang: str) -> dict[str, Figure | None]:
+        return {"plan_pareto": plan.pareto_figure(self.plan, note, lang)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -373,7 +480,8 @@ class RunsFolder(Saved):
 
 
 #: Every kind, in the order a folder is told: a run's files first, a folder of runs last.
-KINDS: tuple[type[Saved], ...] = (RunFolder, SizeFolder, DiagnosisFolder, SensitivityFolder, SweepFolder, RunsFolder)
+KINDS: tuple[type[Saved], ...] = (RunFolder, SizeFolder, DiagnosisFolder, SensitivityFolder, CalibrationFolder,
+                                  ValidationFolder, PlanFolder, SweepFolder, RunsFolder)
 
 
 def kind_of(folder: Path) -> type[Saved]:
@@ -385,19 +493,20 @@ def kind_of(folder: Path) -> type[Saved]:
     if found is None:
         raise LabsimError(
             f"{folder}: not a labsim output folder (expected {', '.join(RUN_FILES)} of a run, size.json, "
-            "diagnosis.json, sensitivity.json, results.parquet, or run folders inside it)")
+            "diagnosis.json, sensitivity.json, calibration.json, validation.json, plan.json, results.parquet, "
+            "or run folders inside it)")
     return found
 
 
 def _check_store(folder: Path, manifest: dict[str, Any]) -> None:
-    """A sweep's or a calibration's results.parquet is read only if it is whole and its own: the inputs hash
-    in its metadata is that of the folder's manifest (not one copied in from another store)."""
+    """A sweep's results.parquet is read only if it is whole and its own: the inputs hash in its metadata is
+    that of the folder's manifest (not one copied in from another store). A calibration's folder, a store
+    too, is told by its calibration.json first and read as a `CalibrationFolder`."""
     if "identity" not in manifest:  # no store's manifest: the table is read as it is
         return
-    from labsim.design.calibrate import CalibrationStore
     from labsim.sweep.store import Store
 
-    (CalibrationStore if (folder / "calibration.json").is_file() else Store)(folder).check()
+    Store(folder).check()
 
 
 #: Each horizon's block of `employment_rate` in summary.json (results/summary.py `difference`): numbers or null
@@ -503,19 +612,19 @@ def _parquet(path: Path, required: list[str]) -> pd.DataFrame:
     return _check_columns(path, df, required)
 
 
-def _own_replications(folder: Path, kind: str, answer: dict[str, Any], manifest: dict[str, Any],
-                      name: str = "replications.parquet") -> pd.DataFrame | None:
+def _own_replications(folder: Path, kind: str, answer: dict[str, Any], manifest: dict[str, Any], name: str,
+                      settings: tuple[str, ...]) -> pd.DataFrame | None:
     """A size or diagnose folder's replications.parquet, a sensitivity folder's points.parquet (None if absent),
-    refused if the inputs hash in its metadata is not that of the folder's answer file and manifest (a file
-    copied from another folder). A file without the hash (written before labsim recorded it) is read as it is."""
-    from labsim.design.output import DIAGNOSE_SETTINGS, SENSITIVITY_SETTINGS, inputs_of
+    refused if the inputs hash in its metadata is not that of the folder's answer file and manifest (the
+    answer's `settings` and the scenario: a file copied from another folder). A file without the hash
+    (written before labsim recorded it) is read as it is."""
+    from labsim.design.output import inputs_of
     from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
     path = folder / name
     if not path.is_file():
         return None
     df = _parquet(path, [])
-    settings = SENSITIVITY_SETTINGS if kind == "sensitivity" else DIAGNOSE_SETTINGS
     recorded = (pq.read_schema(path).metadata or {}).get(INPUTS_HASH)
     if recorded is not None and recorded != inputs_hash(inputs_of(answer, manifest, settings)).encode():
         raise LabsimError(f"{path}: written by another {kind} run (its inputs hash does not match this folder's "

@@ -44,7 +44,7 @@ def typed(kind: Any, value: Any, name: str = "", open_ends: frozenset[str] = fro
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        return typed(next(a for a in args if a is not type(None)), value, name, open_ends)
+        return _one_of([a for a in args if a is not type(None)], value, name, open_ends)
     if dataclasses.is_dataclass(kind):
         if not isinstance(value, dict):
             raise ValueError(f"{kind.__name__}: an object belongs here, not {value!r}")
@@ -65,6 +65,20 @@ def typed(kind: Any, value: Any, name: str = "", open_ends: frozenset[str] = fro
     if kind in (str, bool):
         return kind(value)
     return value
+
+
+def _one_of(kinds: list[Any], value: Any, name: str, open_ends: frozenset[str]) -> Any:
+    """The value as the first of `kinds` it reads as: a number or word as its own type (an integer stays
+    one in `int | float`), else each kind in turn (e.g. a Morris or a tornado row)."""
+    own = next((k for k in kinds if k in (int, float, str, bool) and type(value) is k), None)
+    if own is not None:
+        return own(value)
+    for kind in kinds[:-1]:
+        try:
+            return typed(kind, value, name, open_ends)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return typed(kinds[-1], value, name, open_ends)
 
 
 def _has_default(f: dataclasses.Field) -> bool:

@@ -9,6 +9,7 @@ test is the design's own (`labsim.results.inference.design_effect`), the same as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from statistics import NormalDist
 from typing import Any
 
@@ -16,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from labsim.results.adjusted import adjusted_itt
-from labsim.results.estimate import icc_oneway
-from labsim.results.inference import CLUSTER_OF, design_effect, placebo_test, saturation_spillover
+from labsim.results.estimate import Estimate, icc_oneway
+from labsim.results.inference import CLUSTER_OF, Assignment, design_effect, placebo_test, saturation_spillover
 from labsim.results.summary import RunResult
 
 
@@ -67,36 +68,42 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
     a = result.assignment
     if a is None:
         raise ValueError("a pilot's estimates need the run's assignment (a result made from its record)")
-    design = a.design
-    cluster = CLUSTER_OF.get(design)
+    outcome = f"employed_{horizon}w"
     ind_all = analysis_frame(result, horizon)
     ind = ind_all.loc[~ind_all["before_pilot"]]  # the pilot's own cohorts
-    if design == "saturation":  # the ITT is read inside markets that have both arms
-        both = ind.groupby("sector", observed=True)["arm"].transform(lambda a: a.nunique() == 2)
-        ind_itt = ind.loc[both]
-    else:
-        ind_itt = ind
-    if result.summary.estimator == "adjusted" and design == "individual":
-        # adjusted for the register's covariates (design.estimator; Lin 2013), HC2 with the normal test;
-        # cluster designs are read by the difference in means and their own test
-        def effect(col, tested):
-            return adjusted_itt(ind_itt, col, alpha=alpha)
-    else:
-        def effect(col, tested):
-            return design_effect(ind_all, col, a, alpha, test if tested else "none")
-    main = effect(f"employed_{horizon}w", True)
-    counted, weeks, found = (effect(col, False) for col in (
-        f"employed_counted_{horizon}w", "weeks_employed_52w", f"found_job_{horizon}w"))
-    late, late_se = wald_late(ind_itt, f"employed_{horizon}w")
-    # saturation: the spillover on the untreated by treated share, with its own randomisation test
-    spill = saturation_spillover(ind_all, f"employed_{horizon}w", a) if design == "saturation" and test is None else None
-    placebo = placebo_test(ind_all, f"employed_{horizon}w", a, alpha)  # the control arm split in two
-    s = result.summary
-    pilot = ind["arm"] == "pilot"
-    observed = ind[f"employed_{horizon}w"].notna()
-    providers = s.providers
-    paid = s.purchaser_paid_eur["total"]
-    extra_jobs = main.estimate * int((pilot & observed).sum()) if np.isfinite(main.estimate) else np.nan
+    ind_itt = itt_sample(ind, a.design)
+    effect = effect_reader(result, ind_all, ind_itt, alpha, test)
+    main = effect(outcome, True)
+    return {**tested_figures(main, alpha),
+            **arm_figures(ind, ind_itt, main, outcome, CLUSTER_OF.get(a.design)),
+            **secondary_figures(effect, horizon),
+            **design_checks(ind_all, a, outcome, alpha, test),
+            **participation_figures(ind, ind_itt, outcome),
+            **volume_and_cost(result, ind, main, outcome)}
+
+
+def itt_sample(ind: pd.DataFrame, design: str) -> pd.DataFrame:
+    """The people the ITT is read from: everyone in the pilot's cohorts, or under saturation those in
+    markets that have both arms."""
+    if design != "saturation":
+        return ind
+    both = ind.groupby("sector", observed=True)["arm"].transform(lambda a: a.nunique() == 2)
+    return ind.loc[both]
+
+
+def effect_reader(result: RunResult, ind_all: pd.DataFrame, ind_itt: pd.DataFrame, alpha: float,
+                  test: str | None) -> Callable[[str, bool], Estimate]:
+    """How an outcome's effect is read: adjusted for the register's covariates (design.estimator; Lin
+    2013), HC2 with the normal test, for an individual design that asks for it; else the design's own
+    estimate, the main outcome (`tested`) by the design's test (or `test`), the others untested."""
+    a = result.assignment
+    if result.summary.estimator == "adjusted" and a.design == "individual":
+        return lambda col, tested: adjusted_itt(ind_itt, col, alpha=alpha)
+    return lambda col, tested: design_effect(ind_all, col, a, alpha, test if tested else "none")
+
+
+def tested_figures(main: Estimate, alpha: float) -> dict[str, Any]:
+    """The main estimate with its SE, interval, p-value and the test that gave it, and whether it rejects."""
     return {
         "estimate": main.estimate,
         "se": main.se,
@@ -109,23 +116,68 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
         # the normal critical value |estimate / se| was tested against (NaN: another test)
         "z_critical": NormalDist().inv_cdf(1 - alpha / 2) if main.test == "hc2" else np.nan,
         "clusters": main.clusters,
-        "icc": cluster_icc(ind_itt, f"employed_{horizon}w", cluster),
+    }
+
+
+def arm_figures(ind: pd.DataFrame, ind_itt: pd.DataFrame, main: Estimate, outcome: str,
+                cluster: str | None) -> dict[str, Any]:
+    """The arms behind the main estimate: the outcome's ICC between the randomised units, the people
+    counted, each arm's size and the control group's mean."""
+    pilot, observed = ind["arm"] == "pilot", ind[outcome].notna()
+    return {
+        "icc": cluster_icc(ind_itt, outcome, cluster),
         "n": main.n,
         "n_pilot": int((pilot & observed).sum()),
         "n_control": int((~pilot & observed).sum()),
-        "control_mean": float(ind.loc[~pilot & observed, f"employed_{horizon}w"].mean()),
+        "control_mean": float(ind.loc[~pilot & observed, outcome].mean()),
+    }
+
+
+def secondary_figures(effect: Callable[[str, bool], Estimate], horizon: int) -> dict[str, Any]:
+    """The untested effects' estimates and SEs: employment counted as the register counts it, weeks
+    employed in 52 and a first job within the horizon."""
+    counted, weeks, found = (effect(col, False) for col in (
+        f"employed_counted_{horizon}w", "weeks_employed_52w", f"found_job_{horizon}w"))
+    return {
         "counted_estimate": counted.estimate,
         "counted_se": counted.se,
         "weeks_employed_estimate": weeks.estimate,
         "weeks_employed_se": weeks.se,
         "found_job_estimate": found.estimate,
         "found_job_se": found.se,
+    }
+
+
+def design_checks(ind_all: pd.DataFrame, a: Assignment, outcome: str, alpha: float,
+                  test: str | None) -> dict[str, Any]:
+    """Saturation's spillover on the untreated with its own randomisation test (with the design's test
+    only), and whether the design's test rejects between two halves of the control arm (the placebo)."""
+    spill = saturation_spillover(ind_all, outcome, a) if a.design == "saturation" and test is None else None
+    placebo = placebo_test(ind_all, outcome, a, alpha)
+    return {
         "spillover": spill.estimate if spill else np.nan,
         "spillover_p_value": spill.p_value if spill else np.nan,
         "placebo_reject": float(placebo.p_value < alpha) if np.isfinite(placebo.p_value) else np.nan,
-        "late": late,
-        "late_se": late_se,
-        "take_up": float(ind.loc[pilot, "took_up"].mean()) if pilot.any() else np.nan,
+    }
+
+
+def participation_figures(ind: pd.DataFrame, ind_itt: pd.DataFrame, outcome: str) -> dict[str, Any]:
+    """The effect on participants (`wald_late`) and the pilot arm's take-up."""
+    late, late_se = wald_late(ind_itt, outcome)
+    pilot = ind["arm"] == "pilot"
+    return {"late": late, "late_se": late_se,
+            "take_up": float(ind.loc[pilot, "took_up"].mean()) if pilot.any() else np.nan}
+
+
+def volume_and_cost(result: RunResult, ind: pd.DataFrame, main: Estimate, outcome: str) -> dict[str, Any]:
+    """The volume reached, whether the providers were viable and their break-even, what the purchaser
+    paid, the extra jobs the main estimate implies and their cost each."""
+    s = result.summary
+    providers = s.providers
+    paid = s.purchaser_paid_eur["total"]
+    treated = int(((ind["arm"] == "pilot") & ind[outcome].notna()).sum())
+    extra_jobs = main.estimate * treated if np.isfinite(main.estimate) else np.nan
+    return {
         "assigned": int(ind.shape[0]),
         "participants": int(s.participants.reached),
         "target": int(s.participants.target),
