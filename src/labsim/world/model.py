@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import chain
 
 import mesa
 import numpy as np
@@ -241,11 +242,11 @@ class PilotModel(mesa.Model):
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
         s, cfg = self.seekers, self.settings
-        in_service = s.state == State.ACTIVATION.value
+        in_service = s.state == _ACTIVATION
         done = (in_service & (s.state_weeks >= cfg.services.activation_weeks)).nonzero()[0]
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         s.state[done] = State.UNEMPLOYED
-        back = s.state == State.WITH_PROVIDER.value
+        back = s.state == _WITH_PROVIDER
         if self.week <= cfg.pilot.end_week:
             back &= s.state_weeks >= cfg.providers.service_weeks
         back = back.nonzero()[0]
@@ -257,7 +258,7 @@ class PilotModel(mesa.Model):
         """The office's own services: some unemployed start an activation service, pilot clients as
         everyone else (a client who starts one leaves the provider, as on leaving the register)."""
         s, svc = self.seekers, self.settings.services
-        unemployed = s.state <= State.WITH_PROVIDER.value  # states 0 and 1
+        unemployed = s.state <= _WITH_PROVIDER  # states 0 and 1
         idle = (unemployed & (s.duration >= svc.activation_after_weeks)).nonzero()[0]
         chance = entry_chance(self._employability.take(idle), svc.activation_rate, svc.activation_selection)
         go = idle[self.rng.random(idle.size) < chance]
@@ -317,7 +318,7 @@ class PilotModel(mesa.Model):
         """Providers set each client's counselling effort and pay for the week's service; some clients
         reach training or a work trial."""
         s, cfg = self.seekers, self.settings.providers
-        clients = (s.state == State.WITH_PROVIDER.value).nonzero()[0]
+        clients = (s.state == _WITH_PROVIDER).nonzero()[0]
         who = s.provider[clients]
         effort = self._effort_chosen(clients, who)
         s.effort[clients] = effort
@@ -343,7 +344,9 @@ class PilotModel(mesa.Model):
         if cfg.effort is not None:
             return np.full(clients.size, cfg.effort)
         market = s.market[clients]
-        rate = self.matching.last_rate[market] + self.network_rate[provider, market]
+        rate = self.matching.last_rate[market]
+        if cfg.network_share > 0:  # the employer networks' rate (0 everywhere without them)
+            rate += self.network_rate[provider, market]
         seen = self._seen_by_providers(clients, s.seen_noise[clients])
         group = s.pay_group[clients]
         return choose_effort(
@@ -381,7 +384,7 @@ class PilotModel(mesa.Model):
         effort = own * meeting.take(duration)  # .take: float tables, int indices (half the time of [])
         if s.sanctioned.any():
             effort[pick(s.sanctioned).nonzero()[0]] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort[(pick(s.state) == State.ACTIVATION.value).nonzero()[0]] *= svc.activation_search_share
+        effort[(pick(s.state) == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
         return effort
 
     def _meeting_factor(self, longest: int) -> np.ndarray:
@@ -411,7 +414,7 @@ class PilotModel(mesa.Model):
         hired = np.concatenate([first, matched])
         # the form of work: rng.choice(len(WORK_FORMS), hired.size, p=self._form_p) without its checks
         form = self._form_cdf.searchsorted(rng.random(hired.size), side="right")
-        from_pilot = s.state[hired] == State.WITH_PROVIDER.value
+        from_pilot = s.state[hired] == _WITH_PROVIDER
         placed = hired[from_pilot]
         s.placed_week[placed] = self.week
         s.placed_form[placed] = form[from_pilot]
@@ -422,7 +425,7 @@ class PilotModel(mesa.Model):
         cells = np.concatenate([s.market[first], self.matching.job_cells(s.market[matched], rng)])
         employers = self.vacancies.pick_employers(cells, rng)
         work = WORK_STATES[form]
-        own_firm = work == State.ENTREPRENEURSHIP.value
+        own_firm = work == _ENTREPRENEURSHIP
         employers[own_firm] = -1
         self.vacancies.fill(employers[~own_firm])
         s.state[hired] = work
@@ -442,7 +445,7 @@ class PilotModel(mesa.Model):
         self.network_rate[:] = 0.0
         if share == 0:
             return np.zeros(0, np.int64)
-        mine = s.state[searching] == State.WITH_PROVIDER.value
+        mine = s.state[searching] == _WITH_PROVIDER
         if not mine.any():
             return np.zeros(0, np.int64)
         clients, w = searching[mine], weight[mine]
@@ -490,7 +493,7 @@ class PilotModel(mesa.Model):
     def _profiling_cuts(self) -> np.ndarray:
         """Employability at the tier boundaries of the register's unemployed now, highest first."""
         tiers = len(self.settings.payment.groups.multipliers)
-        unemployed = self.seekers.state == State.UNEMPLOYED.value
+        unemployed = self.seekers.state == _UNEMPLOYED
         share = 1.0 - np.arange(1, tiers) / tiers
         pool = self._employability[unemployed] if unemployed.any() else self._employability
         return np.quantile(pool, share)
@@ -563,11 +566,11 @@ class PilotModel(mesa.Model):
         into, out_of = inflow.tolist(), outflow.tolist()
         c: dict[str, float] = {"week": self.week}
         c.update(zip(_STOCK_KEYS, stock.tolist()))
-        c.update(zip(_FLOW_KEYS, (n for pair in zip(into, out_of) for n in pair)))  # in, out
+        c.update(zip(_FLOW_KEYS, chain.from_iterable(zip(into, out_of))))  # in, out
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
         # counted and summed over a mask, not gathered: the mean is the same float (an exact integer sum)
-        unemployed = s.state <= State.WITH_PROVIDER.value  # states 0, 1
+        unemployed = s.state <= _WITH_PROVIDER  # states 0, 1
         n_unemployed = int(stock[State.UNEMPLOYED] + stock[State.WITH_PROVIDER])
         c["unemployed"] = n_unemployed
         c["unemployed_52w_plus"] = int(np.count_nonzero(unemployed & (s.duration >= 52)))
@@ -598,7 +601,7 @@ class PilotModel(mesa.Model):
         s, acc = self.seekers, self.accounts
         person = (s.arm >= 0).nonzero()[0]
         clients = (s.client_weeks > 0).nonzero()[0]
-        left, left_week = self.history.left(State.ACTIVATION.value)
+        left, left_week = self.history.left(_ACTIVATION)
         return RunRecord(
             scenario=self.settings,
             weeks=self.week,
@@ -624,6 +627,9 @@ class PilotModel(mesa.Model):
         )
 
 
+#: The codes of the states the week compares with, as plain ints (read once, not through .value each time).
+_UNEMPLOYED, _WITH_PROVIDER, _ACTIVATION, _ENTREPRENEURSHIP = (
+    s.value for s in (State.UNEMPLOYED, State.WITH_PROVIDER, State.ACTIVATION, State.ENTREPRENEURSHIP))
 #: Names of the weekly counts by state and form of work, in the weekly series' order.
 _STOCK_KEYS = tuple(f"stock_{name}" for name in STATE_NAMES)
 _FLOW_KEYS = tuple(f"{way}_{name}" for name in STATE_NAMES for way in ("inflow", "outflow"))

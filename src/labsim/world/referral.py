@@ -20,6 +20,9 @@ from labsim.config.scenario import CLUSTER_DESIGNS, Randomisation, ReferralMode,
 from labsim.config.states import AGE_GROUPS, State
 
 
+_UNEMPLOYED = State.UNEMPLOYED.value  # a plain int, read once (not through .value each week)
+
+
 @dataclass
 class ReferralWeek:
     """What the offices did this week."""
@@ -44,7 +47,7 @@ def rank_within(groups: np.ndarray) -> np.ndarray:
 
 def waiting_for_place(s: Seekers) -> np.ndarray:
     """Indices of those who accepted (or showed up) and, still unemployed, wait for a provider's place."""
-    return (s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED.value)).nonzero()[0]
+    return (s.accepted & (s.start_week < 0) & (s.state == _UNEMPLOYED)).nonzero()[0]
 
 
 class ReferralPolicy:
@@ -108,7 +111,7 @@ class ReferralPolicy:
     def _in_band(self, s: Seekers) -> np.ndarray:
         """Unemployed, not assigned before, in the duration band: a mask over everyone."""
         d = s.duration
-        return (s.state == State.UNEMPLOYED.value) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
+        return (s.state == _UNEMPLOYED) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
 
     def share_of(self, s: Seekers, who: np.ndarray, rng: np.random.Generator) -> np.ndarray | float:
         """Each newly eligible seeker's chance of the pilot arm under the design.
@@ -199,7 +202,7 @@ class ReferralPolicy:
                out: ReferralWeek) -> None:
         """Offers as counsellors' time allows (voluntary: some accept, providers may win over some who
         declined) or assignment letters (mandatory: some do not show up, and are sanctioned)."""
-        waiting = (s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED.value)).nonzero()[0]
+        waiting = (s.to_offer & (s.offer_week < 0) & (s.state == _UNEMPLOYED)).nonzero()[0]
         if self.mode is ReferralMode.VOLUNTARY:
             waiting = waiting[rng.permutation(waiting.size)]
             waiting = waiting[rank_within(s.office[waiting]) < offers_per_office[s.office[waiting]]]
