@@ -48,7 +48,7 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
     parted = np.partition(weight, first) if first > 0 else weight  # the m largest last
     top = np.sort(parted[first:])
     rest = float(parted[:first].sum())
-    bounds, running = top.tolist(), np.concatenate([[0.0], np.cumsum(top)]).tolist()
+    bounds, running = top.tolist(), [0.0, *top.cumsum().tolist()]
     slack = 4.0 * (m + 64) * _EPS  # relative: rounding of the sums, with room
     low, high = rate, 1.0 / float(weight.min())
     # j, of the m largest the number not clipped at c, falls as c rises: once it is the same at both

@@ -75,7 +75,7 @@ class Vacancies:
 
     def pick_employers(self, markets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """An employer for each hire, chosen in its market in proportion to open vacancies."""
-        weights = np.maximum(self.open[self.order], 0).astype(float)
+        weights = self.open[self.order].astype(float)  # never below 0 (`fill` keeps it so)
         cum = weights.cumsum()
         first, last = self.first[markets], self.first[markets + 1] - 1  # each market's employers
         lo = np.where(first > 0, cum[first - 1], 0.0)
@@ -197,10 +197,25 @@ class Matching:
     def job_finding(
         self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray
     ) -> np.ndarray:
-        """Each searcher's probability of being hired this week.
+        """Each searcher's probability of being hired this week, 1 - exp(-rate x weight).
 
         `weight` is search effort x employability for the searchers, `market` their labour market.
         """
+        return _chance(self.expected_hires(weight, market, vacancies))
+
+    def hired(self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+        """Which searchers are hired this week (their positions, in order): those whose uniform draw is
+        below their `job_finding` chance, one draw each."""
+        x = self.expected_hires(weight, market, vacancies)
+        u = rng.random(x.size)
+        # the chance 1 - exp(-x) is below x, so it is worked out only where u < x (with room for its
+        # rounding): the same outcome as comparing every draw with every chance
+        maybe = (u < x * _ROUNDING_ROOM).nonzero()[0]
+        return maybe[u[maybe] < _chance(x[maybe])]
+
+    def expected_hires(self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
+        """Each searcher's rate of hire this week: their market's hires per unit of search x `weight`."""
         # as float even when nobody searches (bincount of nothing is an integer array)
         search = np.bincount(market, weights=weight, minlength=self.n_markets).astype(float, copy=False)
         if self.congestion or self.rate_per_search is None:
@@ -208,8 +223,17 @@ class Matching:
         else:
             rate = self.rate_per_search
         self.last_rate = rate
-        p = rate[market]  # -expm1(-(rate * weight)) in place: the same floats, no temporaries
-        p *= weight
-        np.negative(p, out=p)
-        np.expm1(p, out=p)
-        return np.negative(p, out=p)
+        x = rate[market]
+        x *= weight
+        return x
+
+
+#: Slightly above 1: no rounding of 1 - exp(-x) takes it as far above x as x times this.
+_ROUNDING_ROOM = 1.0 + 2.0**-40
+
+
+def _chance(x: np.ndarray) -> np.ndarray:
+    """1 - exp(-x) as -expm1(-x), in place in `x`: the same floats, no temporaries."""
+    np.negative(x, out=x)
+    np.expm1(x, out=x)
+    return np.negative(x, out=x)

@@ -409,8 +409,7 @@ class PilotModel(mesa.Model):
             rest[np.searchsorted(searching, first)] = False  # a tenth of np.isin's time
             searching, weight = searching[rest], weight[rest]
             vacancies = np.maximum(vacancies - np.bincount(s.market[first], minlength=self.matching.n_markets), 0)
-        p = self.matching.job_finding(weight, s.market[searching], vacancies)
-        matched = searching[rng.random(searching.size) < p]
+        matched = searching[self.matching.hired(weight, s.market[searching], vacancies, rng)]
         hired = np.concatenate([first, matched])
         # the form of work: rng.choice(len(WORK_FORMS), hired.size, p=self._form_p) without its checks
         form = self._form_cdf.searchsorted(rng.random(hired.size), side="right")
