@@ -24,11 +24,13 @@ def entry_chance(employability: np.ndarray, rate: float, selection: float) -> np
     if employability.size == 0 or selection == 0.0:
         return np.full(employability.size, rate)
     # a mean as sum / size: the same float as .mean(), without its Python wrapper
-    weight = (employability / (employability.sum() / employability.size)) ** selection
+    weight = employability / (employability.sum() / employability.size)
+    weight **= selection  # in place: the same floats, one array fewer
     weight /= weight.sum() / weight.size
     if rate * weight.max() <= 1.0:
         return rate * weight
-    return np.minimum(clipped_scale(weight, rate) * weight, 1.0)
+    weight *= clipped_scale(weight, rate)  # the scale c, then min(c w, 1)
+    return np.minimum(weight, 1.0, out=weight)
 
 
 def clipped_scale(weight: np.ndarray, rate: float) -> float:

@@ -242,14 +242,14 @@ class PilotModel(mesa.Model):
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
         s, cfg = self.seekers, self.settings
-        in_service = s.state == _ACTIVATION
-        done = (in_service & (s.state_weeks >= cfg.services.activation_weeks)).nonzero()[0]
+        # the few in a state first, then their weeks in it (not everyone's weeks)
+        in_service = (s.state == _ACTIVATION).nonzero()[0]
+        done = in_service[s.state_weeks[in_service] >= cfg.services.activation_weeks]
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         s.state[done] = State.UNEMPLOYED
-        back = s.state == _WITH_PROVIDER
+        back = (s.state == _WITH_PROVIDER).nonzero()[0]
         if self.week <= cfg.pilot.end_week:
-            back &= s.state_weeks >= cfg.providers.service_weeks
-        back = back.nonzero()[0]
+            back = back[s.state_weeks[back] >= cfg.providers.service_weeks]
         s.state[back] = State.UNEMPLOYED
         s.provider[back] = -1
         s.effort[back] = 0.0
@@ -330,9 +330,9 @@ class PilotModel(mesa.Model):
         for p in self.providers:
             p.clients = int(caseload[p.index])
         if self.contract.terms.progress.fee_eur > 0:
-            chance = self.settings.providers.progress_rate * s.effort
             open_ = clients[~s.progress_paid[clients]]
-            event = open_[self.rng.random(open_.size) < chance[open_]]
+            chance = self.settings.providers.progress_rate * s.effort[open_]
+            event = open_[self.rng.random(open_.size) < chance]
             s.progress_paid[event] = True
             fee = self.contract.progress(s.pay_group[event])
             self.accounts.pay("progress", s.provider[event], event, fee)
