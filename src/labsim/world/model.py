@@ -116,6 +116,7 @@ class PilotModel(mesa.Model):
         self._separation = np.zeros(N_STATES)
         for form, code in zip(WORK_FORMS, WORK_STATES):
             self._separation[code] = scenario.market.separation[form]
+        self._highest_separation = self._separation.max()
         self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
         self._form_p /= self._form_p.sum()
         cdf = self._form_p.cumsum()
@@ -502,7 +503,11 @@ class PilotModel(mesa.Model):
         s = self.seekers
         # every form of work has a separation rate above 0 (config): all jobs held since the week began
         working = (is_employed(s.state) & (s.state == self._prev_state)).nonzero()[0]
-        ends = working[self.rng.random(working.size) < self._separation[s.state[working]]]
+        u = self.rng.random(working.size)
+        # a job ends when u is below its form's rate, so only draws below the highest rate are looked at
+        few = (u < self._highest_separation).nonzero()[0]
+        maybe = working[few]
+        ends = maybe[u[few] < self._separation[s.state[maybe]]]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
 
