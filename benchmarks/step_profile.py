@@ -28,7 +28,7 @@ METHODS = ("_end_services", "employability", "_routine_services", "_start_with_p
            "_effort_chosen", "_hire", "search_effort", "_network_hires", "_separate", "_pay_results",
            "_review_providers", "_enter_and_leave_register", "_advance_clocks", "_count")
 #: The model's parts (attribute: methods) timed besides its own methods.
-PARTS = {"datacollector": ("collect",), "referral": ("week",), "matching": ("job_finding", "job_cells"),
+PARTS = {"datacollector": ("collect",), "referral": ("week",), "matching": ("job_finding", "hired", "job_cells"),
          "history": ("record",),
          "vacancies": ("post_and_expire", "pick_employers")}
 

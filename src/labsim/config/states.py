@@ -48,12 +48,17 @@ AGE_GROUPS: tuple[str, ...] = ("under_25", "age_25_54", "over_55")
 EDUCATION_LEVELS: tuple[str, ...] = ("basic", "secondary", "tertiary")
 
 
+# plain ints: numpy compares a plain int with int8 arrays in place (an IntEnum member costs ~8x more),
+# and read once here rather than through the member's .value at every call
+_FIRST_WORK, _LAST_WORK = State.PERMANENT_FULL_TIME.value, State.LIGHT_ENTREPRENEURSHIP.value
+_LAST_SEARCHING = State.ACTIVATION.value
+
+
 def is_employed(state: np.ndarray) -> np.ndarray:
     """True where the state is any form of work."""
-    # .value: numpy compares a plain int with int8 arrays in place; an IntEnum member costs ~8x more
-    return (state >= State.PERMANENT_FULL_TIME.value) & (state <= State.LIGHT_ENTREPRENEURSHIP.value)
+    return (state >= _FIRST_WORK) & (state <= _LAST_WORK)
 
 
 def is_searching(state: np.ndarray) -> np.ndarray:
     """True where the seeker is on the register looking for work (alone, with a provider or in a service)."""
-    return state <= State.ACTIVATION.value
+    return state <= _LAST_SEARCHING

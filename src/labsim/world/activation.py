@@ -23,11 +23,14 @@ def entry_chance(employability: np.ndarray, rate: float, selection: float) -> np
     chance would pass 1 (those go with certainty and the scale rises for the rest)."""
     if employability.size == 0 or selection == 0.0:
         return np.full(employability.size, rate)
-    weight = (employability / employability.mean()) ** selection
-    weight /= weight.mean()
+    # a mean as sum / size: the same float as .mean(), without its Python wrapper
+    weight = employability / (employability.sum() / employability.size)
+    weight **= selection  # in place: the same floats, one array fewer
+    weight /= weight.sum() / weight.size
     if rate * weight.max() <= 1.0:
         return rate * weight
-    return np.minimum(clipped_scale(weight, rate) * weight, 1.0)
+    weight *= clipped_scale(weight, rate)  # the scale c, then min(c w, 1)
+    return np.minimum(weight, 1.0, out=weight)
 
 
 def clipped_scale(weight: np.ndarray, rate: float) -> float:
@@ -47,19 +50,29 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
     parted = np.partition(weight, first) if first > 0 else weight  # the m largest last
     top = np.sort(parted[first:])
     rest = float(parted[:first].sum())
-    bounds, running = top.tolist(), np.concatenate([[0.0], np.cumsum(top)]).tolist()
-    slack = 4.0 * (m + 64) * float(np.finfo(float).eps)  # relative: rounding of the sums, with room
+    bounds, running = top.tolist(), [0.0, *top.cumsum().tolist()]
+    slack = 4.0 * (m + 64) * _EPS  # relative: rounding of the sums, with room
     low, high = rate, 1.0 / float(weight.min())
+    # j, of the m largest the number not clipped at c, falls as c rises: once it is the same at both
+    # ends of the interval it is that at every halving, and only the interval between is searched
+    j_low, j_high = bisect_left(bounds, 1.0 / low), bisect_left(bounds, 1.0 / high)
     for _ in range(60):
         mid = 0.5 * (low + high)
-        j = bisect_left(bounds, 1.0 / mid)  # of the m largest, the j lowest are not clipped
+        j = j_low if j_low == j_high else bisect_left(bounds, 1.0 / mid, j_high, j_low)
         if j == 0 and first > 0:
             below = False
         else:
             approx = (mid * (rest + running[j]) + (m - j)) / n
-            if abs(approx - rate) > slack * approx:
+            gap, room = approx - rate, slack * approx
+            if gap > room or gap < -room:  # abs(gap) > room, without the call
                 below = approx < rate
             else:  # too close to call from the sorted weights: summed over the pool
                 below = np.minimum(mid * weight, 1.0).mean() < rate
-        low, high = (mid, high) if below else (low, mid)
+        if below:
+            low, j_low = mid, j
+        else:
+            high, j_high = mid, j
     return high
+
+
+_EPS = float(np.finfo(float).eps)

@@ -27,6 +27,9 @@ class Contract:
             if s.fee_eur > 0 and s.horizon_weeks is not None
             else np.zeros(0, np.int64)
         )
+        # whether each week in a job is a sustainment milestone, as a table (its last entry: none later)
+        self._milestone = np.zeros(int(self.sustainment_weeks.max(initial=0)) + 2, bool)
+        self._milestone[self.sustainment_weeks] = True
 
     @property
     def pays_for_jobs(self) -> bool:
@@ -57,8 +60,10 @@ class Contract:
         return self.terms.sustainment.fee_eur * self.form_multiplier[form] * self.group_multiplier[group]
 
     def due(self, weeks_in_job: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which clients in a placed job reach the outcome milestone, and which a sustainment one."""
-        return weeks_in_job == self.terms.outcome.after_weeks, np.isin(weeks_in_job, self.sustainment_weeks)
+        """Which clients in a placed job (weeks in it: 0 or more) reach the outcome milestone, and which a
+        sustainment one."""
+        sustained = self._milestone[np.minimum(weeks_in_job, self._milestone.size - 1)]  # np.isin's answer
+        return weeks_in_job == self.terms.outcome.after_weeks, sustained
 
     def job_value(self, form_share: np.ndarray, separation: np.ndarray) -> np.ndarray:
         """Expected payment for a job start, per client group (before the group's multiplier).

@@ -75,16 +75,16 @@ class Vacancies:
 
     def pick_employers(self, markets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """An employer for each hire, chosen in its market in proportion to open vacancies."""
-        weights = np.maximum(self.open[self.order], 0).astype(float)
-        cum = np.cumsum(weights)
+        weights = self.open[self.order].astype(float)  # never below 0 (`fill` keeps it so)
+        cum = weights.cumsum()
         first, last = self.first[markets], self.first[markets + 1] - 1  # each market's employers
         lo = np.where(first > 0, cum[first - 1], 0.0)
         hi = cum[last]
         # markets with no open vacancy left fall back to employer size
         empty = hi <= lo
         u = lo + rng.random(markets.size) * (hi - lo)
-        idx = np.searchsorted(cum, u, side="right")
-        idx = np.clip(idx, first, last)
+        idx = cum.searchsorted(u, side="right")
+        idx = np.minimum(np.maximum(idx, first), last)  # np.clip, without its Python wrapper
         if empty.any():
             span = last[empty] + 1 - first[empty]
             idx[empty] = first[empty] + (rng.random(empty.sum()) * span).astype(int)
@@ -141,12 +141,17 @@ class Matching:
         # with segments: per searcher's cell, the cumulative chance that a hire's job is in each cell of
         # the sector (own cell through search within the segment, any through the rest)
         self.job_cdf = np.ones((n_markets, self.segments))
+        # copied where a cell's figure has no denominator: a sector's vacancies split evenly, and a job
+        # certain to be in the first cell
+        self._even_split = np.full((n_sectors, self.segments), 1.0 / self.segments)
+        self._certain = np.ones((n_sectors, self.segments, self.segments))
+        self._own_cell = np.eye(self.segments)[None, :, :]  # a sector's cells (hirer's, job's): 1 where the same
 
     def hires(self, search: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
         """Expected hires per market from effective search and vacancies (`market.matching_function`)."""
         if self.urn_ball:
             jobs = self.jobs_per_vacancy * np.asarray(vacancies, float)
-            u = np.divide(search, self.search_per_job * jobs, out=np.zeros_like(jobs), where=jobs > 0)
+            u = np.divide(search, self.search_per_job * jobs, out=np.zeros(jobs.shape), where=jobs > 0)
             return np.minimum(-jobs * np.expm1(-u), vacancies)
         return self.cobb_douglas(search, vacancies)
 
@@ -160,19 +165,21 @@ class Matching:
         """Hires per unit of a searcher's own search, per market cell (module docstring, for segments)."""
         if self.segments == 1:
             h = self.hires(search, vacancies)
-            return np.divide(h, search, out=np.zeros_like(h), where=search > 0)
+            return np.divide(h, search, out=np.zeros(h.shape), where=search > 0)
         k, th = self.segments, self.within
         s, v = search.reshape(-1, k), np.asarray(vacancies, float).reshape(-1, k)
         v_sector = v.sum(axis=1, keepdims=True)
-        pi = np.divide(v, v_sector, out=np.full_like(v, 1.0 / k), where=v_sector > 0)
-        e = th * s + (1.0 - th) * pi * s.sum(axis=1, keepdims=True)
-        r = np.divide(self.hires(e, v), e, out=np.zeros_like(e), where=e > 0)
-        spill = (1.0 - th) * pi * r  # hires per unit of search in each cell through the pooled part
-        where = spill[:, None, :] + th * r[:, :, None] * np.eye(k)[None, :, :]
-        cdf = np.cumsum(where, axis=2)
+        pi = np.divide(v, v_sector, out=self._even_split.copy(), where=v_sector > 0)
+        pooled = (1.0 - th) * pi  # each cell's share of the search spread over the sector
+        e = th * s + pooled * s.sum(axis=1, keepdims=True)
+        r = np.divide(self.hires(e, v), e, out=np.zeros(e.shape), where=e > 0)
+        spill = pooled * r  # hires per unit of search in each cell through the pooled part
+        own = th * r  # and through search within the segment
+        where = spill[:, None, :] + own[:, :, None] * self._own_cell
+        cdf = where.cumsum(axis=2)
         total = cdf[:, :, -1:]
-        self.job_cdf = np.divide(cdf, total, out=np.ones_like(cdf), where=total > 0).reshape(-1, k)
-        return (th * r + spill.sum(axis=1, keepdims=True)).ravel()
+        self.job_cdf = np.divide(cdf, total, out=self._certain.copy(), where=total > 0).reshape(-1, k)
+        return (own + spill.sum(axis=1, keepdims=True)).ravel()
 
     def job_cells(self, cells: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The cell whose vacancy each hire takes, for hires by searchers of `cells` (their own without
@@ -190,10 +197,25 @@ class Matching:
     def job_finding(
         self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray
     ) -> np.ndarray:
-        """Each searcher's probability of being hired this week.
+        """Each searcher's probability of being hired this week, 1 - exp(-rate x weight).
 
         `weight` is search effort x employability for the searchers, `market` their labour market.
         """
+        return _chance(self.expected_hires(weight, market, vacancies))
+
+    def hired(self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray,
+              rng: np.random.Generator) -> np.ndarray:
+        """Which searchers are hired this week (their positions, in order): those whose uniform draw is
+        below their `job_finding` chance, one draw each."""
+        x = self.expected_hires(weight, market, vacancies)
+        u = rng.random(x.size)
+        # the chance 1 - exp(-x) is below x, so it is worked out only where u < x (with room for its
+        # rounding): the same outcome as comparing every draw with every chance
+        maybe = (u < x * _ROUNDING_ROOM).nonzero()[0]
+        return maybe[u[maybe] < _chance(x[maybe])]
+
+    def expected_hires(self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
+        """Each searcher's rate of hire this week: their market's hires per unit of search x `weight`."""
         # as float even when nobody searches (bincount of nothing is an integer array)
         search = np.bincount(market, weights=weight, minlength=self.n_markets).astype(float, copy=False)
         if self.congestion or self.rate_per_search is None:
@@ -201,8 +223,17 @@ class Matching:
         else:
             rate = self.rate_per_search
         self.last_rate = rate
-        p = rate[market]  # -expm1(-(rate * weight)) in place: the same floats, no temporaries
-        p *= weight
-        np.negative(p, out=p)
-        np.expm1(p, out=p)
-        return np.negative(p, out=p)
+        x = rate[market]
+        x *= weight
+        return x
+
+
+#: Slightly above 1: no rounding of 1 - exp(-x) takes it as far above x as x times this.
+_ROUNDING_ROOM = 1.0 + 2.0**-40
+
+
+def _chance(x: np.ndarray) -> np.ndarray:
+    """1 - exp(-x) as -expm1(-x), in place in `x`: the same floats, no temporaries."""
+    np.negative(x, out=x)
+    np.expm1(x, out=x)
+    return np.negative(x, out=x)

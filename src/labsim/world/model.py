@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import chain
 
 import mesa
 import numpy as np
@@ -65,6 +66,8 @@ class PilotModel(mesa.Model):
             burned_in, scenario, world)
         s = self.seekers
         self._own_effort = scenario.population.base_search_effort + s.motivation  # search effort of one's own
+        self._meeting = np.zeros(0)  # effort's factor by spell length (_meeting_factor)
+        self._register_moves(scenario)
         self.referral = ReferralPolicy(scenario)
         self.history = History()
         self._work_forms(scenario)
@@ -113,10 +116,19 @@ class PilotModel(mesa.Model):
         self._separation = np.zeros(N_STATES)
         for form, code in zip(WORK_FORMS, WORK_STATES):
             self._separation[code] = scenario.market.separation[form]
+        self._highest_separation = self._separation.max()
         self._form_p = np.array([scenario.market.work_forms[f] for f in WORK_FORMS])
         self._form_p /= self._form_p.sum()
         cdf = self._form_p.cumsum()
         self._form_cdf = cdf / cdf[-1]  # as rng.choice(p=) makes it
+
+    def _register_moves(self, scenario: Scenario) -> None:
+        """The weekly rates of coming back to the register by state (from studies, from inactivity), and
+        the highest rate of any move on or off the register."""
+        m = scenario.market
+        self._back_rate = np.zeros(N_STATES)
+        self._back_rate[State.STUDIES], self._back_rate[State.INACTIVE] = m.from_studies, m.from_inactivity
+        self._highest_register_rate = max(self._back_rate.max(), m.to_studies + m.to_inactivity)
 
     def _providers_and_offices(self, scenario: Scenario, counsellors: np.ndarray) -> None:
         """The providers (with their books) and the TE offices (with the offers their counsellors make)."""
@@ -231,14 +243,14 @@ class PilotModel(mesa.Model):
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
         s, cfg = self.seekers, self.settings
-        in_service = s.state == State.ACTIVATION.value
-        done = np.flatnonzero(in_service & (s.state_weeks >= cfg.services.activation_weeks))
+        # the few in a state first, then their weeks in it (not everyone's weeks)
+        in_service = (s.state == _ACTIVATION).nonzero()[0]
+        done = in_service[s.state_weeks[in_service] >= cfg.services.activation_weeks]
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         s.state[done] = State.UNEMPLOYED
-        back = s.state == State.WITH_PROVIDER.value
+        back = (s.state == _WITH_PROVIDER).nonzero()[0]
         if self.week <= cfg.pilot.end_week:
-            back &= s.state_weeks >= cfg.providers.service_weeks
-        back = np.flatnonzero(back)
+            back = back[s.state_weeks[back] >= cfg.providers.service_weeks]
         s.state[back] = State.UNEMPLOYED
         s.provider[back] = -1
         s.effort[back] = 0.0
@@ -247,9 +259,9 @@ class PilotModel(mesa.Model):
         """The office's own services: some unemployed start an activation service, pilot clients as
         everyone else (a client who starts one leaves the provider, as on leaving the register)."""
         s, svc = self.seekers, self.settings.services
-        unemployed = s.state <= State.WITH_PROVIDER.value  # states 0 and 1
-        idle = np.flatnonzero(unemployed & (s.duration >= svc.activation_after_weeks))
-        chance = entry_chance(np.take(self._employability, idle), svc.activation_rate, svc.activation_selection)
+        unemployed = s.state <= _WITH_PROVIDER  # states 0 and 1
+        idle = (unemployed & (s.duration >= svc.activation_after_weeks)).nonzero()[0]
+        chance = entry_chance(self._employability.take(idle), svc.activation_rate, svc.activation_selection)
         go = idle[self.rng.random(idle.size) < chance]
         self._leave_provider(go)
         s.state[go] = State.ACTIVATION
@@ -266,7 +278,7 @@ class PilotModel(mesa.Model):
         if starts.size == 0:
             return
         free = np.array([p.free_places for p in self.providers])
-        slots = np.repeat(np.arange(free.size), free)
+        slots = np.arange(free.size).repeat(free)
         chosen = slots[self.rng.choice(slots.size, starts.size, replace=False)]
         s = self.seekers
         s.state[starts] = State.WITH_PROVIDER
@@ -307,7 +319,7 @@ class PilotModel(mesa.Model):
         """Providers set each client's counselling effort and pay for the week's service; some clients
         reach training or a work trial."""
         s, cfg = self.seekers, self.settings.providers
-        clients = np.flatnonzero(s.state == State.WITH_PROVIDER.value)
+        clients = (s.state == _WITH_PROVIDER).nonzero()[0]
         who = s.provider[clients]
         effort = self._effort_chosen(clients, who)
         s.effort[clients] = effort
@@ -319,9 +331,9 @@ class PilotModel(mesa.Model):
         for p in self.providers:
             p.clients = int(caseload[p.index])
         if self.contract.terms.progress.fee_eur > 0:
-            chance = self.settings.providers.progress_rate * s.effort
             open_ = clients[~s.progress_paid[clients]]
-            event = open_[self.rng.random(open_.size) < chance[open_]]
+            chance = self.settings.providers.progress_rate * s.effort[open_]
+            event = open_[self.rng.random(open_.size) < chance]
             s.progress_paid[event] = True
             fee = self.contract.progress(s.pay_group[event])
             self.accounts.pay("progress", s.provider[event], event, fee)
@@ -333,7 +345,9 @@ class PilotModel(mesa.Model):
         if cfg.effort is not None:
             return np.full(clients.size, cfg.effort)
         market = s.market[clients]
-        rate = self.matching.last_rate[market] + self.network_rate[provider, market]
+        rate = self.matching.last_rate[market]
+        if cfg.network_share > 0:  # the employer networks' rate (0 everywhere without them)
+            rate += self.network_rate[provider, market]
         seen = self._seen_by_providers(clients, s.seen_noise[clients])
         group = s.pay_group[clients]
         return choose_effort(
@@ -354,7 +368,7 @@ class PilotModel(mesa.Model):
     def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """This week's job-search effort: motivation, office meetings, sanctions, services and provider
         help (for everyone, or for the seekers indexed by `who`)."""
-        help_ = self.seekers.effort if who is None else np.take(self.seekers.effort, who)  # 0 without a provider
+        help_ = self.seekers.effort if who is None else self.seekers.effort.take(who)  # 0 without a provider
         effort = self.base_search_effort(who)
         effort *= 1.0 + self.settings.providers.effort_effect * help_  # x * (1 + effect * 0) is x
         return effort
@@ -366,37 +380,41 @@ class PilotModel(mesa.Model):
         pick = (lambda a: a) if who is None else (lambda a: a[who])
         duration = pick(s.duration)
         # meeting weeks from a table by duration (integer % over everyone is slow)
-        k = svc.meeting_interval_weeks
-        weeks = np.arange(int(duration.max(initial=0)) + 1)
-        meeting = np.where(weeks % k == 0, 1.0 + svc.meeting_effort_gain, 1.0)
-        own = self._own_effort if who is None else np.take(self._own_effort, who)
-        effort = own * np.take(meeting, duration)  # np.take: float tables, int indices (half the time of [])
+        meeting = self._meeting_factor(int(duration.max(initial=0)))
+        own = self._own_effort if who is None else self._own_effort.take(who)
+        effort = own * meeting.take(duration)  # .take: float tables, int indices (half the time of [])
         if s.sanctioned.any():
-            effort[np.flatnonzero(pick(s.sanctioned))] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort[np.flatnonzero(pick(s.state) == State.ACTIVATION.value)] *= svc.activation_search_share
+            effort[pick(s.sanctioned).nonzero()[0]] *= 1.0 + cfg.referral.sanction_effort_gain
+        effort[(pick(s.state) == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
         return effort
+
+    def _meeting_factor(self, longest: int) -> np.ndarray:
+        """Search effort's factor by spell length, for 0..`longest` weeks at least: the meeting's gain in
+        a meeting week (every `meeting_interval_weeks`), 1 otherwise; made again only as spells grow."""
+        if self._meeting.size <= longest:
+            svc = self.settings.services
+            weeks = np.arange(2 * longest + 2)
+            self._meeting = np.where(weeks % svc.meeting_interval_weeks == 0, 1.0 + svc.meeting_effort_gain, 1.0)
+        return self._meeting
 
     def _hire(self) -> np.ndarray:
         """Matching: searchers are hired in proportion to effort x employability; returns pilot
         placements by form of work this week."""
         s, rng = self.seekers, self.rng
-        searching = np.flatnonzero(is_searching(s.state))
-        weight = self.search_effort(searching) * np.take(self._employability, searching)
+        searching = is_searching(s.state).nonzero()[0]
+        weight = self.search_effort(searching) * self._employability.take(searching)
         first = self._network_hires(searching, weight)
+        vacancies = self.vacancies.by_market()
         if first.size:  # those hired through networks are among the searching, both in increasing order
             rest = np.ones(searching.size, bool)
             rest[np.searchsorted(searching, first)] = False  # a tenth of np.isin's time
             searching, weight = searching[rest], weight[rest]
-        vacancies = np.maximum(
-            self.vacancies.by_market() - np.bincount(s.market[first], minlength=self.matching.n_markets),
-            0,
-        )
-        p = self.matching.job_finding(weight, s.market[searching], vacancies)
-        matched = searching[rng.random(searching.size) < p]
+            vacancies = np.maximum(vacancies - np.bincount(s.market[first], minlength=self.matching.n_markets), 0)
+        matched = searching[self.matching.hired(weight, s.market[searching], vacancies, rng)]
         hired = np.concatenate([first, matched])
         # the form of work: rng.choice(len(WORK_FORMS), hired.size, p=self._form_p) without its checks
         form = self._form_cdf.searchsorted(rng.random(hired.size), side="right")
-        from_pilot = s.state[hired] == State.WITH_PROVIDER.value
+        from_pilot = s.state[hired] == _WITH_PROVIDER
         placed = hired[from_pilot]
         s.placed_week[placed] = self.week
         s.placed_form[placed] = form[from_pilot]
@@ -406,10 +424,11 @@ class PilotModel(mesa.Model):
             p.placements += int(by_provider[p.index])
         cells = np.concatenate([s.market[first], self.matching.job_cells(s.market[matched], rng)])
         employers = self.vacancies.pick_employers(cells, rng)
-        own_firm = WORK_STATES[form] == State.ENTREPRENEURSHIP.value
+        work = WORK_STATES[form]
+        own_firm = work == _ENTREPRENEURSHIP
         employers[own_firm] = -1
         self.vacancies.fill(employers[~own_firm])
-        s.state[hired] = WORK_STATES[form]
+        s.state[hired] = work
         s.employer[hired] = employers
         s.provider[hired] = -1
         s.effort[hired] = 0.0
@@ -426,7 +445,7 @@ class PilotModel(mesa.Model):
         self.network_rate[:] = 0.0
         if share == 0:
             return np.zeros(0, np.int64)
-        mine = s.state[searching] == State.WITH_PROVIDER.value
+        mine = s.state[searching] == _WITH_PROVIDER
         if not mine.any():
             return np.zeros(0, np.int64)
         clients, w = searching[mine], weight[mine]
@@ -435,7 +454,7 @@ class PilotModel(mesa.Model):
         active = np.array([p.active for p in self.providers], float)
         posted = share / n_p * active[:, None] * self.vacancies.posted_by_market()[None, :]
         hires = self.matching.cobb_douglas(search, posted.ravel())
-        rate = np.divide(hires, search, out=np.zeros_like(search), where=search > 0)
+        rate = np.divide(hires, search, out=np.zeros(search.shape), where=search > 0)
         self.network_rate[:] = rate.reshape(n_p, n_m)
         return clients[self.rng.random(clients.size) < -np.expm1(-rate[cell] * w)]
 
@@ -448,7 +467,7 @@ class PilotModel(mesa.Model):
         if not self.contract.pays_for_jobs:
             return
         s = self.seekers
-        placed = np.flatnonzero(s.placed_week >= 0)
+        placed = (s.placed_week >= 0).nonzero()[0]
         kept = s.state[placed] == WORK_STATES[s.placed_form[placed]]
         s.placed_week[placed[~kept]] = -1
         placed = placed[kept]
@@ -474,7 +493,7 @@ class PilotModel(mesa.Model):
     def _profiling_cuts(self) -> np.ndarray:
         """Employability at the tier boundaries of the register's unemployed now, highest first."""
         tiers = len(self.settings.payment.groups.multipliers)
-        unemployed = self.seekers.state == State.UNEMPLOYED.value
+        unemployed = self.seekers.state == _UNEMPLOYED
         share = 1.0 - np.arange(1, tiers) / tiers
         pool = self._employability[unemployed] if unemployed.any() else self._employability
         return np.quantile(pool, share)
@@ -483,8 +502,12 @@ class PilotModel(mesa.Model):
         """Employment spells end at rates set by the form of work; the person returns to the register."""
         s = self.seekers
         # every form of work has a separation rate above 0 (config): all jobs held since the week began
-        working = np.flatnonzero(is_employed(s.state) & (s.state == self._prev_state))
-        ends = working[self.rng.random(working.size) < self._separation[s.state[working]]]
+        working = (is_employed(s.state) & (s.state == self._prev_state)).nonzero()[0]
+        u = self.rng.random(working.size)
+        # a job ends when u is below its form's rate, so only draws below the highest rate are looked at
+        few = (u < self._highest_separation).nonzero()[0]
+        maybe = working[few]
+        ends = maybe[u[few] < self._separation[s.state[maybe]]]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
 
@@ -493,14 +516,12 @@ class PilotModel(mesa.Model):
         for studies or inactivity; others come back to the register. Only those who were in the state
         at the start of the week move (a job that ended this week is not left the same week)."""
         s, m, rng = self.seekers, self.settings.market, self.rng
-        rate = np.zeros(N_STATES)
-        rate[State.STUDIES], rate[State.INACTIVE] = m.from_studies, m.from_inactivity
         u = rng.random(s.n)
         out_rate = m.to_studies + m.to_inactivity
-        # every move below needs u < max rate, so only those few draws are looked at (same outcome)
-        few = np.flatnonzero(u < max(rate.max(), out_rate))
+        # every move below needs u < the highest rate, so only those few draws are looked at (same outcome)
+        few = (u < self._highest_register_rate).nonzero()[0]
         u, state = u[few], s.state[few]
-        back = (rate[state] > u) & (state == self._prev_state[few])
+        back = (self._back_rate[state] > u) & (state == self._prev_state[few])
         # exits fall with the spell's length (market.exit_decay_per_year): compare u / exp(-decay·d)
         d = s.duration[few]
         scaled = u * np.exp(m.exit_decay_per_year * d / 52.0)
@@ -516,7 +537,7 @@ class PilotModel(mesa.Model):
         changed state this week."""
         s = self.seekers
         prev = self._prev_state
-        changed = np.flatnonzero(s.state != prev)
+        changed = (s.state != prev).nonzero()[0]
         s.duration += is_searching(s.state)
         new_spell = changed[is_searching(s.state[changed]) & ~is_searching(prev[changed])]
         s.duration[new_spell] = 0
@@ -546,19 +567,22 @@ class PilotModel(mesa.Model):
         inflow, outflow = flows.sum(axis=0) - stay, flows.sum(axis=1) - stay
         self._stock += inflow - outflow  # a bincount of int8 states costs 10x more
         stock = self._stock
+        into, out_of = inflow.tolist(), outflow.tolist()
         c: dict[str, float] = {"week": self.week}
         c.update(zip(_STOCK_KEYS, stock.tolist()))
-        c.update(zip(_FLOW_KEYS, (n for pair in zip(inflow.tolist(), outflow.tolist()) for n in pair)))  # in, out
+        c.update(zip(_FLOW_KEYS, chain.from_iterable(zip(into, out_of))))  # in, out
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
         # counted and summed over a mask, not gathered: the mean is the same float (an exact integer sum)
-        unemployed = s.state <= State.WITH_PROVIDER.value  # states 0, 1
+        unemployed = s.state <= _WITH_PROVIDER  # states 0, 1
         n_unemployed = int(stock[State.UNEMPLOYED] + stock[State.WITH_PROVIDER])
         c["unemployed"] = n_unemployed
         c["unemployed_52w_plus"] = int(np.count_nonzero(unemployed & (s.duration >= 52)))
         c["unemployed_mean_weeks"] = int((s.duration * unemployed).sum()) / n_unemployed if n_unemployed else 0.0
-        c["unemployment_started"] = int((flows * _STARTS).sum())
-        c["unemployment_ended"] = int((flows * _STARTS.T).sum())
+        # spells start by a move into states 0 or 1 from neither, and end by a move the other way
+        between = int(flows[State.UNEMPLOYED, State.WITH_PROVIDER] + flows[State.WITH_PROVIDER, State.UNEMPLOYED])
+        c["unemployment_started"] = into[State.UNEMPLOYED] + into[State.WITH_PROVIDER] - between
+        c["unemployment_ended"] = out_of[State.UNEMPLOYED] + out_of[State.WITH_PROVIDER] - between
         c["vacancies"] = int(self.vacancies.open.sum())
         c["eligible_unassigned"] = self.referral.eligible_count(s)
         c["assigned"] = referral.assigned
@@ -579,9 +603,9 @@ class PilotModel(mesa.Model):
     def record(self) -> RunRecord:
         """The run so far as plain data, for `labsim.results` (which never reads a live model)."""
         s, acc = self.seekers, self.accounts
-        person = np.flatnonzero(s.arm >= 0)
-        clients = np.flatnonzero(s.client_weeks > 0)
-        left, left_week = self.history.left(State.ACTIVATION.value)
+        person = (s.arm >= 0).nonzero()[0]
+        clients = (s.client_weeks > 0).nonzero()[0]
+        left, left_week = self.history.left(_ACTIVATION)
         return RunRecord(
             scenario=self.settings,
             weeks=self.week,
@@ -607,13 +631,13 @@ class PilotModel(mesa.Model):
         )
 
 
+#: The codes of the states the week compares with, as plain ints (read once, not through .value each time).
+_UNEMPLOYED, _WITH_PROVIDER, _ACTIVATION, _ENTREPRENEURSHIP = (
+    s.value for s in (State.UNEMPLOYED, State.WITH_PROVIDER, State.ACTIVATION, State.ENTREPRENEURSHIP))
 #: Names of the weekly counts by state and form of work, in the weekly series' order.
 _STOCK_KEYS = tuple(f"stock_{name}" for name in STATE_NAMES)
 _FLOW_KEYS = tuple(f"{way}_{name}" for name in STATE_NAMES for way in ("inflow", "outflow"))
 _PLACEMENT_KEYS = tuple(f"placements_{form}" for form in WORK_FORMS)
-_UNEMPLOYED = np.isin(np.arange(N_STATES), [State.UNEMPLOYED, State.WITH_PROVIDER])  # as statistics count
-#: The moves (from, to) that start an unemployment spell as the statistics count it: 1, others 0.
-_STARTS = np.outer(~_UNEMPLOYED, _UNEMPLOYED).astype(np.int64)
 
 
 class WeeklySeries(mesa.DataCollector):
@@ -624,8 +648,9 @@ class WeeklySeries(mesa.DataCollector):
     def collect(self, model) -> None:
         if hasattr(self, "_collection_steps"):
             self._collection_steps.append(model.time)
-        for var, reporter in self.model_reporters.items():
-            self.model_vars[var].append(reporter(model))
+        counts = model.counts  # what each reporter reads, read here without a call per count
+        for var, series in self.model_vars.items():
+            series.append(counts[var])
 
 
 def _reporter(key: str):

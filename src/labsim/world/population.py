@@ -91,7 +91,7 @@ class Seekers:
         u = rng.random(n)
         pick = (u[:, None] > np.cumsum(steady.state_p, axis=1)[steady.kind]).sum(axis=1)
         s.state[:] = codes[np.minimum(pick, codes.size - 1)]
-        unemployed = np.flatnonzero(s.state == State.UNEMPLOYED)
+        unemployed = (s.state == State.UNEMPLOYED).nonzero()[0]
         s.duration[unemployed] = steady.draw_duration(steady.kind[unemployed], rng)
         s.state_weeks[unemployed] = s.duration[unemployed]
         return s
@@ -100,7 +100,7 @@ class Seekers:
         """Latent employability this week: the person's base, falling with the spell's length."""
         # exp of a whole-week duration from a small table (same values as exp over everyone, faster)
         decay = np.exp(-decay_per_year * np.arange(int(self.duration.max(initial=0)) + 1) / 52.0)
-        out = np.take(decay, self.duration)  # half the time of decay[self.duration] (numpy 2.5, int32 indices)
+        out = decay.take(self.duration)  # half the time of decay[self.duration] (numpy 2.5, int32 indices)
         out *= self.base_employability
         return np.maximum(out, floor, out=out)
 

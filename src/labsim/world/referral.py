@@ -20,6 +20,9 @@ from labsim.config.scenario import CLUSTER_DESIGNS, Randomisation, ReferralMode,
 from labsim.config.states import AGE_GROUPS, State
 
 
+_UNEMPLOYED = State.UNEMPLOYED.value  # a plain int, read once (not through .value each week)
+
+
 @dataclass
 class ReferralWeek:
     """What the offices did this week."""
@@ -44,7 +47,7 @@ def rank_within(groups: np.ndarray) -> np.ndarray:
 
 def waiting_for_place(s: Seekers) -> np.ndarray:
     """Indices of those who accepted (or showed up) and, still unemployed, wait for a provider's place."""
-    return np.flatnonzero(s.accepted & (s.start_week < 0) & (s.state == State.UNEMPLOYED.value))
+    return (s.accepted & (s.start_week < 0) & (s.state == _UNEMPLOYED)).nonzero()[0]
 
 
 class ReferralPolicy:
@@ -75,6 +78,8 @@ class ReferralPolicy:
         self._sector_ok = np.array([n in wanted for n in names])
         segments = scenario.market.segments.names
         self._segment_ok = np.array([e.segments is None or g in e.segments for g in segments])
+        self._every_age, self._every_sector, self._every_segment = (
+            bool(ok.all()) for ok in (self._age_ok, self._sector_ok, self._segment_ok))
         self.started = 0
         self.week_target_reached: int | None = None
 
@@ -88,25 +93,25 @@ class ReferralPolicy:
     def eligible_index(self, s: Seekers) -> np.ndarray:
         """Indices of the eligible, in increasing order: unemployed, in the duration band, of an eligible
         age, sector and segment, not assigned before (looked up for the few left)."""
-        who = np.flatnonzero(self._in_band(s))
-        if not self._age_ok.all():
+        who = self._in_band(s).nonzero()[0]
+        if not self._every_age:
             who = who[self._age_ok[s.age_group[who]]]
-        if not self._sector_ok.all():
+        if not self._every_sector:
             who = who[self._sector_ok[s.sector[who]]]
-        if not self._segment_ok.all():
+        if not self._every_segment:
             who = who[self._segment_ok[s.segment[who]]]
         return who
 
     def eligible_count(self, s: Seekers) -> int:
         """How many are eligible (counted without listing them when every age, sector and segment is)."""
-        if self._age_ok.all() and self._sector_ok.all() and self._segment_ok.all():
+        if self._every_age and self._every_sector and self._every_segment:
             return int(np.count_nonzero(self._in_band(s)))
         return int(self.eligible_index(s).size)
 
     def _in_band(self, s: Seekers) -> np.ndarray:
         """Unemployed, not assigned before, in the duration band: a mask over everyone."""
         d = s.duration
-        return (s.state == State.UNEMPLOYED.value) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
+        return (s.state == _UNEMPLOYED) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
 
     def share_of(self, s: Seekers, who: np.ndarray, rng: np.random.Generator) -> np.ndarray | float:
         """Each newly eligible seeker's chance of the pilot arm under the design.
@@ -197,7 +202,7 @@ class ReferralPolicy:
                out: ReferralWeek) -> None:
         """Offers as counsellors' time allows (voluntary: some accept, providers may win over some who
         declined) or assignment letters (mandatory: some do not show up, and are sanctioned)."""
-        waiting = np.flatnonzero(s.to_offer & (s.offer_week < 0) & (s.state == State.UNEMPLOYED.value))
+        waiting = (s.to_offer & (s.offer_week < 0) & (s.state == _UNEMPLOYED)).nonzero()[0]
         if self.mode is ReferralMode.VOLUNTARY:
             waiting = waiting[rng.permutation(waiting.size)]
             waiting = waiting[rank_within(s.office[waiting]) < offers_per_office[s.office[waiting]]]
@@ -205,7 +210,7 @@ class ReferralPolicy:
                 s.motivation[waiting], employability[waiting]
             )
             if recruit is not None:
-                declined = np.flatnonzero(~yes)
+                declined = (~yes).nonzero()[0]
                 won = recruit(waiting[declined])
                 yes[declined[won]] = True
                 s.recruited[waiting[declined[won]]] = True
