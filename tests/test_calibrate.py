@@ -177,6 +177,20 @@ def test_profile_interval_reaches_a_bound_the_targets_do_not_rule_out():
     assert (lo[0], hi[0]) == (0.0, 1.0) and len(calls) < 40
 
 
+def test_profile_interval_holds_values_beyond_a_spike_of_noise():
+    """m(θ) = θ with a narrow spike of noise at 0.305-0.312 (Q rejects there) and a fit at 0.29 (Q(fit) = 1):
+    the criterion rejects only the spike inside 0.278-0.322, so the upper end is 0.322, not the spike."""
+    from labsim.design.calibrate import intervals
+
+    f, sd = 0.3, 0.01
+    plan, evaluate, calls = _synthetic(lambda x: x + (0.05 if 0.305 < x < 0.312 else 0.0), f, sd, 0.0, 1.0)
+    lo, hi = intervals(plan, evaluate, np.array([0.29]))
+    assert any(0.305 < float(t[0]) < 0.312 for t in calls), "the profile never met the spike: no test"
+    end = sd * np.sqrt(1 + 1.96**2)  # (θ - f)² / sd² - 1 = 3.84
+    assert lo[0] == pytest.approx(f - end, abs=1e-3) and hi[0] == pytest.approx(f + end, abs=1e-3)
+    assert len(calls) < 50
+
+
 def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications: int = 3,
                    record: Path | None = None) -> list[tuple]:
     """Plant matching_efficiency, simulate its targets on fresh seeds, draw each published figure from
@@ -199,10 +213,15 @@ def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications
         values = Evaluator(small_plan(draft, seed=1000 + i, replications=6), store, None)([np.array([planted])])[0]
         mean, sd = values.mean(axis=1), np.maximum(values.std(axis=1, ddof=1), 1e-4)
         figure = mean + rng.normal(0, sd)
+        # The figure is off the planted value's moment by the draw (variance sd²) and by the noise of
+        # the 6 runs' mean (sd² / 6): its stated uncertainty carries both, as a published figure's
+        # standard error carries all its sampling noise. Stating sd alone leaves the planted truth
+        # outside the criterion's model (docs/calibration.md, the coverage study).
+        stated = sd * np.sqrt(1 + 1 / values.shape[1])
         targets = Targets.model_validate({"targets": [
             {"name": t.name, "moment": t.moment, "figure": float(f),
              "range": [float(f - 1.96 * s), float(f + 1.96 * s)], "source": "planted"}
-            for t, f, s in zip(draft.targets, figure, sd)]})
+            for t, f, s in zip(draft.targets, figure, stated)]})
         cal = calibrate(small_plan(targets, seed=i + 1, budget=budget, replications=replications),
                         tmp_path / f"cal{i}", workers=1)
         (p,) = cal.parameters
@@ -212,14 +231,15 @@ def coverage_study(tmp_path: Path, plantings: int, budget: int = 8, replications
             with open(record, "a") as f:
                 f.write(json.dumps({"planting": i, "planted": planted, "fit": p.value, "low": lo, "high": hi,
                                     "covered": bool(lo <= planted <= hi), "figures": figure.tolist(),
-                                    "sds": sd.tolist(), "at": time.time()}) + "\n")
+                                    "sds": stated.tolist(), "at": time.time()}) + "\n")
         print(f"planting {i}: planted {planted:.5f} interval {p.interval[0]:.5f}-{p.interval[1]:.5f}", flush=True)
     return out
 
 
 @pytest.mark.slow
 def test_intervals_cover_planted_values(tmp_path):
-    """Coverage over 40 plantings: at 95 % nominal, 33 or fewer covered has probability 0.3 %."""
+    """Coverage over 40 plantings: at 95 % nominal, 34 or fewer covered has probability 1.4 % (the study
+    covered 37 on 2026-12-05; the bar was 34, which let the 85 % of the first profile pass)."""
     study = coverage_study(tmp_path, 40)
     covered = sum(lo <= planted <= hi for planted, lo, hi in study)
-    assert covered >= 34, study
+    assert covered >= 35, study

@@ -368,6 +368,8 @@ def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:
 CHI2_95 = 3.841458820694124  # the 95 % point of chi-square with one degree of freedom
 BISECTIONS = 3  # halvings of the step in which the profile crosses CHI2_95
 STEPS_OUT = 6  # doublings of the step outward before the bound is taken as the interval's end
+LOOK_BEYOND = 4  # values in a row rejected (the first rejection included) before the profile's end is taken
+STEPS_BEYOND = 12  # at most this many values searched beyond the first rejection
 
 
 def criterion(plan: Plan, values: np.ndarray, at: np.ndarray) -> float:
@@ -384,8 +386,9 @@ def criterion(plan: Plan, values: np.ndarray, at: np.ndarray) -> float:
 def intervals(plan: Plan, evaluate, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """95 % intervals from the profile of the criterion Q (`criterion`): for each parameter, the values
     whose Q exceeds Q(fit) by less than the chi-square point, found outward from the fit on each side
-    (steps from the sandwich's half-width, doubled until Q crosses, then halved `BISECTIONS` times and
-    interpolated; the bound when Q never crosses: the targets do not rule it out). Other parameters stay
+    (steps from the sandwich's half-width, doubled until Q crosses, searched beyond that crossing for
+    values Q does not reject, then halved `BISECTIONS` times and interpolated: `_profile_end`; the bound
+    when Q never crosses: the targets do not rule it out). Other parameters stay
     at the fit; with several, each interval is joined with the sandwich's, which carries their
     correlation. Common random numbers make Q a deterministic curve of θ, smooth only as far as the
     replications average the noise (docs/calibration.md, the coverage study). Returns (low, high)."""
@@ -415,7 +418,15 @@ def intervals(plan: Plan, evaluate, theta: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def _profile_end(rise, fit: float, side: int, bound: float, step: float) -> float:
-    """Where the profile's rise crosses CHI2_95 going from `fit` towards `bound` (the bound if never)."""
+    """Where the profile's rise last crosses CHI2_95 going from `fit` towards `bound` (the bound if never).
+    Steps double until a value is rejected; then the profile is searched beyond that first rejection, at
+    half the bracket's width (doubled after each value not rejected), until `LOOK_BEYOND` values in a row
+    are rejected, the bound is reached or `STEPS_BEYOND` values are spent (the bound when the last one is
+    not rejected): with few replications Q is rough, and a spike of noise can reject one value while
+    values further out are not rejected. The end lies between the outermost value not rejected and the
+    next one rejected beyond it (halved `BISECTIONS` times, then interpolated); the interval is the hull
+    of the values not rejected, a spike inside it included. At most STEPS_OUT + STEPS_BEYOND +
+    BISECTIONS values; where Q rises steadily, the first rejection plus 3 beyond it and the halvings."""
     inner, inner_q = fit, 0.0
     for _ in range(STEPS_OUT):
         x = float(np.clip(fit + side * step, min(fit, bound), max(fit, bound)))
@@ -428,6 +439,21 @@ def _profile_end(rise, fit: float, side: int, bound: float, step: float) -> floa
             return bound
         step *= 2
     else:
+        return bound
+    gap, x, rejected = abs(outer - inner) / 2, outer, 1
+    for _ in range(STEPS_BEYOND):
+        if rejected == LOOK_BEYOND or x == bound:
+            break
+        x = float(np.clip(x + side * gap, min(fit, bound), max(fit, bound)))
+        q = rise(x)
+        if q < CHI2_95:
+            inner, inner_q, rejected = x, max(q, 0.0), 0
+            gap *= 2
+        elif rejected == 0:
+            outer, outer_q, rejected = x, q, 1
+        else:
+            rejected += 1
+    if rejected == 0:
         return bound
     for _ in range(BISECTIONS):
         mid = (inner + outer) / 2
