@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,8 @@ CLAIM_SETTINGS = {
     "pilots_2016": validation_power.PILOTS_2016,
     "voluntary": validation_take_up.VOLUNTARY, "take_up": validation_take_up.TAKE_UP,
     "dilution_worlds": validation_take_up.DILUTION_WORLDS,
-    "saturation_experiment": validation_displacement.EXPERIMENT.read_text(encoding="utf-8"),
+    # its settings, not its text: a comment rewritten moves no number, so it moves no hash
+    "saturation_experiment": tomllib.loads(validation_displacement.EXPERIMENT.read_text(encoding="utf-8")),
     "displacement_worlds": validation_displacement.DISPLACEMENT_WORLDS,
     "saturation_horizons": (validation_displacement.EIGHT_MONTHS, validation_displacement.EIGHTEEN_MONTHS),
     "tolerance": TOLERANCE, "tolerance_displacement": validation_displacement.TOLERANCE,
