@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from labsim.config.errors import LabsimError
-from labsim.config.scenario import ReferralMode, Scenario
+from labsim.config.choices import ReferralMode
 from labsim.report import answers, comparisons, plots, sensitivity, sizing
 from labsim.report.answers import Answer
 from labsim.report.i18n import number, percent, text
@@ -451,6 +451,8 @@ def load(folder: Path) -> Saved:
 
 def varied_parameters(results: pd.DataFrame) -> list[str]:
     """A sweep's varied scenario fields: columns named by a dotted scenario path (not a summary figure)."""
+    from labsim.config.scenario import Scenario  # here: only a sweep's table needs the schema's sections
+
     return [
         c for c in results.columns
         if "." in c and c.split(".")[0] in Scenario.model_fields and not re.match(r"providers\.\d+\.", c)

@@ -10,6 +10,8 @@ worker processes and tests, and every chart function returns its `Figure` for in
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -143,13 +145,28 @@ def localise_ticks(fig: Figure, lang: str) -> None:
                 axis.set_major_formatter(LocalNumbers(lang))
 
 
+@contextmanager
+def laid_out(fig: Figure, dpi: float) -> Iterator[Figure]:
+    """The figure laid out once for output at `dpi`, its layout kept while inside: each format saved in
+    it is drawn once. (Saved with its layout engine on, matplotlib would first draw the whole figure
+    without output, to lay it out, then draw it again; the layout alone gives the same picture.)"""
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        fig.set_dpi(dpi)  # the layout measures the text as the output draws it
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+    try:
+        yield fig
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+
+
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """Write the figure as `name.png` and `name.svg` into `folder`; return both paths."""
+    """Write the figure as `name.png` and `name.svg` into `folder`, laid out once for both; return both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=DPI)
-    engine = fig.get_layout_engine()
-    fig.set_layout_engine("none")  # the layout is done: the SVG keeps it instead of laying out again
-    fig.savefig(paths[1], dpi=DPI, metadata={"Date": None})
-    fig.set_layout_engine(engine)
+    with laid_out(fig, DPI):
+        fig.savefig(paths[0], dpi=DPI)
+        fig.savefig(paths[1], dpi=DPI, metadata={"Date": None})
     return paths
