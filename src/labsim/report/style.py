@@ -147,19 +147,21 @@ def localise_ticks(fig: Figure, lang: str) -> None:
 
 @contextmanager
 def laid_out(fig: Figure, dpi: float) -> Iterator[Figure]:
-    """The figure laid out once for output at `dpi`, its layout kept while inside: each format saved in
-    it is drawn once. (Saved with its layout engine on, matplotlib would first draw the whole figure
-    without output, to lay it out, then draw it again; the layout alone gives the same picture.)"""
-    engine = fig.get_layout_engine()
+    """The figure laid out once for output at `dpi`, without a layout engine while inside, so that each
+    format saved in it is drawn once. (With an engine, even a placeholder, matplotlib's savefig first draws
+    the whole figure without output, then draws it; the layout alone gives the same picture.)"""
+    engine, own_dpi = fig.get_layout_engine(), fig.dpi
+    fig.set_dpi(dpi)  # the layout measures the text as the output draws it
     if engine is not None:
-        fig.set_dpi(dpi)  # the layout measures the text as the output draws it
         engine.execute(fig)
-        fig.set_layout_engine("none")
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)  # None, not "none": no placeholder engine left
     try:
         yield fig
     finally:
         if engine is not None:
             fig.set_layout_engine(engine)
+        fig.set_dpi(own_dpi)
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
