@@ -20,6 +20,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import Formatter, ScalarFormatter  # noqa: E402
 
@@ -76,6 +77,7 @@ def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] 
                **subplots):
     """A titled figure with `nrows` x `ncols` axes and the footnote at the bottom left (taller per extra row)."""
     fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[1] + 3.2 * (nrows - 1)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)  # drawn by Agg from the start: the text its layout measured serves its PNG too
     fig.get_layout_engine().set(rect=(0, 0.075, 1, 0.925))  # room for the reading note and footnote
     fig.suptitle(textwrap.fill(title, TITLE_WIDTH), fontsize=15, fontweight="bold", x=0.01, ha="left")
     fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=9, color="0.3")
