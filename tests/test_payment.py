@@ -13,7 +13,7 @@ import pytest
 
 from labsim.config.errors import ScenarioError
 from labsim.world.model import PilotModel
-from labsim.config.payment import PRESETS, TERMS
+from labsim.config.payment import PRESETS
 from labsim.config.scenario import parse_scenario, scenario_to_dict
 from labsim.config.states import WORK_FORMS, State
 from labsim.results.summary import results_of

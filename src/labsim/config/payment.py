@@ -20,8 +20,6 @@ from pydantic import Field, field_validator, model_validator
 from labsim.config.parts import Euro, NonNegInt, Part, PosInt, Share
 from labsim.config.states import WORK_FORMS
 
-#: The terms a purchaser pays, in the order the accounts report them.
-TERMS: tuple[str, ...] = ("attachment", "progress", "outcome", "sustainment")
 GBP_TO_EUR = 1.20  # approximate 2011-13 average exchange rate, for the UK Work Programme preset
 
 _SALARIED = ("permanent_full_time", "permanent_part_time", "temporary_full_time", "temporary_part_time")

@@ -12,12 +12,12 @@ import copy
 import tomllib
 from pathlib import Path
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from labsim.config.assumptions import Assumption, number_at
+from labsim.config.choices import Randomisation, ReferralMode
 from labsim.config.costs import Costs
 from labsim.config.errors import ScenarioError
 from labsim.config.parts import (
@@ -316,23 +316,6 @@ class TakeUp(Part):
     intercept: float = -2.7
     motivation: float = 2.0
     employability: float = 1.0
-
-
-class ReferralMode(StrEnum):
-    """Who decides whether a referred job seeker takes part: the seeker (`voluntary`: an offer that may be
-    declined) or the office (`mandatory`: the referral is binding, with a sanction for not showing up)."""
-
-    VOLUNTARY = "voluntary"
-    MANDATORY = "mandatory"
-
-
-class Randomisation(StrEnum):
-    """The evaluation design: what is randomised to the pilot arm (see `Design`)."""
-
-    INDIVIDUAL = "individual"
-    OFFICE = "office"
-    SATURATION = "saturation"
-    AREA = "area"
 
 
 #: The cluster designs: whole offices are assigned, so the standard error counts offices.

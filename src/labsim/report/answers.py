@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from labsim.config.scenario import ReferralMode
+from labsim.config.choices import ReferralMode
 from labsim.report import comparisons, plan, validation
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
@@ -151,12 +151,10 @@ def run_answer(summary: RunSummary, lang: str = "en", primary: int = 26) -> Answ
     a = summary.assigned
     rows.append((text("n_assigned", lang), text("n_assigned_v", lang, pilot=number(a.pilot, lang),
                                                  control=number(a.control, lang))))
-    from scipy.stats import norm  # here: scipy.stats takes a second to import
-
     shown = {h: summary.effect_at(h) for h in HORIZONS}
     shown = {h: e for h, e in shown.items() if e is not None and _ok(e.difference) and _ok(e.se) and e.se > 0}
-    # the design's own p-values (the normal test's where the design's gives none)
-    adjusted = holm({h: float(e.p_value) if _ok(e.p_value) else float(2 * norm.sf(abs(e.difference / e.se)))
+    # the design's own p-values (the normal test's where the design's gives none: 2 x the normal tail, erfc)
+    adjusted = holm({h: float(e.p_value) if _ok(e.p_value) else math.erfc(abs(e.difference / e.se) / math.sqrt(2))
                      for h, e in shown.items()})
     judged = found[0] if found else primary
     for h, e in shown.items():

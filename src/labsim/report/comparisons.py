@@ -35,7 +35,7 @@ def frame_of_runs(summaries: Sequence[RunSummary], scenarios: Sequence[dict]) ->
         params = {k: v for k, v in flat_summary(scenario).items() if "." in k}
         rows.append({"point": i, "replication": 0, **params, **summary.flat()})
     frame = pd.DataFrame(rows)
-    params = [k for k in flat_summary(scenarios[0]) if "." in k] if scenarios else []
+    params = [k for k in flat_summary(scenarios[0]) if "." in k] if len(scenarios) > 1 else []  # one run: none
     varied = [p for p in params if p in frame and frame[p].astype(str).nunique() > 1]
     return frame, varied
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from labsim.config.scenario import ReferralMode
+from labsim.config.choices import ReferralMode
 from labsim.report.i18n import TEXTS, number, percent, text
 
 #: Matching efficiency per week at or below which the market is slack, at or above which it is tight

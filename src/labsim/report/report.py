@@ -19,14 +19,16 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from labsim import __version__
-from labsim.config.scenario import ReferralMode
+from labsim.config.choices import ReferralMode
 from labsim.report import sizing
 from labsim.report.i18n import LANGS, TEXTS, day, lines, number, percent, span, text
 from labsim.report.levers import lever_value
 from labsim.report.saved import Saved, load
+from labsim.report.style import laid_out
 from labsim.results.summary import flat_summary
 
 TEMPLATES = Path(__file__).parent / "templates"
+REPORT_DPI = 100  # the charts embedded in the page: 1,000 pixels wide (the files of `labsim plot`: style.DPI)
 
 
 def _env() -> Environment:
@@ -36,9 +38,10 @@ def _env() -> Environment:
 
 
 def png_data_uri(fig) -> str:
-    """A figure as an embedded PNG (a data: URI: no file, no request)."""
+    """A figure as an embedded PNG (a data: URI: no file, no request), drawn once."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    with laid_out(fig, REPORT_DPI):
+        fig.savefig(buf, format="png", dpi=REPORT_DPI)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -21,9 +21,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
+from labsim.config.choices import ReferralMode
 from labsim.config.errors import LabsimError
-from labsim.config.scenario import ReferralMode, Scenario
-from labsim.design.output import DIAGNOSE_SETTINGS, SENSITIVITY_SETTINGS
 from labsim.report import answers, calibration, comparisons, plan, plots, sensitivity, sizing
 from labsim.report.answers import Answer
 from labsim.report.i18n import number, percent, text
@@ -194,6 +193,7 @@ class SizeFolder(Saved):
 
     @classmethod
     def read(cls, folder: Path, manifest: dict[str, Any]) -> SizeFolder:
+        from labsim.design.output import DIAGNOSE_SETTINGS
         from labsim.design.size_job import SizeAnswer  # the typed answer; its parts need scipy
 
         raw = _json(folder / "size.json")
@@ -240,6 +240,7 @@ class DiagnosisFolder(Saved):
     @classmethod
     def read(cls, folder: Path, manifest: dict[str, Any]) -> DiagnosisFolder:
         from labsim.design.diagnose import Diagnosis
+        from labsim.design.output import DIAGNOSE_SETTINGS
 
         raw = _json(folder / "diagnosis.json")
         return cls(folder, manifest, Diagnosis.from_json(raw, str(folder / "diagnosis.json")),
@@ -273,6 +274,7 @@ class SensitivityFolder(Saved):
 
     @classmethod
     def read(cls, folder: Path, manifest: dict[str, Any]) -> SensitivityFolder:
+        from labsim.design.output import SENSITIVITY_SETTINGS
         from labsim.design.sensitivity import Sensitivity
 
         raw = _json(folder / "sensitivity.json")
@@ -560,6 +562,8 @@ def load(folder: Path) -> Saved:
 
 def varied_parameters(results: pd.DataFrame) -> list[str]:
     """A sweep's varied scenario fields: columns named by a dotted scenario path (not a summary figure)."""
+    from labsim.config.scenario import Scenario  # here: only a sweep's table needs the schema's sections
+
     return [
         c for c in results.columns
         if "." in c and c.split(".")[0] in Scenario.model_fields and not re.match(r"providers\.\d+\.", c)

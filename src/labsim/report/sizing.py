@@ -7,6 +7,7 @@ simulated pilot), never by simulating again.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -94,9 +95,8 @@ def mde_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en") -
     headline sizes for, named as the question and the answer name it: the curves cross near the size."""
     q = a.question
     c = curve.sort_values("size")
-    from scipy.stats import norm  # here: scipy.stats takes a second to import
-
-    mde = (norm.ppf(1 - q.alpha / 2) + norm.ppf(q.target_power)) * c["mean_se"] * 100
+    z = NormalDist().inv_cdf
+    mde = (z(1 - q.alpha / 2) + z(q.target_power)) * c["mean_se"] * 100
     fig, ax = new_figure(text("mde_title", lang), note)
     ax.plot(c["size"], mde, color=SERIES[0], marker="o", linewidth=2,
             label=text("mde_label", lang, p=percent(q.target_power, lang), a=number(q.alpha, lang, 2)))

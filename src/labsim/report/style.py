@@ -10,6 +10,8 @@ worker processes and tests, and every chart function returns its `Figure` for in
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +20,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import Formatter, ScalarFormatter  # noqa: E402
 
@@ -74,6 +77,7 @@ def new_figure(title: str, note: str, ncols: int = 1, width_ratios: list[float] 
                **subplots):
     """A titled figure with `nrows` x `ncols` axes and the footnote at the bottom left (taller per extra row)."""
     fig = Figure(figsize=(FIGSIZE[0], FIGSIZE[1] + 3.2 * (nrows - 1)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)  # drawn by Agg from the start: the text its layout measured serves its PNG too
     fig.get_layout_engine().set(rect=(0, 0.075, 1, 0.925))  # room for the reading note and footnote
     fig.suptitle(textwrap.fill(title, TITLE_WIDTH), fontsize=15, fontweight="bold", x=0.01, ha="left")
     fig.text(0.01, 0.012, note, ha="left", va="bottom", fontsize=9, color="0.3")
@@ -143,13 +147,30 @@ def localise_ticks(fig: Figure, lang: str) -> None:
                 axis.set_major_formatter(LocalNumbers(lang))
 
 
+@contextmanager
+def laid_out(fig: Figure, dpi: float) -> Iterator[Figure]:
+    """The figure laid out once for output at `dpi`, without a layout engine while inside, so that each
+    format saved in it is drawn once. (With an engine, even a placeholder, matplotlib's savefig first draws
+    the whole figure without output, then draws it; the layout alone gives the same picture.)"""
+    engine, own_dpi = fig.get_layout_engine(), fig.dpi
+    fig.set_dpi(dpi)  # the layout measures the text as the output draws it
+    if engine is not None:
+        engine.execute(fig)
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)  # None, not "none": no placeholder engine left
+    try:
+        yield fig
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
+        fig.set_dpi(own_dpi)
+
+
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """Write the figure as `name.png` and `name.svg` into `folder`; return both paths."""
+    """Write the figure as `name.png` and `name.svg` into `folder`, laid out once for both; return both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=DPI)
-    engine = fig.get_layout_engine()
-    fig.set_layout_engine("none")  # the layout is done: the SVG keeps it instead of laying out again
-    fig.savefig(paths[1], dpi=DPI, metadata={"Date": None})
-    fig.set_layout_engine(engine)
+    with laid_out(fig, DPI):
+        fig.savefig(paths[0], dpi=DPI)
+        fig.savefig(paths[1], dpi=DPI, metadata={"Date": None})
     return paths

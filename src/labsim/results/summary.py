@@ -20,7 +20,7 @@ from labsim.results.answer_file import plain, read_answer
 from labsim.results.inference import Assignment, design_effect, saturation_spillover
 from labsim.results.moments import run_moments
 from labsim.world.history import outcomes_after, sustained_job_within
-from labsim.config.payment import TERMS
+from labsim.config.choices import TERMS
 from labsim.config.states import (
     AGE_GROUPS,
     EDUCATION_LEVELS,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labsim.config.scenario import Randomisation
+from labsim.config.choices import Randomisation
 from labsim.sweep.store import Store
 
 #: Figures shown by default, when the sweep kept them: volume, then employment by arm, the effect and

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from labsim.config.payment import TERMS
+from labsim.config.choices import TERMS
 
 
 class Accounts:

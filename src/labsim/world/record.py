@@ -8,11 +8,13 @@ scenario, so it can be pickled to a worker's parent, saved, or rebuilt in a test
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from labsim.config.scenario import Scenario
+if TYPE_CHECKING:
+    from labsim.config.scenario import Scenario
 
 #: Per-person fields kept for everyone ever assigned to the pilot or control arm.
 PEOPLE_FIELDS = (
