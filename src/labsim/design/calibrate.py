@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -37,7 +37,7 @@ from labsim.config.assumptions import number_at, parse_span
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Scenario, apply_overrides, parse_scenario, scenario_to_dict
 from labsim.config.targets import Target, Targets
-from labsim.results.answer_file import plain, read_answer
+from labsim.results.answer_file import AnswerFile
 from labsim.sweep.runner import Engine, Task, executor, run_tasks, slots
 from labsim.sweep.store import Chunk, Store, chunk_key
 
@@ -301,9 +301,13 @@ class TargetFit:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Calibration(AnswerFile):
     """A calibration's answer (calibration.json): each target beside its simulation, the fitted values
     with intervals, the objective J at the fit, and the candidates, runs and wall time it took."""
+
+    FORMAT: ClassVar[str] = SCHEMA
+    FILE: ClassVar[str] = "calibration.json"
+    COMMAND: ClassVar[str] = "calibrate"
 
     scenario: str
     targets: tuple[TargetFit, ...]
@@ -313,14 +317,6 @@ class Calibration:
     runs: int
     seconds: float
 
-    def to_json(self) -> dict[str, Any]:
-        """calibration.json: the fields, NaN as null (docs/formats.md)."""
-        return {"schema": SCHEMA, **plain(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "calibration.json") -> Calibration:
-        """Read calibration.json back; a file of another format (an older labsim's) is refused in one line."""
-        return read_answer(cls, data, SCHEMA, source, "calibrate")
 
 
 def search(plan: Plan, evaluate) -> tuple[np.ndarray, list[dict[str, Any]]]:

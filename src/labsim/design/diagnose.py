@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.replicate import PilotJob, cohort_mean, simulate
 from labsim.design.rollout import Overstatement, overstatement
 from labsim.design.worlds import no_pilot, roll_out
-from labsim.results.answer_file import plain, read_answer
+from labsim.results.answer_file import AnswerFile
 from labsim.results.inference import smallest_p
 from labsim.sweep.runner import Engine, Task, executor, run_tasks
 
@@ -37,10 +37,14 @@ SCHEMA = "labsim.diagnosis/1"
 
 
 @dataclass(frozen=True)
-class Diagnosis:
+class Diagnosis(AnswerFile):
     """What the simulated pilots say about the design (diagnosis.json): each diagnosand beside its Monte
     Carlo SE (`<figure>_se`; NaN where it cannot be told), the settings, the design's test and the
     overstatement of the roll-out effect over the paired worlds."""
+
+    FORMAT: ClassVar[str] = SCHEMA
+    FILE: ClassVar[str] = "diagnosis.json"
+    COMMAND: ClassVar[str] = "diagnose"
 
     scenario: str
     referral_mode: str
@@ -94,14 +98,6 @@ class Diagnosis:
     smallest_p: float  # the smallest p-value the design's test can give
     seconds: float
 
-    def to_json(self) -> dict[str, Any]:
-        """diagnosis.json: the fields, NaN as null (docs/formats.md)."""
-        return {"schema": SCHEMA, **plain(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "diagnosis.json") -> Diagnosis:
-        """Read diagnosis.json back; a file of another format (an older labsim's) is refused in one line."""
-        return read_answer(cls, data, SCHEMA, source, "diagnose")
 
 
 def _share(x: np.ndarray) -> tuple[float, float]:

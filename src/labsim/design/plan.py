@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -47,7 +47,7 @@ from labsim.design.size import (
     SearchSettings, Simulate, analytic_power, fitted_power, most_pilots, pool_simulator, reference,
 )
 from labsim.design.worlds import at_size
-from labsim.results.answer_file import plain, read_answer
+from labsim.results.answer_file import AnswerFile
 from labsim.sweep.runner import ProgressBar, executor
 
 #: The levers a plan may vary, and the values each allows (None: a share between 0 and 1).
@@ -550,9 +550,13 @@ class PlanChoice:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Plan(AnswerFile):
     """The plan's answer (plan.json): the budget or target assurance it answers, the candidate to buy (None
     when none answers) and every candidate, with the pilots simulated in all."""
+
+    FORMAT: ClassVar[str] = SCHEMA
+    FILE: ClassVar[str] = "plan.json"
+    COMMAND: ClassVar[str] = "plan"
 
     scenario: str
     max_cost_eur: float | None
@@ -563,14 +567,6 @@ class Plan:
     candidates: tuple[PlannedCandidate, ...]
     sims_total: int
 
-    def to_json(self) -> dict[str, Any]:
-        """plan.json: the fields, NaN as null (docs/formats.md)."""
-        return {"schema": SCHEMA, **plain(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "plan.json") -> Plan:
-        """Read plan.json back; a file of another format (an older labsim's) is refused in one line."""
-        return read_answer(cls, data, SCHEMA, source, "plan")
 
 
 def most_plan_pilots(levers: dict[str, list[Any]], s: PlanSettings) -> int:

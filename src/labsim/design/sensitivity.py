@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.evidence import Range, ranges_of
 from labsim.design.replicate import PilotJob, simulate
 from labsim.design.worlds import at_size, size_of
-from labsim.results.answer_file import plain, read_answer
+from labsim.results.answer_file import AnswerFile, plain
 from labsim.samplers import morris, one_at_a_time
 from labsim.sweep.runner import Task, executor, run_tasks
 
@@ -147,11 +147,15 @@ class Point:
 
 
 @dataclass(frozen=True)
-class Sensitivity:
+class Sensitivity(AnswerFile):
     """Which assumption moves the power at the planned size most (sensitivity.json): the settings, the
     pilots it took (`resolved`: every interval within +-`resolution`), each assumption's effect, largest
     first (`MorrisEffect` rows for `morris`, `Swing` rows for `oat`), and every point simulated; the
     tornado's centre (`central_power`) is None for Morris."""
+
+    FORMAT: ClassVar[str] = SCHEMA
+    FILE: ClassVar[str] = "sensitivity.json"
+    COMMAND: ClassVar[str] = "sensitivity"
 
     scenario: str
     method: str
@@ -179,14 +183,6 @@ class Sensitivity:
                                                                 if k not in ("point", "values")}}
                              for p in self.points])
 
-    def to_json(self) -> dict[str, Any]:
-        """sensitivity.json: the fields, NaN as null (docs/formats.md)."""
-        return {"schema": SCHEMA, **plain(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "sensitivity.json") -> Sensitivity:
-        """Read sensitivity.json back; a file of another format (an older labsim's) is refused in one line."""
-        return read_answer(cls, data, SCHEMA, source, "sensitivity")
 
 
 def ranges_to_vary(scenario: Scenario, params: list[str]) -> list[Range]:

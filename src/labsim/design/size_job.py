@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -36,7 +36,7 @@ from labsim.design.size import (
     most_pilots, pool_simulator, search_bar, search_size, size_bounds, stderr_lines,
 )
 from labsim.design.worlds import at_size, size_of
-from labsim.results.answer_file import plain, read_answer
+from labsim.results.answer_file import AnswerFile, plain
 from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
 
 #: size.json's format; a file without it, or with another, is refused with a clear message.
@@ -147,9 +147,17 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class SizeAnswer:
+class SizeAnswer(AnswerFile):
     """The planner's answer to "how large must the pilot be?" (size.json): the central search's N* and
     its parts, the evidence, the roll-out, the type-I check and the accounts at N*."""
+
+    FORMAT: ClassVar[str] = SCHEMA
+    FILE: ClassVar[str] = "size.json"
+    COMMAND: ClassVar[str] = "size"
+    #: fields where null reads back as infinity: an open end (no size reaches it), not a missing figure
+    OPEN_ENDS: ClassVar[frozenset[str]] = frozenset({"MinimumSize.high", "Reference.analytic_size",
+                                                     "Reference.analytic_size_range", "AnalyticSize.size",
+                                                     "AnalyticSize.ci"})
 
     question: Question
     status: str  # found, not_reachable or budget
@@ -208,14 +216,9 @@ class SizeAnswer:
         return Verdict(not reasons, max(needed) if needed else head.size, tuple(reasons))
 
     def to_json(self) -> dict[str, Any]:
-        """size.json: the parts as nested objects, infinities and NaN as null (docs/formats.md)."""
-        return {"schema": SCHEMA, **plain(self), "minimum_size": self.minimum_size,
+        """size.json: the parts as nested objects, then the minimum size, headline and verdict they give."""
+        return {**super().to_json(), "minimum_size": self.minimum_size,
                 "headline": plain(self.headline()), "verdict": plain(self.verdict())}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "size.json") -> SizeAnswer:
-        """Read size.json back; a file of another format (an older labsim's) is refused in one line."""
-        return read_answer(cls, data, SCHEMA, source, "size", OPEN_ENDS)
 
 
 @dataclass(frozen=True)
@@ -368,10 +371,3 @@ def _mean(rows: pd.DataFrame, column: str) -> float | None:
         return None
     return float(rows[column].mean())
 
-
-# -- size.json ----------------------------------------------------------------------------------------------
-
-
-#: Fields where null reads back as infinity: an open end (no size reaches it), not a missing figure.
-OPEN_ENDS = frozenset({"MinimumSize.high", "Reference.analytic_size", "Reference.analytic_size_range",
-                       "AnalyticSize.size", "AnalyticSize.ci"})

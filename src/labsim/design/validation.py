@@ -25,7 +25,7 @@ import math
 import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from labsim.config.targets import Targets, load_targets
 from labsim.design import validation_displacement, validation_power, validation_take_up
 from labsim.design.calibrate import Evaluator, Plan, TargetFit, target_rows
 from labsim.design.claim import Claim, judge, mean_interval, one_sided
-from labsim.results.answer_file import plain, read_answer
+from labsim.results.answer_file import AnswerFile
 from labsim.sweep.runner import Task, executor, run_tasks
 from labsim.sweep.store import Store
 
@@ -67,9 +67,13 @@ OPEN_ENDS = {"low": -math.inf, "high": math.inf, "simulated_low": -math.inf, "si
 
 
 @dataclass(frozen=True)
-class Validation:
+class Validation(AnswerFile):
     """The validation's answer (validation.json): every claim beside its simulation, in claim order, with
     what it was run on (the scenario, replications per setting, seed) and the hash of its inputs."""
+
+    FORMAT: ClassVar[str] = SCHEMA
+    FILE: ClassVar[str] = "validation.json"
+    COMMAND: ClassVar[str] = "validation"
 
     scenario: str
     replications: int
@@ -77,18 +81,13 @@ class Validation:
     inputs_hash: str
     claims: tuple[Claim, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        """validation.json: the fields, infinities and NaN as null (docs/formats.md)."""
-        return {"schema": SCHEMA, **plain(self)}
-
     @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "validation.json") -> Validation:
-        """Read validation.json back (a null end is open: -inf below, inf above); a file of another format
-        (an older labsim's) is refused in one line."""
+    def from_json(cls, data: dict[str, Any], source: str | None = None) -> Validation:
+        """Read validation.json back, a null end of a range open (-inf below, inf above)."""
         if isinstance(data, dict) and isinstance(data.get("claims"), list):
             data = {**data, "claims": [{**c, **{k: end for k, end in OPEN_ENDS.items() if k in c and c[k] is None}}
                                        if isinstance(c, dict) else c for c in data["claims"]]}
-        return read_answer(cls, data, SCHEMA, source, "validation")
+        return super().from_json(data, source)
 
 
 def judged(c: Claim) -> Claim:

@@ -17,7 +17,7 @@ import dataclasses
 import math
 import types
 import typing
-from typing import Any
+from typing import Any, ClassVar
 
 from labsim.config.errors import LabsimError
 
@@ -97,6 +97,26 @@ def read_answer(kind: type, data: Any, schema: str, source: str, command: str,
         return typed(kind, data, "", open_ends)
     except (KeyError, TypeError, ValueError) as err:
         raise LabsimError(f"{source}: not a valid {schema} answer ({type(err).__name__}: {err})") from None
+
+
+class AnswerFile:
+    """What every typed answer shares: written as its file with the format's name (`FORMAT`), read back
+    checked against it. A subclass (a frozen dataclass) names its format, its file and the command that
+    writes it, and the fields whose null reads back as an open end (infinity)."""
+
+    FORMAT: ClassVar[str]
+    FILE: ClassVar[str]
+    COMMAND: ClassVar[str]
+    OPEN_ENDS: ClassVar[frozenset[str]] = frozenset()
+
+    def to_json(self) -> dict[str, Any]:
+        """The answer file: its format's name, then the fields, NaN and infinities as null (docs/formats.md)."""
+        return {"schema": self.FORMAT, **plain(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], source: str | None = None):
+        """Read the answer file back; a file of another format (an older labsim's) is refused in one line."""
+        return read_answer(cls, data, cls.FORMAT, source or cls.FILE, cls.COMMAND, cls.OPEN_ENDS)
 
 
 # -- JSON Schema ----------------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from labsim.results.answer_file import plain, read_answer
+from labsim.results.answer_file import AnswerFile, plain
 from labsim.results.inference import Assignment, design_effect, saturation_spillover
 from labsim.results.moments import run_moments
 from labsim.world.history import outcomes_after, sustained_job_within
@@ -116,9 +116,13 @@ class ProviderBooks:
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(AnswerFile):
     """The headline figures of a run (summary.json): the pilot's size, its effects at each horizon, the
     placements, the accounts and the world's moments."""
+
+    FORMAT: ClassVar[str] = SCHEMA
+    FILE: ClassVar[str] = "summary.json"
+    COMMAND: ClassVar[str] = "run"
 
     scenario: str
     weeks: int
@@ -144,14 +148,6 @@ class RunSummary:
     moments: dict[str, float | None]
     spillover: dict[str, Spillover] | None = None  # saturation designs: the untreated by share, by horizon
 
-    def to_json(self) -> dict[str, Any]:
-        """summary.json (docs/formats.md)."""
-        return {"schema": SCHEMA, **plain(self)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], source: str = "summary.json") -> RunSummary:
-        """Read summary.json back; a file of another format (an older labsim's) is refused in one line."""
-        return read_answer(cls, data, SCHEMA, source, "run")
 
     def flat(self) -> dict[str, Any]:
         """The summary as one flat row (`flat_summary`): a sweep's results.parquet columns (a design
