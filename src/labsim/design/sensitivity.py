@@ -86,16 +86,22 @@ class SensitivitySettings:
 
 
 @dataclass(frozen=True)
-class MorrisEffect:
-    """One assumption's Morris elementary effects on power (`morris`): mu* ranks it, sigma shows
-    interaction or non-linearity, each with its 95 % interval; `interval_half_width` is the pilots' share of
-    mu*'s interval (what more pilots shrink); `mde_*` the same effects on the minimum detectable effect."""
+class ScreenRow:
+    """The assumption a row of the screen is about: its path, its range and central value, and its source."""
 
     path: str
     low: float
     high: float
     central: float
     source: str
+
+
+@dataclass(frozen=True)
+class MorrisEffect(ScreenRow):
+    """One assumption's Morris elementary effects on power (`morris`): mu* ranks it, sigma shows
+    interaction or non-linearity, each with its 95 % interval; `interval_half_width` is the pilots' share of
+    mu*'s interval (what more pilots shrink); `mde_*` the same effects on the minimum detectable effect."""
+
     mu_star: float
     mu_star_ci: tuple[float, float]
     mu_star_conf: float
@@ -110,16 +116,11 @@ class MorrisEffect:
 
 
 @dataclass(frozen=True)
-class Swing:
+class Swing(ScreenRow):
     """One assumption's bar of the tornado (`oat`): the power at each end of its range, the others central,
     and the swing between them, each with its 95 % interval; a swing whose interval covers 0 is not
     distinguishable from noise."""
 
-    path: str
-    low: float
-    high: float
-    central: float
-    source: str
     power_low: float
     power_low_ci: tuple[float, float]
     power_high: float
