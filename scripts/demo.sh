@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up, run one pilot of the baseline scenario (runs/baseline/), then the size search on
 # the 2019 growth-services pilot over its evidence range, with its charts and an HTML report
-# (runs/fi_2019-size/), with the default settings: +-10 % on each size, about 2 minutes on 2 quiet cores
+# (runs/fi_2019-size/), with the default settings: +-10 % on each size, about 3 minutes on 2 cores
 # (docs/performance.md). Arguments go to `labsim size` (e.g. --precision 0.2 for a rougher, quicker answer).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
