@@ -710,3 +710,25 @@ def test_unwritable_out_is_refused_before_the_work(argv, work, tmp_path, monkeyp
     path = tmp_path / "e.toml"
     path.write_text(f'scenario = "baseline"\nset = {json.dumps(TINY[1::2])}\nreplications = 1\n', encoding="utf-8")
     refused([str(path) if a == "EXP" else a for a in argv] + ["--out", "/proc/labsim-cannot/o"], capsys, "/proc")
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_stopped_validation_says_what_it_kept(tmp_path, monkeypatch, capsys, stored):
+    """SIGTERM during `labsim validation`: 143, no table, and it says whether finished runs were kept
+    (the same command continues from them) or nothing was written."""
+    import labsim.design.validation as validation
+    from labsim import cli
+    from labsim.sweep.store import Store
+
+    def stopped(*args, **kwargs):
+        if stored:
+            Store(args[4] / "runs").create({"identity": {"source": "baseline"}})
+        raise cli.Terminated
+
+    monkeypatch.setattr(validation, "validate", stopped)
+    out = tmp_path / "v"
+    assert main(["validation", "--out", str(out)]) == 143
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and not (out / "validation.json").exists()
+    assert ("finished runs are kept in" in err and "continues from them" in err) == stored
+    assert ("nothing written" in err) == (not stored)

@@ -286,9 +286,18 @@ def cmd_validation(args: argparse.Namespace) -> int:
     if args.markdown:
         check_out_file("--markdown", args.markdown)
     out.mkdir(parents=True, exist_ok=True)
-    answer = validate(data, str(path), *targets, out, slack=others["slack_market"],
-                      pilots_2016=others["fi_2016_job_placement_pilots"], replications=args.replications,
-                      seed=args.seed, workers=args.workers)
+    try:
+        answer = validate(data, str(path), *targets, out, slack=others["slack_market"],
+                          pilots_2016=others["fi_2016_job_placement_pilots"], replications=args.replications,
+                          seed=args.seed, workers=args.workers)
+    except KeyboardInterrupt as stop:  # the runs of claims 1, 7 and 8 finished so far are kept, for a rerun
+        how = "stopped by SIGTERM" if isinstance(stop, Terminated) else "interrupted"
+        if (out / "runs" / "manifest.json").is_file():
+            print(f"labsim: {how}; finished runs are kept in {out / 'runs'}/ and no table was written: "
+                  "the same command continues from them", file=sys.stderr)
+        else:
+            print(f"labsim: {how}; nothing written", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     write_atomically(out / "validation.json", lambda tmp: write_json(tmp, answer.to_json()))
     page = html(answer, args.lang)
     write_atomically(out / "validation.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
