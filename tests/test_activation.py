@@ -92,3 +92,23 @@ def test_clipped_scale_is_the_plain_bisection_to_the_bit():
         rate = rng.choice([rng.uniform(0.001, 0.9), 1.0])  # 1: only everyone clipped reaches it
         if rate * weight.max() > 1.0:
             assert clipped_scale(weight, rate) == plain_scale(weight, rate)
+
+
+def test_clipped_scale_of_large_pools_is_the_plain_bisection_to_the_bit():
+    """Pools of the size of a region's idle (their largest found from a sample of every 8th weight),
+    and one whose sample holds all its largest weights (too few above the sample's threshold)."""
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        n = int(rng.integers(5_000, 20_000))
+        e = np.maximum(rng.lognormal(0.0, rng.uniform(0.3, 1.5), n), rng.uniform(0.0, 0.3))
+        weight = (e / e.mean()) ** rng.uniform(2.0, 8.0)
+        weight /= weight.mean()
+        rate = rng.uniform(0.002, 0.015)
+        assert clipped_scale(weight, rate) == plain_scale(weight, rate)
+    e = np.maximum(rng.lognormal(0.0, 0.6, 12_000), 0.2)  # about 57 clipped: twice the sample's share
+    weight = (e / e.mean()) ** 8.0
+    weight /= weight.mean()
+    ordered, sampled = np.sort(weight), np.zeros(weight.size, bool)
+    sampled[::8] = True
+    weight[sampled], weight[~sampled] = ordered[-sampled.sum():], ordered[:-sampled.sum()]
+    assert clipped_scale(weight, 0.01) == plain_scale(weight, 0.01)
