@@ -38,16 +38,16 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
     rises with c from below rate to 1).
 
     Each halving compares mean(min(c w, 1)), summed over the pool, with rate. With m ~ rate n or more
-    weights clipped the mean is above rate for certain. Otherwise the sum is read off the m (or more)
-    largest weights, sorted, and the sum of the rest (the unclipped times c, plus one per clipped);
-    where that is further from rate than any rounding of either sum could take it, the comparison's
-    answer is certain, and only otherwise (rarely, at the last halvings) is the pool summed as before.
-    So c is the same float as with the pool summed at every halving, at a fraction of the cost.
+    weights clipped the mean is above rate for certain. Otherwise the sum is read off the m largest
+    weights, sorted, and the sum of the rest (the unclipped times c, plus one per clipped); where that
+    is further from rate than any rounding of either sum could take it, the comparison's answer is
+    certain, and only otherwise (rarely, at the last halvings) is the pool summed as before. So c is
+    the same float as with the pool summed at every halving, at a fraction of the cost.
     """
     n = weight.size
-    top, rest = _largest(weight, min(n, int(rate * n * 1.001) + 2))  # that many clipped: above rate
-    m = top.size
+    m = min(n, int(rate * n * 1.001) + 2)  # m or more clipped: the mean is above rate
     first = n - m
+    top, rest = _largest(weight, m)
     bounds, running = top.tolist(), [0.0, *top.cumsum().tolist()]
     slack = 4.0 * (m + 64) * _EPS  # relative: rounding of the sums, with room
     low, high = rate, 1.0 / float(weight.min())
@@ -74,20 +74,20 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
 
 
 def _largest(weight: np.ndarray, m: int) -> tuple[np.ndarray, float]:
-    """The m or more largest weights, sorted, and the sum of the others. In a large pool, those at or
-    above a threshold read off every 8th weight (where about 2 m are expected: a partition of the
-    sample costs a fraction of one of the pool); otherwise, or where that leaves fewer than m, the m
-    largest by a partition of the pool."""
+    """The m largest weights, sorted, and the sum of the others. In a large pool they are found among
+    those at or above a threshold read off every 8th weight (where about 2 m are expected: partitioning
+    the sample costs a fraction of partitioning the pool); otherwise, or where fewer than m are above
+    it, by a partition of the pool."""
     n = weight.size
     if n >= max(2048, 16 * m):
         sample = weight[::8]
         k = sample.size - (2 * m) // 8 - 1
         above = weight >= np.partition(sample, k)[k]
         if np.count_nonzero(above) >= m:
-            return np.sort(weight[above]), float(np.where(above, 0.0, weight).sum())
-    first = n - m
-    parted = np.partition(weight, first) if first > 0 else weight  # the m largest last
-    return np.sort(parted[first:]), float(parted[:first].sum())
+            candidates = np.sort(weight[above])
+            return candidates[-m:], float(np.where(above, 0.0, weight).sum() + candidates[:-m].sum())
+    parted = np.partition(weight, n - m) if m < n else weight  # the m largest last
+    return np.sort(parted[n - m:]), float(parted[:n - m].sum())
 
 
 _EPS = float(np.finfo(float).eps)
