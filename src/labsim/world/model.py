@@ -345,7 +345,7 @@ class PilotModel(mesa.Model):
         if cfg.effort is not None:
             return np.full(clients.size, cfg.effort)
         market = s.market[clients]
-        rate = self.matching.last_rate[market]
+        rate = self.matching.last_rate.take(market)  # .take: half the time of [] with int32 cells
         if cfg.network_share > 0:  # the employer networks' rate (0 everywhere without them)
             rate += self.network_rate[provider, market]
         seen = self._seen_by_providers(clients, s.seen_noise[clients])
@@ -353,7 +353,7 @@ class PilotModel(mesa.Model):
         return choose_effort(
             rate,
             seen,
-            self.job_value[group],
+            self.job_value.take(group),
             np.where(s.progress_paid[clients], 0.0, contract.progress(group)),
             levels=self._effort_levels,
             effort_effect=cfg.effort_effect,
