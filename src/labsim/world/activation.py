@@ -17,16 +17,14 @@ from bisect import bisect_left
 import numpy as np
 
 
-def entry_chance(employability: np.ndarray, rate: float, selection: float) -> np.ndarray:
-    """Weekly chance of starting a service for each idle seeker (same order as `employability`): rate
-    times the relative weight, with the weights scaled so the pool's mean chance is `rate` even where a
-    chance would pass 1 (those go with certainty and the scale rises for the rest)."""
-    if employability.size == 0 or selection == 0.0:
-        return np.full(employability.size, rate)
-    # a mean as sum / size: the same float as .mean(), without its Python wrapper
-    weight = employability / (employability.sum() / employability.size)
-    weight **= selection  # in place: the same floats, one array fewer
-    weight /= weight.sum() / weight.size
+def entry_chance(weight: np.ndarray, rate: float) -> np.ndarray:
+    """Weekly chance of starting a service for each idle seeker, from their weights employability **
+    `activation_selection` (in any common scale; overwritten): rate times the relative weight, with the
+    weights scaled so the pool's mean chance is `rate` even where a chance would pass 1 (those go with
+    certainty and the scale rises for the rest)."""
+    if weight.size == 0:
+        return weight
+    weight /= weight.sum() / weight.size  # a mean as sum / size: .mean()'s float without its wrapper
     if rate * weight.max() <= 1.0:
         return rate * weight
     weight *= clipped_scale(weight, rate)  # the scale c, then min(c w, 1)
