@@ -18,9 +18,9 @@ NO_PILOT = ["referral.start_week=900", "pilot.end_week=1000"]
 
 def test_entry_chance_keeps_the_mean_rate_and_rises_with_employability():
     e = np.random.default_rng(0).lognormal(0, 0.5, 10_000)
-    flat = entry_chance(e, 0.01, 0.0)
+    flat = entry_chance(e ** 0.0, 0.01)
     assert np.all(flat == 0.01)
-    sharp = entry_chance(e, 0.01, 3.0)
+    sharp = entry_chance(e ** 3.0, 0.01)
     assert sharp.mean() == pytest.approx(0.01, rel=1e-9)
     order = np.argsort(e)
     assert np.all(np.diff(sharp[order]) >= 0) and sharp[order[-1]] > 10 * sharp[order[0]]
@@ -66,7 +66,7 @@ def test_bundled_scenarios_give_the_published_employment_after_activation(name):
 
 def test_entry_chance_keeps_the_mean_rate_where_chances_would_pass_one():
     e = np.random.default_rng(1).lognormal(0, 0.8, 5_000)
-    p = entry_chance(e, 0.2, 4.2)
+    p = entry_chance(e ** 4.2, 0.2)
     assert p.max() == 1.0 and p.mean() == pytest.approx(0.2, rel=1e-6)
     assert np.all(np.diff(p[np.argsort(e)]) >= 0)
 
@@ -92,3 +92,34 @@ def test_clipped_scale_is_the_plain_bisection_to_the_bit():
         rate = rng.choice([rng.uniform(0.001, 0.9), 1.0])  # 1: only everyone clipped reaches it
         if rate * weight.max() > 1.0:
             assert clipped_scale(weight, rate) == plain_scale(weight, rate)
+
+
+def test_clipped_scale_of_large_pools_is_the_plain_bisection_to_the_bit():
+    """Pools of the size of a region's idle (their largest found from a sample of every 8th weight),
+    and one whose sample holds all its largest weights (too few above the sample's threshold)."""
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        n = int(rng.integers(5_000, 20_000))
+        e = np.maximum(rng.lognormal(0.0, rng.uniform(0.3, 1.5), n), rng.uniform(0.0, 0.3))
+        weight = (e / e.mean()) ** rng.uniform(2.0, 8.0)
+        weight /= weight.mean()
+        rate = rng.uniform(0.002, 0.015)
+        assert clipped_scale(weight, rate) == plain_scale(weight, rate)
+    e = np.maximum(rng.lognormal(0.0, 0.6, 12_000), 0.2)  # about 57 clipped: twice the sample's share
+    weight = (e / e.mean()) ** 8.0
+    weight /= weight.mean()
+    ordered, sampled = np.sort(weight), np.zeros(weight.size, bool)
+    sampled[::8] = True
+    weight[sampled], weight[~sampled] = ordered[-sampled.sum():], ordered[:-sampled.sum()]
+    assert clipped_scale(weight, 0.01) == plain_scale(weight, 0.01)
+
+
+def test_selection_weights_are_employability_to_the_power_of_the_selection():
+    """Kept as base ** s per seeker (raised with a service's gain) times decay ** s by spell length,
+    floored at floor ** s: employability ** s but for rounding, for everyone after a year of spells and
+    services."""
+    sc = small_scenario(*NO_PILOT, "weeks=52")
+    m = PilotModel(sc, rng=2)
+    m.run_for(sc.weeks)
+    expected = m.employability() ** sc.services.activation_selection
+    assert np.allclose(m._selection_weight(np.arange(m.seekers.n)), expected, rtol=1e-12, atol=0.0)

@@ -223,3 +223,23 @@ def test_providers_choose_from_the_scenarios_effort_grid():
     s = m.seekers
     effort = s.effort[s.state == State.WITH_PROVIDER]
     assert set(np.unique(effort)) == {0.0, 0.6}
+
+
+def test_the_effort_chosen_is_the_argmax_of_the_gain_as_first_written():
+    """Level by level, in the clients' direction, the gain and its best level are the same floats as the
+    client-by-level table and np.argmax (ties to the first level, clients with nothing to gain)."""
+    from labsim.world.provider import choose_effort, weekly_gain
+
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        n = int(rng.integers(0, 500))
+        levels = np.unique(np.round(rng.random(int(rng.integers(1, 7))), 2))
+        rate, search = rng.uniform(0.0, 0.2, n), rng.lognormal(0.0, 1.0, n)
+        job_value, progress_value = rng.choice([0.0, 900.0, 3000.0], n), rng.choice([0.0, 300.0], n)
+        k, q, c = rng.uniform(0.0, 2.0), rng.uniform(0.0, 0.1), rng.choice([0.0, 40.0])
+        p = -np.expm1(-(rate * search)[:, None] * (1.0 + k * levels)[None, :])
+        table = p * job_value[:, None] + q * levels[None, :] * progress_value[:, None] - c * levels[None, :]
+        chosen = choose_effort(rate, search, job_value, progress_value, levels=levels, effort_effect=k,
+                               progress_rate=q, effort_cost=c)
+        assert np.array_equal(chosen, levels[np.argmax(table, axis=1)])
+        assert np.array_equal(weekly_gain(rate, search, job_value, progress_value, levels, k, q, c).T, table)

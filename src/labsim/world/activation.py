@@ -17,16 +17,14 @@ from bisect import bisect_left
 import numpy as np
 
 
-def entry_chance(employability: np.ndarray, rate: float, selection: float) -> np.ndarray:
-    """Weekly chance of starting a service for each idle seeker (same order as `employability`): rate
-    times the relative weight, with the weights scaled so the pool's mean chance is `rate` even where a
-    chance would pass 1 (those go with certainty and the scale rises for the rest)."""
-    if employability.size == 0 or selection == 0.0:
-        return np.full(employability.size, rate)
-    # a mean as sum / size: the same float as .mean(), without its Python wrapper
-    weight = employability / (employability.sum() / employability.size)
-    weight **= selection  # in place: the same floats, one array fewer
-    weight /= weight.sum() / weight.size
+def entry_chance(weight: np.ndarray, rate: float) -> np.ndarray:
+    """Weekly chance of starting a service for each idle seeker, from their weights employability **
+    `activation_selection` (in any common scale; overwritten): rate times the relative weight, with the
+    weights scaled so the pool's mean chance is `rate` even where a chance would pass 1 (those go with
+    certainty and the scale rises for the rest)."""
+    if weight.size == 0:
+        return weight
+    weight /= weight.sum() / weight.size  # a mean as sum / size: .mean()'s float without its wrapper
     if rate * weight.max() <= 1.0:
         return rate * weight
     weight *= clipped_scale(weight, rate)  # the scale c, then min(c w, 1)
@@ -47,9 +45,7 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
     n = weight.size
     m = min(n, int(rate * n * 1.001) + 2)  # m or more clipped: the mean is above rate
     first = n - m
-    parted = np.partition(weight, first) if first > 0 else weight  # the m largest last
-    top = np.sort(parted[first:])
-    rest = float(parted[:first].sum())
+    top, rest = _largest(weight, m)
     bounds, running = top.tolist(), [0.0, *top.cumsum().tolist()]
     slack = 4.0 * (m + 64) * _EPS  # relative: rounding of the sums, with room
     low, high = rate, 1.0 / float(weight.min())
@@ -73,6 +69,23 @@ def clipped_scale(weight: np.ndarray, rate: float) -> float:
         else:
             high, j_high = mid, j
     return high
+
+
+def _largest(weight: np.ndarray, m: int) -> tuple[np.ndarray, float]:
+    """The m largest weights, sorted, and the sum of the others. In a large pool they are found among
+    those at or above a threshold read off every 8th weight (where about 2 m are expected: partitioning
+    the sample costs a fraction of partitioning the pool); otherwise, or where fewer than m are above
+    it, by a partition of the pool."""
+    n = weight.size
+    if n >= max(2048, 16 * m):
+        sample = weight[::8]
+        k = sample.size - (2 * m) // 8 - 1
+        above = weight >= np.partition(sample, k)[k]
+        if np.count_nonzero(above) >= m:
+            candidates = np.sort(weight[above])
+            return candidates[-m:], float(np.where(above, 0.0, weight).sum() + candidates[:-m].sum())
+    parted = np.partition(weight, n - m) if m < n else weight  # the m largest last
+    return np.sort(parted[n - m:]), float(parted[:n - m].sum())
 
 
 _EPS = float(np.finfo(float).eps)

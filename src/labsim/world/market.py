@@ -223,7 +223,7 @@ class Matching:
         else:
             rate = self.rate_per_search
         self.last_rate = rate
-        x = rate[market]
+        x = rate.take(market)  # half the time of rate[market] with int32 cells
         x *= weight
         return x
 
