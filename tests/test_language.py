@@ -239,9 +239,7 @@ def test_catalogues_keep_to_the_glossary(lang):
 def test_the_evidence_table_says_what_each_value_means_in_percentage_points():
     from dataclasses import replace
 
-    from labsim.design.evidence import SizeAtValue
-    from labsim.design.size import MinimumSize
-    from labsim.design.size_job import Evidence
+    from labsim.design.size_answer import Evidence, MinimumSize, SizeAtValue
     from labsim.report.answers import size_answer
     from report_fixtures import size_fixture
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 from dataclasses import replace
@@ -22,9 +23,7 @@ from scipy.stats import norm
 
 from labsim.cli import main
 from labsim.config.errors import LabsimError
-from labsim.design.evidence import AssurancePoint, SizeAtValue
-from labsim.design.size import MinimumSize
-from labsim.design.size_job import Evidence, SizeAnswer
+from labsim.design.size_answer import AssurancePoint, Evidence, MinimumSize, SizeAnswer, SizeAtValue
 from labsim.report.charts import write_charts_for
 from labsim.report.i18n import TEXTS, text
 from labsim.report.report import render, write_report
@@ -325,6 +324,37 @@ def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, m
 def test_write_charts_for_is_what_commands_call(folders, tmp_path):
     paths = write_charts_for(folders["diagnose"], out=tmp_path / "c")
     assert sorted(p.name for p in paths) == ["estimates.png", "estimates.svg"]
+
+
+@pytest.mark.parametrize("analytic", [True, False], ids=["analytic_near_n_star", "reference_formula"])
+def test_plot_and_report_of_a_size_folder_import_no_search_code(folders, tmp_path, analytic):
+    """A size folder's charts and report read size.json and the pilots, never the search: no scipy,
+    statsmodels, mesa or pydantic (seconds of imports). Its pilots as `labsim size` writes them for the
+    individual design (a z statistic each, so the power fit is the z fit); with the formula's size near
+    N* and, as an unreachable answer has, without it (the reference batch's formula then)."""
+    import subprocess
+    import sys
+
+    import labsim
+
+    folder = shutil.copytree(folders["size"], tmp_path / "size")
+    pilots = pd.read_parquet(folder / "replications.parquet")
+    pilots.assign(z_critical=norm.ppf(0.975)).to_parquet(folder / "replications.parquet", index=False)
+    if not analytic:
+        answer = SizeAnswer.from_json(json.loads((folder / "size.json").read_text()))
+        write_json(folder / "size.json", replace(answer, analytic=None).to_json())
+    code = (
+        "import sys; from labsim.cli import main; "
+        f"assert main(['plot', {str(folder)!r}]) == 0; "
+        f"assert main(['report', {str(folder)!r}, '--out', {str(tmp_path / 'r.html')!r}]) == 0; "
+        "print(sorted({'scipy', 'statsmodels', 'mesa', 'pydantic', 'labsim.design.size'} & set(sys.modules)))"
+    )
+    src = str(Path(labsim.__file__).parents[1])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": src, "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert {f"{c}.png" for c in EXPECTED["size"]} <= {p.name for p in (folder / "charts").iterdir()}
 
 
 def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tmp_path):

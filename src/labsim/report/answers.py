@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from labsim.config.choices import ReferralMode
+from labsim.design.size_answer import SizeAnswer
 from labsim.report import comparisons, plan, validation
 from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
@@ -32,11 +33,8 @@ if TYPE_CHECKING:
     from labsim.design.plan import Plan
     from labsim.design.validation import Validation
     from labsim.results.summary import Effect, RunSummary
-    from labsim.design.evidence import SizeAtValue
-    from labsim.design.rollout import Overstatement
     from labsim.design.sensitivity import Sensitivity
-    from labsim.design.size import MinimumSize
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import MinimumSize, Overstatement, SizeAtValue
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
 
@@ -451,8 +449,6 @@ def _overstatement_of(a: SizeAnswer | Diagnosis) -> Overstatement | None:
 
 
 def _is_size(a: SizeAnswer | Diagnosis) -> bool:
-    from labsim.design.size_job import SizeAnswer  # here: its parts need scipy, which takes a second to import
-
     return isinstance(a, SizeAnswer)
 
 

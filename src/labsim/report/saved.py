@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from labsim.design.plan import Plan
     from labsim.design.validation import Validation
     from labsim.design.sensitivity import Sensitivity
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import SizeAnswer
 
 RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
 SUMMARY_KEYS = ["weeks", "referral_mode", "participants", "employment_rate"]
@@ -194,7 +194,7 @@ class SizeFolder(Saved):
     @classmethod
     def read(cls, folder: Path, manifest: dict[str, Any]) -> SizeFolder:
         from labsim.design.output import DIAGNOSE_SETTINGS
-        from labsim.design.size_job import SizeAnswer  # the typed answer; its parts need scipy
+        from labsim.design.size_answer import SizeAnswer
 
         raw = _json(folder / "size.json")
         return cls(folder, manifest, SizeAnswer.from_json(raw, str(folder / "size.json")),

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from labsim.design.power_fit import fitted_power, most_filled, normal_cdf
 from labsim.report.i18n import number, percent, span, text
 from labsim.report.plots import Z95
 from labsim.report.style import OKABE_ITO, SERIES, TARGET_COLOUR, finish, new_figure
 
 if TYPE_CHECKING:
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import SizeAnswer
 
 
 def size_axis(a: SizeAnswer, lang: str) -> str:
@@ -32,8 +33,6 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
     size is read from, the analytic curve (`analytic_curve`), the target power, the minimum size with its interval (the one
     shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
-    from labsim.design.size import fitted_power, most_filled  # the fit needs statsmodels
-
     q = a.question
     c = curve.sort_values("size")
     fig, ax = new_figure(text("power_title", lang), note)
@@ -45,7 +44,7 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     cap = most_filled(replications.loc[replications["part"] == "search"] if "part" in replications
                       else replications) if replications is not None else math.inf
     grid = np.linspace(max(1.0, c["size"].min() * 0.5), c["size"].max() * 1.05, 200)
-    fitted = fitted_power(replications, grid) if replications is not None and {"size", "reject"} <= set(replications) \
+    fitted = fitted_power(replications, grid, normal_cdf) if replications is not None and {"size", "reject"} <= set(replications) \
         else None
     if fitted is not None:
         ax.plot(grid, fitted * 100, color=SERIES[0], linewidth=2.2, label=text("fitted_power", lang))
@@ -73,7 +72,7 @@ def analytic_curve(a: SizeAnswer, cap: float = math.inf):
     reference batch only in a folder without them (made before issue 25). Beyond `cap` places, flat."""
     an, alpha = a.analytic, a.question.alpha
     if an is None or not an.usable():
-        return a.reference.analytic_size, lambda g: a.reference.analytic_power(min(g, cap), alpha)
+        return a.reference.analytic_size, lambda g: a.reference.analytic_power(min(g, cap), alpha, normal_cdf)
     return an.size, lambda g: an.power(min(g, cap), alpha)
 
 
