@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from labsim.design.power_fit import fitted_power, most_filled, normal_cdf
 from labsim.report.i18n import number, percent, span, text
 from labsim.report.plots import Z95
 from labsim.report.style import OKABE_ITO, SERIES, TARGET_COLOUR, finish, new_figure
@@ -33,6 +32,8 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
     size is read from, the analytic curve (`analytic_curve`), the target power, the minimum size with its interval (the one
     shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
+    from labsim.design.power_fit import fitted_power, most_filled, normal_cdf  # here: a run's charts need none
+
     q = a.question
     c = curve.sort_values("size")
     fig, ax = new_figure(text("power_title", lang), note)
@@ -69,9 +70,12 @@ def analytic_curve(a: SizeAnswer, cap: float = math.inf):
     """The two-sample formula the answer prints beside N*: its size and its power at each size drawn. From
     the pilots nearest N* (`a.analytic`: their pooled effect and spread, the SE falling as 1/sqrt(places
     filled)), so that the dashed line crosses the target power at the size the text gives; from the
-    reference batch only in a folder without them (made before issue 25). Beyond `cap` places, flat."""
+    reference batch where there are none (an unreachable answer, a folder made before issue 25). Beyond `cap`
+    places, flat."""
     an, alpha = a.analytic, a.question.alpha
     if an is None or not an.usable():
+        from labsim.design.power_fit import normal_cdf
+
         return a.reference.analytic_size, lambda g: a.reference.analytic_power(min(g, cap), alpha, normal_cdf)
     return an.size, lambda g: an.power(min(g, cap), alpha)
 
