@@ -297,7 +297,7 @@ def test_charts_in_finnish_and_swedish_use_the_ministrys_terms(folders):
     assert "1\u00a0000" in sizes, sizes  # 1 000 with a no-break space, as Finnish writes it (CLDR)
 
 
-def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, monkeypatch, capsys):
+def test_labsim_plot_redraws_png_and_with_svg_asked_svg_without_simulating(folders, tmp_path, monkeypatch, capsys):
     import labsim.world.model
 
     def no_simulation(*_args, **_kwargs):
@@ -307,12 +307,18 @@ def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, m
     for name in ("size", "payment"):
         folder = tmp_path / name
         shutil.copytree(folders[name], folder)
-        assert main(["plot", str(folder)]) == 0
+        assert main(["plot", str(folder), "--svg"]) == 0
         written = {p.name for p in (folder / "charts").iterdir()}
         assert written == {f"{c}.{ext}" for c in EXPECTED[name] for ext in ("png", "svg")}
         for chart in EXPECTED[name]:
             assert (folder / "charts" / f"{chart}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert "<svg" in (folder / "charts" / f"{chart}.svg").read_text()[:500]
+        svg_drawn = {c: (folder / "charts" / f"{c}.png").read_bytes() for c in EXPECTED[name]}
+        capsys.readouterr()
+        assert main(["plot", str(folder)]) == 0  # PNG only: the SVGs drawn before would no longer match
+        assert set(capsys.readouterr().out.split()) == {str(folder / "charts" / f"{c}.png") for c in EXPECTED[name]}
+        assert {p.name for p in (folder / "charts").iterdir()} == {f"{c}.png" for c in EXPECTED[name]}
+        assert {c: (folder / "charts" / f"{c}.png").read_bytes() for c in EXPECTED[name]} == svg_drawn
     assert main(["plot", str(tmp_path / "nothing")]) == 2
     assert "nothing: no such folder" in capsys.readouterr().err
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "no" / "r.html")]) == 2  # not an output folder
@@ -323,7 +329,9 @@ def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, m
 
 def test_write_charts_for_is_what_commands_call(folders, tmp_path):
     paths = write_charts_for(folders["diagnose"], out=tmp_path / "c")
-    assert sorted(p.name for p in paths) == ["estimates.png", "estimates.svg"]
+    assert [p.name for p in paths] == ["estimates.png"]
+    paths = write_charts_for(folders["diagnose"], out=tmp_path / "c", svg=True)
+    assert [p.name for p in paths] == ["estimates.png", "estimates.svg"]
 
 
 @pytest.mark.parametrize("analytic", [True, False], ids=["analytic_near_n_star", "reference_formula"])
