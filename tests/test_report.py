@@ -25,7 +25,7 @@ from labsim.cli import main
 from labsim.config.errors import LabsimError
 from labsim.design.size_answer import AssurancePoint, Evidence, MinimumSize, SizeAnswer, SizeAtValue
 from labsim.report.charts import write_charts_for
-from labsim.report.i18n import TEXTS, text
+from labsim.report.i18n import LANGS, catalogue, text
 from labsim.report.report import render, write_report
 from labsim.report.saved import kind_of, load
 from labsim.results.output import write_json
@@ -286,7 +286,7 @@ def test_charts_in_finnish_and_swedish_use_the_ministrys_terms(folders):
     assert "palveluntuottaja" in fi["provider_profit"].get_suptitle().lower()
     assert "serviceproducent" in sv["provider_profit"].get_suptitle().lower()
     assert fi["survival_by_arm"].axes[0].get_xlabel() == "Viikkoa ryhmään osoittamisesta"
-    assert all(len(v) == 3 and all(v) for v in TEXTS.values())
+    assert all(catalogue(lang).get(key) for key in catalogue("en") for lang in LANGS)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     mde = load(folders["size"]).figures("fi")["minimum_detectable_effect"]
@@ -402,7 +402,7 @@ def test_scenario_names_with_dollar_signs_are_drawn_as_text(folders, tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["scenario"]["name"] = r"pilot $\nosuchcommand^^$ 2026"
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    paths = write_charts_for(folder)  # unescaped, matplotlib would parse "$...$" as (broken) maths
+    paths = write_charts_for(folder, svg=True)  # unescaped, matplotlib would parse "$...$" as (broken) maths
     assert len(paths) == 2 * len(EXPECTED["run"])
 
 
