@@ -4,7 +4,8 @@ commands are interleaved round by round so that all meet the same moments of a s
 medians of `--repeats` rounds are compared. The run folder is made once first (`labsim run baseline
 --seed 7`). `--against SRC` also times `labsim plot` and `report` from another tree's `src/` (e.g. the
 code before a change, `git archive`d into a folder) in the same rounds, so that old and new meet the same
-moments of a shared machine; the folder is made by this tree's code.
+moments of a shared machine; the folder is made by this tree's code. `labsim plot --svg` (the charts also
+as SVG, on request since issue 28) is timed for this tree too, beside the default's PNG only.
 
     .venv/bin/python -m benchmarks.charts               # 5 rounds
     .venv/bin/python -m benchmarks.charts --repeats 9
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         commands = {"imports": ([py, "-c", IMPORTS], env)}
         for tag, tree_env in trees.items():
             commands[f"{tag}plot"] = ([py, "-m", "labsim", "plot", str(run)], tree_env)  # both into run/charts
+            if not tag:
+                commands["plot --svg"] = ([py, "-m", "labsim", "plot", str(run), "--svg"], tree_env)
             commands[f"{tag}report"] = ([py, "-m", "labsim", "report", str(run), "--out",
                                          str(Path(tmp) / f"report{tag.strip()}.html")], tree_env)
         times: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}

@@ -22,11 +22,11 @@ from labsim.design.calibrate import Calibration, FittedValue, TargetFit
 from labsim.design.claim import Claim
 from labsim.design.diagnose import Diagnosis
 from labsim.design.plan import OfficeAllocation, Plan, PlanChoice, PlannedCandidate
-from labsim.design.evidence import AssurancePoint, SizeAtValue
-from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.sensitivity import Point, Sensitivity, Swing
-from labsim.design.size import AnalyticSize, MinimumSize, PowerPoint, Reference, TypeICheck
-from labsim.design.size_job import Accounts, Evidence, Question, SizeAnswer
+from labsim.design.size_answer import (
+    Accounts, AnalyticSize, AssurancePoint, Evidence, MinimumSize, Overstatement, PowerPoint, Question, Reference, Rollout,
+    RolloutSize, SizeAnswer, SizeAtValue, TypeICheck,
+)
 from labsim.design.validation import Validation
 from labsim.results.output import write_json, write_run
 from labsim.results.summary import RunSummary, results_of

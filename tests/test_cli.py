@@ -23,7 +23,7 @@ RUN_FILES = [
     "weekly.parquet", "weekly.csv", "individuals.parquet", "individuals.csv", "employment_by_week.csv",
     "summary.json",
     "manifest.json", "charts/stocks.png", "charts/volume.png", "charts/employment_by_arm.png",
-    "charts/survival_by_arm.png", "charts/volume.svg",
+    "charts/survival_by_arm.png",
 ]
 
 
@@ -53,6 +53,7 @@ def test_run_writes_every_file_and_they_load(seed1):
     out, _ = seed1
     for name in RUN_FILES:
         assert (out / name).is_file(), name
+    assert not list((out / "charts").glob("*.svg"))  # SVG on request: `labsim plot DIR --svg`
     weekly = pd.read_parquet(out / "weekly.parquet")
     assert list(weekly["week"]) == list(range(31))
     pd.testing.assert_frame_equal(pd.read_csv(out / "weekly.csv"), weekly, check_dtype=False)

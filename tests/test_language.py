@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from labsim.report.i18n import TEXTS
+from labsim.report.i18n import catalogue
 
 from report_fixtures import add_uncertainty, make_diagnose, make_run, make_size, make_sweep
 from test_app import TINY as TINY_EN
@@ -33,7 +33,7 @@ STOP = ("the", "and", "of", "with", "for", "to", "is", "not", "only", "voluntary
         "target", "people", "offices", "providers", "provider", "cost", "payment", "job", "jobs", "seekers",
         "unemployed", "error", "help", "solara", "interval", "upper", "lower", "made", "take", "away")
 WORD = re.compile(r"[A-Za-zÅÄÖåäöÉéü'_]+")  # an identifier (fi_2019_growth_services) is one word
-KEYS = {k for k in TEXTS if "_" in k}  # a key shown instead of its text (e.g. app_size_title)
+KEYS = {k for k in catalogue("en") if "_" in k}  # a key shown instead of its text (e.g. app_size_title)
 
 # the browser test's tiny area, with the Finnish and Swedish descriptions a planner reads
 TINY = TINY_EN.replace('description = "A tiny area for the browser test"\n',
@@ -239,9 +239,7 @@ def test_catalogues_keep_to_the_glossary(lang):
 def test_the_evidence_table_says_what_each_value_means_in_percentage_points():
     from dataclasses import replace
 
-    from labsim.design.evidence import SizeAtValue
-    from labsim.design.size import MinimumSize
-    from labsim.design.size_job import Evidence
+    from labsim.design.size_answer import Evidence, MinimumSize, SizeAtValue
     from labsim.report.answers import size_answer
     from report_fixtures import size_fixture
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from labsim.report import answers
-from labsim.report.i18n import LANGS, TEXTS, catalogue, number, percent, signed, span, text
+from labsim.report.i18n import LANGS, catalogue, number, percent, signed, span, text
 from labsim.report.saved import load
 
 from report_fixtures import make_run, make_sweep
@@ -58,8 +58,7 @@ def test_numbers_ranges_plurals_and_ordinals_follow_each_language():
 
 
 def test_the_examples_a_native_reader_stopped_at_are_fixed():
-    fi = {k: v[1] for k, v in TEXTS.items()}
-    sv = {k: v[2] for k, v in TEXTS.items()}
+    fi, sv = catalogue("fi"), catalogue("sv")
     every_fi = " ".join(str(v) for v in fi.values())
     assert "vyö" not in every_fi and "ylittää nollan" not in every_fi
     assert not re.search(r"\bVoima\b", every_fi)
@@ -345,7 +344,7 @@ def test_size_report_renders_the_uncertainty_keys_when_present(report_folders, t
 def test_an_end_at_the_central_value_is_one_row():
     """A range whose high end is the scenario's value (0.5:1.0 around 1.0): the evidence carries three ends,
     two of them the central answer, and the table shows that value once (the golden size answer)."""
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import SizeAnswer
     from labsim.report.answers import size_answer
 
     raw = json.loads((Path(__file__).parent / "golden" / "size.json").read_text(encoding="utf-8"))["answer"]
@@ -361,7 +360,7 @@ def test_a_range_where_no_end_is_found_names_no_smallest_size(lang):
     does not name a smallest size at the favourable end it never found ("–" before)."""
     from dataclasses import replace
 
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import SizeAnswer
 
     raw = json.loads((Path(__file__).parent / "golden" / "size.json").read_text(encoding="utf-8"))["answer"]
     a = SizeAnswer.from_json({**raw, "seconds": 0.0})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 from dataclasses import replace
@@ -22,11 +23,9 @@ from scipy.stats import norm
 
 from labsim.cli import main
 from labsim.config.errors import LabsimError
-from labsim.design.evidence import AssurancePoint, SizeAtValue
-from labsim.design.size import MinimumSize
-from labsim.design.size_job import Evidence, SizeAnswer
+from labsim.design.size_answer import AssurancePoint, Evidence, MinimumSize, SizeAnswer, SizeAtValue
 from labsim.report.charts import write_charts_for
-from labsim.report.i18n import TEXTS, text
+from labsim.report.i18n import LANGS, catalogue, text
 from labsim.report.report import render, write_report
 from labsim.report.saved import kind_of, load
 from labsim.results.output import write_json
@@ -287,7 +286,7 @@ def test_charts_in_finnish_and_swedish_use_the_ministrys_terms(folders):
     assert "palveluntuottaja" in fi["provider_profit"].get_suptitle().lower()
     assert "serviceproducent" in sv["provider_profit"].get_suptitle().lower()
     assert fi["survival_by_arm"].axes[0].get_xlabel() == "Viikkoa ryhmään osoittamisesta"
-    assert all(len(v) == 3 and all(v) for v in TEXTS.values())
+    assert all(catalogue(lang).get(key) for key in catalogue("en") for lang in LANGS)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     mde = load(folders["size"]).figures("fi")["minimum_detectable_effect"]
@@ -298,7 +297,7 @@ def test_charts_in_finnish_and_swedish_use_the_ministrys_terms(folders):
     assert "1\u00a0000" in sizes, sizes  # 1 000 with a no-break space, as Finnish writes it (CLDR)
 
 
-def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, monkeypatch, capsys):
+def test_labsim_plot_redraws_png_and_with_svg_asked_svg_without_simulating(folders, tmp_path, monkeypatch, capsys):
     import labsim.world.model
 
     def no_simulation(*_args, **_kwargs):
@@ -308,12 +307,18 @@ def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, m
     for name in ("size", "payment"):
         folder = tmp_path / name
         shutil.copytree(folders[name], folder)
-        assert main(["plot", str(folder)]) == 0
+        assert main(["plot", str(folder), "--svg"]) == 0
         written = {p.name for p in (folder / "charts").iterdir()}
         assert written == {f"{c}.{ext}" for c in EXPECTED[name] for ext in ("png", "svg")}
         for chart in EXPECTED[name]:
             assert (folder / "charts" / f"{chart}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert "<svg" in (folder / "charts" / f"{chart}.svg").read_text()[:500]
+        svg_drawn = {c: (folder / "charts" / f"{c}.png").read_bytes() for c in EXPECTED[name]}
+        capsys.readouterr()
+        assert main(["plot", str(folder)]) == 0  # PNG only: the SVGs drawn before would no longer match
+        assert set(capsys.readouterr().out.split()) == {str(folder / "charts" / f"{c}.png") for c in EXPECTED[name]}
+        assert {p.name for p in (folder / "charts").iterdir()} == {f"{c}.png" for c in EXPECTED[name]}
+        assert {c: (folder / "charts" / f"{c}.png").read_bytes() for c in EXPECTED[name]} == svg_drawn
     assert main(["plot", str(tmp_path / "nothing")]) == 2
     assert "nothing: no such folder" in capsys.readouterr().err
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "no" / "r.html")]) == 2  # not an output folder
@@ -324,7 +329,40 @@ def test_labsim_plot_redraws_png_and_svg_without_simulating(folders, tmp_path, m
 
 def test_write_charts_for_is_what_commands_call(folders, tmp_path):
     paths = write_charts_for(folders["diagnose"], out=tmp_path / "c")
-    assert sorted(p.name for p in paths) == ["estimates.png", "estimates.svg"]
+    assert [p.name for p in paths] == ["estimates.png"]
+    paths = write_charts_for(folders["diagnose"], out=tmp_path / "c", svg=True)
+    assert [p.name for p in paths] == ["estimates.png", "estimates.svg"]
+
+
+@pytest.mark.parametrize("analytic", [True, False], ids=["analytic_near_n_star", "reference_formula"])
+def test_plot_and_report_of_a_size_folder_import_no_search_code(folders, tmp_path, analytic):
+    """A size folder's charts and report read size.json and the pilots, never the search: no scipy,
+    statsmodels, mesa or pydantic (seconds of imports). Its pilots as `labsim size` writes them for the
+    individual design (a z statistic each, so the power fit is the z fit); with the formula's size near
+    N* and, as an unreachable answer has, without it (the reference batch's formula then)."""
+    import subprocess
+    import sys
+
+    import labsim
+
+    folder = shutil.copytree(folders["size"], tmp_path / "size")
+    pilots = pd.read_parquet(folder / "replications.parquet")
+    pilots.assign(z_critical=norm.ppf(0.975)).to_parquet(folder / "replications.parquet", index=False)
+    if not analytic:
+        answer = SizeAnswer.from_json(json.loads((folder / "size.json").read_text()))
+        write_json(folder / "size.json", replace(answer, analytic=None).to_json())
+    code = (
+        "import sys; from labsim.cli import main; "
+        f"assert main(['plot', {str(folder)!r}]) == 0; "
+        f"assert main(['report', {str(folder)!r}, '--out', {str(tmp_path / 'r.html')!r}]) == 0; "
+        "print(sorted({'scipy', 'statsmodels', 'mesa', 'pydantic', 'labsim.design.size'} & set(sys.modules)))"
+    )
+    src = str(Path(labsim.__file__).parents[1])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": src, "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert {f"{c}.png" for c in EXPECTED["size"]} <= {p.name for p in (folder / "charts").iterdir()}
 
 
 def test_report_holds_question_assumptions_answer_charts_and_caveats(folders, tmp_path):
@@ -364,7 +402,7 @@ def test_scenario_names_with_dollar_signs_are_drawn_as_text(folders, tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["scenario"]["name"] = r"pilot $\nosuchcommand^^$ 2026"
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    paths = write_charts_for(folder)  # unescaped, matplotlib would parse "$...$" as (broken) maths
+    paths = write_charts_for(folder, svg=True)  # unescaped, matplotlib would parse "$...$" as (broken) maths
     assert len(paths) == 2 * len(EXPECTED["run"])
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from labsim.design.size_job import SizeAnswer
+from labsim.design.size_answer import SizeAnswer
 from labsim.design.rollout import (
     fieller, overstatement, overstatement_sentence, rollout_power, rollout_size, se_fit, size_to_detect,
 )

@@ -341,7 +341,7 @@ def test_fitted_power_of_z_pilots_is_the_two_sided_normal_power_of_their_line():
     """The curve the charts draw (and N* is read from) for z pilots: least squares of z on sqrt(N) and the
     residual SD (numpy's polyfit here), power Phi((mu - c) / s) + Phi((-mu - c) / s); a negative effect
     gives the power of a positive one. Pilots without z_critical (clusters) keep the probit."""
-    from labsim.design.size import fitted_power
+    from labsim.design.power_fit import fitted_power
 
     rows = z_stub(4, sign=-1.0)([(rep, small_scenario()) for rep in range(200)], 900, "")
     rows += z_stub(4, sign=-1.0)([(rep, small_scenario()) for rep in range(200, 400)], 2500, "")

@@ -17,8 +17,9 @@ from scipy import stats
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import load_scenario
 from labsim.design.evidence import Range
-from labsim.design.size import MinimumSize, TypeICheck, analytic_near
-from labsim.design.size_job import SCHEMA, SizeAnswer, admissible
+from labsim.design.size import analytic_near
+from labsim.design.size_answer import SCHEMA, MinimumSize, SizeAnswer, TypeICheck
+from labsim.design.size_job import admissible
 
 from report_fixtures import size_fixture
 from test_size import CENTRAL, job, no_rollout, stub, z_stub

@@ -70,10 +70,10 @@ def test_one_sided_and_point_claims_and_named_figures_in_each_language():
 def test_every_figure_of_the_validation_is_named_in_the_planners_languages():
     """Each figure of docs/validation.md has its words (`vn_<name>`; test_present checks fi and sv have
     every key en has), so a Finnish or Swedish page never shows a bare variable name."""
-    from labsim.report.i18n import TEXTS
+    from labsim.report.i18n import has
 
     table = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
     figures = re.findall(r"^\| \d \| ([^|]*) \|", table, re.M)
     named = [re.search(r"\((\w+)\)( \(unverified\))?$", f.strip()) for f in figures]
     assert figures and all(named), [f for f, n in zip(figures, named) if not n]
-    assert all(f"vn_{n.group(1)}" in TEXTS for n in named)
+    assert all(has(f"vn_{n.group(1)}") for n in named)

@@ -151,7 +151,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """Redraw an output folder's charts from its saved results (no simulation)."""
     from labsim.report.charts import write_charts_for
 
-    paths = write_charts_for(Path(args.folder), lang=args.lang)
+    paths = write_charts_for(Path(args.folder), lang=args.lang, svg=args.svg)
     if not paths:
         print(f"{args.folder}: no charts apply to this folder", file=sys.stderr)
     for path in paths:
@@ -577,7 +577,7 @@ def _add_run(sub) -> None:
     p.add_argument("--out", type=out_dir, metavar="DIR", help="output folder (default runs/<name>-seed<N>)")
     p.add_argument("--force", action="store_true", help="replace the output folder if it exists")
     p.add_argument("--json", action="store_true", help="print summary.json instead of the table")
-    p.add_argument("--no-charts", action="store_true", help="skip the charts (PNG and SVG)")
+    p.add_argument("--no-charts", action="store_true", help="skip the charts (PNG; SVG with `labsim plot DIR --svg`)")
     _add_overrides(p)
     p.set_defaults(func=cmd_run)
 
@@ -586,6 +586,9 @@ def _add_plot(sub) -> None:
     p = sub.add_parser("plot", help="redraw an output folder's charts from its saved results")
     p.add_argument("folder", metavar="DIR", help="a run, size, diagnose or sweep folder (or a folder of runs)")
     p.add_argument("--lang", choices=LANGS, default="en", help="language of the chart texts (default en)")
+    p.add_argument("--svg", action="store_true",
+                   help="also write each chart as SVG, its text kept as text (for editing); without it, PNG only, "
+                        "and a chart's SVG from an earlier drawing is removed")
     p.set_defaults(func=cmd_plot)
 
 

@@ -40,11 +40,12 @@ from scipy import stats
 from labsim.config.errors import LabsimError
 from labsim.config.assumptions import in_field_units, number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
-from labsim.design.power_fit import JointFit
+from labsim.design.power_fit import JointFit, most_filled
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    CentralSearch, MinimumSize, SearchSettings, SearchState, Simulate, bracket, most_filled, size_bounds, warm, widen,
+    CentralSearch, SearchSettings, SearchState, Simulate, bracket, size_bounds, warm, widen,
 )
+from labsim.design.size_answer import AssurancePoint, Influence, MinimumSize, SizeAtValue
 from labsim.design.worlds import at_size
 from labsim.samplers import latin_hypercube, sobol
 from labsim.world.burn_in import PILOT_SECTIONS
@@ -90,50 +91,6 @@ class Range:
     def world(self) -> bool:
         """True if the assumption belongs to the world the burn-in draws (one value per world)."""
         return self.path.split(".")[0] not in PILOT_SECTIONS
-
-
-@dataclass(frozen=True)
-class SizeAtValue:
-    """The minimum size with one assumption at one value (the others at their central values)."""
-
-    path: str
-    value: float
-    minimum: MinimumSize | None
-    status: str
-    sims: int
-    largest: int = 0  # the largest size its search tried, or the places the catchment fills if fewer
-    places_filled: float | None = None  # not reachable because the catchment fills no more places than this
-    itt: float | None = None  # the pilot's effect (ITT) with the assumption at this value: what the value means
-
-
-@dataclass(frozen=True)
-class AssurancePoint:
-    """The assurance at one size tried: the share of its batch that rejected (raw), and the joint fit's
-    assurance there with its 95 % interval."""
-
-    size: int
-    assurance: float
-    assurance_se: float
-    fitted: float | None = None
-    fitted_low: float | None = None
-    fitted_high: float | None = None
-
-
-@dataclass(frozen=True)
-class Influence:
-    """How much one assumption moves the answer, from the joint fit: its share of the spread of the pilot's
-    expected z across the evidence (with its 95 % interval over the fit's coefficient draws), and the size for the target assurance were its range half as wide
-    around the scenario's value (with the 95 % interval of the saving against the size over the full ranges)."""
-
-    path: str
-    share: float
-    share_ci: tuple[float, float]
-    halved_low: float
-    halved_high: float
-    size_if_halved: float | None
-    saving: float | None
-    saving_ci: tuple[float, float] | None
-    distinguishable: bool = True  # its coefficient's 95 % interval excludes 0 (else its share may be noise)
 
 
 @dataclass

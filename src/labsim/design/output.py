@@ -17,11 +17,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labsim.config.scenario import Scenario
 from labsim.results.output import manifest, staged_dir, write_json
 from labsim.sweep.store import INPUTS_HASH, inputs_hash
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the scenario's schema (pydantic) only for its type: reading a folder needs none
+    from labsim.config.scenario import Scenario
     from labsim.design.diagnose import Diagnosis
     from labsim.design.sensitivity import Sensitivity
     from labsim.design.size_job import SizeRun

@@ -41,11 +41,11 @@ from labsim.config.errors import LabsimError
 from labsim.config.payment import PRESETS
 from labsim.config.scenario import CLUSTER_DESIGNS, Randomisation, ReferralMode, Scenario
 from labsim.design.evidence import ranges_of
+from labsim.design.power_fit import fitted_power
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.replicate import ALL_FIGURES
-from labsim.design.size import (
-    SearchSettings, Simulate, analytic_power, fitted_power, most_pilots, pool_simulator, reference,
-)
+from labsim.design.size import SearchSettings, Simulate, most_pilots, pool_simulator, reference
+from labsim.design.size_answer import analytic_power
 from labsim.design.worlds import at_size
 from labsim.results.answer_file import AnswerFile
 from labsim.sweep.runner import ProgressBar, executor

@@ -15,21 +15,59 @@ fitted on the targets such a pilot would bend the line and flatten its slope at 
   takes about half the pilots.
 - `ProbitFit` elsewhere (t(G - 1) or the wild cluster bootstrap with clusters, the assurance's mixture
   over the evidence, pilots without a finite z): P(reject) = Phi(a + b sqrt(N)).
+
+The fits import scipy and statsmodels where they need them, not with the module: a size folder's chart of
+a z fit (report/sizing.py) fits and draws it with numpy and the standard library (`normal_cdf`).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 #: Parametric-bootstrap draws of the coefficients behind N*'s interval.
 DRAWS = 2000
+
+
+Cdf = Callable[[np.ndarray], np.ndarray]
+
+
+def _norm():
+    """scipy's normal distribution, imported when first needed (the search's fits and their draws)."""
+    from scipy.stats import norm
+
+    return norm
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """The standard normal CDF elementwise from the standard library's erfc: within 1e-13 of scipy's, for
+    drawing a fitted curve without importing scipy (the search's own figures keep scipy's)."""
+    return 0.5 * np.vectorize(math.erfc, otypes=[float])(-np.asarray(x, float) / math.sqrt(2))
+
+
+def most_filled(df: pd.DataFrame) -> float:
+    """The most places a pilot filled on average at any size tried, if some size's pilots left places
+    empty (filled under 99 % of their target on average); infinite while every size filled."""
+    if df.empty or "reached" not in df:
+        return math.inf
+    g = df.groupby("size")["reached"].mean()
+    return float(g.max()) if (g < 0.99 * g.index).any() else math.inf
+
+
+def fitted_power(df: pd.DataFrame, sizes: np.ndarray, cdf: Cdf | None = None) -> np.ndarray | None:
+    """The fitted power at `sizes` (z fit or probit): the curve the minimum size is read from (None if it
+    cannot be fitted); over the search's own pilots when `df` also holds the accounts batch
+    (replications.parquet). A target beyond the places the catchment fills gets the power of those. `cdf`
+    is the normal CDF (scipy's unless given; a chart passes `normal_cdf`)."""
+    df = df.loc[df["part"] == "search"] if "part" in df else df
+    fit = power_fit(df)
+    return None if fit is None else fit.power(np.minimum(sizes, most_filled(df)), cdf)
 
 
 def fit_kind(df: pd.DataFrame) -> str:
@@ -78,6 +116,8 @@ class ProbitFit:
         y = df["reject"].to_numpy(float)
         if y.min() == y.max():
             return None
+        import statsmodels.api as sm
+
         x = sm.add_constant(np.sqrt(reached(df)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -93,9 +133,9 @@ class ProbitFit:
             return None
         return cls(params, np.asarray(fit.cov_params(), float))
 
-    def power(self, sizes: np.ndarray) -> np.ndarray:
+    def power(self, sizes: np.ndarray, cdf: Cdf | None = None) -> np.ndarray:
         a, b = self.params
-        return stats.norm.cdf(a + b * np.sqrt(np.asarray(sizes, float)))
+        return (cdf or _norm().cdf)(a + b * np.sqrt(np.asarray(sizes, float)))
 
     def n_star(self, power: float) -> float:
         return float(self._size_for(power, *self.params))
@@ -107,7 +147,7 @@ class ProbitFit:
     @staticmethod
     def _size_for(power: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Where Phi(a + b sqrt(N)) = power; inf where the slope is not positive (power never rises)."""
-        return np.where(b > 0, _size_at(np.asarray(stats.norm.ppf(power)), a, b), np.inf)
+        return np.where(b > 0, _size_at(np.asarray(_norm().ppf(power)), a, b), np.inf)
 
 
 @dataclass(frozen=True)
@@ -143,9 +183,9 @@ class ZFit:
             shape = xtx_inv
         return cls(params, sigma, shape, dof, float(df["z_critical"].iloc[0]))
 
-    def power(self, sizes: np.ndarray) -> np.ndarray:
+    def power(self, sizes: np.ndarray, cdf: Cdf | None = None) -> np.ndarray:
         a, b = self.params
-        return two_sided_power(a + b * np.sqrt(np.asarray(sizes, float)), self.sigma, self.c)
+        return two_sided_power(a + b * np.sqrt(np.asarray(sizes, float)), self.sigma, self.c, cdf)
 
     def n_star(self, power: float) -> float:
         mu = mu_for_power(power, np.array(self.sigma), self.c)
@@ -172,9 +212,10 @@ def clustered(x: np.ndarray, resid: np.ndarray, cluster: np.ndarray, xtx_inv: np
     return factor * xtx_inv @ (scores.T @ scores) @ xtx_inv
 
 
-def two_sided_power(mu: np.ndarray, sigma: np.ndarray | float, c: float) -> np.ndarray:
-    """P(|z| > c) for z ~ N(mu, sigma^2)."""
-    return stats.norm.cdf((mu - c) / sigma) + stats.norm.cdf((-mu - c) / sigma)
+def two_sided_power(mu: np.ndarray, sigma: np.ndarray | float, c: float, cdf: Cdf | None = None) -> np.ndarray:
+    """P(|z| > c) for z ~ N(mu, sigma^2), with `cdf` the normal CDF (scipy's unless given)."""
+    cdf = cdf or _norm().cdf
+    return cdf((mu - c) / sigma) + cdf((-mu - c) / sigma)
 
 
 def mu_for_power(power: float, sigma: np.ndarray, c: float) -> np.ndarray:
@@ -182,7 +223,7 @@ def mu_for_power(power: float, sigma: np.ndarray, c: float) -> np.ndarray:
     with |mu|; 0 where even mu = 0 reaches it, i.e. the spread alone rejects that often)."""
     sigma = np.asarray(sigma, float)
     lo = np.zeros_like(sigma)
-    hi = c + sigma * max(stats.norm.ppf(power), 0.0)  # Phi((hi - c) / sigma) alone reaches `power`
+    hi = c + sigma * max(_norm().ppf(power), 0.0)  # Phi((hi - c) / sigma) alone reaches `power`
     for _ in range(60):
         mid = (lo + hi) / 2
         below = two_sided_power(mid, sigma, c) < power
@@ -239,6 +280,8 @@ class JointFit:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
+                import statsmodels.api as sm
+
                 kw = {} if shared is None else {"cov_type": "cluster", "cov_kwds": {"groups": shared}}
                 fit = sm.Probit(y, x).fit(disp=0, **kw)
             except Exception:  # perfect separation or no convergence: no curve
@@ -255,7 +298,7 @@ class JointFit:
         eta = self.design(sizes, u) @ (self.params if params is None else params)
         if self.kind == "z":
             return two_sided_power(eta, self.sigma if sigma is None else sigma, self.c)
-        return stats.norm.cdf(eta)
+        return _norm().cdf(eta)
 
     def draws(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Coefficient draws (n x k) and sigma draws (n): for "z" sigma^2 from dof s^2 / chi2(dof), then the

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,27 +32,11 @@ from scipy import stats
 from labsim.config.scenario import Scenario
 from labsim.design.pilot_cache import PilotCache, scenario_hash
 from labsim.design.replicate import SEARCH_FIGURES, PilotJob, cohort_mean, simulate
+from labsim.design.size_answer import Overstatement, Rollout, RolloutPower, RolloutSize
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, executor, run_tasks
 
 ESTIMANDS = ("itt", "rollout")  # what a size answer's headline sizes for
-
-
-@dataclass(frozen=True)
-class Overstatement:
-    """ITT against the roll-out effect over paired worlds: means, SEs, their ratio and its interval."""
-
-    itt: float
-    itt_se: float
-    rollout: float
-    rollout_se: float
-    ratio: float
-    ratio_ci: tuple[float | None, float | None]
-    worlds: int
-
-    def as_dict(self) -> dict:
-        return {"itt": self.itt, "itt_se": self.itt_se, "rollout": self.rollout, "rollout_se": self.rollout_se,
-                "ratio": self.ratio, "ratio_ci": list(self.ratio_ci), "worlds": self.worlds}
 
 
 def fieller(mean_num: float, mean_den: float, var_num: float, var_den: float, cov: float,
@@ -165,27 +148,6 @@ def size_to_detect(effect: float, fit: tuple[float, float] | None, power: float,
     return float(math.exp(log_n)) if log_n < 700 else math.inf  # beyond floats: no size detects it
 
 
-@dataclass(frozen=True)
-class RolloutPower:
-    """The power to detect the roll-out effect at one size tried, from the pilots' mean SE there."""
-
-    size: int
-    mean_se: float
-    power: float
-
-
-@dataclass(frozen=True)
-class RolloutSize:
-    """The size to detect the roll-out effect (None where none does) with its 95 % interval, the same
-    formula's size for the pilot's ITT, the fitted SE exponent b and the power by size tried."""
-
-    size: int | None
-    size_ci: tuple[int | None, int | None]
-    itt_size_formula: int | None
-    se_exponent: float | None
-    power_curve: tuple[RolloutPower, ...]
-
-
 def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: float,
                  filled_only: bool = False) -> RolloutSize:
     """The size to detect the roll-out effect (and, by the same formula, the ITT), from the search's rows
@@ -209,22 +171,6 @@ def rollout_size(o: Overstatement, rows: pd.DataFrame, power: float, alpha: floa
 def _whole(x: float) -> int | None:
     """A size rounded up, None when there is none (infinite)."""
     return math.ceil(x) if math.isfinite(x) else None
-
-
-@dataclass(frozen=True)
-class Rollout:
-    """The size answer's roll-out part: the overstatement over the reference batch's worlds, the size to
-    detect the roll-out effect, and the simulations it took (a no-pilot and a roll-out run per world)."""
-
-    overstatement: Overstatement
-    size: RolloutSize
-    sims: int
-
-    def differs(self) -> bool:
-        """Whether the pilot's estimate and the roll-out effect are distinguishable: the overstatement's
-        95 % interval excludes 1 (then the answer gives the size for each)."""
-        lo, hi = self.overstatement.ratio_ci
-        return lo is not None and hi is not None and not lo <= 1 <= hi
 
 
 def rollout_part(rows: pd.DataFrame, scenario: Scenario, *, base: int, power: float, alpha: float, horizon: int,

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from labsim.design import calibrate, diagnose, plan, sensitivity, size_job, validation
+from labsim.design import calibrate, diagnose, plan, sensitivity, size_answer, validation
 from labsim.results import summary
 from labsim.results.answer_file import json_schema
 
@@ -24,9 +24,9 @@ FOLDER = Path(__file__).resolve().parents[1] / "schemas"
 def schemas() -> dict[str, dict[str, Any]]:
     """Each answer file's schema by the file's name (e.g. "size.json")."""
     return {
-        "size.json": json_schema(size_job.SizeAnswer, size_job.SCHEMA,
-                                 {"minimum_size": int | None, "headline": size_job.Headline,
-                                  "verdict": size_job.Verdict}),
+        "size.json": json_schema(size_answer.SizeAnswer, size_answer.SCHEMA,
+                                 {"minimum_size": int | None, "headline": size_answer.Headline,
+                                  "verdict": size_answer.Verdict}),
         "diagnosis.json": json_schema(diagnose.Diagnosis, diagnose.SCHEMA),
         "summary.json": json_schema(summary.RunSummary, summary.SCHEMA),
         "sensitivity.json": json_schema(sensitivity.Sensitivity, sensitivity.SCHEMA),

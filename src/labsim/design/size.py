@@ -45,7 +45,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from statistics import NormalDist
 from typing import Any, Protocol
 
 import numpy as np
@@ -54,9 +53,12 @@ from scipy import stats
 
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Randomisation, Scenario
-from labsim.design.analytic import design_effect, pilot_arm_needed, two_proportion_power
-from labsim.design.power_fit import fit_kind, power_fit
+from labsim.design.analytic import design_effect, pilot_arm_needed
+from labsim.design.power_fit import fit_kind, most_filled, power_fit
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, PilotJob, simulate
+from labsim.design.size_answer import (
+    AnalyticSize, MinimumSize, PlaceboCheck, PowerPoint, Reference, TypeICheck, Unreachable,
+)
 from labsim.design.worlds import at_size, size_of, zero_help
 from labsim.results.inference import TEST_OF, reachable_offices
 from labsim.sweep.runner import ProgressBar, Task, executor, run_tasks
@@ -114,83 +116,6 @@ class SearchSettings:
             raise LabsimError(f"--precision must lie between 0 and 1, e.g. 0.05 for +-5 % (got {self.precision})")
 
 
-@dataclass(frozen=True)
-class Reference:
-    """What the reference batch at the scenario's own size says, and the formula's size from it."""
-
-    size: int
-    control_rate: float
-    itt: float
-    itt_se: float
-    take_up: float
-    late: float
-    n_pilot: float
-    n_control: float
-    design_effect: float
-    icc: float
-    analytic_size: float
-    analytic_size_range: tuple[float, float]  # the formula's size over the ITT's 95 % interval
-
-    def analytic_power(self, size: float, alpha: float) -> float:
-        """The two-proportion power at another size (arms and design effect scaled with it)."""
-        return analytic_power(vars(self), size, alpha)
-
-
-def analytic_power(ref: dict[str, Any], size: float, alpha: float) -> float:
-    """A reference's two-proportion power at another size, from its fields (also as saved in size.json)."""
-    scale = size / ref["size"] / ref["design_effect"]
-    return two_proportion_power(ref["control_rate"], ref["itt"], ref["n_pilot"] * scale, ref["n_control"] * scale, alpha)
-
-
-@dataclass(frozen=True)
-class MinimumSize:
-    """N*, where the fitted power equals the target, and its 95 % interval (upper end inf if open)."""
-
-    n_star: float
-    low: float
-    high: float
-
-    def within(self, precision: float) -> bool:
-        return math.isfinite(self.high) and (self.high - self.low) / 2 <= precision * self.n_star
-
-    def as_size(self) -> int:
-        return math.ceil(self.n_star)
-
-    def ci(self) -> list[int | None]:
-        return [math.floor(self.low), math.ceil(self.high) if math.isfinite(self.high) else None]
-
-
-@dataclass(frozen=True)
-class AnalyticSize:
-    """The two-sample formula's size from the pilots the search ran nearest N* (`pilots` of them, at mean
-    size `near` on the lever, `reached` places filled): their pooled effect `effect` (its SE `effect_se`
-    over pilots) and their mean standard error `spread`. With a normal test the SE falls as 1/sqrt(N), so
-    N = reached x ((z_{1-alpha/2} + z_power) spread / effect)^2; `ci` maps the effect's 95 % interval.
-    Measured where the answer lies, not at the scenario's own size: effect and spread there are what the
-    simulation itself sees (docs/evaluation.md, "The analytic size")."""
-
-    size: float
-    ci: tuple[float, float]
-    effect: float
-    effect_se: float
-    spread: float
-    near: float
-    reached: float
-    pilots: int
-
-    def power(self, places: float, alpha: float) -> float:
-        """The formula's power at `places` filled: the pooled effect over its SE, which falls as 1/sqrt(places)
-        from the spread at the places these pilots filled (two-sided normal test at `alpha`)."""
-        normal = NormalDist()  # the standard library's: a chart drawing this needs no scipy
-        d = abs(self.effect) / (self.spread * math.sqrt(self.reached / max(places, 1.0)))
-        z = normal.inv_cdf(1 - alpha / 2)
-        return normal.cdf(d - z) + normal.cdf(-d - z)
-
-    def usable(self) -> bool:
-        """Whether the formula can be drawn: a finite size from a non-zero effect with a spread."""
-        return math.isfinite(self.size) and self.spread > 0 and self.effect != 0 and self.reached > 0
-
-
 def analytic_near(df: pd.DataFrame, n_star: float, alpha: float, power: float, share: float = 0.25) -> AnalyticSize | None:
     """The formula's size from the search's pilots whose size lies within +-`share` of N* (the batch
     nearest N* when none does); None without a usable effect or spread."""
@@ -218,48 +143,6 @@ def analytic_near(df: pd.DataFrame, n_star: float, alpha: float, power: float, s
         else [size_for(abs(effect) + half), math.inf]
     return AnalyticSize(size_for(effect), (ends[0], ends[1]), effect, effect_se, spread,
                         float(near["size"].mean()), reached_n, int(ok.sum()))
-
-
-@dataclass(frozen=True)
-class PlaceboCheck:
-    """The design's test on a placebo split of each search pilot's control arm (individual design:
-    `labsim.results.inference.placebo_test`): its rejection rate over the search's pilots, at no extra
-    simulation, with its exact 95 % interval."""
-
-    rate: float
-    se: float
-    ci: tuple[float, float]
-    sims: int
-
-
-@dataclass(frozen=True)
-class TypeICheck:
-    """The rejection rate with no effect (zero-help pilots at N*), with its exact (Clopper-Pearson) 95 %
-    interval, and for the individual design the placebo check over every pilot of the search."""
-
-    size: int
-    rate: float
-    se: float
-    ci: tuple[float, float]
-    sims: int
-    placebo: PlaceboCheck | None = None
-
-    def too_high(self, alpha: float) -> bool:
-        """Whether either check rejects clearly more often than `alpha` (its interval lies above it)."""
-        return self.ci[0] > alpha or (self.placebo is not None and self.placebo.ci[0] > alpha)
-
-
-@dataclass(frozen=True)
-class PowerPoint:
-    """The simulated power at one size tried, with the formula's power (at the places filled) beside it."""
-
-    size: int
-    power: float
-    power_se: float
-    analytic_power: float | None
-    mean_se: float
-    sims: int
-    reached: float  # the mean size the pilots reached: the places filled, when places are the lever
 
 
 @dataclass
@@ -384,15 +267,6 @@ class SearchState:
         return min(self.high, most_filled(self.trials.frame()))
 
 
-def most_filled(df: pd.DataFrame) -> float:
-    """The most places a pilot filled on average at any size tried, if some size's pilots left places
-    empty (filled under 99 % of their target on average); infinite while every size filled."""
-    if df.empty or "reached" not in df:
-        return math.inf
-    g = df.groupby("size")["reached"].mean()
-    return float(g.max()) if (g < 0.99 * g.index).any() else math.inf
-
-
 def per_size(scenario: Scenario, by: str) -> Callable[[int, int], Scenario]:
     """The variant of an ordinary search: the scenario at each size, the same for every replication
     (built once per size)."""
@@ -444,15 +318,6 @@ def widen(search: SearchState) -> None:
     while search.trials.best_power() < s.power and search.trials.largest() < search.high \
             and search.trials.largest() <= search.ceiling() and search.room():
         search.batch_at(search.clip(4 * search.trials.largest()), "widening")
-
-
-def fitted_power(df: pd.DataFrame, sizes: np.ndarray) -> np.ndarray | None:
-    """The fitted power at `sizes` (z fit or probit, `design/power_fit.py`): the curve the minimum size is
-    read from (None if it cannot be fitted); over the search's own pilots when `df` also holds the accounts
-    batch (replications.parquet). A target beyond the places the catchment fills gets the power of those."""
-    df = df.loc[df["part"] == "search"] if "part" in df else df
-    fit = power_fit(df)
-    return None if fit is None else fit.power(np.minimum(sizes, most_filled(df)))
 
 
 def minimum_size(df: pd.DataFrame, power: float, seed: int) -> MinimumSize | None:
@@ -537,30 +402,6 @@ def size_bounds(scenario: Scenario, s: SearchSettings) -> tuple[int, int]:
         raise LabsimError(f"--max-size {high} is below the {low} offices the {scenario.design.randomisation} "
                           "design needs (2 in each arm)")
     return low, high
-
-
-@dataclass(frozen=True)
-class Unreachable:
-    """Why no size reached the target power: the largest size tried, the best power seen there, and what
-    stands in the way (size.json `not_reachable`; the report words it in each language)."""
-
-    largest: int
-    best_power: float
-    best_power_se: float
-    places_filled: float | None  # the catchment fills only this many places: a larger target adds nobody
-    no_effect: bool  # the reference batch's effect is not distinguishable from zero
-
-    def sentence(self, by: str, power: float) -> str:
-        """The reason in English, for size.json's `message` and the command line."""
-        message = (f"no pilot up to {by} = {self.largest:,} reached power {power:.0%} "
-                   f"(highest simulated: {self.best_power:.0%} +- {self.best_power_se:.0%})")
-        if self.places_filled is not None:
-            message += (f"; the catchment fills only about {self.places_filled:,.0f} places in the intake window, "
-                        "so a larger target adds nobody: more eligible job seekers (a larger area) or a longer "
-                        "intake are needed (try --by intake-weeks)")
-        elif self.no_effect:
-            message += "; the pilot's effect is not distinguishable from zero in this world"
-        return message
 
 
 def _not_reachable(search: SearchState, ref: Reference) -> Unreachable:

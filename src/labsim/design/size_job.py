@@ -9,8 +9,9 @@ own, and every simulated pilot (`SizeRun.rows`). A caller may ask for lower prec
 smaller batches and budget, a wider stated interval), never for less of the answer: every part is always
 computed, and the answer states the precision it was asked and reached.
 
-`SizeAnswer.to_json()` is size.json; `SizeAnswer.from_json()` reads it back, refusing a file of another
-format with one clear line (docs/formats.md publishes the format). `SizeAnswer.verdict()` says whether the
+The answer's classes live in design/size_answer.py, apart from the search, so that reading a size folder
+imports none of it. `SizeAnswer.to_json()` is size.json; `SizeAnswer.from_json()` reads it back, refusing a
+file of another format with one clear line (docs/formats.md publishes the format). `SizeAnswer.verdict()` says whether the
 places planned are enough, green only when the answer at its stated precision and across the evidence
 says so, and otherwise what stands in the way.
 """
@@ -22,26 +23,22 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import pandas as pd
 
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Design, Scenario, parse_scenario
-from labsim.design.evidence import AssurancePoint, Influence, Range, SizeAtValue, assess_evidence
+from labsim.design.evidence import Range, assess_evidence
 from labsim.design.pilot_cache import PilotCache, search_key
-from labsim.design.rollout import ESTIMANDS, Rollout, rollout_part
+from labsim.design.rollout import ESTIMANDS, rollout_part
 from labsim.design.size import (
-    AnalyticSize, CentralSearch, MinimumSize, PowerPoint, Reference, Simulate, SearchSettings, TypeICheck, Unreachable,
-    most_pilots, pool_simulator, search_bar, search_size, size_bounds, stderr_lines,
+    CentralSearch, Simulate, SearchSettings, most_pilots, pool_simulator, search_bar, search_size, size_bounds,
+    stderr_lines,
 )
+from labsim.design.size_answer import Accounts, Evidence, Question, Rollout, SizeAnswer
 from labsim.design.worlds import at_size, size_of
-from labsim.results.answer_file import AnswerFile, plain
 from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
-
-#: size.json's format; a file without it, or with another, is refused with a clear message.
-SCHEMA = "labsim.size/2"
-
 
 @dataclass(frozen=True)
 class SizeRequest:
@@ -64,161 +61,6 @@ class SizeRequest:
     @property
     def target_assurance(self) -> float:
         return self.search.power if self.assurance is None else self.assurance
-
-
-@dataclass(frozen=True)
-class Question:
-    """What was asked, in the answer: the lever, the targets, the precision asked, the design and the
-    estimand; `planned` is the scenario's own size on the lever (the places bought) and `start` says where
-    the search had to start instead of the scenario's own size (empty when it did not)."""
-
-    scenario: str
-    by: str
-    target_power: float
-    alpha: float
-    horizon_weeks: int
-    precision: float
-    batch: int
-    budget: int
-    type_i_sims: int
-    seed: int
-    design: str
-    referral_mode: str
-    estimand: str
-    target_assurance: float
-    planned: int
-    start: str = ""
-    test: str = ""  # the design's test every pilot was judged by: hc2 or randomisation
-
-
-@dataclass(frozen=True)
-class Accounts:
-    """Volumes, costs and the providers' break-even at `size` (the accounts batch at N*, run the scenario's
-    full length; the largest size tried when no size was found, where the search's figures alone exist)."""
-
-    size: int
-    pilots: int
-    eligible_needed: int | None
-    intake_weeks_needed: float | None
-    intake_filled_share: float
-    participants: float
-    break_even_clients: float | None
-    providers_viable_share: float | None
-    purchaser_paid: float | None
-    paid_per_participant: float | None
-    cost_per_extra_job: float | None
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """The answer over the joint evidence (design/evidence.py): the size at each end of each assumption's
-    range, the assurance by size tried (batch rate and fitted), the size that reaches the target assurance
-    (with its interval; None where none within reach does), each assumption's share of the spread (largest
-    first) and the one to pin down first, all from the same pilots."""
-
-    by_assumption: tuple[SizeAtValue, ...]
-    assurance_curve: tuple[AssurancePoint, ...]
-    target: float
-    size_for_assurance: MinimumSize | None
-    sims: int
-    fit: str | None = None
-    influence: tuple[Influence, ...] = ()
-    pin_down_first: str | None = None
-
-
-@dataclass(frozen=True)
-class Headline:
-    """The effect the headline sizes for, named once: the estimand, its effect and the size for it."""
-
-    estimand: str
-    effect: float
-    size: int | None
-    size_ci: tuple[int | None, int | None]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether the places planned are enough (`green`), and if not what stands in the way (`reasons`,
-    codes the report words: precision, interval, evidence, type_i, not_reachable) and the size needed."""
-
-    green: bool
-    needed: int | None
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SizeAnswer(AnswerFile):
-    """The planner's answer to "how large must the pilot be?" (size.json): the central search's N* and
-    its parts, the evidence, the roll-out, the type-I check and the accounts at N*."""
-
-    FORMAT: ClassVar[str] = SCHEMA
-    FILE: ClassVar[str] = "size.json"
-    COMMAND: ClassVar[str] = "size"
-    #: fields where null reads back as infinity: an open end (no size reaches it), not a missing figure
-    OPEN_ENDS: ClassVar[frozenset[str]] = frozenset({"MinimumSize.high", "Reference.analytic_size",
-                                                     "Reference.analytic_size_range", "AnalyticSize.size",
-                                                     "AnalyticSize.ci"})
-
-    question: Question
-    status: str  # found, not_reachable or budget
-    message: str
-    fit: str
-    minimum: MinimumSize | None
-    reference: Reference
-    analytic: AnalyticSize | None
-    power_curve: tuple[PowerPoint, ...]
-    unreachable: Unreachable | None
-    type_i: TypeICheck | None
-    accounts: Accounts
-    evidence: Evidence | None
-    rollout: Rollout
-    sims_total: int
-    seconds: float
-
-    @property
-    def minimum_size(self) -> int | None:
-        return self.minimum.as_size() if self.minimum else None
-
-    @property
-    def minimum_size_ci(self) -> list[int | None] | None:
-        return self.minimum.ci() if self.minimum else None
-
-    def headline(self) -> Headline:
-        """The size for the estimand asked: N* for the pilot's ITT, the roll-out size for the roll-out."""
-        if self.question.estimand == "rollout":
-            r = self.rollout.size
-            return Headline("rollout", self.rollout.overstatement.rollout, r.size, r.size_ci)
-        ci = self.minimum_size_ci or [None, None]
-        return Headline("itt", self.reference.itt, self.minimum_size, (ci[0], ci[1]))
-
-    def verdict(self) -> Verdict:
-        """Green only when the search met its precision, the places planned cover N*'s whole interval
-        (and the headline's, if it sizes for the roll-out), and the assurance size's (across the evidence),
-        and the type-I check is not clearly above alpha; `needed` is then the largest of those upper ends."""
-        q, reasons, needed = self.question, [], []
-        head = self.headline()
-        if head.size is None:
-            return Verdict(False, None, ("not_reachable",))
-        if self.status != "found":
-            reasons.append("precision")
-        ends = [head.size_ci[1], self.minimum_size_ci[1] if self.minimum_size_ci else None]
-        if any(e is None for e in ends) or q.planned < max(ends):
-            reasons.append("interval")
-            needed += [e for e in ends if e is not None]
-        if self.evidence is not None:
-            found = self.evidence.size_for_assurance
-            if found is None or not math.isfinite(found.high) or q.planned < math.ceil(found.high):
-                reasons.append("evidence")
-                if found is not None and math.isfinite(found.high):
-                    needed.append(math.ceil(found.high))
-        if self.type_i is not None and self.type_i.too_high(q.alpha):
-            reasons.append("type_i")
-        return Verdict(not reasons, max(needed) if needed else head.size, tuple(reasons))
-
-    def to_json(self) -> dict[str, Any]:
-        """size.json: the parts as nested objects, then the minimum size, headline and verdict they give."""
-        return {**super().to_json(), "minimum_size": self.minimum_size,
-                "headline": plain(self.headline()), "verdict": plain(self.verdict())}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from labsim.report.i18n import number, percent, signed, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.plots import Z95
 from labsim.results.summary import HORIZONS
-from labsim.sweep.tables import significant
 
 if TYPE_CHECKING:
     from labsim.design.calibrate import Calibration
@@ -32,11 +31,8 @@ if TYPE_CHECKING:
     from labsim.design.plan import Plan
     from labsim.design.validation import Validation
     from labsim.results.summary import Effect, RunSummary
-    from labsim.design.evidence import SizeAtValue
-    from labsim.design.rollout import Overstatement
     from labsim.design.sensitivity import Sensitivity
-    from labsim.design.size import MinimumSize
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import MinimumSize, Overstatement, SizeAnswer, SizeAtValue
 
 ENOUGH_POWER = 0.8  # below this a diagnosis says the pilot would not give an answer
 
@@ -451,7 +447,7 @@ def _overstatement_of(a: SizeAnswer | Diagnosis) -> Overstatement | None:
 
 
 def _is_size(a: SizeAnswer | Diagnosis) -> bool:
-    from labsim.design.size_job import SizeAnswer  # here: its parts need scipy, which takes a second to import
+    from labsim.design.size_answer import SizeAnswer  # here: a run's report needs none of it
 
     return isinstance(a, SizeAnswer)
 
@@ -597,7 +593,9 @@ def _size_tables(a: SizeAnswer, lang: str) -> list[Table]:
 
 def significant_share(rows: pd.DataFrame, h: int) -> float:
     """Power of a variant: the share of its runs whose effect at `h` weeks is significant by the test
-    each run reports (`labsim.sweep.tables.significant`)."""
+    each run reports (`labsim.sweep.tables.significant`, imported here: a run's or a size's report needs none)."""
+    from labsim.sweep.tables import significant
+
     sig = significant(rows, h).dropna()
     return float(sig.mean()) if sig.size else math.nan
 

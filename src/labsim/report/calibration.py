@@ -39,6 +39,6 @@ def calibration_figure(cal: Calibration, note: str, lang: str = "en") -> Figure:
 
 
 def write_calibration_chart(cal: Calibration, folder: Path, lang: str = "en") -> list[Path]:
-    """calibration.png and .svg in `folder`, footnoted with the scenario and the runs."""
+    """calibration.png in `folder`, footnoted with the scenario and the runs."""
     note = footnote(cal.scenario, text("calibration_detail", lang, runs=cal.runs), lang)
     return save(calibration_figure(cal, note, lang), folder, "calibration")

@@ -2,7 +2,8 @@
 
 The texts live in one catalogue file per language, `locales/en.toml`, `fi.toml` and `sv.toml`
 (`key = "text"`, a key per line), which translators edit directly; every key is in every file
-(tests/test_present.py checks it). Finnish and Swedish follow the words TEM and the TE offices use in their
+(tests/test_present.py checks it). A catalogue is read when its language is first asked (English's always:
+it names the keys), not all three at import. Finnish and Swedish follow the words TEM and the TE offices use in their
 pilots' documents: TE-toimisto / TE-byrå, työnhakija / arbetssökande, palveluntuottaja /
 serviceproducent, kokeilu / försök, tulosperusteinen palkkio / resultatbaserad ersättning.
 Numbers, percentages and plural forms follow each language's CLDR rules through Babel (Finnish and
@@ -34,10 +35,9 @@ def catalogue(lang: str) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-#: key -> (English, Finnish, Swedish), built from the catalogues (a text with plural forms is a dict).
-TEXTS: dict[str, tuple[Any, ...]] = {
-    key: tuple(catalogue(lang).get(key, value) for lang in LANGS) for key, value in catalogue("en").items()
-}
+def has(key: str) -> bool:
+    """Whether `key` names a text (English's catalogue holds every key)."""
+    return key in catalogue("en")
 
 
 def _check(lang: str) -> None:
@@ -49,8 +49,7 @@ def text(key: str, lang: str = "en", **fields: object) -> str:
     """The text `key` in `lang`, with `{fields}` filled in. A text with plural forms (a table of CLDR
     categories: `one`, `other`, ...; `ordinal_one`, `ordinal_other` for ordinals such as 3:e) takes
     the form `lang` uses for the field `n`."""
-    _check(lang)
-    template = TEXTS[key][LANGS.index(lang)]
+    template = _template(key, lang)
     if isinstance(template, dict):
         template = _form(template, fields.get("n", 0), lang)
     return template.format(**fields) if fields else template
@@ -73,8 +72,14 @@ def _form(forms: dict[str, str], count: object, lang: str) -> str:
 
 def lines(key: str, lang: str = "en") -> list[str]:
     """A text that is a list (e.g. the caveats), one item per entry."""
+    return list(_template(key, lang))
+
+
+def _template(key: str, lang: str) -> Any:
+    """The text `key` as `lang`'s catalogue has it (a list, or a table of plural forms, for some keys)."""
     _check(lang)
-    return list(TEXTS[key][LANGS.index(lang)])
+    own = catalogue(lang)
+    return own[key] if key in own else catalogue("en")[key]
 
 
 def number(x: float | None, lang: str = "en", decimals: int = 0) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from labsim.config.choices import ReferralMode
-from labsim.report.i18n import TEXTS, number, percent, text
+from labsim.report.i18n import has, number, percent, text
 
 #: Matching efficiency per week at or below which the market is slack, at or above which it is tight
 #: (the bundled experiments use 0.012, the calibrated 0.024 and 0.05; docs/model.md).
@@ -25,7 +25,7 @@ def _key(path: str) -> str:
 
 def lever_name(path: str, lang: str) -> str:
     """`payment.preset` -> "payment model" (or the path itself when the catalogue has no name)."""
-    return text(_key(path), lang) if _key(path) in TEXTS else path
+    return text(_key(path), lang) if has(_key(path)) else path
 
 
 def lever_value(path: str, value: Any, lang: str) -> str:
@@ -34,7 +34,7 @@ def lever_value(path: str, value: Any, lang: str) -> str:
         value = value.item()
     if path == "referral.mode" and value in ReferralMode:
         return text(value, lang).lower()
-    if path == "payment.preset" and f"preset_{value}" in TEXTS:
+    if path == "payment.preset" and has(f"preset_{value}"):
         return text(f"preset_{value}", lang)
     if isinstance(value, bool):
         return text("yes" if value else "no", lang)

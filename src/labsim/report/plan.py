@@ -169,7 +169,7 @@ def detail(answer: Plan, lang: str) -> str:
 
 
 def pareto_chart(answer: Plan, folder: Path, lang: str = "en") -> list[Path]:
-    """The Pareto chart (`pareto_figure`) written into `folder` as plan_pareto[_<lang>].png and .svg."""
+    """The Pareto chart (`pareto_figure`) written into `folder` as plan_pareto[_<lang>].png."""
     from labsim.report.style import footnote, localise_ticks, save
 
     fig = pareto_figure(answer, footnote(answer.scenario, detail(answer, lang), lang), lang)

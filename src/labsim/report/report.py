@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from labsim import __version__
 from labsim.config.choices import ReferralMode
 from labsim.report import sizing
-from labsim.report.i18n import LANGS, TEXTS, day, lines, number, percent, span, text
+from labsim.report.i18n import LANGS, day, has, lines, number, percent, span, text
 from labsim.report.levers import lever_value
 from labsim.report.saved import Saved, load
 from labsim.report.style import laid_out
@@ -82,7 +82,7 @@ def all_fields(scenario: dict[str, Any]) -> list[tuple[str, str]]:
 def reading_key(chart: str, saved: Saved) -> str:
     """The caption of a chart; charts that compare with the roll-out effect say so only when it was simulated."""
     key = f"read_{chart}"
-    if f"{key}_no_rollout" in TEXTS and sizing.rollout_effect(saved.replications) is None:
+    if has(f"{key}_no_rollout") and sizing.rollout_effect(saved.replications) is None:
         return f"{key}_no_rollout"
     return key
 

@@ -23,20 +23,28 @@ from matplotlib.figure import Figure
 
 from labsim.config.choices import ReferralMode
 from labsim.config.errors import LabsimError
-from labsim.report import answers, calibration, comparisons, plan, plots, sensitivity, sizing
-from labsim.report.answers import Answer
+from labsim.report import calibration, comparisons, plan, plots, sensitivity, sizing
 from labsim.report.i18n import number, percent, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.report.style import footnote, localise_ticks
 from labsim.results.summary import RunResult, RunSummary
 
 if TYPE_CHECKING:
+    from labsim.report.answers import Answer
     from labsim.design.calibrate import Calibration
     from labsim.design.diagnose import Diagnosis
     from labsim.design.plan import Plan
     from labsim.design.validation import Validation
     from labsim.design.sensitivity import Sensitivity
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import SizeAnswer
+
+
+def _answers():
+    """report/answers.py, imported when a folder's answer is asked (its report), not for its charts alone."""
+    from labsim.report import answers
+
+    return answers
+
 
 RUN_FILES = ("summary.json", "weekly.parquet", "individuals.parquet")
 SUMMARY_KEYS = ["weeks", "referral_mode", "participants", "employment_rate"]
@@ -148,7 +156,7 @@ class RunFolder(Saved):
 
     def answer(self, lang: str) -> Answer:
         primary = (self.scenario.get("design") or {}).get("primary_horizon_weeks", 26)  # folders before it: 26
-        return answers.run_answer(self.summary, lang, primary)
+        return _answers().run_answer(self.summary, lang, primary)
 
     def detail(self, lang: str) -> str:
         seed = text("seed", lang, seed=self.manifest.get("seed", "?"))
@@ -194,7 +202,7 @@ class SizeFolder(Saved):
     @classmethod
     def read(cls, folder: Path, manifest: dict[str, Any]) -> SizeFolder:
         from labsim.design.output import DIAGNOSE_SETTINGS
-        from labsim.design.size_job import SizeAnswer  # the typed answer; its parts need scipy
+        from labsim.design.size_answer import SizeAnswer
 
         raw = _json(folder / "size.json")
         return cls(folder, manifest, SizeAnswer.from_json(raw, str(folder / "size.json")),
@@ -211,7 +219,7 @@ class SizeFolder(Saved):
                     alpha=number(q.alpha, lang, 2))
 
     def answer(self, lang: str) -> Answer:
-        return answers.size_answer(self.size, lang)
+        return _answers().size_answer(self.size, lang)
 
     def detail(self, lang: str) -> str:
         if "sims" in self.curve:
@@ -251,7 +259,7 @@ class DiagnosisFolder(Saved):
         return self.pilots
 
     def answer(self, lang: str) -> Answer:
-        return answers.diagnose_answer(self.diagnosis, self.pilots, lang)
+        return _answers().diagnose_answer(self.diagnosis, self.pilots, lang)
 
     def detail(self, lang: str) -> str:
         return text("sims_detail_diagnose", lang, sims=number(0 if self.pilots is None else len(self.pilots), lang))
@@ -282,7 +290,7 @@ class SensitivityFolder(Saved):
                    _own_replications(folder, "sensitivity", raw, manifest, "points.parquet", SENSITIVITY_SETTINGS))
 
     def answer(self, lang: str) -> Answer:
-        return answers.sensitivity_answer(self.sensitivity, lang)
+        return _answers().sensitivity_answer(self.sensitivity, lang)
 
     def detail(self, lang: str) -> str:
         d = self.sensitivity
@@ -318,7 +326,7 @@ class CalibrationFolder(Saved):
         return self.calibration.scenario
 
     def answer(self, lang: str) -> Answer:
-        return answers.calibration_answer(self.calibration, lang)
+        return _answers().calibration_answer(self.calibration, lang)
 
     def detail(self, lang: str) -> str:
         return text("calibration_detail", lang, runs=self.calibration.runs)
@@ -348,7 +356,7 @@ class ValidationFolder(Saved):
         return self.validation.scenario
 
     def answer(self, lang: str) -> Answer:
-        return answers.validation_answer(self.validation, lang)
+        return _answers().validation_answer(self.validation, lang)
 
     def detail(self, lang: str) -> str:
         return text("val_detail", lang, reps=self.validation.replications, seed=self.validation.seed)
@@ -383,7 +391,7 @@ class PlanFolder(Saved):
         return text("q_plan_budget", lang, budget=text("plan_meur", lang, m=number(p.max_cost_eur / 1e6, lang, 1)))
 
     def answer(self, lang: str) -> Answer:
-        return answers.plan_answer(self.plan, lang)
+        return _answers().plan_answer(self.plan, lang)
 
     def detail(self, lang: str) -> str:
         return plan.detail(self.plan, lang)
@@ -416,7 +424,7 @@ class SweepFolder(Saved):
         return text("q_sweep", lang, varied=", ".join(names) or "-")
 
     def answer(self, lang: str) -> Answer:
-        return answers.variants_answer(self.results, varied_parameters(self.results), lang)
+        return _answers().variants_answer(self.results, varied_parameters(self.results), lang)
 
     def detail(self, lang: str) -> str:
         r = self.results
@@ -468,7 +476,7 @@ class RunsFolder(Saved):
         return comparisons.frame_of_runs([r.summary for r in self.runs], [r.scenario for r in self.runs])
 
     def answer(self, lang: str) -> Answer:
-        return answers.variants_answer(*self.frame(), lang)  # runs of one scenario pool as replications
+        return _answers().variants_answer(*self.frame(), lang)  # runs of one scenario pool as replications
 
     def detail(self, lang: str) -> str:
         return text("runs_detail", lang, n=len(self.runs))

@@ -19,7 +19,7 @@ from labsim.report.plots import Z95
 from labsim.report.style import OKABE_ITO, SERIES, TARGET_COLOUR, finish, new_figure
 
 if TYPE_CHECKING:
-    from labsim.design.size_job import SizeAnswer
+    from labsim.design.size_answer import SizeAnswer
 
 
 def size_axis(a: SizeAnswer, lang: str) -> str:
@@ -32,7 +32,7 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
     size is read from, the analytic curve (`analytic_curve`), the target power, the minimum size with its interval (the one
     shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
-    from labsim.design.size import fitted_power, most_filled  # the fit needs statsmodels
+    from labsim.design.power_fit import fitted_power, most_filled, normal_cdf  # here: a run's charts need none
 
     q = a.question
     c = curve.sort_values("size")
@@ -45,7 +45,7 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     cap = most_filled(replications.loc[replications["part"] == "search"] if "part" in replications
                       else replications) if replications is not None else math.inf
     grid = np.linspace(max(1.0, c["size"].min() * 0.5), c["size"].max() * 1.05, 200)
-    fitted = fitted_power(replications, grid) if replications is not None and {"size", "reject"} <= set(replications) \
+    fitted = fitted_power(replications, grid, normal_cdf) if replications is not None and {"size", "reject"} <= set(replications) \
         else None
     if fitted is not None:
         ax.plot(grid, fitted * 100, color=SERIES[0], linewidth=2.2, label=text("fitted_power", lang))
@@ -70,10 +70,13 @@ def analytic_curve(a: SizeAnswer, cap: float = math.inf):
     """The two-sample formula the answer prints beside N*: its size and its power at each size drawn. From
     the pilots nearest N* (`a.analytic`: their pooled effect and spread, the SE falling as 1/sqrt(places
     filled)), so that the dashed line crosses the target power at the size the text gives; from the
-    reference batch only in a folder without them (made before issue 25). Beyond `cap` places, flat."""
+    reference batch where there are none (an unreachable answer, a folder made before issue 25). Beyond `cap`
+    places, flat."""
     an, alpha = a.analytic, a.question.alpha
     if an is None or not an.usable():
-        return a.reference.analytic_size, lambda g: a.reference.analytic_power(min(g, cap), alpha)
+        from labsim.design.power_fit import normal_cdf
+
+        return a.reference.analytic_size, lambda g: a.reference.analytic_power(min(g, cap), alpha, normal_cdf)
     return an.size, lambda g: an.power(min(g, cap), alpha)
 
 

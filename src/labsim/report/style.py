@@ -166,11 +166,16 @@ def laid_out(fig: Figure, dpi: float) -> Iterator[Figure]:
         fig.set_dpi(own_dpi)
 
 
-def save(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """Write the figure as `name.png` and `name.svg` into `folder`, laid out once for both; return both paths."""
+def save(fig: Figure, folder: Path, name: str, svg: bool = False) -> list[Path]:
+    """Write the figure as `name.png` into `folder`, and with `svg` as `name.svg` too (laid out once for
+    both); return the paths written. SVG is drawn only when asked (it costs a third of the PNG's drawing);
+    without it an SVG of the chart left by an earlier drawing is removed, as it would no longer match."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
+    png, vector = folder / f"{name}.png", folder / f"{name}.svg"
     with laid_out(fig, DPI):
-        fig.savefig(paths[0], dpi=DPI)
-        fig.savefig(paths[1], dpi=DPI, metadata={"Date": None})
-    return paths
+        fig.savefig(png, dpi=DPI)
+        if svg:
+            fig.savefig(vector, dpi=DPI, metadata={"Date": None})
+    if not svg:
+        vector.unlink(missing_ok=True)
+    return [png, vector] if svg else [png]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, select_autoescape
 
 from labsim import __version__
-from labsim.report.i18n import TEXTS, number, text
+from labsim.report.i18n import has, number, text
 
 if TYPE_CHECKING:
     from labsim.design.claim import Claim
@@ -44,7 +44,7 @@ def _range(low: float, high: float, lang: str) -> str:
 def _name(name: str, lang: str) -> str:
     """A claim's figure as the reader's language words it (`vn_<name>` in the locales), else its name."""
     key = f"vn_{name}"
-    return f"{text(key, lang)} ({name})" if key in TEXTS else name
+    return f"{text(key, lang)} ({name})" if has(key) else name
 
 
 def rows(claims: tuple[Claim, ...], lang: str = "en") -> list[list[str]]:

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from labsim.report.i18n import TEXTS, number, percent, span, text
+from labsim.report.i18n import has, number, percent, span, text
 from labsim.report.levers import lever_name, lever_value
 from labsim.sweep.tables import PointTable, is_share
 
@@ -45,7 +45,7 @@ def figure_label(figure: str, lang: str) -> str:
     if m:
         return text(f"x_{m.group(2)}", lang, h=m.group(1))
     key = "x_" + figure.replace(".", "_")
-    return text(key, lang) if key in TEXTS else figure
+    return text(key, lang) if has(key) else figure
 
 
 def _unit(kind: str, lang: str) -> str:
