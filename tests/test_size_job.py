@@ -17,6 +17,7 @@ from scipy import stats
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import load_scenario
 from labsim.design.evidence import Range
+from labsim.design.replicate import SEARCH_FIGURES
 from labsim.design.size import analytic_near
 from labsim.design.size_answer import SCHEMA, MinimumSize, SizeAnswer, TypeICheck
 from labsim.design.size_job import admissible
@@ -178,3 +179,21 @@ def test_office_clusters_start_where_the_test_can_reject_and_say_so(tmp_path, mo
     assert "starts at 7 offices (4 in the pilot arm)" in printed.out + printed.err
     a = SizeAnswer.from_json(json.loads((out / "size.json").read_text()))
     assert a.question.start and min(p.size for p in a.power_curve) >= 7
+
+
+def test_the_answer_s_seconds_are_the_job_s_own_wall_time():
+    """The printed time is the job's wall time: the central search's part counted once, not twice (the
+    central search is part of the job's clock); pilots that take 30 ms a batch make any double count show."""
+    import time
+
+    inner = z_stub(3)
+
+    def slow(pairs, size, label, figures=SEARCH_FIGURES):
+        time.sleep(0.03)
+        return inner(pairs, size, label, figures)
+
+    started = time.perf_counter()
+    answer = job(3, slow).answer
+    wall = time.perf_counter() - started
+    slept = 0.03 * answer.sims_total / 40
+    assert slept <= answer.seconds <= wall + 0.05
