@@ -80,15 +80,22 @@ def plain_scale(weight: np.ndarray, rate: float) -> float:
     return high
 
 
+def pool_weights(rng: np.random.Generator, n: int, spread: tuple[float, float], floor: float,
+                 power: tuple[float, float]) -> np.ndarray:
+    """A random idle pool's selection weights (mean 1): lognormal employability of a random spread, with a
+    random floor, raised to a random power."""
+    e = np.maximum(rng.lognormal(0.0, rng.uniform(*spread), n), rng.uniform(0.0, floor))
+    weight = (e / e.mean()) ** rng.uniform(*power)
+    return weight / weight.mean()
+
+
 def test_clipped_scale_is_the_plain_bisection_to_the_bit():
     """The running-sum shortcut decides each halving as summing the pool does: the same float, over
     pools with heavy clipping, ties at the floor, a single person and a rate of 1."""
     rng = np.random.default_rng(11)
     for _ in range(300):
         n = int(rng.integers(1, 2_000))
-        e = np.maximum(rng.lognormal(0.0, rng.uniform(0.1, 1.5), n), rng.uniform(0.0, 0.8))
-        weight = (e / e.mean()) ** rng.uniform(0.5, 10.0)
-        weight /= weight.mean()
+        weight = pool_weights(rng, n, spread=(0.1, 1.5), floor=0.8, power=(0.5, 10.0))
         rate = rng.choice([rng.uniform(0.001, 0.9), 1.0])  # 1: only everyone clipped reaches it
         if rate * weight.max() > 1.0:
             assert clipped_scale(weight, rate) == plain_scale(weight, rate)
@@ -100,9 +107,7 @@ def test_clipped_scale_of_large_pools_is_the_plain_bisection_to_the_bit():
     rng = np.random.default_rng(12)
     for _ in range(20):
         n = int(rng.integers(5_000, 20_000))
-        e = np.maximum(rng.lognormal(0.0, rng.uniform(0.3, 1.5), n), rng.uniform(0.0, 0.3))
-        weight = (e / e.mean()) ** rng.uniform(2.0, 8.0)
-        weight /= weight.mean()
+        weight = pool_weights(rng, n, spread=(0.3, 1.5), floor=0.3, power=(2.0, 8.0))
         rate = rng.uniform(0.002, 0.015)
         assert clipped_scale(weight, rate) == plain_scale(weight, rate)
     e = np.maximum(rng.lognormal(0.0, 0.6, 12_000), 0.2)  # about 57 clipped: twice the sample's share
