@@ -30,6 +30,30 @@ def test_robust_se_matches_two_proportions_formula():
     assert e.ci_low < e.estimate < e.ci_high
 
 
+def test_the_individual_design_s_difference_is_statsmodels_hc2_least_squares():
+    """The two-arm shortcut gives statsmodels' OLS with HC2 and the normal test: estimate, SE, interval
+    and p-value to rounding, over binary and continuous outcomes, unequal arms and alpha 0.05 and 0.1."""
+    from scipy import stats
+    from statsmodels.regression.linear_model import OLS
+
+    rng = np.random.default_rng(8)
+    for i in range(60):
+        n = int(rng.integers(20, 8000))
+        treated = rng.random(n) < rng.uniform(0.1, 0.9)
+        y = (rng.random(n) < rng.uniform(0.05, 0.9)).astype(float) if i % 2 else rng.normal(size=n)
+        alpha = (0.05, 0.1)[i % 3 == 0]
+        df = pd.DataFrame({"arm": np.where(treated, "pilot", "control"), "y": y})
+        e = itt(df, "y", alpha=alpha)
+        fit = OLS(y, np.column_stack([np.ones(n), treated.astype(float)])).fit(cov_type="HC2")
+        b, se = fit.params[1], fit.bse[1]
+        z = stats.norm.ppf(1 - alpha / 2)
+        assert e.estimate == pytest.approx(b, rel=1e-9, abs=1e-15)
+        assert e.se == pytest.approx(se, rel=1e-12)
+        assert (e.ci_low, e.ci_high) == pytest.approx((b - z * se, b + z * se), rel=1e-9, abs=1e-15)
+        assert e.p_value == pytest.approx(2 * stats.norm.sf(abs(b / se)), rel=1e-9, abs=1e-300)
+        assert (e.test, e.n, e.clusters) == ("hc2", n, None)
+
+
 def test_cluster_robust_intervals_cover_under_clustered_assignment():
     # 300 simulated pilots with office-level shocks: a 95 % interval should cover the true 0.05 about
     # 95 % of the time; the binomial SD of coverage over 300 is 1.3 pp, so 89 % is 4.6 SD below 95 %.

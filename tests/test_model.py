@@ -118,6 +118,32 @@ def test_history_log_does_not_alias_its_input():
     assert h.timeline(np.arange(3)).tolist() == [[0, 0], [0, 5], [0, 0]]
 
 
+def test_timeline_rows_follow_the_persons_asked_in_their_order():
+    """A timeline row per person asked, in the order asked: a person asked twice fills their first row
+    only (the services timeline asks once per departure), someone never logged stays -1, and each row is
+    the state carried forward from that person's last change, as a plain per-week replay gives."""
+    rng = np.random.default_rng(3)
+    h, n, weeks = History(), 40, 9
+    h.record(0, np.arange(n - 5), rng.integers(0, 6, n - 5))  # the last five never logged
+    for w in range(1, weeks):
+        who = rng.choice(n - 5, 7, replace=False)
+        h.record(w, who, rng.integers(0, 6, 7))
+    person, week, state = h.log()
+    asked = np.array([7, 3, 7, 38, 0, 12, 3])
+    got = h.timeline(asked)
+    first = {}
+    for row, p in enumerate(asked):
+        first.setdefault(int(p), row)
+    for row, p in enumerate(asked):
+        want = np.full(weeks, -1)
+        if first[int(p)] == row:
+            for w in range(weeks):
+                mine = (person == p) & (week <= w)
+                if mine.any():
+                    want[w] = state[np.flatnonzero(mine)[-1]]
+        assert got[row].tolist() == want.tolist(), (row, p)
+
+
 def test_stock_is_steady_when_nothing_changes():
     """Without a pilot the unemployed stock has no drift: the mean change between the two halves
     of a two-year run is zero within its Monte Carlo error across replications, and a typical

@@ -56,14 +56,14 @@ class History:
         if persons.size == 0 or n_weeks <= 0:
             return out
         person, week, state = self.log()
-        order = np.argsort(persons, kind="stable")
-        sorted_persons = persons[order]
-        pos = np.searchsorted(sorted_persons, person)
-        pos = np.minimum(pos, sorted_persons.size - 1)
-        hit = sorted_persons[pos] == person
-        rows = order[pos[hit]]
+        # each logged person's row (their first, if `persons` names someone twice), -1 for those not asked
+        row_of = np.full(max(int(persons.max()), int(person.max(initial=0))) + 1, -1, np.int32)
+        row_of[persons[::-1]] = np.arange(persons.size - 1, -1, -1, dtype=np.int32)
+        rows = row_of[person]
+        hit = rows >= 0
+        rows = rows[hit]
         # mark where each row changes state, then carry each state forward to the next change
-        stamp = np.full((persons.size, n_weeks), -1, np.int64)
+        stamp = np.full((persons.size, n_weeks), -1, np.int32 if hit.sum() < 2**31 else np.int64)
         stamp[rows, week[hit]] = np.arange(hit.sum())
         np.maximum.accumulate(stamp, axis=1, out=stamp)
         known = stamp >= 0
