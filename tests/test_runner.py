@@ -34,3 +34,24 @@ def test_flat_summary_joins_keys_and_positions():
 
     row = flat_summary({"a": {"b": 1, "c": [2, {"d": None}]}, "e": "x"})
     assert row == {"a.b": 1, "a.c.0": 2, "a.c.1.d": None, "e": "x"}
+
+
+def where(task: Task, seed: np.random.SeedSequence) -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_tasks_of_one_home_run_on_one_worker_and_the_others_on_both():
+    """A task's home sends it to one local worker (which keeps that world burned in): every task of a home
+    ran in the same process, the homes spread over both workers, and tasks without a home use both."""
+    homed = [Task((i,), home=i % 4) for i in range(40)]
+    loose = [Task((100 + i,)) for i in range(40)]
+    with executor("local", workers=2) as pool:
+        by_home: dict[int, set[int]] = {}
+        for task, pid in run_tasks(where, homed, root_seed=1, pool=pool):
+            by_home.setdefault(task.home, set()).add(pid)
+        free = {pid for _, pid in run_tasks(where, loose, root_seed=1, pool=pool)}
+    assert all(len(pids) == 1 for pids in by_home.values()), by_home
+    assert len(set().union(*by_home.values())) == 2
+    assert len(free) == 2

@@ -233,9 +233,9 @@ def diagnose(
     per pilot."""
     k = min(sims, 50) if counterfactual_sims is None else min(counterfactual_sims, sims)
     variants = {"pilot": scenario, "none": no_pilot(scenario), "rollout": roll_out(scenario)}
-    tasks = [Task((rep,), PilotJob(variants["pilot"], "pilot", horizon, alpha)) for rep in range(sims)]
+    tasks = [Task((rep,), PilotJob(variants["pilot"], "pilot", horizon, alpha), home=rep) for rep in range(sims)]
     # the counterfactual worlds give employment at the horizon only, so they stop once it is complete
-    tasks += [Task((rep,), PilotJob(variants[kind], kind, horizon, alpha, figures=("employment",)))
+    tasks += [Task((rep,), PilotJob(variants[kind], kind, horizon, alpha, figures=("employment",)), home=rep)
               for rep in range(k) for kind in ("none", "rollout")]
     started = time.perf_counter()
     records: dict[str, dict[int, dict]] = {"pilot": {}, "none": {}, "rollout": {}}

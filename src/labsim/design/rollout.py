@@ -108,7 +108,8 @@ def run_counterfactuals(scenario: Scenario, replications: list[int], *, horizon:
     variants = {"none": no_pilot(scenario), "rollout": roll_out(scenario)}
     tasks = [Task((rep,), PilotJob(variants[k], k, horizon, alpha, figures=SEARCH_FIGURES,  # cohorts at the horizon
                               world=None if worlds is None else worlds[rep],
-                              last_cohort=None if last_cohorts is None else last_cohorts[rep]))
+                              last_cohort=None if last_cohorts is None else last_cohorts[rep]),
+                  home=rep if worlds is None else worlds[rep])
              for rep in replications for k in variants]
     out: dict[str, dict[int, dict]] = {"none": {}, "rollout": {}}
     with nullcontext(pool) if pool is not None else executor("local", workers) as pool:

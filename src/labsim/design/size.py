@@ -213,8 +213,8 @@ def pool_simulator(s: SearchSettings, bar: ProgressBar | None = None, pool: Any 
     with nullcontext(pool) if pool is not None else s.pool() as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
-            tasks = [Task((rep,), PilotJob(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch))
-                     for rep, sc in pairs]
+            tasks = [Task((rep,), PilotJob(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch),
+                          home=rep % s.batch) for rep, sc in pairs]
             if bar is not None:
                 bar.describe(f"size: {label}")
             rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar,

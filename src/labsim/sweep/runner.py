@@ -47,6 +47,9 @@ class Task:
 
     key: tuple[int, ...]
     payload: Any = None
+    #: Tasks with the same home run on the same local worker, which keeps the world they share burned in
+    #: (`design.world_cache`): each world is burned in once, not once per worker. None: any worker.
+    home: int | None = None
 
 
 def seed_for(root_seed: int, key: tuple[int, ...]) -> np.random.SeedSequence:
@@ -78,8 +81,7 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
         # forkserver: fresh workers (fork from a threaded parent can deadlock); each imports labsim once
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["labsim.world.model", "labsim.results.summary"])
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start,
-                                   initargs=(os.getpid(),))
+        pool = WorkerSet(workers, context)
         try:
             yield pool
         except BaseException:
@@ -111,6 +113,34 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
             yield client.get_executor(pure=False)
 
 
+class WorkerSet(Executor):
+    """Local worker processes, each with a queue of its own, so that a task can be sent to the worker
+    that already holds its world (`Task.home`); a task without a home goes to the least busy worker."""
+
+    def __init__(self, workers: int, context) -> None:
+        self._max_workers = workers
+        self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_start,
+                                           initargs=(os.getpid(),)) for _ in range(workers)]
+        self._busy = [0] * workers
+        self._lock = threading.Lock()
+
+    def submit(self, fn, /, *args, home: int | None = None, **kwargs) -> Future:
+        with self._lock:
+            i = home % len(self._pools) if home is not None else self._busy.index(min(self._busy))
+            self._busy[i] += 1
+        future = self._pools[i].submit(fn, *args, **kwargs)
+        future.add_done_callback(lambda _: self._done(i))
+        return future
+
+    def _done(self, i: int) -> None:
+        with self._lock:
+            self._busy[i] -= 1
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for pool in self._pools:
+            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 def _worker_start(parent: int) -> None:
     """A local worker ignores Ctrl-C (the parent alone stops, cancelling what has not started) and
     exits when the parent dies, even by kill -9, instead of lingering."""
@@ -140,7 +170,7 @@ def slots(pool: Executor | None) -> int:
     """How many tasks the pool runs at once: its processes, or the Dask cluster's worker threads now."""
     if pool is None:
         return 1
-    if isinstance(pool, ProcessPoolExecutor):
+    if isinstance(pool, WorkerSet | ProcessPoolExecutor):
         return pool._max_workers
     client = getattr(pool, "_client", None)  # a Dask ClientExecutor
     if client is not None:
@@ -161,7 +191,7 @@ def chunk_size(pool: Executor | None, total: int | None) -> int:
     """Tasks sent to a worker at a time: 1 on local processes (cheap to send, best balanced); on a Dask
     cluster, where each task costs the scheduler milliseconds, about four chunks per worker thread,
     at most 16 tasks each."""
-    if pool is None or isinstance(pool, ProcessPoolExecutor) or not total:
+    if pool is None or isinstance(pool, WorkerSet | ProcessPoolExecutor) or not total:
         return 1
     return max(1, min(16, total // (4 * slots(pool))))
 
@@ -248,7 +278,10 @@ def run_tasks(
             raise LabsimError(f"a chunk must hold 1 task or more (got {size})")
         limit, looked = ahead or 2 * slots(pool), time.monotonic()
         for part in _chunks(tasks, size):
-            running[pool.submit(_call_chunk, fn, part, root_seed)] = part
+            if isinstance(pool, WorkerSet):
+                running[pool.submit(_call_chunk, fn, part, root_seed, home=part[0].home)] = part
+            else:
+                running[pool.submit(_call_chunk, fn, part, root_seed)] = part
             if len(running) >= limit:
                 yield from _drain(running, bar, FIRST_COMPLETED)
                 if ahead is None and time.monotonic() - looked > 5:  # a cluster may grow or shrink
