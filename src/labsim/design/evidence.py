@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.special import ndtr  # norm.cdf's own function, without its checks (the bisections' inner loop)
 
 from labsim.config.errors import LabsimError
 from labsim.config.assumptions import in_field_units, number_at, parse_span, value_at
@@ -186,9 +187,9 @@ def assured_size(fit: JointFit, u: np.ndarray, target: float, within: tuple[floa
         eta = coef[:, :1] + root[:, None] * slope
         if fit.kind == "z":
             s = sigma[:, None]
-            p = stats.norm.cdf((eta - fit.c) / s) + stats.norm.cdf((-eta - fit.c) / s)
+            p = ndtr((eta - fit.c) / s) + ndtr((-eta - fit.c) / s)
         else:
-            p = stats.norm.cdf(eta)
+            p = ndtr(eta)
         return p.mean(axis=1)
 
     lo, hi = np.full(len(coef), math.sqrt(within[0])), np.full(len(coef), math.sqrt(within[1]))

@@ -45,6 +45,14 @@ def _norm():
     return norm
 
 
+def _phi(x: np.ndarray) -> np.ndarray:
+    """The standard normal CDF as scipy's `norm.cdf` computes it (its `ndtr`, the same floats), without
+    the distribution object's checks: a tenth of the time on the small arrays the fits' bisections pass."""
+    from scipy.special import ndtr
+
+    return ndtr(x)
+
+
 def normal_cdf(x: np.ndarray) -> np.ndarray:
     """The standard normal CDF elementwise from the standard library's erfc: within 1e-13 of scipy's, for
     drawing a fitted curve without importing scipy (the search's own figures keep scipy's)."""
@@ -135,7 +143,7 @@ class ProbitFit:
 
     def power(self, sizes: np.ndarray, cdf: Cdf | None = None) -> np.ndarray:
         a, b = self.params
-        return (cdf or _norm().cdf)(a + b * np.sqrt(np.asarray(sizes, float)))
+        return (cdf or _phi)(a + b * np.sqrt(np.asarray(sizes, float)))
 
     def n_star(self, power: float) -> float:
         return float(self._size_for(power, *self.params))
@@ -214,7 +222,7 @@ def clustered(x: np.ndarray, resid: np.ndarray, cluster: np.ndarray, xtx_inv: np
 
 def two_sided_power(mu: np.ndarray, sigma: np.ndarray | float, c: float, cdf: Cdf | None = None) -> np.ndarray:
     """P(|z| > c) for z ~ N(mu, sigma^2), with `cdf` the normal CDF (scipy's unless given)."""
-    cdf = cdf or _norm().cdf
+    cdf = cdf or _phi
     return cdf((mu - c) / sigma) + cdf((-mu - c) / sigma)
 
 
@@ -298,7 +306,7 @@ class JointFit:
         eta = self.design(sizes, u) @ (self.params if params is None else params)
         if self.kind == "z":
             return two_sided_power(eta, self.sigma if sigma is None else sigma, self.c)
-        return _norm().cdf(eta)
+        return _phi(eta)
 
     def draws(self, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """Coefficient draws (n x k) and sigma draws (n): for "z" sigma^2 from dof s^2 / chi2(dof), then the
