@@ -13,7 +13,7 @@ from labsim.world.burn_in import BurnedIn, world_key
 from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies, vacancy_shares
 from labsim.world.contract import Contract
-from labsim.world.population import Seekers
+from labsim.world.population import Employability, Seekers
 from labsim.world.provider import choose_effort, effort_levels, value_of_client
 from labsim.world.record import CLIENT_FIELDS, PEOPLE_FIELDS, RunRecord
 from labsim.world.referral import ReferralPolicy, ReferralWeek
@@ -216,7 +216,11 @@ class PilotModel(mesa.Model):
         of work and who changed state."""
         rng = self.rng
         self._end_services()
-        self._employability = self.employability()
+        # the pilot's weeks work employability out only for those they look at; the burn-in's keeps it
+        # for everyone (a burned-in world carries it, and the profiling cuts read it)
+        pop = self.settings.population
+        self._this_week = Employability(self.seekers, pop.employability_decay_per_year, pop.employability_floor)
+        self._employability = self._this_week if pilot else self._this_week.of_everyone()
         self.vacancies.post_and_expire(rng)
         self._routine_services()
         referral, starts = ReferralWeek(), np.zeros(0, np.int64)
@@ -380,6 +384,20 @@ class PilotModel(mesa.Model):
         """A seeker's effective search (effort x employability) as a provider sees it: with noise."""
         return self.base_search_effort(who) * self._employability[who] * noise
 
+    def _search_weight(self, searching: np.ndarray) -> np.ndarray:
+        """Effective search of `searching` (in increasing order): `search_effort` x employability, the
+        same floats as each worked out alone, with the searchers' spell lengths and states gathered once.
+        The provider's help, x (1 + effect x help), is applied only to the clients (state 1): everyone
+        else's help is 0 (it is reset on leaving a provider), whose factor is exactly 1."""
+        s = self.seekers
+        duration, state = s.duration.take(searching), s.state.take(searching)
+        effort = self._effort_before_help(searching, duration, state)
+        clients = (state == _WITH_PROVIDER).nonzero()[0]
+        if clients.size:
+            effort[clients] *= 1.0 + self.settings.providers.effort_effect * s.effort.take(searching.take(clients))
+        effort *= self._this_week.of(searching, duration)
+        return effort
+
     def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """This week's job-search effort: motivation, office meetings, sanctions, services and provider
         help (for everyone, or for the seekers indexed by `who`)."""
@@ -391,16 +409,22 @@ class PilotModel(mesa.Model):
     def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """Job-search effort before any provider's help (for everyone, or for `who`). Factors of 1 are
         not multiplied (x * 1.0 is x): only those of the few sanctioned and of those in a service."""
+        s = self.seekers
+        if who is None:
+            return self._effort_before_help(None, s.duration, s.state)
+        return self._effort_before_help(who, s.duration.take(who), s.state.take(who))
+
+    def _effort_before_help(self, who: np.ndarray | None, duration: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """`base_search_effort(who)` from the spell lengths and states of `who` (everyone's if None)."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
-        pick = (lambda a: a) if who is None else (lambda a: a[who])
-        duration = pick(s.duration)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         meeting = self._meeting_factor(int(duration.max(initial=0)))
         own = self._own_effort if who is None else self._own_effort.take(who)
         effort = own * meeting.take(duration)  # .take: float tables, int indices (half the time of [])
         if s.sanctioned.any():
-            effort[pick(s.sanctioned).nonzero()[0]] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort[(pick(s.state) == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
+            sanctioned = s.sanctioned if who is None else s.sanctioned.take(who)
+            effort[sanctioned.nonzero()[0]] *= 1.0 + cfg.referral.sanction_effort_gain
+        effort[(state == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
         return effort
 
     def _meeting_factor(self, longest: int) -> np.ndarray:
@@ -417,7 +441,7 @@ class PilotModel(mesa.Model):
         placements by form of work this week."""
         s, rng = self.seekers, self.rng
         searching = is_searching(s.state).nonzero()[0]
-        weight = self.search_effort(searching) * self._employability.take(searching)
+        weight = self._search_weight(searching)
         first = self._network_hires(searching, weight)
         vacancies = self.vacancies.by_market()
         if first.size:  # those hired through networks are among the searching, both in increasing order
