@@ -363,12 +363,12 @@ class PilotModel(mesa.Model):
         s, cfg, contract = self.seekers, self.settings.providers, self.contract
         if cfg.effort is not None:
             return np.full(clients.size, cfg.effort)
-        market = s.market[clients]
+        market = s.market.take(clients)
         rate = self.matching.last_rate.take(market)  # .take: half the time of [] with int32 cells
         if cfg.network_share > 0:  # the employer networks' rate (0 everywhere without them)
             rate += self.network_rate[provider, market]
-        seen = self._seen_by_providers(clients, s.seen_noise[clients])
-        group = s.pay_group[clients]
+        seen = self._seen_by_providers(clients, s.seen_noise.take(clients))
+        group = s.pay_group.take(clients)
         return choose_effort(
             rate,
             seen,
@@ -381,8 +381,13 @@ class PilotModel(mesa.Model):
         )
 
     def _seen_by_providers(self, who: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """A seeker's effective search (effort x employability) as a provider sees it: with noise."""
-        return self.base_search_effort(who) * self._employability[who] * noise
+        """A seeker's effective search (effort x employability) as a provider sees it: with noise. Those a
+        provider sees are its clients or the unemployed it recruits among, none of them in a service."""
+        duration = self.seekers.duration.take(who)
+        seen = self._effort_before_help(who, duration, None)
+        seen *= self._this_week.of(who, duration)
+        seen *= noise
+        return seen
 
     def _search_weight(self, searching: np.ndarray) -> np.ndarray:
         """Effective search of `searching` (in increasing order): `search_effort` x employability, the
@@ -414,8 +419,10 @@ class PilotModel(mesa.Model):
             return self._effort_before_help(None, s.duration, s.state)
         return self._effort_before_help(who, s.duration.take(who), s.state.take(who))
 
-    def _effort_before_help(self, who: np.ndarray | None, duration: np.ndarray, state: np.ndarray) -> np.ndarray:
-        """`base_search_effort(who)` from the spell lengths and states of `who` (everyone's if None)."""
+    def _effort_before_help(self, who: np.ndarray | None, duration: np.ndarray, state: np.ndarray | None
+                            ) -> np.ndarray:
+        """`base_search_effort(who)` from the spell lengths and states of `who` (everyone's if None); `state`
+        None when none of `who` is in a service (a provider's clients, the unemployed it recruits among)."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
         # meeting weeks from a table by duration (integer % over everyone is slow)
         meeting = self._meeting_factor(int(duration.max(initial=0)))
@@ -424,7 +431,8 @@ class PilotModel(mesa.Model):
         if s.sanctioned.any():
             sanctioned = s.sanctioned if who is None else s.sanctioned.take(who)
             effort[sanctioned.nonzero()[0]] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort[(state == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
+        if state is not None:
+            effort[(state == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
         return effort
 
     def _meeting_factor(self, longest: int) -> np.ndarray:
@@ -617,7 +625,10 @@ class PilotModel(mesa.Model):
         n_unemployed = int(stock[State.UNEMPLOYED] + stock[State.WITH_PROVIDER])
         c["unemployed"] = n_unemployed
         c["unemployed_52w_plus"] = int(np.count_nonzero(unemployed & (s.duration >= 52)))
-        c["unemployed_mean_weeks"] = int((s.duration * unemployed).sum()) / n_unemployed if n_unemployed else 0.0
+        # summed in int32 (without casting every entry to int64) while no sum of spells can pass int32's range
+        wide = s.n * (int(s.duration.max(initial=0)) + 1) >= 2**31
+        total = (s.duration * unemployed).sum(dtype=np.int64 if wide else np.int32)
+        c["unemployed_mean_weeks"] = int(total) / n_unemployed if n_unemployed else 0.0
         # spells start by a move into states 0 or 1 from neither, and end by a move the other way
         between = int(flows[State.UNEMPLOYED, State.WITH_PROVIDER] + flows[State.WITH_PROVIDER, State.UNEMPLOYED])
         c["unemployment_started"] = into[State.UNEMPLOYED] + into[State.WITH_PROVIDER] - between
