@@ -321,3 +321,23 @@ def test_the_weeks_search_weight_is_effort_times_employability(overrides):
         assert np.array_equal(model._this_week[s.state == State.UNEMPLOYED], everyone[s.state == State.UNEMPLOYED])
         assert np.array_equal(model._search_weight(searching), model.search_effort(searching) * everyone[searching])
     assert overrides[0] != "referral.mode=mandatory" or s.sanctioned.any()  # the sanction's factor was met
+
+
+def test_separations_look_at_those_in_work_since_the_week_began():
+    """Separations take those in work at the week's start as those whose job was held all week: nothing
+    before them in the week moves anyone out of work (checked against the two masks, every week)."""
+    sc = small_scenario("referral.mode=mandatory", "providers.network_share=0.3")
+    model = PilotModel(sc, rng=4)
+    separate = model._separate
+    weeks = []
+
+    def checked():
+        s = model.seekers
+        held = is_employed(s.state) & (s.state == model._prev_state)
+        assert np.array_equal(held, is_employed(model._prev_state))
+        weeks.append(model.week)
+        separate()
+
+    model._separate = checked
+    model.run_for(sc.weeks)
+    assert len(weeks) == sc.weeks
