@@ -6,7 +6,7 @@
 
 Each method of the week (and the DataCollector, the referral week, matching and the vacancies) is
 wrapped in a CPU-time clock (`time.process_time`, so that waiting for a shared core is not counted);
-nested methods (search effort and matching inside `_hire`, `entry_chance` inside `_routine_services`)
+nested methods (the search weight and matching inside `_hire`, `entry_chance` inside `_routine_services`)
 are counted both alone and in their caller. Methods missing from the code under test are skipped, so
 the same command profiles an older tree (PYTHONPATH=OLD/src:OLD).
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 from benchmarks.run import REGIONAL, scenario
 
 METHODS = ("_end_services", "employability", "_routine_services", "_start_with_providers", "_providers_serve",
-           "_effort_chosen", "_hire", "search_effort", "_network_hires", "_separate", "_pay_results",
+           "_effort_chosen", "_hire", "search_effort", "_search_weight", "_network_hires", "_separate", "_pay_results",
            "_review_providers", "_enter_and_leave_register", "_advance_clocks", "_count")
 #: The model's parts (attribute: methods) timed besides its own methods.
 PARTS = {"datacollector": ("collect",), "referral": ("week",), "matching": ("job_finding", "hired", "job_cells"),

@@ -39,8 +39,8 @@ def test_step_profile_times_each_mechanism():
     from benchmarks.step_profile import profile
 
     shares = profile(weeks=3, seeds=1, with_cprofile=False, seekers=1_000)
-    assert {"_hire", "_count", "search_effort", "entry_chance", "datacollector"} <= set(shares)
-    assert all(s > 0 for s in shares.values()) and shares["search_effort"] < shares["_hire"]
+    assert {"_hire", "_count", "_search_weight", "entry_chance", "datacollector"} <= set(shares)
+    assert all(s > 0 for s in shares.values()) and shares["_search_weight"] < shares["_hire"]
 
 
 def test_plan_benchmark_is_issue_27s_plan():

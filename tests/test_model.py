@@ -64,6 +64,9 @@ def test_invariants_hold_every_week():
         # a provider exactly for those with a provider; an employer only for those in paid work
         assert np.array_equal(s.provider >= 0, s.state == State.WITH_PROVIDER)
         assert not (s.employer >= 0)[~is_employed(s.state)].any()
+        # counselling effort only for a provider's clients (the hiring's effective search applies the
+        # help's factor to them alone: everyone else's is exactly 1)
+        assert not s.effort[s.state != State.WITH_PROVIDER].any()
         # flows from the history log (independent of the model's own counters) match the stocks
         person, logged_week, new_state = model.history.log()
         this = logged_week == week
@@ -324,3 +327,43 @@ def test_weekly_series_holds_what_mesas_own_collector_would():
     ours = m.datacollector.get_model_vars_dataframe()
     assert len(ours) == 6 and list(ours.columns) == list(m.counts)
     pd.testing.assert_frame_equal(ours, plain.get_model_vars_dataframe())
+
+
+@pytest.mark.parametrize("overrides", [["providers.network_share=0.3"], ["referral.mode=mandatory"]])
+def test_the_weeks_search_weight_is_effort_times_employability(overrides):
+    """The hiring's effective search (spell lengths and states gathered once, employability worked out
+    for the searchers only) is the same floats as the search effort times everyone's employability."""
+    from labsim.world.population import Employability
+
+    sc = small_scenario(*overrides)
+    model = PilotModel(sc, rng=11)
+    for _ in range(12):
+        model.run_for(3)
+        s, pop = model.seekers, sc.population
+        model._this_week = Employability(s, pop.employability_decay_per_year, pop.employability_floor)
+        searching = (s.state <= State.ACTIVATION).nonzero()[0]
+        everyone = model.employability()
+        assert np.array_equal(model._this_week[searching], everyone[searching])
+        assert np.array_equal(model._this_week[s.state == State.UNEMPLOYED], everyone[s.state == State.UNEMPLOYED])
+        assert np.array_equal(model._search_weight(searching), model.search_effort(searching) * everyone[searching])
+    assert overrides[0] != "referral.mode=mandatory" or s.sanctioned.any()  # the sanction's factor was met
+
+
+def test_separations_look_at_those_in_work_since_the_week_began():
+    """Separations take those in work at the week's start as those whose job was held all week: nothing
+    before them in the week moves anyone out of work (checked against the two masks, every week)."""
+    sc = small_scenario("referral.mode=mandatory", "providers.network_share=0.3")
+    model = PilotModel(sc, rng=4)
+    separate = model._separate
+    weeks = []
+
+    def checked():
+        s = model.seekers
+        held = is_employed(s.state) & (s.state == model._prev_state)
+        assert np.array_equal(held, is_employed(model._prev_state))
+        weeks.append(model.week)
+        separate()
+
+    model._separate = checked
+    model.run_for(sc.weeks)
+    assert len(weeks) == sc.weeks

@@ -75,6 +75,25 @@ def test_a_hire_takes_a_vacancy_where_it_was_found():
     assert np.allclose(share, VACANCIES[:3] / VACANCIES[:3].sum(), atol=0.015)  # SE ~0.0035
 
 
+def test_the_jobs_cell_is_the_count_of_cumulative_chances_its_uniform_reaches():
+    """job_cells counts a column at a time what a hires x cells table of comparisons summed by row gave:
+    the same cells for the same draws, in every sector and at the cdf's edges."""
+    m = _matching(0.4)
+    m.rates(SEARCH, VACANCIES)
+    cells = np.random.default_rng(8).integers(0, m.n_markets, 5_000)
+    u = np.random.default_rng(9).random(cells.size)
+    u[:50] = m.job_cdf[cells[:50], 0]  # draws exactly on a cumulative chance
+    k = m.segments
+    table = cells - cells % k + np.minimum((u[:, None] >= m.job_cdf[cells]).sum(axis=1), k - 1)
+
+    class Draws:
+        def random(self, size):
+            assert size == u.size
+            return u
+
+    assert np.array_equal(m.job_cells(cells, Draws()), table)
+
+
 def test_vacancies_follow_effective_search_scaled_by_the_factor():
     sc = small_scenario("market.segments.by=education", "market.segments.vacancy_factor={tertiary=2.0}")
     shares = vacancy_shares(sc.market, SEARCH).reshape(-1, 3)

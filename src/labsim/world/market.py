@@ -146,6 +146,8 @@ class Matching:
         self._even_split = np.full((n_sectors, self.segments), 1.0 / self.segments)
         self._certain = np.ones((n_sectors, self.segments, self.segments))
         self._own_cell = np.eye(self.segments)[None, :, :]  # a sector's cells (hirer's, job's): 1 where the same
+        cells = np.arange(n_markets)
+        self._sector_cell = cells - cells % self.segments  # each cell's sector's first cell
 
     def hires(self, search: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
         """Expected hires per market from effective search and vacancies (`market.matching_function`)."""
@@ -187,8 +189,13 @@ class Matching:
         if self.segments == 1 or cells.size == 0:
             return cells
         k = self.segments
-        pick = (rng.random(cells.size)[:, None] >= self.job_cdf[cells]).sum(axis=1)
-        return cells - cells % k + np.minimum(pick, k - 1)
+        # the job's cell within the sector: how many of the cumulative chances the uniform reaches, counted
+        # a column at a time (the same count as comparing a hires x k table and summing its rows)
+        u = rng.random(cells.size)
+        pick = np.zeros(cells.size, np.intp)
+        for c in range(k):
+            pick += u >= self.job_cdf[:, c].take(cells)
+        return self._sector_cell.take(cells) + np.minimum(pick, k - 1)
 
     def freeze(self, search: np.ndarray, vacancies: np.ndarray) -> None:
         """Fix each market's hires per unit of search at today's value (used without congestion)."""

@@ -13,7 +13,7 @@ from labsim.world.burn_in import BurnedIn, world_key
 from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies, vacancy_shares
 from labsim.world.contract import Contract
-from labsim.world.population import Seekers
+from labsim.world.population import Employability, Seekers
 from labsim.world.provider import choose_effort, effort_levels, value_of_client
 from labsim.world.record import CLIENT_FIELDS, PEOPLE_FIELDS, RunRecord
 from labsim.world.referral import ReferralPolicy, ReferralWeek
@@ -66,6 +66,9 @@ class PilotModel(mesa.Model):
             burned_in, scenario, world)
         s = self.seekers
         self._own_effort = scenario.population.base_search_effort + s.motivation  # search effort of one's own
+        # each seeker's market cell as numpy's index type: the searchers' cells gathered, counted and looked
+        # up each week without a cast from int32 (a fifth less time; the same cells)
+        self._market = s.market.astype(np.intp)
         self._base_power = s.base_employability ** scenario.services.activation_selection  # _selection_weight's
         self._meeting = np.zeros(0)  # effort's factor by spell length (_meeting_factor)
         self._register_moves(scenario)
@@ -216,7 +219,11 @@ class PilotModel(mesa.Model):
         of work and who changed state."""
         rng = self.rng
         self._end_services()
-        self._employability = self.employability()
+        # the pilot's weeks work employability out only for those they look at; the burn-in's keeps it
+        # for everyone (a burned-in world carries it, and the profiling cuts read it)
+        pop = self.settings.population
+        self._this_week = Employability(self.seekers, pop.employability_decay_per_year, pop.employability_floor)
+        self._employability = self._this_week if pilot else self._this_week.of_everyone()
         self.vacancies.post_and_expire(rng)
         self._routine_services()
         referral, starts = ReferralWeek(), np.zeros(0, np.int64)
@@ -359,12 +366,12 @@ class PilotModel(mesa.Model):
         s, cfg, contract = self.seekers, self.settings.providers, self.contract
         if cfg.effort is not None:
             return np.full(clients.size, cfg.effort)
-        market = s.market[clients]
+        market = s.market.take(clients)
         rate = self.matching.last_rate.take(market)  # .take: half the time of [] with int32 cells
         if cfg.network_share > 0:  # the employer networks' rate (0 everywhere without them)
             rate += self.network_rate[provider, market]
-        seen = self._seen_by_providers(clients, s.seen_noise[clients])
-        group = s.pay_group[clients]
+        seen = self._seen_by_providers(clients, s.seen_noise.take(clients))
+        group = s.pay_group.take(clients)
         return choose_effort(
             rate,
             seen,
@@ -377,8 +384,27 @@ class PilotModel(mesa.Model):
         )
 
     def _seen_by_providers(self, who: np.ndarray, noise: np.ndarray) -> np.ndarray:
-        """A seeker's effective search (effort x employability) as a provider sees it: with noise."""
-        return self.base_search_effort(who) * self._employability[who] * noise
+        """A seeker's effective search (effort x employability) as a provider sees it: with noise. Those a
+        provider sees are its clients or the unemployed it recruits among, none of them in a service."""
+        duration = self.seekers.duration.take(who)
+        seen = self._effort_before_help(who, duration, None)
+        seen *= self._this_week.of(who, duration)
+        seen *= noise
+        return seen
+
+    def _search_weight(self, searching: np.ndarray) -> np.ndarray:
+        """Effective search of `searching` (in increasing order): `search_effort` x employability, the
+        same floats as each worked out alone, with the searchers' spell lengths and states gathered once.
+        The provider's help, x (1 + effect x help), is applied only to the clients (state 1): everyone
+        else's help is 0 (it is reset on leaving a provider), whose factor is exactly 1."""
+        s = self.seekers
+        duration, state = s.duration.take(searching), s.state.take(searching)
+        effort = self._effort_before_help(searching, duration, state)
+        clients = (state == _WITH_PROVIDER).nonzero()[0]
+        if clients.size:
+            effort[clients] *= 1.0 + self.settings.providers.effort_effect * s.effort.take(searching.take(clients))
+        effort *= self._this_week.of(searching, duration)
+        return effort
 
     def search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """This week's job-search effort: motivation, office meetings, sanctions, services and provider
@@ -391,16 +417,25 @@ class PilotModel(mesa.Model):
     def base_search_effort(self, who: np.ndarray | None = None) -> np.ndarray:
         """Job-search effort before any provider's help (for everyone, or for `who`). Factors of 1 are
         not multiplied (x * 1.0 is x): only those of the few sanctioned and of those in a service."""
+        s = self.seekers
+        if who is None:
+            return self._effort_before_help(None, s.duration, s.state)
+        return self._effort_before_help(who, s.duration.take(who), s.state.take(who))
+
+    def _effort_before_help(self, who: np.ndarray | None, duration: np.ndarray, state: np.ndarray | None
+                            ) -> np.ndarray:
+        """`base_search_effort(who)` from the spell lengths and states of `who` (everyone's if None); `state`
+        None when none of `who` is in a service (a provider's clients, the unemployed it recruits among)."""
         s, svc, cfg = self.seekers, self.settings.services, self.settings
-        pick = (lambda a: a) if who is None else (lambda a: a[who])
-        duration = pick(s.duration)
         # meeting weeks from a table by duration (integer % over everyone is slow)
         meeting = self._meeting_factor(int(duration.max(initial=0)))
         own = self._own_effort if who is None else self._own_effort.take(who)
         effort = own * meeting.take(duration)  # .take: float tables, int indices (half the time of [])
         if s.sanctioned.any():
-            effort[pick(s.sanctioned).nonzero()[0]] *= 1.0 + cfg.referral.sanction_effort_gain
-        effort[(pick(s.state) == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
+            sanctioned = s.sanctioned if who is None else s.sanctioned.take(who)
+            effort[sanctioned.nonzero()[0]] *= 1.0 + cfg.referral.sanction_effort_gain
+        if state is not None:
+            effort[(state == _ACTIVATION).nonzero()[0]] *= svc.activation_search_share
         return effort
 
     def _meeting_factor(self, longest: int) -> np.ndarray:
@@ -417,7 +452,7 @@ class PilotModel(mesa.Model):
         placements by form of work this week."""
         s, rng = self.seekers, self.rng
         searching = is_searching(s.state).nonzero()[0]
-        weight = self.search_effort(searching) * self._employability.take(searching)
+        weight = self._search_weight(searching)
         first = self._network_hires(searching, weight)
         vacancies = self.vacancies.by_market()
         if first.size:  # those hired through networks are among the searching, both in increasing order
@@ -425,7 +460,7 @@ class PilotModel(mesa.Model):
             rest[np.searchsorted(searching, first)] = False  # a tenth of np.isin's time
             searching, weight = searching[rest], weight[rest]
             vacancies = np.maximum(vacancies - np.bincount(s.market[first], minlength=self.matching.n_markets), 0)
-        matched = searching[self.matching.hired(weight, s.market[searching], vacancies, rng)]
+        matched = searching[self.matching.hired(weight, self._market.take(searching), vacancies, rng)]
         hired = np.concatenate([first, matched])
         # the form of work: rng.choice(len(WORK_FORMS), hired.size, p=self._form_p) without its checks
         form = self._form_cdf.searchsorted(rng.random(hired.size), side="right")
@@ -437,7 +472,7 @@ class PilotModel(mesa.Model):
         by_provider = np.bincount(s.provider[placed], minlength=len(self.providers))
         for p in self.providers:
             p.placements += int(by_provider[p.index])
-        cells = np.concatenate([s.market[first], self.matching.job_cells(s.market[matched], rng)])
+        cells = np.concatenate([s.market[first], self.matching.job_cells(self._market.take(matched), rng)])
         employers = self.vacancies.pick_employers(cells, rng)
         work = WORK_STATES[form]
         own_firm = work == _ENTREPRENEURSHIP
@@ -516,8 +551,9 @@ class PilotModel(mesa.Model):
     def _separate(self) -> None:
         """Employment spells end at rates set by the form of work; the person returns to the register."""
         s = self.seekers
-        # every form of work has a separation rate above 0 (config): all jobs held since the week began
-        working = (is_employed(s.state) & (s.state == self._prev_state)).nonzero()[0]
+        # every form of work has a separation rate above 0 (config): all jobs held since the week began,
+        # which nothing before this in the week changes (hires are of searchers): those in work at its start
+        working = (self._prev_state.view(np.uint8) - _FIRST_WORK <= _WORK_SPAN).nonzero()[0]
         u = self.rng.random(working.size)
         # a job ends when u is below its form's rate, so only draws below the highest rate are looked at
         few = (u < self._highest_separation).nonzero()[0]
@@ -593,7 +629,10 @@ class PilotModel(mesa.Model):
         n_unemployed = int(stock[State.UNEMPLOYED] + stock[State.WITH_PROVIDER])
         c["unemployed"] = n_unemployed
         c["unemployed_52w_plus"] = int(np.count_nonzero(unemployed & (s.duration >= 52)))
-        c["unemployed_mean_weeks"] = int((s.duration * unemployed).sum()) / n_unemployed if n_unemployed else 0.0
+        # summed in int32 (without casting every entry to int64) while no sum of spells can pass int32's range
+        wide = s.n * (int(s.duration.max(initial=0)) + 1) >= 2**31
+        total = (s.duration * unemployed).sum(dtype=np.int64 if wide else np.int32)
+        c["unemployed_mean_weeks"] = int(total) / n_unemployed if n_unemployed else 0.0
         # spells start by a move into states 0 or 1 from neither, and end by a move the other way
         between = int(flows[State.UNEMPLOYED, State.WITH_PROVIDER] + flows[State.WITH_PROVIDER, State.UNEMPLOYED])
         c["unemployment_started"] = into[State.UNEMPLOYED] + into[State.WITH_PROVIDER] - between
@@ -649,6 +688,8 @@ class PilotModel(mesa.Model):
 #: The codes of the states the week compares with, as plain ints (read once, not through .value each time).
 _UNEMPLOYED, _WITH_PROVIDER, _ACTIVATION, _ENTREPRENEURSHIP = (
     s.value for s in (State.UNEMPLOYED, State.WITH_PROVIDER, State.ACTIVATION, State.ENTREPRENEURSHIP))
+#: The forms of work's codes as first + 0..span, as uint8 (one comparison of a state's uint8 view less first).
+_FIRST_WORK, _WORK_SPAN = np.uint8(min(WORK_STATES)), np.uint8(max(WORK_STATES) - min(WORK_STATES))
 #: Names of the weekly counts by state and form of work, in the weekly series' order.
 _STOCK_KEYS = tuple(f"stock_{name}" for name in STATE_NAMES)
 _FLOW_KEYS = tuple(f"{way}_{name}" for name in STATE_NAMES for way in ("inflow", "outflow"))

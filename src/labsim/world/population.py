@@ -98,11 +98,37 @@ class Seekers:
 
     def employability(self, decay_per_year: float, floor: float) -> np.ndarray:
         """Latent employability this week: the person's base, falling with the spell's length."""
+        return Employability(self, decay_per_year, floor).of_everyone()
+
+
+class Employability:
+    """This week's latent employability, worked out for those asked about (`[who]`, `.take(who)`), not
+    for everyone: the week needs it for the searchers and a few others. The same floats as
+    `Seekers.employability()` at the same positions; valid until base employability or spell lengths
+    change (the week makes one after services end and uses it before the clocks advance)."""
+
+    def __init__(self, s: Seekers, decay_per_year: float, floor: float) -> None:
+        self.seekers, self.floor = s, floor
         # exp of a whole-week duration from a small table (same values as exp over everyone, faster)
-        decay = np.exp(-decay_per_year * np.arange(int(self.duration.max(initial=0)) + 1) / 52.0)
-        out = decay.take(self.duration)  # half the time of decay[self.duration] (numpy 2.5, int32 indices)
-        out *= self.base_employability
-        return np.maximum(out, floor, out=out)
+        self.decay = np.exp(-decay_per_year * np.arange(int(s.duration.max(initial=0)) + 1) / 52.0)
+
+    def of(self, who: np.ndarray, duration: np.ndarray | None = None) -> np.ndarray:
+        """Employability of the seekers indexed by `who` (`duration`: their spell lengths, if gathered)."""
+        s = self.seekers
+        out = self.decay.take(s.duration.take(who) if duration is None else duration)
+        out *= s.base_employability.take(who)
+        return np.maximum(out, self.floor, out=out)
+
+    def of_everyone(self) -> np.ndarray:
+        out = self.decay.take(self.seekers.duration)  # half the time of decay[duration] (numpy 2.5, int32)
+        out *= self.seekers.base_employability
+        return np.maximum(out, self.floor, out=out)
+
+    take = of
+
+    def __getitem__(self, who: np.ndarray) -> np.ndarray:
+        who = np.asarray(who)
+        return self.of(who.nonzero()[0] if who.dtype == bool else who)
 
 
 def office_factors(area: Area, rng: np.random.Generator) -> np.ndarray:
