@@ -7,8 +7,8 @@ scenario's own value is the central one. One joint search draws every assumption
 space-filling design: each batch of pilots is a Latin hypercube over the ranges (each pilot a row; a
 triangular range through its quantiles), so every size tried sees the whole evidence. Assumptions of the
 world itself (sections the burn-in reads: `area`, `market`, ...) take one value per world (world
-w = replication mod batch, a Latin hypercube over the worlds), so each world is still burned in once per
-worker; the others change with every pilot. Replication r runs in world r mod batch with pilot seed (r,),
+w = replication mod batch, a Latin hypercube over the worlds), so each world is still burned in once (on
+the local worker that holds it); the others change with every pilot. Replication r runs in world r mod batch with pilot seed (r,),
 as in the central search (common random numbers).
 
 One fit over every pilot of the joint search (`power_fit.JointFit`: the pilot's z, or its rejection,

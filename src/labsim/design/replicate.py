@@ -11,7 +11,7 @@ roll-out world runs until the last week any pilot in that world could assign, pl
 With `PilotJob.world` = w the pilot runs in world w of the run (its population, employers and burn-in drawn
 from the seed key (`WORLDS`, w) under the run's root seed), and the task's own seed draws only the pilot
 (randomisation and every later draw): a size search runs its many batches in the reference batch's
-worlds, each burned in once per worker, with a fresh pilot seed per replication (docs/evaluation.md).
+worlds, each burned in once (on the local worker that holds it: `Task.home`), with a fresh pilot seed per replication (docs/evaluation.md).
 Without it, world and pilot share the task's seed, as `labsim run --seed` does.
 """
 

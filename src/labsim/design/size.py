@@ -23,7 +23,7 @@ The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARC
 what they report is identical to the full-length run's. Their other figures are NaN; the rows of step 5
 carry them (column `part` = "accounts" in replications.parquet, "search" for the search's own pilots).
 Replication r runs with the pilot seed of key (r,) in world r mod `batch` (the reference batch's worlds,
-each burned in once per worker). Within a search every batch takes fresh replication numbers, so the fit's
+each burned in once: a task goes to the local worker that holds its world, `Task.home`). Within a search every batch takes fresh replication numbers, so the fit's
 trials are independent pilots: the same pilot seed at two nearby sizes gives nearly the same pilot, and
 counting it twice would make the interval too narrow. Pilots in one world share only the world (on
 fi_2019 it carries about 4 % of the estimate's variance: docs/evaluation.md, item 5); the fits'
@@ -207,8 +207,8 @@ class CentralSearch:
 @contextmanager
 def pool_simulator(s: SearchSettings, bar: ProgressBar | None = None, pool: Any = None) -> Iterator[Simulate]:
     """Real pilots on a pool of `s.workers` processes; replication r runs with the pilot seed of key (r,) in
-    world r mod `batch`, one of the reference batch's worlds (`PilotJob.world`): each world is drawn and burned in
-    once per worker, not once per pilot. Every batch advances `bar`, the one progress bar of the search.
+    world r mod `batch`, one of the reference batch's worlds (`PilotJob.world`), on the local worker that holds it
+    (`Task.home`): each world is drawn and burned in once, not once per pilot. Every batch advances `bar`, the one progress bar of the search.
     On `pool` when given (a caller that runs the same worlds afterwards keeps the workers' worlds)."""
     with nullcontext(pool) if pool is not None else s.pool() as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,

@@ -7,7 +7,8 @@ roll-out worlds with the pilot's seed. The world at week 0 depends only on the s
 and the world's seed (`labsim.world.burn_in`), so the first pilot in a world keeps a copy of it here and
 later pilots start from a copy of that: the same numbers as burning it in again, without the cost. Each
 worker process has its own cache (at most `LIMIT_BYTES` of arrays, the least recently used world dropped
-first), so with W workers a world is burned in at most W times.
+first), so with W workers a world is burned in at most W times, and once where each task goes to the
+worker that holds its world (`sweep.runner.Task.home`, on local processes).
 """
 
 from __future__ import annotations
