@@ -144,9 +144,10 @@ class Register:
     states 0-2 until hiring (spell lengths change only as a week ends). Only the mandatory referral's
     no-shows leave the register before hiring; `refresh` gathers the states again after it."""
 
-    def __init__(self, s: Seekers) -> None:
+    def __init__(self, s: Seekers, searching: np.ndarray | None = None) -> None:
+        """`searching`: the mask of states 0-2 over everyone, if already made."""
         self.seekers = s
-        self.index = (s.state <= _LAST_SEARCHING).nonzero()[0]
+        self.index = (s.state <= _LAST_SEARCHING if searching is None else searching).nonzero()[0]
         self.state = s.state.take(self.index)
         self.duration = s.duration.take(self.index)
         self.all_searching = True  # none has left the register since it was made
