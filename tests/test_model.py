@@ -367,3 +367,38 @@ def test_separations_look_at_those_in_work_since_the_week_began():
     model._separate = checked
     model.run_for(sc.weeks)
     assert len(weeks) == sc.weeks
+
+
+@pytest.mark.parametrize("overrides", [["referral.mode=mandatory", "providers.network_share=0.3"], []])
+def test_the_register_is_those_looking_for_work(overrides):
+    """The week's passes over those looking for work read the register (made as the last week ended,
+    kept up to date as the week moves them): at every step that reads it, it holds exactly those in
+    states 0-2 at the week's start, in increasing order, with their states now and their spell lengths
+    (the sanctioned no-shows who left it since are still listed, in the state they left for)."""
+    sc = small_scenario(*overrides)
+    model = PilotModel(sc, rng=5)
+    s = model.seekers
+    seen = []
+
+    def checked(name):
+        inner = getattr(model, name)
+
+        def run(*args):
+            r = model.register
+            assert np.array_equal(r.index, (model._prev_state <= State.ACTIVATION).nonzero()[0])
+            assert np.array_equal(r.state, s.state[r.index]) and np.array_equal(r.duration, s.duration[r.index])
+            assert r.all_searching == bool((s.state[r.index] <= State.ACTIVATION).all())
+            assert np.count_nonzero(s.state <= State.ACTIVATION) == np.count_nonzero(r.state <= State.ACTIVATION)
+            seen.append(name if r.all_searching else f"{name}, some left")
+            return inner(*args)
+        setattr(model, name, run)
+
+    for name in ("_end_services", "_routine_services", "_start_with_providers", "_providers_serve", "_hire",
+                 "_count"):
+        checked(name)
+    model.run_for(sc.weeks)
+    calls = [name.split(",")[0] for name in seen]
+    assert calls.count("_hire") == sc.weeks and calls.count("_count") == sc.weeks
+    assert calls.count("_start_with_providers") > 0 and calls.count("_providers_serve") == sc.weeks
+    # some no-shows left the register for inactivity in the week they were sanctioned (before hiring)
+    assert ("_hire, some left" in seen) == bool(overrides)

@@ -13,7 +13,7 @@ from labsim.world.burn_in import BurnedIn, world_key
 from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies, vacancy_shares
 from labsim.world.contract import Contract
-from labsim.world.population import Employability, Seekers
+from labsim.world.population import Employability, Register, Seekers
 from labsim.world.provider import choose_effort, effort_levels, value_of_client
 from labsim.world.record import CLIENT_FIELDS, PEOPLE_FIELDS, RunRecord
 from labsim.world.referral import ReferralPolicy, ReferralWeek
@@ -78,6 +78,7 @@ class PilotModel(mesa.Model):
         self._faces = False  # job seekers' and employers' agents: made when first looked at
         self._providers_and_offices(scenario, counsellors)
         self._prev_state = s.state.copy()  # states at the start of the week
+        self.register = Register(s)  # those looking for work as the week starts (remade as each week ends)
         self.counts: dict[str, float] = {}
         self.world_at_start: BurnedIn | None = None
         if burned_in is None:
@@ -237,6 +238,8 @@ class PilotModel(mesa.Model):
                 rng,
                 self._recruit if self.settings.providers.recruitment > 0 else None,
             )
+            if referral.no_shows:  # some may have left the register (sanctions)
+                self.register.refresh()
             self._start_with_providers(starts)
             self._providers_serve()
         placements = self._hire()
@@ -250,30 +253,33 @@ class PilotModel(mesa.Model):
 
     def _end_services(self) -> None:
         """Activation services and provider spells that have run their time end; clients return."""
-        s, cfg = self.seekers, self.settings
-        # the few in a state first, then their weeks in it (not everyone's weeks)
-        in_service = (s.state == _ACTIVATION).nonzero()[0]
-        done = in_service[s.state_weeks[in_service] >= cfg.services.activation_weeks]
+        s, cfg, r = self.seekers, self.settings, self.register
+        # the few in a state first (found among the register's), then their weeks in it (not everyone's weeks)
+        at = (r.state == _ACTIVATION).nonzero()[0]
+        at = at[s.state_weeks[r.index.take(at)] >= cfg.services.activation_weeks]
+        done = r.index.take(at)
         s.base_employability[done] *= 1.0 + cfg.services.activation_employability_gain
         self._base_power[done] = s.base_employability[done] ** cfg.services.activation_selection
-        s.state[done] = State.UNEMPLOYED
-        back = (s.state == _WITH_PROVIDER).nonzero()[0]
+        r.move(at, _UNEMPLOYED)
+        at = (r.state == _WITH_PROVIDER).nonzero()[0]
         if self.week <= cfg.pilot.end_week:
-            back = back[s.state_weeks[back] >= cfg.providers.service_weeks]
-        s.state[back] = State.UNEMPLOYED
+            at = at[s.state_weeks[r.index.take(at)] >= cfg.providers.service_weeks]
+        back = r.index.take(at)
+        r.move(at, _UNEMPLOYED)
         s.provider[back] = -1
         s.effort[back] = 0.0
 
     def _routine_services(self) -> None:
         """The office's own services: some unemployed start an activation service, pilot clients as
         everyone else (a client who starts one leaves the provider, as on leaving the register)."""
-        s, svc = self.seekers, self.settings.services
-        unemployed = s.state <= _WITH_PROVIDER  # states 0 and 1
-        idle = (unemployed & (s.duration >= svc.activation_after_weeks)).nonzero()[0]
+        svc, r = self.settings.services, self.register
+        # the unemployed (states 0 and 1) idle long enough, found among the register's
+        at = ((r.state <= _WITH_PROVIDER) & (r.duration >= svc.activation_after_weeks)).nonzero()[0]
+        idle = r.index.take(at)  # .take: two thirds of []'s time
         chance = entry_chance(self._selection_weight(idle), svc.activation_rate)
-        go = idle[self.rng.random(idle.size) < chance]
-        self._leave_provider(go)
-        s.state[go] = State.ACTIVATION
+        go = self.rng.random(idle.size) < chance
+        self._leave_provider(idle[go])
+        r.move(at[go], _ACTIVATION)
 
     def _selection_weight(self, who: np.ndarray) -> np.ndarray:
         """employability ** `activation_selection` for `who`, as max(base * decay, floor) ** s =
@@ -303,7 +309,7 @@ class PilotModel(mesa.Model):
         slots = np.arange(free.size).repeat(free)
         chosen = slots[self.rng.choice(slots.size, starts.size, replace=False)]
         s = self.seekers
-        s.state[starts] = State.WITH_PROVIDER
+        self.register.move(self.register.positions(starts), _WITH_PROVIDER)  # the unemployed are on it
         s.provider[starts] = chosen
         s.served_by[starts] = chosen
         new_clients = np.bincount(chosen, minlength=free.size)
@@ -340,8 +346,8 @@ class PilotModel(mesa.Model):
     def _providers_serve(self) -> None:
         """Providers set each client's counselling effort and pay for the week's service; some clients
         reach training or a work trial."""
-        s, cfg = self.seekers, self.settings.providers
-        clients = (s.state == _WITH_PROVIDER).nonzero()[0]
+        s, cfg, r = self.seekers, self.settings.providers, self.register
+        clients = r.index.take((r.state == _WITH_PROVIDER).nonzero()[0])
         who = s.provider[clients]
         effort = self._effort_chosen(clients, who)
         s.effort[clients] = effort
@@ -392,13 +398,16 @@ class PilotModel(mesa.Model):
         seen *= noise
         return seen
 
-    def _search_weight(self, searching: np.ndarray) -> np.ndarray:
+    def _search_weight(self, searching: np.ndarray, duration: np.ndarray | None = None,
+                       state: np.ndarray | None = None) -> np.ndarray:
         """Effective search of `searching` (in increasing order): `search_effort` x employability, the
-        same floats as each worked out alone, with the searchers' spell lengths and states gathered once.
+        same floats as each worked out alone, from the searchers' spell lengths and states (the register's,
+        or gathered here once).
         The provider's help, x (1 + effect x help), is applied only to the clients (state 1): everyone
         else's help is 0 (it is reset on leaving a provider), whose factor is exactly 1."""
         s = self.seekers
-        duration, state = s.duration.take(searching), s.state.take(searching)
+        if duration is None:
+            duration, state = s.duration.take(searching), s.state.take(searching)
         effort = self._effort_before_help(searching, duration, state)
         clients = (state == _WITH_PROVIDER).nonzero()[0]
         if clients.size:
@@ -450,9 +459,12 @@ class PilotModel(mesa.Model):
     def _hire(self) -> np.ndarray:
         """Matching: searchers are hired in proportion to effort x employability; returns pilot
         placements by form of work this week."""
-        s, rng = self.seekers, self.rng
-        searching = is_searching(s.state).nonzero()[0]
-        weight = self._search_weight(searching)
+        s, rng, r = self.seekers, self.rng, self.register
+        searching, duration, state = r.index, r.duration, r.state  # the register's, all still searching
+        if not r.all_searching:  # but for some sanctioned no-shows who left it this week
+            at = (r.state <= _ACTIVATION).nonzero()[0]
+            searching, duration, state = searching[at], duration[at], state[at]
+        weight = self._search_weight(searching, duration, state)
         first = self._network_hires(searching, weight)
         vacancies = self.vacancies.by_market()
         if first.size:  # those hired through networks are among the searching, both in increasing order
@@ -589,13 +601,15 @@ class PilotModel(mesa.Model):
         s = self.seekers
         prev = self._prev_state
         changed = (s.state != prev).nonzero()[0]
-        s.duration += is_searching(s.state)
+        searching = is_searching(s.state)
+        s.duration += searching
         new_spell = changed[is_searching(s.state[changed]) & ~is_searching(prev[changed])]
         s.duration[new_spell] = 0
         s.sanctioned[new_spell] = False
         s.state_weeks += 1
         s.state_weeks[changed] = 0
         self._prev_state = s.state.copy()
+        self.register = Register(s, searching)  # those looking for work as the next week starts
         return changed
 
     def _freeze_market(self) -> None:
@@ -625,20 +639,22 @@ class PilotModel(mesa.Model):
         # the unemployed as the statistics count them: on the register, not in a service (with a
         # provider or not); their elapsed spell lengths and the spells that start and end (docs/model.md)
         # counted and summed over a mask, not gathered: the mean is the same float (an exact integer sum)
-        unemployed = s.state <= _WITH_PROVIDER  # states 0, 1
+        # counted among the register's (states 0-2), made as the clocks advanced: the same counts
+        r = self.register
+        unemployed = r.state <= _WITH_PROVIDER  # states 0, 1
         n_unemployed = int(stock[State.UNEMPLOYED] + stock[State.WITH_PROVIDER])
         c["unemployed"] = n_unemployed
-        c["unemployed_52w_plus"] = int(np.count_nonzero(unemployed & (s.duration >= 52)))
+        c["unemployed_52w_plus"] = int(np.count_nonzero(unemployed & (r.duration >= 52)))
         # summed in int32 (without casting every entry to int64) while no sum of spells can pass int32's range
-        wide = s.n * (int(s.duration.max(initial=0)) + 1) >= 2**31
-        total = (s.duration * unemployed).sum(dtype=np.int64 if wide else np.int32)
+        wide = r.index.size * (int(r.duration.max(initial=0)) + 1) >= 2**31
+        total = (r.duration * unemployed).sum(dtype=np.int64 if wide else np.int32)
         c["unemployed_mean_weeks"] = int(total) / n_unemployed if n_unemployed else 0.0
         # spells start by a move into states 0 or 1 from neither, and end by a move the other way
         between = int(flows[State.UNEMPLOYED, State.WITH_PROVIDER] + flows[State.WITH_PROVIDER, State.UNEMPLOYED])
         c["unemployment_started"] = into[State.UNEMPLOYED] + into[State.WITH_PROVIDER] - between
         c["unemployment_ended"] = out_of[State.UNEMPLOYED] + out_of[State.WITH_PROVIDER] - between
         c["vacancies"] = int(self.vacancies.open.sum())
-        c["eligible_unassigned"] = self.referral.eligible_count(s)
+        c["eligible_unassigned"] = self.referral.eligible_count(s, r)
         c["assigned"] = referral.assigned
         c["offers"] = referral.offers
         c["accepted"] = referral.accepted

@@ -11,6 +11,8 @@ import numpy as np
 from labsim.config.scenario import Area, Scenario
 from labsim.config.states import AGE_GROUPS, EDUCATION_LEVELS, WORK_FORMS, WORK_STATES, State
 
+_LAST_SEARCHING = State.ACTIVATION.value  # states 0..this look for work (config.states.is_searching)
+
 
 class Seekers:
     """Struct of arrays: every job seeker's characteristics, state and pilot record."""
@@ -129,6 +131,40 @@ class Employability:
     def __getitem__(self, who: np.ndarray) -> np.ndarray:
         who = np.asarray(who)
         return self.of(who.nonzero()[0] if who.dtype == bool else who)
+
+
+class Register:
+    """The register's customers looking for work (states 0-2: unemployed, with a provider, in a service)
+    as the week starts, in increasing order, with their states and spell lengths gathered once.
+
+    The week's passes over them (services ending, the idle who may start one, the providers' clients,
+    the searchers' weights, the weekly counts) read these compact arrays, about a third of everyone,
+    instead of each passing over everyone's states. Made at the end of a week (`PilotModel._advance_clocks`)
+    for the counts and the next week; `move` keeps `state` up to date as the week moves them among
+    states 0-2 until hiring (spell lengths change only as a week ends). Only the mandatory referral's
+    no-shows leave the register before hiring; `refresh` gathers the states again after it."""
+
+    def __init__(self, s: Seekers, searching: np.ndarray | None = None) -> None:
+        """`searching`: the mask of states 0-2 over everyone, if already made."""
+        self.seekers = s
+        self.index = (s.state <= _LAST_SEARCHING if searching is None else searching).nonzero()[0]
+        self.state = s.state.take(self.index)
+        self.duration = s.duration.take(self.index)
+        self.all_searching = True  # none has left the register since it was made
+
+    def move(self, at: np.ndarray, state: int) -> None:
+        """Those at positions `at` move to `state` (one of states 0-2)."""
+        self.seekers.state[self.index.take(at)] = state
+        self.state[at] = state
+
+    def positions(self, who: np.ndarray) -> np.ndarray:
+        """The positions of seekers `who` (all in the register) in it."""
+        return self.index.searchsorted(who)
+
+    def refresh(self) -> None:
+        """Gather the states again (after moves made elsewhere, which may take some off the register)."""
+        self.state = self.seekers.state.take(self.index)
+        self.all_searching = bool((self.state <= _LAST_SEARCHING).all())
 
 
 def office_factors(area: Area, rng: np.random.Generator) -> np.ndarray:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labsim.world.population import Seekers
+from labsim.world.population import Register, Seekers
 from labsim.config.scenario import CLUSTER_DESIGNS, Randomisation, ReferralMode, Scenario
 from labsim.config.states import AGE_GROUPS, State
 
@@ -102,10 +102,15 @@ class ReferralPolicy:
             who = who[self._segment_ok[s.segment[who]]]
         return who
 
-    def eligible_count(self, s: Seekers) -> int:
-        """How many are eligible (counted without listing them when every age, sector and segment is)."""
+    def eligible_count(self, s: Seekers, register: Register | None = None) -> int:
+        """How many are eligible (counted without listing them when every age, sector and segment is;
+        among `register`'s, those looking for work now, if given)."""
         if self._every_age and self._every_sector and self._every_segment:
-            return int(np.count_nonzero(self._in_band(s)))
+            if register is None:
+                return int(np.count_nonzero(self._in_band(s)))
+            d = register.duration
+            band = (register.state == _UNEMPLOYED) & (d >= self.min_weeks) & (d <= self.max_weeks)
+            return int(np.count_nonzero(band & (s.arm.take(register.index) < 0)))
         return int(self.eligible_index(s).size)
 
     def _in_band(self, s: Seekers) -> np.ndarray:
