@@ -111,3 +111,21 @@ def test_the_page_asked_again_with_other_places_planned_runs_only_what_is_new():
     third = search(world(140), settings, lambda: None, cache)
     assert cache.ran == ran_first + ran_second
     assert third.answer.minimum == second.answer.minimum and third.answer.rollout == second.answer.rollout
+
+
+def test_text_alone_moves_no_key_and_a_number_does():
+    """The page rewrites the scenario's description whenever a lever moves: a scenario that differs only in
+    text (its name, its descriptions, an evidence range's source) reuses every pilot, the joint search's
+    included; one that differs in a number (here one the stub does not even read) runs a new answer."""
+    ranges = [Range("providers.effort_effect", 0.45, CENTRAL, 0.75, source="a study")]
+    cache = PilotCache()
+    first = answer(cache, 4, ranges=ranges)
+    ran, searches = cache.ran, set(cache.searches)
+    reworded = small_scenario("description='Muokattu sivulla: paikkoja 600 -> 1 100'", "name=renamed",
+                              "description_fi='toinen kuvaus'", "description_sv='en annan beskrivning'")
+    again = answer(cache, 4, sc=reworded, ranges=[Range("providers.effort_effect", 0.45, CENTRAL, 0.75,
+                                                        source="another source, reworded")])
+    assert cache.ran == ran > 0 and set(cache.searches) == searches  # the same searches, started from their pilots
+    assert again.minimum == first.minimum and again.evidence.size_for_assurance == first.evidence.size_for_assurance
+    answer(cache, 4, sc=small_scenario("market.vacancy_expiry=0.3"), ranges=ranges)
+    assert cache.ran > ran

@@ -12,6 +12,8 @@ fitted curve is read. So a `PilotCache` keeps:
   the same world starts from them (`prior`, `keep`), so that moving only an analysis lever (alpha, power,
   assurance target) refits the pilots already run and adds batches only where the new N* needs them;
 - the roll-out worlds by the scenario, the reference size and the worlds' seeds (`worlds`).
+Every key reads the scenario's numbers only (`numbers`): its name, descriptions and sources are text that
+changes no pilot, and the page rewrites the description whenever a lever moves.
 Everything else (a world lever such as the effect, the market or the referral mode, the horizon, the
 estimator) changes the key, so the answer runs what is new. `ran` counts the pilots (and roll-out world
 runs) actually simulated, which the tests read.
@@ -37,10 +39,39 @@ from labsim.design.replicate import SEARCH_FIGURES, Figure
 LIMIT = 30_000
 
 
-def scenario_hash(scenario: Scenario) -> str:
-    """A short hash of everything the scenario sets (its world, its pilot, its design)."""
-    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, default=str)
+#: Fields that are text only and change no number a pilot gives: the scenario's name and descriptions (the
+#: page rewrites the description whenever a lever moves), an evidence range's sources and a cost's source.
+#: They are left out of every key, so that a scenario differing only in them reuses the pilots kept.
+TEXT_FIELDS = {
+    (): ("name", "description", "description_fi", "description_sv"),
+    ("assumptions",): ("source", "source_fi", "source_sv"),
+    ("costs", "*"): ("source",),
+}
+
+
+def numbers(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as plain data without its text-only fields (`TEXT_FIELDS`): what decides its pilots."""
+    data = scenario.model_dump(mode="json")
+    for name in TEXT_FIELDS[()]:
+        data.pop(name, None)
+    for a in data.get("assumptions") or []:
+        for name in TEXT_FIELDS[("assumptions",)]:
+            a.pop(name, None)
+    for item in (data.get("costs") or {}).values():
+        if isinstance(item, dict):
+            for name in TEXT_FIELDS[("costs", "*")]:
+                item.pop(name, None)
+    return data
+
+
+def _hash(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A short hash of every number the scenario sets (its world, its pilot, its design), its text left out."""
+    return _hash(numbers(scenario))
 
 
 def reanalysed(record: dict[str, Any], alpha: float) -> dict[str, Any]:
@@ -119,9 +150,19 @@ LEVER_FIELD = {"participants": ("referral", "target_participants"), "intake-week
 def search_key(kind: str, scenario: Scenario, by: str, horizon: int, seed: int, batch: int, *extra: Any) -> tuple:
     """What decides a search's pilots, whatever the analysis asks of them: the scenario with its lever's
     planned size set aside, the lever, horizon, root seed, batch, and for the joint evidence its ranges."""
-    data = scenario.model_dump(mode="json")
+    data = numbers(scenario)
     if by in LEVER_FIELD:
         section, name = LEVER_FIELD[by]
         data[section].pop(name, None)
-    text = json.dumps(data, sort_keys=True, default=str)
-    return kind, hashlib.sha256(text.encode()).hexdigest()[:20], by, horizon, seed, batch, *map(repr, extra)
+    return kind, _hash(data), by, horizon, seed, batch, *map(_value_repr, extra)
+
+
+def _value_repr(value: Any) -> str:
+    """A key's text for an extra value: evidence ranges by their numbers and distribution (not their source)."""
+    from labsim.design.evidence import Range
+
+    if isinstance(value, tuple | list):
+        return repr(tuple(_value_repr(v) for v in value))
+    if isinstance(value, Range):
+        return repr((value.path, value.low, value.central, value.high, value.distribution))
+    return repr(value)
