@@ -55,3 +55,37 @@ def test_plan_benchmark_is_issue_27s_plan():
     assert len(candidates(levers)) == 24 and "fi_2019_growth_services" in full
     assert not set(REDUCED) & {"--probe", "--frontier"} & set(full) and reduced[-len(REDUCED) - 1:-1] == REDUCED
     assert full[-1] == "--force" and reduced[-1] == "--resume"
+
+
+#: A tiny world for the page's and the engines' benchmarks (structure only, no timing).
+TINY_PAGE = {"area.job_seekers": 1500, "area.burn_in_weeks": 8, "weeks": 40, "referral.mode": "mandatory",
+             "referral.target_participants": 100, "referral.intake_weeks": 20, "pilot.end_week": 40}
+
+
+def test_page_answer_benchmark_counts_what_each_lever_simulates():
+    """benchmarks.page_answer asks the page's question, then moves each lever alone in one session: alpha
+    re-reads the pilots kept (nothing new), the estimator re-reads them too (fewer new pilots than the
+    first answer), a world lever runs new ones."""
+    import json
+
+    from benchmarks.page_answer import session
+    from labsim.app.quick_size import quick_settings
+
+    lines = []
+    rows = session("baseline", quick_settings(1), [f"{k}={json.dumps(v)}" for k, v in TINY_PAGE.items()],
+                   ["alpha 0.10", "estimator adjusted", "effect x1.25"], in_process=True, say=lines.append)
+    assert [r["lever"] for r in rows] == ["first answer", "alpha 0.10", "estimator adjusted", "effect x1.25"]
+    first, alpha, estimator, effect = (r["new_pilots"] for r in rows)
+    assert first > 0 and alpha == 0 and estimator < first and effect > 0, rows
+    assert all(r["seconds"] > 0 for r in rows) and len(lines) == 4 and "new pilots" in lines[0]
+
+
+def test_engines_benchmark_pairs_dask_with_local_and_checks_the_answers():
+    import pytest
+
+    pytest.importorskip("distributed")
+    from benchmarks.engines import rounds
+
+    out = rounds("baseline", 1, True, 2, [f"{k}={v}" for k, v in TINY_PAGE.items()], say=lambda line: None)
+    assert out["identical"] and len(out["ratio"]) == 1 and out["ratio"][0] > 0
+    assert out["median_ratio"] == out["seconds"]["local"][0] / out["seconds"]["dask"][0]

@@ -107,3 +107,19 @@ def test_the_scheduler_comes_from_the_environment_when_not_given(monkeypatch):
         with executor("dask", 1, "tcp://10.0.0.2:8786"):
             pass
     assert called == ["tcp://127.0.0.1:9", "tcp://10.0.0.2:8786"]
+
+
+def test_a_local_clusters_workers_keep_glibcs_adaptive_malloc(dask_pool):
+    """Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which made numpy-heavy pilots slow
+    (docs/performance.md, "One engine"): the local cluster's workers start without it, as local processes
+    do, and otherwise with Dask's own settings (one BLAS thread); their answers are the local ones (above)."""
+    import os
+
+    from labsim.sweep.runner import DROPPED_WORKER_ENV
+
+    seen = dask_pool._client.run(lambda: {k: os.environ.get(k) for k in (*DROPPED_WORKER_ENV, "OMP_NUM_THREADS")})
+    assert len(seen) == 2
+    for env in seen.values():
+        assert env["MALLOC_TRIM_THRESHOLD_"] == os.environ.get("MALLOC_TRIM_THRESHOLD_")  # this process's, if any
+        assert env["MALLOC_TRIM_THRESHOLD_"] is None or env["MALLOC_TRIM_THRESHOLD_"] != "65536"
+        assert env["OMP_NUM_THREADS"] == "1"

@@ -132,3 +132,31 @@ def test_wild_bootstrap_t_equals_refitting_each_draw():
         for d in range(3):
             fit = sm.OLS(fitted + w[d][g] * (y - fitted), x).fit(cov_type="cluster", cov_kwds={"groups": g})
             assert t[d] == pytest.approx((fit.params[3] - null) / fit.bse[3], rel=1e-9)
+
+
+def test_the_adjusted_reader_gives_adjusted_itts_figures_and_the_codes_the_same_indicators():
+    """The page's re-reading under the adjusted estimator (results/adjusted.py: one design matrix for the
+    outcomes observed for the same people; indicators from a categorical's codes) gives exactly what
+    adjusted_itt gives with indicators made from the levels' text, as before."""
+    import pandas as pd
+
+    from labsim.results.adjusted import adjusted_itt, adjusted_reader, covariate_matrix
+
+    rng = np.random.default_rng(8)
+    n = 600
+    ind = pd.DataFrame({
+        "arm": pd.Categorical(rng.choice(["control", "pilot"], n)),
+        "age_group": pd.Categorical(rng.choice(["under_25", "age_25_54", "over_55"], n),
+                                    categories=["under_25", "age_25_54", "over_55", "unused"]),
+        "education": pd.Categorical(rng.choice(["tertiary", "basic", "secondary"], n)),
+        "weeks_unemployed_at_assignment": rng.integers(13, 27, n),
+        "sector": pd.Categorical(rng.choice(["services", "ict", "other"], n)),
+    })
+    ind["y"] = (rng.uniform(size=n) < 0.3 + 0.1 * (ind["arm"] == "pilot")).astype(float)
+    ind["y2"] = ind["y"] * rng.integers(0, 2, n)
+    ind["late"] = ind["y"].where(rng.uniform(size=n) < 0.7)
+    as_text = ind.assign(**{c: ind[c].astype(str).astype(object) for c in ("age_group", "education", "sector")})
+    np.testing.assert_array_equal(covariate_matrix(ind), covariate_matrix(as_text))
+    read = adjusted_reader(ind, 0.1)
+    for col in ("y", "late", "y2", "y"):
+        assert read(col, True) == adjusted_itt(as_text, col, alpha=0.1)

@@ -111,3 +111,63 @@ def test_the_page_asked_again_with_other_places_planned_runs_only_what_is_new():
     third = search(world(140), settings, lambda: None, cache)
     assert cache.ran == ran_first + ran_second
     assert third.answer.minimum == second.answer.minimum and third.answer.rollout == second.answer.rollout
+
+
+def test_text_alone_moves_no_key_and_a_number_does():
+    """The page rewrites the scenario's description whenever a lever moves: a scenario that differs only in
+    text (its name, its descriptions, an evidence range's source) reuses every pilot, the joint search's
+    included; one that differs in a number (here one the stub does not even read) runs a new answer."""
+    ranges = [Range("providers.effort_effect", 0.45, CENTRAL, 0.75, source="a study")]
+    cache = PilotCache()
+    first = answer(cache, 4, ranges=ranges)
+    ran, searches = cache.ran, set(cache.searches)
+    reworded = small_scenario("description='Muokattu sivulla: paikkoja 600 -> 1 100'", "name=renamed",
+                              "description_fi='toinen kuvaus'", "description_sv='en annan beskrivning'")
+    again = answer(cache, 4, sc=reworded, ranges=[Range("providers.effort_effect", 0.45, CENTRAL, 0.75,
+                                                        source="another source, reworded")])
+    assert cache.ran == ran > 0 and set(cache.searches) == searches  # the same searches, started from their pilots
+    assert again.minimum == first.minimum and again.evidence.size_for_assurance == first.evidence.size_for_assurance
+    answer(cache, 4, sc=small_scenario("market.vacancy_expiry=0.3"), ranges=ranges)
+    assert cache.ran > ran
+
+
+def _tiny(places: int = 100, *more: tuple[str, object]):
+    from labsim.config.scenario import parse_scenario
+
+    sc = parse_scenario({"weeks": 30, "area": {"job_seekers": 1500, "offices": 2, "burn_in_weeks": 8},
+                         "referral": {"mode": "mandatory", "intake_weeks": 20, "target_participants": places},
+                         "providers": {"count": 1, "capacity": 400}, "pilot": {"end_week": 30}})
+    return sc.with_values(dict(more)) if more else sc
+
+
+def _same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(x == y or (x != x and y != y) for x, y in zip(a.values(), b.values()))
+
+
+def test_switching_the_estimator_rereads_the_pilots_run_as_running_them_again_would():
+    """Real pilots at the page's quick settings (a tiny world, individual design): after an answer with the
+    difference in means, the adjusted estimator re-reads the pilots kept (their readings, computed with
+    them) instead of simulating them again, so the second answer simulates fewer pilots than a fresh one;
+    every pilot it re-read is field for field the record a fresh adjusted answer simulated under the same
+    key. Without a cache (`labsim size`) no pilot computes a second reading."""
+    from labsim.app.quick_size import quick_settings, search
+    from labsim.design.size_job import SizeRequest, run_size
+
+    settings, cache = quick_settings(workers=1), PilotCache()
+    search(_tiny(), settings, lambda: None, cache)
+    ran_first = cache.ran
+    adjusted = _tiny(100, ("design.estimator", "adjusted"))
+    search(adjusted, settings, lambda: None, cache)
+    fresh = PilotCache()
+    search(adjusted, settings, lambda: None, fresh)
+    assert cache.ran - ran_first < fresh.ran, (cache.ran - ran_first, fresh.ran)
+    shared = [k for k in fresh.pilots if k in cache.pilots and cache.estimators[k] == "difference"]
+    assert len(shared) >= 20
+    moved = 0
+    for k in shared:
+        again, simulated = cache.read(k, "adjusted"), fresh.read(k, "adjusted")
+        assert _same(again, simulated), k
+        moved += again["estimate"] != cache.read(k, "difference")["estimate"]
+    assert moved >= len(shared) // 2  # the estimators read the same pilots differently
+    plain = run_size(_tiny(), SizeRequest(settings, ()))
+    assert "readings" not in plain.rows and "_pilot" not in plain.rows

@@ -24,7 +24,7 @@ import numpy as np
 
 from labsim.config.scenario import Scenario
 from labsim.design import world_cache
-from labsim.results.pilot import pilot_estimates
+from labsim.results.pilot import READINGS, pilot_estimates
 from labsim.results.summary import RunResult, replication_result
 from labsim.sweep.runner import Task
 from labsim.world.model import PilotModel
@@ -58,6 +58,7 @@ class PilotJob:
     figures: tuple[Figure, ...] = ALL_FIGURES
     world: int | None = None  # the world it runs in (seed key (WORLDS, world)); None: the task's own seed
     last_cohort: int | None = None  # a no-pilot or roll-out world: the last week of assignment read (None: any)
+    readings: tuple[str, ...] = ()  # estimators whose reading the record also holds (`READINGS`; the page's cache)
 
     def weeks_after_intake(self) -> int | None:
         """Weeks the run needs after the last assignment; None: the scenario's full length."""
@@ -119,10 +120,12 @@ def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
         record["world"] = job.world
     weeks = job.scenario.weeks
     if job.kind == "pilot":
-        record.update(pilot_estimates(result, job.horizon, job.alpha))
+        record.update(pilot_estimates(result, job.horizon, job.alpha, readings=job.readings))
         for figure, fields in FIELDS_OF.items():
             if figure not in job.figures:
                 record.update(dict.fromkeys(fields, float("nan")))
+                for reading in record.get(READINGS, {}).values():
+                    reading.update(dict.fromkeys(set(fields) & set(reading), float("nan")))
         record.update(cohort_totals(result, job.horizon, arm="pilot", weeks=weeks))
         assigned = result.individuals.loc[~result.individuals["before_pilot"], "assigned_week"]
         record["last_intake_week"] = int(assigned.max()) if len(assigned) else -1

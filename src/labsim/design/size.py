@@ -205,15 +205,20 @@ class CentralSearch:
 
 
 @contextmanager
-def pool_simulator(s: SearchSettings, bar: ProgressBar | None = None, pool: Any = None) -> Iterator[Simulate]:
+def pool_simulator(s: SearchSettings, bar: ProgressBar | None = None, pool: Any = None,
+                   readings: tuple[str, ...] = ()) -> Iterator[Simulate]:
     """Real pilots on a pool of `s.workers` processes; replication r runs with the pilot seed of key (r,) in
     world r mod `batch`, one of the reference batch's worlds (`PilotJob.world`), on the local worker that holds it
-    (`Task.home`): each world is drawn and burned in once, not once per pilot. Every batch advances `bar`, the one progress bar of the search.
-    On `pool` when given (a caller that runs the same worlds afterwards keeps the workers' worlds)."""
+    (`Task.home`): each world is drawn and burned in once, not once per pilot. Every batch advances `bar`, the one
+    progress bar of the search. On `pool` when given (a caller that runs the same worlds afterwards keeps the
+    workers' worlds). With `readings` (estimators) each record also holds its reading under each (the page's
+    `PilotCache` keeps them, so that switching the estimator re-reads the pilots run instead of running them
+    again)."""
     with nullcontext(pool) if pool is not None else s.pool() as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
-            tasks = [Task((rep,), PilotJob(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch),
+            tasks = [Task((rep,), PilotJob(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch,
+                                                 readings=readings),
                           home=rep % s.batch) for rep, sc in pairs]
             if bar is not None:
                 bar.describe(f"size: {label}")

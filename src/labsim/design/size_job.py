@@ -30,7 +30,7 @@ import pandas as pd
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Design, Scenario, parse_scenario
 from labsim.design.evidence import Range, assess_evidence
-from labsim.design.pilot_cache import PilotCache, search_key
+from labsim.design.pilot_cache import PILOT, PilotCache, search_key
 from labsim.design.rollout import ESTIMANDS, rollout_part
 from labsim.design.size import (
     CentralSearch, Simulate, SearchSettings, most_pilots, pool_simulator, search_bar, search_size, size_bounds,
@@ -39,6 +39,7 @@ from labsim.design.size import (
 from labsim.design.size_answer import Accounts, Evidence, Question, Rollout, SizeAnswer
 from labsim.design.worlds import at_size, size_of
 from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
+from labsim.results.pilot import ESTIMATORS
 
 @dataclass(frozen=True)
 class SizeRequest:
@@ -124,7 +125,10 @@ def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None =
                     start, counterfactuals, cache)
     with s.pool() if pool is None else nullcontext(pool) as pool:
         with search_bar(s, search_pilots(request)) as (bar, say):
-            with pool_simulator(s, bar, pool) as pool_run:
+            # with a cache (the page) every pilot also reads itself under each estimator, so that switching
+            # the estimator re-reads the pilots kept; `labsim size` pays nothing for it
+            simulator = pool_simulator(s, bar, pool) if cache is None else pool_simulator(s, bar, pool, ESTIMATORS)
+            with simulator as pool_run:
                 return _run(scenario, request, _kept(counted(pool_run, on_pilot), cache, s), say, pool, start,
                             counterfactuals, cache)
 
@@ -153,7 +157,9 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
     if start:
         say(start)
     central_key = search_key("central", scenario, s.by, s.horizon, s.seed, s.batch)
-    central = search_size(scenario, s, run=run, say=say, prior=cache.prior(central_key, s.alpha) if cache else None)
+    reading = scenario.design.estimator
+    central = search_size(scenario, s, run=run, say=say,
+                          prior=cache.prior(central_key, s.alpha, reading) if cache else None)
     if cache is not None:
         searched = central.rows.loc[central.rows["part"] == "search"].drop(columns="part")
         cache.keep(central_key, searched.to_dict("records"))
@@ -161,7 +167,7 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
     if request.ranges:
         joint_key = search_key("joint", scenario, s.by, s.horizon, s.seed, s.batch, request.ranges)
         ev = assess_evidence(scenario, s, run, list(request.ranges), central, request.target_assurance, say,
-                             cache.prior(joint_key, s.alpha) if cache else None)
+                             cache.prior(joint_key, s.alpha, reading) if cache else None)
         if cache is not None:
             cache.keep(joint_key, ev.assurance_rows)
         top = ev.dominant()
@@ -180,7 +186,7 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
         central.power_curve, central.unreachable, central.type_i, accounts(central, scenario), evidence, rollout,
         central.sims + (evidence.sims if evidence else 0) + rollout.sims,
         round(time.perf_counter() - started, 1))
-    return SizeRun(answer, central.rows)
+    return SizeRun(answer, central.rows.drop(columns=PILOT, errors="ignore"))
 
 
 def accounts(central: CentralSearch, scenario: Scenario) -> Accounts:

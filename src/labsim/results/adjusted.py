@@ -29,7 +29,12 @@ def covariate_matrix(df: pd.DataFrame) -> np.ndarray:
     cols = []
     for name in REGISTER_COVARIATES:
         x = df[name]
-        if isinstance(x.dtype, pd.CategoricalDtype) or x.dtype == object:
+        if isinstance(x.dtype, pd.CategoricalDtype) and (codes := x.cat.codes.to_numpy()).min(initial=0) >= 0:
+            # the indicators get_dummies gives of the levels' text (sorted, the first dropped), from the codes
+            names = [str(c) for c in x.cat.categories]
+            present = sorted((names[c], c) for c in np.unique(codes))
+            cols.extend((codes == c).astype(float) for _, c in present[1:])
+        elif isinstance(x.dtype, pd.CategoricalDtype) or x.dtype == object:
             dummies = pd.get_dummies(x.astype(str), drop_first=True, dtype=float)
             cols.extend(dummies[c].to_numpy() for c in dummies.columns)
         else:
@@ -46,27 +51,65 @@ def adjusted_itt(individuals: pd.DataFrame, outcome: str, cluster: str | None = 
     """ITT on `outcome` adjusted for the register covariates with arm interactions (Lin 2013): HC2
     standard errors for individual designs, cluster-robust ones (as `itt`) when `cluster` is given."""
     df = individuals.loc[individuals[outcome].notna()]
-    treated = (df["arm"] == "pilot").to_numpy(float)
-    if treated.sum() < 2 or (1 - treated).sum() < 2:
+    x = lin_design(df)
+    if x is None:
         return NAN_ESTIMATE
-    z = covariate_matrix(df)
-    x = np.column_stack([np.ones_like(treated), treated, z, treated[:, None] * z])
-    if x.shape[1] >= treated.size:  # more columns than people: no adjustment possible
-        x = x[:, :2]
     if cluster is not None:
         return _fit(df, outcome, x, 1, cluster, alpha, test)
     return hc2_fit(df[outcome].to_numpy(float), x, 1, alpha)
 
 
-def hc2_fit(y: np.ndarray, x: np.ndarray, coef: int, alpha: float) -> Estimate:
+def lin_design(df: pd.DataFrame) -> np.ndarray | None:
+    """Lin's regressors for the people of `df`: 1, the arm, the centred covariates and the arm times each
+    (just 1 and the arm when there are more columns than people); None with fewer than 2 in an arm."""
+    treated = (df["arm"] == "pilot").to_numpy(float)
+    if treated.sum() < 2 or (1 - treated).sum() < 2:
+        return None
+    z = covariate_matrix(df)
+    x = np.column_stack([np.ones_like(treated), treated, z, treated[:, None] * z])
+    if x.shape[1] >= treated.size:  # more columns than people: no adjustment possible
+        x = x[:, :2]
+    return x
+
+
+def adjusted_reader(individuals: pd.DataFrame, alpha: float = 0.05):
+    """`adjusted_itt` of an individual design for outcome after outcome of the same people, as a function
+    of the outcome (and whether it is tested, which changes nothing here): outcomes observed for the same
+    people share one design matrix and its pseudo-inverse, so each costs a product, and every figure is the
+    one `adjusted_itt` gives."""
+    kept: dict[bytes, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None] = {}
+    people = individuals[["arm", *REGISTER_COVARIATES]]  # what the design reads (a copy of these only)
+
+    def effect(outcome: str, tested: bool = True) -> Estimate:
+        observed = individuals[outcome].notna().to_numpy()
+        key = np.packbits(observed).tobytes()
+        if key not in kept:
+            x = lin_design(people.loc[observed])
+            kept[key] = None if x is None else (x, hc2_parts(x))
+        if kept[key] is None:
+            return NAN_ESTIMATE
+        x, parts = kept[key]
+        return hc2_fit(individuals[outcome].to_numpy(float)[observed], x, 1, alpha, parts)
+    return effect
+
+
+def hc2_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pseudo-inverse of least squares on `x` (k x n, from the k x k cross-products: an SVD of x is
+    slower) and each observation's leverage: what HC2 needs of the regressors, whatever the outcome."""
+    pinv = np.linalg.pinv(x.T @ x) @ x.T
+    return pinv, np.einsum("ij,ji->i", x, pinv)
+
+
+def hc2_fit(y: np.ndarray, x: np.ndarray, coef: int, alpha: float,
+            parts: tuple[np.ndarray, np.ndarray] | None = None) -> Estimate:
     """Least squares with HC2 standard errors, the leverages from the pseudo-inverse: O(n k^2), where
-    statsmodels' HC2 forms an n x n matrix (seconds for a pilot of 6,000 people and 20 columns)."""
+    statsmodels' HC2 forms an n x n matrix (seconds for a pilot of 6,000 people and 20 columns). `parts`:
+    `hc2_parts(x)`, when already computed for another outcome."""
     from scipy import stats
 
-    pinv = np.linalg.pinv(x.T @ x) @ x.T  # k x n, from the k x k cross-products (an SVD of x is slower)
+    pinv, leverage = hc2_parts(x) if parts is None else parts
     beta = pinv @ y
     resid = y - x @ beta
-    leverage = np.einsum("ij,ji->i", x, pinv)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = resid**2 / (1 - leverage)
     row = pinv[coef]

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labsim.results.adjusted import adjusted_itt
-from labsim.results.estimate import Estimate, icc_oneway
+from labsim.results.adjusted import adjusted_reader
+from labsim.results.estimate import Estimate, icc_oneway, itt
 from labsim.results.inference import CLUSTER_OF, Assignment, design_effect, placebo_test, saturation_spillover
 from labsim.results.summary import RunResult
 
@@ -61,10 +61,11 @@ def cluster_icc(ind: pd.DataFrame, outcome: str, cluster: str | None) -> float:
 
 
 def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
-                    test: str | None = None) -> dict[str, Any]:
+                    test: str | None = None, readings: tuple[str, ...] = ()) -> dict[str, Any]:
     """The pilot's headline estimates as one flat record (what a replication of a diagnosis returns):
     the main one tested by the design's test (`test`: another, for comparisons), the others' estimate
-    and SE only."""
+    and SE only. With `readings` (estimators), the record also holds, under `READINGS`, its
+    estimator-dependent fields as each of them reads the same pilot (`other_readings`)."""
     a = result.assignment
     if a is None:
         raise ValueError("a pilot's estimates need the run's assignment (a result made from its record)")
@@ -74,12 +75,54 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
     ind_itt = itt_sample(ind, a.design)
     effect = effect_reader(result, ind_all, ind_itt, alpha, test)
     main = effect(outcome, True)
-    return {**tested_figures(main, alpha),
-            **arm_figures(ind, ind_itt, main, outcome, CLUSTER_OF.get(a.design)),
-            **secondary_figures(effect, horizon),
-            **design_checks(ind_all, a, outcome, alpha, test),
-            **participation_figures(ind, ind_itt, outcome),
-            **volume_and_cost(result, ind, main, outcome)}
+    record = {**tested_figures(main, alpha),
+              **arm_figures(ind, ind_itt, main, outcome, CLUSTER_OF.get(a.design)),
+              **secondary_figures(effect, horizon),
+              **design_checks(ind_all, a, outcome, alpha, test),
+              **participation_figures(ind, ind_itt, outcome),
+              **volume_and_cost(result, ind, main, outcome)}
+    if readings:
+        record[READINGS] = other_readings(record, result, ind_itt, outcome, horizon, alpha, test, readings)
+    return record
+
+
+#: The record's key for its figures read under other estimators (`pilot_estimates(readings=...)`).
+READINGS = "readings"
+#: The estimators a scenario may name (design.estimator).
+ESTIMATORS = ("difference", "adjusted")
+
+
+def reading_fields(horizon: int) -> tuple[str, ...]:
+    """The fields of a pilot's record that depend on the estimator (design.estimator) and on nothing else
+    of the analysis: the main estimate and its test, the people it counted, the untested effects, and
+    the extra jobs and their cost. Everything else in the record is the same under every estimator."""
+    return (*TESTED_FIELDS, "n", "counted_estimate", "counted_se", "weeks_employed_estimate", "weeks_employed_se",
+            "found_job_estimate", "found_job_se", "extra_jobs", "cost_per_extra_job")
+
+
+def other_readings(record: dict[str, Any], result: RunResult, ind_itt: pd.DataFrame, outcome: str, horizon: int,
+                   alpha: float, test: str | None, estimators: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """The record's estimator-dependent fields (`reading_fields`) under each of `estimators`: its own, and
+    the others computed from the same people (an individual design's; other designs read every estimator
+    alike, so theirs are the record's own). What the record would hold had the scenario named that
+    estimator, so that a kept pilot can be re-read when the planner switches estimator (the page)."""
+    fields = reading_fields(horizon)
+    own = {k: record[k] for k in fields}
+    out = {result.summary.estimator: own}
+    if test is not None:  # a comparison's test: only its own reading
+        return out
+    for estimator in estimators:
+        if estimator in out:
+            continue
+        if result.assignment.design != "individual":
+            out[estimator] = own
+            continue
+        effect = individual_effect(ind_itt, estimator, alpha)
+        main = effect(outcome, True)
+        treated = int(((ind_itt["arm"] == "pilot") & ind_itt[outcome].notna()).sum())
+        extra = extra_jobs_and_cost(main, treated, record["purchaser_paid"])
+        out[estimator] = {**tested_figures(main, alpha), "n": main.n, **secondary_figures(effect, horizon), **extra}
+    return out
 
 
 def itt_sample(ind: pd.DataFrame, design: str) -> pd.DataFrame:
@@ -98,8 +141,22 @@ def effect_reader(result: RunResult, ind_all: pd.DataFrame, ind_itt: pd.DataFram
     estimate, the main outcome (`tested`) by the design's test (or `test`), the others untested."""
     a = result.assignment
     if result.summary.estimator == "adjusted" and a.design == "individual":
-        return lambda col, tested: adjusted_itt(ind_itt, col, alpha=alpha)
+        return individual_effect(ind_itt, "adjusted", alpha)
     return lambda col, tested: design_effect(ind_all, col, a, alpha, test if tested else "none")
+
+
+def individual_effect(ind: pd.DataFrame, estimator: str, alpha: float) -> Callable[[str, bool], Estimate]:
+    """An individual design's effect reader under `estimator`, from its pilot cohorts `ind`: adjusted for
+    the register's covariates (Lin 2013), or the difference of the arms' means tested by HC2 (what
+    `design_effect` reads for the individual design)."""
+    if estimator == "adjusted":
+        return adjusted_reader(ind, alpha)  # adjusted_itt's figures, one design matrix per set of people
+    return lambda col, tested: itt(ind, col, None, alpha, "auto" if tested else "none")
+
+
+#: The fields of `tested_figures`.
+TESTED_FIELDS = ("estimate", "se", "ci_low", "ci_high", "p_value", "p_value_mc_se", "test", "reject", "z_critical",
+                 "clusters")
 
 
 def tested_figures(main: Estimate, alpha: float) -> dict[str, Any]:
@@ -176,7 +233,6 @@ def volume_and_cost(result: RunResult, ind: pd.DataFrame, main: Estimate, outcom
     providers = s.providers
     paid = s.purchaser_paid_eur["total"]
     treated = int(((ind["arm"] == "pilot") & ind[outcome].notna()).sum())
-    extra_jobs = main.estimate * treated if np.isfinite(main.estimate) else np.nan
     return {
         "assigned": int(ind.shape[0]),
         "participants": int(s.participants.reached),
@@ -188,9 +244,16 @@ def volume_and_cost(result: RunResult, ind: pd.DataFrame, main: Estimate, outcom
                                                 else p.break_even_clients for p in providers]))
         if providers and any(p.break_even_clients is not None for p in providers) else np.nan,
         "purchaser_paid": float(paid),
-        "extra_jobs": float(extra_jobs),
-        "cost_per_extra_job": float(paid / extra_jobs) if np.isfinite(extra_jobs) and extra_jobs > 0 else np.nan,
+        **extra_jobs_and_cost(main, treated, paid),
     }
+
+
+def extra_jobs_and_cost(main: Estimate, treated: int, paid: float) -> dict[str, float]:
+    """The extra jobs the main estimate implies for the `treated` observed in the pilot arm, and the
+    purchaser's cost (`paid`) of each."""
+    extra_jobs = main.estimate * treated if np.isfinite(main.estimate) else np.nan
+    return {"extra_jobs": float(extra_jobs),
+            "cost_per_extra_job": float(paid / extra_jobs) if np.isfinite(extra_jobs) and extra_jobs > 0 else np.nan}
 
 
 def outcome_by_person(result: RunResult, horizon: int) -> pd.Series:

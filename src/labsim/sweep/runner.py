@@ -39,6 +39,10 @@ Engine = Literal["local", "dask"]
 ENGINES = ("local", "dask")
 #: Where `--engine dask` finds its scheduler when `--scheduler` is not given (Dask's own variable).
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+#: Dask's setting of the environment its nanny gives a worker before starting it, and the variables of it a
+#: local cluster's workers start without (see `executor`).
+NANNY_ENV = "distributed.nanny.pre-spawn-environ"
+DROPPED_WORKER_ENV = ("MALLOC_TRIM_THRESHOLD_",)
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,16 @@ def executor(engine: Engine = "local", workers: int | None = None, scheduler: st
         with client:
             yield client.get_executor(pure=False)
     else:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+        import dask
+
+        # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536 (`distributed.nanny.pre-spawn-environ`),
+        # which turns off glibc's adaptive mmap threshold: every large numpy array of a pilot is then mapped
+        # and unmapped afresh, page faults and all (a 2-worker cluster ran size at 0.73x the speed of 2 local
+        # processes, 0.89x without it; docs/performance.md, "One engine"). Workers start with this process's
+        # environment instead, as local ones do.
+        with dask.config.set({f"{NANNY_ENV}.{name}": None for name in DROPPED_WORKER_ENV}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                             dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client:
             yield client.get_executor(pure=False)
 
