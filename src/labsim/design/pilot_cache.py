@@ -166,15 +166,15 @@ class PilotCache:
     def read(self, key: tuple, estimator: str) -> dict[str, Any] | None:
         """A copy of the kept pilot under `key` as `estimator` reads it, with its id (`PILOT`); None if it is
         not kept, or was run under another estimator and holds no reading under this one."""
-        record = self.pilots.get(key)
-        if record is None:
+        reading = self._reading(key, estimator)
+        return None if reading is None else {**self.pilots[key], **reading, PILOT: pilot_id(key)}
+
+    def _reading(self, key: tuple, estimator: str) -> dict[str, Any] | None:
+        """The fields that change when the kept pilot `key` is read by `estimator`: none if it was run under
+        it, its kept reading otherwise; None if the pilot is not kept or holds no such reading."""
+        if key not in self.pilots:
             return None
-        if self.estimators.get(key) != estimator:
-            reading = self.readings.get(key, {}).get(estimator)
-            if reading is None:
-                return None
-            record = {**record, **reading}
-        return {**record, PILOT: pilot_id(key)}
+        return {} if self.estimators.get(key) == estimator else self.readings.get(key, {}).get(estimator)
 
     def prior(self, key: tuple, alpha: float, estimator: str | None = None) -> list[dict[str, Any]]:
         """The pilots an earlier search of the same world ran, as `estimator` reads them (default: as they
@@ -184,13 +184,10 @@ class PilotCache:
         for row in self.searches.get(key, []):
             if estimator is not None:
                 pilot = self.ids.get(row.get(PILOT))
-                if pilot is None or pilot not in self.pilots:
+                reading = None if pilot is None else self._reading(pilot, estimator)
+                if reading is None:
                     return []
-                if self.estimators[pilot] != estimator:
-                    reading = self.readings[pilot].get(estimator)
-                    if reading is None:
-                        return []
-                    row = {**row, **reading}
+                row = {**row, **reading}
             out.append(reanalysed(row, alpha))
         return out
 
@@ -224,11 +221,10 @@ LEVER_FIELD = {"participants": ("referral", "target_participants"), "intake-week
 def search_key(kind: str, scenario: Scenario, by: str, horizon: int, seed: int, batch: int, *extra: Any) -> tuple:
     """What decides a search's pilots, whatever the analysis asks of them: the scenario with its lever's
     planned size set aside, the lever, horizon, root seed, batch, and for the joint evidence its ranges."""
-    data = numbers(scenario)
+    data = world_numbers(scenario)
     if by in LEVER_FIELD:
         section, name = LEVER_FIELD[by]
         data[section].pop(name, None)
-    data[READING[0]].pop(READING[1], None)
     return kind, _hash(data), by, horizon, seed, batch, *map(_value_repr, extra)
 
 
