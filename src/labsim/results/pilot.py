@@ -92,22 +92,21 @@ READINGS = "readings"
 ESTIMATORS = ("difference", "adjusted")
 
 
-def reading_fields(horizon: int) -> tuple[str, ...]:
-    """The fields of a pilot's record that depend on the estimator (design.estimator) and on nothing else
-    of the analysis: the main estimate and its test, the people it counted, the untested effects, and
-    the extra jobs and their cost. Everything else in the record is the same under every estimator."""
-    return (*TESTED_FIELDS, "n", "counted_estimate", "counted_se", "weeks_employed_estimate", "weeks_employed_se",
-            "found_job_estimate", "found_job_se", "extra_jobs", "cost_per_extra_job")
+#: The fields of a pilot's record that depend on the estimator (design.estimator) and on nothing else of
+#: the analysis: the main estimate and its test, the people it counted, the untested effects, and the extra
+#: jobs and their cost. Everything else in the record is the same under every estimator.
+READING_FIELDS = ("estimate", "se", "ci_low", "ci_high", "p_value", "p_value_mc_se", "test", "reject", "z_critical",
+                  "clusters", "n", "counted_estimate", "counted_se", "weeks_employed_estimate", "weeks_employed_se",
+                  "found_job_estimate", "found_job_se", "extra_jobs", "cost_per_extra_job")
 
 
 def other_readings(record: dict[str, Any], result: RunResult, ind_itt: pd.DataFrame, outcome: str, horizon: int,
                    alpha: float, test: str | None, estimators: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """The record's estimator-dependent fields (`reading_fields`) under each of `estimators`: its own, and
+    """The record's estimator-dependent fields (`READING_FIELDS`) under each of `estimators`: its own, and
     the others computed from the same people (an individual design's; other designs read every estimator
     alike, so theirs are the record's own). What the record would hold had the scenario named that
     estimator, so that a kept pilot can be re-read when the planner switches estimator (the page)."""
-    fields = reading_fields(horizon)
-    own = {k: record[k] for k in fields}
+    own = {k: record[k] for k in READING_FIELDS}
     out = {result.summary.estimator: own}
     if test is not None:  # a comparison's test: only its own reading
         return out
@@ -152,11 +151,6 @@ def individual_effect(ind: pd.DataFrame, estimator: str, alpha: float) -> Callab
     if estimator == "adjusted":
         return adjusted_reader(ind, alpha)  # adjusted_itt's figures, one design matrix per set of people
     return lambda col, tested: itt(ind, col, None, alpha, "auto" if tested else "none")
-
-
-#: The fields of `tested_figures`.
-TESTED_FIELDS = ("estimate", "se", "ci_low", "ci_high", "p_value", "p_value_mc_se", "test", "reject", "z_critical",
-                 "clusters")
 
 
 def tested_figures(main: Estimate, alpha: float) -> dict[str, Any]:
