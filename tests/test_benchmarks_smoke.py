@@ -89,3 +89,16 @@ def test_engines_benchmark_pairs_dask_with_local_and_checks_the_answers():
     out = rounds("baseline", 1, True, 2, [f"{k}={v}" for k, v in TINY_PAGE.items()], say=lambda line: None)
     assert out["identical"] and len(out["ratio"]) == 1 and out["ratio"][0] > 0
     assert out["median_ratio"] == out["seconds"]["local"][0] / out["seconds"]["dask"][0]
+
+
+def test_whole_answer_benchmark_reads_the_answer_and_its_pilots():
+    """benchmarks.whole_answer runs `labsim size` in a fresh process and reads its pilots by part (they
+    add up to the answer's total) and its N*; the busy CPU it reports is the machine's own reading."""
+    from benchmarks.whole_answer import answer, busy_cpu, line
+    from test_golden import COMMANDS
+
+    size_options = COMMANDS["size"][0][2:]  # the golden size question on a tiny world
+    r = answer("baseline", 1, size_options)
+    assert r["pilots"] == sum(r["parts"].values()) > 0 and r["parts"]["central"] > 0
+    assert r["minimum"]["low"] <= r["minimum"]["n_star"] <= r["minimum"]["high"]
+    assert r["seconds"] > 0 and busy_cpu() > 0 and "pilots (central" in line(r)

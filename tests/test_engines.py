@@ -123,3 +123,21 @@ def test_a_local_clusters_workers_keep_glibcs_adaptive_malloc(dask_pool):
         assert env["MALLOC_TRIM_THRESHOLD_"] == os.environ.get("MALLOC_TRIM_THRESHOLD_")  # this process's, if any
         assert env["MALLOC_TRIM_THRESHOLD_"] is None or env["MALLOC_TRIM_THRESHOLD_"] != "65536"
         assert env["OMP_NUM_THREADS"] == "1"
+
+
+def test_a_homes_tasks_run_on_one_dask_worker(dask_pool):
+    """On a Dask cluster too a task's home sends it to one worker (which keeps that world burned in): every
+    task of a home ran in the same process and the homes spread over both workers; tasks without a home
+    still run."""
+    from labsim.sweep.runner import Task, run_tasks
+
+    from test_runner import where
+
+    homed = [Task((i,), home=i % 6) for i in range(48)]
+    by_home: dict[int, set[int]] = {}
+    for task, pid in run_tasks(where, homed, root_seed=1, pool=dask_pool):
+        by_home.setdefault(task.home, set()).add(pid)
+    assert len(by_home) == 6 and all(len(pids) == 1 for pids in by_home.values()), by_home
+    assert len(set().union(*by_home.values())) == 2
+    loose = [Task((100 + i,)) for i in range(12)]
+    assert len(list(run_tasks(where, loose, root_seed=1, pool=dask_pool))) == 12

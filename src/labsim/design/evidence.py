@@ -41,7 +41,7 @@ from scipy.special import ndtr  # norm.cdf's own function, without its checks (t
 from labsim.config.errors import LabsimError
 from labsim.config.assumptions import in_field_units, number_at, parse_span, value_at
 from labsim.config.scenario import Scenario
-from labsim.design.power_fit import JointFit, most_filled
+from labsim.design.power_fit import JointFit, fit_rows, most_filled
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
     CentralSearch, SearchSettings, SearchState, Simulate, bracket, size_bounds, warm, widen,
@@ -279,8 +279,7 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
 def central_pilots(central: CentralSearch) -> pd.DataFrame:
     """The central search's pilots (its search and its accounts batch, all at the scenario's own values)
     as the joint fit reads them, with the size each reached: the anchor of the joint fit."""
-    rows = central.rows.loc[central.rows["part"].isin(("search", "accounts"))] if "part" in central.rows \
-        else central.rows
+    rows = fit_rows(central.rows)
     if central.settings.by == "participants":
         return rows.assign(reached=rows["participants"].astype(float))
     return rows.assign(reached=rows["size"].astype(float))
@@ -358,8 +357,7 @@ def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SearchSe
     n = float(assured_size(fit, u, s.power, reach(search))[0])
     ceiling = search.ceiling()
     # the most places any pilot filled, in the joint search or the central one (a larger target adds nobody)
-    central_rows = central.rows.loc[central.rows["part"] == "search"] if "part" in central.rows else central.rows
-    filled = min(most_filled(search.trials.frame()), most_filled(central_rows))
+    filled = min(most_filled(search.trials.frame()), most_filled(fit_rows(central.rows)))
     if not math.isfinite(n) or n > min(ceiling, filled):
         short = math.isfinite(filled) and n > filled
         return SizeAtValue(r.path, value, None, "not_reachable", 0,

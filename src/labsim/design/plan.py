@@ -41,7 +41,7 @@ from labsim.config.errors import LabsimError
 from labsim.config.payment import PRESETS
 from labsim.config.scenario import CLUSTER_DESIGNS, Randomisation, ReferralMode, Scenario
 from labsim.design.evidence import ranges_of
-from labsim.design.power_fit import fitted_power
+from labsim.design.power_fit import fit_rows, fitted_power
 from labsim.design.rollout import Overstatement, Rollout, RolloutSize
 from labsim.design.replicate import ALL_FIGURES
 from labsim.design.size import SearchSettings, Simulate, most_pilots, pool_simulator, reference
@@ -346,7 +346,7 @@ def _size_candidate(scenario: Scenario, s: SearchSettings, assurance: float, run
         status = "budget"
     acc = rows.loc[rows["part"] == "accounts"] if "part" in rows else rows.iloc[:0]
     paid = float((acc["purchaser_paid"] / acc["participants"].clip(lower=1)).mean()) if len(acc) else None
-    tried = np.array(sorted(rows.loc[rows["part"] == "search", "size"].unique()), float)
+    tried = np.array(sorted(fit_rows(rows)["size"].unique()), float)
     fitted = fitted_power(rows, tried)
     curve = [(float(n), float(p)) for n, p in zip(tried, fitted)] if fitted is not None else []
     ends = [e.minimum.as_size() for e in (a.evidence.by_assumption if a.evidence else ()) if e.minimum]

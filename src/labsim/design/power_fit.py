@@ -68,12 +68,25 @@ def most_filled(df: pd.DataFrame) -> float:
     return float(g.max()) if (g < 0.99 * g.index).any() else math.inf
 
 
+def fit_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The pilots a central search's fit reads (replications.parquet, column `part`): its batches
+    ("search") and the accounts batch ("accounts"), which runs in replications of its own and joins the
+    fit; an accounts batch that repeats the search's replications (size folders written before
+    2026-12-06 ran it in the reference batch's) repeats those pilots and is left out."""
+    if "part" not in df:
+        return df
+    search, accounts = df["part"] == "search", df["part"] == "accounts"
+    if "replication" in df:
+        accounts &= ~df["replication"].isin(df.loc[search, "replication"])
+    return df.loc[search | accounts]
+
+
 def fitted_power(df: pd.DataFrame, sizes: np.ndarray, cdf: Cdf | None = None) -> np.ndarray | None:
     """The fitted power at `sizes` (z fit or probit): the curve the minimum size is read from (None if it
-    cannot be fitted); over the search's own pilots when `df` also holds the accounts batch
-    (replications.parquet). A target beyond the places the catchment fills gets the power of those. `cdf`
-    is the normal CDF (scipy's unless given; a chart passes `normal_cdf`)."""
-    df = df.loc[df["part"] == "search"] if "part" in df else df
+    cannot be fitted), over the pilots the search's fit reads (`fit_rows`). A target beyond the places the
+    catchment fills gets the power of those. `cdf` is the normal CDF (scipy's unless given; a chart passes
+    `normal_cdf`)."""
+    df = fit_rows(df)
     fit = power_fit(df)
     return None if fit is None else fit.power(np.minimum(sizes, most_filled(df)), cdf)
 

@@ -4,24 +4,28 @@ The search reads as its parts, each a function with a typed result:
 1. `reference`: a batch at the scenario's own size gives the control group's employment rate, the ITT
    (already diluted by take-up), take-up and, for office clusters, the intra-cluster correlation; the
    classical two-proportion size (with the design effect for clusters) follows from them (`Reference`).
-2. `bracket`: batches at half, once and twice that size; `widen`: larger batches while no size reaches
-   the target.
+2. `bracket`: batches at half, once and twice that size (a size within 10 % of one tried left out: the
+   reference batch is often there); `widen`: larger batches while no size reaches the target.
 3. `refine`: a fit of a + b sqrt(N) over every pilot (`design/power_fit.py`: each pilot's z statistic
    where its test is the normal one, else a probit of its rejection; N the size the pilot reached, i.e.
    the places it filled when places are the lever) gives N* where the fitted power equals the target and
    its 95 % interval from the fit's coefficient uncertainty (`MinimumSize`). Sequential batches go to the
    current N* until the interval is within +-`precision` of N*, or the budget of simulations is spent. An
    N* beyond the places the catchment fills (`most_filled`) cannot be reached by a larger target.
-4. `type_i_check`: pilots at N* in the same worlds with providers that do nothing, and (individual design)
+4. `accounts_batch`: one batch at N* run to the scenario's full length, for the figures that need it (what
+   the purchaser paid, providers viable, their break-even). Read at the horizon it is a batch like the
+   others, so it joins the fit: refining stops once the interval, narrowed as one more batch narrows it,
+   would be within the precision; the accounts batch runs there, and refining goes on only if the
+   interval it leaves is still too wide (the batch counts as the last refining batch).
+5. `type_i_check`: pilots at N* in the same worlds with providers that do nothing, and (individual design)
    the placebo check over every pilot of the search (`TypeICheck`); and
    `analytic_near`: the two-sample formula's size from the pilots nearest N*, their pooled effect and
    spread (`AnalyticSize`), so that the formula printed beside N* rests on the pilots that found it.
-5. `accounts_at`: one batch of pilots at N* run to the scenario's full length, for the figures that need
-   it (what the purchaser paid, providers viable, their break-even), in the reference batch's worlds.
-The search's pilots (steps 1-4) are asked only employment at the horizon (`SEARCH_FIGURES`), so each stops
-`horizon` weeks after its last assignment instead of running the scenario's full length (design/replicate.py);
-what they report is identical to the full-length run's. Their other figures are NaN; the rows of step 5
-carry them (column `part` = "accounts" in replications.parquet, "search" for the search's own pilots).
+The search's pilots, but for the accounts batch, are asked only employment at the horizon
+(`SEARCH_FIGURES`), so each stops `horizon` weeks after its last assignment instead of running the
+scenario's full length (design/replicate.py); what they report is identical to the full-length run's.
+Their other figures are NaN; the accounts batch's rows carry them (column `part` = "accounts" in
+replications.parquet, "search" for the other batches; `power_fit.fit_rows` reads both).
 Replication r runs with the pilot seed of key (r,) in world r mod `batch` (the reference batch's worlds,
 each burned in once: a task goes to the local worker that holds its world, `Task.home`). Within a search every batch takes fresh replication numbers, so the fit's
 trials are independent pilots: the same pilot seed at two nearby sizes gives nearly the same pilot, and
@@ -54,7 +58,7 @@ from scipy import stats
 from labsim.config.errors import LabsimError
 from labsim.config.scenario import Randomisation, Scenario
 from labsim.design.analytic import design_effect, pilot_arm_needed
-from labsim.design.power_fit import fit_kind, most_filled, power_fit
+from labsim.design.power_fit import fit_kind, fit_rows, most_filled, power_fit
 from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, PilotJob, simulate
 from labsim.design.size_answer import (
     AnalyticSize, MinimumSize, PlaceboCheck, PowerPoint, Reference, TypeICheck, Unreachable,
@@ -119,7 +123,7 @@ class SearchSettings:
 def analytic_near(df: pd.DataFrame, n_star: float, alpha: float, power: float, share: float = 0.25) -> AnalyticSize | None:
     """The formula's size from the search's pilots whose size lies within +-`share` of N* (the batch
     nearest N* when none does); None without a usable effect or spread."""
-    df = df.loc[df["part"] == "search"] if "part" in df else df
+    df = fit_rows(df)
     if df.empty or not math.isfinite(n_star):
         return None
     near = df.loc[(df["size"] - n_star).abs() <= share * n_star]
@@ -198,7 +202,7 @@ class CentralSearch:
     @property
     def fit(self) -> str:
         """The power fit N* was read from: "z" or "probit" (design/power_fit.py)."""
-        return fit_kind(self.rows.loc[self.rows["part"] == "search"])
+        return fit_kind(fit_rows(self.rows))
 
 
 # -- the simulator -------------------------------------------------------------------------------------
@@ -248,16 +252,21 @@ class SearchState:
     warmed: int = 0  # pilots it started from (an earlier search's): the budget counts the new ones only
 
     def room(self) -> bool:
-        return len(self.trials.rows) + self.settings.batch <= self.budget + self.warmed
+        """True while one more batch fits the budget (the accounts batch always runs, outside it)."""
+        spent = sum(r.get("part") != "accounts" for r in self.trials.rows)
+        return spent + self.settings.batch <= self.budget + self.warmed
 
-    def batch_at(self, size: int, step: str) -> list[dict[str, Any]]:
-        """`batch` fresh replications (numbers not yet used in this search) at `size`, added to the trials."""
+    def batch_at(self, size: int, step: str, figures: tuple[Figure, ...] = SEARCH_FIGURES,
+                 part: str = "search") -> list[dict[str, Any]]:
+        """`batch` fresh replications (numbers not yet used in this search) at `size`, added to the trials
+        (column `part`: "search", or "accounts" for the batch run to the scenario's full length)."""
         s, t = self.settings, self.trials
         self.say(f"{step}: {s.batch} pilots at {s.by} = {size:,}")
         rows = self.run([(rep, self.variant(rep, size)) for rep in range(t.next_rep, t.next_rep + s.batch)], size,
-                        f"{s.by} = {size:,}")
+                        f"{s.by} = {size:,}", figures)
         for r in rows:  # the size the fit reads: the places filled, where places are the lever
             r["reached"] = float(r["participants"]) if s.by == "participants" else float(size)
+            r["part"] = part
         t.next_rep += s.batch
         t.sizes.add(size)
         t.rows.extend(rows)
@@ -307,10 +316,20 @@ def reference(rows: list[dict], scenario: Scenario, s: SearchSettings, size: int
                      n_control, deff, icc, on_lever(itt), (on_lever(itt + 1.96 * itt_se), on_lever(itt - 1.96 * itt_se)))
 
 
+#: A bracketing size within this share of a size already tried is left out: the batch there already tells
+#: the fit what it would (the reference batch at the planned size, when the formula's guess lies near it).
+NEAR_TRIED = 0.10
+
+
 def bracket(search: SearchState, start: float, factors: tuple[float, ...] = (0.5, 1.0, 2.0)) -> None:
-    """Batches around a first guess of N* (by default half, once and twice it), skipping sizes tried and
-    sizes above the places the catchment has been seen to fill (they would fill no more)."""
-    for size in sorted({search.clip(start * f) for f in factors} - search.trials.sizes):
+    """Batches around a first guess of N* (by default half, once and twice it), skipping sizes within
+    `NEAR_TRIED` of a size tried and sizes above the places the catchment has been seen to fill (they would
+    fill no more). The larger sizes stay even when a smaller pair already brackets the target: they pin the
+    fit's slope, without which refining at N* crawls (fi_2019 seed 2 without its twice-size batches: 19
+    central batches instead of 8)."""
+    for size in sorted({search.clip(start * f) for f in factors}):
+        if any(abs(size - tried) <= NEAR_TRIED * tried for tried in search.trials.sizes):
+            continue
         if not search.room() or size > search.ceiling():
             break
         search.batch_at(size, "bracketing")
@@ -335,13 +354,20 @@ def minimum_size(df: pd.DataFrame, power: float, seed: int) -> MinimumSize | Non
     return MinimumSize(fit.n_star(power), float(lo), float(hi))
 
 
-def refine(search: SearchState, power: float) -> MinimumSize | None:
+def refine(search: SearchState, power: float, to_come: int = 0) -> MinimumSize | None:
     """Sequential batches at the current estimate of N* until its interval is within the precision asked
     (or the budget is spent, or the interval lies beyond the places the catchment fills); the fitted N*
-    over every trial."""
+    over every trial. `to_come`: pilots at N* that will join the fit anyway (the accounts batch): the
+    batches stop once the interval, narrowed as that many more pilots narrow it (by sqrt(n / (n + to_come))
+    with n the pilots fitted), is within the precision; the caller refines again after them."""
     s = search.settings
+
+    def enough(found: MinimumSize) -> bool:
+        n = len(search.trials.rows)
+        return found.within(s.precision * math.sqrt((n + to_come) / n))
+
     found = minimum_size(search.trials.frame(), power, s.seed)
-    while found is not None and search.room() and found.n_star <= search.high and not found.within(s.precision):
+    while found is not None and search.room() and found.n_star <= search.high and not enough(found):
         ceiling = search.ceiling()
         if found.low > ceiling:
             break  # the whole interval beyond the places the catchment fills: not reachable
@@ -383,13 +409,20 @@ def placebo_check(rows: pd.DataFrame | None) -> PlaceboCheck | None:
     return PlaceboCheck(t.rate, t.se, t.ci, t.sims)
 
 
-def accounts_at(scenario: Scenario, s: SearchSettings, run: Simulate, size: int) -> list[dict[str, Any]]:
-    """`batch` pilots at `size` run to the scenario's full length, in the reference batch's worlds: the
-    purchaser's and providers' accounts at the minimum size, which the search's pilots (stopped at the
-    horizon) do not reach. Not part of the probit: N* is found before it."""
-    sized = at_size(scenario, s.by, size)
-    rows = run([(rep, sized) for rep in range(s.batch)], size, f"accounts, {s.by} = {size:,}", ALL_FIGURES)
-    return [{**r, "part": "accounts"} for r in rows]
+def accounts_batch(search: SearchState, size: int, weeks: int) -> None:
+    """One batch at `size` (N*) run to the scenario's full length (`weeks`), in fresh replications of the
+    search: the purchaser's and providers' accounts at the minimum size, which the search's pilots (stopped
+    at the horizon) do not reach. Read at the horizon its pilots are a batch of the search like any other
+    (what a pilot reports there does not depend on when it stops), so they join the fit. A batch kept from
+    an earlier search of the same world (the page) within the precision of `size` is used as it is; one
+    further away stays in the fit as a batch of the search, and a new one runs."""
+    s = search.settings
+    kept = [r for r in search.trials.rows if r["part"] == "accounts"]
+    if kept and abs(kept[0]["size"] - size) <= s.precision * size:
+        return
+    for r in kept:
+        r["part"] = "search"
+    search.batch_at(size, f"accounts over the scenario's {weeks} weeks", ALL_FIGURES, "accounts")
 
 
 def size_bounds(scenario: Scenario, s: SearchSettings) -> tuple[int, int]:
@@ -463,8 +496,8 @@ def warm(search: SearchState, prior: list[dict[str, Any]] | None) -> bool:
     if not prior:
         return False
     t = search.trials
-    t.rows.extend(prior)
-    search.warmed = len(prior)
+    t.rows.extend({"part": "search", **r} for r in prior)
+    search.warmed = sum(r["part"] != "accounts" for r in t.rows)
     t.next_rep = max(int(r["replication"]) for r in prior) + 1
     t.sizes.update(int(r["size"]) for r in prior)
     return True
@@ -472,8 +505,8 @@ def warm(search: SearchState, prior: list[dict[str, Any]] | None) -> bool:
 
 def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None],
             prior: list[dict[str, Any]] | None = None) -> CentralSearch:
-    """The search's steps: reference, bracket, widen, refine, then the type-I check and the accounts batch
-    at the answer. Started from `prior` pilots, the reference batch is theirs if they have it, and the
+    """The search's steps: reference, bracket, widen, refine, the accounts batch at N* (in the fit; refining
+    on if its interval is still too wide), then the type-I check at the answer. Started from `prior` pilots, the reference batch is theirs if they have it, and the
     bracket is left out while their fit already places N*."""
     started = time.perf_counter()
     low, high = size_bounds(scenario, s)
@@ -487,28 +520,31 @@ def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[
     if not warmed or power_fit(search.trials.frame()) is None:
         bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
     widen(search)
-    found = refine(search, s.power)
+    found = refine(search, s.power, to_come=s.batch)
+    if reachable(found, search):
+        accounts_batch(search, search.clip(math.ceil(found.n_star)), scenario.weeks)
+        found = refine(search, s.power)
     status, message, unreachable = "found", "", None
-    if found is None or not math.isfinite(found.n_star) or found.n_star > search.ceiling():
+    if not reachable(found, search):
         unreachable, found = _not_reachable(search, ref), None
         status, message = "not_reachable", unreachable.sentence(s.by, s.power)
     elif not search.room() and not found.within(s.precision):
         status, message = "budget", "the simulation budget ran out before the interval met the precision asked"
-    type_i, accounts = None, []
-    if found is not None:
+    type_i = None
+    if found is not None and s.type_i_sims > 0:
         size = search.clip(math.ceil(found.n_star))
-        if s.type_i_sims > 0:
-            say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size:,} with providers that do nothing")
-            type_i = type_i_check(scenario, s, run, size, search.trials.frame())
-        say(f"accounts: {s.batch} pilots at {s.by} = {size:,} over the scenario's {scenario.weeks} weeks")
-        accounts = accounts_at(scenario, s, run, size)
-    rows = search.trials.frame().assign(part="search")
-    if accounts:
-        rows = pd.concat([rows, pd.DataFrame(accounts)], ignore_index=True)
+        say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size:,} with providers that do nothing")
+        type_i = type_i_check(scenario, s, run, size, search.trials.frame())
+    rows = search.trials.frame()
     analytic = analytic_near(rows, found.n_star, s.alpha, s.power) if found else None
     return CentralSearch(s, status, message, found, ref, analytic, power_points(search.trials, ref, analytic, s.alpha), type_i,
                          unreachable, rows, int(len(rows)) + (type_i.sims if type_i else 0),
                          round(time.perf_counter() - started, 1))
+
+
+def reachable(found: MinimumSize | None, search: SearchState) -> bool:
+    """True if the fit places a finite N* within the places the catchment fills."""
+    return found is not None and math.isfinite(found.n_star) and found.n_star <= search.ceiling()
 
 
 def power_points(trials: Trials, ref: Reference, near: AnalyticSize | None, alpha: float) -> tuple[PowerPoint, ...]:

@@ -161,8 +161,7 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
     central = search_size(scenario, s, run=run, say=say,
                           prior=cache.prior(central_key, s.alpha, reading) if cache else None)
     if cache is not None:
-        searched = central.rows.loc[central.rows["part"] == "search"].drop(columns="part")
-        cache.keep(central_key, searched.to_dict("records"))
+        cache.keep(central_key, central.rows.to_dict("records"))  # the accounts batch too: it is in the fit
     evidence = None
     if request.ranges:
         joint_key = search_key("joint", scenario, s.by, s.horizon, s.seed, s.batch, request.ranges)

@@ -32,7 +32,7 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
     size is read from, the analytic curve (`analytic_curve`), the target power, the minimum size with its interval (the one
     shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
-    from labsim.design.power_fit import fitted_power, most_filled, normal_cdf  # here: a run's charts need none
+    from labsim.design.power_fit import fit_rows, fitted_power, most_filled, normal_cdf  # here: a run's charts need none
 
     q = a.question
     c = curve.sort_values("size")
@@ -42,8 +42,7 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
                 color=SERIES[0], ecolor=SERIES[0], elinewidth=1.5, capsize=4, markersize=6,
                 label=text("simulated_power", lang))
     # both curves at the places filled: a target beyond what the catchment fills adds nobody
-    cap = most_filled(replications.loc[replications["part"] == "search"] if "part" in replications
-                      else replications) if replications is not None else math.inf
+    cap = most_filled(fit_rows(replications)) if replications is not None else math.inf
     grid = np.linspace(max(1.0, c["size"].min() * 0.5), c["size"].max() * 1.05, 200)
     fitted = fitted_power(replications, grid, normal_cdf) if replications is not None and {"size", "reject"} <= set(replications) \
         else None

@@ -51,8 +51,9 @@ class Task:
 
     key: tuple[int, ...]
     payload: Any = None
-    #: Tasks with the same home run on the same local worker, which keeps the world they share burned in
-    #: (`design.world_cache`): each world is burned in once, not once per worker. None: any worker.
+    #: Tasks with the same home run on the same worker (local; on a Dask cluster, preferably), which keeps
+    #: the world they share burned in (`design.world_cache`): each world is burned in once, not once per
+    #: worker. None: any worker.
     home: int | None = None
 
 
@@ -213,6 +214,25 @@ def _chunks(tasks: Iterator[Task], size: int) -> Iterator[list[Task]]:
         yield chunk
 
 
+def _homed_chunks(tasks: Iterator[Task], size: int, workers: int) -> Iterator[tuple[int | None, list[Task]]]:
+    """Chunks of up to `size` tasks that share a worker: (home mod `workers`, chunk) for tasks with a home,
+    (None, chunk) for the others; each chunk goes out as soon as it is full, the rest at the end."""
+    held: dict[int | None, list[Task]] = {}
+    for task in tasks:
+        slot = None if task.home is None else task.home % workers
+        chunk = held.setdefault(slot, [])
+        chunk.append(task)
+        if len(chunk) == size:
+            yield slot, held.pop(slot)
+    yield from held.items()
+
+
+def _dask_workers(pool: Executor) -> list[str] | None:
+    """The addresses of a Dask cluster's workers now, in a fixed order (None for other pools)."""
+    client = getattr(pool, "_client", None)
+    return sorted(client.scheduler_info()["workers"]) if client is not None else None
+
+
 class ProgressBar:
     """One progress bar, with time left, over work done in several calls of `run_tasks` (a size
     search's batches, or a sweep's chunks); status lines are printed above it without breaking it.
@@ -289,9 +309,16 @@ def run_tasks(
         if size < 1:
             raise LabsimError(f"a chunk must hold 1 task or more (got {size})")
         limit, looked = ahead or 2 * slots(pool), time.monotonic()
-        for part in _chunks(tasks, size):
+        # a Dask cluster: the chunks of a home go to one worker (by preference: another may take them if it
+        # leaves), so that each world is burned in once there too
+        addresses = _dask_workers(pool)
+        parts = _homed_chunks(tasks, size, len(addresses)) if addresses else ((None, c) for c in _chunks(tasks, size))
+        for slot, part in parts:
             if isinstance(pool, WorkerSet):
                 running[pool.submit(_call_chunk, fn, part, root_seed, home=part[0].home)] = part
+            elif slot is not None:
+                running[pool.submit(_call_chunk, fn, part, root_seed, workers=[addresses[slot]],
+                                    allow_other_workers=True)] = part
             else:
                 running[pool.submit(_call_chunk, fn, part, root_seed)] = part
             if len(running) >= limit:
