@@ -506,8 +506,9 @@ def warm(search: SearchState, prior: list[dict[str, Any]] | None) -> bool:
 def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None],
             prior: list[dict[str, Any]] | None = None) -> CentralSearch:
     """The search's steps: reference, bracket, widen, refine, the accounts batch at N* (in the fit; refining
-    on if its interval is still too wide), then the type-I check at the answer. Started from `prior` pilots, the reference batch is theirs if they have it, and the
-    bracket is left out while their fit already places N*."""
+    on if its interval is still too wide), then the type-I check at the answer. Started from `prior`
+    pilots, the reference batch is theirs if they have it, and the bracket is left out while their fit
+    already places N*."""
     started = time.perf_counter()
     low, high = size_bounds(scenario, s)
     base = min(max(size_of(scenario, s.by), low), high)
