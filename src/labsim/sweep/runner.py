@@ -230,7 +230,7 @@ def _homed_chunks(tasks: Iterator[Task], size: int, workers: int) -> Iterator[tu
 def _dask_workers(pool: Executor) -> list[str] | None:
     """The addresses of a Dask cluster's workers now, in a fixed order (None for other pools)."""
     client = getattr(pool, "_client", None)
-    return sorted(client.scheduler_info()["workers"]) if client is not None else None
+    return sorted(client.nthreads()) if client is not None else None  # every worker, in any version
 
 
 class ProgressBar:
