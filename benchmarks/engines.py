@@ -27,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from benchmarks import load  # noqa: E402
 from labsim.catalog import resolve_scenario  # noqa: E402
 from labsim.config.scenario import load_scenario  # noqa: E402
 from labsim.design.evidence import ranges_of  # noqa: E402
@@ -34,10 +35,6 @@ from labsim.design.size import SearchSettings  # noqa: E402
 from labsim.design.size_job import SizeRequest, run_size  # noqa: E402
 
 ENGINES = ("local", "dask")
-
-
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def without_seconds(answer: dict[str, Any]) -> dict[str, Any]:

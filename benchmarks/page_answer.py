@@ -28,6 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from benchmarks import load  # noqa: E402
 from labsim.app.draft import Draft, from_file  # noqa: E402
 from labsim.app.quick_size import SizeJob, quick_settings, search  # noqa: E402
 from labsim.catalog import resolve_scenario  # noqa: E402
@@ -44,10 +45,6 @@ LEVERS: tuple[tuple[str, dict[str, Any], str | None, Any], ...] = (
     ("estimator adjusted", {}, "design.estimator", "adjusted"),
     ("effect x1.25", {}, "providers.effort_effect", None),
 )
-
-
-def load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def ask(draft: Draft, s: SearchSettings, cache: PilotCache, in_process: bool) -> tuple[Any, float]:

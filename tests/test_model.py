@@ -345,7 +345,8 @@ def test_the_weeks_search_weight_is_effort_times_employability(overrides):
         everyone = model.employability()
         assert np.array_equal(model._this_week[searching], everyone[searching])
         assert np.array_equal(model._this_week[s.state == State.UNEMPLOYED], everyone[s.state == State.UNEMPLOYED])
-        assert np.array_equal(model._search_weight(searching), model.search_effort(searching) * everyone[searching])
+        weight = model._search_weight(searching, s.duration[searching], s.state[searching])
+        assert np.array_equal(weight, model.search_effort(searching) * everyone[searching])
     assert overrides[0] != "referral.mode=mandatory" or s.sanctioned.any()  # the sanction's factor was met
 
 

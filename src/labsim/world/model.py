@@ -398,16 +398,12 @@ class PilotModel(mesa.Model):
         seen *= noise
         return seen
 
-    def _search_weight(self, searching: np.ndarray, duration: np.ndarray | None = None,
-                       state: np.ndarray | None = None) -> np.ndarray:
+    def _search_weight(self, searching: np.ndarray, duration: np.ndarray, state: np.ndarray) -> np.ndarray:
         """Effective search of `searching` (in increasing order): `search_effort` x employability, the
-        same floats as each worked out alone, from the searchers' spell lengths and states (the register's,
-        or gathered here once).
+        same floats as each worked out alone, from the searchers' spell lengths and states (the register's).
         The provider's help, x (1 + effect x help), is applied only to the clients (state 1): everyone
         else's help is 0 (it is reset on leaving a provider), whose factor is exactly 1."""
         s = self.seekers
-        if duration is None:
-            duration, state = s.duration.take(searching), s.state.take(searching)
         effort = self._effort_before_help(searching, duration, state)
         clients = (state == _WITH_PROVIDER).nonzero()[0]
         if clients.size:

@@ -93,7 +93,7 @@ class ReferralPolicy:
     def eligible_index(self, s: Seekers) -> np.ndarray:
         """Indices of the eligible, in increasing order: unemployed, in the duration band, of an eligible
         age, sector and segment, not assigned before (looked up for the few left)."""
-        who = self._in_band(s).nonzero()[0]
+        who = self._in_band(s.state, s.duration, s.arm).nonzero()[0]
         if not self._every_age:
             who = who[self._age_ok[s.age_group[who]]]
         if not self._every_sector:
@@ -107,16 +107,15 @@ class ReferralPolicy:
         among `register`'s, those looking for work now, if given)."""
         if self._every_age and self._every_sector and self._every_segment:
             if register is None:
-                return int(np.count_nonzero(self._in_band(s)))
-            d = register.duration
-            band = (register.state == _UNEMPLOYED) & (d >= self.min_weeks) & (d <= self.max_weeks)
-            return int(np.count_nonzero(band & (s.arm.take(register.index) < 0)))
+                return int(np.count_nonzero(self._in_band(s.state, s.duration, s.arm)))
+            r = register
+            return int(np.count_nonzero(self._in_band(r.state, r.duration, s.arm.take(r.index))))
         return int(self.eligible_index(s).size)
 
-    def _in_band(self, s: Seekers) -> np.ndarray:
-        """Unemployed, not assigned before, in the duration band: a mask over everyone."""
-        d = s.duration
-        return (s.state == _UNEMPLOYED) & (s.arm < 0) & (d >= self.min_weeks) & (d <= self.max_weeks)
+    def _in_band(self, state: np.ndarray, duration: np.ndarray, arm: np.ndarray) -> np.ndarray:
+        """Unemployed, not assigned before, in the duration band: a mask over the people these arrays
+        describe (everyone, or the register's)."""
+        return (state == _UNEMPLOYED) & (arm < 0) & (duration >= self.min_weeks) & (duration <= self.max_weeks)
 
     def share_of(self, s: Seekers, who: np.ndarray, rng: np.random.Generator) -> np.ndarray | float:
         """Each newly eligible seeker's chance of the pilot arm under the design.
