@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import load
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,22 +44,25 @@ def answer(scenario: str, seed: int, more: list[str] = ()) -> dict[str, Any]:
         out = Path(tmp) / "size"
         command = [sys.executable, "-m", "labsim", "size", scenario, "--seed", str(seed), "--out", str(out), *more]
         cpu, started = busy_cpu(), time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         wall, cpu = time.perf_counter() - started, busy_cpu() - cpu
+        if done.returncode != 0:  # labsim's own one-line message (a scenario it does not know, an option)
+            raise SystemExit(f"benchmarks.whole_answer: labsim size {scenario} failed: "
+                             f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
         a = json.loads((out / "size.json").read_text())
     parts = {"central": sum(p["sims"] for p in a["power_curve"]),
              "type_i": (a.get("type_i") or {}).get("sims", 0),
              "evidence": (a.get("evidence") or {}).get("sims", 0), "rollout": a["rollout"]["sims"]}
     assured = (a.get("evidence") or {}).get("size_for_assurance")
     return {"seed": seed, "seconds": wall, "busy_cpu": cpu, "pilots": a["sims_total"], "parts": parts,
-            "minimum": a["minimum"], "assured": assured, "load": os.getloadavg()}
+            "minimum": a["minimum"], "assured": assured, "load": load()}
 
 
 def line(r: dict[str, Any]) -> str:
     m, parts = r["minimum"], ", ".join(f"{k} {v}" for k, v in r["parts"].items())
     found = f"N* {m['n_star']:,.0f} ({m['low']:,.0f}-{m['high']:,.0f})" if m else "no N*"
     return (f"seed {r['seed']}: {r['seconds']:.1f} s wall, {r['busy_cpu']:.0f} s busy CPU, {r['pilots']} pilots "
-            f"({parts}); {found}; load after {' '.join(f'{x:.1f}' for x in r['load'])}")
+            f"({parts}); {found}; load after {r['load']}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("more", nargs="*", help="further `labsim size` options, after --")
     args = p.parse_args(argv)
-    print(f"load at start {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} cores", flush=True)
+    print(f"load at start {load()}; {os.cpu_count()} cores", flush=True)
     results = []
     for seed in args.seed or [1]:
         results.append(answer(args.scenario, seed, args.more))

@@ -102,3 +102,18 @@ def test_whole_answer_benchmark_reads_the_answer_and_its_pilots():
     assert r["pilots"] == sum(r["parts"].values()) > 0 and r["parts"]["central"] > 0
     assert r["minimum"]["low"] <= r["minimum"]["n_star"] <= r["minimum"]["high"]
     assert r["seconds"] > 0 and busy_cpu() > 0 and "pilots (central" in line(r)
+
+
+def test_variance_reduction_benchmark_measures_both_correlations_with_intervals():
+    """benchmarks.variance_reduction pairs each pilot with its zero-help twin (same replications, in order)
+    and reads the plain and adjusted estimates of the same pilot: two correlations, each inside its Fisher
+    interval, and the share of noise removed is r squared."""
+    from benchmarks.variance_reduction import correlation, measure
+
+    out = measure("baseline", 100, 8, 1, [f"{k}={v}" for k, v in TINY_PAGE.items()])
+    for c in (out["twin"], out["adjusted"]):
+        assert -1 <= c["low"] < c["r"] < c["high"] <= 1 and c["removed"] == c["r"] ** 2
+        assert c["removed_low"] <= c["removed"] <= c["removed_high"]
+    x = np.arange(20.0)
+    same = correlation(x, 2 * x + 1)
+    assert abs(same["r"] - 1.0) < 1e-12 and same["high"] <= 1 and same["low"] > 0.99

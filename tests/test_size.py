@@ -491,3 +491,29 @@ def test_an_end_beyond_what_the_area_fills_is_worded_as_that(lang, words):
               "fi": "ei saavutettavissa: alueella täyttyy enintään 2\u00a0300 paikkaa",
               "sv": "kan inte nås: området fyller högst 2\u00a0300 platser"}[lang]
     assert status in [c.replace("\u202f", "\u00a0") for t in said.tables for r in t.rows for c in r]
+
+
+def test_the_accounts_batch_is_outside_the_budget():
+    """The budget bounds the refining batches only: the accounts batch always runs, and a search that has
+    run it still has room for as many other batches as the budget allows."""
+    from labsim.design.size import SearchState
+
+    s = SearchSettings(batch=40, budget=120)
+    state = SearchState(s, lambda rep, size: None, lambda *a: [], 1, 10_000, s.budget)
+    state.trials.rows.extend({"part": "search"} for _ in range(80))
+    state.trials.rows.extend({"part": "accounts"} for _ in range(40))
+    assert state.room()  # 80 of the budget's 120 spent: one more batch of 40 fits
+    state.trials.rows.extend({"part": "search"} for _ in range(40))
+    assert not state.room()
+
+
+def test_bracketing_leaves_out_a_size_near_one_tried():
+    """The formula's guess 5 % from the reference batch's size adds no batch there; half and twice it do."""
+    from labsim.design.size import SearchState, bracket, per_size
+
+    asked: list = []
+    s = SearchSettings(seed=1, batch=5)
+    state = SearchState(s, per_size(small_scenario(), "participants"), stub(1, asked=asked), 1, 100_000, 1000)
+    state.batch_at(1000, "reference batch")
+    bracket(state, 1050)
+    assert [size for size, _ in asked] == [1000, 525, 2100]
