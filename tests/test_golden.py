@@ -25,11 +25,13 @@ TINY = ["--set", "area.job_seekers=3000", "--set", "area.burn_in_weeks=26", "--s
 COMMANDS = {
     "run": (["run", "baseline", "--seed", "3", *TINY], "summary.json"),
     "diagnose": (["diagnose", "baseline", "--sims", "4", "--workers", "1", "--seed", "2", *TINY], "diagnosis.json"),
-    # mandatory referral and a large effect, so that a size is found in a tiny world: the central search,
+    # mandatory referral, full effort and a large effect, so that a size is found in a tiny world whatever
+    # the draws (without full effort a 5-pilot batch may miss 50 % power at every size the area fills): the central search,
     # the type-I check, the accounts batch, the evidence over one range and the roll-out all take part
     "size": (["size", "baseline", "--batch", "5", "--budget", "20", "--workers", "1", "--alpha", "0.2",
-              "--power", "0.5", "--precision", "0.5", "--vary", "providers.effort_effect=0.5:1.0", *TINY,
-              "--set", "referral.mode=mandatory", "--set", "providers.effort_effect=1.0"], "size.json"),
+              "--power", "0.5", "--precision", "0.5", "--vary", "providers.effort_effect=0.7:1.0", *TINY,
+              "--set", "referral.mode=mandatory", "--set", "providers.effort_effect=1.0",
+              "--set", "providers.effort=1.0"], "size.json"),
 }
 CLOCK = {"seconds"}  # wall-clock time: the one figure that differs between two identical runs
 

@@ -351,11 +351,13 @@ def test_the_adjusted_estimate_keeps_its_size_and_shrinks_the_variance(textbook)
 
 def test_the_command_plans_a_tiny_world_and_resumes(tmp_path, capsys):
     """`labsim plan` end to end on a tiny world (1,000 seekers, one candidate and its cost-optimal twin, a
-    search of at most 15 pilots): the verdict first, plan.json, the reports and workbooks in three
+    search of at most 15 pilots; full effort of the largest effect, so that a size is found within the
+    area's 99 places whatever the draws: seeds 1-4 all find one): the verdict first, plan.json, the reports and workbooks in three
     languages, the Pareto chart; run again with --resume it reads its stored candidates and says the same."""
     out = tmp_path / "plan"
     argv = ["plan", "baseline", "--set", "area.job_seekers=1000", "--set", "area.burn_in_weeks=13", "--set", "weeks=40",
-            "--set", "referral.target_participants=100", "--set", "providers.effort_effect=3.0",
+            "--set", "referral.target_participants=100", "--set", "providers.effort_effect=5.0",
+            "--set", "providers.effort=1.0",
             "--set", "referral.mode=mandatory", "--set", "assumptions=[]", "--probe", "5", "--batch", "5",
             "--budget", "15", "--precision", "0.5", "--frontier", "1", "--workers", "1", "--horizon", "13",
             "--out", str(out)]

@@ -342,14 +342,14 @@ def test_size_report_renders_the_uncertainty_keys_when_present(report_folders, t
 
 
 def test_an_end_at_the_central_value_is_one_row():
-    """A range whose high end is the scenario's value (0.5:1.0 around 1.0): the evidence carries three ends,
+    """A range whose high end is the scenario's value (0.7:1.0 around 1.0): the evidence carries three ends,
     two of them the central answer, and the table shows that value once (the golden size answer)."""
     from labsim.design.size_answer import SizeAnswer
     from labsim.report.answers import size_answer
 
     raw = json.loads((Path(__file__).parent / "golden" / "size.json").read_text(encoding="utf-8"))["answer"]
     a = SizeAnswer.from_json({**raw, "seconds": 0.0})  # the golden file leaves the wall clock out
-    assert [v.value for v in a.evidence.by_assumption] == [0.5, 1.0, 1.0]
+    assert [v.value for v in a.evidence.by_assumption] == [0.7, 1.0, 1.0]
     (by,) = [t for t in size_answer(a).tables if t.title == text("r_by_assumption", "en")]
     assert len(by.rows) == 2
 
@@ -369,9 +369,9 @@ def test_a_range_where_no_end_is_found_names_no_smallest_size(lang):
     said = " ".join(answers.size_answer(lost, lang).verdict)
     assert said.startswith(text("v_size_range_nowhere", lang, what=answers.lever_name("providers.effort_effect", lang),
                                 a=percent(a.evidence.target, lang)))
-    # the golden answer's favourable end (the effect's high end, 1.0, its central value) is known at 352
+    # the golden answer's favourable end (the effect's high end, 1.0, its central value) is known at 103
     found = replace(a, evidence=replace(a.evidence, size_for_assurance=None))
     unit = text("unit_participants", lang)
     assert text("v_size_range_none", lang, what=answers.lever_name("providers.effort_effect", lang),
-                a=percent(a.evidence.target, lang), lo=number(352, lang), unit=unit) \
+                a=percent(a.evidence.target, lang), lo=number(103, lang), unit=unit) \
         in " ".join(answers.size_answer(found, lang).verdict)

@@ -238,7 +238,7 @@ def test_profit_chart_crosses_zero_at_the_saved_break_even(folders):
     providers = json.loads((folders["run"] / "summary.json").read_text())["providers"]
     for p in providers:
         (line,) = _lines(ax, f"Provider {p['provider'] + 1}:")
-        assert f"break-even at {round(p['break_even_clients'])} clients" in line.get_label()
+        assert f"break-even at {round(p['break_even_clients']):,} clients" in line.get_label()
         assert np.interp(p["break_even_clients"], line.get_xdata(), line.get_ydata()) == pytest.approx(0, abs=60)
         assert np.interp(p["clients"], line.get_xdata(), line.get_ydata()) == pytest.approx(p["profit_eur"], rel=1e-3)
 

@@ -105,16 +105,26 @@ def test_vacancies_follow_effective_search_scaled_by_the_factor():
 
 def test_segments_start_with_equal_job_finding_and_keep_the_area_near_its_moments():
     """Vacancies in proportion to each segment's search: in the first week every segment of a sector finds
-    work at about the same rate per unit of search (within 10 %; it drifts as stocks move), and the
-    area's unemployment after 30 weeks is within 5 % of the pooled world's (same seed)."""
-    pooled = PilotModel(small_scenario(), rng=8)
-    seg = PilotModel(small_scenario("market.segments.by=education"), rng=8)
-    for m in (pooled, seg):
-        m.run_for(30)
-    rate = seg.matching.last_rate.reshape(-1, 3)
-    assert np.all(rate.max(axis=1) < 1.25 * rate.min(axis=1))
-    u = [m.datacollector.get_model_vars_dataframe()["unemployed"].iloc[-5:].mean() for m in (pooled, seg)]
-    assert u[1] == pytest.approx(u[0], rel=0.05)
+    work at the same expected rate per unit of search, and the area's unemployment after 30 weeks is the
+    pooled world's. In a world of 3,000 a cell's rate swings by 3-7 % (its few vacancies) and the
+    unemployed by about 4 %, so both claims are on means over 16 worlds: each segment's log rate against its
+    sector's mean, and the log ratio of the unemployed (weeks 26-30) to the pooled world's of the same seed,
+    each within 4 Monte Carlo SE of 0 and within 5 % (a vacancy factor of 1.2 for one segment fails the
+    first)."""
+    logs, ratio = [], []
+    for seed in range(16):
+        seg = PilotModel(small_scenario("market.segments.by=education"), rng=seed)
+        seg.step()
+        rate = seg.matching.last_rate.reshape(-1, 3)
+        logs.append(np.log(rate / rate.mean(axis=1, keepdims=True)))
+        pooled = PilotModel(small_scenario(), rng=seed)
+        seg.run_for(29)
+        pooled.run_for(30)
+        u = [m.datacollector.get_model_vars_dataframe()["unemployed"].iloc[-5:].mean() for m in (pooled, seg)]
+        ratio.append(np.log(u[1] / u[0]))
+    for x in (np.array(logs), np.array(ratio)):
+        mean, se = x.mean(axis=0), x.std(axis=0, ddof=1) / 4.0
+        assert np.all(np.abs(mean) < 4 * se) and np.all(np.abs(mean) < 0.05), (mean, se)
 
 
 def test_eligibility_can_target_a_segment():

@@ -14,6 +14,7 @@ from labsim.world.history import History
 from labsim.world.market import Matching, Vacancies, vacancy_shares
 from labsim.world.contract import Contract
 from labsim.world.population import Employability, Register, Seekers
+from labsim.world.rare import rare_events
 from labsim.world.provider import choose_effort, effort_levels, value_of_client
 from labsim.world.record import CLIENT_FIELDS, PEOPLE_FIELDS, RunRecord
 from labsim.world.referral import ReferralPolicy, ReferralWeek
@@ -562,11 +563,10 @@ class PilotModel(mesa.Model):
         # every form of work has a separation rate above 0 (config): all jobs held since the week began,
         # which nothing before this in the week changes (hires are of searchers): those in work at its start
         working = (self._prev_state.view(np.uint8) - _FIRST_WORK <= _WORK_SPAN).nonzero()[0]
-        u = self.rng.random(working.size)
-        # a job ends when u is below its form's rate, so only draws below the highest rate are looked at
-        few = (u < self._highest_separation).nonzero()[0]
-        maybe = working[few]
-        ends = maybe[u[few] < self._separation[s.state[maybe]]]
+        # a job ends when its uniform is below its form's rate: only those below the highest rate are drawn
+        few, u = rare_events(self.rng, working.size, self._highest_separation)
+        maybe = working.take(few)
+        ends = maybe[u < self._separation.take(s.state.take(maybe))]
         s.state[ends] = State.UNEMPLOYED
         s.employer[ends] = -1
 
@@ -575,11 +575,10 @@ class PilotModel(mesa.Model):
         for studies or inactivity; others come back to the register. Only those who were in the state
         at the start of the week move (a job that ended this week is not left the same week)."""
         s, m, rng = self.seekers, self.settings.market, self.rng
-        u = rng.random(s.n)
         out_rate = m.to_studies + m.to_inactivity
-        # every move below needs u < the highest rate, so only those few draws are looked at (same outcome)
-        few = (u < self._highest_register_rate).nonzero()[0]
-        u, state = u[few], s.state[few]
+        # every move below needs a uniform below the highest rate: only those few are drawn (world/rare.py)
+        few, u = rare_events(rng, s.n, self._highest_register_rate)
+        state = s.state[few]
         back = (self._back_rate[state] > u) & (state == self._prev_state[few])
         # exits fall with the spell's length (market.exit_decay_per_year): compare u / exp(-decay·d)
         d = s.duration[few]
