@@ -403,3 +403,19 @@ def test_the_register_is_those_looking_for_work(overrides):
     assert calls.count("_start_with_providers") > 0 and calls.count("_providers_serve") == sc.weeks
     # some no-shows left the register for inactivity in the week they were sanctioned (before hiring)
     assert ("_hire, some left" in seen) == bool(overrides)
+
+
+def test_a_replication_record_without_services_gives_the_same_estimates():
+    """A replication's record leaves out the activation services' timelines (only a run's moments read
+    them): its estimates are those of the full record, and the full record does hold leavers."""
+    from labsim.results.pilot import pilot_estimates
+    from labsim.results.summary import replication_result
+
+    model = PilotModel(small_scenario("referral.mode=mandatory"), rng=4)
+    model.run_for(60)
+    full, lean = model.record(), model.record(services=False)
+    assert full.services_left_week.size > 0 and full.services_timeline.shape[0] == full.services_left_week.size
+    assert lean.services_left_week.size == 0 and lean.services_timeline.size == 0
+    a, b = (pilot_estimates(replication_result(r), 26, 0.05) for r in (full, lean))
+    assert a.keys() == b.keys()
+    assert all(a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]) for k in a), [k for k in a if a[k] != b[k]]

@@ -114,7 +114,7 @@ def simulate(task: Task, seed: np.random.SeedSequence) -> dict[str, Any]:
     """Run one replication (module level, so worker processes can import it)."""
     job: PilotJob = task.payload
     model = run_job(job, seed)
-    result = replication_result(model.record())
+    result = replication_result(model.record(services=False))  # a replication reads no moments
     record: dict[str, Any] = {"kind": job.kind, "size": job.size, "replication": int(task.key[-1])}
     if job.world is not None:
         record["world"] = job.world
