@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from labsim.world.rare import DENSE, rare_events
+from labsim.world.rare import CAP, DENSE, rare_events
 
 N, P, REPS = 40, 0.06, 20_000
 
@@ -82,3 +82,39 @@ def test_common_chances_take_a_uniform_each():
 def test_no_one_or_no_chance():
     assert rare_events(np.random.default_rng(0), 0, 0.05)[0].size == 0
     assert rare_events(np.random.default_rng(0), 100, 0.0)[0].size == 0
+
+
+#: Chances on both sides of CAP, 0 and 1 among them.
+CHANCES = np.array([0.0, 0.01, 0.03, 0.05, CAP * 0.999, CAP, 0.12, 0.3, 0.7, 1.0])
+
+
+def frequencies(draw, n_reps=20_000, seed=2608):
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(CHANCES.size)
+    for _ in range(n_reps):
+        at = draw(rng)
+        assert np.all(np.diff(at) > 0)
+        hits[at] += 1
+    return hits / n_reps, n_reps
+
+
+def assert_each_has_its_chance(freq, chance, n_reps):
+    """Every position's share of events against its chance (exact at 0 and 1; a binomial test otherwise)."""
+    assert freq[chance == 0].sum() == 0 and np.all(freq[chance == 1] == 1)
+    for f, p in zip(freq, chance):
+        if 0 < p < 1:
+            assert stats.binomtest(round(f * n_reps), n_reps, p).pvalue > 0.001 / CHANCES.size, (f, p)
+
+
+def test_matching_hires_each_searcher_at_their_chance():
+    """`Matching.hired`: the few whose rate x is above the cap's (chance 1 - exp(-x) above CAP) by a uniform
+    each, the rest thinned from the rare events at CAP (a chance above CAP thinned at CAP would be cut to
+    CAP; one left out of either part would never happen)."""
+    from labsim.world.market import Matching
+
+    x = -np.log1p(-np.minimum(CHANCES, 1 - 1e-12))  # rates whose chances are CHANCES (1: as near as floats go)
+    m = Matching.__new__(Matching)
+    m.expected_hires = lambda weight, market, vacancies: weight.copy()
+    freq, n = frequencies(lambda rng: m.hired(x, None, None, rng))
+    chance = -np.expm1(-x)
+    assert_each_has_its_chance(freq, chance, n)

@@ -24,9 +24,12 @@ j and q make it equal the Cobb-Douglas in level and elasticity at the calibrated
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from labsim.config.scenario import Market
+from labsim.world.rare import CAP, rare_events
 
 
 class Vacancies:
@@ -212,14 +215,21 @@ class Matching:
 
     def hired(self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray,
               rng: np.random.Generator) -> np.ndarray:
-        """Which searchers are hired this week (their positions, in order): those whose uniform draw is
-        below their `job_finding` chance, one draw each."""
+        """Which searchers are hired this week (their positions, in order): each with their `job_finding`
+        chance, independently."""
         x = self.expected_hires(weight, market, vacancies)
-        u = rng.random(x.size)
-        # the chance 1 - exp(-x) is below x, so it is worked out only where u < x (with room for its
-        # rounding): the same outcome as comparing every draw with every chance
-        maybe = (u < x * _ROUNDING_ROOM).nonzero()[0]
-        return maybe[u[maybe] < _chance(x[maybe])]
+        # as rare.events: the few with a rate above _CAP_RATE (a chance above CAP) draw a uniform each, the
+        # rest are thinned from the rare events at CAP; the chance 1 - exp(-x) is below x, so it is worked
+        # out only where u < x (with room for its rounding). The same outcome as a uniform per searcher.
+        top = (x > _CAP_RATE).nonzero()[0]
+        at, u = rare_events(rng, x.size, CAP)
+        xa = x.take(at)
+        keep = (xa <= _CAP_RATE) & (u < xa * _ROUNDING_ROOM)
+        maybe, u = at[keep], u[keep]
+        low = maybe[u < _chance(x.take(maybe))]
+        if top.size == 0:
+            return low
+        return np.sort(np.concatenate([low, top[rng.random(top.size) < _chance(x.take(top))]]))
 
     def expected_hires(self, weight: np.ndarray, market: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
         """Each searcher's rate of hire this week: their market's hires per unit of search x `weight`."""
@@ -237,6 +247,8 @@ class Matching:
 
 #: Slightly above 1: no rounding of 1 - exp(-x) takes it as far above x as x times this.
 _ROUNDING_ROOM = 1.0 + 2.0**-40
+#: The rate whose chance 1 - exp(-x) is CAP, less a hair so that a chance at or below it is below CAP.
+_CAP_RATE = -math.log1p(-CAP) * (1.0 - 2.0**-40)
 
 
 def _chance(x: np.ndarray) -> np.ndarray:

@@ -3,9 +3,11 @@
 A uniform per person compared with p costs a draw for everyone, and most of a week's people have no
 event (2 % of the register leave it, 8 % of the gig workers lose their work). The positions whose
 uniform falls below p are those of a Bernoulli(p) sequence, whose gaps are geometric; so they are drawn
-as geometric gaps (by inversion), and each one's uniform, given that it fell below p, as p times a fresh uniform. The
-result has exactly the distribution of `u = rng.random(n); (u < p).nonzero()[0]` with those u, for a
-draw per event instead of a draw per person.
+as geometric gaps (by inversion), and each one's uniform, given that it fell below p, as p times a fresh
+uniform. The result has exactly the distribution of `u = rng.random(n); (u < p).nonzero()[0]` with those
+u, for a draw per event instead of a draw per person. Chances that differ by person but are mostly small
+are drawn by thinning: the rare events at a cap, each kept when its uniform is below the person's own
+chance, and a uniform each for the few above the cap (matching's hires, `CAP`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import math
 
 import numpy as np
 
+#: Matching's cap: searchers whose chance of a hire is above it (about 1 in 300) draw a uniform each; the
+#: rest are thinned from the rare events at it (world/market.py `Matching.hired`).
+CAP = 0.1
 #: At or above this chance a uniform per person is cheaper than the gaps (a gap costs about two and a
 #: half uniforms, and there is one a person at chance p, so the two break even near p = 0.3).
 DENSE = 0.2
