@@ -138,7 +138,8 @@ def test_diagnose_and_size_commands_report_the_overstatement(tmp_path, capsys):
 
     shrink = ["--set", "area.job_seekers=3000", "--set", "area.burn_in_weeks=26", "--set", "weeks=60",
               "--set", "referral.mode=mandatory", "--set", "referral.target_participants=300",
-              "--set", "assumptions=[]"]  # the roll-out estimand alone (no evidence ranges)
+              "--set", "assumptions=[]",  # the roll-out estimand alone (no evidence ranges)
+              "--set", "providers.effort=1.0"]  # full effort: the roll-out size is found whatever the draws (seeds 1-3)
     assert main(["diagnose", "baseline", "--sims", "4", "--workers", "1", "--out", str(tmp_path / "d"), *shrink]) == 0
     assert "Pilot's estimate against the roll-out effect" in capsys.readouterr().out
     d = json.loads((tmp_path / "d" / "diagnosis.json").read_text())["overstatement"]
