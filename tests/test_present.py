@@ -379,3 +379,25 @@ def test_a_range_where_no_end_is_found_names_no_smallest_size(lang):
     assert text("v_size_range_none", lang, what=answers.lever_name("providers.effort_effect", lang),
                 a=percent(a.evidence.target, lang), lo=number(lo, lang), unit=unit) \
         in " ".join(answers.size_answer(found, lang).verdict)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_roll_out_size_beyond_the_places_is_said_inside_its_sentence(lang):
+    """Where the two effects differ and the roll-out's size is more than the area fills, the note on the
+    places follows that size, inside its sentence, and the sentence on the headline still ends it."""
+    from dataclasses import replace
+
+    from labsim.design.size_answer import SizeAnswer
+
+    raw = json.loads((Path(__file__).parent / "golden" / "size.json").read_text(encoding="utf-8"))["answer"]
+    a = SizeAnswer.from_json({**raw, "seconds": 0.0})
+    top = a.power_curve[-1]
+    curve = (*a.power_curve[:-1], replace(top, reached=0.5 * top.size))  # the area fills half the largest
+    o = replace(a.rollout.overstatement, ratio_ci=(1.1, 1.5))
+    beyond = 2 * top.size
+    lost = replace(a, power_curve=curve, rollout=replace(a.rollout, overstatement=o,
+                                                         size=replace(a.rollout.size, size=beyond)))
+    (both,) = [s for s in answers.size_answer(lost, lang).verdict if number(beyond, lang) in s]
+    note = text("n_beyond_places", lang, cap=number(0.5 * top.size, lang))
+    assert note in both and both.endswith(".")
+    assert both.index(number(beyond, lang)) < both.index(note) < both.rindex(".", 0, len(both) - 1)

@@ -367,7 +367,7 @@ def _both_sizes(a: SizeAnswer, unit: str, lang: str) -> list[str]:
                  n_itt=number(a.minimum_size, lang) if a.minimum_size is not None else "–",
                  r_itt=_interval(a.minimum_size_ci, lang), n_rollout=number(r.size.size, lang)
                  if r.size.size is not None else "–", r_rollout=_interval(r.size.size_ci, lang), unit=unit,
-                 headline=text(f"headline_{a.question.estimand}", lang)) + _beyond_places(a, r.size.size, lang)]
+                 beyond=_beyond_places(a, r.size.size, lang), headline=text(f"headline_{a.question.estimand}", lang))]
 
 
 def unreachable_text(a: SizeAnswer, unit: str, lang: str) -> str:
