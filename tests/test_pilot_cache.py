@@ -2,7 +2,9 @@
 moving an analysis lever (alpha, the power target) refits the pilots already run and simulates only the
 batches the new N* needs, with an answer as right as a fresh one (its interval holds the known N* of the
 stub); moving a world lever (the effect) runs a whole new answer. Counted with the cache's own counter of
-pilots simulated, on the z stub of tests/test_size.py (known N*), its records carrying their p-values."""
+pilots simulated, on the z stub of tests/test_size.py (known N*), its records carrying their p-values.
+The estimator and a shorter horizon re-read the pilots kept: tested on real pilots of tiny worlds, each
+re-read pilot against the same pilot run afresh as asked."""
 
 from __future__ import annotations
 
@@ -171,9 +173,152 @@ def test_switching_the_estimator_rereads_the_pilots_run_as_running_them_again_wo
     assert len(shared) >= settings.batch  # at least the reference batch, which both searches start from
     moved = 0
     for k in shared:
-        again, simulated = cache.read(k, "adjusted"), fresh.read(k, "adjusted")
+        again, simulated = cache.read(k, "adjusted", 26), fresh.read(k, "adjusted", 26)
         assert _same(again, simulated), k
-        moved += again["estimate"] != cache.read(k, "difference")["estimate"]
+        moved += again["estimate"] != cache.read(k, "difference", 26)["estimate"]
     assert moved >= len(shared) // 2  # the estimators read the same pilots differently
     plain = run_size(_tiny(), SizeRequest(settings, ()))
-    assert "readings" not in plain.rows and "_pilot" not in plain.rows
+    assert "readings" not in plain.rows and "_pilot" not in plain.rows and "horizon_readings" not in plain.rows
+
+
+# -- the horizon ---------------------------------------------------------------------------------------------
+
+
+def _long(horizon: int = 26, *more: tuple[str, object]):
+    """A tiny world whose pilots stop before its last week at every horizon up to 26 (an intake of 10 weeks,
+    60 weeks in all), with an effect a pilot of a few hundred places detects: a size answer in seconds."""
+    from labsim.config.scenario import parse_scenario
+
+    sc = parse_scenario({"weeks": 60, "area": {"job_seekers": 3000, "offices": 4, "burn_in_weeks": 8},
+                         "referral": {"mode": "mandatory", "intake_weeks": 10, "target_participants": 300,
+                                      "start_week": 4},
+                         "providers": {"count": 1, "capacity": 1000, "effort_effect": 4.0},
+                         "pilot": {"end_week": 60}, "design": {"primary_horizon_weeks": horizon}}, "long")
+    return sc.with_values(dict(more)) if more else sc
+
+
+def _differ(a: dict, b: dict) -> set[str]:
+    """The fields two records hold differently (NaN equal to NaN)."""
+    return {k for k in a.keys() | b.keys()
+            if not (k in a and k in b and (a[k] == b[k] or (a[k] != a[k] and b[k] != b[k])))}
+
+
+@pytest.mark.parametrize("design", ["individual", "office", "area", "saturation"])
+def test_a_pilot_read_at_a_shorter_horizon_is_the_pilot_run_to_it(design):
+    """A pilot run to 26 weeks after its intake and read at 13 is, field for field, the same pilot (same key,
+    same seeds) run to 13, under either estimator, whichever it ran under: all but `weeks_run`, the weeks it
+    ran, which is how long it ran (23 against 36 here); an accounts pilot runs the scenario's full length
+    either way, so nothing differs. The roll-out worlds' cohorts read at 13 are the run to 13's, though the
+    longer run has seen later cohorts 13 weeks on (those it must not count). And the reading is not the
+    26-week one (the estimates move), a pilot kept at 13 cannot be read at 26, nor one without its reading at
+    13 at 13."""
+    import numpy as np
+
+    from labsim.design.pilot_cache import world_at
+    from labsim.design.replicate import ALL_FIGURES, HORIZON_READINGS, SEARCH_FIGURES, PilotJob, simulate
+    from labsim.design.worlds import no_pilot, roll_out
+    from labsim.results.pilot import ESTIMATORS
+    from labsim.sweep.runner import Task
+
+    def run(sc, kind, horizon, figures, horizons=(), **more):
+        job = PilotJob(sc, kind, horizon, 0.05, 300, figures, world=1, readings=ESTIMATORS, horizons=horizons, **more)
+        return simulate(Task((3,), job), np.random.SeedSequence(5, spawn_key=(3,)))
+
+    sc = _long(26, ("design.randomisation", design))
+    for figures, differing in ((SEARCH_FIGURES, {"weeks_run"}), (ALL_FIGURES, set())):
+        long = PilotCache()
+        long.add("k", run(sc, "pilot", 26, figures, (13,)), "difference", 26)
+        for estimator in ESTIMATORS:
+            short = PilotCache()
+            as_named = sc.with_values({"design.estimator": estimator})
+            short.add("k", run(as_named, "pilot", 13, figures), estimator, 13)
+            again, simulated = long.read("k", estimator, 13), short.read("k", estimator, 13)
+            assert _differ(again, simulated) == differing, (figures, estimator)
+            assert again["estimate"] != long.read("k", estimator, 26)["estimate"]
+            assert short.read("k", estimator, 26) is None  # a run to 13 cannot say week 26
+    blind = PilotCache()
+    blind.add("k", {**run(sc, "pilot", 26, SEARCH_FIGURES, (13,)), HORIZON_READINGS: {}}, "difference", 26)
+    assert blind.read("k", "difference", 13) is None and blind.read("k", "difference", 26) is not None
+    for kind, world in (("none", no_pilot(sc)), ("rollout", roll_out(sc))):
+        longer = run(world, kind, 26, SEARCH_FIGURES, (13,), last_cohort=12)
+        shorter = run(world, kind, 13, SEARCH_FIGURES, last_cohort=12)
+        assert _differ(world_at(longer, 26, 13), world_at(shorter, 13, 13)) == {"weeks_run"}, kind
+        assert longer["weeks_run"] - 13 > shorter["weeks_run"] - 13 >= 12  # it saw later cohorts 13 weeks on
+
+
+def _rerun_at(cache: PilotCache, horizon: int, scenario, settings) -> PilotCache:
+    """A cache holding the pilots `cache` keeps (the same keys, so the same seeds), each run afresh to
+    `horizon`, and its searches' rows: what a size job at `horizon` starts from had it run those pilots
+    itself. Its roll-out worlds are left to run afresh."""
+    from dataclasses import replace
+
+    from labsim.design.pilot_cache import scenario_hash
+    from labsim.design.size import pool_simulator
+    from labsim.design.worlds import at_size, zero_help
+    from labsim.results.pilot import ESTIMATORS
+
+    sizes = {k[2] for k in cache.pilots}
+    variants = {scenario_hash(v): v for size in sizes
+                for v in (at_size(scenario, settings.by, size), zero_help(at_size(scenario, settings.by, size)))}
+    out = PilotCache(searches={k: [dict(r) for r in rows] for k, rows in cache.searches.items()})
+    asked: dict[tuple, list[tuple]] = {}
+    for key in cache.pilots:
+        asked.setdefault((key[2], key[3]), []).append(key)
+    with pool_simulator(replace(settings, horizon=horizon), readings=ESTIMATORS) as run:
+        for (size, figures), keys in asked.items():
+            rows = run([(k[1], variants[k[0]]) for k in keys], size, "again", figures)
+            for k, row in zip(sorted(keys, key=lambda k: k[1]), rows):
+                out.add(k, row, scenario.design.estimator, horizon)
+    return out
+
+
+def test_a_shorter_horizon_reruns_no_pilot_kept_and_answers_as_those_pilots_run_to_it():
+    """Real pilots at the page's quick settings: after an answer at 26 weeks, the answer at 13 weeks simulates
+    no pilot already kept (each pilot it simulates is one the first answer did not run, and no roll-out world
+    runs again), and it is exactly the answer of the size job at 13 weeks from the same pilots run afresh to
+    13 weeks (same keys, same seeds; their roll-out worlds run afresh too): the same N*, interval, power
+    curve, evidence, roll-out, type-I check and accounts, the same pilots simulated for it, and the same rows
+    but for `weeks_run`."""
+    import json
+
+    import pandas as pd
+
+    from labsim.app.quick_size import quick_settings, search
+
+    def shown(run) -> str:
+        data = run.answer.to_json()
+        data.pop("seconds", None)
+        return json.dumps(data, sort_keys=True, default=str)
+
+    settings, cache = quick_settings(workers=1), PilotCache()
+    first = search(_long(26), settings, lambda: None, cache)
+    assert first.answer.minimum is not None
+    kept, ran, worlds = set(cache.pilots), cache.ran, len(cache.rollouts)
+    fresh = _rerun_at(cache, 13, _long(13), settings)
+    before = set(fresh.pilots)
+    again = search(_long(13), settings, lambda: None, cache)
+    new = set(cache.pilots) - kept
+    assert cache.ran - ran == len(new) and len(cache.rollouts) == worlds  # no kept pilot or world ran again
+    answer = search(_long(13), settings, lambda: None, fresh)
+    assert set(fresh.pilots) - before == new
+    assert shown(again) == shown(answer)
+    assert again.answer.minimum != first.answer.minimum  # the horizon moved the answer
+    pilots = ["replication", "size"]  # the search at 13 starts from every pilot of the one at 26
+    assert len(first.rows[pilots].merge(again.rows[pilots])) == len(first.rows)
+    pd.testing.assert_frame_equal(again.rows.drop(columns="weeks_run"), answer.rows.drop(columns="weeks_run"))
+    assert (again.rows["weeks_run"] > answer.rows["weeks_run"]).any()
+
+
+def test_a_longer_horizon_runs_its_pilots_again():
+    """A pilot stopped 26 weeks after its intake cannot say week 52: the answer at 52 weeks after one at 26
+    simulates as many pilots (roll-out worlds included) as a fresh answer at 52, and gives its answer."""
+    from labsim.app.quick_size import quick_settings, search
+
+    settings, cache = quick_settings(workers=1), PilotCache()
+    search(_long(26), settings, lambda: None, cache)
+    ran = cache.ran
+    again = search(_long(52), settings, lambda: None, cache)
+    fresh = PilotCache()
+    answer = search(_long(52), settings, lambda: None, fresh)
+    assert cache.ran - ran == fresh.ran > 0
+    assert again.answer.minimum == answer.answer.minimum and again.answer.power_curve == answer.answer.power_curve

@@ -1,25 +1,43 @@
 """Pilots kept between answers, so that a second answer runs only what is new (the page, issue 28).
 
-A pilot's record depends on its world (the scenario variant it ran, its seeds, the horizon it was read at)
-and not on the analysis: the significance level only decides which p-values count as rejections (and the
-normal critical value a z statistic is tested against), the power and assurance targets only where the
-fitted curve is read. So a `PilotCache` keeps:
-- every pilot by what determines it: the hash of its scenario variant, its replication, size, figures,
-  horizon and root seed (`wrap`: a simulator that runs only the pilots it has not seen, and hands back
-  the others re-read at the level asked: `reanalysed`);
+A pilot's record depends on its world (the scenario variant it ran, its seeds, how long it ran) and not on
+the analysis: the significance level only decides which p-values count as rejections (and the normal
+critical value a z statistic is tested against), the power and assurance targets only where the fitted
+curve is read, the estimator and the horizon only how the same run is read. So a `PilotCache` keeps:
+- every pilot by what determines it: the hash of its scenario variant, its replication, size, figures and
+  root seed (`wrap`: a simulator that runs only the pilots it cannot read from those kept, and hands back
+  the others read as asked, at the level asked: `reanalysed`);
 - each search's pilots by the world-determining inputs of its search (the scenario with the lever set
-  aside, the lever, horizon, seed and batch; for the joint evidence also the ranges): a later search of
-  the same world starts from them (`prior`, `keep`), so that moving only an analysis lever (alpha, power,
-  assurance target) refits the pilots already run and adds batches only where the new N* needs them;
-- the roll-out worlds by the scenario, the reference size and the worlds' seeds (`worlds`).
+  aside, the lever, seed and batch; for the joint evidence also the ranges): a later search of the same
+  world starts from them (`prior`, `keep`), so that moving only an analysis lever (alpha, power,
+  assurance target, estimator, a shorter horizon) re-reads the pilots already run and adds batches only
+  where the new N* needs them;
+- the roll-out worlds by the scenario, the reference batch's worlds and their last intake weeks, and the
+  root seed (`worlds`).
 Every key reads the scenario's numbers only (`numbers`): its name, descriptions and sources are text that
-changes no pilot, and the page rewrites the description whenever a lever moves.
-The estimator changes no pilot either, only how it is read: with a cache the size job asks every pilot
-for its reading under each estimator (`results.pilot.READINGS`, the estimator-dependent fields: the main
-estimate and its test, the untested effects, the extra jobs), and a pilot kept under one estimator is handed
-back as the other reads it, so switching the estimator simulates nothing already run (the search's rows
-name their pilot, `PILOT`, so that a later search re-reads them too). Everything else (a world lever such as
-the effect, the market or the referral mode, the horizon) changes the key, so the answer runs what is new. `ran` counts the pilots (and roll-out world
+changes no pilot, and the page rewrites the description whenever a lever moves. The estimator and the
+horizon named in the scenario (`ANALYSIS`) are left out too: they change how a pilot is read, not the pilot.
+
+The estimator: with a cache the size job asks every pilot for its reading under each estimator
+(`results.pilot.READINGS`, the estimator-dependent fields: the main estimate and its test, the untested
+effects, the extra jobs), and a pilot kept under one estimator is handed back as the other reads it.
+
+The horizon: a pilot run to horizon H stops H weeks after its last assignment, and later weeks never change
+earlier ones, so it holds what a run to a shorter horizon h would report. With a cache the size job asks
+every pilot, and every roll-out world, for its fields read at each shorter horizon the scenario may name
+(`replicate.HORIZON_READINGS`, under each estimator too), and a pilot kept at H is handed back at h <= H as
+the run to h reports it (every field but `weeks_run`, how long it ran). A pilot kept at h cannot say week H:
+a longer horizon runs it again, and the longer run, which reads the shorter horizon too, replaces it. (An
+accounts pilot runs the scenario's full length at any horizon, but it too is read only at shorter ones.)
+
+The search's rows name their pilot (`PILOT`), so that a later search re-reads them under the estimator and
+at the horizon asked: the search at 13 weeks after one at 26 starts from the 26-week search's pilots read at
+13, exactly as it would from the same pilots run to 13, and adds the batches its own N* needs. A search
+whose kept rows cannot all be read as asked (back at 26 after 13, whose new batches ran to 13 only) starts
+afresh, taking every pilot it asks for that is kept: the first answer at 26 again, with nothing new run.
+Which pilots a warm search starts from depends on the answers before it (as for alpha or the power target);
+what it makes of them does not. Everything else (a world lever such as the effect, the market or the
+referral mode) changes the key, so the answer runs what is new. `ran` counts the pilots (and roll-out world
 runs) actually simulated, which the tests read.
 
 Every record handed back is a copy: a search adds fields to its rows (`reached`, `part`), never to the
@@ -37,7 +55,7 @@ from statistics import NormalDist
 from typing import Any
 
 from labsim.config.scenario import Scenario
-from labsim.design.replicate import SEARCH_FIGURES, Figure
+from labsim.design.replicate import HORIZON_READINGS, SEARCH_FIGURES, Figure
 from labsim.results.pilot import READINGS
 
 #: Pilots one cache keeps (oldest searches dropped first beyond it): about 30 whole answers of fi_2019.
@@ -74,22 +92,25 @@ def _hash(data: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-#: What the planner switches without changing any pilot's world: the estimator only reads the pilots run
-#: (every other field, even design.treatment_share, changes the pilots). Left out of every key; a kept
-#: pilot is handed back as the asked estimator reads it (`PilotCache.wrap`).
-READING = ("design", "estimator")
+#: What the planner switches without changing any pilot's world: the estimator and the horizon named in the
+#: scenario only read the pilots run (every other field, even design.treatment_share, changes the pilots).
+#: Left out of every key; a kept pilot is handed back as the asked estimator reads it at the asked horizon
+#: (`PilotCache.wrap`).
+ANALYSIS = (("design", "estimator"), ("design", "primary_horizon_weeks"))
 
 
 def world_numbers(scenario: Scenario) -> dict[str, Any]:
-    """The scenario's numbers (`numbers`) without the estimator (`READING`): what decides its pilots' worlds."""
+    """The scenario's numbers (`numbers`) without the fields that only read its pilots (`ANALYSIS`): what
+    decides its pilots' worlds."""
     data = numbers(scenario)
-    data[READING[0]].pop(READING[1], None)
+    for section, name in ANALYSIS:
+        data[section].pop(name, None)
     return data
 
 
 def scenario_hash(scenario: Scenario) -> str:
     """A short hash of every number that decides the scenario's pilots (its world, its pilot, its design),
-    its text and its estimator left out."""
+    its text, its estimator and its horizon left out."""
     return _hash(world_numbers(scenario))
 
 
@@ -106,7 +127,7 @@ def reanalysed(record: dict[str, Any], alpha: float) -> dict[str, Any]:
 
 
 #: The column naming the kept pilot a search's row is (an id of its key), so that a later search can re-read
-#: the row under another estimator; the size job drops it from the rows it returns.
+#: the row under another estimator or at another horizon; the size job drops it from the rows it returns.
 PILOT = "_pilot"
 
 
@@ -121,74 +142,90 @@ class PilotCache:
 
     pilots: dict[tuple, dict[str, Any]] = field(default_factory=dict)
     searches: dict[tuple, list[dict[str, Any]]] = field(default_factory=dict)
-    rollouts: dict[tuple, tuple[dict, dict]] = field(default_factory=dict)
+    #: the roll-out worlds' runs (no pilot, rolled out) and the horizon they ran to
+    rollouts: dict[tuple, tuple[dict, dict, int]] = field(default_factory=dict)
     #: each kept pilot's estimator-dependent fields as each estimator reads it (`results.pilot.READINGS`)
     readings: dict[tuple, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: each kept pilot's fields read at each shorter horizon, their READINGS within (`HORIZON_READINGS`)
+    shorter: dict[tuple, dict[int, dict[str, Any]]] = field(default_factory=dict)
     estimators: dict[tuple, str] = field(default_factory=dict)  # the estimator each kept pilot was run under
+    horizons: dict[tuple, int] = field(default_factory=dict)  # the horizon each kept pilot was run to
     ids: dict[str, tuple] = field(default_factory=dict)  # PILOT's id -> the pilot's key
     ran: int = 0
 
     def wrap(self, run: Callable[..., list[dict[str, Any]]], *, horizon: int, alpha: float, seed: int
              ) -> Callable[..., list[dict[str, Any]]]:
-        """`run` (a `size.Simulate`) that simulates only the pilots this cache has not seen, or has seen but
-        cannot read under the estimator asked (their scenario's design.estimator)."""
+        """`run` (a `size.Simulate`, whose pilots run to `horizon`) that simulates only the pilots this cache
+        has not seen, or has seen but cannot read at `horizon` or under the estimator asked (their scenario's
+        design.estimator)."""
         hashes: dict[int, tuple[Scenario, str]] = {}
 
         def key_of(rep: int, sc: Scenario, size: int, figures: tuple[Figure, ...]) -> tuple:
             kept = hashes.get(id(sc))
             if kept is None or kept[0] is not sc:
                 kept = hashes[id(sc)] = (sc, scenario_hash(sc))
-            return kept[1], int(rep), int(size), tuple(figures), horizon, seed
+            return kept[1], int(rep), int(size), tuple(figures), seed
 
         def cached(pairs: list[tuple[int, Scenario]], size: int, label: str,
                    figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
             keys = [key_of(rep, sc, size, figures) for rep, sc in pairs]
             asked = [sc.design.estimator for _, sc in pairs]
-            new = [(k, pair) for k, e, pair in zip(keys, asked, pairs) if self.read(k, e) is None]
+            new = [(k, pair) for k, e, pair in zip(keys, asked, pairs) if self.read(k, e, horizon) is None]
             if new:
                 rows = run([pair for _, pair in new], size, label, figures)
                 self.ran += len(rows)
                 by_rep = {int(r["replication"]): r for r in rows}
                 for k, (rep, sc) in new:
-                    self.add(k, by_rep[int(rep)], sc.design.estimator)
-            return [reanalysed(self.read(k, e), alpha) for k, e in zip(keys, asked)]
+                    self.add(k, by_rep[int(rep)], sc.design.estimator, horizon)
+            return [reanalysed(self.read(k, e, horizon), alpha) for k, e in zip(keys, asked)]
         return cached
 
-    def add(self, key: tuple, record: dict[str, Any], estimator: str) -> None:
-        """Keep a new pilot's record, run under `estimator`, and its readings under the others if it holds
-        them (`results.pilot.READINGS`: the size job asks for them when it has a cache)."""
+    def add(self, key: tuple, record: dict[str, Any], estimator: str, horizon: int) -> None:
+        """Keep a new pilot's record, run under `estimator` to `horizon`, with its readings under the other
+        estimators and at shorter horizons if it holds them (`READINGS`, `HORIZON_READINGS`: the size job
+        asks for them when it has a cache). It replaces a pilot kept under the same key (one run to a
+        shorter horizon, which the new one reads too)."""
         record = dict(record)
         self.readings[key] = record.pop(READINGS, None) or {}
+        self.shorter[key] = record.pop(HORIZON_READINGS, None) or {}
         self.pilots[key] = record
         self.estimators[key] = estimator
+        self.horizons[key] = horizon
         self.ids[pilot_id(key)] = key
 
-    def read(self, key: tuple, estimator: str) -> dict[str, Any] | None:
-        """A copy of the kept pilot under `key` as `estimator` reads it, with its id (`PILOT`); None if it is
-        not kept, or was run under another estimator and holds no reading under this one."""
-        reading = self._reading(key, estimator)
+    def read(self, key: tuple, estimator: str, horizon: int) -> dict[str, Any] | None:
+        """A copy of the kept pilot under `key` as `estimator` reads it at `horizon`, with its id (`PILOT`);
+        None if it is not kept, or holds no such reading (run to a shorter horizon, or under another
+        estimator without a reading under this one)."""
+        reading = self._reading(key, estimator, horizon)
         return None if reading is None else {**self.pilots[key], **reading, PILOT: pilot_id(key)}
 
-    def _reading(self, key: tuple, estimator: str) -> dict[str, Any] | None:
-        """The fields that change when the kept pilot `key` is read by `estimator`: none if it was run under
-        it, its kept reading otherwise; None if the pilot is not kept or holds no such reading."""
+    def _reading(self, key: tuple, estimator: str, horizon: int) -> dict[str, Any] | None:
+        """The fields that change when the kept pilot `key` is read by `estimator` at `horizon`: none if it
+        was run so, its kept readings otherwise; None if the pilot is not kept or holds no such reading."""
         if key not in self.pilots:
             return None
-        return {} if self.estimators.get(key) == estimator else self.readings.get(key, {}).get(estimator)
+        own = self.estimators.get(key) == estimator
+        if horizon == self.horizons.get(key):
+            return {} if own else self.readings.get(key, {}).get(estimator)
+        at = self.shorter.get(key, {}).get(horizon)  # only horizons shorter than the run's are kept
+        if at is None:
+            return None
+        fields = {k: v for k, v in at.items() if k != READINGS}
+        other = {} if own else at.get(READINGS, {}).get(estimator)
+        return None if other is None else {**fields, **other}
 
-    def prior(self, key: tuple, alpha: float, estimator: str | None = None) -> list[dict[str, Any]]:
-        """The pilots an earlier search of the same world ran, as `estimator` reads them (default: as they
-        were run) at `alpha`, oldest first; none if one of them cannot be read so (the search then starts
-        afresh, and still takes every pilot it asks for that is kept)."""
+    def prior(self, key: tuple, alpha: float, estimator: str, horizon: int) -> list[dict[str, Any]]:
+        """The pilots an earlier search of the same world ran, as `estimator` reads them at `horizon` and
+        `alpha`, oldest first; none if one of them cannot be read so (the search then starts afresh, and
+        still takes every pilot it asks for that is kept)."""
         out = []
         for row in self.searches.get(key, []):
-            if estimator is not None:
-                pilot = self.ids.get(row.get(PILOT))
-                reading = None if pilot is None else self._reading(pilot, estimator)
-                if reading is None:
-                    return []
-                row = {**row, **reading}
-            out.append(reanalysed(row, alpha))
+            pilot = self.ids.get(row.get(PILOT))
+            record = None if pilot is None else self.read(pilot, estimator, horizon)
+            if record is None:
+                return []
+            out.append(reanalysed({**row, **record}, alpha))  # the search's own fields (part, reached) kept
         return out
 
     def keep(self, key: tuple, rows: list[dict[str, Any]]) -> None:
@@ -200,17 +237,35 @@ class PilotCache:
         if len(self.pilots) > LIMIT:
             for k in list(self.pilots)[: len(self.pilots) - LIMIT]:
                 del self.pilots[k]
-                self.readings.pop(k, None)
-                self.estimators.pop(k, None)
+                for kept in (self.readings, self.shorter, self.estimators, self.horizons):
+                    kept.pop(k, None)
                 self.ids.pop(pilot_id(k), None)
 
-    def worlds(self, key: tuple, run: Callable[[], tuple[dict, dict]]) -> tuple[dict, dict]:
-        """The roll-out worlds' runs (no pilot, rolled out) kept under `key`, else `run()` and kept."""
-        if key not in self.rollouts:
-            nones, rollouts = run()
-            self.ran += len(nones) + len(rollouts)
-            self.rollouts[key] = (nones, rollouts)
-        return self.rollouts[key]
+    def worlds(self, key: tuple, run: Callable[[], tuple[dict, dict]], horizon: int) -> tuple[dict, dict]:
+        """The roll-out worlds' runs (no pilot, rolled out) kept under `key`, read at `horizon`; else `run()`
+        (its worlds run to `horizon`), kept. Worlds kept at a longer horizon are read at a shorter one from
+        their readings there (`HORIZON_READINGS`); at a longer one they run again."""
+        if key in self.rollouts:
+            nones, rollouts, ran_to = self.rollouts[key]
+            read = [world_at(r, ran_to, horizon) for part in (nones, rollouts) for r in part.values()]
+            if all(r is not None for r in read):
+                return ({rep: world_at(r, ran_to, horizon) for rep, r in nones.items()},
+                        {rep: world_at(r, ran_to, horizon) for rep, r in rollouts.items()})
+        nones, rollouts = run()
+        self.ran += len(nones) + len(rollouts)
+        self.rollouts[key] = (nones, rollouts, horizon)
+        return ({rep: world_at(r, horizon, horizon) for rep, r in nones.items()},
+                {rep: world_at(r, horizon, horizon) for rep, r in rollouts.items()})
+
+
+def world_at(record: dict[str, Any], ran_to: int, horizon: int) -> dict[str, Any] | None:
+    """A copy of a world's run (`ran_to`: the horizon it ran to) as a run to `horizon` reports it: its cohorts'
+    employment at that horizon (None if it holds no reading there)."""
+    out = {k: v for k, v in record.items() if k != HORIZON_READINGS}
+    if horizon == ran_to:
+        return out
+    at = record.get(HORIZON_READINGS, {}).get(horizon)
+    return None if at is None else {**out, **at}
 
 
 #: The field a lever sets, left out of a search's key: the size planned is where a search starts, not what
@@ -218,14 +273,15 @@ class PilotCache:
 LEVER_FIELD = {"participants": ("referral", "target_participants"), "intake-weeks": ("referral", "intake_weeks")}
 
 
-def search_key(kind: str, scenario: Scenario, by: str, horizon: int, seed: int, batch: int, *extra: Any) -> tuple:
-    """What decides a search's pilots, whatever the analysis asks of them: the scenario with its lever's
-    planned size set aside, the lever, horizon, root seed, batch, and for the joint evidence its ranges."""
+def search_key(kind: str, scenario: Scenario, by: str, seed: int, batch: int, *extra: Any) -> tuple:
+    """What decides a search's pilots, whatever the analysis asks of them (the horizon too: `prior` reads
+    the kept rows at the horizon asked): the scenario with its lever's planned size set aside, the lever,
+    root seed, batch, and for the joint evidence its ranges."""
     data = world_numbers(scenario)
     if by in LEVER_FIELD:
         section, name = LEVER_FIELD[by]
         data[section].pop(name, None)
-    return kind, _hash(data), by, horizon, seed, batch, *map(_value_repr, extra)
+    return kind, _hash(data), by, seed, batch, *map(_value_repr, extra)
 
 
 def _value_repr(value: Any) -> str:

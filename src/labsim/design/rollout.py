@@ -31,7 +31,7 @@ from scipy import stats
 
 from labsim.config.scenario import Scenario
 from labsim.design.pilot_cache import PilotCache, scenario_hash
-from labsim.design.replicate import SEARCH_FIGURES, PilotJob, cohort_mean, simulate
+from labsim.design.replicate import SEARCH_FIGURES, PilotJob, cohort_mean, shorter_horizons, simulate
 from labsim.design.size_answer import Overstatement, Rollout, RolloutPower, RolloutSize
 from labsim.design.worlds import no_pilot, roll_out
 from labsim.sweep.runner import Task, executor, run_tasks
@@ -98,17 +98,17 @@ def paired_effects(pilots: pd.DataFrame, nones: dict[int, dict], rollouts: dict[
 
 def run_counterfactuals(scenario: Scenario, replications: list[int], *, horizon: int, alpha: float, seed: int,
                         workers: int | None, progress: bool = False, worlds: dict[int, int] | None = None,
-                        last_cohorts: dict[int, int] | None = None, pool: Any = None
+                        last_cohorts: dict[int, int] | None = None, pool: Any = None, horizons: tuple[int, ...] = ()
                         ) -> tuple[dict[int, dict], dict[int, dict]]:
     """The no-pilot and roll-out runs of the worlds `replications` (seed keys (r,), as the pilots'; in the
     pilots' own `worlds` (`PilotJob.world`) when they ran in worlds of their own), on `pool` when given: the
     pool of the search keeps those worlds burned in. Each runs until its cohorts at the horizon are
     complete: up to the week `last_cohorts` gives for its world (its pilot's last intake week), else any
-    pilot's."""
+    pilot's. With `horizons` (shorter ones) each run also reads its cohorts at them (`HORIZON_READINGS`)."""
     variants = {"none": no_pilot(scenario), "rollout": roll_out(scenario)}
     tasks = [Task((rep,), PilotJob(variants[k], k, horizon, alpha, figures=SEARCH_FIGURES,  # cohorts at the horizon
                               world=None if worlds is None else worlds[rep],
-                              last_cohort=None if last_cohorts is None else last_cohorts[rep]),
+                              last_cohort=None if last_cohorts is None else last_cohorts[rep], horizons=horizons),
                   home=rep if worlds is None else worlds[rep])
              for rep in replications for k in variants]
     out: dict[str, dict[int, dict]] = {"none": {}, "rollout": {}}
@@ -179,7 +179,7 @@ def rollout_part(rows: pd.DataFrame, scenario: Scenario, *, base: int, power: fl
                  pool: Any = None, cache: PilotCache | None = None) -> Rollout:
     """The overstatement and the size to detect the roll-out effect, from the reference batch's worlds
     (the pilots at the scenario's own size `base`) run again with no pilot and rolled out (or kept in
-    `cache` from an earlier answer of the same world)."""
+    `cache` from an earlier answer of the same world, read again at a shorter horizon)."""
     search = rows["part"] == "search" if "part" in rows else True
     ref = rows.loc[(rows["size"] == base) & search].drop_duplicates("replication")
     reps = ref["replication"].astype(int)
@@ -187,13 +187,14 @@ def rollout_part(rows: pd.DataFrame, scenario: Scenario, *, base: int, power: fl
     last = dict(zip(reps, ref["last_intake_week"].astype(int).clip(lower=0)))  # the cohorts paired_effects reads
     def run() -> tuple[dict[int, dict], dict[int, dict]]:
         return run_counterfactuals(scenario, sorted(reps), horizon=horizon, alpha=alpha, seed=seed, workers=workers,
-                                   progress=progress, worlds=worlds, last_cohorts=last, pool=pool)
+                                   progress=progress, worlds=worlds, last_cohorts=last, pool=pool,
+                                   horizons=() if cache is None else shorter_horizons(horizon))
     if cache is None:
         nones, rollouts = run()
     else:
-        key = ("rollout", scenario_hash(scenario), horizon, seed, tuple(sorted(last.items())),
+        key = ("rollout", scenario_hash(scenario), seed, tuple(sorted(last.items())),
                tuple(sorted(worlds.items())) if worlds else None)
-        nones, rollouts = cache.worlds(key, run)
+        nones, rollouts = cache.worlds(key, run, horizon)
     pairs = paired_effects(ref, nones, rollouts)
     o = overstatement(pairs["itt"].to_numpy(), pairs["rollout_effect"].to_numpy())
     return Rollout(o, rollout_size(o, rows, power, alpha, filled_only=by == "participants"), 2 * len(ref))

@@ -59,7 +59,7 @@ from labsim.config.errors import LabsimError
 from labsim.config.scenario import Randomisation, Scenario
 from labsim.design.analytic import design_effect, pilot_arm_needed
 from labsim.design.power_fit import fit_kind, fit_rows, most_filled, power_fit
-from labsim.design.replicate import ALL_FIGURES, SEARCH_FIGURES, Figure, PilotJob, simulate
+from labsim.design.replicate import ALL_FIGURES, HORIZON_READINGS, SEARCH_FIGURES, Figure, PilotJob, simulate
 from labsim.design.size_answer import (
     AnalyticSize, MinimumSize, PlaceboCheck, PowerPoint, Reference, TypeICheck, Unreachable,
 )
@@ -210,26 +210,27 @@ class CentralSearch:
 
 @contextmanager
 def pool_simulator(s: SearchSettings, bar: ProgressBar | None = None, pool: Any = None,
-                   readings: tuple[str, ...] = ()) -> Iterator[Simulate]:
+                   readings: tuple[str, ...] = (), horizons: tuple[int, ...] = ()) -> Iterator[Simulate]:
     """Real pilots on a pool of `s.workers` processes; replication r runs with the pilot seed of key (r,) in
     world r mod `batch`, one of the reference batch's worlds (`PilotJob.world`), on the local worker that holds it
     (`Task.home`): each world is drawn and burned in once, not once per pilot. Every batch advances `bar`, the one
     progress bar of the search. On `pool` when given (a caller that runs the same worlds afterwards keeps the
     workers' worlds). With `readings` (estimators) each record also holds its reading under each (the page's
     `PilotCache` keeps them, so that switching the estimator re-reads the pilots run instead of running them
-    again)."""
+    again); with `horizons` (shorter than the search's) its reading at each of them too (`HORIZON_READINGS`:
+    a shorter horizon re-reads the pilots run)."""
     with nullcontext(pool) if pool is not None else s.pool() as pool:
         def run(pairs: list[tuple[int, Scenario]], size: int, label: str,
                 figures: tuple[Figure, ...] = SEARCH_FIGURES) -> list[dict[str, Any]]:
             tasks = [Task((rep,), PilotJob(sc, "pilot", s.horizon, s.alpha, size, figures, world=rep % s.batch,
-                                                 readings=readings),
+                                                 readings=readings, horizons=horizons),
                           home=rep % s.batch) for rep, sc in pairs]
             if bar is not None:
                 bar.describe(f"size: {label}")
             rows = [rec for _, rec in run_tasks(simulate, tasks, root_seed=s.seed, pool=pool, progress=bar,
                                                 total=len(tasks))]
-            for rec in rows:
-                rec.pop("cohort_employed", None), rec.pop("cohort_n", None)
+            for rec in (*rows, *(r for rec in rows for r in rec.get(HORIZON_READINGS, {}).values())):
+                rec.pop("cohort_employed", None), rec.pop("cohort_n", None)  # the roll-out reads worlds' own
             return sorted(rows, key=lambda r: r["replication"])
         yield run
 

@@ -31,6 +31,7 @@ from labsim.config.errors import LabsimError
 from labsim.config.scenario import Design, Scenario, parse_scenario
 from labsim.design.evidence import Range, assess_evidence
 from labsim.design.pilot_cache import PILOT, PilotCache, search_key
+from labsim.design.replicate import shorter_horizons
 from labsim.design.rollout import ESTIMANDS, rollout_part
 from labsim.design.size import (
     CentralSearch, Simulate, SearchSettings, most_pilots, pool_simulator, search_bar, search_size, size_bounds,
@@ -125,9 +126,11 @@ def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None =
                     start, counterfactuals, cache)
     with s.pool() if pool is None else nullcontext(pool) as pool:
         with search_bar(s, search_pilots(request)) as (bar, say):
-            # with a cache (the page) every pilot also reads itself under each estimator, so that switching
-            # the estimator re-reads the pilots kept; `labsim size` pays nothing for it
-            simulator = pool_simulator(s, bar, pool) if cache is None else pool_simulator(s, bar, pool, ESTIMATORS)
+            # with a cache (the page) every pilot also reads itself under each estimator and at each shorter
+            # horizon, so that switching the estimator or shortening the horizon re-reads the pilots kept;
+            # `labsim size` pays nothing for it
+            simulator = pool_simulator(s, bar, pool) if cache is None else \
+                pool_simulator(s, bar, pool, ESTIMATORS, shorter_horizons(s.horizon))
             with simulator as pool_run:
                 return _run(scenario, request, _kept(counted(pool_run, on_pilot), cache, s), say, pool, start,
                             counterfactuals, cache)
@@ -156,17 +159,17 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
     started = time.perf_counter()
     if start:
         say(start)
-    central_key = search_key("central", scenario, s.by, s.horizon, s.seed, s.batch)
+    central_key = search_key("central", scenario, s.by, s.seed, s.batch)
     reading = scenario.design.estimator
     central = search_size(scenario, s, run=run, say=say,
-                          prior=cache.prior(central_key, s.alpha, reading) if cache else None)
+                          prior=cache.prior(central_key, s.alpha, reading, s.horizon) if cache else None)
     if cache is not None:
         cache.keep(central_key, central.rows.to_dict("records"))  # the accounts batch too: it is in the fit
     evidence = None
     if request.ranges:
-        joint_key = search_key("joint", scenario, s.by, s.horizon, s.seed, s.batch, request.ranges)
+        joint_key = search_key("joint", scenario, s.by, s.seed, s.batch, request.ranges)
         ev = assess_evidence(scenario, s, run, list(request.ranges), central, request.target_assurance, say,
-                             cache.prior(joint_key, s.alpha, reading) if cache else None)
+                             cache.prior(joint_key, s.alpha, reading, s.horizon) if cache else None)
         if cache is not None:
             cache.keep(joint_key, ev.assurance_rows)
         top = ev.dominant()

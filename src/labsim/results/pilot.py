@@ -22,13 +22,14 @@ from labsim.results.inference import CLUSTER_OF, Assignment, design_effect, plac
 from labsim.results.summary import RunResult
 
 
-def analysis_frame(result: RunResult, horizon: int) -> pd.DataFrame:
+def analysis_frame(result: RunResult, horizon: int, *more: int) -> pd.DataFrame:
     """The individuals with `found_job_<h>w` (a first job within h weeks of assignment; NaN when the
-    run ended before h weeks had passed) added."""
+    run ended before h weeks had passed) added, for the horizon and each of `more`."""
     ind = result.individuals.copy()
-    observed = ind[f"employed_{horizon}w"].notna()
-    found = ind["weeks_to_first_job"].le(horizon).astype(float)
-    ind[f"found_job_{horizon}w"] = found.where(observed)
+    for h in (horizon, *more):
+        observed = ind[f"employed_{h}w"].notna()
+        found = ind["weeks_to_first_job"].le(h).astype(float)
+        ind[f"found_job_{h}w"] = found.where(observed)
     return ind
 
 
@@ -66,24 +67,37 @@ def pilot_estimates(result: RunResult, horizon: int = 26, alpha: float = 0.05,
     the main one tested by the design's test (`test`: another, for comparisons), the others' estimate
     and SE only. With `readings` (estimators), the record also holds, under `READINGS`, its
     estimator-dependent fields as each of them reads the same pilot (`other_readings`)."""
+    return estimates_at(result, (horizon,), alpha, test, readings)[horizon]
+
+
+def estimates_at(result: RunResult, horizons: tuple[int, ...], alpha: float = 0.05, test: str | None = None,
+                 readings: tuple[str, ...] = ()) -> dict[int, dict[str, Any]]:
+    """`pilot_estimates` at each of `horizons`, each record the same as `pilot_estimates` gives there, from
+    one analysis frame: an estimator's reader serves every horizon, so that the adjusted estimator fits the
+    people observed at several horizons (a pilot's own cohorts, at each horizon its run reached) once."""
     a = result.assignment
     if a is None:
         raise ValueError("a pilot's estimates need the run's assignment (a result made from its record)")
-    outcome = f"employed_{horizon}w"
-    ind_all = analysis_frame(result, horizon)
+    ind_all = analysis_frame(result, *horizons)
     ind = ind_all.loc[~ind_all["before_pilot"]]  # the pilot's own cohorts
     ind_itt = itt_sample(ind, a.design)
     effect = effect_reader(result, ind_all, ind_itt, alpha, test)
-    main = effect(outcome, True)
-    record = {**tested_figures(main, alpha),
-              **arm_figures(ind, ind_itt, main, outcome, CLUSTER_OF.get(a.design)),
-              **secondary_figures(effect, horizon),
-              **design_checks(ind_all, a, outcome, alpha, test),
-              **participation_figures(ind, ind_itt, outcome),
-              **volume_and_cost(result, ind, main, outcome)}
-    if readings:
-        record[READINGS] = other_readings(record, result, ind_itt, outcome, horizon, alpha, test, readings)
-    return record
+    readers: dict[str, Callable[[str, bool], Estimate]] = {}  # the other estimators', for every horizon
+    out = {}
+    for horizon in horizons:
+        outcome = f"employed_{horizon}w"
+        main = effect(outcome, True)
+        record = {**tested_figures(main, alpha),
+                  **arm_figures(ind, ind_itt, main, outcome, CLUSTER_OF.get(a.design)),
+                  **secondary_figures(effect, horizon),
+                  **design_checks(ind_all, a, outcome, alpha, test),
+                  **participation_figures(ind, ind_itt, outcome),
+                  **volume_and_cost(result, ind, main, outcome)}
+        if readings:
+            record[READINGS] = other_readings(record, result, ind_itt, outcome, horizon, alpha, test, readings,
+                                              readers)
+        out[horizon] = record
+    return out
 
 
 #: The record's key for its figures read under other estimators (`pilot_estimates(readings=...)`).
@@ -101,22 +115,27 @@ READING_FIELDS = ("estimate", "se", "ci_low", "ci_high", "p_value", "p_value_mc_
 
 
 def other_readings(record: dict[str, Any], result: RunResult, ind_itt: pd.DataFrame, outcome: str, horizon: int,
-                   alpha: float, test: str | None, estimators: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+                   alpha: float, test: str | None, estimators: tuple[str, ...],
+                   readers: dict[str, Callable[[str, bool], Estimate]] | None = None) -> dict[str, dict[str, Any]]:
     """The record's estimator-dependent fields (`READING_FIELDS`) under each of `estimators`: its own, and
     the others computed from the same people (an individual design's; other designs read every estimator
     alike, so theirs are the record's own). What the record would hold had the scenario named that
-    estimator, so that a kept pilot can be re-read when the planner switches estimator (the page)."""
+    estimator, so that a kept pilot can be re-read when the planner switches estimator (the page).
+    `readers`: each estimator's reader of `ind_itt`, kept for another horizon's call."""
     own = {k: record[k] for k in READING_FIELDS}
     out = {result.summary.estimator: own}
     if test is not None:  # a comparison's test: only its own reading
         return out
+    readers = {} if readers is None else readers
     for estimator in estimators:
         if estimator in out:
             continue
         if result.assignment.design != "individual":
             out[estimator] = own
             continue
-        effect = individual_effect(ind_itt, estimator, alpha)
+        if estimator not in readers:
+            readers[estimator] = individual_effect(ind_itt, estimator, alpha)
+        effect = readers[estimator]
         main = effect(outcome, True)
         treated = int(((ind_itt["arm"] == "pilot") & ind_itt[outcome].notna()).sum())
         extra = extra_jobs_and_cost(main, treated, record["purchaser_paid"])
