@@ -109,7 +109,9 @@ def test_both_sizes_say_when_the_rollout_size_is_beyond_the_places():
     o = Overstatement(0.0178, 0.001, 0.0141, 0.001, 1.26, (1.05, 1.52), 40)
     beyond = replace(a, rollout=replace(a.rollout, overstatement=o, size=replace(a.rollout.size, size=1300)))
     (said,) = _both_sizes(beyond, "participants", "en")
-    assert said.endswith(text("n_beyond_places", "en", cap="1,200"))
+    note = text("n_beyond_places", "en", cap="1,200")
+    assert "1,300 participants" in said and said.index("1,300 participants") < said.index(note)
+    assert said.endswith("The headline is the size for the pilot's estimate.")  # the note inside its sentence
     (said,) = _both_sizes(replace(beyond, rollout=replace(beyond.rollout, size=replace(a.rollout.size, size=1100))),
                           "participants", "en")
     assert "more than the area can fill" not in said
