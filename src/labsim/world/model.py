@@ -578,15 +578,15 @@ class PilotModel(mesa.Model):
         out_rate = m.to_studies + m.to_inactivity
         # every move below needs a uniform below the highest rate: only those few are drawn (world/rare.py)
         few, u = rare_events(rng, s.n, self._highest_register_rate)
-        state = s.state[few]
-        back = (self._back_rate[state] > u) & (state == self._prev_state[few])
+        state, prev = s.state[few], self._prev_state[few]
+        back = (self._back_rate[state] > u) & (state == prev)
         # exits fall with the spell's length (market.exit_decay_per_year): compare u / exp(-decay·d)
-        d = s.duration[few]
-        scaled = u * np.exp(m.exit_decay_per_year * d / 52.0)
-        leave = is_searching(state) & is_searching(self._prev_state[few]) & (scaled < out_rate)
+        scaled = u * np.exp(m.exit_decay_per_year * s.duration[few] / 52.0)
+        leave = is_searching(state) & is_searching(prev) & (scaled < out_rate)
         to_studies = leave & (scaled < m.to_studies)
-        self._leave_provider(few[leave])
-        s.state[few[leave]] = State.INACTIVE
+        leavers = few[leave]
+        self._leave_provider(leavers)
+        s.state[leavers] = State.INACTIVE
         s.state[few[to_studies]] = State.STUDIES
         s.state[few[back]] = State.UNEMPLOYED
 
