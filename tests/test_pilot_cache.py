@@ -272,13 +272,14 @@ def _rerun_at(cache: PilotCache, horizon: int, scenario, settings) -> PilotCache
     return out
 
 
-def test_a_shorter_horizon_reruns_no_pilot_kept_and_answers_as_those_pilots_run_to_it():
-    """Real pilots at the page's quick settings: after an answer at 26 weeks, the answer at 13 weeks simulates
-    no pilot already kept (each pilot it simulates is one the first answer did not run, and no roll-out world
-    runs again), and it is exactly the answer of the size job at 13 weeks from the same pilots run afresh to
-    13 weeks (same keys, same seeds; their roll-out worlds run afresh too): the same N*, interval, power
-    curve, evidence, roll-out, type-I check and accounts, the same pilots simulated for it, and the same rows
-    but for `weeks_run`."""
+@pytest.mark.parametrize("horizon", [13, 52])
+def test_moving_the_horizon_reruns_no_pilot_kept_and_answers_as_those_pilots_run_to_it(horizon):
+    """Real pilots at the page's quick settings: the page's pilots run to the longest horizon (52 weeks), so
+    after an answer at 26 weeks the answer at 13 or 52 weeks simulates no pilot already kept (each pilot it
+    simulates is one the first answer did not run, and no roll-out world runs again), and it is exactly the
+    answer of the size job at that horizon from the same pilots run afresh to it (same keys, same seeds;
+    their roll-out worlds run afresh too): the same N*, interval, power curve, evidence, roll-out, type-I
+    check and accounts, the same pilots simulated for it, and the same rows but for `weeks_run`."""
     import json
 
     import pandas as pd
@@ -294,27 +295,29 @@ def test_a_shorter_horizon_reruns_no_pilot_kept_and_answers_as_those_pilots_run_
     first = search(_long(26), settings, lambda: None, cache)
     assert first.answer.minimum is not None
     kept, ran, worlds = set(cache.pilots), cache.ran, len(cache.rollouts)
-    fresh = _rerun_at(cache, 13, _long(13), settings)
+    fresh = _rerun_at(cache, horizon, _long(horizon), settings)
     before = set(fresh.pilots)
-    again = search(_long(13), settings, lambda: None, cache)
+    again = search(_long(horizon), settings, lambda: None, cache)
     new = set(cache.pilots) - kept
     assert cache.ran - ran == len(new) and len(cache.rollouts) == worlds  # no kept pilot or world ran again
-    answer = search(_long(13), settings, lambda: None, fresh)
+    answer = search(_long(horizon), settings, lambda: None, fresh)
     assert set(fresh.pilots) - before == new
     assert shown(again) == shown(answer)
     assert again.answer.minimum != first.answer.minimum  # the horizon moved the answer
-    pilots = ["replication", "size"]  # the search at 13 starts from every pilot of the one at 26
+    pilots = ["replication", "size"]  # the search at the new horizon starts from every pilot of the one at 26
     assert len(first.rows[pilots].merge(again.rows[pilots])) == len(first.rows)
     pd.testing.assert_frame_equal(again.rows.drop(columns="weeks_run"), answer.rows.drop(columns="weeks_run"))
-    assert (again.rows["weeks_run"] > answer.rows["weeks_run"]).any()
+    longer = again.rows["weeks_run"] > answer.rows["weeks_run"]
+    assert longer.any() if horizon < 52 else not longer.any()  # the kept pilots ran to 52 weeks
 
 
-def test_a_longer_horizon_runs_its_pilots_again():
-    """A pilot stopped 26 weeks after its intake cannot say week 52: the answer at 52 weeks after one at 26
-    simulates as many pilots (roll-out worlds included) as a fresh answer at 52, and gives its answer."""
+def test_a_horizon_beyond_the_pilots_kept_runs_them_again():
+    """A pilot stopped 26 weeks after its intake cannot say week 52: with a cache whose pilots run only to the
+    horizon asked (`longest` 26), the answer at 52 weeks after one at 26 simulates as many pilots (roll-out
+    worlds included) as a fresh answer at 52, and gives its answer."""
     from labsim.app.quick_size import quick_settings, search
 
-    settings, cache = quick_settings(workers=1), PilotCache()
+    settings, cache = quick_settings(workers=1), PilotCache(longest=26)
     search(_long(26), settings, lambda: None, cache)
     ran = cache.ran
     again = search(_long(52), settings, lambda: None, cache)

@@ -10,9 +10,9 @@ process and its workers. The child reports each finished pilot, so the page show
 
 The page keeps the pilots of its answers (`PilotCache`, design/pilot_cache.py) for its session: the child
 gets them and sends them back with the new ones, so a second answer of the same world (the same scenario
-but for the places planned, another alpha or power target, the other estimator or a shorter horizon)
-starts from the pilots already run, read as asked, and simulates only the batches its N* needs; a lever
-that changes the world, or a longer horizon, runs what is new.
+but for the places planned, another alpha or power target, the other estimator or another horizon: its
+pilots run to the longest horizon) starts from the pilots already run, read as asked, and simulates only
+the batches its N* needs; a lever that changes the world runs what is new.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ curve is read, the estimator and the horizon only how the same run is read. So a
 - each search's pilots by the world-determining inputs of its search (the scenario with the lever set
   aside, the lever, seed and batch; for the joint evidence also the ranges): a later search of the same
   world starts from them (`prior`, `keep`), so that moving only an analysis lever (alpha, power,
-  assurance target, estimator, a shorter horizon) re-reads the pilots already run and adds batches only
+  assurance target, estimator, the horizon) re-reads the pilots already run and adds batches only
   where the new N* needs them;
 - the roll-out worlds by the scenario, the reference batch's worlds and their last intake weeks, and the
   root seed (`worlds`).
@@ -23,12 +23,15 @@ The estimator: with a cache the size job asks every pilot for its reading under 
 effects, the extra jobs), and a pilot kept under one estimator is handed back as the other reads it.
 
 The horizon: a pilot run to horizon H stops H weeks after its last assignment, and later weeks never change
-earlier ones, so it holds what a run to a shorter horizon h would report. With a cache the size job asks
-every pilot, and every roll-out world, for its fields read at each shorter horizon the scenario may name
-(`replicate.HORIZON_READINGS`, under each estimator too), and a pilot kept at H is handed back at h <= H as
-the run to h reports it (every field but `weeks_run`, how long it ran). A pilot kept at h cannot say week H:
-a longer horizon runs it again, and the longer run, which reads the shorter horizon too, replaces it. (An
-accounts pilot runs the scenario's full length at any horizon, but it too is read only at shorter ones.)
+earlier ones, so it holds what a run to a shorter horizon h would report. With a cache the size job runs
+every pilot, and every roll-out world, to the longest horizon a scenario may name (`longest`, 52 weeks:
+`run_to`) and asks it for its fields read at each shorter one (`replicate.HORIZON_READINGS`, under each
+estimator too); a pilot kept at H is handed back at h <= H as the run to h reports it (every field but
+`weeks_run`, how long it ran). So the horizon lever, moved either way, re-reads the pilots run, for about a
+quarter more CPU in the first answer (docs/performance.md). A pilot kept at h cannot say week H > h (a cache
+with a shorter `longest`): a longer horizon runs it again, and the longer run, which reads the shorter
+horizon too, replaces it. (An accounts pilot runs the scenario's full length at any horizon, but it too is
+read only at shorter ones.)
 
 The search's rows name their pilot (`PILOT`), so that a later search re-reads them under the estimator and
 at the horizon asked: the search at 13 weeks after one at 26 starts from the 26-week search's pilots read at
@@ -57,6 +60,7 @@ from typing import Any
 from labsim.config.scenario import Scenario
 from labsim.design.replicate import HORIZON_READINGS, SEARCH_FIGURES, Figure
 from labsim.results.pilot import READINGS
+from labsim.results.summary import HORIZONS
 
 #: Pilots one cache keeps (oldest searches dropped first beyond it): about 30 whole answers of fi_2019.
 LIMIT = 30_000
@@ -152,12 +156,21 @@ class PilotCache:
     horizons: dict[tuple, int] = field(default_factory=dict)  # the horizon each kept pilot was run to
     ids: dict[str, tuple] = field(default_factory=dict)  # PILOT's id -> the pilot's key
     ran: int = 0
+    #: the horizon the size job runs this cache's pilots and roll-out worlds to (`run_to`)
+    longest: int = max(HORIZONS)
 
-    def wrap(self, run: Callable[..., list[dict[str, Any]]], *, horizon: int, alpha: float, seed: int
-             ) -> Callable[..., list[dict[str, Any]]]:
-        """`run` (a `size.Simulate`, whose pilots run to `horizon`) that simulates only the pilots this cache
-        has not seen, or has seen but cannot read at `horizon` or under the estimator asked (their scenario's
-        design.estimator)."""
+    def run_to(self, horizon: int) -> int:
+        """The horizon a size job at `horizon` runs its new pilots and roll-out worlds to: the longest a
+        scenario may name (`longest`), so that the horizon lever, moved either way, re-reads them."""
+        return max(horizon, self.longest)
+
+    def wrap(self, run: Callable[..., list[dict[str, Any]]], *, horizon: int, alpha: float, seed: int,
+             ran_to: int | None = None) -> Callable[..., list[dict[str, Any]]]:
+        """`run` (a `size.Simulate`, whose pilots run to `ran_to`, default `horizon`, with their readings at
+        the shorter horizons) that simulates only the pilots this cache has not seen, or has seen but cannot
+        read at `horizon` or under the estimator asked (their scenario's design.estimator), and hands every
+        pilot back read at `horizon`."""
+        ran_to = horizon if ran_to is None else ran_to
         hashes: dict[int, tuple[Scenario, str]] = {}
 
         def key_of(rep: int, sc: Scenario, size: int, figures: tuple[Figure, ...]) -> tuple:
@@ -176,7 +189,7 @@ class PilotCache:
                 self.ran += len(rows)
                 by_rep = {int(r["replication"]): r for r in rows}
                 for k, (rep, sc) in new:
-                    self.add(k, by_rep[int(rep)], sc.design.estimator, horizon)
+                    self.add(k, by_rep[int(rep)], sc.design.estimator, ran_to)
             return [reanalysed(self.read(k, e, horizon), alpha) for k, e in zip(keys, asked)]
         return cached
 
@@ -241,21 +254,23 @@ class PilotCache:
                     kept.pop(k, None)
                 self.ids.pop(pilot_id(k), None)
 
-    def worlds(self, key: tuple, run: Callable[[], tuple[dict, dict]], horizon: int) -> tuple[dict, dict]:
+    def worlds(self, key: tuple, run: Callable[[], tuple[dict, dict]], horizon: int, ran_to: int | None = None
+               ) -> tuple[dict, dict]:
         """The roll-out worlds' runs (no pilot, rolled out) kept under `key`, read at `horizon`; else `run()`
-        (its worlds run to `horizon`), kept. Worlds kept at a longer horizon are read at a shorter one from
-        their readings there (`HORIZON_READINGS`); at a longer one they run again."""
+        (its worlds run to `ran_to`, default `horizon`), kept. Worlds kept at a longer horizon are read at a
+        shorter one from their readings there (`HORIZON_READINGS`); at a longer one they run again."""
+        ran_to = horizon if ran_to is None else ran_to
         if key in self.rollouts:
-            nones, rollouts, ran_to = self.rollouts[key]
-            read = [world_at(r, ran_to, horizon) for part in (nones, rollouts) for r in part.values()]
+            nones, rollouts, kept_to = self.rollouts[key]
+            read = [world_at(r, kept_to, horizon) for part in (nones, rollouts) for r in part.values()]
             if all(r is not None for r in read):
-                return ({rep: world_at(r, ran_to, horizon) for rep, r in nones.items()},
-                        {rep: world_at(r, ran_to, horizon) for rep, r in rollouts.items()})
+                return ({rep: world_at(r, kept_to, horizon) for rep, r in nones.items()},
+                        {rep: world_at(r, kept_to, horizon) for rep, r in rollouts.items()})
         nones, rollouts = run()
         self.ran += len(nones) + len(rollouts)
-        self.rollouts[key] = (nones, rollouts, horizon)
-        return ({rep: world_at(r, horizon, horizon) for rep, r in nones.items()},
-                {rep: world_at(r, horizon, horizon) for rep, r in rollouts.items()})
+        self.rollouts[key] = (nones, rollouts, ran_to)
+        return ({rep: world_at(r, ran_to, horizon) for rep, r in nones.items()},
+                {rep: world_at(r, ran_to, horizon) for rep, r in rollouts.items()})
 
 
 def world_at(record: dict[str, Any], ran_to: int, horizon: int) -> dict[str, Any] | None:

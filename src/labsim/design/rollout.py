@@ -185,16 +185,18 @@ def rollout_part(rows: pd.DataFrame, scenario: Scenario, *, base: int, power: fl
     reps = ref["replication"].astype(int)
     worlds = dict(zip(reps, ref["world"].astype(int))) if "world" in ref else None
     last = dict(zip(reps, ref["last_intake_week"].astype(int).clip(lower=0)))  # the cohorts paired_effects reads
+    ran_to = horizon if cache is None else cache.run_to(horizon)  # the page's worlds run to the longest
+
     def run() -> tuple[dict[int, dict], dict[int, dict]]:
-        return run_counterfactuals(scenario, sorted(reps), horizon=horizon, alpha=alpha, seed=seed, workers=workers,
+        return run_counterfactuals(scenario, sorted(reps), horizon=ran_to, alpha=alpha, seed=seed, workers=workers,
                                    progress=progress, worlds=worlds, last_cohorts=last, pool=pool,
-                                   horizons=() if cache is None else shorter_horizons(horizon))
+                                   horizons=() if cache is None else shorter_horizons(ran_to))
     if cache is None:
         nones, rollouts = run()
     else:
         key = ("rollout", scenario_hash(scenario), seed, tuple(sorted(last.items())),
                tuple(sorted(worlds.items())) if worlds else None)
-        nones, rollouts = cache.worlds(key, run, horizon)
+        nones, rollouts = cache.worlds(key, run, horizon, ran_to)
     pairs = paired_effects(ref, nones, rollouts)
     o = overstatement(pairs["itt"].to_numpy(), pairs["rollout_effect"].to_numpy())
     return Rollout(o, rollout_size(o, rows, power, alpha, filled_only=by == "participants"), 2 * len(ref))

@@ -22,7 +22,7 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -126,18 +126,20 @@ def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None =
                     start, counterfactuals, cache)
     with s.pool() if pool is None else nullcontext(pool) as pool:
         with search_bar(s, search_pilots(request)) as (bar, say):
-            # with a cache (the page) every pilot also reads itself under each estimator and at each shorter
-            # horizon, so that switching the estimator or shortening the horizon re-reads the pilots kept;
-            # `labsim size` pays nothing for it
+            # with a cache (the page) every pilot runs to the longest horizon and reads itself under each
+            # estimator and at each shorter horizon, so that switching the estimator or moving the horizon
+            # re-reads the pilots kept; `labsim size` pays nothing for it
+            ran_to = s.horizon if cache is None else cache.run_to(s.horizon)
             simulator = pool_simulator(s, bar, pool) if cache is None else \
-                pool_simulator(s, bar, pool, ESTIMATORS, shorter_horizons(s.horizon))
+                pool_simulator(replace(s, horizon=ran_to), bar, pool, ESTIMATORS, shorter_horizons(ran_to))
             with simulator as pool_run:
-                return _run(scenario, request, _kept(counted(pool_run, on_pilot), cache, s), say, pool, start,
-                            counterfactuals, cache)
+                return _run(scenario, request, _kept(counted(pool_run, on_pilot), cache, s, ran_to), say, pool,
+                            start, counterfactuals, cache)
 
 
-def _kept(run: Simulate, cache: PilotCache | None, s: SearchSettings) -> Simulate:
-    return run if cache is None else cache.wrap(run, horizon=s.horizon, alpha=s.alpha, seed=s.seed)
+def _kept(run: Simulate, cache: PilotCache | None, s: SearchSettings, ran_to: int | None = None) -> Simulate:
+    """`run`, or with a cache the cache's wrap of it (its pilots run to `ran_to`, read at the horizon)."""
+    return run if cache is None else cache.wrap(run, horizon=s.horizon, alpha=s.alpha, seed=s.seed, ran_to=ran_to)
 
 
 def counted(run: Simulate, on_pilot: Callable[[], None] | None) -> Simulate:
