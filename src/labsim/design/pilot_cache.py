@@ -254,23 +254,26 @@ class PilotCache:
                     kept.pop(k, None)
                 self.ids.pop(pilot_id(k), None)
 
-    def worlds(self, key: tuple, run: Callable[[], tuple[dict, dict]], horizon: int, ran_to: int | None = None
+    def worlds(self, key: tuple, run: Callable[[], tuple[dict, dict]], horizon: int, ran_to: int
                ) -> tuple[dict, dict]:
         """The roll-out worlds' runs (no pilot, rolled out) kept under `key`, read at `horizon`; else `run()`
-        (its worlds run to `ran_to`, default `horizon`), kept. Worlds kept at a longer horizon are read at a
-        shorter one from their readings there (`HORIZON_READINGS`); at a longer one they run again."""
-        ran_to = horizon if ran_to is None else ran_to
+        (its worlds run to `ran_to`), kept. Worlds kept at a longer horizon are read at a shorter one from
+        their readings there (`HORIZON_READINGS`); at a longer one they run again."""
         if key in self.rollouts:
-            nones, rollouts, kept_to = self.rollouts[key]
-            read = [world_at(r, kept_to, horizon) for part in (nones, rollouts) for r in part.values()]
-            if all(r is not None for r in read):
-                return ({rep: world_at(r, kept_to, horizon) for rep, r in nones.items()},
-                        {rep: world_at(r, kept_to, horizon) for rep, r in rollouts.items()})
+            *kept, kept_to = self.rollouts[key]
+            read = _worlds_at(kept, kept_to, horizon)
+            if all(r is not None for part in read for r in part.values()):
+                return read
         nones, rollouts = run()
         self.ran += len(nones) + len(rollouts)
         self.rollouts[key] = (nones, rollouts, ran_to)
-        return ({rep: world_at(r, ran_to, horizon) for rep, r in nones.items()},
-                {rep: world_at(r, ran_to, horizon) for rep, r in rollouts.items()})
+        return _worlds_at((nones, rollouts), ran_to, horizon)
+
+
+def _worlds_at(parts, ran_to: int, horizon: int) -> tuple[dict, dict]:
+    """Each part's worlds (no pilot, rolled out), run to `ran_to`, read at `horizon` (None: cannot be)."""
+    nones, rollouts = ({rep: world_at(r, ran_to, horizon) for rep, r in part.items()} for part in parts)
+    return nones, rollouts
 
 
 def world_at(record: dict[str, Any], ran_to: int, horizon: int) -> dict[str, Any] | None:
