@@ -12,8 +12,10 @@ from scipy import stats
 
 from labsim.config.scenario import apply_overrides, read_scenario_dict
 from labsim.config.states import WORK_STATES
-from labsim.design.claim import Claim, judge, one_sided, two_sided
-from labsim.design.validation_displacement import EIGHT_MONTHS, STABLE, by_share, figures, points
+from labsim.design.claim import Claim, judge, mean_interval, one_sided, two_sided
+from labsim.design.validation_displacement import (
+    EIGHT_MONTHS, PATTERN_TOLERANCE, STABLE, TOLERANCE, WORLD_SD, by_share, figures, points, promised_half_width,
+)
 from labsim.design.validation_power import needed_participants, power_claim
 from labsim.design.validation_take_up import take_up_claims
 from labsim.world.history import sustained_job_within
@@ -110,6 +112,20 @@ def test_the_saturation_experiment_has_its_four_worlds():
     for (market, competition), sc in worlds.items():
         assert sc.design.randomisation == "saturation" and sc.referral.eligibility.segments == ["tertiary"]
         assert (sc.market.segments.within_share > 0.5) == (competition == "segment")
+
+
+def test_the_experiments_worlds_promise_the_pattern_tolerance():
+    """Every pattern claim is judged at PATTERN_TOLERANCE; the experiment's worlds a point must give a
+    difference of two points' spillovers an interval that narrow at the SD measured over worlds, and the
+    promise is the interval mean_interval draws: on 800 normal draws at WORLD_SD its half-width is within
+    10 % of the promise (the sample SD's own error is 2.5 %). 160 worlds, the count before, promise
+    +-0.59 pp: wider than the tolerance, so its verdicts would not count."""
+    _, n, _ = points()
+    assert promised_half_width(n) <= PATTERN_TOLERANCE < promised_half_width(160)
+    assert sum(t == PATTERN_TOLERANCE for t in TOLERANCE.values()) == 6
+    diff = np.random.default_rng(3).normal(-0.004, WORLD_SD * math.sqrt(2), 800)
+    mean, low, high = mean_interval(diff)
+    assert (high - low) / 2 == pytest.approx(promised_half_width(800), rel=0.10)
 
 
 def _claim(low, high, sim, tolerance):
