@@ -105,15 +105,15 @@ def test_the_page_asked_again_with_other_places_planned_runs_only_what_is_new():
                                "referral": {"mode": "mandatory", "intake_weeks": 20, "target_participants": places},
                                "providers": {"count": 1, "capacity": 400}, "pilot": {"end_week": 30}})
     settings, cache, seen = quick_settings(workers=1), PilotCache(), []
-    first = search(world(100), settings, lambda: seen.append(1), cache)
+    first = search(world(60), settings, lambda: seen.append(1), cache)
     ran_first = cache.ran
     assert ran_first == len(seen) + first.answer.rollout.sims > 0
-    second = search(world(140), settings, lambda: seen.append(1), cache)
+    second = search(world(80), settings, lambda: seen.append(1), cache)
     ran_second = cache.ran - ran_first
     fresh = PilotCache()
-    search(world(140), settings, lambda: None, fresh)
-    assert 0 < ran_second < fresh.ran and second.answer.question.planned == 140
-    third = search(world(140), settings, lambda: None, cache)
+    search(world(80), settings, lambda: None, fresh)
+    assert 0 < ran_second < fresh.ran and second.answer.question.planned == 80
+    third = search(world(80), settings, lambda: None, cache)
     assert cache.ran == ran_first + ran_second
     assert third.answer.minimum == second.answer.minimum and third.answer.rollout == second.answer.rollout
 

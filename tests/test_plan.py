@@ -283,9 +283,11 @@ def test_the_plans_people_per_office_is_the_simulated_optimum(textbook):
 def test_the_plans_share_of_offices_is_the_simulated_optimum(textbook):
     """Liu 2003 for offices in a textbook world: a person in a pilot office costs 30, in a control office
     1, and each office 20. The plan's allocation (people per office and share of offices to the pilot at the
-    least cost) gives, at its people per office and equal cost, a variance within Monte Carlo error (8 %, as
-    above) of the least over shares 15-50 %, and half the offices to the pilot clearly more (the closed
-    form's variance there is about 18 % more)."""
+    least cost) gives, at its people per office and equal cost, a variance within Monte Carlo error of the
+    least over shares 15-50 %, and half the offices to the pilot clearly more (the closed form's variance
+    there is about 18 % more). The curve is flat near its least (25-35 % within 3 %), so the error is that of
+    a ratio of two independent estimates: 3 x sqrt(2) x sqrt(2 / draws), 11 % (8 % judged one estimate alone,
+    and failed when the world's draws changed, 2026-12-06, on a share 9 % above a lucky 30 %)."""
     y, office, icc, _ = textbook
     c_cluster, c_t, c_c, budget, draws = 20.0, 30.0, 1.0, 20_000.0, 3_000
     chosen = cheapest_allocation(icc, float(np.std(y)), 0.05, c_cluster, c_t, c_c)
@@ -294,7 +296,7 @@ def test_the_plans_share_of_offices_is_the_simulated_optimum(textbook):
     assert abs(chosen.share - liu) <= 0.02 and chosen.share < 0.4, (chosen, liu)
     var = {p: _cluster_variance(y, office, n, budget, c_cluster, c_t, draws, seed=int(100 * p), share=p, c_control=c_c)
            for p in sorted({0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, chosen.share})}
-    tol = 3 * math.sqrt(2 / draws)
+    tol = 3 * math.sqrt(2) * math.sqrt(2 / draws)
     best = min(var.values())
     assert var[chosen.share] <= best * (1 + tol), var
     assert var[0.5] > best * (1 + tol), var

@@ -159,3 +159,21 @@ def test_points_from_another_sensitivity_are_refused(tmp_path, capsys, monkeypat
         assert main([command, str(tmp_path / "s7")]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "points.parquet" in err and "another sensitivity" in err
+
+
+def test_power_of_pilots_with_a_zero_standard_error():
+    """A tiny pilot whose arms all end alike has SE 0: its z test rejects any nonzero estimate and not 0,
+    without a division warning (which `labsim sensitivity` on a 300-seeker world turned into an internal
+    error); elsewhere the normal power, Phi(|m| / s - z)."""
+    import warnings
+
+    from scipy import stats
+
+    from labsim.design.sensitivity import normal_power, power_of
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = normal_power(np.array([0.0, 0.02, np.nan, 0.02]), np.array([0.0, 0.0, 0.0, 0.01]), 1.96)
+        assert power_of(np.zeros(3), np.zeros(3), 0.05)[0] == 0.0
+    assert got[:2].tolist() == [0.0, 1.0] and np.isnan(got[2])
+    assert got[3] == pytest.approx(stats.norm.cdf(2.0 - 1.96))

@@ -127,7 +127,7 @@ class Sector(Part):
 
     name: Annotated[str, Field(min_length=1)]
     seeker_share: Share
-    vacancies_per_100_seekers: Annotated[float, Field(gt=0.0)] = 4.0
+    vacancies_per_100_seekers: Annotated[float, Field(gt=0.0)] = 1.76
     employers: PosInt = 20
 
     @field_validator("vacancies_per_100_seekers", mode="before")
@@ -198,7 +198,7 @@ class Market(Part):
     urn_ball: UrnBall = UrnBall()
     elasticity: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.6
     matching_efficiency: Annotated[float, Field(gt=0.0)] = 0.0261
-    vacancy_expiry: Rate = 0.25
+    vacancy_expiry: Rate = 0.09
     work_forms: dict[str, Share] = {
         "permanent_full_time": 0.34,
         "permanent_part_time": 0.08,

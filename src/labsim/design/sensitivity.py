@@ -219,7 +219,16 @@ def power_of(estimates: np.ndarray, ses: np.ndarray, alpha: float) -> tuple[floa
         return math.nan, math.nan
     m, s = float(e[ok].mean()), float(se[ok].mean())
     z = stats.norm.ppf(1 - alpha / 2)
-    return float(stats.norm.cdf(abs(m) / s - z)), float((z + stats.norm.ppf(0.8)) * s)
+    return float(normal_power(np.array(m), np.array(s), z)), float((z + stats.norm.ppf(0.8)) * s)
+
+
+def normal_power(m: np.ndarray, s: np.ndarray, z: float) -> np.ndarray:
+    """Two-sided power of a z test at critical value `z` for mean estimates `m` with standard errors `s`.
+    A zero SE (a tiny pilot whose arms all end alike) rejects for any nonzero estimate and not for 0;
+    NaN stays NaN."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = stats.norm.cdf(np.abs(m) / s - z)
+    return np.where(s == 0, np.where(np.isnan(m), np.nan, (m != 0).astype(float)), power)
 
 
 def analyse(scenario: Scenario, ranges: list[Range], s: SensitivitySettings) -> Sensitivity:
@@ -298,8 +307,7 @@ class Bootstrap:
         with np.errstate(invalid="ignore"):
             m = np.nanmean(self.est[:, self.draws], axis=2).T
             s = np.nanmean(self.se[:, self.draws], axis=2).T
-        z = stats.norm.ppf(1 - self.alpha / 2)
-        return stats.norm.cdf(np.abs(m) / s - z)
+        return normal_power(m, s, stats.norm.ppf(1 - self.alpha / 2))
 
     @staticmethod
     def interval(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
