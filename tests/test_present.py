@@ -370,12 +370,13 @@ def test_a_range_where_no_end_is_found_names_no_smallest_size(lang):
     said = " ".join(answers.size_answer(lost, lang).verdict)
     assert said.startswith(text("v_size_range_nowhere", lang, what=answers.lever_name("providers.effort_effect", lang),
                                 a=percent(a.evidence.target, lang)))
-    # the favourable end: the smallest minimum size among the ends (in the golden answer, with its 5-pilot
-    # batches, the low end's few pilots happened to reach 50 % first), rounded up to a whole person
+    # the favourable end: the smallest minimum size among the ends, rounded up to a whole person (in the
+    # golden answer the high end's, 69.5, against the low end's 88.9; which end is smaller is the draws')
     found = replace(a, evidence=replace(a.evidence, size_for_assurance=None))
     unit = text("unit_participants", lang)
-    lo = min(math.ceil(v.minimum.n_star) for v in a.evidence.by_assumption if v.minimum is not None)
-    assert lo == 30  # 29.4 in tests/golden/size.json
+    sizes = [math.ceil(v.minimum.n_star) for v in a.evidence.by_assumption if v.minimum is not None]
+    lo = min(sizes)
+    assert lo < max(sizes)  # the golden answer has two different ends, so "smallest" picks one
     assert text("v_size_range_none", lang, what=answers.lever_name("providers.effort_effect", lang),
                 a=percent(a.evidence.target, lang), lo=number(lo, lang), unit=unit) \
         in " ".join(answers.size_answer(found, lang).verdict)
