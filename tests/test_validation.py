@@ -67,6 +67,20 @@ def test_one_sided_and_point_claims_and_named_figures_in_each_language():
     assert "Samma effekt på en svag minus en stram arbetsmarknad" in html(answer, "sv")
 
 
+def test_a_ratio_without_a_finite_interval_says_so_in_each_language():
+    """Fieller's set for a ratio whose denominator cannot be told from 0 is no interval (its ends are
+    None, read as NaN): the table says so in words, not "1.67 (- - -)" as docs/validation.md printed
+    claim 3 on 2026-12-06."""
+    ratio = replace(CLAIMS[0], claim=3, name="itt_over_take_up_times_effect_on_participants", published=1.0,
+                    low=1.0, high=1.0, simulated=1.67, simulated_low=math.nan, simulated_high=math.nan,
+                    matches=False)
+    answer = replace(ANSWER, claims=(ratio,))
+    assert "| 1.67 (no finite interval) |" in markdown(answer) and "- - -" not in markdown(answer)
+    again = Validation.from_json(json.loads(json.dumps(answer.to_json())))  # as validation.json holds it
+    assert markdown(again) == markdown(answer)
+    assert "ei äärellistä väliä" in html(answer, "fi") and "inget ändligt intervall" in html(answer, "sv")
+
+
 def test_every_figure_of_the_validation_is_named_in_the_planners_languages():
     """Each figure of docs/validation.md has its words (`vn_<name>`; test_present checks fi and sv have
     every key en has), so a Finnish or Swedish page never shows a bare variable name."""

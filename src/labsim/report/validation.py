@@ -30,8 +30,10 @@ def _open(end: float) -> bool:
 
 
 def _range(low: float, high: float, lang: str) -> str:
-    if _open(high) and _open(low):
-        return "-"
+    # Fieller's set when the denominator cannot be told from 0: NaN as made, open at both ends as
+    # validation.json reads it back (it writes each missing end as null)
+    if math.isnan(low) or math.isnan(high) or (_open(high) and _open(low)):
+        return text("v_no_finite_interval", lang)
     if _open(high):
         return f"> {_num(low, lang)}"
     if _open(low):
