@@ -149,6 +149,21 @@ def _click_text(driver, scope: str, label: str) -> None:
     del By
 
 
+def _click_when_settled(driver, selector: str) -> bool:
+    """Click the first element matching `selector`; False (to be tried again by `_wait`) while there is none
+    or the page re-renders it between finding and clicking (a stale element: seen in CI after Cancel)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        found = _css(driver, selector)
+        if not found:
+            return False
+        found[0].click()
+        return True
+    except StaleElementReferenceException:
+        return False
+
+
 def _week(driver) -> str:
     return _css(driver, ".labsim-week")[0].text
 
@@ -205,7 +220,7 @@ def test_page_drives_the_world_the_size_answer_and_the_download(app, browser):
     _click_text(browser, ".labsim-size", "Cancel")
 
     # 6 the scenario as TOML loads with the same values
-    _css(browser, "a.labsim-toml")[0].click()
+    _wait(browser, lambda d: _click_when_settled(d, "a.labsim-toml"), 20, "the TOML link, clicked")
     path = browser.downloads / "tiny.toml"
     _wait(browser, lambda d: path.is_file() and path.stat().st_size > 0, 20, "the TOML download")
     loaded = load_scenario(path)
