@@ -169,7 +169,8 @@ def test_power_of_pilots_with_a_zero_standard_error():
 
     from scipy import stats
 
-    from labsim.design.sensitivity import normal_power, power_of
+    from labsim.design.analytic import normal_power
+    from labsim.design.sensitivity import power_of
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")

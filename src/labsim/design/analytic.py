@@ -49,6 +49,18 @@ def two_proportion_power(control_rate: float, itt: float, n_pilot: float, n_cont
     return float(NormalIndPower().power(effect_size=h, nobs1=n_pilot, alpha=alpha, ratio=n_control / n_pilot))
 
 
+def normal_power(m: np.ndarray, s: np.ndarray, z: float) -> np.ndarray:
+    """Power of a two-sided z test at critical value `z` for an effect `m` with standard error `s`,
+    Phi(|m| / s - z) (the far tail left out). A zero SE (a tiny pilot whose arms all end alike) rejects
+    any nonzero estimate and not 0; NaN stays NaN."""
+    from scipy.special import ndtr  # norm.cdf's own function
+
+    m, s = np.asarray(m, float), np.asarray(s, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = ndtr(np.abs(m) / s - z)
+    return np.where(s == 0, np.where(np.isnan(m), np.nan, (m != 0).astype(float)), power)
+
+
 def design_effect(mean_cluster_size: float, icc: float, cv: float = 0.0) -> float:
     """Variance inflation of a cluster-randomised design over an individual one."""
     return 1.0 + ((1.0 + cv**2) * mean_cluster_size - 1.0) * max(icc, 0.0)

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from labsim.config.scenario import Scenario
+from labsim.design.analytic import normal_power
 from labsim.design.pilot_cache import PilotCache, scenario_hash
 from labsim.design.replicate import SEARCH_FIGURES, PilotJob, cohort_mean, shorter_horizons, simulate
 from labsim.design.size_answer import Overstatement, Rollout, RolloutPower, RolloutSize
@@ -126,7 +127,7 @@ def rollout_power(effect: float, se: float, alpha: float) -> float:
     """Power of a two-sided normal test of an effect of this size with this SE."""
     if not (np.isfinite(effect) and np.isfinite(se) and se > 0):
         return math.nan
-    return float(stats.norm.cdf(abs(effect) / se - stats.norm.ppf(1 - alpha / 2)))
+    return float(normal_power(effect, se, stats.norm.ppf(1 - alpha / 2)))
 
 
 def se_fit(sizes: np.ndarray, mean_se: np.ndarray) -> tuple[float, float] | None:

@@ -39,6 +39,7 @@ from labsim.config.assumptions import in_field_units
 from labsim.config.errors import LabsimError
 from labsim.results.inference import TEST_OF
 from labsim.config.scenario import Scenario
+from labsim.design.analytic import normal_power
 from labsim.design.evidence import Range, ranges_of
 from labsim.design.replicate import PilotJob, simulate
 from labsim.design.worlds import at_size, size_of
@@ -220,15 +221,6 @@ def power_of(estimates: np.ndarray, ses: np.ndarray, alpha: float) -> tuple[floa
     m, s = float(e[ok].mean()), float(se[ok].mean())
     z = stats.norm.ppf(1 - alpha / 2)
     return float(normal_power(np.array(m), np.array(s), z)), float((z + stats.norm.ppf(0.8)) * s)
-
-
-def normal_power(m: np.ndarray, s: np.ndarray, z: float) -> np.ndarray:
-    """Two-sided power of a z test at critical value `z` for mean estimates `m` with standard errors `s`.
-    A zero SE (a tiny pilot whose arms all end alike) rejects for any nonzero estimate and not for 0;
-    NaN stays NaN."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        power = stats.norm.cdf(np.abs(m) / s - z)
-    return np.where(s == 0, np.where(np.isnan(m), np.nan, (m != 0).astype(float)), power)
 
 
 def analyse(scenario: Scenario, ranges: list[Range], s: SensitivitySettings) -> Sensitivity:
