@@ -139,15 +139,46 @@ def test_the_analytic_size_from_pilots_near_n_star_is_the_textbook_size():
     assert analytic_near(df.iloc[:1], 4900, 0.05, 0.8) is None  # one pilot: no spread
 
 
-def test_the_job_sizes_the_stub_where_the_search_does(answered):
-    """The job's central answer is the search's own (same seed, same stub): nothing recomputed."""
+def test_without_evidence_the_job_sizes_the_stub_where_the_search_does():
+    """With no assumption ranges the job's central answer is the search's own (same seed, same stub):
+    nothing recomputed, and the curve it carries is the search's own fit."""
     from labsim.design.size import SearchSettings, search_size
 
     from conftest import small_scenario
 
     central = search_size(small_scenario(), SearchSettings(seed=7, type_i_sims=0), run=z_stub(7))
-    assert answered.minimum == central.minimum and answered.power_curve == central.power_curve
-    assert answered.analytic is not None and answered.analytic.size == pytest.approx(central.minimum.n_star, rel=0.3)
+    alone = job(7, z_stub(7)).answer
+    assert alone.minimum == central.minimum and alone.power_curve == central.power_curve
+    assert alone.curve == central.curve and not alone.curve.joint
+    assert alone.analytic is not None and alone.analytic.size == pytest.approx(central.minimum.n_star, rel=0.3)
+
+
+def test_with_evidence_the_central_size_is_read_from_every_pilot(answered):
+    """With a range the joint search refines the central N* too: the answer reads it from the joint fit at
+    the scenario's values (its curve says so and counts the joint pilots with the central ones), the
+    fitted curve crosses the target power at N*, and the range's end at the scenario's value is that N*."""
+    curve = answered.curve
+    assert curve.joint and curve.pilots > len(answered.power_curve) * 40
+    assert curve.power(answered.minimum.n_star) == pytest.approx(answered.question.target_power, abs=1e-6)
+    centre = [e for e in answered.evidence.by_assumption if e.value == CENTRAL]
+    assert centre and all(e.minimum == answered.minimum and e.status == answered.status for e in centre)
+
+
+@pytest.mark.parametrize("lang, words", [("en", "at the scenario's values and"), ("fi", "skenaarion arvoilla ja"),
+                                         ("sv", "vid scenariots värden och")])
+def test_the_answer_says_which_pilots_the_size_is_read_from(answered, lang, words):
+    """The answer's row names the pilots the curve was fitted to, split into central and joint, and the
+    agreement z, in each language; without evidence, the central pilots alone."""
+    from labsim.report.answers import size_answer
+    from labsim.report.i18n import number, text
+
+    central = sum(p.sims for p in answered.power_curve)
+    (row,) = [v for k, v in size_answer(answered, lang).rows if k == text("n_fit", lang)]
+    assert words in row and number(answered.curve.pilots - central, lang) in row
+    assert number(answered.curve.agreement, lang, 2) in row
+    alone = job(7, z_stub(7)).answer
+    (row,) = [v for k, v in size_answer(alone, lang).rows if k == text("n_fit", lang)]
+    assert number(sum(p.sims for p in alone.power_curve), lang) in row and words not in row
 
 
 def test_office_clusters_start_where_the_test_can_reject_and_say_so(tmp_path, monkeypatch, capsys):

@@ -9,7 +9,8 @@ triangular range through its quantiles), so every size tried sees the whole evid
 world itself (sections the burn-in reads: `area`, `market`, ...) take one value per world (world
 w = replication mod batch, a Latin hypercube over the worlds), so each world is still burned in once (on
 the local worker that holds it); the others change with every pilot. Replication r runs in world r mod batch with pilot seed (r,),
-as in the central search (common random numbers).
+as in the central search; the joint search's replications come after the central search's, so its pilots
+share the central ones' worlds but not their seeds.
 
 One fit over every pilot of the joint search (`power_fit.JointFit`: the pilot's z, or its rejection,
 against a + sqrt(N) (b + d . u), u the assumption values scaled to their range) gives, from the same
@@ -22,8 +23,11 @@ pilots and nothing more:
   pilot's expected z (or probit index) across the evidence it carries; and the size for the target
   assurance were its range half as wide around the scenario's value (`Influence`).
 The central search's pilots (at the scenario's values, u = 0) enter the same fit, so the joint search
-starts with one batch at the central N* and only has to tell the assumptions' slopes. So the joint
-evidence costs at most one search of half the central budget, whatever the number of assumptions.
+starts with one batch at the central N* and mostly has to tell the assumptions' slopes. So the joint
+evidence costs at most one search of half the central budget, whatever the number of assumptions. In the
+size job the central search stops before refining and the joint search refines both the central N* (read
+from the same fit at u = 0, batches of the central search where its interval is the wider) and the
+assurance, until both are within the precision asked (`assurance`, `centre_reading`, `agreement`).
 """
 
 from __future__ import annotations
@@ -44,9 +48,9 @@ from labsim.config.scenario import Scenario
 from labsim.design.power_fit import JointFit, fit_rows, most_filled
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    CentralSearch, SearchSettings, SearchState, Simulate, bracket, size_bounds, warm, widen,
+    CentralSearch, SearchSettings, SearchState, Simulate, bracket, resumed, size_bounds, warm, widen,
 )
-from labsim.design.size_answer import AssurancePoint, Influence, MinimumSize, SizeAtValue
+from labsim.design.size_answer import AssurancePoint, FittedCurve, Influence, MinimumSize, SizeAtValue
 from labsim.design.worlds import at_size
 from labsim.samplers import latin_hypercube, sobol
 from labsim.world.burn_in import PILOT_SECTIONS
@@ -94,6 +98,16 @@ class Range:
         return self.path.split(".")[0] not in PILOT_SECTIONS
 
 
+@dataclass(frozen=True)
+class Centre:
+    """The central N* as the joint fit reads it at the scenario's values, and the fitted curve there (with
+    the agreement of the central and joint pilots it passed); both None where it could not be read there."""
+
+    minimum: MinimumSize | None
+    curve: FittedCurve | None
+    rows: pd.DataFrame  # every pilot of the central search, the batches it ran during the joint search too
+
+
 @dataclass
 class Evidence:
     """The size at each end of each range, the assurance curve and the size reaching the target."""
@@ -106,6 +120,7 @@ class Evidence:
     assurance_rows: list[dict[str, Any]]
     influence: list[Influence] = field(default_factory=list)  # largest share first
     fit: str | None = None  # the joint fit's kind ("z" or "probit"), None if it could not be fitted
+    centre: Centre | None = None  # with an unsettled central search: its pilots, and N* as the joint fit reads it
 
     def dominant(self) -> Influence | None:
         """The assumption that dominates the spread (the largest share), if any varies and its effect is
@@ -225,19 +240,25 @@ def _recorded(run: Simulate, values: Callable[[int], dict[str, float]]) -> Simul
 
 def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list[Range], sizes: list[float],
               target: float, say: Callable[[str], None] = lambda msg: None,
-              anchor: pd.DataFrame | None = None, prior: list[dict[str, Any]] | None = None
-              ) -> tuple[SearchState, JointFit | None]:
+              anchor: pd.DataFrame | None = None, prior: list[dict[str, Any]] | None = None,
+              central: SearchState | None = None, budget: int | None = None) -> tuple[SearchState, JointFit | None]:
     """The joint search: replication r runs with the values of the space-filling design
     (`design_values`: the same at every size), bracketed at `sizes`, then batches at the size for the
-    target assurance until its interval is within the precision asked or half the central budget is
-    spent; the joint fit over all its pilots and the `anchor` pilots (None if none). Widened (x4
-    batches, as the central search) only while the fit cannot place the target.
+    target assurance until its interval is within the precision asked or the `budget` (default half the
+    central budget) is spent; the joint fit over all its pilots and the `anchor` pilots (None if none).
+    Widened (x4 batches, as the central search) only while the fit cannot place the target.
 
     `anchor`: pilots already run at the scenario's own values (the central search's, `central_pilots`).
     They enter the one fit at u = 0, where they pin its intercept and slope in sqrt(N); the joint pilots
     then only have to tell the assumptions' slopes d, so the joint search starts with one batch at the
-    first of `sizes` (the central N*) instead of bracketing three. `prior`: the joint pilots an earlier
-    search of the same world and ranges ran (design/pilot_cache.py), which it starts from."""
+    first of `sizes` (the central N*) instead of bracketing three. The joint pilots take replication
+    numbers after the anchor's (their own pilot seeds, in the same worlds), so that each pilot tells the
+    fit something new. `central`: the central search, left unsettled (`search_size(settle=False)`), whose
+    pilots are the anchor: the size for its target power at the scenario's values is read from the same
+    fit (`centre_reading`) and must meet the precision too; while it is the wider of the two intervals
+    the next batch is the central search's, at that size (pilots at the scenario's values tell the fit
+    most there), and the anchor grows with it. `prior`: the joint pilots an earlier search of the same
+    world and ranges ran (design/pilot_cache.py), which it starts from."""
     values = design_values(ranges, s.seed, s.batch)
     drawn: dict[int, Scenario] = {}
 
@@ -246,11 +267,18 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
             drawn[rep] = scenario.with_values(in_field_units(scenario, values(rep)))
         return drawn[rep]
 
+    def at_centre(pilots: pd.DataFrame | None) -> pd.DataFrame | None:
+        return None if pilots is None or pilots.empty else pilots.assign(**{AT + r.path: r.central for r in ranges})
+
     low, high = size_bounds(scenario, s)
     search = SearchState(s, lambda rep, size: at_size(world(rep), s.by, size), _recorded(run, values), low, high,
-                    max(3 * s.batch, s.budget // 2), say=say)
+                         budget or max(3 * s.batch, s.budget // 2), say=say)
+    if central is not None:
+        anchor = central_pilots(central.trials.frame(), s.by)
+    if anchor is not None and not anchor.empty:  # fresh pilot seeds, batch-aligned (a batch is one hypercube)
+        search.trials.next_rep = -(-(int(anchor["replication"].max()) + 1) // s.batch) * s.batch
     varied = [r for r in ranges if r.high > r.low]
-    anchor = None if anchor is None or anchor.empty else anchor.assign(**{AT + r.path: r.central for r in ranges})
+    anchor = at_centre(anchor)
     finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
     fit = joint_fit(search, varied, anchor) if warm(search, prior) else None
     if fit is None and anchor is not None and math.isfinite(sizes[0]):
@@ -269,18 +297,64 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
         n = float(assured_size(fit, u_prior, target, reach(search))[0])
         ceiling = search.ceiling()
         found = _interval(n, assured_size(fit, u_prior, target, reach(search), *fit.draws(DRAWS, s.seed)))
-        if not math.isfinite(n) or found.within(s.precision) or found.low > ceiling:
+        if not math.isfinite(n) or found.low > ceiling:
             break
-        search.batch_at(search.clip(min(n, ceiling)), f"refining (assurance {target:.0%} at ~{n:,.0f})")
+        wide = [] if found.within(s.precision) else [(_spread(found), n, None)]
+        mid = centre_reading(fit, varied, s.power, search) if central is not None else None
+        if mid is not None and mid.low <= ceiling and not mid.within(s.precision):
+            wide.append((_spread(mid), mid.n_star, central))
+        if not wide:
+            break
+        _, at, where = max(wide, key=lambda w: w[0])
+        if where is None:
+            search.batch_at(search.clip(min(at, ceiling)), f"refining (assurance {target:.0%} at ~{at:,.0f})")
+        else:  # a batch of the central search, in replications after the joint search's, inside its budget
+            where.trials.next_rep = search.trials.next_rep
+            where.batch_at(search.clip(min(at, ceiling)), f"refining (N* ~ {at:,.0f}, read with the evidence)")
+            search.trials.next_rep, search.budget = where.trials.next_rep, search.budget - s.batch
+            anchor = at_centre(central_pilots(where.trials.frame(), s.by))
         fit = joint_fit(search, varied, anchor)
     return search, fit
 
 
-def central_pilots(central: CentralSearch) -> pd.DataFrame:
+def _spread(found: MinimumSize) -> float:
+    """An interval's half-width as a share of its size (infinite when open)."""
+    return (found.high - found.low) / 2 / found.n_star if math.isfinite(found.high) else math.inf
+
+
+def centre_reading(fit: JointFit, varied: list[Range], power: float, search: SearchState) -> MinimumSize | None:
+    """The size where the joint fit's power at the scenario's values (u = 0) reaches `power`, with its 95 %
+    interval over the fit's coefficient draws; None where no size the fit is read over reaches it."""
+    u = np.zeros((1, len(varied)))
+    n = float(assured_size(fit, u, power, reach(search))[0])
+    if not math.isfinite(n):
+        return None
+    return _interval(n, assured_size(fit, u, power, reach(search), *fit.draws(DRAWS, search.settings.seed)))
+
+
+def agreement(search: SearchState, varied: list[Range], anchor: pd.DataFrame | None) -> float | None:
+    """How far the joint pilots' curve, carried to the scenario's values by the fit's linear slopes, lies
+    from the anchor pilots' (run there): the z (coefficient over its clustered SE) of sqrt(N) J, J = 1 for
+    a joint pilot, added to the joint fit. Near 0 when the fit's linear form in the assumptions holds; a
+    curve that bends over a range moves the joint pilots' mean off the anchor's, and with it the size
+    the joint fit reads at the scenario's values. None where it cannot be fitted."""
+    df = search.trials.frame()
+    if df.empty or anchor is None or anchor.empty:
+        return None
+    both = pd.concat([df, anchor[[c for c in anchor.columns if c in df.columns]]], ignore_index=True)
+    joint = np.r_[np.ones(len(df)), np.zeros(len(anchor))]
+    fit = JointFit.of(both, np.column_stack([scaled_values(both, varied), joint]))
+    if fit is None:
+        return None
+    var = fit.cov[-1, -1] * (fit.sigma**2 if fit.kind == "z" else 1.0)
+    return float(fit.params[-1] / math.sqrt(var)) if var > 0 else None
+
+
+def central_pilots(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     """The central search's pilots (its search and its accounts batch, all at the scenario's own values)
     as the joint fit reads them, with the size each reached: the anchor of the joint fit."""
-    rows = fit_rows(central.rows)
-    if central.settings.by == "participants":
+    rows = fit_rows(rows)
+    if by == "participants":
         return rows.assign(reached=rows["participants"].astype(float))
     return rows.assign(reached=rows["size"].astype(float))
 
@@ -302,29 +376,40 @@ def joint_fit(search: SearchState, varied: list[Range], anchor: pd.DataFrame | N
 
 def assess_evidence(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list[Range], central: CentralSearch,
                     target: float, say: Callable[[str], None] = lambda msg: None,
-                    prior: list[dict[str, Any]] | None = None) -> Evidence:
+                    prior: list[dict[str, Any]] | None = None, centre: bool = False) -> Evidence:
     """The joint search over every range at once, started at the central answer (from `prior` pilots of an
     earlier joint search of the same world, if any), and what its one fit over its own and the central
     search's pilots says: the assurance curve and the size for `target`, each range's ends, each
-    assumption's share."""
+    assumption's share. `centre`: the central search was left unsettled (`search_size(settle=False)`); the
+    joint search refines the central N* too, and `Evidence.centre` is its reading."""
     ref = central.reference
     why = central.unreachable
     n0 = central.minimum.n_star if central.minimum else (why.largest if why else ref.size)
     if why is not None and why.places_filled is not None:
         n0 = min(n0, why.places_filled)  # the central search saw the catchment fill no more
-    anchor = central_pilots(central)
+    anchor = central_pilots(central.rows, s.by)
+    budget, more = max(3 * s.batch, s.budget // 2), None
+    if centre:  # the central search left its refining to this one: what it did not spend comes on top
+        budget += max(0, s.budget - int((central.rows["part"] != "accounts").sum()))
+        more = resumed(scenario, s, run, central.rows, say)
     search, fit = assurance(scenario, s, run, ranges, [n0, 0.7 * n0, 1.4 * n0], target,
-                            lambda msg: say(f"assurance: {msg}"), anchor, prior)
+                            lambda msg: say(f"assurance: {msg}"), anchor, prior, more, budget)
+    if more is not None:
+        anchor = central_pilots(more.trials.frame(), s.by)
     varied = [r for r in ranges if r.high > r.low]
     ceiling = search.ceiling()
     rows = search.trials.rows
     raw = search.trials.curve()
+    reading = None
+    if more is not None:
+        reading = _centre(fit, varied, s, search, anchor, more.trials.frame(), say) if fit is not None else \
+            Centre(None, None, more.trials.frame())
     if fit is None:
         curve = [AssurancePoint(int(c["size"]), float(c["power"]), float(c["power_se"])) for _, c in raw.iterrows()]
         ends = [SizeAtValue(r.path, v, central.minimum if v == r.central else None,
                             central.status if v == r.central else "budget", 0)
                 for r in ranges for v in (r.low, r.central, r.high)]
-        return Evidence(ends, curve, None, target, len(rows), rows)
+        return Evidence(ends, curve, None, target, len(rows), rows, centre=reading)
     coef, sigma = fit.draws(DRAWS, s.seed)
     u_prior = prior_sample(varied, s.seed)
     n = float(assured_size(fit, u_prior, target, reach(search))[0])
@@ -339,7 +424,27 @@ def assess_evidence(scenario: Scenario, s: SearchSettings, run: Simulate, ranges
                                     float(spread[int(0.025 * spread.size)]), float(spread[int(0.975 * spread.size) - 1])))
     ends = [_end(fit, varied, r, v, s, central, search, coef, sigma) for r in ranges for v in (r.low, r.central, r.high)]
     influence = _influence(fit, varied, u_prior, target, reach(search), n, draws, coef, sigma)
-    return Evidence(ends, curve, found, target, len(rows), rows, influence, fit.kind)
+    return Evidence(ends, curve, found, target, len(rows), rows, influence, fit.kind, reading)
+
+
+def _centre(fit: JointFit, varied: list[Range], s: SearchSettings, search: SearchState, anchor: pd.DataFrame,
+            rows: pd.DataFrame, say: Callable[[str], None]) -> Centre:
+    """The central N* as the joint fit reads it at the scenario's values, with the curve there, unless
+    the anchor and the joint pilots disagree (`agreement` beyond +-1.96) or the size lies beyond the places
+    the catchment fills; then none (`Centre.minimum` None), and the central search refines on its own
+    pilots."""
+    found = centre_reading(fit, varied, s.power, search)
+    t = agreement(search, varied, anchor.assign(**{AT + r.path: r.central for r in varied}))
+    if found is None or found.n_star > search.ceiling() or t is None or abs(t) > 1.96:
+        why = "the fit places no size there" if found is None or t is None else \
+            "beyond the places filled" if found.n_star > search.ceiling() else \
+            f"the central and the joint pilots disagree there (z = {t:+.2f})"
+        say(f"assurance: the central size is read from the central pilots alone ({why})")
+        return Centre(None, None, rows)
+    a, b = float(fit.params[0]), float(fit.params[1])
+    pilots = len(search.trials.rows) + len(anchor)
+    curve = FittedCurve(fit.kind, a, b, fit.sigma, fit.c if fit.kind == "z" else 0.0, pilots, True, t)
+    return Centre(found, curve, rows)
 
 
 def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SearchSettings, central: CentralSearch,

@@ -21,6 +21,10 @@ The search reads as its parts, each a function with a typed result:
    the placebo check over every pilot of the search (`TypeICheck`); and
    `analytic_near`: the two-sample formula's size from the pilots nearest N*, their pooled effect and
    spread (`AnalyticSize`), so that the formula printed beside N* rests on the pilots that found it.
+With evidence ranges the size job runs the search unsettled (`settle=False`: the reference batch, the
+bracket and the accounts batch, no refining): the evidence's joint search refines N* and the assurance
+together from one fit over every pilot, and `settle_central` finishes the search at the N* it reads
+(design/evidence.py, docs/evidence.md).
 The search's pilots, but for the accounts batch, are asked only employment at the horizon
 (`SEARCH_FIGURES`), so each stops `horizon` weeks after its last assignment instead of running the
 scenario's full length (design/replicate.py); what they report is identical to the full-length run's.
@@ -31,9 +35,8 @@ each burned in once: a task goes to the local worker that holds its world, `Task
 trials are independent pilots: the same pilot seed at two nearby sizes gives nearly the same pilot, and
 counting it twice would make the interval too narrow. Pilots in one world share only the world (on
 fi_2019 it carries about 4 % of the estimate's variance: docs/evaluation.md, item 5); the fits'
-covariance is clustered by world. Across searches (the central one, each
-end of an evidence range, the assurance) batch k uses the same replications: common random numbers, so the
-sizes at different assumptions differ by the assumption, not by the worlds drawn. A target the design cannot
+covariance is clustered by world. The evidence's joint search runs in the same worlds (world r mod `batch`),
+its replications after the central search's, so that it repeats no central pilot. A target the design cannot
 reach (no effect, or power still short at the largest size allowed) gets an answer, not an endless search.
 
 The simulator is injectable (`Simulate`): the command runs real pilots on a process pool, tests a stub.
@@ -61,7 +64,7 @@ from labsim.design.analytic import design_effect, pilot_arm_needed
 from labsim.design.power_fit import fit_kind, fit_rows, most_filled, power_fit
 from labsim.design.replicate import ALL_FIGURES, HORIZON_READINGS, SEARCH_FIGURES, Figure, PilotJob, simulate
 from labsim.design.size_answer import (
-    AnalyticSize, MinimumSize, PlaceboCheck, PowerPoint, Reference, TypeICheck, Unreachable,
+    AnalyticSize, FittedCurve, MinimumSize, PlaceboCheck, PowerPoint, Reference, TypeICheck, Unreachable,
 )
 from labsim.design.worlds import at_size, size_of, zero_help
 from labsim.results.inference import TEST_OF, reachable_offices
@@ -198,6 +201,7 @@ class CentralSearch:
     rows: pd.DataFrame
     sims: int
     seconds: float
+    curve: FittedCurve | None = None  # the fitted curve N* was read from
 
     @property
     def fit(self) -> str:
@@ -454,17 +458,20 @@ def _not_reachable(search: SearchState, ref: Reference) -> Unreachable:
 
 
 def search_size(scenario: Scenario, s: SearchSettings, progress: bool = False, run: Simulate | None = None,
-                say: Callable[[str], None] | None = None, prior: list[dict[str, Any]] | None = None) -> CentralSearch:
+                say: Callable[[str], None] | None = None, prior: list[dict[str, Any]] | None = None,
+                settle: bool = True) -> CentralSearch:
     """Run the search (on real pilots, or on `run` if given); return the answer with every replication.
     `say` prints the search's steps (default: to stderr when `progress`); `prior`: pilots an earlier
-    search of the same world ran (design/pilot_cache.py), which this one starts from (`warm`)."""
+    search of the same world ran (design/pilot_cache.py), which this one starts from (`warm`).
+    `settle=False` stops before refining (the size job's evidence refines the central N* and the assurance
+    together, and `settle_central` finishes the search from there)."""
     s.check()
     s.progress = s.progress or progress
     if run is not None:
-        return _search(scenario, s, run, say or stderr_lines(s.progress), prior)
+        return _search(scenario, s, run, say or stderr_lines(s.progress), prior, settle)
     with search_bar(s, most_pilots(s)) as (bar, say):
         with pool_simulator(s, bar) as pool_run:
-            return _search(scenario, s, pool_run, say)
+            return _search(scenario, s, pool_run, say, settle=settle)
 
 
 def most_pilots(s: SearchSettings) -> int:
@@ -499,17 +506,18 @@ def warm(search: SearchState, prior: list[dict[str, Any]] | None) -> bool:
     t = search.trials
     t.rows.extend({"part": "search", **r} for r in prior)
     search.warmed = sum(r["part"] != "accounts" for r in t.rows)
-    t.next_rep = max(int(r["replication"]) for r in prior) + 1
+    t.next_rep = max(t.next_rep, max(int(r["replication"]) for r in prior) + 1)
     t.sizes.update(int(r["size"]) for r in prior)
     return True
 
 
 def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None],
-            prior: list[dict[str, Any]] | None = None) -> CentralSearch:
+            prior: list[dict[str, Any]] | None = None, settle: bool = True) -> CentralSearch:
     """The search's steps: reference, bracket, widen, refine, the accounts batch at N* (in the fit; refining
     on if its interval is still too wide), then the type-I check at the answer. Started from `prior`
     pilots, the reference batch is theirs if they have it, and the bracket is left out while their fit
-    already places N*."""
+    already places N*. Unsettled (`settle=False`): no refining, the accounts batch at the N* the bracket
+    places, no type-I check (the status "found" is provisional)."""
     started = time.perf_counter()
     low, high = size_bounds(scenario, s)
     base = min(max(size_of(scenario, s.by), low), high)
@@ -522,26 +530,82 @@ def _search(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[
     if not warmed or power_fit(search.trials.frame()) is None:
         bracket(search, ref.analytic_size if math.isfinite(ref.analytic_size) else base)
     widen(search)
+    if not settle:
+        found = minimum_size(search.trials.frame(), s.power, s.seed)
+        if reachable(found, search):
+            accounts_batch(search, search.clip(math.ceil(found.n_star)), scenario.weeks)
+            found = minimum_size(search.trials.frame(), s.power, s.seed)
+        return _settled(scenario, s, run, say, search, ref, found, started, type_i=False)
     found = refine(search, s.power, to_come=s.batch)
     if reachable(found, search):
         accounts_batch(search, search.clip(math.ceil(found.n_star)), scenario.weeks)
         found = refine(search, s.power)
+    return _settled(scenario, s, run, say, search, ref, found, started)
+
+
+def resumed(scenario: Scenario, s: SearchSettings, run: Simulate, rows: pd.DataFrame,
+            say: Callable[[str], None]) -> SearchState:
+    """A search state holding the pilots `rows` ran (a search to go on with: further batches take
+    replication numbers after theirs)."""
+    low, high = size_bounds(scenario, s)
+    search = SearchState(s, per_size(scenario, s.by), run, low, high, s.budget, say=say)
+    search.trials.rows.extend(rows.to_dict("records"))
+    search.trials.sizes.update(int(v) for v in rows["size"])
+    search.trials.next_rep = int(rows["replication"].max()) + 1
+    return search
+
+
+def settle_central(scenario: Scenario, first: CentralSearch, rows: pd.DataFrame, run: Simulate,
+                   say: Callable[[str], None], reading: MinimumSize | None, curve: FittedCurve | None) -> CentralSearch:
+    """Finish an unsettled central search (`search_size(settle=False)`) whose pilots are now `rows` (the
+    evidence's joint search may have run batches of it): with the `reading` of N* the joint fit gives at
+    the scenario's values (and its `curve`), the status, the type-I check and the formula at that N*;
+    without one (the joint fit could not be read there, or its pilots disagreed with the central ones), the
+    search refines on its own pilots as `search_size` does, within what is left of its budget."""
+    s = first.settings
+    if reading is None:
+        spent = int((rows["part"] != "accounts").sum())
+        left = replace(s, budget=max(3 * s.batch, s.budget - spent))
+        return search_size(scenario, left, run=run, say=say, prior=rows.to_dict("records"))
+    return _settled(scenario, s, run, say, resumed(scenario, s, run, rows, say), first.reference, reading,
+                    time.perf_counter() - first.seconds, curve=curve, spent=True)
+
+
+def _settled(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None], search: SearchState,
+             ref: Reference, found: MinimumSize | None, started: float, type_i: bool = True,
+             curve: FittedCurve | None = None, spent: bool | None = None) -> CentralSearch:
+    """The search's answer from N* as found: its status (found, not reachable, or the budget spent before
+    the precision asked), the type-I check at N*, the formula from the pilots near it and the power by
+    size; `curve` the fitted curve N* was read from (default the central search's own fit); `spent`: whether
+    the budget that read N* ran out (default: this search's)."""
     status, message, unreachable = "found", "", None
     if not reachable(found, search):
         unreachable, found = _not_reachable(search, ref), None
         status, message = "not_reachable", unreachable.sentence(s.by, s.power)
-    elif not search.room() and not found.within(s.precision):
+    elif type_i and not found.within(s.precision) and (spent if spent is not None else not search.room()):
         status, message = "budget", "the simulation budget ran out before the interval met the precision asked"
-    type_i = None
-    if found is not None and s.type_i_sims > 0:
+    check = None
+    if type_i and found is not None and s.type_i_sims > 0:
         size = search.clip(math.ceil(found.n_star))
         say(f"type-I check: {s.type_i_sims} pilots at {s.by} = {size:,} with providers that do nothing")
-        type_i = type_i_check(scenario, s, run, size, search.trials.frame())
+        check = type_i_check(scenario, s, run, size, search.trials.frame())
     rows = search.trials.frame()
     analytic = analytic_near(rows, found.n_star, s.alpha, s.power) if found else None
-    return CentralSearch(s, status, message, found, ref, analytic, power_points(search.trials, ref, analytic, s.alpha), type_i,
-                         unreachable, rows, int(len(rows)) + (type_i.sims if type_i else 0),
-                         round(time.perf_counter() - started, 1))
+    return CentralSearch(s, status, message, found, ref, analytic, power_points(search.trials, ref, analytic, s.alpha),
+                         check, unreachable, rows, int(len(rows)) + (check.sims if check else 0),
+                         round(time.perf_counter() - started, 1), curve or fitted_curve(rows))
+
+
+def fitted_curve(rows: pd.DataFrame) -> FittedCurve | None:
+    """The central search's own fitted curve over its pilots (`fit_rows`), as the answer carries it."""
+    df = fit_rows(rows)
+    fit = power_fit(df) if not df.empty else None
+    if fit is None:
+        return None
+    a, b = (float(v) for v in fit.params)
+    if fit.kind == "z":
+        return FittedCurve("z", a, b, fit.sigma, fit.c, int(len(df)), False)
+    return FittedCurve("probit", a, b, 1.0, 0.0, int(len(df)), False)
 
 
 def reachable(found: MinimumSize | None, search: SearchState) -> bool:

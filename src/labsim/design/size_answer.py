@@ -72,6 +72,33 @@ class MinimumSize:
 
 
 @dataclass(frozen=True)
+class FittedCurve:
+    """The fitted power curve N* was read from, at the scenario's own values: eta(N) = a + b sqrt(N), the
+    mean z where every pilot tested its z against the normal critical value `c` (`kind` "z": power
+    two-sided with spread `sigma`), else the probit index (`kind` "probit": power Phi(eta)). `pilots`: the
+    pilots it was fitted to; `joint`: True when the evidence's pilots were among them (the joint fit read at
+    the scenario's values, design/evidence.py), False for the central search's own fit; `agreement`: for a
+    joint curve, the z of the joint pilots' level against the central pilots' at the scenario's values
+    (read from the joint fit only within +-1.96)."""
+
+    kind: str
+    a: float
+    b: float
+    sigma: float
+    c: float
+    pilots: int
+    joint: bool
+    agreement: float | None = None
+
+    def power(self, size: float) -> float:
+        """The fitted power at one size (the chart's curve, with the standard library's normal CDF)."""
+        eta, cdf = self.a + self.b * math.sqrt(max(size, 0.0)), NormalDist().cdf
+        if self.kind == "z":
+            return cdf((eta - self.c) / self.sigma) + cdf((-eta - self.c) / self.sigma)
+        return cdf(eta)
+
+
+@dataclass(frozen=True)
 class AnalyticSize:
     """The two-sample formula's size from the pilots the search ran nearest N* (`pilots` of them, at mean
     size `near` on the lever, `reached` places filled): their pooled effect `effect` (its SE `effect_se`
@@ -374,6 +401,7 @@ class SizeAnswer(AnswerFile):
     rollout: Rollout
     sims_total: int
     seconds: float
+    curve: FittedCurve | None = None  # the curve N* was read from (size folders before 2026-12-07: none)
 
     @property
     def minimum_size(self) -> int | None:

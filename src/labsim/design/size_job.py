@@ -34,10 +34,10 @@ from labsim.design.pilot_cache import PILOT, PilotCache, search_key
 from labsim.design.replicate import shorter_horizons
 from labsim.design.rollout import ESTIMANDS, rollout_part
 from labsim.design.size import (
-    CentralSearch, Simulate, SearchSettings, most_pilots, pool_simulator, search_bar, search_size, size_bounds,
-    stderr_lines,
+    CentralSearch, Simulate, SearchSettings, most_pilots, pool_simulator, search_bar, search_size, settle_central,
+    size_bounds, stderr_lines,
 )
-from labsim.design.size_answer import Accounts, Evidence, Question, Rollout, SizeAnswer
+from labsim.design.size_answer import Accounts, Evidence, Question, Rollout, SizeAnswer, SizeAtValue
 from labsim.design.worlds import at_size, size_of
 from labsim.results.inference import TEST_OF, reachable_offices, smallest_p
 from labsim.results.pilot import ESTIMATORS
@@ -163,20 +163,26 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
         say(start)
     central_key = search_key("central", scenario, s.by, s.seed, s.batch)
     reading = scenario.design.estimator
-    central = search_size(scenario, s, run=run, say=say,
+    # with evidence ranges the central search stops before refining: the joint search refines the central
+    # N* and the assurance together, every pilot in the one fit (design/evidence.py)
+    central = search_size(scenario, s, run=run, say=say, settle=not request.ranges,
                           prior=cache.prior(central_key, s.alpha, reading, s.horizon) if cache else None)
-    if cache is not None:
-        cache.keep(central_key, central.rows.to_dict("records"))  # the accounts batch too: it is in the fit
     evidence = None
     if request.ranges:
         joint_key = search_key("joint", scenario, s.by, s.seed, s.batch, request.ranges)
         ev = assess_evidence(scenario, s, run, list(request.ranges), central, request.target_assurance, say,
-                             cache.prior(joint_key, s.alpha, reading, s.horizon) if cache else None)
+                             cache.prior(joint_key, s.alpha, reading, s.horizon) if cache else None,
+                             centre=central.minimum is not None)
         if cache is not None:
             cache.keep(joint_key, ev.assurance_rows)
+        c = ev.centre  # None when the central search placed no N* to refine: it goes on on its own
+        central = settle_central(scenario, central, c.rows if c else central.rows, run, say, c.minimum if c else None,
+                                 c.curve if c else None)
         top = ev.dominant()
-        evidence = Evidence(tuple(ev.by_assumption), tuple(ev.curve), ev.target, ev.size_for_assurance, ev.sims,
-                            ev.fit, tuple(ev.influence), top.path if top else None)
+        evidence = Evidence(tuple(at_centre(ev.by_assumption, request.ranges, central)), tuple(ev.curve), ev.target,
+                            ev.size_for_assurance, ev.sims, ev.fit, tuple(ev.influence), top.path if top else None)
+    if cache is not None:
+        cache.keep(central_key, central.rows.to_dict("records"))  # the accounts batch too: it is in the fit
     say(f"roll-out: the reference batch's {s.batch} worlds with no pilot and rolled out")
     rollout = counterfactuals(central.rows, scenario, base=central.reference.size, power=s.power, alpha=s.alpha,
                               horizon=s.horizon, seed=s.seed, workers=s.workers, by=s.by, progress=s.progress, pool=pool,
@@ -189,8 +195,15 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
         question, central.status, central.message, central.fit, central.minimum, central.reference, central.analytic,
         central.power_curve, central.unreachable, central.type_i, accounts(central, scenario), evidence, rollout,
         central.sims + (evidence.sims if evidence else 0) + rollout.sims,
-        round(time.perf_counter() - started, 1))
+        round(time.perf_counter() - started, 1), central.curve)
     return SizeRun(answer, central.rows.drop(columns=PILOT, errors="ignore"))
+
+
+def at_centre(ends: list[SizeAtValue], ranges: tuple[Range, ...], central: CentralSearch) -> list[SizeAtValue]:
+    """Each range's ends, the one at the scenario's own value being the central answer as settled."""
+    value = {r.path: r.central for r in ranges}
+    return [replace(e, minimum=central.minimum, status=central.status) if e.value == value[e.path] else e
+            for e in ends]
 
 
 def accounts(central: CentralSearch, scenario: Scenario) -> Accounts:

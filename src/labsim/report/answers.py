@@ -295,6 +295,12 @@ def size_answer(a: SizeAnswer, lang: str = "en") -> Answer:
     rows.append((text("n_precision", lang), text(
         "n_precision_v", lang, asked=percent(q.precision, lang, 0), reached=_reached(a.minimum, lang),
         sims=number(a.sims_total, lang), batch=q.batch)))
+    if a.curve is not None and a.minimum is not None:
+        central = sum(p.sims for p in a.power_curve)
+        rows.append((text("n_fit", lang), text(
+            "n_fit_joint_v", lang, k=number(a.curve.pilots, lang), c=number(central, lang),
+            j=number(a.curve.pilots - central, lang), z=number(a.curve.agreement, lang, 2),
+            limit=number(1.96, lang, 2)) if a.curve.joint else text("n_fit_central_v", lang, k=number(central, lang))))
     acc = a.accounts
     for key, value in (("n_eligible", acc.eligible_needed), ("n_intake_weeks", acc.intake_weeks_needed)):
         if value is not None:

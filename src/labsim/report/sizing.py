@@ -30,7 +30,8 @@ def size_axis(a: SizeAnswer, lang: str) -> str:
 def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
                 replications: pd.DataFrame | None = None) -> Figure:
     """Simulated power at each size tried (dots, 95 % Monte Carlo bars), the fitted power curve the minimum
-    size is read from, the analytic curve (`analytic_curve`), the target power, the minimum size with its interval (the one
+    size is read from (the answer's `curve`; with evidence the joint fit over every pilot, at the
+    scenario's values), the analytic curve (`analytic_curve`), the target power, the minimum size with its interval (the one
     shaded band) and, where a target was larger than the catchment fills, the most places it fills."""
     from labsim.design.power_fit import fit_rows, fitted_power, most_filled, normal_cdf  # here: a run's charts need none
 
@@ -44,10 +45,18 @@ def power_chart(a: SizeAnswer, curve: pd.DataFrame, note: str, lang: str = "en",
     # both curves at the places filled: a target beyond what the catchment fills adds nobody
     cap = most_filled(fit_rows(replications)) if replications is not None else math.inf
     grid = np.linspace(max(1.0, c["size"].min() * 0.5), c["size"].max() * 1.05, 200)
-    fitted = fitted_power(replications, grid, normal_cdf) if replications is not None and {"size", "reject"} <= set(replications) \
-        else None
+    if a.curve is not None:  # the curve N* was read from (with evidence: the joint fit at the scenario's values)
+        fitted = np.array([a.curve.power(min(g, cap)) for g in grid])
+    elif replications is not None and {"size", "reject"} <= set(replications):  # a folder made before 2026-12-07
+        fitted = fitted_power(replications, grid, normal_cdf)
+    else:
+        fitted = None
     if fitted is not None:
-        ax.plot(grid, fitted * 100, color=SERIES[0], linewidth=2.2, label=text("fitted_power", lang))
+        joint = a.curve is not None and a.curve.joint
+        central = sum(p.sims for p in a.power_curve)
+        label = text("fitted_power_joint", lang, k=number(a.curve.pilots, lang),
+                     j=number(a.curve.pilots - central, lang)) if joint else text("fitted_power", lang)
+        ax.plot(grid, fitted * 100, color=SERIES[0], linewidth=2.2, label=label)
     n, formula = analytic_curve(a, cap)
     label = text("analytic_power", lang) if not math.isfinite(n) else \
         text("analytic_minimum", lang, n=number(math.ceil(n), lang))
