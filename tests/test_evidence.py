@@ -33,11 +33,12 @@ def theta(effect: float, no_show: float) -> float:
     return effect / CENTRAL - K * (no_show - 0.15)
 
 
-def joint_stub(seed: int):
+def joint_stub(seed: int, theta_of=lambda sc: theta(sc.providers.effort_effect, sc.referral.no_show)):
+    """z pilots about AZ + BZ theta sqrt(N), theta the pilot's `theta_of(scenario)` (0 with zero help)."""
     def run(pairs, size, label, figures=SEARCH_FIGURES):
         out = []
         for rep, sc in pairs:
-            t = 0.0 if sc.providers.effort == 0.0 else theta(sc.providers.effort_effect, sc.referral.no_show)
+            t = 0.0 if sc.providers.effort == 0.0 else theta_of(sc)
             world = np.random.default_rng([seed, rep]).normal()
             rng = np.random.default_rng([seed, rep, size])
             z = AZ + BZ * t * math.sqrt(size) + SIGMA_Z * (math.sqrt(0.9) * world + math.sqrt(0.1) * rng.normal())
@@ -246,18 +247,10 @@ def bent_stub(seed: int, bend: float):
     """The z stub with a curve that bends over the effect's range: theta = effect / 0.6 + `bend` u^2, u the
     effect off 0.6 in widths of EFFECT's range, so that at the scenario's value (u = 0) it is the z stub's
     and the joint pilots, drawn over the range, lie above the line through it."""
-    def run(pairs, size, label, figures=SEARCH_FIGURES):
-        out = []
-        for rep, sc in pairs:
-            e = sc.providers.effort_effect
-            t = 0.0 if sc.providers.effort == 0.0 else e / CENTRAL + bend * float(EFFECT.scaled(e)) ** 2
-            world = np.random.default_rng([seed, rep]).normal()
-            rng = np.random.default_rng([seed, rep, size])
-            z = AZ + BZ * t * math.sqrt(size) + SIGMA_Z * (math.sqrt(0.9) * world + math.sqrt(0.1) * rng.normal())
-            se = math.sqrt(0.84 / size)
-            out.append(record(rep, size, abs(z) > C, z * se, se, figures, z_critical=C))
-        return out
-    return run
+    def bent(sc) -> float:
+        e = sc.providers.effort_effect
+        return e / CENTRAL + bend * float(EFFECT.scaled(e)) ** 2
+    return joint_stub(seed, bent)
 
 
 def test_the_central_size_read_from_every_pilot_is_unbiased_and_covers_the_known_size():
