@@ -27,7 +27,7 @@ starts with one batch at the central N* and mostly has to tell the assumptions' 
 evidence costs at most one search of half the central budget, whatever the number of assumptions. In the
 size job the central search stops before refining and the joint search refines both the central N* (read
 from the same fit at u = 0, batches of the central search where its interval is the wider) and the
-assurance, until both are within the precision asked (`assurance`, `centre_reading`, `agreement`).
+assurance, until both are within the precision asked (`assurance`, `size_at`, `agreement`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from labsim.config.scenario import Scenario
 from labsim.design.power_fit import JointFit, fit_rows, most_filled
 from labsim.design.replicate import SEARCH_FIGURES, Figure
 from labsim.design.size import (
-    CentralSearch, SearchSettings, SearchState, Simulate, bracket, resumed, size_bounds, warm, widen,
+    Centre, CentralSearch, SearchSettings, SearchState, Simulate, bracket, resumed, size_bounds, warm, widen,
 )
 from labsim.design.size_answer import AssurancePoint, FittedCurve, Influence, MinimumSize, SizeAtValue
 from labsim.design.worlds import at_size
@@ -96,16 +96,6 @@ class Range:
     def world(self) -> bool:
         """True if the assumption belongs to the world the burn-in draws (one value per world)."""
         return self.path.split(".")[0] not in PILOT_SECTIONS
-
-
-@dataclass(frozen=True)
-class Centre:
-    """The central N* as the joint fit reads it at the scenario's values, and the fitted curve there (with
-    the agreement of the central and joint pilots it passed); both None where it could not be read there."""
-
-    minimum: MinimumSize | None
-    curve: FittedCurve | None
-    rows: pd.DataFrame  # every pilot of the central search, the batches it ran during the joint search too
 
 
 @dataclass
@@ -255,7 +245,7 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
     numbers after the anchor's (their own pilot seeds, in the same worlds), so that each pilot tells the
     fit something new. `central`: the central search, left unsettled (`search_size(settle=False)`), whose
     pilots are the anchor: the size for its target power at the scenario's values is read from the same
-    fit (`centre_reading`) and must meet the precision too; while it is the wider of the two intervals
+    fit (`size_at`) and must meet the precision too; while it is the wider of the two intervals
     the next batch is the central search's, at that size (pilots at the scenario's values tell the fit
     most there), and the anchor grows with it. `prior`: the joint pilots an earlier search of the same
     world and ranges ran (design/pilot_cache.py), which it starts from."""
@@ -267,9 +257,6 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
             drawn[rep] = scenario.with_values(in_field_units(scenario, values(rep)))
         return drawn[rep]
 
-    def at_centre(pilots: pd.DataFrame | None) -> pd.DataFrame | None:
-        return None if pilots is None or pilots.empty else pilots.assign(**{AT + r.path: r.central for r in ranges})
-
     low, high = size_bounds(scenario, s)
     search = SearchState(s, lambda rep, size: at_size(world(rep), s.by, size), _recorded(run, values), low, high,
                          budget or max(3 * s.batch, s.budget // 2), say=say)
@@ -278,7 +265,7 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
     if anchor is not None and not anchor.empty:  # fresh pilot seeds, batch-aligned (a batch is one hypercube)
         search.trials.next_rep = -(-(int(anchor["replication"].max()) + 1) // s.batch) * s.batch
     varied = [r for r in ranges if r.high > r.low]
-    anchor = at_centre(anchor)
+    anchor = at_scenario_values(anchor, ranges)
     finite = sorted({search.clip(n) for n in sizes if math.isfinite(n)}) or [search.clip(high)]
     fit = joint_fit(search, varied, anchor) if warm(search, prior) else None
     if fit is None and anchor is not None and math.isfinite(sizes[0]):
@@ -300,7 +287,7 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
         if not math.isfinite(n) or found.low > ceiling:
             break
         wide = [] if found.within(s.precision) else [(_spread(found), n, None)]
-        mid = centre_reading(fit, varied, s.power, search) if central is not None else None
+        mid = size_at(fit, varied, s.power, search) if central is not None else None
         if mid is not None and mid.low <= ceiling and not mid.within(s.precision):
             wide.append((_spread(mid), mid.n_star, central))
         if not wide:
@@ -312,7 +299,7 @@ def assurance(scenario: Scenario, s: SearchSettings, run: Simulate, ranges: list
             where.trials.next_rep = search.trials.next_rep
             where.batch_at(search.clip(min(at, ceiling)), f"refining (N* ~ {at:,.0f}, read with the evidence)")
             search.trials.next_rep, search.budget = where.trials.next_rep, search.budget - s.batch
-            anchor = at_centre(central_pilots(where.trials.frame(), s.by))
+            anchor = at_scenario_values(central_pilots(where.trials.frame(), s.by), ranges)
         fit = joint_fit(search, varied, anchor)
     return search, fit
 
@@ -322,14 +309,16 @@ def _spread(found: MinimumSize) -> float:
     return (found.high - found.low) / 2 / found.n_star if math.isfinite(found.high) else math.inf
 
 
-def centre_reading(fit: JointFit, varied: list[Range], power: float, search: SearchState) -> MinimumSize | None:
-    """The size where the joint fit's power at the scenario's values (u = 0) reaches `power`, with its 95 %
-    interval over the fit's coefficient draws; None where no size the fit is read over reaches it."""
-    u = np.zeros((1, len(varied)))
+def size_at(fit: JointFit, varied: list[Range], power: float, search: SearchState,
+                   u: np.ndarray | None = None, draws: tuple[np.ndarray, np.ndarray] | None = None) -> MinimumSize | None:
+    """The size where the joint fit's power at the scaled assumption values `u` (default the scenario's,
+    u = 0) reaches `power`, with its 95 % interval over the fit's coefficient `draws` (default `DRAWS` of
+    them); None where no size the fit is read over reaches it."""
+    u = np.zeros((1, len(varied))) if u is None else u
     n = float(assured_size(fit, u, power, reach(search))[0])
     if not math.isfinite(n):
         return None
-    return _interval(n, assured_size(fit, u, power, reach(search), *fit.draws(DRAWS, search.settings.seed)))
+    return _interval(n, assured_size(fit, u, power, reach(search), *(draws or fit.draws(DRAWS, search.settings.seed))))
 
 
 def agreement(search: SearchState, varied: list[Range], anchor: pd.DataFrame | None) -> float | None:
@@ -348,6 +337,12 @@ def agreement(search: SearchState, varied: list[Range], anchor: pd.DataFrame | N
         return None
     var = fit.cov[-1, -1] * (fit.sigma**2 if fit.kind == "z" else 1.0)
     return float(fit.params[-1] / math.sqrt(var)) if var > 0 else None
+
+
+def at_scenario_values(pilots: pd.DataFrame | None, ranges: list[Range]) -> pd.DataFrame | None:
+    """Pilots run at the scenario's own values, with those values as the joint fit reads them (columns
+    `at:path`; None for no pilots)."""
+    return None if pilots is None or pilots.empty else pilots.assign(**{AT + r.path: r.central for r in ranges})
 
 
 def central_pilots(rows: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -433,8 +428,8 @@ def _centre(fit: JointFit, varied: list[Range], s: SearchSettings, search: Searc
     the anchor and the joint pilots disagree (`agreement` beyond +-1.96) or the size lies beyond the places
     the catchment fills; then none (`Centre.minimum` None), and the central search refines on its own
     pilots."""
-    found = centre_reading(fit, varied, s.power, search)
-    t = agreement(search, varied, anchor.assign(**{AT + r.path: r.central for r in varied}))
+    found = size_at(fit, varied, s.power, search)
+    t = agreement(search, varied, at_scenario_values(anchor, varied))
     if found is None or found.n_star > search.ceiling() or t is None or abs(t) > 1.96:
         why = "the fit places no size there" if found is None or t is None else \
             "beyond the places filled" if found.n_star > search.ceiling() else \
@@ -459,15 +454,15 @@ def _end(fit: JointFit, varied: list[Range], r: Range, value: float, s: SearchSe
     if r in varied:
         u[0, varied.index(r)] = float(r.scaled(value))
     itt = _itt_at(search, varied, u)
-    n = float(assured_size(fit, u, s.power, reach(search))[0])
+    found = size_at(fit, varied, s.power, search, u, (coef, sigma))
+    n = found.n_star if found else math.inf
     ceiling = search.ceiling()
     # the most places any pilot filled, in the joint search or the central one (a larger target adds nobody)
     filled = min(most_filled(search.trials.frame()), most_filled(fit_rows(central.rows)))
-    if not math.isfinite(n) or n > min(ceiling, filled):
+    if n > min(ceiling, filled):
         short = math.isfinite(filled) and n > filled
         return SizeAtValue(r.path, value, None, "not_reachable", 0,
                            search.clip(min(search.trials.largest(), ceiling)), filled if short else None, itt)
-    found = _interval(n, assured_size(fit, u, s.power, reach(search), coef, sigma))
     return SizeAtValue(r.path, value, found, "found" if found.within(s.precision) else "budget", 0, itt=itt)
 
 

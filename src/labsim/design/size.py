@@ -549,26 +549,35 @@ def resumed(scenario: Scenario, s: SearchSettings, run: Simulate, rows: pd.DataF
     replication numbers after theirs)."""
     low, high = size_bounds(scenario, s)
     search = SearchState(s, per_size(scenario, s.by), run, low, high, s.budget, say=say)
-    search.trials.rows.extend(rows.to_dict("records"))
-    search.trials.sizes.update(int(v) for v in rows["size"])
-    search.trials.next_rep = int(rows["replication"].max()) + 1
+    warm(search, rows.to_dict("records"))
     return search
 
 
-def settle_central(scenario: Scenario, first: CentralSearch, rows: pd.DataFrame, run: Simulate,
-                   say: Callable[[str], None], reading: MinimumSize | None, curve: FittedCurve | None) -> CentralSearch:
-    """Finish an unsettled central search (`search_size(settle=False)`) whose pilots are now `rows` (the
-    evidence's joint search may have run batches of it): with the `reading` of N* the joint fit gives at
-    the scenario's values (and its `curve`), the status, the type-I check and the formula at that N*;
-    without one (the joint fit could not be read there, or its pilots disagreed with the central ones), the
-    search refines on its own pilots as `search_size` does, within what is left of its budget."""
-    s = first.settings
-    if reading is None:
+@dataclass(frozen=True)
+class Centre:
+    """An unsettled central search as the evidence's joint search leaves it: every pilot it ran (`rows`,
+    the batches it ran during the joint search too), and N* as the joint fit reads it at the scenario's
+    values with the curve there (`minimum`, `curve`; both None where it could not be read there)."""
+
+    minimum: MinimumSize | None
+    curve: FittedCurve | None
+    rows: pd.DataFrame
+
+
+def settle_central(scenario: Scenario, first: CentralSearch, run: Simulate, say: Callable[[str], None],
+                   centre: Centre | None) -> CentralSearch:
+    """Finish an unsettled central search (`search_size(settle=False)`): with the N* the joint fit reads
+    (`centre.minimum`, and its curve), the status, the type-I check and the formula at that N*; without one
+    (no `centre`: the central search placed no N* to refine; or the joint fit could not be read there, or
+    its pilots disagreed with the central ones), the search refines on its own pilots as `search_size`
+    does, within what is left of its budget."""
+    s, rows = first.settings, first.rows if centre is None else centre.rows
+    if centre is None or centre.minimum is None:
         spent = int((rows["part"] != "accounts").sum())
         left = replace(s, budget=max(3 * s.batch, s.budget - spent))
         return search_size(scenario, left, run=run, say=say, prior=rows.to_dict("records"))
-    return _settled(scenario, s, run, say, resumed(scenario, s, run, rows, say), first.reference, reading,
-                    time.perf_counter() - first.seconds, curve=curve, spent=True)
+    return _settled(scenario, s, run, say, resumed(scenario, s, run, rows, say), first.reference, centre.minimum,
+                    time.perf_counter() - first.seconds, curve=centre.curve, spent=True)
 
 
 def _settled(scenario: Scenario, s: SearchSettings, run: Simulate, say: Callable[[str], None], search: SearchState,

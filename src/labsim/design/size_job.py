@@ -175,11 +175,9 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
                              centre=central.minimum is not None)
         if cache is not None:
             cache.keep(joint_key, ev.assurance_rows)
-        c = ev.centre  # None when the central search placed no N* to refine: it goes on on its own
-        central = settle_central(scenario, central, c.rows if c else central.rows, run, say, c.minimum if c else None,
-                                 c.curve if c else None)
+        central = settle_central(scenario, central, run, say, ev.centre)
         top = ev.dominant()
-        evidence = Evidence(tuple(at_centre(ev.by_assumption, request.ranges, central)), tuple(ev.curve), ev.target,
+        evidence = Evidence(tuple(settled_ends(ev.by_assumption, request.ranges, central)), tuple(ev.curve), ev.target,
                             ev.size_for_assurance, ev.sims, ev.fit, tuple(ev.influence), top.path if top else None)
     if cache is not None:
         cache.keep(central_key, central.rows.to_dict("records"))  # the accounts batch too: it is in the fit
@@ -199,7 +197,7 @@ def _run(scenario: Scenario, request: SizeRequest, run: Simulate, say: Callable[
     return SizeRun(answer, central.rows.drop(columns=PILOT, errors="ignore"))
 
 
-def at_centre(ends: list[SizeAtValue], ranges: tuple[Range, ...], central: CentralSearch) -> list[SizeAtValue]:
+def settled_ends(ends: list[SizeAtValue], ranges: tuple[Range, ...], central: CentralSearch) -> list[SizeAtValue]:
     """Each range's ends, the one at the scenario's own value being the central answer as settled."""
     value = {r.path: r.central for r in ranges}
     return [replace(e, minimum=central.minimum, status=central.status) if e.value == value[e.path] else e
