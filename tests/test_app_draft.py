@@ -52,7 +52,7 @@ def test_bad_uploads_get_one_line_naming_the_file():
 
 def test_quick_size_search_reports_every_pilot_it_simulates():
     from labsim.app.quick_size import quick_request, quick_settings, search
-    from labsim.design.size_job import search_pilots
+    from labsim.design.size_job import rollout_worlds, search_pilots
     from labsim.config.scenario import parse_scenario
 
     scenario = parse_scenario({"weeks": 30, "area": {"job_seekers": 1500, "offices": 2, "burn_in_weeks": 8},
@@ -63,6 +63,7 @@ def test_quick_size_search_reports_every_pilot_it_simulates():
     done = search(scenario, settings, lambda: seen.append(1))
     answer = done.answer  # the size job's whole answer: the roll-out worlds come on top of the searches
     assert len(seen) == answer.sims_total - answer.rollout.sims <= search_pilots(quick_request(scenario, settings))
+    assert answer.rollout.sims == rollout_worlds(settings)  # the page states both counts
     assert len(done.rows) + (answer.type_i.sims if answer.type_i else 0) == len(seen)
     assert answer.rollout.overstatement.worlds > 0 and answer.question.precision == settings.precision
 

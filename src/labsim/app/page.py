@@ -33,6 +33,7 @@ from labsim.app.quick_plan import PAGE_LEVERS, QUICK_PLAN, PlanJob, choices, own
 from labsim.app.quick_size import QUICK, SizeJob, discard_answer, quick_settings, quick_total, write_answer
 from labsim.config.errors import LabsimError
 from labsim.design.pilot_cache import PilotCache
+from labsim.design.size_job import rollout_worlds
 from labsim.report.i18n import LANGS, number, percent, text
 from labsim.report.levers import lever_name, lever_value
 
@@ -232,6 +233,7 @@ def SizePanel(draft: Draft, lang: str):
     with solara.Card(text("app_size_title", lang), classes=["labsim-size"]):
         rich([text("app_size_note", lang, p=percent(settings.power, lang), a=number(settings.alpha, lang, 2),
                    h=settings.horizon, batch=QUICK["batch"], most=quick_total(draft, settings),
+                   worlds=rollout_worlds(settings),
                    tol=percent(settings.precision, lang))])
         JobControls(work, "app_size_start", "labsim-size", lang)
         if saved is not None:

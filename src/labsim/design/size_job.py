@@ -103,10 +103,17 @@ def admissible(scenario: Scenario, design: str, source: str, alpha: float = 0.05
 
 def search_pilots(request: SizeRequest) -> int:
     """The most pilots the job's searches simulate (its progress bar's total): the central search, and
-    the joint search over the evidence (half a budget, at least three batches, however many ranges). The
-    roll-out worlds come on top (a no-pilot and a roll-out run for each of the reference batch's worlds)."""
+    the joint search over the evidence (half a budget, at least three batches, however many ranges, and
+    what the central search leaves of its own, which the joint search spends for it), and the three
+    batches the central search may still refine alone if its pilots and the joint ones disagree
+    (`settle_central`). The roll-out worlds come on top (`rollout_worlds`)."""
     s, ranges = request.search, request.ranges
-    return most_pilots(s) + (max(3 * s.batch, s.budget // 2) if ranges else 0)
+    return most_pilots(s) + (max(3 * s.batch, s.budget // 2) + 3 * s.batch if ranges else 0)
+
+
+def rollout_worlds(s: SearchSettings) -> int:
+    """The roll-out's world runs: a no-pilot and a roll-out run for each of the reference batch's worlds."""
+    return 2 * s.batch
 
 
 def run_size(scenario: Scenario, request: SizeRequest, *, run: Simulate | None = None, pool: Any = None,
